@@ -1,0 +1,1 @@
+"""Thin adapters: translate platform payloads to core events and render replies."""

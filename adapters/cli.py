@@ -1,0 +1,214 @@
+"""The ``copbot`` command line (click, as sqlite-utils and datasette use).
+
+It is the composition root: it reads the config, opens the repertoire and
+starts the adapters. Every command takes ``--db FILE`` and ``--config FILE``;
+a missing or malformed config file is one clear message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.app import build_core
+from bot.config import ConfigError, Settings, find_config, load_settings
+from bot.core import Core
+from bot.events import Reply, Visibility, Where
+from bot.logs import setup_logging
+from bot.render_text import render_reply
+from bot.results import hit_to_item
+from knowledge.models import ChannelRef
+from knowledge.query import parse_query
+from knowledge.search import SearchOptions, search
+from knowledge.stats import repertoire_stats
+
+DEMO_DB = Path("demo-data") / "copbot-demo.db"
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file of the repertoire (default: 'database' in the config).",
+)
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: $COPBOT_CONFIG, then ./copbot.toml).",
+)
+
+
+@dataclass
+class Loaded:
+    settings: Settings
+    db_path: Path
+
+
+def load(config_path: Path | None, db_path: Path | None, default_db: Path | None = None) -> Loaded:
+    """Settings and database path, or exit 2 with one clear message."""
+    try:
+        settings = load_settings(find_config(config_path))
+    except ConfigError as exc:
+        click.echo(f"copbot: {exc}", err=True)
+        sys.exit(2)
+    return Loaded(settings, db_path or default_db or Path(settings.database))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="copbot")
+def cli() -> None:
+    """copbot keeps a community of practice's answers and know-how from chat."""
+    setup_logging("WARNING")
+
+
+@cli.command()
+@db_option
+@config_option
+def demo(db_path: Path | None, config_path: Path | None) -> None:
+    """Open the terminal chat on a sample community (seeded on first run)."""
+    loaded = load(config_path, db_path, DEMO_DB)
+    asyncio.run(_chat(loaded, seed=True))
+
+
+@cli.command()
+@db_option
+@config_option
+def chat(db_path: Path | None, config_path: Path | None) -> None:
+    """Open the terminal chat on the configured database."""
+    loaded = load(config_path, db_path)
+    asyncio.run(_chat(loaded, seed=False))
+
+
+async def _chat(loaded: Loaded, seed: bool) -> None:
+    from adapters.console import ConsoleChat, Transcript, stdin_lines
+    from bot.runtime import AsyncCore
+    from bot.sample import load_sample
+
+    core = build_core(loaded.settings, loaded.db_path)
+    async_core = AsyncCore(core)
+    transcript = Transcript(loaded.db_path)
+    interactive = sys.stdin.isatty()
+    chat = ConsoleChat(
+        async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
+    )
+    try:
+        if seed and core.services.repertoire.get_meta("sample_seeded") is None:
+            count = await chat.seed(load_sample(), core.services.clock.now())
+            await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
+            click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
+        elif seed:
+            chat.me = next(iter(chat.members.values()), chat.me)
+        click.echo(
+            f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
+            f"commands, `/help` for controls, `/quit` to leave."
+        )
+        if not interactive:
+            click.echo("(reading lines from standard input)")
+        await chat.run(stdin_lines(None, chat))
+    finally:
+        async_core.close()
+        transcript.close()
+        core.services.repertoire.close()
+
+
+def _viewer(channel: str | None) -> ChannelRef | None:
+    """``platform:workspace:channel`` to search as that channel sees; else public only."""
+    if not channel:
+        return None
+    parts = channel.split(":")
+    if len(parts) != 3:
+        raise click.BadParameter("use platform:workspace:channel, e.g. console:local:G03PLATFORM")
+    return ChannelRef(*parts)
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option("--limit", default=None, type=click.IntRange(1, 100), help="How many results.")
+@click.option("--channel", default=None, help="Search as seen from platform:workspace:channel.")
+@db_option
+@config_option
+def search_command(
+    query: str,
+    as_json: bool,
+    limit: int | None,
+    channel: str | None,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Search the repertoire (public entries unless --channel is given)."""
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        parsed = parse_query(query, now=core.services.clock.now())
+        hits = search(
+            core.services.repertoire,
+            parsed,
+            _viewer(channel),
+            SearchOptions(limit=limit or loaded.settings.search.results),
+        )
+        items = [hit_to_item(h) for h in hits]
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "query": query,
+                        "notes": list(parsed.notes),
+                        "results": [_item_json(i) for i in items],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+            return
+        if not items:
+            click.echo(f"Nothing found for “{query}”.")
+            return
+        where = Where("cli", "", "", Visibility.PUBLIC)
+        click.echo(render_reply(Reply(where, f"{len(items)} result(s):", tuple(items))))
+    finally:
+        core.services.repertoire.close()
+
+
+def _item_json(item: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from bot.render_text import mark
+
+    data = asdict(item)
+    data["created_at"] = item.created_at.isoformat()
+    data["snippet"] = mark(item.snippet, lambda w: f"[{w}]")
+    data["answer_snippet"] = mark(item.answer_snippet, lambda w: f"[{w}]")
+    data["tags"] = list(item.tags)
+    return data
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
+@db_option
+@config_option
+def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None:
+    """Counts of entries by kind, members and channels (public entries)."""
+    loaded = load(config_path, db_path)
+    core: Core = build_core(loaded.settings, loaded.db_path)
+    try:
+        counts = repertoire_stats(core.services.repertoire, None).as_dict()
+    finally:
+        core.services.repertoire.close()
+    if as_json:
+        click.echo(json.dumps(counts, indent=2))
+    else:
+        for key, value in counts.items():
+            click.echo(f"{key:>11}: {value}")
+
+
+def main() -> None:
+    cli()

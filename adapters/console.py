@@ -1,0 +1,589 @@
+"""The terminal chat: a local stand-in for Slack or Discord that needs no account.
+
+You are a member in a channel. Plain lines are chat messages; ``/cop ...``
+are copbot commands; other ``/`` controls reply in threads, react, edit,
+delete, save, and switch channel or member (``/help`` lists them). When
+standard input is not a terminal, lines are read from it, so a session can be
+scripted. The console keeps its own transcript (what a chat server would
+keep) in the same SQLite file, so threads and saves work across runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlite_utils import Database
+
+from bot.events import (
+    Actor,
+    CommandInvocation,
+    FetchMessage,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    Outbound,
+    Post,
+    ReactionChange,
+    Reply,
+    SaveRequest,
+    Visibility,
+    Where,
+)
+from bot.render_text import render_post, render_reply
+from bot.runtime import AsyncCore
+from bot.sample import SAMPLE_PLATFORM, SAMPLE_WORKSPACE, SampleCommunity, sample_events
+
+PLATFORM = SAMPLE_PLATFORM
+WORKSPACE = SAMPLE_WORKSPACE
+BOT_ID = "copbot"
+
+CONTROLS = """Controls (everything else you type is a chat message in the current channel):
+  /cop <command>          copbot: /cop help, /cop search <words>, /cop ask, /cop who, ...
+  /reply <id> <text>      reply in the thread of message <id>
+  /react <id> <emoji>     add a reaction (✅ or white_check_mark marks an answer accepted, 📌 saves)
+  /unreact <id> <emoji>   remove your reaction
+  /edit <id> <text>       edit your message        /delete <id>   delete a message
+  /save <id> [kind] [#tags]  save a message as know-how (kind: howto, resource, story, update)
+  /history [n]            the last n messages here  /thread <id>   a whole thread
+  /channel <name> [private]  switch channel (made if new)   /channels   list them
+  /dm                     a private conversation with copbot
+  /as <name>              speak as another member (made if new)   /members   list them
+  /help                   this help                 /quit          leave"""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    message_id: str
+    channel: str
+    author: str
+    text: str
+    created_at: datetime
+    thread_id: str | None
+
+
+class Transcript:
+    """What was said in the console, as a chat server would keep it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.db = Database(path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS console_messages (message_id TEXT PRIMARY KEY, "
+            "channel TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, thread_id TEXT, seq INTEGER NOT NULL)"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS console_places (kind TEXT NOT NULL, id TEXT NOT NULL, "
+            "name TEXT NOT NULL, extra TEXT NOT NULL DEFAULT '', PRIMARY KEY (kind, id))"
+        )
+
+    def add(self, message: ChatMessage) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO console_messages VALUES (?, ?, ?, ?, ?, ?, "
+            "(SELECT coalesce(max(seq), 0) + 1 FROM console_messages))",
+            [
+                message.message_id,
+                message.channel,
+                message.author,
+                message.text,
+                message.created_at.isoformat(),
+                message.thread_id,
+            ],
+        )
+        self.db.conn.commit()
+
+    def next_id(self) -> str:
+        row = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM console_messages").fetchone()
+        return f"m{row[0]}"
+
+    def get(self, message_id: str) -> ChatMessage | None:
+        row = self.db.execute(
+            "SELECT message_id, channel, author, text, created_at, thread_id "
+            "FROM console_messages WHERE message_id = ?",
+            [message_id],
+        ).fetchone()
+        return _to_message(row) if row else None
+
+    def edit(self, message_id: str, text: str) -> None:
+        self.db.execute(
+            "UPDATE console_messages SET text = ? WHERE message_id = ?", [text, message_id]
+        )
+        self.db.conn.commit()
+
+    def delete(self, message_id: str) -> None:
+        self.db.execute("DELETE FROM console_messages WHERE message_id = ?", [message_id])
+        self.db.conn.commit()
+
+    def recent(self, channel: str, limit: int) -> list[ChatMessage]:
+        rows = self.db.execute(
+            "SELECT message_id, channel, author, text, created_at, thread_id FROM console_messages "
+            "WHERE channel = ? AND thread_id IS NULL ORDER BY created_at DESC, seq DESC LIMIT ?",
+            [channel, limit],
+        ).fetchall()
+        return [_to_message(r) for r in reversed(rows)]
+
+    def thread(self, root_id: str) -> list[ChatMessage]:
+        rows = self.db.execute(
+            "SELECT message_id, channel, author, text, created_at, thread_id FROM console_messages "
+            "WHERE message_id = ? OR thread_id = ? ORDER BY created_at, seq",
+            [root_id, root_id],
+        ).fetchall()
+        return [_to_message(r) for r in rows]
+
+    def remember_place(self, kind: str, ident: str, name: str, extra: str = "") -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO console_places VALUES (?, ?, ?, ?)", [kind, ident, name, extra]
+        )
+        self.db.conn.commit()
+
+    def places(self, kind: str) -> list[tuple[str, str, str]]:
+        rows = self.db.execute(
+            "SELECT id, name, extra FROM console_places WHERE kind = ? ORDER BY rowid", [kind]
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+def _to_message(row: Iterable[object]) -> ChatMessage:
+    message_id, channel, author, text, created_at, thread_id = tuple(row)
+    return ChatMessage(
+        str(message_id),
+        str(channel),
+        str(author),
+        str(text),
+        datetime.fromisoformat(str(created_at)),
+        str(thread_id) if thread_id is not None else None,
+    )
+
+
+class ConsoleChat:
+    """A line-based chat session driving the core."""
+
+    def __init__(
+        self,
+        core: AsyncCore,
+        transcript: Transcript,
+        out: TextIO,
+        *,
+        color: bool = False,
+        command_prefix: str = "/cop",
+    ) -> None:
+        self.core = core
+        self.transcript = transcript
+        self.out = out
+        self.color = color
+        self.prefix = command_prefix
+        self.members: dict[str, Actor] = {}
+        self.channels: dict[str, Where] = {}
+        self._load_places()
+        # Until a member or channel is chosen (or seeded), speak as "you" in #general;
+        # neither is remembered before it is used.
+        self.me: Actor = next(
+            iter(self.members.values()), Actor(PLATFORM, "U-you", "you", WORKSPACE)
+        )
+        self.here: Where = next(
+            iter(self.channels.values()),
+            Where(PLATFORM, WORKSPACE, "C-general", Visibility.PUBLIC, "general"),
+        )
+        self._event_seq = 0
+
+    # ------------------------------------------------------------------ places and people
+
+    def _load_places(self) -> None:
+        for ident, name, _extra in self.transcript.places("member"):
+            self.members[ident] = Actor(PLATFORM, ident, name, WORKSPACE)
+        for ident, name, extra in self.transcript.places("channel"):
+            self.channels[ident] = Where(PLATFORM, WORKSPACE, ident, Visibility(extra), name)
+
+    def _member(self, name: str) -> Actor:
+        for actor in self.members.values():
+            if name.lower() in (
+                actor.user_id.lower(),
+                actor.display_name.lower(),
+                actor.display_name.split()[0].lower(),
+            ):
+                return actor
+        ident = "U-" + re.sub(r"\W+", "-", name.lower()).strip("-")
+        actor = Actor(PLATFORM, ident, name, WORKSPACE)
+        self.members[ident] = actor
+        self.transcript.remember_place("member", ident, name)
+        return actor
+
+    def _channel(self, name: str, private: bool) -> Where:
+        name = name.lstrip("#")
+        for where in self.channels.values():
+            if name.lower() in (where.channel.lower(), where.channel_name.lower()):
+                return where
+        ident = "C-" + re.sub(r"\W+", "-", name.lower()).strip("-")
+        visibility = Visibility.PRIVATE if private else Visibility.PUBLIC
+        where = Where(PLATFORM, WORKSPACE, ident, visibility, name)
+        self.channels[ident] = where
+        self.transcript.remember_place("channel", ident, name, visibility.value)
+        return where
+
+    # ------------------------------------------------------------------ seeding
+
+    async def seed(self, sample: SampleCommunity, now: datetime) -> int:
+        """Load the sample community through the core; returns how many events were new."""
+        for actor in sample.members.values():
+            self.members[actor.user_id] = actor
+            self.transcript.remember_place("member", actor.user_id, actor.display_name)
+        for channel in sample.channels.values():
+            where = sample.where(channel.id)
+            self.channels[channel.id] = where
+            self.transcript.remember_place(
+                "channel", channel.id, channel.name, channel.visibility.value
+            )
+        self.me = next(iter(sample.members.values()))
+        self.here = sample.where(next(iter(sample.channels)))
+        count = 0
+        for event in sample_events(sample, now):
+            if isinstance(event, IncomingMessage):
+                self.transcript.add(
+                    ChatMessage(
+                        event.message_id,
+                        event.where.channel,
+                        event.author.user_id,
+                        event.text,
+                        event.created_at,
+                        event.thread_id,
+                    )
+                )
+            elif isinstance(event, SaveRequest):
+                self.transcript.add(
+                    ChatMessage(
+                        event.message_id,
+                        event.where.channel,
+                        event.author.user_id,
+                        event.text,
+                        event.created_at,
+                        None,
+                    )
+                )
+            await self.core.handle(event)
+            count += 1
+        return count
+
+    # ------------------------------------------------------------------ the loop
+
+    @property
+    def prompt(self) -> str:
+        visibility = " 🔒" if self.here.visibility != Visibility.PUBLIC else ""
+        return f"[{self.me.display_name} in #{self.here.channel_name}{visibility}] > "
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        async for line in lines:
+            if not await self.handle_line(line):
+                break
+
+    async def handle_line(self, line: str) -> bool:
+        """Act on one typed line; ``False`` when the member quits."""
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            return True
+        if line.startswith(self.prefix + " ") or line.strip() == self.prefix:
+            await self._command(line[len(self.prefix) :].strip())
+            return True
+        if line.startswith("/"):
+            return await self._control(line)
+        await self._say(line, thread_id=None)
+        return True
+
+    def _event_id(self) -> str:
+        self._event_seq += 1
+        return f"console-{datetime.now(UTC).timestamp():.6f}-{self._event_seq}"
+
+    async def _say(self, text: str, thread_id: str | None) -> None:
+        message_id = self.transcript.next_id()
+        now = datetime.now(UTC)
+        self.transcript.add(
+            ChatMessage(message_id, self.here.channel, self.me.user_id, text, now, thread_id)
+        )
+        self._print(
+            f"{self._tag(message_id)} {self.me.display_name}: {text}", indent=thread_id is not None
+        )
+        await self._deliver(
+            await self.core.handle(
+                IncomingMessage(
+                    self.here,
+                    self.me,
+                    message_id,
+                    text,
+                    now,
+                    thread_id=thread_id,
+                    event_id=self._event_id(),
+                )
+            )
+        )
+
+    async def _command(self, text: str) -> None:
+        await self._deliver(
+            await self.core.handle(
+                CommandInvocation(
+                    self.here, self.me, text, datetime.now(UTC), event_id=self._event_id()
+                )
+            )
+        )
+
+    async def _control(self, line: str) -> bool:
+        name, _, rest = line[1:].partition(" ")
+        name = name.lower()
+        rest = rest.strip()
+        if name in {"quit", "exit", "q"}:
+            return False
+        if name == "help":
+            self._print(CONTROLS)
+        elif name == "reply":
+            await self._reply(rest)
+        elif name in {"react", "unreact"}:
+            await self._react(rest, added=name == "react")
+        elif name == "edit":
+            await self._edit(rest)
+        elif name == "delete":
+            await self._delete(rest)
+        elif name == "save":
+            await self._save(rest)
+        elif name == "history":
+            self._history(int(rest) if rest.isdigit() else 10)
+        elif name == "thread":
+            self._thread(rest)
+        elif name == "channel" and rest:
+            words = rest.split()
+            self.here = self._channel(words[0], private="private" in words[1:])
+            self._print(f"Now in #{self.here.channel_name} ({self.here.visibility.value}).")
+        elif name == "channels":
+            for where in self.channels.values():
+                self._print(f"  #{where.channel_name} ({where.visibility.value})")
+        elif name == "dm":
+            self.here = Where(
+                PLATFORM, WORKSPACE, f"D-{self.me.user_id}", Visibility.DM, "dm-with-copbot"
+            )
+            self._print(
+                "Now in a private conversation with copbot (never captured unless you save)."
+            )
+        elif name == "as" and rest:
+            self.me = self._member(rest)
+            self._print(f"You are now {self.me.display_name}.")
+        elif name == "members":
+            for actor in self.members.values():
+                self._print(f"  {actor.display_name} ({actor.user_id})")
+        else:
+            self._print(f"Unknown control '/{name}'.\n{CONTROLS}")
+        return True
+
+    def _known(self, message_id: str) -> ChatMessage | None:
+        message = self.transcript.get(message_id.lstrip("#[").rstrip("]"))
+        if message is None:
+            self._print(f"No message with id '{message_id}'. Try /history to see ids.")
+        return message
+
+    async def _reply(self, rest: str) -> None:
+        target, _, text = rest.partition(" ")
+        message = self._known(target)
+        if message is None or not text.strip():
+            if message is not None:
+                self._print("Usage: /reply <id> <text>")
+            return
+        self.here = self.channels.get(message.channel, self.here)
+        await self._say(text.strip(), thread_id=message.thread_id or message.message_id)
+
+    async def _react(self, rest: str, added: bool) -> None:
+        target, _, emoji = rest.partition(" ")
+        message = self._known(target)
+        if message is None or not emoji.strip():
+            if message is not None:
+                self._print("Usage: /react <id> <emoji>")
+            return
+        where = self.channels.get(message.channel, self.here)
+        await self._deliver(
+            await self.core.handle(
+                ReactionChange(
+                    where,
+                    message.message_id,
+                    self.me,
+                    emoji.strip(),
+                    added,
+                    event_id=self._event_id(),
+                    at=datetime.now(UTC),
+                )
+            )
+        )
+        self._print(f"({'added' if added else 'removed'} {emoji.strip()} on {message.message_id})")
+
+    async def _edit(self, rest: str) -> None:
+        target, _, text = rest.partition(" ")
+        message = self._known(target)
+        if message is None or not text.strip():
+            return
+        self.transcript.edit(message.message_id, text.strip())
+        where = self.channels.get(message.channel, self.here)
+        await self.core.handle(
+            MessageEdited(
+                where,
+                message.message_id,
+                text.strip(),
+                datetime.now(UTC),
+                event_id=self._event_id(),
+                editor=self.me,
+            )
+        )
+        self._print(f"(edited {message.message_id})")
+
+    async def _delete(self, rest: str) -> None:
+        message = self._known(rest.split(" ")[0] if rest else "")
+        if message is None:
+            return
+        self.transcript.delete(message.message_id)
+        where = self.channels.get(message.channel, self.here)
+        await self.core.handle(MessageDeleted(where, message.message_id, event_id=self._event_id()))
+        self._print(f"(deleted {message.message_id})")
+
+    async def _save(self, rest: str) -> None:
+        from bot.events import KnowhowKind
+
+        words = rest.split()
+        if not words:
+            self._print("Usage: /save <id> [howto|resource|story|update] [#tags]")
+            return
+        message = self._known(words[0])
+        if message is None:
+            return
+        kinds = {k.value: k for k in KnowhowKind}
+        kind = next((kinds[w.lower()] for w in words[1:] if w.lower() in kinds), KnowhowKind.HOWTO)
+        tags = tuple(w.lstrip("#") for w in words[1:] if w.startswith("#"))
+        await self._deliver(
+            [
+                FetchMessage(
+                    self.channels.get(message.channel, self.here), message.message_id, self.me, kind
+                )
+            ],
+            tags=tags,
+        )
+
+    def _history(self, limit: int) -> None:
+        for message in self.transcript.recent(self.here.channel, limit):
+            replies = len(self.transcript.thread(message.message_id)) - 1
+            more = f"  ({replies} repl{'y' if replies == 1 else 'ies'})" if replies > 0 else ""
+            self._print(
+                f"{self._tag(message.message_id)} {self._name(message.author)}: "
+                f"{message.text}{more}"
+            )
+
+    def _thread(self, rest: str) -> None:
+        message = self._known(rest.split(" ")[0] if rest else "")
+        if message is None:
+            return
+        for item in self.transcript.thread(message.thread_id or message.message_id):
+            self._print(
+                f"{self._tag(item.message_id)} {self._name(item.author)}: {item.text}",
+                indent=item.thread_id is not None,
+            )
+
+    # ------------------------------------------------------------------ output
+
+    async def _deliver(self, outbound: list[Outbound], tags: tuple[str, ...] = ()) -> None:
+        for item in outbound:
+            if isinstance(item, Reply):
+                await self._show_reply(item)
+            elif isinstance(item, Post):
+                await self.post(item)
+            elif isinstance(item, FetchMessage):
+                message = self.transcript.get(item.message_id)
+                if message is None:
+                    self._print("That message is gone; nothing saved.")
+                    continue
+                author = self.members.get(message.author) or Actor(
+                    PLATFORM, message.author, message.author, WORKSPACE
+                )
+                await self._deliver(
+                    await self.core.handle(
+                        SaveRequest(
+                            item.where,
+                            item.saver,
+                            message.message_id,
+                            message.text,
+                            author,
+                            message.created_at,
+                            tags=tags,
+                            kind=item.kind,
+                            thread_id=message.thread_id,
+                            event_id=self._event_id(),
+                        )
+                    )
+                )
+
+    async def _show_reply(self, reply: Reply) -> None:
+        text = render_reply(reply, bold=self._bold, dim=self._dim)
+        if reply.ephemeral:
+            self._print(
+                self._dim("(only you can see this)") + " copbot: " + text,
+                indent=bool(reply.thread_id),
+            )
+            return
+        message_id = self.transcript.next_id()
+        self.transcript.add(
+            ChatMessage(
+                message_id,
+                reply.where.channel,
+                BOT_ID,
+                reply.text,
+                datetime.now(UTC),
+                reply.thread_id,
+            )
+        )
+        self._print(f"{self._tag(message_id)} copbot: {text}", indent=bool(reply.thread_id))
+        if reply.anchor_entry_id is not None:
+            await self.core.link_posted_message(reply.anchor_entry_id, message_id)
+
+    async def post(self, post: Post) -> str | None:
+        """The outbox for scheduled posts (digests): print them as they come."""
+        self._print(
+            f"\ncopbot posted in #{post.where.channel_name or post.where.channel}:\n"
+            + render_post(post, bold=self._bold)
+        )
+        return None
+
+    def _name(self, user_id: str) -> str:
+        if user_id == BOT_ID:
+            return "copbot"
+        actor = self.members.get(user_id)
+        return actor.display_name if actor else user_id
+
+    def _tag(self, message_id: str) -> str:
+        return self._dim(f"[{message_id}]")
+
+    def _bold(self, text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if self.color else f"**{text}**"
+
+    def _dim(self, text: str) -> str:
+        return f"\x1b[2m{text}\x1b[0m" if self.color else text
+
+    def _print(self, text: str, indent: bool = False) -> None:
+        if indent:
+            text = "\n".join("    " + line for line in text.splitlines())
+        print(text, file=self.out, flush=True)
+
+
+async def stdin_lines(prompt: str | None, chat: ConsoleChat | None = None) -> AsyncIterator[str]:
+    """Lines from standard input: prompted when it is a terminal, plain when piped."""
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            shown = chat.prompt if chat is not None else (prompt or "> ")
+            try:
+                line = await asyncio.to_thread(input, shown)
+            except EOFError:
+                return
+        else:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+        yield line

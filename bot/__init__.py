@@ -1,0 +1,3 @@
+"""copbot's platform-agnostic core: what chat events mean for a community of practice."""
+
+__version__ = "0.1.0"

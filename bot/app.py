@@ -1,0 +1,19 @@
+"""Wiring: settings and a database path in, a ready :class:`~bot.core.Core` out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core import Core
+from bot.ports import Clock, Services, SystemClock
+from knowledge.store import Repertoire
+
+
+def build_core(
+    settings: Settings, db_path: str | Path | None = None, clock: Clock | None = None
+) -> Core:
+    """Open the repertoire (migrating it) and assemble the core with every feature."""
+    repertoire = Repertoire.open(db_path or settings.database)
+    services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
+    return Core(services)

@@ -1,0 +1,252 @@
+"""Capture: which chat messages become repertoire entries, and how they change.
+
+The rules (the same for live chat, imports and the console):
+
+* In channels where capture is on (every channel the bot can read, unless the
+  config narrows it), a top-level message that reads as a question becomes a
+  ``question``; a forum post always does.
+* Replies in a thread become ``answer``s of the thread's root. They are kept
+  even when the root arrives later (events can come out of order), and
+  join their question by the thread id when it does.
+* The accept reaction (default ✅) by the asker, or by ``accept_votes``
+  members, marks an answer accepted. Removing it recomputes.
+* The save reaction (default 📌), a save shortcut or ``/cop share`` makes
+  ``knowhow``. DMs are captured only this way, and keep DM visibility.
+* Edits update entries; deletes remove them and their index rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.emoji import canonical
+from bot.events import (
+    Actor,
+    FetchMessage,
+    IncomingMessage,
+    KnowhowKind,
+    MessageDeleted,
+    MessageEdited,
+    Outbound,
+    ReactionChange,
+    Reply,
+    SaveRequest,
+    Visibility,
+    Where,
+)
+from bot.ports import Services
+from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
+from knowledge.text import clean_text, extract_tags, fold, title_from
+
+_LEADING_MENTIONS = re.compile(r"^(\s*(<@[^>]+>|@\w+)[,:]?\s*)+")
+
+
+def source_key(where: Where, message_id: str) -> SourceKey:
+    return SourceKey(where.platform, where.workspace, where.channel, message_id)
+
+
+def channel_ref(where: Where) -> ChannelRef:
+    return ChannelRef(where.platform, where.workspace, where.channel)
+
+
+class Capture:
+    """Applies the capture rules to inbound events through the repertoire."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.repertoire = services.repertoire
+        self.settings = services.settings
+        starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
+        self._starters = tuple(reversed(starters))
+
+    # ------------------------------------------------------------------ rules
+
+    def looks_like_question(self, text: str) -> bool:
+        """The configurable heuristic: ends with '?' or starts with a question word."""
+        rules = self.settings.capture
+        body = _LEADING_MENTIONS.sub("", text).strip()
+        if len(body) < rules.min_question_chars:
+            return False
+        if rules.question_mark and "?" in body.rstrip()[-3:]:
+            return True
+        lowered = fold(body)
+        first_line = lowered.splitlines()[0] if lowered else ""
+        return any(
+            first_line == s or first_line.startswith(s + " ") or first_line.startswith(s + ",")
+            for s in self._starters
+        )
+
+    def captures_in(self, where: Where) -> bool:
+        """Whether ambient messages in this channel are captured (never in DMs)."""
+        if where.visibility == Visibility.DM:
+            return False
+        if self.repertoire.capture_stopped(channel_ref(where)):
+            return False
+        return self.settings.rule_for(where.platform, where.channel, where.channel_name).capture
+
+    def member_id(self, actor: Actor, workspace: str) -> int:
+        return self.repertoire.upsert_member(
+            actor.platform, actor.workspace or workspace, actor.user_id, actor.display_name
+        )
+
+    # ------------------------------------------------------------------ events
+
+    def on_message(
+        self, msg: IncomingMessage, *, explicit_question: bool = False
+    ) -> tuple[Entry, bool] | None:
+        """Capture a chat message: ``(entry, created)``, or ``None`` when it is not kept."""
+        if msg.author.is_bot:
+            return None
+        if not explicit_question and not self.captures_in(msg.where):
+            return None
+        text = clean_text(msg.text)
+        if not text:
+            return None
+        where = msg.where
+        if msg.is_top_level:
+            if not (explicit_question or msg.is_forum_post or self.looks_like_question(text)):
+                return None
+            kind = EntryKind.QUESTION
+            title = clean_text(msg.title) or title_from(text)
+        else:
+            kind = EntryKind.ANSWER
+            title = ""
+        author_id = self.member_id(msg.author, where.workspace)
+        entry_id, created = self.repertoire.save_entry(
+            NewEntry(
+                kind=kind,
+                source=source_key(where, msg.message_id),
+                text=text,
+                author_id=author_id,
+                created_at=msg.created_at,
+                visibility=where.visibility.value,
+                title=title,
+                thread_id=None if msg.is_top_level else msg.thread_id,
+                permalink=msg.permalink,
+                tags=tuple(msg.tags) + extract_tags(text),
+                channel_name=where.channel_name,
+            )
+        )
+        entry = self.repertoire.get_entry(entry_id)
+        if entry is None:  # pragma: no cover - just written in this transaction
+            return None
+        # Reactions may have come first: settle acceptance now that we know the entry.
+        if kind == EntryKind.ANSWER:
+            self.settle_accepted(entry)
+        else:
+            for answer in self.repertoire.answers_for(entry):
+                self.settle_accepted(answer)
+        return entry, created
+
+    def on_edit(self, edit: MessageEdited) -> list[Entry]:
+        text = clean_text(edit.text)
+        if not text:
+            return []
+        return self.repertoire.update_text(
+            source_key(edit.where, edit.message_id), text, title_from(text), edit.edited_at
+        )
+
+    def on_delete(self, deleted: MessageDeleted) -> list[Entry]:
+        return self.repertoire.delete_message(source_key(deleted.where, deleted.message_id))
+
+    def on_reaction(self, change: ReactionChange) -> list[Outbound]:
+        """Record the reaction; settle acceptance or start a save."""
+        rules = self.settings.capture
+        emoji = canonical(change.emoji)
+        src = source_key(change.where, change.message_id)
+        at = change.at or self.services.clock.now()
+        self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
+        out: list[Outbound] = []
+        if emoji == canonical(rules.accept_reaction):
+            for entry in self.repertoire.entries_for_message(src):
+                if entry.kind == EntryKind.ANSWER and self.settle_accepted(entry) and change.added:
+                    root = self.repertoire.thread_root(entry)
+                    out.append(
+                        Reply(
+                            where=change.where,
+                            text=f"✅ Marked as the accepted answer. Thanks, {entry.author_name}!",
+                            ephemeral=False,
+                            thread_id=root.source.message_id if root else entry.thread_id,
+                        )
+                    )
+        if emoji == canonical(rules.save_reaction) and change.added:
+            out.extend(self._save_by_reaction(change, src))
+        return out
+
+    def _save_by_reaction(self, change: ReactionChange, src: SourceKey) -> list[Outbound]:
+        entries = self.repertoire.entries_for_message(src)
+        if any(e.kind == EntryKind.KNOWHOW for e in entries):
+            return []
+        if entries:
+            known = entries[0]
+            member = self.repertoire.get_member(known.author_id)
+            author = Actor(
+                platform=src.platform,
+                user_id=member.user_id if member else "",
+                display_name=known.author_name,
+                workspace=src.workspace,
+            )
+            return self.on_save(
+                SaveRequest(
+                    where=change.where,
+                    saver=change.actor,
+                    message_id=change.message_id,
+                    text=known.text,
+                    author=author,
+                    created_at=known.created_at,
+                    permalink=known.permalink,
+                    thread_id=known.thread_id,
+                )
+            )
+        return [FetchMessage(where=change.where, message_id=change.message_id, saver=change.actor)]
+
+    def settle_accepted(self, answer: Entry) -> bool:
+        """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
+        rules = self.settings.capture
+        root = self.repertoire.thread_root(answer)
+        if root is None or root.kind != EntryKind.QUESTION:
+            return False
+        reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
+        asker = self.repertoire.get_member(root.author_id)
+        answerer = self.repertoire.get_member(answer.author_id)
+        by_asker = rules.asker_accepts and asker is not None and asker.user_id in reactors
+        votes = len(reactors - {answerer.user_id if answerer else ""})
+        accepted = by_asker or votes >= rules.accept_votes
+        changed = self.repertoire.set_accepted(answer.id, accepted)
+        return changed and accepted
+
+    def on_save(self, request: SaveRequest) -> list[Outbound]:
+        """Save a message on purpose as know-how (any member may)."""
+        text = clean_text(request.text)
+        if not text:
+            return [Reply(where=request.where, text="That message has no text to save.")]
+        saver_id = self.member_id(request.saver, request.where.workspace)
+        author_id = self.member_id(request.author, request.where.workspace)
+        kind = request.kind if isinstance(request.kind, KnowhowKind) else KnowhowKind.HOWTO
+        title = clean_text(request.title) or title_from(text)
+        entry_id, created = self.repertoire.save_entry(
+            NewEntry(
+                kind=EntryKind.KNOWHOW,
+                source=source_key(request.where, request.message_id),
+                text=text,
+                author_id=author_id,
+                created_at=request.created_at,
+                visibility=request.where.visibility.value,
+                title=title,
+                thread_id=request.thread_id,
+                permalink=request.permalink,
+                tags=tuple(request.tags) + extract_tags(text),
+                knowhow_kind=kind.value,
+                channel_name=request.where.channel_name,
+                saved_by_id=saver_id,
+            )
+        )
+        verb = "Saved" if created else "Already saved; updated"
+        return [
+            Reply(
+                where=request.where,
+                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}",
+                recipient=request.saver,
+                thread_id=request.thread_id,
+            )
+        ]

@@ -1,0 +1,218 @@
+"""Configuration: one TOML file, validated once at start-up into typed objects.
+
+Secrets never live here: tokens come from environment variables
+(:data:`SECRET_ENV_VARS`). A bad file gives one :class:`ConfigError` that names
+the file, the key and what was expected; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+#: Environment variables that hold secrets, per platform.
+SECRET_ENV_VARS = {
+    "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
+    "discord": ("DISCORD_TOKEN",),
+}
+#: Where the config file is looked for when ``--config`` is not given.
+CONFIG_ENV_VAR = "COPBOT_CONFIG"
+DEFAULT_CONFIG_NAME = "copbot.toml"
+
+DEFAULT_QUESTION_STARTERS = (
+    "how", "why", "what", "when", "where", "which", "who", "can", "could", "should",
+    "is", "are", "does", "do", "did", "any", "anyone", "has", "have", "would", "will",
+    "help", "is there", "has anyone",
+)  # fmt: skip
+
+
+class ConfigError(Exception):
+    """The config file is missing or wrong; the message says where and how to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CommunitySettings(_Section):
+    id: str = "community"
+    name: str = "Our community of practice"
+    domain: str = ""
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name like Europe/Paris)"
+            ) from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class CaptureSettings(_Section):
+    """How chat becomes repertoire (the rules live in ``bot.capture``)."""
+
+    question_starters: tuple[str, ...] = DEFAULT_QUESTION_STARTERS
+    question_mark: bool = True
+    min_question_chars: Annotated[int, Field(ge=1, le=2000)] = 12
+    accept_reaction: str = "white_check_mark"
+    asker_accepts: bool = True
+    accept_votes: Annotated[int, Field(ge=1, le=100)] = 3
+    save_reaction: str = "pushpin"
+
+
+class ChannelRule(_Section):
+    """Per-channel overrides. ``channel`` is ``platform:id`` or ``platform:#name``."""
+
+    channel: str
+    capture: bool = True
+    suggest_similar: bool = True
+    follow_up_hours: Annotated[float, Field(gt=0)] | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _has_platform(cls, value: str) -> str:
+        if ":" not in value:
+            raise ValueError(
+                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
+            )
+        return value
+
+
+class ChannelSettings(_Section):
+    capture_by_default: bool = True
+    rules: tuple[ChannelRule, ...] = ()
+
+
+class DigestSchedule(_Section):
+    """One channel's digest: when (cron-like, community time zone) and what it shows."""
+
+    channel: str
+    days: str = "mon"
+    time: str = "09:00"
+    period_days: Annotated[int, Field(ge=1, le=366)] = 7
+    sections: tuple[Literal["knowhow", "answered", "unanswered", "helpers", "activity"], ...] = (
+        "knowhow",
+        "answered",
+        "unanswered",
+        "helpers",
+        "activity",
+    )
+    mention_experts: bool = False
+    empty: Literal["skip", "note"] = "skip"
+    chart: bool = False
+
+    @field_validator("time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        parts = value.split(":")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise ValueError("write the time as HH:MM, e.g. '09:30'")
+        hour, minute = int(parts[0]), int(parts[1])
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError("hour must be 0-23 and minute 0-59")
+        return value
+
+
+class SearchSettings(_Section):
+    results: Annotated[int, Field(ge=1, le=20)] = 5
+
+
+class SlackSettings(_Section):
+    enabled: bool = False
+    mode: Literal["socket", "http"] = "socket"
+    command: str = "/cop"
+    http_port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    workspace_url: str = ""
+
+
+class DiscordSettings(_Section):
+    enabled: bool = False
+    solved_tags: tuple[str, ...] = ("solved", "answered")
+    guild_ids: tuple[int, ...] = ()
+
+
+class Settings(_Section):
+    """The whole configuration; every field has a default so no file is needed for the demo."""
+
+    database: str = "copbot.db"
+    community: CommunitySettings = CommunitySettings()
+    capture: CaptureSettings = CaptureSettings()
+    channels: ChannelSettings = ChannelSettings()
+    search: SearchSettings = SearchSettings()
+    digests: tuple[DigestSchedule, ...] = ()
+    slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
+
+    def rule_for(self, platform: str, channel: str, channel_name: str = "") -> ChannelRule:
+        """The rule that applies to a channel: by id first, then by ``#name``."""
+        for rule in self.channels.rules:
+            if rule.channel in (f"{platform}:{channel}", f"{platform}:#{channel_name}"):
+                return rule
+        return ChannelRule(
+            channel=f"{platform}:{channel}", capture=self.channels.capture_by_default
+        )
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        key = str(error["loc"][-1]).lower()
+        if any(word in key for word in ("token", "secret", "password")):
+            return (
+                f"{location}: secrets do not belong in the config file; set the environment "
+                f"variable instead ({', '.join(v for vs in SECRET_ENV_VARS.values() for v in vs)})"
+            )
+        return f"{location}: unknown key (see config.example.toml for every option)"
+    return f"{location}: {message.removeprefix('Value error, ')}"
+
+
+def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n  ".join(_describe(dict(e)) for e in exc.errors())
+        raise ConfigError(f"{source} has {exc.error_count()} problem(s):\n  {problems}") from None
+
+
+def find_config(explicit: str | Path | None) -> Path | None:
+    """The config file to use: ``--config``, then ``$COPBOT_CONFIG``, then ``./copbot.toml``."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Read and validate the config file; ``None`` gives the defaults."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file {path} not found. Copy config.example.toml to {path} "
+            f"(or pass --config FILE, or set {CONFIG_ENV_VAR})."
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_settings(data, str(path))

@@ -1,0 +1,144 @@
+"""The core: ``Core.handle(event) -> list[Outbound]``.
+
+It decides what an inbound event means for the community and does it through
+the repertoire, in one transaction per event. No I/O but the repertoire: the
+adapters render and send what it returns. A :class:`~bot.errors.UserError`
+becomes a friendly reply; any other failure is logged once, with the event's
+id, and the event is skipped so the bot keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.capture import Capture, channel_ref
+from bot.commands import COMMANDS, CommandContext, dispatch, help_text
+from bot.errors import UsageError, UserError
+from bot.events import (
+    CommandInvocation,
+    InboundEvent,
+    IncomingMessage,
+    MemberLeftChannel,
+    MessageDeleted,
+    MessageEdited,
+    Outbound,
+    ReactionChange,
+    Reply,
+    SaveRequest,
+    Visibility,
+    Where,
+)
+from bot.ports import Services
+from knowledge.models import Entry
+from knowledge.store import Repertoire
+
+log = logging.getLogger(__name__)
+
+#: Called with each newly captured question; returns what to say about it
+#: (e.g. similar past answers). Registered by features, run in order.
+QuestionHook = Callable[[Entry, IncomingMessage], list[Outbound]]
+
+
+@dataclass
+class Core:
+    services: Services
+    question_hooks: list[QuestionHook] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.capture = Capture(self.services)
+
+    @property
+    def repertoire(self) -> Repertoire:
+        return self.services.repertoire
+
+    def handle(self, event: InboundEvent) -> list[Outbound]:
+        """Apply one inbound event; return what to send. Never raises."""
+        event_id = getattr(event, "event_id", "")
+        try:
+            with self.services.repertoire.transaction():
+                where: Where = event.where
+                if event_id and not self.services.repertoire.mark_event_seen(
+                    where.platform, event_id, self.services.clock.now()
+                ):
+                    log.debug("skipping event %s: already handled", event_id)
+                    return []
+                if where.visibility != Visibility.DM or isinstance(event, SaveRequest):
+                    self.services.repertoire.upsert_channel(
+                        where.platform,
+                        where.workspace,
+                        where.channel,
+                        where.channel_name,
+                        where.visibility.value,
+                    )
+                return self._apply(event)
+        except UserError as exc:
+            return [self._user_error_reply(event, exc)]
+        except Exception:
+            log.exception(
+                "could not handle %s event %r; skipped", type(event).__name__, event_id or "?"
+            )
+            if isinstance(event, CommandInvocation):
+                return [
+                    Reply(
+                        where=event.where,
+                        text="Sorry, something went wrong on my side. It was logged; "
+                        "please try again.",
+                        recipient=event.actor,
+                        thread_id=event.thread_id,
+                    )
+                ]
+            return []
+
+    def _apply(self, event: InboundEvent) -> list[Outbound]:
+        if isinstance(event, IncomingMessage):
+            captured = self.capture.on_message(event)
+            if captured is None:
+                return []
+            entry, created = captured
+            if created and entry.kind.value == "question":
+                out: list[Outbound] = []
+                for hook in self.question_hooks:
+                    out.extend(hook(entry, event))
+                return out
+            return []
+        if isinstance(event, MessageEdited):
+            self.capture.on_edit(event)
+            return []
+        if isinstance(event, MessageDeleted):
+            self.capture.on_delete(event)
+            return []
+        if isinstance(event, ReactionChange):
+            return self.capture.on_reaction(event)
+        if isinstance(event, SaveRequest):
+            return self.capture.on_save(event)
+        if isinstance(event, CommandInvocation):
+            return dispatch(lambda args: self._context(event, args), event.text)
+        if isinstance(event, MemberLeftChannel):
+            self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
+            return []
+        raise TypeError(f"unknown event type {type(event).__name__}")
+
+    def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
+        return CommandContext(self.services, self.capture, invocation, args)
+
+    def _user_error_reply(self, event: InboundEvent, exc: UserError) -> Reply:
+        text = str(exc)
+        if isinstance(exc, UsageError) and exc.command in COMMANDS:
+            spec = COMMANDS[exc.command]
+            text += f"\nUsage: `/cop {spec.usage}`"
+        elif isinstance(exc, UsageError):
+            text += "\n" + help_text()
+        actor = getattr(event, "actor", None)
+        return Reply(
+            where=event.where,
+            text=text,
+            recipient=actor,
+            thread_id=getattr(event, "thread_id", None),
+        )
+
+    def link_posted_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
+        """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
+        with self.services.repertoire.transaction():
+            self.services.repertoire.relink_message(entry_id, message_id, permalink)

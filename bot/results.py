@@ -1,0 +1,34 @@
+"""Turn repertoire hits into the neutral :class:`~bot.events.ResultItem` adapters render."""
+
+from __future__ import annotations
+
+from bot.events import ResultItem
+from knowledge.models import Entry, EntryKind, SearchHit
+from knowledge.text import shorten, title_from
+
+
+def entry_title(entry: Entry) -> str:
+    return entry.title or title_from(entry.text) or shorten(entry.text, 80)
+
+
+def hit_to_item(hit: SearchHit) -> ResultItem:
+    entry = hit.entry
+    answer = hit.answer
+    return ResultItem(
+        entry_id=entry.id,
+        kind=entry.kind.value,
+        title=entry_title(entry),
+        snippet=hit.snippet,
+        author=entry.author_name,
+        created_at=entry.created_at,
+        channel_name=entry.channel_name or entry.source.channel,
+        permalink=entry.permalink,
+        platform=entry.source.platform,
+        tags=entry.tags,
+        answered=entry.kind != EntryKind.QUESTION or hit.answer_count > 0,
+        answer_snippet=hit.answer_snippet if answer else "",
+        answer_author=answer.author_name if answer else "",
+        answer_permalink=answer.permalink if answer else "",
+        knowhow_kind=entry.knowhow_kind,
+        score=round(hit.score, 4),
+    )

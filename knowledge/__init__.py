@@ -1,0 +1,4 @@
+"""The repertoire: entries, members and tags, their storage and search.
+
+This package knows nothing of chat platforms; ``bot`` drives it.
+"""

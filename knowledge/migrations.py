@@ -1,0 +1,135 @@
+"""Schema of the repertoire, created and migrated at start-up.
+
+Each feature that needs tables registers its own steps on a sqlite-utils
+``Migrations`` set (one set per concern keeps branches from fighting over one
+list); :func:`migrate` applies every set in order. Steps are never edited once
+released: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+core = Migrations("copbot-core")
+
+#: The FTS5 tokenizer: Porter stemming over unicode61 with accents folded, so
+#: "caching" finds "cached" and "cafe" finds "café".
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
+@core()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            handle TEXT NOT NULL DEFAULT '',
+            display_name TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (platform, workspace, user_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE channels (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            visibility TEXT NOT NULL,
+            capture_stopped INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (platform, workspace, channel)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('question', 'answer', 'knowhow')),
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            thread_id TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            author_id INTEGER NOT NULL REFERENCES members(id),
+            saved_by_id INTEGER REFERENCES members(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            visibility TEXT NOT NULL CHECK (visibility IN ('public', 'private', 'dm')),
+            channel_name TEXT NOT NULL DEFAULT '',
+            permalink TEXT NOT NULL DEFAULT '',
+            accepted INTEGER NOT NULL DEFAULT 0,
+            knowhow_kind TEXT NOT NULL DEFAULT '',
+            answer_count INTEGER NOT NULL DEFAULT 0,
+            has_accepted INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (platform, workspace, channel, message_id, kind)
+        )
+        """
+    )
+    db.execute("CREATE INDEX entries_thread ON entries (platform, workspace, channel, thread_id)")
+    db.execute("CREATE INDEX entries_author ON entries (author_id)")
+    db.execute("CREATE INDEX entries_created ON entries (created_at)")
+    db.execute(
+        """
+        CREATE TABLE entry_tags (
+            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (entry_id, tag)
+        )
+        """
+    )
+    db.execute("CREATE INDEX entry_tags_tag ON entry_tags (tag)")
+    db.execute(
+        """
+        CREATE TABLE reactions (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            emoji TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel, message_id, user_id, emoji)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE processed_events (
+            platform TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (platform, event_id)
+        )
+        """
+    )
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # One search document per question or know-how entry (rowid = entries.id):
+    # its own text, its answers' text and its tags, weighted apart by bm25.
+    db.execute(
+        f"""
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            title, body, answers, tags,
+            tokenize = '{FTS_TOKENIZER}'
+        )
+        """
+    )
+
+
+#: Every migration set, in the order they apply. Features append theirs.
+MIGRATION_SETS: list[Migrations] = [core]
+
+
+def migrate(db: Database) -> None:
+    """Bring ``db`` to the newest schema; safe to call at every start."""
+    for migrations in MIGRATION_SETS:
+        migrations.apply(db)

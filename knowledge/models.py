@@ -1,0 +1,126 @@
+"""Dataclasses the store returns. Plain values, so callers never see SQL rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    """The three kinds of entry in a practice's repertoire."""
+
+    QUESTION = "question"
+    ANSWER = "answer"
+    KNOWHOW = "knowhow"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKey:
+    """Where an entry came from; unique per entry, so a replay never makes two."""
+
+    platform: str
+    workspace: str
+    channel: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A channel as the viewer of a result: the visibility rule is checked against it."""
+
+    platform: str
+    workspace: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """What capture hands to the store to create or refresh an entry."""
+
+    kind: EntryKind
+    source: SourceKey
+    text: str
+    author_id: int
+    created_at: datetime
+    visibility: str
+    title: str = ""
+    thread_id: str | None = None
+    permalink: str = ""
+    tags: tuple[str, ...] = ()
+    knowhow_kind: str = ""
+    channel_name: str = ""
+    saved_by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    kind: EntryKind
+    source: SourceKey
+    title: str
+    text: str
+    author_id: int
+    author_name: str
+    created_at: datetime
+    updated_at: datetime
+    visibility: str
+    channel_name: str
+    thread_id: str | None
+    permalink: str
+    accepted: bool
+    knowhow_kind: str
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def channel_ref(self) -> ChannelRef:
+        return ChannelRef(self.source.platform, self.source.workspace, self.source.channel)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A question or know-how entry that matched, with its best answer if any."""
+
+    entry: Entry
+    score: float
+    snippet: str
+    answer: Entry | None = None
+    answer_snippet: str = ""
+    answer_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Expert:
+    """A member ranked for a topic, with the evidence behind the rank."""
+
+    member: Member
+    score: float
+    accepted_answers: int
+    answers: int
+    knowhow: int
+    latest: datetime | None
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` as an aware UTC datetime (naive values are taken as UTC)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def to_db_time(dt: datetime) -> str:
+    """The one text form times take in the database: sortable ISO 8601 UTC."""
+    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -1,0 +1,199 @@
+"""Keyword search over the repertoire: parsed query in, ranked hits out.
+
+Ranking: FTS5's bm25 with field weights (title > tags > body > answers),
+then a gentle boost for questions that were answered (more for an accepted
+answer) and for know-how, so that an answered question outranks an equally
+relevant open one. When every word is required and nothing matches, the
+search falls back to any word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.query import ParsedQuery, fts_expression
+from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
+from knowledge.text import highlight
+
+#: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
+FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
+
+#: Multipliers on bm25 (which is negative: bigger is better after the boost).
+BOOST_ACCEPTED = 1.30
+BOOST_ANSWERED = 1.15
+BOOST_KNOWHOW = 1.20
+
+_KNOWHOW_KINDS = {"howto", "resource", "story", "update"}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    limit: int = 5
+    mark_start: str = "\x02"
+    mark_end: str = "\x03"
+    snippet_chars: int = 220
+
+
+def _filters(query: ParsedQuery) -> tuple[list[str], list[Any]]:
+    """SQL conditions (on alias ``e``) for the query's filters."""
+    where: list[str] = []
+    params: list[Any] = []
+    for tag in query.tags:
+        where.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
+        params.append(tag)
+    if query.authors:
+        marks = ", ".join("?" for _ in query.authors)
+        where.append(
+            "e.author_id IN (SELECT id FROM members WHERE lower(user_id) IN "
+            f"({marks}) OR lower(handle) IN ({marks}) OR lower(display_name) IN ({marks}) "
+            f"OR lower(replace(display_name, ' ', '')) IN ({marks}))"
+        )
+        params += list(query.authors) * 4
+    if query.channels:
+        marks = ", ".join("?" for _ in query.channels)
+        where.append(f"(lower(e.channel_name) IN ({marks}) OR lower(e.channel) IN ({marks}))")
+        params += list(query.channels) * 2
+    if query.kinds:
+        base = [k for k in query.kinds if k in {"question", "knowhow", "answer"}]
+        sub = [k for k in query.kinds if k in _KNOWHOW_KINDS]
+        ors: list[str] = []
+        if base:
+            ors.append("e.kind IN (" + ", ".join("?" for _ in base) + ")")
+            params += base
+        if sub:
+            ors.append(
+                "(e.kind = 'knowhow' AND (CASE WHEN e.knowhow_kind = '' THEN 'howto' "
+                "ELSE e.knowhow_kind END) IN (" + ", ".join("?" for _ in sub) + "))"
+            )
+            params += sub
+        where.append("(" + " OR ".join(ors) + ")")
+    for flag in query.flags:
+        if flag == "answered":
+            where.append("(e.kind != 'question' OR e.answer_count > 0)")
+        elif flag == "unanswered":
+            where.append("(e.kind = 'question' AND e.answer_count = 0)")
+        elif flag == "accepted":
+            where.append("(e.kind = 'question' AND e.has_accepted = 1)")
+    if query.before is not None:
+        where.append("e.created_at < ?")
+        params.append(query.before.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    if query.after is not None:
+        where.append("e.created_at >= ?")
+        params.append(query.after.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    return where, params
+
+
+def _boost_sql() -> str:
+    return (
+        f"(CASE WHEN e.kind = 'knowhow' THEN {BOOST_KNOWHOW} "
+        f"WHEN e.has_accepted = 1 THEN {BOOST_ACCEPTED} "
+        f"WHEN e.answer_count > 0 THEN {BOOST_ANSWERED} ELSE 1.0 END)"
+    )
+
+
+def search(
+    repertoire: Repertoire,
+    query: ParsedQuery,
+    viewer: ChannelRef | None,
+    options: SearchOptions | None = None,
+) -> list[SearchHit]:
+    """Ranked hits for ``query`` that ``viewer`` may see. Never raises on user text."""
+    options = options or SearchOptions()
+    if query.is_empty:
+        return []
+    visible_sql, visible_params = visibility_clause(viewer)
+    filter_sql, filter_params = _filters(query)
+    wants_answers = "answer" in query.kinds
+    if not wants_answers:
+        filter_sql.append("e.kind IN ('question', 'knowhow')")
+    conditions = [visible_sql, *filter_sql]
+    params = [*visible_params, *filter_params]
+
+    rows: list[tuple[Any, ...]] = []
+    if query.has_match and not wants_answers:
+        for mode in ("and", "or"):
+            expression = fts_expression(query, mode=mode)
+            if expression is None:
+                continue
+            rows = _fts_rows(repertoire, expression, conditions, params, options.limit)
+            if rows:
+                break
+    else:
+        rows = _filtered_rows(repertoire, query, conditions, params, options.limit)
+    return [_to_hit(repertoire, row, query, options) for row in rows]
+
+
+def _fts_rows(
+    repertoire: Repertoire,
+    expression: str,
+    conditions: list[str],
+    params: list[Any],
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    weights = ", ".join(str(w) for w in FIELD_WEIGHTS)
+    sql = (
+        f"SELECT {_ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {_boost_sql()} AS score "
+        "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
+        "JOIN members m ON m.id = e.author_id "
+        f"WHERE search_fts MATCH ? AND {' AND '.join(conditions)} "
+        "ORDER BY score LIMIT ?"
+    )
+    return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
+
+
+def _filtered_rows(
+    repertoire: Repertoire,
+    query: ParsedQuery,
+    conditions: list[str],
+    params: list[Any],
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Filters only (``tag:pandas``), or answers asked for: newest first, no bm25."""
+    extra: list[Any] = []
+    if query.has_match:
+        # kind:answer with words: match answers' own text with a LIKE on each word.
+        for word in query.all_words:
+            conditions = [*conditions, "lower(e.text) LIKE ?"]
+            extra.append(f"%{word}%")
+    if query.excluded:
+        for tokens in query.excluded:
+            conditions = [*conditions, "lower(e.text) NOT LIKE ?"]
+            extra.append(f"%{' '.join(tokens)}%")
+    sql = (
+        f"SELECT {_ENTRY_COLUMNS}, 0.0 AS score FROM entries e JOIN members m "
+        f"ON m.id = e.author_id WHERE {' AND '.join(conditions)} "
+        "ORDER BY e.created_at DESC LIMIT ?"
+    )
+    return [tuple(r) for r in repertoire.db.execute(sql, [*params, *extra, limit]).fetchall()]
+
+
+def _to_hit(
+    repertoire: Repertoire, row: tuple[Any, ...], query: ParsedQuery, options: SearchOptions
+) -> SearchHit:
+    entry = row_to_entry(row)
+    score = float(row[-1] or 0.0)
+    words = query.all_words
+    body = entry.text
+    if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
+        body = body[len(entry.title) :]  # the title is shown anyway: show what follows it
+    snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
+    answer: Entry | None = None
+    answer_snippet = ""
+    answers: list[Entry] = []
+    if entry.kind == EntryKind.QUESTION:
+        answers = repertoire.answers_for(entry)
+        if answers:
+            answer = answers[0]
+            answer_snippet = highlight(
+                answer.text, words, options.mark_start, options.mark_end, options.snippet_chars
+            )
+    return SearchHit(
+        entry=entry,
+        score=-score,
+        snippet=snippet,
+        answer=answer,
+        answer_snippet=answer_snippet,
+        answer_count=len(answers),
+    )

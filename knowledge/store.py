@@ -1,0 +1,504 @@
+"""The repertoire's storage: one SQLite file through sqlite-utils.
+
+:class:`Repertoire` is the one small interface the core talks to; it returns
+dataclasses from :mod:`knowledge.models`, never rows. A PostgreSQL backend
+would implement the same methods.
+
+Durability: WAL journal with ``synchronous=NORMAL``. A committed transaction
+survives a crash or SIGKILL of the process; after a power loss the last few
+transactions may be rolled back, but the file is never corrupt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from knowledge.migrations import migrate
+from knowledge.models import (
+    ChannelRef,
+    Entry,
+    EntryKind,
+    Member,
+    NewEntry,
+    SourceKey,
+    from_db_time,
+    to_db_time,
+)
+from knowledge.text import normalize_tag
+
+_ENTRY_COLUMNS = (
+    "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
+    "e.text, e.author_id, e.created_at, e.updated_at, e.visibility, e.channel_name, "
+    "e.permalink, e.accepted, e.knowhow_kind, "
+    "coalesce(nullif(m.display_name, ''), nullif(m.handle, ''), m.user_id) AS author_name, "
+    "(SELECT group_concat(tag, ' ') FROM entry_tags t WHERE t.entry_id = e.id) AS tag_list"
+)
+ENTRY_SELECT = f"SELECT {_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id"
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) the SQLite file with copbot's pragmas, migrated."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # One connection, used from one thread at a time (the runtime's worker);
+    # check_same_thread is off because that thread is not the one that opened it.
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    db = Database(conn)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    migrate(db)
+    return db
+
+
+def row_to_entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
+    (
+        entry_id,
+        kind,
+        platform,
+        workspace,
+        channel,
+        message_id,
+        thread_id,
+        title,
+        text,
+        author_id,
+        created_at,
+        updated_at,
+        visibility,
+        channel_name,
+        permalink,
+        accepted,
+        knowhow_kind,
+        author_name,
+        tag_list,
+    ) = tuple(row)[:19]
+    return Entry(
+        id=entry_id,
+        kind=EntryKind(kind),
+        source=SourceKey(platform, workspace, channel, message_id),
+        title=title,
+        text=text,
+        author_id=author_id,
+        author_name=author_name or "",
+        created_at=from_db_time(created_at),
+        updated_at=from_db_time(updated_at),
+        visibility=visibility,
+        channel_name=channel_name,
+        thread_id=thread_id,
+        permalink=permalink,
+        accepted=bool(accepted),
+        knowhow_kind=knowhow_kind,
+        tags=tuple(sorted(tag_list.split())) if tag_list else (),
+    )
+
+
+def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str, list[Any]]:
+    """SQL for the visibility rule: public entries, plus those from the viewer's own channel."""
+    if viewer is None:
+        return f"{alias}.visibility = 'public'", []
+    return (
+        f"({alias}.visibility = 'public' OR ({alias}.platform = ? AND {alias}.workspace = ? "
+        f"AND {alias}.channel = ?))",
+        [viewer.platform, viewer.workspace, viewer.channel],
+    )
+
+
+class Repertoire:
+    """Entries, members, reactions and the search index of one community."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> Repertoire:
+        return cls(open_database(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work; nested uses join the outer one."""
+        with self.db.atomic():
+            yield
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.db.execute(sql, list(params)).fetchall())
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...] | None:
+        row = self.db.execute(sql, list(params)).fetchone()
+        return tuple(row) if row is not None else None
+
+    # ------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    # ------------------------------------------------------------------ events
+
+    def mark_event_seen(self, platform: str, event_id: str, at: datetime) -> bool:
+        """Record a platform event id; ``False`` when it was already seen (a retry)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, ?)",
+            [platform, event_id, to_db_time(at)],
+        )
+        return cursor.rowcount == 1
+
+    # ------------------------------------------------------------------ members and channels
+
+    def upsert_member(
+        self,
+        platform: str,
+        workspace: str,
+        user_id: str,
+        display_name: str = "",
+        handle: str = "",
+        at: datetime | None = None,
+    ) -> int:
+        """The member's id, creating the member or refreshing a name that changed."""
+        row = self._one(
+            "SELECT id, display_name, handle FROM members "
+            "WHERE platform = ? AND workspace = ? AND user_id = ?",
+            [platform, workspace, user_id],
+        )
+        if row is not None:
+            member_id, old_name, old_handle = row
+            if (display_name and display_name != old_name) or (handle and handle != old_handle):
+                self.db.execute(
+                    "UPDATE members SET display_name = ?, handle = ? WHERE id = ?",
+                    [display_name or old_name, handle or old_handle, member_id],
+                )
+            return int(member_id)
+        cursor = self.db.execute(
+            "INSERT INTO members (platform, workspace, user_id, handle, display_name, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [platform, workspace, user_id, handle, display_name, to_db_time(at or _now())],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def get_member(self, member_id: int) -> Member | None:
+        row = self._one(
+            "SELECT id, platform, workspace, user_id, "
+            "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) "
+            "FROM members WHERE id = ?",
+            [member_id],
+        )
+        return Member(*row) if row else None
+
+    def find_members(self, name: str) -> list[Member]:
+        """Members whose user id, handle or display name is ``name`` (folded compare)."""
+        rows = self._rows(
+            "SELECT id, platform, workspace, user_id, "
+            "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) FROM members "
+            "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
+            "OR lower(display_name) = lower(?)",
+            [name, name, name],
+        )
+        return [Member(*r) for r in rows]
+
+    def upsert_channel(
+        self, platform: str, workspace: str, channel: str, name: str, visibility: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO channels (platform, workspace, channel, name, visibility) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
+            "name = CASE WHEN excluded.name != '' THEN excluded.name ELSE channels.name END, "
+            "visibility = excluded.visibility",
+            [platform, workspace, channel, name, visibility],
+        )
+
+    def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
+        self.db.execute(
+            "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
+            "AND channel = ?",
+            [int(stopped), ref.platform, ref.workspace, ref.channel],
+        )
+
+    def capture_stopped(self, ref: ChannelRef) -> bool:
+        row = self._one(
+            "SELECT capture_stopped FROM channels WHERE platform = ? AND workspace = ? "
+            "AND channel = ?",
+            [ref.platform, ref.workspace, ref.channel],
+        )
+        return bool(row and row[0])
+
+    # ------------------------------------------------------------------ entries
+
+    def save_entry(self, new: NewEntry) -> tuple[int, bool]:
+        """Create the entry, or refresh it when its source key exists: ``(id, created)``.
+
+        Idempotent on (platform, workspace, channel, message id, kind): retries,
+        replays and re-imports never make a second entry.
+        """
+        src = new.source
+        existing = self._one(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind = ?",
+            [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
+        )
+        now = to_db_time(new.created_at)
+        if existing is not None:
+            entry_id = int(existing[0])
+            self.db.execute(
+                "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
+                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
+                [new.text, new.title, new.title, new.permalink, new.permalink, entry_id],
+            )
+            if new.tags:
+                self._add_tags(entry_id, new.tags)
+            self.reindex_thread_of(entry_id)
+            return entry_id, False
+        cursor = self.db.execute(
+            "INSERT INTO entries (kind, platform, workspace, channel, message_id, thread_id, "
+            "title, "
+            "text, author_id, saved_by_id, created_at, updated_at, visibility, channel_name, "
+            "permalink, knowhow_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                new.kind.value,
+                src.platform,
+                src.workspace,
+                src.channel,
+                src.message_id,
+                new.thread_id,
+                new.title,
+                new.text,
+                new.author_id,
+                new.saved_by_id,
+                now,
+                now,
+                new.visibility,
+                new.channel_name,
+                new.permalink,
+                new.knowhow_kind,
+            ],
+        )
+        entry_id = int(cursor.lastrowid or 0)
+        self._add_tags(entry_id, new.tags)
+        self.reindex_thread_of(entry_id)
+        return entry_id, True
+
+    def _add_tags(self, entry_id: int, tags: Iterable[str]) -> None:
+        for tag in tags:
+            tag = normalize_tag(tag)
+            if tag:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO entry_tags (entry_id, tag) VALUES (?, ?)",
+                    [entry_id, tag],
+                )
+
+    def set_tags(self, entry_id: int, tags: Iterable[str]) -> None:
+        """Replace an entry's tags (curation)."""
+        self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
+        self._add_tags(entry_id, tags)
+        self.reindex_thread_of(entry_id)
+
+    def get_entry(self, entry_id: int) -> Entry | None:
+        row = self._one(f"{ENTRY_SELECT} WHERE e.id = ?", [entry_id])
+        return row_to_entry(row) if row else None
+
+    def entries_for_message(self, src: SourceKey) -> list[Entry]:
+        """Every entry made from one chat message (a question may also be saved as know-how)."""
+        rows = self._rows(
+            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+            "AND e.message_id = ? ORDER BY e.id",
+            [src.platform, src.workspace, src.channel, src.message_id],
+        )
+        return [row_to_entry(r) for r in rows]
+
+    def update_text(self, src: SourceKey, text: str, title: str, at: datetime) -> list[Entry]:
+        """An edit in chat: every entry from that message takes the new text."""
+        entries = self.entries_for_message(src)
+        for entry in entries:
+            new_title = title if entry.kind != EntryKind.KNOWHOW or not entry.title else entry.title
+            self.db.execute(
+                "UPDATE entries SET text = ?, title = ?, updated_at = ? WHERE id = ?",
+                [text, new_title, to_db_time(at), entry.id],
+            )
+            self.reindex_thread_of(entry.id)
+        return entries
+
+    def delete_message(self, src: SourceKey) -> list[Entry]:
+        """A delete in chat: its entries, their index rows and reactions go."""
+        entries = self.entries_for_message(src)
+        for entry in entries:
+            self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry.id])
+            self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry.id])
+            self.db.execute("DELETE FROM entries WHERE id = ?", [entry.id])
+            if entry.kind == EntryKind.ANSWER:
+                root = self.thread_root(entry)
+                if root is not None:
+                    self.reindex(root.id)
+        self.db.execute(
+            "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ?",
+            [src.platform, src.workspace, src.channel, src.message_id],
+        )
+        return entries
+
+    def relink_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
+        """Point an entry at the chat message that now carries it (``/cop ask`` posts)."""
+        self.db.execute(
+            "UPDATE entries SET message_id = ?, "
+            "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
+            [message_id, permalink, permalink, entry_id],
+        )
+        self.reindex_thread_of(entry_id)
+
+    def thread_root(self, entry: Entry) -> Entry | None:
+        """The question (or know-how) whose thread this answer is in."""
+        if entry.thread_id is None:
+            return None
+        row = self._one(
+            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+            "AND e.message_id = ? AND e.kind IN ('question', 'knowhow') ORDER BY e.kind DESC",
+            [entry.source.platform, entry.source.workspace, entry.source.channel, entry.thread_id],
+        )
+        return row_to_entry(row) if row else None
+
+    def question_for_thread(self, ref: ChannelRef, thread_id: str) -> Entry | None:
+        row = self._one(
+            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+            "AND e.message_id = ? AND e.kind = 'question'",
+            [ref.platform, ref.workspace, ref.channel, thread_id],
+        )
+        return row_to_entry(row) if row else None
+
+    def answers_for(self, question: Entry) -> list[Entry]:
+        """Answers in the question's thread: accepted first, then oldest first."""
+        rows = self._rows(
+            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+            "AND e.thread_id = ? AND e.kind = 'answer' ORDER BY e.accepted DESC, e.created_at",
+            [
+                question.source.platform,
+                question.source.workspace,
+                question.source.channel,
+                question.source.message_id,
+            ],
+        )
+        return [row_to_entry(r) for r in rows]
+
+    def set_accepted(self, entry_id: int, accepted: bool) -> bool:
+        """Mark or unmark an answer as accepted; ``True`` when that changed anything."""
+        cursor = self.db.execute(
+            "UPDATE entries SET accepted = ? WHERE id = ? AND kind = 'answer' AND accepted != ?",
+            [int(accepted), entry_id, int(accepted)],
+        )
+        if cursor.rowcount:
+            self.reindex_thread_of(entry_id)
+        return bool(cursor.rowcount)
+
+    # ------------------------------------------------------------------ reactions
+
+    def set_reaction(
+        self, src: SourceKey, user_id: str, emoji: str, added: bool, at: datetime
+    ) -> None:
+        """Keep a reaction by message key: one that comes before its message still counts."""
+        params = [src.platform, src.workspace, src.channel, src.message_id, user_id, emoji]
+        if added:
+            self.db.execute(
+                "INSERT OR IGNORE INTO reactions (platform, workspace, channel, message_id, "
+                "user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [*params, to_db_time(at)],
+            )
+        else:
+            self.db.execute(
+                "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
+                "AND message_id = ? AND user_id = ? AND emoji = ?",
+                params,
+            )
+
+    def reactors(self, src: SourceKey, emoji: str) -> set[str]:
+        rows = self._rows(
+            "SELECT user_id FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND emoji = ?",
+            [src.platform, src.workspace, src.channel, src.message_id, emoji],
+        )
+        return {str(r[0]) for r in rows}
+
+    # ------------------------------------------------------------------ search index
+
+    def reindex_thread_of(self, entry_id: int) -> None:
+        """Refresh the search document of the entry or of the question it answers."""
+        entry = self.get_entry(entry_id)
+        if entry is None:
+            return
+        if entry.kind == EntryKind.ANSWER:
+            root = self.thread_root(entry)
+            if root is not None:
+                self.reindex(root.id)
+        else:
+            self.reindex(entry.id)
+
+    def reindex(self, entry_id: int) -> None:
+        """Rebuild one search document: title, body, answers and tags of a question or know-how."""
+        entry = self.get_entry(entry_id)
+        self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
+        if entry is None or entry.kind == EntryKind.ANSWER:
+            return
+        answers = self.answers_for(entry) if entry.kind == EntryKind.QUESTION else []
+        has_accepted = any(a.accepted for a in answers)
+        self.db.execute(
+            "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
+            [len(answers), int(has_accepted), entry_id],
+        )
+        body = entry.text
+        if entry.title and body.startswith(entry.title):
+            body = body[len(entry.title) :]
+        self.db.execute(
+            "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
+            [
+                entry_id,
+                entry.title,
+                body,
+                "\n".join(a.text for a in answers),
+                " ".join(entry.tags),
+            ],
+        )
+
+    # ------------------------------------------------------------------ listings
+
+    def list_entries(
+        self,
+        where: str = "1",
+        params: Iterable[Any] = (),
+        order: str = "e.created_at DESC",
+        limit: int = 100,
+    ) -> list[Entry]:
+        """Entries matching a SQL condition on alias ``e`` (used by digests, stats, export)."""
+        rows = self._rows(
+            f"{ENTRY_SELECT} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit]
+        )
+        return [row_to_entry(r) for r in rows]
+
+    def count(self, where: str = "1", params: Iterable[Any] = ()) -> int:
+        row = self._one(f"SELECT count(*) FROM entries e WHERE {where}", list(params))
+        return int(row[0]) if row else 0
+
+    def member_count(self) -> int:
+        row = self._one("SELECT count(*) FROM members")
+        return int(row[0]) if row else 0
+
+    def channel_count(self) -> int:
+        row = self._one("SELECT count(*) FROM channels")
+        return int(row[0]) if row else 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
