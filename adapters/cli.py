@@ -119,6 +119,27 @@ async def _chat(loaded: Loaded, seed: bool) -> None:
         core.services.repertoire.close()
 
 
+@cli.command()
+@click.option("--http", is_flag=True, help="Slack over HTTP (Events API) instead of Socket Mode.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="HTTP port (--http).")
+@db_option
+@config_option
+def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | None) -> None:
+    """Run the bot on every platform enabled in the config (Slack, Discord or both)."""
+    from adapters.runner import NothingToRun
+    from adapters.runner import run as run_platforms
+
+    loaded = load(config_path, db_path)
+    setup_logging("INFO")
+    try:
+        asyncio.run(run_platforms(loaded.settings, loaded.db_path, http=http, port=port))
+    except NothingToRun as exc:
+        click.echo(f"copbot: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        pass
+
+
 def _viewer(channel: str | None) -> ChannelRef | None:
     """``platform:workspace:channel`` to search as that channel sees; else public only."""
     if not channel:
