@@ -203,10 +203,12 @@ class Capture:
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
         rules = self.settings.capture
+        reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
+        if not reactors and not answer.accepted:
+            return False  # nothing to settle (the common case, and cheap for bulk imports)
         root = self.repertoire.thread_root(answer)
         if root is None or root.kind != EntryKind.QUESTION:
             return False
-        reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
         asker = self.repertoire.get_member(root.author_id)
         answerer = self.repertoire.get_member(answer.author_id)
         by_asker = rules.asker_accepts and asker is not None and asker.user_id in reactors

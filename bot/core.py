@@ -10,7 +10,7 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.capture import Capture, channel_ref
@@ -30,6 +30,7 @@ from bot.events import (
     Visibility,
     Where,
 )
+from bot.history import UnthreadedLinker
 from bot.ports import Services
 from knowledge.models import Entry
 from knowledge.store import Repertoire
@@ -45,9 +46,18 @@ QuestionHook = Callable[[Entry, IncomingMessage], list[Outbound]]
 class Core:
     services: Services
     question_hooks: list[QuestionHook] = field(default_factory=list)
+    #: Links top-level replies to a recent question in unthreaded channels
+    #: (``capture.link_unthreaded``; history imports always set one).
+    linker: UnthreadedLinker | None = None
+    #: History replay: question hooks (which would post suggestions) do not run.
+    quiet: bool = False
+    #: Events that failed with an unexpected error (logged and skipped).
+    failed_events: int = 0
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
+        if self.linker is None and self.services.settings.capture.link_unthreaded:
+            self.linker = UnthreadedLinker.from_settings(self.services.settings)
 
     @property
     def repertoire(self) -> Repertoire:
@@ -76,6 +86,7 @@ class Core:
         except UserError as exc:
             return [self._user_error_reply(event, exc)]
         except Exception:
+            self.failed_events += 1
             log.exception(
                 "could not handle %s event %r; skipped", type(event).__name__, event_id or "?"
             )
@@ -91,13 +102,34 @@ class Core:
                 ]
             return []
 
+    def handle_batch(self, events: Iterable[InboundEvent]) -> list[Outbound]:
+        """Apply many events in one transaction: the bulk path of history imports.
+
+        The same rules as :meth:`handle` (each event still runs in its own
+        savepoint, so one bad event is logged and skipped alone), but one commit
+        per batch and the search index rebuilt once per batch for the questions
+        it touched (:meth:`Repertoire.deferred_reindex`).
+        """
+        out: list[Outbound] = []
+        repertoire = self.services.repertoire
+        with repertoire.transaction(), repertoire.deferred_reindex():
+            for event in events:
+                out.extend(self.handle(event))
+        return out
+
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
+            if self.linker is not None:
+                event = self.linker.before(
+                    event, self.services.repertoire, self.capture.looks_like_question
+                )
             captured = self.capture.on_message(event)
+            if self.linker is not None:
+                self.linker.after(event, captured[0] if captured else None)
             if captured is None:
                 return []
             entry, created = captured
-            if created and entry.kind.value == "question":
+            if created and entry.kind.value == "question" and not self.quiet:
                 out: list[Outbound] = []
                 for hook in self.question_hooks:
                     out.extend(hook(entry, event))

@@ -117,6 +117,8 @@ class Repertoire:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Entry ids whose search document waits for :meth:`flush_reindex` (bulk mode).
+        self._deferred: set[int] | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> Repertoire:
@@ -436,6 +438,9 @@ class Repertoire:
 
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
+        if self._deferred is not None:
+            self._deferred.add(entry_id)
+            return
         entry = self.get_entry(entry_id)
         if entry is None:
             return
@@ -471,6 +476,85 @@ class Repertoire:
                 " ".join(entry.tags),
             ],
         )
+
+    # ------------------------------------------------------------------ bulk mode
+
+    @contextmanager
+    def deferred_reindex(self) -> Iterator[None]:
+        """Bulk mode: search documents are rebuilt by :meth:`flush_reindex`, not per write.
+
+        Inside the block, writes that would rebuild a question's search document
+        (a new answer, an edit, an acceptance) only note the entry; the caller
+        calls :meth:`flush_reindex` before each commit, so every committed
+        transaction still has an index in step with its entries. Searches inside
+        the block (before a flush) may not see the newest writes. Leaving the
+        block flushes what is left. Used by history imports; live capture never is.
+        """
+        outer = self._deferred is not None
+        if not outer:
+            self._deferred = set()
+        try:
+            yield
+            if not outer:
+                self.flush_reindex()
+        finally:
+            if not outer:
+                self._deferred = None
+
+    def flush_reindex(self) -> int:
+        """Rebuild, set-wise, the search documents of what bulk mode noted; how many."""
+        if not self._deferred:
+            return 0
+        touched, self._deferred = self._deferred, set()
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _touched (id INTEGER PRIMARY KEY)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _roots (id INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM _touched")
+        db.execute("DELETE FROM _roots")
+        db.conn.executemany("INSERT INTO _touched (id) VALUES (?)", [(i,) for i in touched])
+        # The entry itself when it is a question or know-how; its thread's root when an answer.
+        db.execute(
+            "INSERT OR IGNORE INTO _roots (id) SELECT e.id FROM _touched t "
+            "JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO _roots (id) SELECT r.id FROM _touched t "
+            "JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
+            "JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
+            "AND r.channel = a.channel AND r.message_id = a.thread_id "
+            "AND r.kind IN ('question', 'knowhow')"
+        )
+        same_thread = (
+            "a.platform = e.platform AND a.workspace = e.workspace AND a.channel = e.channel "
+            "AND a.thread_id = e.message_id AND a.kind = 'answer'"
+        )
+        db.execute(
+            "UPDATE entries AS e SET "
+            f"answer_count = (SELECT count(*) FROM entries a WHERE {same_thread}), "
+            f"has_accepted = (SELECT count(*) > 0 FROM entries a WHERE {same_thread} "
+            "AND a.accepted = 1) "
+            "WHERE e.id IN (SELECT id FROM _roots) AND e.kind = 'question'"
+        )
+        db.execute(
+            "UPDATE entries SET answer_count = 0, has_accepted = 0 "
+            "WHERE id IN (SELECT id FROM _roots) AND kind = 'knowhow'"
+        )
+        db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _touched)")
+        db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _roots)")
+        # The same document as reindex(): title, body without the title, answers, tags.
+        db.execute(
+            "INSERT INTO search_fts (rowid, title, body, answers, tags) SELECT e.id, e.title, "
+            "CASE WHEN e.title != '' AND substr(e.text, 1, length(e.title)) = e.title "
+            "THEN substr(e.text, length(e.title) + 1) ELSE e.text END, "
+            "CASE WHEN e.kind = 'question' THEN coalesce((SELECT group_concat(x.text, char(10)) "
+            f"FROM (SELECT a.text FROM entries a WHERE {same_thread} "
+            "ORDER BY a.accepted DESC, a.created_at) x), '') ELSE '' END, "
+            "coalesce((SELECT group_concat(y.tag, ' ') FROM (SELECT tag FROM entry_tags "
+            "WHERE entry_id = e.id ORDER BY tag) y), '') "
+            "FROM entries e WHERE e.id IN (SELECT id FROM _roots)"
+        )
+        count = self._one("SELECT count(*) FROM _roots")
+        return int(count[0]) if count else 0
 
     # ------------------------------------------------------------------ listings
 
