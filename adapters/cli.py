@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from adapters.importers.commands import import_command
 from bot.app import build_core
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
@@ -229,6 +230,9 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
     else:
         for key, value in counts.items():
             click.echo(f"{key:>11}: {value}")
+
+
+cli.add_command(import_command)
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ class Capture:
         self.settings = services.settings
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
+        self._rules: dict[tuple[str, str, str], bool] = {}
 
     # ------------------------------------------------------------------ rules
 
@@ -69,8 +70,7 @@ class Capture:
             return False
         if rules.question_mark and "?" in body.rstrip()[-3:]:
             return True
-        lowered = fold(body)
-        first_line = lowered.splitlines()[0] if lowered else ""
+        first_line = fold(body.splitlines()[0]) if body else ""
         return any(
             first_line == s or first_line.startswith(s + " ") or first_line.startswith(s + ",")
             for s in self._starters
@@ -82,7 +82,11 @@ class Capture:
             return False
         if self.repertoire.capture_stopped(channel_ref(where)):
             return False
-        return self.settings.rule_for(where.platform, where.channel, where.channel_name).capture
+        key = (where.platform, where.channel, where.channel_name)
+        rule = self._rules.get(key)
+        if rule is None:  # settings are frozen: one lookup per channel
+            rule = self._rules[key] = self.settings.rule_for(*key).capture
+        return rule
 
     def member_id(self, actor: Actor, workspace: str) -> int:
         return self.repertoire.upsert_member(

@@ -160,6 +160,8 @@ class Skipped:
 
     reason: str
     count: int = 1
+    #: ``"message"``, or what else was skipped whole (``"conversation"``).
+    unit: str = "message"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,7 @@ class ImportSummary:
     entries_before: dict[str, int] = field(default_factory=dict)
     entries_after: dict[str, int] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
+    skipped_messages: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     failed: int = 0
@@ -216,7 +219,7 @@ class ImportSummary:
             f"answers {made['answer']:,}, know-how {made['knowhow']:,}); "
             f"accepted answers now {self.entries_after.get('accepted', 0):,}",
         ]
-        kept = self.messages_read - sum(self.skipped.values())
+        kept = self.messages_read - self.skipped_messages
         out.append(
             f"not entries: {max(0, kept - made['question'] - made['answer']):,} messages read "
             "that capture did not keep (chat that is not a question or an answer, or "
@@ -275,7 +278,9 @@ def run_import(
         for item in items:
             if isinstance(item, Skipped):
                 summary.skipped[item.reason] += item.count
-                summary.messages_read += item.count
+                if item.unit == "message":
+                    summary.messages_read += item.count
+                    summary.skipped_messages += item.count
                 continue
             if isinstance(item, Problem):
                 summary.problem_count += 1
