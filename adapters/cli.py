@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from adapters.importers.commands import import_command
+from adapters.importers.commands import export_command, import_command
 from bot.app import build_core
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
@@ -233,6 +233,7 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
 
 
 cli.add_command(import_command)
+cli.add_command(export_command)
 
 
 def main() -> None:

@@ -224,6 +224,60 @@ def _run_with_progress(
             )
 
         items: Iterable[ImportItem] = source
-        return run_import(
-            core, items, batch_size=batch_size, durable=not fast, on_progress=update
-        )
+        return run_import(core, items, batch_size=batch_size, durable=not fast, on_progress=update)
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: the whole repertoire, re-importable; markdown: a small static knowledge base.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("copbot-export"),
+    show_default=True,
+    help="Folder to write into (JSON goes to DIR/repertoire.json).",
+)
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Markdown: also write private and DM entries (JSON always holds everything).",
+)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(
+    fmt: str,
+    out_dir: Path,
+    include_private: bool,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Export the repertoire: entries, threads, tags, members and sources."""
+    from adapters.cli import load
+    from knowledge.export import export_json, export_markdown
+
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if fmt == "json":
+            target = out_dir / "repertoire.json"
+            with target.open("w", encoding="utf-8") as handle:
+                counts = export_json(core.services.repertoire, handle)
+        else:
+            target = out_dir / "index.md"
+            counts = export_markdown(
+                core.services.repertoire,
+                out_dir,
+                include_private=include_private,
+                title=loaded.settings.community.name,
+            )
+        click.echo(f"wrote {target}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    finally:
+        core.services.repertoire.close()
