@@ -1,0 +1,409 @@
+"""The scale benchmark: run on demand, prints its figures (not a timed test).
+
+    .venv/bin/pip install -e ".[bench]"
+    .venv/bin/python -m bench.scale --sizes 10k,100k,1m
+
+For each size it writes (once, cached in ``bench/data/<size>/``) a synthetic
+community as a Slack export (:mod:`bench.synth`), then measures:
+
+* import throughput: the real Slack importer through ``run_import`` (the bulk
+  path of the core: same capture rules, one transaction per 5,000 events);
+* database size after a WAL checkpoint;
+* keyword search latency through the core (``parse_query`` + ``search``: parsed
+  query to ready result list with snippets), median and p99 over 1,000 queries
+  of 1-3 words, in a child process whose peak RSS is the "search process" RSS;
+* similar-question lookup latency: a whole question as the query, reduced to its
+  most informative terms (lowest document frequency, from an ``fts5vocab``
+  table) and searched through ``knowledge.search`` (:func:`similar_lookup`, the
+  one place to switch to ``knowledge.similar.find_similar``);
+* live capture throughput: one message per transaction through ``Core.handle``;
+* the same corpus (the search documents) and queries through two reference
+  engines, ``tantivy`` and ``bm25s``, each figure also printed as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
+# --------------------------------------------------------------------------- copbot side
+
+
+def _prepare_similar(repertoire: Any) -> None:
+    db = repertoire.db
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_vocab USING fts5vocab(main, search_fts, row)"
+    )
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_q USING fts5(t, tokenize = '{TOKENIZER}')"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_qv USING fts5vocab(temp, bench_q, row)"
+    )
+
+
+def informative_terms(repertoire: Any, text: str, k: int = 6) -> list[str]:
+    """The ``k`` terms of ``text`` with the lowest document frequency (MoreLikeThis-style).
+
+    SQLite tokenizes (and stems) the text itself through a one-row temp FTS5
+    table, so the terms are exactly the index's; their document frequencies
+    come from an ``fts5vocab`` view of the index.
+    """
+    from knowledge.text import STOPWORDS
+
+    db = repertoire.db
+    db.execute("DELETE FROM temp.bench_q")
+    db.execute("INSERT INTO temp.bench_q (t) VALUES (?)", [text])
+    terms = [str(r[0]) for r in db.execute("SELECT term FROM temp.bench_qv").fetchall()]
+    scored: list[tuple[int, str]] = []
+    for term in terms:
+        if term in STOPWORDS or len(term) < 2:
+            continue
+        row = db.execute("SELECT doc FROM temp.bench_vocab WHERE term = ?", [term]).fetchone()
+        if row is not None:
+            scored.append((int(row[0]), term))
+    scored.sort()
+    return [t for _, t in scored[:k]]
+
+
+def similar_lookup(repertoire: Any, text: str, limit: int = 5) -> list[Any]:
+    """Questions like ``text``; switch to ``knowledge.similar.find_similar`` at merge."""
+    from knowledge.query import ParsedQuery
+    from knowledge.search import SearchOptions, search
+
+    terms = informative_terms(repertoire, text)
+    return search(repertoire, ParsedQuery(terms=tuple(terms)), None, SearchOptions(limit=limit))
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
+
+
+def search_child(db_path: Path, queries_path: Path) -> dict[str, Any]:
+    """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
+    from knowledge.query import parse_query
+    from knowledge.search import SearchOptions, search
+    from knowledge.store import Repertoire
+
+    queries = json.loads(queries_path.read_text())
+    repertoire = Repertoire.open(db_path)
+    now = datetime.now(UTC)
+    for q in queries["keyword"][:50]:  # warm the page cache as a running bot would be
+        search(repertoire, parse_query(q, now=now), None, SearchOptions(limit=5))
+    keyword: list[float] = []
+    hits = 0
+    for q in queries["keyword"]:
+        t0 = time.perf_counter()
+        result = search(repertoire, parse_query(q, now=now), None, SearchOptions(limit=5))
+        keyword.append(time.perf_counter() - t0)
+        hits += bool(result)
+    _prepare_similar(repertoire)
+    similar: list[float] = []
+    found = 0
+    for q in queries["similar"]:
+        t0 = time.perf_counter()
+        result = similar_lookup(repertoire, q)
+        similar.append(time.perf_counter() - t0)
+        found += bool(result)
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "keyword": _percentiles(keyword),
+        "keyword_hit_rate": hits / len(keyword),
+        "similar": _percentiles(similar),
+        "similar_hit_rate": found / max(1, len(similar)),
+        "peak_rss_mb": rss_kb / 1024,
+    }
+
+
+def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, Any]:
+    from adapters.importers.slack_export import SlackExport
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.history import run_import
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    core = build_core(Settings(), db_path)
+    t0 = time.perf_counter()
+    summary = run_import(core, SlackExport(export), durable=durable)
+    seconds = time.perf_counter() - t0
+    core.services.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    core.services.repertoire.close()
+    return {
+        "messages": summary.messages_read,
+        "seconds": seconds,
+        "rate": summary.messages_read / seconds,
+        "entries": sum(summary.entries_after.get(k, 0) for k in ("question", "answer", "knowhow")),
+        "made": summary.made,
+        "db_mb": db_path.stat().st_size / 1e6,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+    """One message per transaction through Core.handle: questions and thread answers."""
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.events import Actor, IncomingMessage, Where
+
+    core = build_core(Settings(), db_path)
+    where = Where("slack", "TSYNTH", "C00000000", channel_name="chan-0")
+    base = datetime(2030, 1, 1, tzinfo=UTC)
+    root = ""
+    t0 = time.perf_counter()
+    for i in range(n):
+        ts = f"{1_900_000_000 + i}.000100"
+        actor = Actor("slack", f"U{i % 300:07d}", f"user{i % 300}", "TSYNTH")
+        if i % 4 == 0:
+            root = ts
+            text = f"how do I tune the live capture benchmark number {i} with sqlite?"
+            msg = IncomingMessage(where, actor, ts, text, base + timedelta(seconds=i))
+        else:
+            text = f"try batching the writes, and check the pragma settings for run {i}"
+            msg = IncomingMessage(where, actor, ts, text, base + timedelta(seconds=i), root)
+        core.handle(msg)
+    seconds = time.perf_counter() - t0
+    core.services.repertoire.close()
+    return {"messages": n, "rate": n / seconds}
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _documents(db_path: Path) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    docs = [
+        " ".join(part or "" for part in row)
+        for row in conn.execute("SELECT title, body, answers, tags FROM search_fts ORDER BY rowid")
+    ]
+    conn.close()
+    return docs
+
+
+def references(db_path: Path, queries: dict[str, Any], messages: int) -> dict[str, Any]:
+    import re
+
+    out: dict[str, Any] = {}
+    docs = _documents(db_path)
+    from knowledge.text import STOPWORDS
+
+    def kw_terms(q: str) -> list[str]:
+        return [w for w in re.findall(r"\w+", q.lower()) if w not in STOPWORDS] or re.findall(
+            r"\w+", q.lower()
+        )
+
+    # Document frequencies for the references' own informative-term pick (same rule).
+    import tantivy
+
+    schema_builder = tantivy.SchemaBuilder()
+    schema_builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
+    schema_builder.add_integer_field("id", stored=True)
+    schema = schema_builder.build()
+    index = tantivy.Index(schema)
+    t0 = time.perf_counter()
+    writer = index.writer(heap_size=200_000_000, num_threads=2)
+    for i, doc in enumerate(docs):
+        writer.add_document(tantivy.Document(body=doc, id=i))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    tantivy_index_s = time.perf_counter() - t0
+    searcher = index.searcher()
+
+    def tantivy_search(expr: str) -> None:
+        query = index.parse_query(expr, ["body"])
+        searcher.search(query, 5)
+
+    kw: list[float] = []
+    for q in queries["keyword"]:
+        expr = " AND ".join(kw_terms(q))
+        t0 = time.perf_counter()
+        tantivy_search(expr)
+        kw.append(time.perf_counter() - t0)
+    sim: list[float] = []
+    for q in queries["similar"]:
+        t0 = time.perf_counter()
+        words = list(dict.fromkeys(kw_terms(q)))
+        tantivy_search(" OR ".join(_top_by_df(words, searcher, index)[:6]))
+        sim.append(time.perf_counter() - t0)
+    out["tantivy"] = {
+        "index_rate": messages / tantivy_index_s,
+        "keyword": _percentiles(kw),
+        "similar": _percentiles(sim),
+    }
+
+    import bm25s
+
+    t0 = time.perf_counter()
+    tokens = bm25s.tokenize(docs, stopwords="en", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    bm25_index_s = time.perf_counter() - t0
+    kw = []
+    for q in queries["keyword"]:
+        t0 = time.perf_counter()
+        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
+        retriever.retrieve(qt, k=5, show_progress=False)
+        kw.append(time.perf_counter() - t0)
+    sim = []
+    for q in queries["similar"]:
+        t0 = time.perf_counter()
+        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
+        retriever.retrieve(qt, k=5, show_progress=False)
+        sim.append(time.perf_counter() - t0)
+    out["bm25s"] = {
+        "index_rate": messages / bm25_index_s,
+        "keyword": _percentiles(kw),
+        "similar": _percentiles(sim),
+    }
+    return out
+
+
+def _top_by_df(words: list[str], searcher: Any, index: Any) -> list[str]:
+    """Tantivy side of the MoreLikeThis pick: rarest terms first, by matching-doc count."""
+    scored = []
+    for w in words:
+        try:
+            count = searcher.search(index.parse_query(w, ["body"]), 1).count
+        except ValueError:
+            continue
+        if count:
+            scored.append((count, w))
+    scored.sort()
+    return [w for _, w in scored]
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def run_size(label: str, data_dir: Path, durable: bool, skip_refs: bool) -> dict[str, Any]:
+    from bench.synth import generate
+
+    n = SIZES[label]
+    folder = data_dir / label
+    queries_path = folder / "queries.json"
+    if not queries_path.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        t0 = time.perf_counter()
+        generate(n, folder)
+        print(f"[{label}] generated in {time.perf_counter() - t0:.0f} s", flush=True)
+    db_path = folder / "copbot.db"
+    result: dict[str, Any] = {"size": label}
+    result["import"] = run_import_phase(folder / "export", db_path, durable)
+    print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--search-child", str(db_path), str(queries_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT.parent,
+    )
+    result["search"] = json.loads(child.stdout.strip().splitlines()[-1])
+    print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
+    if not skip_refs:
+        queries = json.loads(queries_path.read_text())
+        result["refs"] = references(db_path, queries, result["import"]["messages"])
+        print(f"[{label}] references: {json.dumps(result['refs'])}", flush=True)
+    copy = folder / "live.db"
+    shutil.copy(db_path, copy)
+    result["live"] = live_capture(copy)
+    copy.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    print(f"[{label}] live capture: {json.dumps(result['live'])}", flush=True)
+    return result
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.1f}×" if theirs else "-"
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = (
+        "| size | messages | import msg/s | DB MB | search p50 / p99 ms | similar p50 / p99 ms "
+        "| live msg/s | search RSS MB |"
+    )
+    print()
+    print(header)
+    print("|" + "---|" * 8)
+    for r in results:
+        i, s, live = r["import"], r["search"], r["live"]
+        print(
+            f"| {r['size']} | {i['messages']:,} | {i['rate']:,.0f} | {i['db_mb']:,.0f} | "
+            f"{s['keyword']['median_ms']:.2f} / {s['keyword']['p99_ms']:.2f} | "
+            f"{s['similar']['median_ms']:.2f} / {s['similar']['p99_ms']:.2f} | "
+            f"{live['rate']:,.0f} | {s['peak_rss_mb']:.0f} |"
+        )
+    if any("refs" in r for r in results):
+        print()
+        print(
+            "| size | engine | index msg/s | search p50 / p99 ms | similar p50 / p99 ms "
+            "| copbot p99 ÷ engine p99 (search, similar) |"
+        )
+        print("|" + "---|" * 6)
+        for r in results:
+            for name, ref in r.get("refs", {}).items():
+                s = r["search"]
+                print(
+                    f"| {r['size']} | {name} | {ref['index_rate']:,.0f} | "
+                    f"{ref['keyword']['median_ms']:.2f} / {ref['keyword']['p99_ms']:.2f} | "
+                    f"{ref['similar']['median_ms']:.2f} / {ref['similar']['p99_ms']:.2f} | "
+                    f"{_ratio(s['keyword']['p99_ms'], ref['keyword']['p99_ms'])}, "
+                    f"{_ratio(s['similar']['p99_ms'], ref['similar']['p99_ms'])} |"
+                )
+        print(
+            "\n(import msg/s ÷ engine index msg/s: "
+            + "; ".join(
+                f"{r['size']} {name} {_ratio(r['import']['rate'], ref['index_rate'])}"
+                for r in results
+                for name, ref in r.get("refs", {}).items()
+            )
+            + ")"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="copbot scale benchmark")
+    parser.add_argument("--sizes", default="10k,100k,1m")
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
+    parser.add_argument(
+        "--durable", action="store_true", help="import with synchronous=NORMAL (default OFF)"
+    )
+    parser.add_argument("--no-refs", action="store_true", help="skip tantivy and bm25s")
+    parser.add_argument("--search-child", nargs=2, metavar=("DB", "QUERIES"))
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.search_child:
+        print(json.dumps(search_child(Path(args.search_child[0]), Path(args.search_child[1]))))
+        return
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    results = [
+        run_size(label.strip().lower(), args.data, args.durable, args.no_refs)
+        for label in args.sizes.split(",")
+    ]
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
