@@ -58,7 +58,10 @@ class Capture:
         self.settings = services.settings
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
+        self._starter_chars = max((len(s) for s in starters), default=0) + 8
         self._rules: dict[tuple[str, str, str], bool] = {}
+        #: Set by ``Core.handle_batch`` for one batch: members already written in it.
+        self.member_cache: dict[tuple[str, str, str, str], int] | None = None
 
     # ------------------------------------------------------------------ rules
 
@@ -70,7 +73,8 @@ class Capture:
             return False
         if rules.question_mark and "?" in body.rstrip()[-3:]:
             return True
-        first_line = fold(body.splitlines()[0]) if body else ""
+        # Only a prefix can match a starter: fold that, not the whole message.
+        first_line = fold(body.splitlines()[0][: self._starter_chars]) if body else ""
         return any(
             first_line == s or first_line.startswith(s + " ") or first_line.startswith(s + ",")
             for s in self._starters
@@ -89,9 +93,14 @@ class Capture:
         return rule
 
     def member_id(self, actor: Actor, workspace: str) -> int:
-        return self.repertoire.upsert_member(
-            actor.platform, actor.workspace or workspace, actor.user_id, actor.display_name
-        )
+        key = (actor.platform, actor.workspace or workspace, actor.user_id, actor.display_name)
+        cache = self.member_cache
+        if cache is not None and key in cache:
+            return cache[key]
+        member = self.repertoire.upsert_member(*key)
+        if cache is not None:
+            cache[key] = member
+        return member
 
     # ------------------------------------------------------------------ events
 

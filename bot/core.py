@@ -56,6 +56,7 @@ class Core:
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
+        self._batch_channels: set[Where] | None = None
         if self.linker is None and self.services.settings.capture.link_unthreaded:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
 
@@ -74,7 +75,12 @@ class Core:
                 ):
                     log.debug("skipping event %s: already handled", event_id)
                     return []
-                if where.visibility != Visibility.DM or isinstance(event, SaveRequest):
+                known = self._batch_channels
+                if (where.visibility != Visibility.DM or isinstance(event, SaveRequest)) and (
+                    known is None or where not in known
+                ):
+                    if known is not None:
+                        known.add(where)
                     self.services.repertoire.upsert_channel(
                         where.platform,
                         where.workspace,
@@ -84,8 +90,10 @@ class Core:
                     )
                 return self._apply(event)
         except UserError as exc:
+            self._forget_batch_caches()
             return [self._user_error_reply(event, exc)]
         except Exception:
+            self._forget_batch_caches()
             self.failed_events += 1
             log.exception(
                 "could not handle %s event %r; skipped", type(event).__name__, event_id or "?"
@@ -112,10 +120,22 @@ class Core:
         """
         out: list[Outbound] = []
         repertoire = self.services.repertoire
-        with repertoire.transaction(), repertoire.deferred_reindex():
-            for event in events:
-                out.extend(self.handle(event))
+        # Within the batch, channels and members already written are not written again.
+        self._batch_channels, self.capture.member_cache = set(), {}
+        try:
+            with repertoire.transaction(), repertoire.deferred_reindex():
+                for event in events:
+                    out.extend(self.handle(event))
+        finally:
+            self._batch_channels, self.capture.member_cache = None, None
         return out
+
+    def _forget_batch_caches(self) -> None:
+        """An event rolled back: what it wrote may be gone, so the batch caches go too."""
+        if self._batch_channels is not None:
+            self._batch_channels.clear()
+        if self.capture.member_cache is not None:
+            self.capture.member_cache.clear()
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
