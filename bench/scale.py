@@ -90,6 +90,17 @@ def similar_lookup(repertoire: Any, text: str, limit: int = 5) -> list[Any]:
     return search(repertoire, ParsedQuery(terms=tuple(terms)), None, SearchOptions(limit=limit))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across fork + exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -122,13 +133,12 @@ def search_child(db_path: Path, queries_path: Path) -> dict[str, Any]:
         result = similar_lookup(repertoire, q)
         similar.append(time.perf_counter() - t0)
         found += bool(result)
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "keyword": _percentiles(keyword),
         "keyword_hit_rate": hits / len(keyword),
         "similar": _percentiles(similar),
         "similar_hit_rate": found / max(1, len(similar)),
-        "peak_rss_mb": rss_kb / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -153,7 +163,7 @@ def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, An
         "entries": sum(summary.entries_after.get(k, 0) for k in ("question", "answer", "knowhow")),
         "made": summary.made,
         "db_mb": db_path.stat().st_size / 1e6,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -279,13 +289,14 @@ def references(db_path: Path, queries: dict[str, Any], messages: int) -> dict[st
 
 
 def _top_by_df(words: list[str], searcher: Any, index: Any) -> list[str]:
-    """Tantivy side of the MoreLikeThis pick: rarest terms first, by matching-doc count."""
+    """Tantivy side of the MoreLikeThis pick: the rarest terms first, by document frequency.
+
+    ``doc_freq`` looks the term up as written (not stemmed): a word whose stem
+    differs is left out, which only makes the reference's query shorter.
+    """
     scored = []
     for w in words:
-        try:
-            count = searcher.search(index.parse_query(w, ["body"]), 1).count
-        except ValueError:
-            continue
+        count = searcher.doc_freq("body", w)
         if count:
             scored.append((count, w))
     scored.sort()
