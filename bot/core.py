@@ -145,7 +145,7 @@ class Core:
                 )
             captured = self.capture.on_message(event)
             if self.linker is not None:
-                self.linker.after(event, captured[0] if captured else None)
+                self.linker.after(event, captured[0].kind if captured else None)
             if captured is None:
                 return []
             entry, created = captured

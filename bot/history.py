@@ -46,10 +46,11 @@ from bot.events import (
     IncomingMessage,
     SaveRequest,
 )
-from knowledge.models import ChannelRef, Entry, EntryKind
+from knowledge.models import ChannelRef, EntryKind
 from knowledge.store import Repertoire
 
 if TYPE_CHECKING:
+    from bot.bulk import BulkCapture
     from bot.core import Core
 
 log = logging.getLogger(__name__)
@@ -132,10 +133,10 @@ class UnthreadedLinker:
         thread = self.question_for(msg, repertoire)
         return replace(msg, thread_id=thread) if thread is not None else msg
 
-    def after(self, msg: IncomingMessage, entry: Entry | None) -> None:
-        """Remember what capture made of ``msg``."""
+    def after(self, msg: IncomingMessage, kind: EntryKind | None) -> None:
+        """Remember what capture made of ``msg`` (the kind of entry, or ``None``)."""
         key = self._key(msg)
-        if entry is not None and entry.kind == EntryKind.QUESTION and msg.is_top_level:
+        if kind == EntryKind.QUESTION and msg.is_top_level:
             recent = self._recent.setdefault(key, deque(maxlen=REMEMBERED_QUESTIONS))
             if not any(a.message_id == msg.message_id for a in recent):
                 recent.append(_Asked(msg.message_id, msg.author.user_id, msg.created_at))
@@ -273,6 +274,9 @@ def run_import(
         core.linker = UnthreadedLinker.from_settings(core.services.settings)
     core.quiet = True
     failed_before = core.failed_events
+    from bot.bulk import BulkCapture
+
+    bulk = BulkCapture(core)
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage] = OrderedDict()
     if not durable:
         repertoire.db.execute("PRAGMA synchronous = OFF")
@@ -312,13 +316,13 @@ def run_import(
             summary.events += 1
             batch.append(item)
             if len(batch) >= batch_size:
-                _flush(core, batch, recent)
+                _flush(core, bulk, batch, recent)
                 batch = []
                 summary.seconds = time.perf_counter() - started
                 if on_progress is not None:
                     on_progress(summary)
         if batch:
-            _flush(core, batch, recent)
+            _flush(core, bulk, batch, recent)
     finally:
         if not durable:
             repertoire.db.execute("PRAGMA synchronous = NORMAL")
@@ -335,10 +339,11 @@ def run_import(
 
 def _flush(
     core: Core,
+    bulk: BulkCapture,
     batch: list[InboundEvent],
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage],
 ) -> None:
-    out = core.handle_batch(batch)
+    out = bulk.apply(batch)
     saves = list(_answer_fetches(out, recent))
     if saves:
         core.handle_batch(saves)
