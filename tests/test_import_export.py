@@ -385,3 +385,97 @@ def test_deferred_reindex_builds_the_same_documents(tmp_path: Path) -> None:
     )
     assert counts.fetchone() == (8, 2)
     assert EntryKind.QUESTION.value == "question"
+
+
+# --------------------------------------------------------------------------- the bulk path
+
+
+def _random_history(seed: int, n: int = 600) -> list[Any]:
+    """Events as a busy community makes them, out of order now and then."""
+    import random
+
+    from bot.events import ReactionChange, Visibility
+
+    rng = random.Random(seed)
+    users = [Actor("slack", f"U{i}", f"user{i}", "T1") for i in range(8)]
+    places = [
+        Where("slack", "T1", "C1", Visibility.PUBLIC, "help"),
+        Where("slack", "T1", "C2", Visibility.PUBLIC, "unthreaded"),
+        Where("slack", "T1", "G1", Visibility.PRIVATE, "team"),
+    ]
+    words = "cache csv pandas airflow retry docker build memory parquet sql index".split()
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    events: list[Any] = []
+    questions: list[tuple[Where, str, Actor]] = []
+    for i in range(n):
+        where = rng.choice(places)
+        who = rng.choice(users)
+        at = start + timedelta(minutes=3 * i)
+        mid = f"{1_700_000_000 + i}.000100"
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(3, 9)))
+        roll = rng.random()
+        if roll < 0.3:
+            text = f"how do I {text} #{rng.choice(words)}?"
+            questions.append((where, mid, who))
+            events.append(IncomingMessage(where, who, mid, text, at))
+        elif roll < 0.75 and questions:
+            q_where, q_id, asker = rng.choice(questions[-5:])
+            thread = None if q_where.channel == "C2" else q_id
+            events.append(IncomingMessage(q_where, who, mid, text, at, thread))
+            for voter in rng.sample(users, rng.choice((0, 0, 1, 3))):
+                events.append(ReactionChange(q_where, mid, voter, "white_check_mark", at=at))
+            if rng.random() < 0.3:
+                events.append(ReactionChange(q_where, mid, asker, "✅", at=at))
+            if rng.random() < 0.05:
+                events.append(ReactionChange(q_where, mid, asker, "✅", added=False, at=at))
+        else:
+            events.append(IncomingMessage(where, who, mid, "tip: " + text, at))
+            if rng.random() < 0.2:
+                events.append(ReactionChange(where, mid, rng.choice(users), "pushpin", at=at))
+    for _ in range(n // 20):  # some events arrive late
+        k = rng.randrange(len(events) - 1)
+        events[k], events[k + 1] = events[k + 1], events[k]
+    return events
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bulk_capture_equals_the_event_path(tmp_path: Path, seed: int) -> None:
+    from collections import OrderedDict
+
+    from bot.history import _answer_fetches
+
+    events = _random_history(seed)
+    bulk = make_core(tmp_path, "bulk.db")
+    run_import(bulk, events, batch_size=97)
+    single = make_core(tmp_path, "single.db")
+    single.linker, single.quiet = UnthreadedLinker(), True
+    recent: OrderedDict[Any, Any] = OrderedDict()
+    for event in events:
+        if isinstance(event, IncomingMessage):
+            w = event.where
+            recent[(w.platform, w.workspace, w.channel, event.message_id)] = event
+        for save in _answer_fetches(single.handle(event), recent):
+            single.handle(save)
+    a, b = snapshot(bulk.services.repertoire), snapshot(single.services.repertoire)
+    assert a["entries"] == b["entries"]
+    assert a["reactions"] == b["reactions"]
+    assert a["search"] == b["search"]
+    kinds = {e[0] for e in a["entries"]}
+    assert kinds == {"question", "answer", "knowhow"}
+    assert any(e[16] for e in a["entries"])  # some answers accepted
+
+
+def test_one_bad_event_is_skipped_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    core = make_core(tmp_path)
+    repertoire = core.services.repertoire
+    real = repertoire.save_entry
+
+    def flaky(new: Any) -> Any:
+        if new.source.message_id == "1709280220.000400":
+            raise RuntimeError("disk on fire")
+        return real(new)
+
+    monkeypatch.setattr(repertoire, "save_entry", flaky)
+    summary = import_slack(core)
+    assert summary.failed == 1
+    assert summary.made == {"question": 6, "answer": 7, "knowhow": 1}
