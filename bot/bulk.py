@@ -10,8 +10,8 @@ same decisions and the same writes, made through the same code:
 * a message is kept, and is a question or an answer, by the same predicates
   (:meth:`Capture.captures_in`, :meth:`Capture.looks_like_question`, the
   unthreaded linker) and written by the same :meth:`Repertoire.save_entry`;
-* a reaction is stored as :meth:`Capture.on_reaction` stores it; save
-  reactions go through :meth:`Capture.on_reaction` itself;
+* a reaction goes through :meth:`Capture.on_reaction` itself, except the
+  accept reaction, which is stored as it stores it and settled at the end;
 * acceptance is settled once per batch, by :meth:`Capture.settle_accepted`,
   for every answer the batch touched that has an accept reaction or was
   accepted (the rule depends only on the reactions and the thread's asker,
@@ -50,7 +50,6 @@ class BulkCapture:
         self.repertoire = core.services.repertoire
         rules = core.services.settings.capture
         self.accept = canonical(rules.accept_reaction)
-        self.save = canonical(rules.save_reaction)
         self._captures: dict[Where, bool] = {}
         self._channels: set[Where] = set()
         self._members: dict[tuple[str, str, str, str], int] = {}
@@ -165,13 +164,12 @@ class BulkCapture:
                 where.visibility.value,
             )  # fmt: skip
             self._channels.add(where)
-        if emoji == self.save:
-            return self.capture.on_reaction(change)  # saves need the whole rule
+        if emoji != self.accept:
+            return self.capture.on_reaction(change)  # saves and every other rule, as live
         src = source_key(where, change.message_id)
         at = change.at or self.core.services.clock.now()
         self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
-        if emoji == self.accept:
-            accepted_keys.add((src.platform, src.workspace, src.channel, src.message_id))
+        accepted_keys.add((src.platform, src.workspace, src.channel, src.message_id))
         return []
 
     def _settle(
