@@ -50,7 +50,6 @@ from knowledge.models import ChannelRef, EntryKind
 from knowledge.store import Repertoire
 
 if TYPE_CHECKING:
-    from bot.bulk import BulkCapture
     from bot.core import Core
 
 log = logging.getLogger(__name__)
@@ -274,9 +273,6 @@ def run_import(
         core.linker = UnthreadedLinker.from_settings(core.services.settings)
     core.quiet = True
     failed_before = core.failed_events
-    from bot.bulk import BulkCapture
-
-    bulk = BulkCapture(core)
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage] = OrderedDict()
     if not durable:
         repertoire.db.execute("PRAGMA synchronous = OFF")
@@ -316,13 +312,13 @@ def run_import(
             summary.events += 1
             batch.append(item)
             if len(batch) >= batch_size:
-                _flush(core, bulk, batch, recent)
+                _flush(core, batch, recent)
                 batch = []
                 summary.seconds = time.perf_counter() - started
                 if on_progress is not None:
                     on_progress(summary)
         if batch:
-            _flush(core, bulk, batch, recent)
+            _flush(core, batch, recent)
     finally:
         if not durable:
             repertoire.db.execute("PRAGMA synchronous = NORMAL")
@@ -339,11 +335,10 @@ def run_import(
 
 def _flush(
     core: Core,
-    bulk: BulkCapture,
     batch: list[InboundEvent],
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage],
 ) -> None:
-    out = bulk.apply(batch)
+    out = core.handle_batch(batch)
     saves = list(_answer_fetches(out, recent))
     if saves:
         core.handle_batch(saves)

@@ -556,41 +556,6 @@ class Repertoire:
         count = self._one("SELECT count(*) FROM _roots")
         return int(count[0]) if count else 0
 
-    def answers_to_settle(
-        self, answer_ids: Iterable[int], question_ids: Iterable[int], emoji: str
-    ) -> list[int]:
-        """Bulk imports: answers whose acceptance may need settling.
-
-        Among ``answer_ids`` and the answers in the threads of ``question_ids``,
-        those already accepted or with an ``emoji`` (the accept reaction) reaction.
-        """
-        db = self.db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS _settle_a (id INTEGER PRIMARY KEY)")
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS _settle_q (id INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM _settle_a")
-        db.execute("DELETE FROM _settle_q")
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO _settle_a VALUES (?)", [(i,) for i in answer_ids]
-        )
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO _settle_q VALUES (?)", [(i,) for i in question_ids]
-        )
-        may_change = (
-            "(a.accepted = 1 OR EXISTS (SELECT 1 FROM reactions r WHERE r.platform = a.platform "
-            "AND r.workspace = a.workspace AND r.channel = a.channel "
-            "AND r.message_id = a.message_id AND r.emoji = ?))"
-        )
-        rows = self._rows(
-            "SELECT a.id FROM _settle_a t JOIN entries a ON a.id = t.id "
-            f"WHERE a.kind = 'answer' AND {may_change} UNION "
-            "SELECT a.id FROM _settle_q t JOIN entries q ON q.id = t.id "
-            "JOIN entries a ON a.platform = q.platform AND a.workspace = q.workspace "
-            "AND a.channel = q.channel AND a.thread_id = q.message_id AND a.kind = 'answer' "
-            f"WHERE {may_change}",
-            [emoji, emoji],
-        )
-        return [int(r[0]) for r in rows]
-
     # ------------------------------------------------------------------ listings
 
     def list_entries(
