@@ -103,6 +103,9 @@ class Capture:
         if not text:
             return None
         where = msg.where
+        src = source_key(where, msg.message_id)
+        if self.repertoire.is_tombstoned(src):
+            return None  # deleted before (or while) we heard of it
         if msg.is_top_level:
             if not (explicit_question or msg.is_forum_post or self.looks_like_question(text)):
                 return None
@@ -115,7 +118,7 @@ class Capture:
         entry_id, created = self.repertoire.save_entry(
             NewEntry(
                 kind=kind,
-                source=source_key(where, msg.message_id),
+                source=src,
                 text=text,
                 author_id=author_id,
                 created_at=msg.created_at,
@@ -127,6 +130,11 @@ class Capture:
                 channel_name=where.channel_name,
             )
         )
+        # Whether a message is a question is decided on what was first said; an
+        # edit that came first (or a replay of the original) then applies on top.
+        edit = self.repertoire.latest_edit(src)
+        if edit is not None and edit[1] >= msg.created_at:
+            self.repertoire.update_text(src, edit[0], title_from(edit[0]), edit[1])
         entry = self.repertoire.get_entry(entry_id)
         if entry is None:  # pragma: no cover - just written in this transaction
             return None
@@ -139,15 +147,29 @@ class Capture:
         return entry, created
 
     def on_edit(self, edit: MessageEdited) -> list[Entry]:
+        """Apply an edit, unless a newer one is already known (edits can arrive swapped)."""
         text = clean_text(edit.text)
-        if not text:
+        src = source_key(edit.where, edit.message_id)
+        if not text or self.repertoire.is_tombstoned(src):
             return []
-        return self.repertoire.update_text(
-            source_key(edit.where, edit.message_id), text, title_from(text), edit.edited_at
-        )
+        if not self.repertoire.record_edit(src, text, edit.edited_at):
+            return []
+        return self.repertoire.update_text(src, text, title_from(text), edit.edited_at)
 
     def on_delete(self, deleted: MessageDeleted) -> list[Entry]:
-        return self.repertoire.delete_message(source_key(deleted.where, deleted.message_id))
+        """Remove the message's entries for good; its question's answers lose acceptance."""
+        src = source_key(deleted.where, deleted.message_id)
+        self.repertoire.add_tombstone(src, self.services.clock.now())
+        orphans = [
+            answer
+            for entry in self.repertoire.entries_for_message(src)
+            if entry.kind == EntryKind.QUESTION
+            for answer in self.repertoire.answers_for(entry)
+        ]
+        removed = self.repertoire.delete_message(src)
+        for answer in orphans:
+            self.repertoire.set_accepted(answer.id, False)
+        return removed
 
     def on_reaction(self, change: ReactionChange) -> list[Outbound]:
         """Record the reaction; settle acceptance or start a save."""
@@ -205,6 +227,7 @@ class Capture:
         rules = self.settings.capture
         root = self.repertoire.thread_root(answer)
         if root is None or root.kind != EntryKind.QUESTION:
+            self.repertoire.set_accepted(answer.id, False)  # no question, nothing to accept
             return False
         reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
         asker = self.repertoire.get_member(root.author_id)
@@ -220,6 +243,8 @@ class Capture:
         text = clean_text(request.text)
         if not text:
             return [Reply(where=request.where, text="That message has no text to save.")]
+        if self.repertoire.is_tombstoned(source_key(request.where, request.message_id)):
+            return [Reply(where=request.where, text="That message was deleted; nothing saved.")]
         saver_id = self.member_id(request.saver, request.where.workspace)
         author_id = self.member_id(request.author, request.where.workspace)
         kind = request.kind if isinstance(request.kind, KnowhowKind) else KnowhowKind.HOWTO

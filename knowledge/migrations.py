@@ -125,6 +125,43 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@core()
+def m002_event_order(db: Database) -> None:
+    """Let events arrive in any order and still end in the same state.
+
+    Reactions become last-writer-wins by event time (``present`` flips instead
+    of the row being deleted); deleted messages leave a tombstone so a late
+    create or reaction cannot bring them back; the newest edit of a message is
+    kept so a create that arrives after its edit still ends with the new text.
+    """
+    db.execute("ALTER TABLE reactions ADD COLUMN present INTEGER NOT NULL DEFAULT 1")
+    db.execute(
+        """
+        CREATE TABLE message_tombstones (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            deleted_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel, message_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE message_edits (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            edited_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel, message_id)
+        )
+        """
+    )
+
+
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
 

@@ -345,11 +345,12 @@ class Repertoire:
                 root = self.thread_root(entry)
                 if root is not None:
                     self.reindex(root.id)
-        self.db.execute(
-            "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ?",
-            [src.platform, src.workspace, src.channel, src.message_id],
-        )
+        for table in ("reactions", "message_edits"):  # no trace of the text or its reactions
+            self.db.execute(
+                f"DELETE FROM {table} WHERE platform = ? AND workspace = ? AND channel = ? "
+                "AND message_id = ?",
+                [src.platform, src.workspace, src.channel, src.message_id],
+            )
         return entries
 
     def relink_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
@@ -409,25 +410,78 @@ class Repertoire:
     def set_reaction(
         self, src: SourceKey, user_id: str, emoji: str, added: bool, at: datetime
     ) -> None:
-        """Keep a reaction by message key: one that comes before its message still counts."""
-        params = [src.platform, src.workspace, src.channel, src.message_id, user_id, emoji]
-        if added:
-            self.db.execute(
-                "INSERT OR IGNORE INTO reactions (platform, workspace, channel, message_id, "
-                "user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [*params, to_db_time(at)],
+        """Keep a reaction by message key, last writer (by event time) wins.
+
+        A reaction that comes before its message still counts; an add and a
+        remove that arrive swapped end as the later one says (at equal times
+        the removal wins, as it would have come second); a reaction on a
+        deleted message is dropped.
+        """
+        if self.is_tombstoned(src):
+            return
+        self.db.execute(
+            "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, emoji, "
+            "created_at, present) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
+            "SET present = excluded.present, created_at = excluded.created_at "
+            "WHERE excluded.created_at > reactions.created_at "
+            "OR (excluded.created_at = reactions.created_at AND excluded.present = 0)",
+            [
+                src.platform,
+                src.workspace,
+                src.channel,
+                src.message_id,
+                user_id,
+                emoji,
+                to_db_time(at),
+                int(added),
+            ],
+        )
+
+    # ------------------------------------------------------------------ event order
+
+    def add_tombstone(self, src: SourceKey, at: datetime) -> None:
+        """Remember a deleted message so a late create or reaction cannot revive it."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO message_tombstones (platform, workspace, channel, message_id, "
+            "deleted_at) VALUES (?, ?, ?, ?, ?)",
+            [src.platform, src.workspace, src.channel, src.message_id, to_db_time(at)],
+        )
+
+    def is_tombstoned(self, src: SourceKey) -> bool:
+        return (
+            self._one(
+                "SELECT 1 FROM message_tombstones WHERE platform = ? AND workspace = ? "
+                "AND channel = ? AND message_id = ?",
+                [src.platform, src.workspace, src.channel, src.message_id],
             )
-        else:
-            self.db.execute(
-                "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-                "AND message_id = ? AND user_id = ? AND emoji = ?",
-                params,
-            )
+            is not None
+        )
+
+    def record_edit(self, src: SourceKey, text: str, at: datetime) -> bool:
+        """Keep the newest edit of a message; ``False`` when a newer one is already known."""
+        cursor = self.db.execute(
+            "INSERT INTO message_edits (platform, workspace, channel, message_id, text, "
+            "edited_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE "
+            "SET text = excluded.text, edited_at = excluded.edited_at "
+            "WHERE excluded.edited_at >= message_edits.edited_at",
+            [src.platform, src.workspace, src.channel, src.message_id, text, to_db_time(at)],
+        )
+        return cursor.rowcount == 1
+
+    def latest_edit(self, src: SourceKey) -> tuple[str, datetime] | None:
+        row = self._one(
+            "SELECT text, edited_at FROM message_edits WHERE platform = ? AND workspace = ? "
+            "AND channel = ? AND message_id = ?",
+            [src.platform, src.workspace, src.channel, src.message_id],
+        )
+        return (str(row[0]), from_db_time(row[1])) if row else None
 
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
         rows = self._rows(
             "SELECT user_id FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND emoji = ?",
+            "AND message_id = ? AND emoji = ? AND present = 1",
             [src.platform, src.workspace, src.channel, src.message_id, emoji],
         )
         return {str(r[0]) for r in rows}
