@@ -14,7 +14,7 @@ import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -66,6 +66,11 @@ class ChatMessage:
     text: str
     created_at: datetime
     thread_id: str | None
+
+
+def permalink(message_id: str) -> str:
+    """The console's link back to a conversation: the control that shows it."""
+    return f"/thread {message_id}"
 
 
 class Transcript:
@@ -246,6 +251,8 @@ class ConsoleChat:
         self.here = sample.where(next(iter(sample.channels)))
         count = 0
         for event in sample_events(sample, now):
+            if isinstance(event, IncomingMessage | SaveRequest):
+                event = replace(event, permalink=permalink(event.message_id))
             if isinstance(event, IncomingMessage):
                 self.transcript.add(
                     ChatMessage(
@@ -319,6 +326,7 @@ class ConsoleChat:
                     text,
                     now,
                     thread_id=thread_id,
+                    permalink=permalink(message_id),
                     event_id=self._event_id(),
                 )
             )
@@ -514,6 +522,7 @@ class ConsoleChat:
                             message.created_at,
                             tags=tags,
                             kind=item.kind,
+                            permalink=permalink(message.message_id),
                             thread_id=message.thread_id,
                             event_id=self._event_id(),
                         )
@@ -541,7 +550,9 @@ class ConsoleChat:
         )
         self._print(f"{self._tag(message_id)} copbot: {text}", indent=bool(reply.thread_id))
         if reply.anchor_entry_id is not None:
-            await self.core.link_posted_message(reply.anchor_entry_id, message_id)
+            await self.core.link_posted_message(
+                reply.anchor_entry_id, message_id, permalink(message_id)
+            )
 
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""

@@ -98,7 +98,7 @@ SEARCH_GRAMMAR = (
 
 
 def help_text(prefix: str = "/cop") -> str:
-    lines = ["*copbot* keeps our community's answers and know-how. Commands:"]
+    lines = ["copbot keeps our community's answers and know-how. Commands:"]
     for spec in COMMANDS.values():
         lines.append(f"• `{prefix} {spec.usage}` — {spec.summary}")
     lines.append(f"• `{prefix} <words>` — same as search")
@@ -133,7 +133,7 @@ def _search(ctx: CommandContext) -> list[Outbound]:
     hits = search(
         ctx.services.repertoire, query, ctx.viewer, SearchOptions(limit=settings.search.results)
     )
-    notes = "".join(f"\n_({note})_" for note in query.notes)
+    notes = "".join(f"\n({note})" for note in query.notes)
     if not hits:
         return [
             ctx.reply(
@@ -170,8 +170,8 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     name = inv.actor.display_name or inv.actor.user_id
     return [
         ctx.reply(
-            f"❓ {name} asks: {ctx.args.strip()}\n_Answer in this thread; the asker can mark "
-            f"the answer that solved it._",
+            f"❓ {name} asks: {ctx.args.strip()}\n(Answer in this thread; the asker can mark "
+            f"the answer that solved it.)",
             ephemeral=False,
             anchor_entry_id=entry.id,
         )

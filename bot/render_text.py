@@ -67,7 +67,7 @@ def render_item(
 def render_reply(
     reply: Reply, bold: Style = plain, dim: Style = plain, tz: ZoneInfo | None = None
 ) -> str:
-    parts = [reply.text.replace("*", "") if bold is plain else reply.text]
+    parts = [reply.text]
     for index, item in enumerate(reply.items, 1):
         parts.append(render_item(index, item, bold, dim, tz))
     return "\n".join(parts)
