@@ -231,5 +231,60 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
             click.echo(f"{key:>11}: {value}")
 
 
+@cli.command()
+@click.argument("member")
+@click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+@config_option
+def forget(
+    member: str,
+    platform: str | None,
+    dry_run: bool,
+    yes: bool,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Remove a member's entries, reactions and profile from the repertoire."""
+    from bot.errors import UserError
+    from bot.forget import carry_out, plan_for
+
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        try:
+            plans = plan_for(core, member, platform)
+        except UserError as exc:
+            click.echo(f"copbot: {exc}", err=True)
+            sys.exit(1)
+        for plan in plans:
+            who = plan.member
+            click.echo(
+                f"{who.display_name} ({who.platform}:{who.workspace}:{who.user_id}): "
+                f"{len(plan.entries)} entries, {plan.reactions} reactions, and the profile"
+            )
+            for entry in plan.entries:
+                click.echo(
+                    f"  - {entry.kind.value} #{entry.id} in #{entry.channel_name}: "
+                    f"{(entry.title or entry.text)[:70]}"
+                )
+        if dry_run:
+            click.echo("Dry run: nothing was removed.")
+            return
+        if not yes and not click.confirm("Remove all of this for good?", default=False):
+            click.echo("Nothing was removed.")
+            return
+        for plan in plans:
+            carry_out(core, plan)
+        click.echo(f"Forgot {len(plans)} member(s).")
+    finally:
+        core.services.repertoire.close()
+
+
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

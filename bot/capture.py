@@ -177,6 +177,7 @@ class Capture:
         emoji = canonical(change.emoji)
         src = source_key(change.where, change.message_id)
         at = change.at or self.services.clock.now()
+        self.member_id(change.actor, change.where.workspace)  # so `forget` can find voters too
         self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
         out: list[Outbound] = []
         if emoji == canonical(rules.accept_reaction):

@@ -162,6 +162,23 @@ def m002_event_order(db: Database) -> None:
     )
 
 
+@core()
+def m003_read_marks(db: Database) -> None:
+    """How far copbot has read each channel, so a restart can catch up on what it missed."""
+    db.execute(
+        """
+        CREATE TABLE read_marks (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            last_message_at TEXT NOT NULL,
+            last_message_id TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel)
+        )
+        """
+    )
+
+
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
 

@@ -203,14 +203,22 @@ class Repertoire:
         return Member(*row) if row else None
 
     def find_members(self, name: str) -> list[Member]:
-        """Members whose user id, handle or display name is ``name`` (folded compare)."""
-        rows = self._rows(
+        """Members whose user id, handle or display name is ``name`` (case-insensitive).
+
+        When nobody matches exactly, members whose display name starts with
+        ``name`` as a word ("chen" finds "Chen Wei").
+        """
+        select = (
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) FROM members "
-            "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
+        )
+        rows = self._rows(
+            select + "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
             "OR lower(display_name) = lower(?)",
             [name, name, name],
         )
+        if not rows and name.strip():
+            rows = self._rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
         return [Member(*r) for r in rows]
 
     def upsert_channel(
@@ -477,6 +485,30 @@ class Repertoire:
             [src.platform, src.workspace, src.channel, src.message_id],
         )
         return (str(row[0]), from_db_time(row[1])) if row else None
+
+    def advance_read_mark(self, src: SourceKey, at: datetime) -> None:
+        """Note that the channel was read up to this message (never moves backwards)."""
+        self.db.execute(
+            "INSERT INTO read_marks (platform, workspace, channel, last_message_at, "
+            "last_message_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
+            "last_message_at = excluded.last_message_at, "
+            "last_message_id = excluded.last_message_id "
+            "WHERE excluded.last_message_at > read_marks.last_message_at",
+            [src.platform, src.workspace, src.channel, to_db_time(at), src.message_id],
+        )
+
+    def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
+        """Per channel of ``platform``: the newest message seen, to catch up from on restart."""
+        rows = self._rows(
+            "SELECT workspace, channel, last_message_at, last_message_id FROM read_marks "
+            "WHERE platform = ?",
+            [platform],
+        )
+        return {
+            ChannelRef(platform, str(ws), str(ch)): (from_db_time(at), str(mid))
+            for ws, ch, at, mid in rows
+        }
 
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
         rows = self._rows(
