@@ -58,6 +58,7 @@ class Capture:
         self.settings = services.settings
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
+        self._accept_emoji = canonical(self.settings.capture.accept_reaction)
 
     # ------------------------------------------------------------------ rules
 
@@ -140,7 +141,8 @@ class Capture:
             return None
         # Reactions may have come first: settle acceptance now that we know the entry.
         if kind == EntryKind.ANSWER:
-            self.settle_accepted(entry)
+            if entry.accepted or self.repertoire.reactors(src, self._accept_emoji):
+                self.settle_accepted(entry)
         else:
             for answer in self.repertoire.answers_for(entry):
                 self.settle_accepted(answer)

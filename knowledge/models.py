@@ -123,4 +123,5 @@ def to_db_time(dt: datetime) -> str:
 
 
 def from_db_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Parse :func:`to_db_time`'s form (``fromisoformat`` is ~10x faster than ``strptime``)."""
+    return datetime.fromisoformat(value)
