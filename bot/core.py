@@ -18,6 +18,7 @@ from bot.capture import Capture, channel_ref, source_key
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
+    BotJoinedChannel,
     CommandInvocation,
     InboundEvent,
     IncomingMessage,
@@ -122,6 +123,9 @@ class Core:
             return dispatch(lambda args: self._context(event, args), event.text)
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
+            return []
+        if isinstance(event, BotJoinedChannel):
+            self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
             return []
         raise TypeError(f"unknown event type {type(event).__name__}")
 

@@ -170,6 +170,14 @@ class MemberLeftChannel:
     event_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class BotJoinedChannel:
+    """The bot was added (back) to a channel: capture there resumes."""
+
+    where: Where
+    event_id: str = ""
+
+
 InboundEvent = (
     IncomingMessage
     | MessageEdited
@@ -178,6 +186,7 @@ InboundEvent = (
     | CommandInvocation
     | SaveRequest
     | MemberLeftChannel
+    | BotJoinedChannel
 )
 
 

@@ -113,3 +113,19 @@ def test_read_marks_advance_and_never_go_back(tmp_path: Path) -> None:
         assert [(ref.channel, mark[1]) for ref, mark in marks.items()] == [("C1", "m2")]
     finally:
         core.repertoire.close()
+
+
+def test_removing_the_bot_stops_capture_until_it_is_back(tmp_path: Path) -> None:
+    from bot.events import BotJoinedChannel, MemberLeftChannel
+
+    secret = Where("slack", "T1", "G1", Visibility.PRIVATE, "secret")
+    core = build_core(Settings(), tmp_path / "s.db", clock=FixedClock(START))
+    try:
+        core.handle(MemberLeftChannel(secret, "left-1"))
+        core.handle(IncomingMessage(secret, ASKER, "g1", "How do I rotate the key?", START))
+        assert core.repertoire.count() == 0
+        core.handle(BotJoinedChannel(secret, "joined-1"))
+        core.handle(IncomingMessage(secret, ASKER, "g2", "How do I rotate the key?", START))
+        assert core.repertoire.count() == 1
+    finally:
+        core.repertoire.close()
