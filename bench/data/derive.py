@@ -67,13 +67,22 @@ import json
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, cast
+from typing import cast
 
 SOURCE_FILE = "dataset_subset250.csv"
 ID_PREFIX = "elu-"
 QUERY_PREFIX = "q-elu-"
-EXPECTED_COLUMNS = ["q1_title", "q1_body", "q1_id", "q2_title", "q2_body", "q2_id", "duplicate_label"]
+EXPECTED_COLUMNS = [
+    "q1_title",
+    "q1_body",
+    "q1_id",
+    "q2_title",
+    "q2_body",
+    "q2_id",
+    "duplicate_label",
+]
 
 # Closure notice at the start of a body: the header line, then the linked titles, up to
 # the first blank line.
@@ -87,7 +96,7 @@ NOTICE_RE = re.compile(
 class Question:
     """One Stack Exchange question as found in the source CSV."""
 
-    __slots__ = ("post_id", "title", "body")
+    __slots__ = ("body", "post_id", "title")
 
     def __init__(self, post_id: int, title: str, body: str) -> None:
         self.post_id = post_id
@@ -194,7 +203,9 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
-    parser.add_argument("--source", type=Path, required=True, help=f"directory containing {SOURCE_FILE}")
+    parser.add_argument(
+        "--source", type=Path, required=True, help=f"directory containing {SOURCE_FILE}"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     args = parser.parse_args(argv)
 
@@ -204,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     write_jsonl(args.out / "corpus.jsonl", corpus)
     write_jsonl(args.out / "queries.jsonl", queries)
     n_rel = sum(len(cast(list[str], q["relevant"])) for q in queries)
-    print(f"rows={len(rows)} corpus={len(corpus)} queries={len(queries)} relevant_pairs={n_rel}", file=sys.stderr)
+    print(
+        f"rows={len(rows)} corpus={len(corpus)} queries={len(queries)} relevant_pairs={n_rel}",
+        file=sys.stderr,
+    )
     return 0
 
 
