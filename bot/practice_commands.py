@@ -77,6 +77,9 @@ def resolve_member(ctx: CommandContext, text: str, command_name: str) -> Member:
             [where.platform, mention.group(1)],
         ).fetchall()
         candidates = [m for r in rows if (m := repertoire.get_member(int(r[0])))]
+        if not candidates:  # a mention names a real member of this platform, even a quiet one
+            member_id = repertoire.upsert_member(where.platform, where.workspace, mention.group(1))
+            candidates = [m for m in [repertoire.get_member(member_id)] if m]
     elif ":" in raw and not raw.startswith("@"):
         platform, _, user_id = raw.partition(":")
         rows = repertoire.db.execute(

@@ -196,9 +196,13 @@ def history(repertoire: Repertoire, entry_id: int, limit: int = 20) -> list[Chan
 
 
 def latest_undoable(repertoire: Repertoire, entry_id: int) -> Change | None:
-    """The newest change on the entry that was not undone yet."""
+    """The newest change on the entry not undone yet, undos aside: repeated undos walk back.
+
+    (An undo can still be undone by its own id: that is a redo.)
+    """
     row = repertoire.db.execute(
-        f"{_CHANGE_SELECT} WHERE c.entry_id = ? AND c.undone_by IS NULL ORDER BY c.id DESC LIMIT 1",
+        f"{_CHANGE_SELECT} WHERE c.entry_id = ? AND c.undone_by IS NULL AND c.undoes IS NULL "
+        "ORDER BY c.id DESC LIMIT 1",
         [entry_id],
     ).fetchone()
     return _row_to_change(row) if row else None
