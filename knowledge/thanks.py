@@ -65,7 +65,17 @@ def record_thanks(
             to_db_time(at),
         ],
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount == 1:
+        return True
+    if via == "command":
+        # Said in words too: the thank-you no longer goes away with the reaction.
+        repertoire.db.execute(
+            "UPDATE thanks SET via = 'command', reason = CASE WHEN reason = '' THEN ? "
+            "ELSE reason END WHERE giver_id = ? AND receiver_id = ? "
+            "AND ifnull(entry_id, 0) = ifnull(?, 0)",
+            [reason, giver_id, receiver_id, entry_id],
+        )
+    return False
 
 
 def withdraw_reaction_thanks(repertoire: Repertoire, giver_id: int, entry_id: int) -> bool:

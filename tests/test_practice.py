@@ -15,6 +15,7 @@ from bot.events import (
     FetchMessage,
     IncomingMessage,
     KnowhowKind,
+    MessageDeleted,
     Outbound,
     ReactionChange,
     Reply,
@@ -291,9 +292,13 @@ def test_thanks_count_once_per_member_and_entry() -> None:
     assert [(h.member.display_name, h.count) for h in helpers] == [("Chen", 3)]
     assert answer_id in helpers[0].entry_ids
 
-    # Removing the reaction withdraws that thank-you; thanking oneself is not counted.
+    # Removing the reaction withdraws that thank-you, unless it was also said in words.
     react(core, HELP, a, ALICE, "pray", added=False)
-    assert "Thanked 2 times" in text_of(cop(core, HELP, BOB, "profile chen"))
+    assert "Thanked 3 times" in text_of(cop(core, HELP, BOB, "profile chen"))
+    react(core, HELP, a, BOB, "pray")
+    assert "Thanked 4 times" in text_of(cop(core, HELP, BOB, "profile chen"))
+    react(core, HELP, a, BOB, "pray", added=False)
+    assert "Thanked 3 times" in text_of(cop(core, HELP, BOB, "profile chen"))
     assert "isn't counted" in text_of(cop(core, HELP, CHEN, "thanks chen"))
 
 
@@ -399,3 +404,19 @@ def test_thanks_reaction_on_unknown_message_does_nothing(emoji: str) -> None:
     assert react(core, HELP, "never-seen", ALICE, emoji) == []
     outbound: list[Outbound] = react(core, HELP, "never-seen", ALICE, emoji, added=False)
     assert outbound == []
+
+
+def test_deleting_a_message_takes_its_history_and_thanks_with_it() -> None:
+    core = make_core()
+    q, a = qa(core, HELP, ALICE, CHEN, "How do I shrink a pandas DataFrame?", ("pandas",))
+    qid = entry_id_of(core, HELP, q, "question")
+    cop(core, HELP, BOB, f"retag #{qid} +memory")
+    cop(core, HELP, BOB, f"undo #{qid}")
+    react(core, HELP, a, ALICE, "pray")
+    cop(core, HELP, BOB, f"thanks alice for #{qid}")
+    core.handle(MessageDeleted(HELP, q, event_id="del-q"))
+    core.handle(MessageDeleted(HELP, a, event_id="del-a"))
+    db = core.repertoire.db
+    assert db.execute("SELECT count(*) FROM curation_changes").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
+    assert "no entry" in text_of(cop(core, HELP, BOB, f"history #{qid}"))
