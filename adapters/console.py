@@ -48,6 +48,7 @@ CONTROLS = """Controls (everything else you type is a chat message in the curren
   /cop <command>          copbot: /cop help, /cop search <words>, /cop ask, /cop who, ...
   /reply <id> <text>      reply in the thread of message <id>
   /react <id> <emoji>     add a reaction (✅ or white_check_mark marks an answer accepted, 📌 saves)
+                          (🔗 📖 📣 save as resource, story, update; 🙏 thanks the author)
   /unreact <id> <emoji>   remove your reaction
   /edit <id> <text>       edit your message        /delete <id>   delete a message
   /save <id> [kind] [#tags]  save a message as know-how (kind: howto, resource, story, update)

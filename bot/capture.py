@@ -35,6 +35,8 @@ from bot.events import (
     Where,
 )
 from bot.ports import Services
+from bot.practice import save_kind_for, thanks_by_reaction
+from knowledge.curation import set_valid_until
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.text import clean_text, extract_tags, fold, title_from
 
@@ -194,11 +196,15 @@ class Capture:
                             thread_id=root.source.message_id if root else entry.thread_id,
                         )
                     )
-        if emoji == canonical(rules.save_reaction) and change.added:
-            out.extend(self._save_by_reaction(change, src))
+        save_kind = save_kind_for(rules, emoji)
+        if save_kind is not None and change.added:
+            out.extend(self._save_by_reaction(change, src, save_kind))
+        out.extend(thanks_by_reaction(self, change, emoji, src))
         return out
 
-    def _save_by_reaction(self, change: ReactionChange, src: SourceKey) -> list[Outbound]:
+    def _save_by_reaction(
+        self, change: ReactionChange, src: SourceKey, kind: KnowhowKind = KnowhowKind.HOWTO
+    ) -> list[Outbound]:
         entries = self.repertoire.entries_for_message(src)
         if any(e.kind == EntryKind.KNOWHOW for e in entries):
             return []
@@ -221,9 +227,14 @@ class Capture:
                     created_at=known.created_at,
                     permalink=known.permalink,
                     thread_id=known.thread_id,
+                    kind=kind,
                 )
             )
-        return [FetchMessage(where=change.where, message_id=change.message_id, saver=change.actor)]
+        return [
+            FetchMessage(
+                where=change.where, message_id=change.message_id, saver=change.actor, kind=kind
+            )
+        ]
 
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
@@ -270,10 +281,14 @@ class Capture:
             )
         )
         verb = "Saved" if created else "Already saved; updated"
+        until = ""
+        if request.valid_until is not None:
+            set_valid_until(self.repertoire, entry_id, request.valid_until)
+            until = f" (still true until {request.valid_until.isoformat()})"
         return [
             Reply(
                 where=request.where,
-                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}",
+                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}{until}",
                 recipient=request.saver,
                 thread_id=request.thread_id,
             )

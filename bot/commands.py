@@ -24,6 +24,7 @@ from bot.events import (
     SaveRequest,
 )
 from bot.ports import Services
+from bot.practice import mark_outdated, take_until
 from bot.results import hit_to_item
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef
@@ -141,7 +142,7 @@ def _search(ctx: CommandContext) -> list[Outbound]:
                 f"or ask the community with `/cop ask`.{notes}"
             )
         ]
-    items = tuple(hit_to_item(h) for h in hits)
+    items = mark_outdated(ctx.services, tuple(hit_to_item(h) for h in hits))
     count = len(items)
     header = f"{count} result{'s' if count != 1 else ''} for “{shorten(ctx.args, 80)}”{notes}"
     return [ctx.reply(header, items=items, actions=("share",))]
@@ -178,7 +179,11 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     ]
 
 
-@command("share", "share [kind:howto|resource|story|update] <know-how> #tags", "add know-how")
+@command(
+    "share",
+    "share [kind:howto|resource|story|update] [until:YYYY-MM-DD] <know-how> #tags",
+    "add know-how (an update may say until when it holds)",
+)
 def _share(ctx: CommandContext) -> list[Outbound]:
     text = ctx.args.strip()
     kind = KnowhowKind.HOWTO
@@ -191,6 +196,9 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             kinds = ", ".join(k.value for k in KnowhowKind)
             raise UsageError(f"Unknown kind '{wanted}'. Use one of: {kinds}.", "share") from None
         text = rest.strip()
+    valid_until, text = take_until(text)
+    if valid_until is not None and kind != KnowhowKind.UPDATE:
+        raise UsageError("`until:` is for `kind:update` (news that stops being true).", "share")
     if not strip_tags(text):
         raise UsageError(
             "What should I keep? Try `/cop share use polars for big CSVs #polars`", "share"
@@ -208,6 +216,7 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             title=title_from(text),
             tags=extract_tags(text),
             kind=kind,
+            valid_until=valid_until,
         )
     )
 

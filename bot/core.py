@@ -156,3 +156,6 @@ class Core:
         """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
         with self.services.repertoire.transaction():
             self.services.repertoire.relink_message(entry_id, message_id, permalink)
+
+
+import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)

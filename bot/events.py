@@ -9,7 +9,7 @@ Slack or Discord, and one community may span both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -160,6 +160,7 @@ class SaveRequest:
     permalink: str = ""
     thread_id: str | None = None
     event_id: str = ""
+    valid_until: date | None = None  # an `update` is shown as possibly outdated after this day
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,7 @@ class ResultItem:
     answer_permalink: str = ""
     knowhow_kind: str = ""
     score: float = 0.0
+    outdated: bool = False  # flagged by a member, or past its "still true until" date
 
 
 MARK_START = "\x02"

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from knowledge.practice_schema import practice
+
 core = Migrations("copbot-core")
 
 #: The FTS5 tokenizer: Porter stemming over unicode61 with accents folded, so
@@ -181,6 +183,7 @@ def m003_read_marks(db: Database) -> None:
 
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
+MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
 
 
 def migrate(db: Database) -> None:
