@@ -1,0 +1,120 @@
+"""What Slack knows about channels and people, asked once and remembered.
+
+Events carry ids, not names, and a reaction or a slash command does not say
+whether its channel is public. ``conversations.info`` and ``users.info`` tell
+us; the answers are cached for the life of the process (a renamed channel is
+picked up on restart). When Slack will not answer (a missing scope, a DM
+between two other people), we fall back to the safe side: an unknown channel
+is treated as private, so what is said there is shown only there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.translate import PLATFORM, guess_visibility, permalink_from_url
+from bot.events import Actor, Visibility, Where
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    name: str
+    visibility: Visibility
+
+
+class SlackDirectory:
+    """Channel and member lookups for one workspace, cached."""
+
+    def __init__(self, client: AsyncWebClient, workspace_url: str = "") -> None:
+        self.client = client
+        self.workspace_url = workspace_url
+        self._channels: dict[str, ChannelInfo] = {}
+        self._names: dict[str, str] = {}
+        self._url_known = bool(workspace_url)
+
+    async def channel(self, channel_id: str, name_hint: str = "") -> ChannelInfo:
+        cached = self._channels.get(channel_id)
+        if cached is not None:
+            return cached
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+            data = response.get("channel") or {}
+            if data.get("is_im") or data.get("is_mpim"):
+                visibility = Visibility.DM
+            elif data.get("is_private") or data.get("is_group"):
+                visibility = Visibility.PRIVATE
+            else:
+                visibility = Visibility.PUBLIC
+            info = ChannelInfo(str(data.get("name") or name_hint), visibility)
+        except SlackApiError as exc:
+            log.info(
+                "conversations.info for %s failed (%s); treating it as private",
+                channel_id,
+                exc.response.get("error"),
+            )
+            info = ChannelInfo(name_hint, guess_visibility(channel_id, name_hint))
+            if name_hint in {"directmessage", "privategroup"}:
+                info = ChannelInfo("", info.visibility)
+            return info  # not cached: the scope may be granted later
+        self._channels[channel_id] = info
+        return info
+
+    async def where(self, team: str, channel_id: str, name_hint: str = "") -> Where:
+        info = await self.channel(channel_id, name_hint)
+        return Where(PLATFORM, team, channel_id, info.visibility, info.name)
+
+    async def display_name(self, user_id: str) -> str:
+        if not user_id:
+            return ""
+        cached = self._names.get(user_id)
+        if cached is not None:
+            return cached
+        try:
+            response = await self.client.users_info(user=user_id)
+            user = response.get("user") or {}
+            profile = user.get("profile") or {}
+            name = str(
+                profile.get("display_name")
+                or profile.get("real_name")
+                or user.get("real_name")
+                or user.get("name")
+                or ""
+            )
+        except SlackApiError as exc:
+            log.info("users.info for %s failed (%s)", user_id, exc.response.get("error"))
+            return ""
+        self._names[user_id] = name
+        return name
+
+    async def actor(
+        self, team: str, user_id: str, *, is_bot: bool = False, name: str = ""
+    ) -> Actor:
+        display = name or await self.display_name(user_id) if not is_bot else name
+        return Actor(PLATFORM, user_id, display or "", team, is_bot)
+
+    async def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
+        """A link back to a message: built from the workspace URL, else ``chat.getPermalink``."""
+        if not self._url_known:
+            await self._learn_workspace_url()
+        if self.workspace_url:
+            return permalink_from_url(self.workspace_url, channel, ts, thread_ts)
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            return str(response.get("permalink") or "")
+        except SlackApiError as exc:
+            log.info("chat.getPermalink failed (%s)", exc.response.get("error"))
+            return ""
+
+    async def _learn_workspace_url(self) -> None:
+        self._url_known = True
+        try:
+            response = await self.client.auth_test()
+            self.workspace_url = str(response.get("url") or "")
+        except SlackApiError as exc:
+            log.info("auth.test failed (%s); links will use chat.getPermalink", exc)
