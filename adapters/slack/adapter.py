@@ -73,7 +73,14 @@ class SlackAdapter:
         http: bool,
         port: int | None,
         client_base_url: str | None = None,
+        process_before_response: bool = False,
     ) -> None:
+        """Read tokens from the environment and build the Bolt app (nothing connects yet).
+
+        ``process_before_response`` makes Bolt answer an HTTP request only after
+        its listener finished: for tests, which must know when the work is done.
+        Leave it off in production, where the answer must come within 3 seconds.
+        """
         self.core = core
         self.settings = settings
         self.http = http or settings.slack.mode == "http"
@@ -94,6 +101,7 @@ class SlackAdapter:
             signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
             # Socket Mode requests are not signed: the app token's WebSocket is the proof.
             request_verification_enabled=self.http,
+            process_before_response=process_before_response,
         )
         self._runner: web.AppRunner | None = None
         self._socket: object | None = None

@@ -28,7 +28,7 @@ from adapters.slack.blocks import (
     SHARE_ACTION,
     save_modal,
 )
-from adapters.slack.directory import SlackDirectory
+from adapters.slack.directory import SlackDirectory, slack_error
 from adapters.slack.outbound import SlackOutbox
 from adapters.slack.translate import (
     SPOKEN_SUBTYPES,
@@ -268,7 +268,7 @@ def build_app(
     @app.error
     async def _error(error: Exception, body: Payload) -> None:
         if isinstance(error, SlackApiError):
-            log.warning("Slack API error while handling a request: %s", error.response.get("error"))
+            log.warning("Slack API error while handling a request: %s", slack_error(error))
         else:
             log.error("error while handling a Slack request", exc_info=error)
 

@@ -22,6 +22,14 @@ from bot.events import Actor, Visibility, Where
 log = logging.getLogger(__name__)
 
 
+def slack_error(exc: SlackApiError) -> str:
+    """Slack's error code for a failed call (``not_in_channel``...), or its HTTP status."""
+    data = exc.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {exc.response.status_code}"
+
+
 @dataclass(frozen=True)
 class ChannelInfo:
     name: str
@@ -56,7 +64,7 @@ class SlackDirectory:
             log.info(
                 "conversations.info for %s failed (%s); treating it as private",
                 channel_id,
-                exc.response.get("error"),
+                slack_error(exc),
             )
             info = ChannelInfo(name_hint, guess_visibility(channel_id, name_hint))
             if name_hint in {"directmessage", "privategroup"}:
@@ -87,7 +95,7 @@ class SlackDirectory:
                 or ""
             )
         except SlackApiError as exc:
-            log.info("users.info for %s failed (%s)", user_id, exc.response.get("error"))
+            log.info("users.info for %s failed (%s)", user_id, slack_error(exc))
             return ""
         self._names[user_id] = name
         return name
@@ -108,7 +116,7 @@ class SlackDirectory:
             response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
             return str(response.get("permalink") or "")
         except SlackApiError as exc:
-            log.info("chat.getPermalink failed (%s)", exc.response.get("error"))
+            log.info("chat.getPermalink failed (%s)", slack_error(exc))
             return ""
 
     async def _learn_workspace_url(self) -> None:

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import post_blocks, reply_blocks
-from adapters.slack.directory import SlackDirectory
+from adapters.slack.directory import SlackDirectory, slack_error
 from adapters.slack.translate import author_id, is_bot_message, plain_text, ts_to_datetime
 from bot.config import Settings
 from bot.events import FetchMessage, Outbound, Post, Reply, SaveRequest
@@ -59,7 +59,7 @@ class SlackOutbox:
                     await self._fetch_and_save(item, respond)
             except SlackApiError as exc:
                 log.warning(
-                    "Slack refused a %s (%s)", type(item).__name__, exc.response.get("error")
+                    "Slack refused a %s (%s)", type(item).__name__, slack_error(exc)
                 )
 
     async def _reply(self, reply: Reply, respond: Respond | None) -> None:
@@ -77,7 +77,7 @@ class SlackOutbox:
                 )  # fmt: skip
                 return
             except SlackApiError as exc:
-                if exc.response.get("error") not in _CANNOT_POST_HERE:
+                if slack_error(exc) not in _CANNOT_POST_HERE:
                     raise
             if respond is not None:
                 await respond(text=text, blocks=blocks, response_type="ephemeral")
