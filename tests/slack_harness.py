@@ -31,6 +31,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
+from adapters.slack.scopes import BOT_SCOPES
 from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core
@@ -67,7 +68,7 @@ class FakeSlackApi:
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     rate_limited: dict[str, int] = field(default_factory=dict)
-    scopes: str = "commands,chat:write,channels:history,groups:history,channels:read,groups:read,reactions:read,users:read"
+    scopes: str = ",".join(BOT_SCOPES)
     auth_url: str = WORKSPACE_URL
     url: str = ""
     _ts: int = 0
@@ -141,7 +142,10 @@ class FakeSlackApi:
         if method == "users.info":
             user = str(p.get("user"))
             name = USERS.get(user, "")
-            return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": {"display_name": name}}}, {}
+            return {
+                "ok": True,
+                "user": {"id": user, "name": user.lower(), "profile": {"display_name": name}},
+            }, {}
         if method == "chat.postMessage":
             ts = self.next_ts()
             return {"ok": True, "channel": p.get("channel"), "ts": ts, "message": {"ts": ts}}, {}
@@ -149,7 +153,10 @@ class FakeSlackApi:
             return {"ok": True, "message_ts": self.next_ts()}, {}
         if method == "chat.getPermalink":
             ts = str(p.get("message_ts", "")).replace(".", "")
-            return {"ok": True, "permalink": f"{WORKSPACE_URL}archives/{p.get('channel')}/p{ts}"}, {}
+            return {
+                "ok": True,
+                "permalink": f"{WORKSPACE_URL}archives/{p.get('channel')}/p{ts}",
+            }, {}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0MODAL"}}, {}
         if method in ("conversations.history", "conversations.replies"):
@@ -244,7 +251,11 @@ class SlackHarness:
         self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
     ) -> aiohttp.ClientResponse:
         body = json.dumps(self.envelope(event, event_id))
-        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else {}
+        )
         return await self.send(body, "application/json", headers)
 
     async def message(
@@ -271,7 +282,13 @@ class SlackHarness:
         return await self.event(event)
 
     async def react(
-        self, channel: str, user: str, ts: str, reaction: str, added: bool = True, item_user: str = ""
+        self,
+        channel: str,
+        user: str,
+        ts: str,
+        reaction: str,
+        added: bool = True,
+        item_user: str = "",
     ) -> aiohttp.ClientResponse:
         return await self.event(
             {
@@ -327,7 +344,9 @@ async def slack(
 class harness_for:
     """Build the adapter in HTTP mode on a fresh SQLite file and serve it on port 0."""
 
-    def __init__(self, fake: FakeSlackApi, tmp_path: Path, settings: Settings, **kwargs: Any) -> None:
+    def __init__(
+        self, fake: FakeSlackApi, tmp_path: Path, settings: Settings, **kwargs: Any
+    ) -> None:
         self.fake, self.tmp_path, self.settings, self.kwargs = fake, tmp_path, settings, kwargs
 
     async def __aenter__(self) -> SlackHarness:
@@ -348,7 +367,11 @@ class harness_for:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.session = aiohttp.ClientSession()
         return SlackHarness(
-            self.fake, self.core, self.adapter, self.session, f"http://127.0.0.1:{port}/slack/events"
+            self.fake,
+            self.core,
+            self.adapter,
+            self.session,
+            f"http://127.0.0.1:{port}/slack/events",
         )
 
     async def __aexit__(self, *exc: object) -> None:

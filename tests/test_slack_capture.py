@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures are imported from the harness by name)
 """Capture through the real Bolt app: questions, answers, accepts, edits, deletes, retries.
 
 Every request is an HTTP POST signed with the signing secret, sent to the
@@ -22,7 +23,9 @@ def by_ts(slack: SlackHarness) -> dict[str, dict[str, object]]:
 async def test_question_answer_accept(slack: SlackHarness) -> None:
     r = await slack.message("C0PUBLIC", "U0ASK", "How do I read a huge CSV file with pandas?", Q_TS)
     assert r.status == 200
-    await slack.message("C0PUBLIC", "U0ANS", "Use chunksize or polars scan_csv", A_TS, thread_ts=Q_TS)
+    await slack.message(
+        "C0PUBLIC", "U0ANS", "Use chunksize or polars scan_csv", A_TS, thread_ts=Q_TS
+    )
     await slack.react("C0PUBLIC", "U0ASK", A_TS, "white_check_mark", item_user="U0ANS")
     entries = by_ts(slack)
     question, answer = entries[Q_TS], entries[A_TS]
@@ -38,7 +41,9 @@ async def test_question_answer_accept(slack: SlackHarness) -> None:
     assert "accepted answer" in posted[0]["text"]
     assert slack.fake.of("chat.postEphemeral") == []
     # Members are known by their display names.
-    names = {r["user_id"]: r["display_name"] for r in slack.core.services.repertoire.db["members"].rows}
+    names = {
+        r["user_id"]: r["display_name"] for r in slack.core.services.repertoire.db["members"].rows
+    }
     assert names["U0ASK"] == "Ada Asker"
 
 
@@ -74,7 +79,11 @@ async def test_statements_bots_and_joins_are_not_captured(slack: SlackHarness) -
         "C0PUBLIC", "U0ASK", "How do I page the on-call bot?", A_TS, bot_id="B0OTHER"
     )
     await slack.message(
-        "C0PUBLIC", "U0ANS", "<@U0ANS> has joined the channel, anyone?", B_TS, subtype="channel_join"
+        "C0PUBLIC",
+        "U0ANS",
+        "<@U0ANS> has joined the channel, anyone?",
+        B_TS,
+        subtype="channel_join",
     )
     assert slack.entries() == []
 
@@ -130,7 +139,12 @@ async def test_a_deleted_thread_root_becomes_a_tombstone(slack: SlackHarness) ->
             "subtype": "message_changed",
             "channel": "C0PUBLIC",
             "channel_type": "channel",
-            "message": {"type": "message", "subtype": "tombstone", "text": "This message was deleted.", "ts": Q_TS},
+            "message": {
+                "type": "message",
+                "subtype": "tombstone",
+                "text": "This message was deleted.",
+                "ts": Q_TS,
+            },
             "previous_message": {"type": "message", "user": "U0ASK", "text": "x", "ts": Q_TS},
             "event_ts": "1800000012.000000",
         }
@@ -185,7 +199,11 @@ async def test_forged_or_stale_signature_is_refused(slack: SlackHarness) -> None
     )
     forged = sign(body, secret="not-the-secret")
     stale = sign(body, timestamp=1_000_000_000)
-    for headers in (forged, stale, {"X-Slack-Signature": "v0=00", "X-Slack-Request-Timestamp": "1"}):
+    for headers in (
+        forged,
+        stale,
+        {"X-Slack-Signature": "v0=00", "X-Slack-Request-Timestamp": "1"},
+    ):
         async with slack.http.post(
             slack.url, data=body, headers={"Content-Type": "application/json", **headers}
         ) as resp:
@@ -195,7 +213,9 @@ async def test_forged_or_stale_signature_is_refused(slack: SlackHarness) -> None
 
 
 async def test_thread_replies_before_their_root_still_join_it(slack: SlackHarness) -> None:
-    await slack.message("C0PUBLIC", "U0ANS", "Use chunksize or polars scan_csv", A_TS, thread_ts=Q_TS)
+    await slack.message(
+        "C0PUBLIC", "U0ANS", "Use chunksize or polars scan_csv", A_TS, thread_ts=Q_TS
+    )
     await slack.message("C0PUBLIC", "U0ASK", "How do I read a huge CSV file with pandas?", Q_TS)
     await slack.react("C0PUBLIC", "U0ASK", A_TS, "white_check_mark")
     assert by_ts(slack)[A_TS]["accepted"] == 1
