@@ -219,3 +219,16 @@ async def test_thread_replies_before_their_root_still_join_it(slack: SlackHarnes
     await slack.message("C0PUBLIC", "U0ASK", "How do I read a huge CSV file with pandas?", Q_TS)
     await slack.react("C0PUBLIC", "U0ASK", A_TS, "white_check_mark")
     assert by_ts(slack)[A_TS]["accepted"] == 1
+
+
+async def test_permalink_from_chat_get_permalink_when_the_url_is_unknown(
+    slack: SlackHarness,
+) -> None:
+    slack.fake.auth_url = ""  # auth.test gives no workspace URL
+    await slack.message("C0PUBLIC", "U0ASK", "How do I read parquet files from S3?", Q_TS)
+    [call] = slack.fake.of("chat.getPermalink")
+    assert call["channel"] == "C0PUBLIC" and call["message_ts"] == Q_TS
+    assert (
+        by_ts(slack)[Q_TS]["permalink"]
+        == "https://acme.slack.com/archives/C0PUBLIC/p1800000001000100"
+    )
