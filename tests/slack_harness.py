@@ -161,6 +161,9 @@ class FakeSlackApi:
             return {"ok": True, "view": {"id": "V0MODAL"}}, {}
         if method in ("conversations.history", "conversations.replies"):
             found = self.messages.get((str(p.get("channel")), str(p.get("latest"))))
+            is_reply = found and found.get("thread_ts") not in (None, found.get("ts"))
+            if method == "conversations.history" and is_reply:
+                found = None  # history holds top-level messages only, as Slack's does
             return {"ok": True, "messages": [found] if found else [], "has_more": False}, {}
         if method == "apps.connections.open":
             return {"ok": True, "url": "wss://example.invalid/link"}, {}

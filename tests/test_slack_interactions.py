@@ -321,3 +321,21 @@ async def test_command_is_acknowledged_before_the_work_is_done(
         await hold
         await fake_slack.wait_for("chat.postEphemeral")
         assert "copbot" in fake_slack.of("chat.postEphemeral")[0]["text"]
+
+
+async def test_save_reaction_on_a_thread_reply_reads_the_thread(slack: SlackHarness) -> None:
+    text = "Pin the JDK to 17 for this spark version"
+    reply = {"type": "message", "user": "U0ANS", "text": text, "ts": MSG_TS, "thread_ts": PUB_TS}
+    slack.fake.messages[("C0PUBLIC", MSG_TS)] = reply
+    await slack.react("C0PUBLIC", "U0SAVE", MSG_TS, "pushpin")
+    assert slack.fake.of("conversations.replies")
+    [entry] = slack.entries()
+    assert entry["kind"] == "knowhow" and entry["thread_id"] == PUB_TS
+    assert "thread_ts=" + PUB_TS in str(entry["permalink"])
+
+
+async def test_save_reaction_on_a_message_that_is_gone_saves_nothing(slack: SlackHarness) -> None:
+    await slack.react("C0PUBLIC", "U0SAVE", MSG_TS, "pushpin")
+    assert slack.entries() == []
+    [notice] = slack.fake.of("chat.postEphemeral")
+    assert notice["user"] == "U0SAVE" and "nothing was saved" in notice["text"]

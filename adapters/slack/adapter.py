@@ -16,6 +16,7 @@ import os
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -104,8 +105,9 @@ class SlackAdapter:
             process_before_response=process_before_response,
         )
         self._runner: web.AppRunner | None = None
-        self._socket: object | None = None
+        self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
+        self.started = asyncio.Event()
 
     def web_app(self) -> web.Application:
         """The aiohttp application of HTTP mode (tests serve it on port 0)."""
@@ -128,15 +130,19 @@ class SlackAdapter:
             await self._runner.setup()
             await web.TCPSite(self._runner, port=self.port).start()
             log.info("Slack over HTTP: listening on port %s at %s", self.port, EVENTS_PATH)
+            self.started.set()
             await self._stopped.wait()
             return
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        handler = self.socket_handler()
         self._socket = handler
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("Slack over Socket Mode: connected")
+        self.started.set()
         await self._stopped.wait()
+
+    def socket_handler(self) -> AsyncSocketModeHandler:
+        """Bolt's Socket Mode handler for this app (it connects when asked to)."""
+        return AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
 
     async def post(self, post: Post) -> str | None:
         return await self.bridge.outbox.post(post)
@@ -147,8 +153,5 @@ class SlackAdapter:
             await self._runner.cleanup()
             self._runner = None
         if self._socket is not None:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-            assert isinstance(self._socket, AsyncSocketModeHandler)
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None

@@ -11,6 +11,7 @@ is treated as private, so what is said there is shown only there.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -20,6 +21,10 @@ from adapters.slack.translate import PLATFORM, guess_visibility, permalink_from_
 from bot.events import Actor, Visibility, Where
 
 log = logging.getLogger(__name__)
+
+#: How long a failed lookup is remembered before Slack is asked again (a scope
+#: granted later is picked up; a missing one does not cost a call per message).
+RETRY_FAILED_LOOKUP_SECONDS = 600.0
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -45,11 +50,15 @@ class SlackDirectory:
         self._channels: dict[str, ChannelInfo] = {}
         self._names: dict[str, str] = {}
         self._url_known = bool(workspace_url)
+        self._failed: dict[str, tuple[float, ChannelInfo]] = {}
 
     async def channel(self, channel_id: str, name_hint: str = "") -> ChannelInfo:
         cached = self._channels.get(channel_id)
         if cached is not None:
             return cached
+        failed = self._failed.get(channel_id)
+        if failed is not None and time.monotonic() - failed[0] < RETRY_FAILED_LOOKUP_SECONDS:
+            return failed[1]
         try:
             response = await self.client.conversations_info(channel=channel_id)
             data = response.get("channel") or {}
@@ -66,10 +75,10 @@ class SlackDirectory:
                 channel_id,
                 slack_error(exc),
             )
-            info = ChannelInfo(name_hint, guess_visibility(channel_id, name_hint))
-            if name_hint in {"directmessage", "privategroup"}:
-                info = ChannelInfo("", info.visibility)
-            return info  # not cached: the scope may be granted later
+            name = "" if name_hint in {"directmessage", "privategroup"} else name_hint
+            info = ChannelInfo(name, guess_visibility(channel_id, name_hint))
+            self._failed[channel_id] = (time.monotonic(), info)
+            return info
         self._channels[channel_id] = info
         return info
 
