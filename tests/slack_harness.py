@@ -17,6 +17,7 @@ request returns, without sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -186,8 +187,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackApi]:
+@contextlib.asynccontextmanager
+async def running_fake_slack() -> AsyncIterator[FakeSlackApi]:
+    """A :class:`FakeSlackApi` served on 127.0.0.1, port 0, for the duration of the block."""
     fake = FakeSlackApi()
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake.handle)
@@ -202,6 +204,12 @@ async def fake_slack() -> AsyncIterator[FakeSlackApi]:
         yield fake
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackApi]:
+    async with running_fake_slack() as fake:
+        yield fake
 
 
 # --------------------------------------------------------------------------- the app side

@@ -58,6 +58,17 @@ from knowledge.text import extract_tags, title_from
 log = logging.getLogger(__name__)
 
 
+class _QuietClientWarning(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN goes unused when a client is given; the client uses it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+BOLT_LOGGER = logging.getLogger("copbot.slack.bolt")
+BOLT_LOGGER.addFilter(_QuietClientWarning())
+
+
 class SlackBridge:
     """Listeners that turn Slack payloads into core events and send the results."""
 
@@ -243,7 +254,7 @@ def build_app(
         signing_secret=signing_secret,
         process_before_response=process_before_response,
         request_verification_enabled=request_verification_enabled,
-        logger=logging.getLogger("slack_bolt"),
+        logger=BOLT_LOGGER,
         name="copbot",
     )
 
