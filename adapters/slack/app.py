@@ -46,7 +46,6 @@ from adapters.slack.translate import (
 from bot.config import Settings
 from bot.events import (
     CommandInvocation,
-    IncomingMessage,
     KnowhowKind,
     ReactionChange,
     SaveRequest,
@@ -98,8 +97,6 @@ class SlackBridge:
         core_event = message_event(body, event, where, author, permalink)
         if core_event is None:
             return
-        if isinstance(core_event, IncomingMessage) and bot:
-            return  # bot messages are never a member's words
         await self.outbox.deliver(await self.core.handle(core_event))
 
     async def on_reaction(self, body: Payload, event: Payload) -> None:
@@ -122,7 +119,7 @@ class SlackBridge:
             team, str(body.get("channel_id")), str(body.get("channel_name") or "")
         )
         actor = await self.directory.actor(
-            team, str(body.get("user_id")), name=str(body.get("user_name") or "")
+            team, str(body.get("user_id")), fallback_name=str(body.get("user_name") or "")
         )
         invocation = CommandInvocation(
             where=where,

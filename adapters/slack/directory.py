@@ -110,10 +110,11 @@ class SlackDirectory:
         return name
 
     async def actor(
-        self, team: str, user_id: str, *, is_bot: bool = False, name: str = ""
+        self, team: str, user_id: str, *, is_bot: bool = False, fallback_name: str = ""
     ) -> Actor:
-        display = name or await self.display_name(user_id) if not is_bot else name
-        return Actor(PLATFORM, user_id, display or "", team, is_bot)
+        """The member behind ``user_id``, with Slack's display name (else ``fallback_name``)."""
+        display = "" if is_bot else await self.display_name(user_id)
+        return Actor(PLATFORM, user_id, display or fallback_name, team, is_bot)
 
     async def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
         """A link back to a message: built from the workspace URL, else ``chat.getPermalink``."""

@@ -58,9 +58,7 @@ class SlackOutbox:
                 elif isinstance(item, FetchMessage) and depth == 0:
                     await self._fetch_and_save(item, respond)
             except SlackApiError as exc:
-                log.warning(
-                    "Slack refused a %s (%s)", type(item).__name__, slack_error(exc)
-                )
+                log.warning("Slack refused a %s (%s)", type(item).__name__, slack_error(exc))
 
     async def _reply(self, reply: Reply, respond: Respond | None) -> None:
         text, blocks = reply_blocks(reply, self.settings.community.tz)
