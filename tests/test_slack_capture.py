@@ -232,3 +232,18 @@ async def test_permalink_from_chat_get_permalink_when_the_url_is_unknown(
         by_ts(slack)[Q_TS]["permalink"]
         == "https://acme.slack.com/archives/C0PUBLIC/p1800000001000100"
     )
+
+
+async def test_mentions_are_kept_as_handles_and_do_not_hide_a_question(
+    slack: SlackHarness,
+) -> None:
+    await slack.message(
+        "C0PUBLIC", "U0ASK", "<@U0ANS> can you share the airflow retry config", Q_TS
+    )
+    await slack.message(
+        "C0PUBLIC", "U0ANS", "sure <@U0ASK>: retries=3 <https://x.org|docs>", A_TS, thread_ts=Q_TS
+    )
+    entries = by_ts(slack)
+    assert entries[Q_TS]["kind"] == "question"
+    assert entries[Q_TS]["text"] == "@u0ans can you share the airflow retry config"
+    assert entries[A_TS]["text"] == "sure @u0ask: retries=3 docs (https://x.org)"

@@ -135,3 +135,10 @@ def test_permalinks_built_from_the_workspace_url() -> None:
 def test_split_tags() -> None:
     assert split_tags("pandas, #Memory  io,,pandas") == ("pandas", "memory", "io")
     assert split_tags("") == ()
+
+
+def test_mentions_become_handles_when_known() -> None:
+    assert (
+        plain_text("hi <@U1> and <@U2|bob> and <@U3>", {"U1": "ada"})
+        == "hi @ada and @bob and <@U3>"
+    )

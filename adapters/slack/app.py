@@ -35,6 +35,7 @@ from adapters.slack.translate import (
     Payload,
     author_id,
     is_bot_message,
+    mentioned_users,
     message_event,
     message_where,
     plain_text,
@@ -94,7 +95,8 @@ class SlackBridge:
             permalink = await self.directory.permalink(
                 where.channel, str(event["ts"]), event.get("thread_ts")
             )
-        core_event = message_event(body, event, where, author, permalink)
+        handles = await self.directory.handles(mentioned_users(str(message.get("text") or "")))
+        core_event = message_event(body, event, where, author, permalink, handles)
         if core_event is None:
             return
         await self.outbox.deliver(await self.core.handle(core_event))
@@ -154,7 +156,8 @@ class SlackBridge:
         await ack()
         message: Payload = body.get("message") or {}
         channel: Payload = body.get("channel") or {}
-        text = plain_text(str(message.get("text") or ""))
+        raw = str(message.get("text") or "")
+        text = plain_text(raw, await self.directory.handles(mentioned_users(raw)))
         metadata: dict[str, Any] = {
             "channel": channel.get("id"),
             "channel_name": channel.get("name") or "",

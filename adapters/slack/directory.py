@@ -49,6 +49,7 @@ class SlackDirectory:
         self.workspace_url = workspace_url
         self._channels: dict[str, ChannelInfo] = {}
         self._names: dict[str, str] = {}
+        self._handles: dict[str, str] = {}
         self._url_known = bool(workspace_url)
         self._failed: dict[str, tuple[float, ChannelInfo]] = {}
 
@@ -96,6 +97,7 @@ class SlackDirectory:
             response = await self.client.users_info(user=user_id)
             user = response.get("user") or {}
             profile = user.get("profile") or {}
+            self._handles[user_id] = str(user.get("name") or "")
             name = str(
                 profile.get("display_name")
                 or profile.get("real_name")
@@ -115,6 +117,17 @@ class SlackDirectory:
         """The member behind ``user_id``, with Slack's display name (else ``fallback_name``)."""
         display = "" if is_bot else await self.display_name(user_id)
         return Actor(PLATFORM, user_id, display or fallback_name, team, is_bot)
+
+    async def handles(self, user_ids: list[str]) -> dict[str, str]:
+        """``@handle`` for each mentioned user Slack tells us about (cached like names)."""
+        found: dict[str, str] = {}
+        for user_id in user_ids[:20]:  # a message that mentions more is not worth 20+ calls
+            if user_id not in self._names:
+                await self.display_name(user_id)
+            handle = self._handles.get(user_id) or self._names.get(user_id, "").replace(" ", "")
+            if handle:
+                found[user_id] = handle
+        return found
 
     async def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
         """A link back to a message: built from the workspace URL, else ``chat.getPermalink``."""

@@ -20,7 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import post_blocks, reply_blocks
 from adapters.slack.directory import SlackDirectory, slack_error
-from adapters.slack.translate import author_id, is_bot_message, plain_text, ts_to_datetime
+from adapters.slack.translate import (
+    author_id,
+    is_bot_message,
+    mentioned_users,
+    plain_text,
+    ts_to_datetime,
+)
 from bot.config import Settings
 from bot.events import FetchMessage, Outbound, Post, Reply, SaveRequest
 from bot.runtime import AsyncCore
@@ -131,11 +137,12 @@ class SlackOutbox:
         author = await self.directory.actor(
             where.workspace, author_id(message), is_bot=is_bot_message(message)
         )
+        raw = str(message.get("text") or "")
         request = SaveRequest(
             where=where,
             saver=fetch.saver,
             message_id=fetch.message_id,
-            text=plain_text(str(message.get("text") or "")),
+            text=plain_text(raw, await self.directory.handles(mentioned_users(raw))),
             author=author,
             created_at=ts_to_datetime(fetch.message_id),
             kind=fetch.kind,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,13 @@ _CHANNEL_TYPES = {
 }
 
 _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^<>]*)?>")
+
+
+def mentioned_users(text: str) -> list[str]:
+    """The user ids mentioned in a Slack message's text, in order, once each."""
+    return list(dict.fromkeys(_MENTION.findall(text or "")))
+
 
 Payload = dict[str, Any]
 
@@ -70,18 +78,20 @@ def ts_to_datetime(ts: str | float | None) -> datetime:
         return datetime.fromtimestamp(0, UTC)
 
 
-def plain_text(text: str) -> str:
+def plain_text(text: str, handles: Mapping[str, str] | None = None) -> str:
     """Slack's message markup as readable text.
 
     ``&amp;`` escapes are undone; ``<https://x|label>`` becomes ``label (https://x)``;
-    ``<#C1|name>`` becomes ``#name``; ``<!here>`` becomes ``@here``. User mentions
-    (``<@U1>``) are kept as Slack wrote them: the core knows that form.
+    ``<#C1|name>`` becomes ``#name``; ``<!here>`` becomes ``@here``. A user mention
+    ``<@U1>`` becomes ``@handle`` when ``handles`` knows U1, else stays as Slack wrote
+    it (the core strips both forms from the start of a question).
     """
 
     def link(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)
         if target.startswith("@"):
-            return match.group(0)
+            handle = (handles or {}).get(target[1:]) or label
+            return f"@{handle}" if handle else match.group(0)
         if target.startswith("#"):
             return f"#{label}" if label else target
         if target.startswith("!"):
@@ -124,13 +134,18 @@ def is_bot_message(message: Payload) -> bool:
 
 
 def message_event(
-    body: Payload, event: Payload, where: Where, author: Actor, permalink: str = ""
+    body: Payload,
+    event: Payload,
+    where: Where,
+    author: Actor,
+    permalink: str = "",
+    handles: Mapping[str, str] | None = None,
 ) -> IncomingMessage | MessageEdited | MessageDeleted | None:
     """One Slack ``message`` event (any subtype) as a core event, or ``None`` to ignore it."""
     event_id = envelope_event_id(body)
     subtype = event.get("subtype")
     if subtype == "message_changed":
-        return _edited(event, where, event_id)
+        return _edited(event, where, event_id, handles)
     if subtype == "message_deleted":
         deleted = str(event.get("deleted_ts") or "")
         return MessageDeleted(where, deleted, event_id=event_id) if deleted else None
@@ -142,7 +157,7 @@ def message_event(
         where=where,
         author=author,
         message_id=ts,
-        text=plain_text(str(event.get("text") or "")),
+        text=plain_text(str(event.get("text") or ""), handles),
         created_at=ts_to_datetime(ts),
         thread_id=str(thread_ts) if thread_ts else None,
         permalink=permalink,
@@ -150,7 +165,9 @@ def message_event(
     )
 
 
-def _edited(event: Payload, where: Where, event_id: str) -> MessageEdited | MessageDeleted | None:
+def _edited(
+    event: Payload, where: Where, event_id: str, handles: Mapping[str, str] | None
+) -> MessageEdited | MessageDeleted | None:
     new: Payload = event.get("message") or {}
     old: Payload = event.get("previous_message") or {}
     ts = str(new.get("ts") or "")
@@ -166,7 +183,7 @@ def _edited(event: Payload, where: Where, event_id: str) -> MessageEdited | Mess
     at = ts_to_datetime(edited.get("ts") or event.get("event_ts") or ts)
     editor_id = str(edited.get("user") or new.get("user") or "")
     editor = Actor(PLATFORM, editor_id, workspace=where.workspace) if editor_id else None
-    return MessageEdited(where, ts, plain_text(text), at, event_id=event_id, editor=editor)
+    return MessageEdited(where, ts, plain_text(text, handles), at, event_id=event_id, editor=editor)
 
 
 def reaction_event(
