@@ -342,3 +342,31 @@ async def test_save_reaction_on_a_message_that_is_gone_saves_nothing(slack: Slac
     assert slack.entries() == []
     [notice] = slack.fake.of("chat.postEphemeral")
     assert notice["user"] == "U0SAVE" and "nothing was saved" in notice["text"]
+
+
+async def test_ask_in_a_channel_the_bot_is_not_in_posts_through_the_response_url(
+    slack: SlackHarness,
+) -> None:
+    original = slack.fake.answer
+
+    def not_in_channel(method: str, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        if method == "chat.postMessage":
+            return {"ok": False, "error": "not_in_channel"}, {}
+        return original(method, p)
+
+    slack.fake.answer = not_in_channel  # type: ignore[method-assign]
+    await slack.command("C0OTHER", "U0ASK", "ask how do I profile a slow dbt model?")
+    [via_url] = slack.fake.of("response_url")
+    assert via_url["response_type"] == "in_channel" and "profile a slow dbt" in via_url["text"]
+
+
+async def test_digest_posts_go_out_with_blocks(slack: SlackHarness) -> None:
+    from bot.events import Post, PostSection, Visibility, Where
+
+    where = Where("slack", TEAM, "C0PUBLIC", Visibility.PUBLIC, "data-help")
+    post = Post(where, "This week in data-help", (PostSection("New know-how", ("polars tip",)),))
+    ts = await slack.adapter.post(post)
+    [sent] = slack.fake.of("chat.postMessage")
+    assert ts == "1800000000.000001"
+    assert sent["channel"] == "C0PUBLIC" and sent["blocks"][0]["type"] == "header"
+    assert "polars tip" in shown(sent)

@@ -103,3 +103,15 @@ async def test_http_mode_answers_the_url_check_and_the_health_check(slack: Slack
         assert resp.status == 200 and "chal-123" in await resp.text()
     async with slack.http.get(slack.url.replace("/slack/events", "/healthz")) as resp:
         assert resp.status == 200
+
+
+def test_run_without_tokens_says_which_are_missing(tmp_path: Path) -> None:
+    config = tmp_path / "copbot.toml"
+    config.write_text("[slack]\nenabled = true\n", encoding="utf-8")
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": ""}
+    result = CliRunner().invoke(
+        cli, ["run", "--config", str(config), "--db", str(tmp_path / "db.sqlite")], env=env
+    )
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN, SLACK_APP_TOKEN" in result.output
+    assert "copbot doctor" in result.output

@@ -2,8 +2,8 @@
 
 Events carry ids, not names, and a reaction or a slash command does not say
 whether its channel is public. ``conversations.info`` and ``users.info`` tell
-us; the answers are cached for the life of the process (a renamed channel is
-picked up on restart). When Slack will not answer (a missing scope, a DM
+us; the answers are cached (channels for an hour, names for the life of the
+process). When Slack will not answer (a missing scope, a DM
 between two other people), we fall back to the safe side: an unknown channel
 is treated as private, so what is said there is shown only there.
 """
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 #: How long a failed lookup is remembered before Slack is asked again (a scope
 #: granted later is picked up; a missing one does not cost a call per message).
 RETRY_FAILED_LOOKUP_SECONDS = 600.0
+#: How long a channel's name and visibility are trusted (a channel made private is
+#: seen within this time even by reactions and commands, which carry no channel type).
+CHANNEL_INFO_SECONDS = 3600.0
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -47,7 +50,7 @@ class SlackDirectory:
     def __init__(self, client: AsyncWebClient, workspace_url: str = "") -> None:
         self.client = client
         self.workspace_url = workspace_url
-        self._channels: dict[str, ChannelInfo] = {}
+        self._channels: dict[str, tuple[float, ChannelInfo]] = {}
         self._names: dict[str, str] = {}
         self._handles: dict[str, str] = {}
         self._url_known = bool(workspace_url)
@@ -55,8 +58,8 @@ class SlackDirectory:
 
     async def channel(self, channel_id: str, name_hint: str = "") -> ChannelInfo:
         cached = self._channels.get(channel_id)
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[0] < CHANNEL_INFO_SECONDS:
+            return cached[1]
         failed = self._failed.get(channel_id)
         if failed is not None and time.monotonic() - failed[0] < RETRY_FAILED_LOOKUP_SECONDS:
             return failed[1]
@@ -80,7 +83,7 @@ class SlackDirectory:
             info = ChannelInfo(name, guess_visibility(channel_id, name_hint))
             self._failed[channel_id] = (time.monotonic(), info)
             return info
-        self._channels[channel_id] = info
+        self._channels[channel_id] = (time.monotonic(), info)
         return info
 
     async def where(self, team: str, channel_id: str, name_hint: str = "") -> Where:

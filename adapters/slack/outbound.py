@@ -76,9 +76,12 @@ class SlackOutbox:
                 return
             try:
                 await self.client.chat_postEphemeral(
-                    channel=channel, user=user, text=text, blocks=blocks,
-            thread_ts=reply.thread_id,
-                )  # fmt: skip
+                    channel=channel,
+                    user=user,
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=reply.thread_id,
+                )
                 return
             except SlackApiError as exc:
                 if slack_error(exc) not in _CANNOT_POST_HERE:
@@ -88,10 +91,18 @@ class SlackOutbox:
             else:
                 await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
             return
-        response = await self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks,
-            thread_ts=reply.thread_id,
-        )  # fmt: skip
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=reply.thread_id
+            )
+        except SlackApiError as exc:
+            if slack_error(exc) not in _CANNOT_POST_HERE or respond is None:
+                raise
+            # Not a member of this channel: a command's response_url may still post there.
+            await respond(
+                text=text, blocks=blocks, response_type="in_channel", replace_original=False
+            )
+            return
         ts = str(response.get("ts") or "")
         if reply.anchor_entry_id is not None and ts:
             permalink = await self.directory.permalink(str(response.get("channel") or channel), ts)
@@ -101,9 +112,8 @@ class SlackOutbox:
         """A digest or other post nobody asked for in the moment; returns its ``ts``."""
         text, blocks = post_blocks(post)
         response = await self.client.chat_postMessage(
-            channel=post.where.channel, text=text, blocks=blocks,
-            thread_ts=post.thread_id,
-        )  # fmt: skip
+            channel=post.where.channel, text=text, blocks=blocks, thread_ts=post.thread_id
+        )
         return str(response.get("ts") or "") or None
 
     async def fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
@@ -126,11 +136,8 @@ class SlackOutbox:
         where = fetch.where
         message = await self.fetch_message(where.channel, fetch.message_id)
         if message is None:
-            await self._reply(
-                Reply(where, "I could not read that message; nothing was saved.",
-                      recipient=fetch.saver),
-                respond,
-            )  # fmt: skip
+            notice = "I could not read that message; nothing was saved."
+            await self._reply(Reply(where, notice, recipient=fetch.saver), respond)
             return
         thread_ts = message.get("thread_ts")
         thread_id = str(thread_ts) if thread_ts and thread_ts != fetch.message_id else None
