@@ -370,3 +370,12 @@ async def test_digest_posts_go_out_with_blocks(slack: SlackHarness) -> None:
     assert ts == "1800000000.000001"
     assert sent["channel"] == "C0PUBLIC" and sent["blocks"][0]["type"] == "header"
     assert "polars tip" in shown(sent)
+
+
+async def test_saving_a_message_without_text_tells_the_saver(slack: SlackHarness) -> None:
+    await slack.interactive(save_shortcut(MSG_TS, ""))
+    view = slack.fake.of("views.open")[0]["view"]
+    await slack.interactive(submission(view, "A screenshot", "", "howto"))
+    assert slack.entries() == []
+    [notice] = slack.fake.of("chat.postEphemeral")
+    assert notice["user"] == "U0SAVE" and "no text" in notice["text"]

@@ -110,7 +110,7 @@ class SlackBridge:
         actor = await self.directory.actor(team, str(event.get("user") or ""))
         change = reaction_event(body, event, where, actor)
         if change is not None:
-            await self.outbox.deliver(await self.core.handle(change))
+            await self.outbox.deliver(await self.core.handle(change), member=actor)
 
     # ------------------------------------------------------------------ /cop
 
@@ -130,7 +130,8 @@ class SlackBridge:
             at=self.core.core.services.clock.now(),
             event_id=f"cmd:{body.get('trigger_id') or ''}" if body.get("trigger_id") else "",
         )
-        await self.outbox.deliver(await self.core.handle(invocation), respond=respond)
+        out = await self.core.handle(invocation)
+        await self.outbox.deliver(out, respond=respond, member=actor)
 
     # ------------------------------------------------------------------ buttons
 
@@ -147,7 +148,7 @@ class SlackBridge:
         where = await self.directory.where(team, str(channel.get("id")), str(channel.get("name")))
         actor = await self.directory.actor(team, str(user.get("id")))
         out = await self.core.run(share_result, self.core.core.services, entry_id, where, actor)
-        await self.outbox.deliver(out, respond=respond)
+        await self.outbox.deliver(out, respond=respond, member=actor)
 
     # ------------------------------------------------------------------ shortcuts
 
@@ -215,7 +216,7 @@ class SlackBridge:
             thread_id=thread_id,
             event_id=f"view:{view.get('id')}" if view.get("id") else "",
         )
-        await self.outbox.deliver(await self.core.handle(request))
+        await self.outbox.deliver(await self.core.handle(request), member=saver)
 
     async def on_accept_shortcut(self, ack: AsyncAck, body: Payload) -> None:
         """ "This solved it": the same act as the accept reaction, by the member who clicked."""
@@ -235,7 +236,7 @@ class SlackBridge:
             event_id=f"accept:{body.get('trigger_id')}" if body.get("trigger_id") else "",
             at=self.core.core.services.clock.now(),
         )
-        await self.outbox.deliver(await self.core.handle(change))
+        await self.outbox.deliver(await self.core.handle(change), member=actor)
 
 
 def build_app(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -28,7 +29,7 @@ from adapters.slack.translate import (
     ts_to_datetime,
 )
 from bot.config import Settings
-from bot.events import FetchMessage, Outbound, Post, Reply, SaveRequest
+from bot.events import Actor, FetchMessage, Outbound, Post, Reply, SaveRequest
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,19 @@ class SlackOutbox:
         self.directory = directory
 
     async def deliver(
-        self, outbound: list[Outbound], *, respond: Respond | None = None, depth: int = 0
+        self,
+        outbound: list[Outbound],
+        *,
+        respond: Respond | None = None,
+        member: Actor | None = None,
+        depth: int = 0,
     ) -> None:
+        """Send each value; ``member`` is who acted, shown a private reply that names nobody."""
         for item in outbound:
             try:
                 if isinstance(item, Reply):
+                    if item.ephemeral and item.recipient is None and member is not None:
+                        item = replace(item, recipient=member)
                     await self._reply(item, respond)
                 elif isinstance(item, Post):
                     await self.post(item)
@@ -156,4 +165,5 @@ class SlackOutbox:
             permalink=await self.directory.permalink(where.channel, fetch.message_id, thread_id),
             thread_id=thread_id,
         )
-        await self.deliver(await self.core.handle(request), respond=respond, depth=1)
+        out = await self.core.handle(request)
+        await self.deliver(out, respond=respond, member=fetch.saver, depth=1)
