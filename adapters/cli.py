@@ -133,11 +133,31 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
     setup_logging("INFO")
     try:
         asyncio.run(run_platforms(loaded.settings, loaded.db_path, http=http, port=port))
-    except NothingToRun as exc:
+    except (NothingToRun, ConfigError) as exc:  # ConfigError: e.g. a Slack token not set
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         pass
+
+
+@cli.command()
+@click.option("--http", is_flag=True, help="Check for HTTP mode (signing secret, no app token).")
+@click.option("--api-url", default=None, hidden=True, help="Slack Web API base URL (tests).")
+@config_option
+def doctor(http: bool, api_url: str | None, config_path: Path | None) -> None:
+    """Check the Slack tokens in the environment and say what is missing (never prints them)."""
+    import os
+
+    from adapters.slack.doctor import run_checks
+
+    loaded = load(config_path, None)
+    http = http or loaded.settings.slack.mode == "http"
+    click.echo(f"Slack, {'HTTP' if http else 'Socket Mode'}:")
+    checks = asyncio.run(run_checks(os.environ, http=http, base_url=api_url))
+    for check in checks:
+        click.echo(check.line())
+    if not all(check.ok for check in checks):
+        sys.exit(1)
 
 
 def _viewer(channel: str | None) -> ChannelRef | None:
