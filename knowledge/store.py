@@ -283,8 +283,18 @@ class Repertoire:
             entry_id = int(existing[0])
             self.db.execute(
                 "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
-                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
-                [new.text, new.title, new.title, new.permalink, new.permalink, entry_id],
+                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
+                "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
+                [
+                    new.text,
+                    new.title,
+                    new.title,
+                    new.permalink,
+                    new.permalink,
+                    new.knowhow_kind,
+                    new.knowhow_kind,
+                    entry_id,
+                ],
             )
             if new.tags:
                 self._add_tags(entry_id, new.tags)
