@@ -247,3 +247,26 @@ async def test_mentions_are_kept_as_handles_and_do_not_hide_a_question(
     assert entries[Q_TS]["kind"] == "question"
     assert entries[Q_TS]["text"] == "@u0ans can you share the airflow retry config"
     assert entries[A_TS]["text"] == "sure @u0ask: retries=3 docs (https://x.org)"
+
+
+async def test_removing_the_bot_stops_capture_and_adding_it_back_resumes(
+    slack: SlackHarness,
+) -> None:
+    from slack_harness import BOT_USER
+
+    await slack.event({"type": "group_left", "channel": "C0SECRET", "actor_id": "U0ASK"})
+    await slack.message("C0SECRET", "U0ASK", "How do I rotate the warehouse key?", Q_TS)
+    assert Q_TS not in by_ts(slack)
+    # Someone else joining changes nothing; the bot joining again resumes capture.
+    for user in ("U0ANS", BOT_USER):
+        await slack.event(
+            {
+                "type": "member_joined_channel",
+                "user": user,
+                "channel": "C0SECRET",
+                "channel_type": "G",
+                "team": "T0TEAM",
+            }
+        )
+        await slack.message("C0SECRET", "U0ASK", "How do I rotate the warehouse key?", B_TS)
+        assert (B_TS in by_ts(slack)) == (user == BOT_USER)

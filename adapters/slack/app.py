@@ -34,6 +34,8 @@ from adapters.slack.translate import (
     SPOKEN_SUBTYPES,
     Payload,
     author_id,
+    bot_user_of,
+    envelope_event_id,
     is_bot_message,
     mentioned_users,
     message_event,
@@ -46,8 +48,10 @@ from adapters.slack.translate import (
 )
 from bot.config import Settings
 from bot.events import (
+    BotJoinedChannel,
     CommandInvocation,
     KnowhowKind,
+    MemberLeftChannel,
     ReactionChange,
     SaveRequest,
 )
@@ -111,6 +115,15 @@ class SlackBridge:
         change = reaction_event(body, event, where, actor)
         if change is not None:
             await self.outbox.deliver(await self.core.handle(change), member=actor)
+
+    async def on_bot_membership(self, body: Payload, channel: str, *, joined: bool) -> None:
+        """The bot was removed from (or added back to) a channel: capture stops (resumes)."""
+        if not channel:
+            return
+        where = await self.directory.where(team_of(body), channel)
+        event_id = envelope_event_id(body)
+        change = BotJoinedChannel(where, event_id) if joined else MemberLeftChannel(where, event_id)
+        await self.core.handle(change)
 
     # ------------------------------------------------------------------ /cop
 
@@ -270,6 +283,19 @@ def build_app(
     @app.event("reaction_removed")
     async def _reaction_removed(body: Payload, event: Payload) -> None:
         await bridge.on_reaction(body, event)
+
+    @app.event("channel_left")
+    async def _channel_left(body: Payload, event: Payload) -> None:
+        await bridge.on_bot_membership(body, str(event.get("channel") or ""), joined=False)
+
+    @app.event("group_left")
+    async def _group_left(body: Payload, event: Payload) -> None:
+        await bridge.on_bot_membership(body, str(event.get("channel") or ""), joined=False)
+
+    @app.event("member_joined_channel")
+    async def _member_joined(body: Payload, event: Payload) -> None:
+        if event.get("user") and event.get("user") == bot_user_of(body):
+            await bridge.on_bot_membership(body, str(event.get("channel") or ""), joined=True)
 
     app.command(settings.slack.command)(bridge.on_command)
     app.action(SHARE_ACTION)(bridge.on_share)

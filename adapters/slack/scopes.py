@@ -23,4 +23,7 @@ BOT_EVENTS: tuple[str, ...] = (
     "message.groups",
     "reaction_added",
     "reaction_removed",
+    "member_joined_channel",
+    "channel_left",
+    "group_left",
 )

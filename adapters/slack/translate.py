@@ -106,6 +106,14 @@ def envelope_event_id(body: Payload) -> str:
     return str(body.get("event_id") or "")
 
 
+def bot_user_of(body: Payload) -> str:
+    """The bot's own user id, from the Events API envelope's ``authorizations``."""
+    authorizations = body.get("authorizations") or []
+    if authorizations and isinstance(authorizations[0], dict):
+        return str(authorizations[0].get("user_id") or "")
+    return ""
+
+
 def team_of(body: Payload) -> str:
     """The workspace (team id) of an Events API, command or interactivity payload."""
     team = body.get("team_id") or body.get("team")
