@@ -152,7 +152,7 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args.strip():
         raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
     inv = ctx.invocation
-    message_id = f"ask-{inv.event_id or int(inv.at.timestamp() * 1_000_000)}"
+    message_id = f"ask-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     captured = ctx.capture.on_message(
         IncomingMessage(
             where=inv.where,
@@ -196,7 +196,7 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             "What should I keep? Try `/cop share use polars for big CSVs #polars`", "share"
         )
     inv = ctx.invocation
-    message_id = f"share-{inv.event_id or int(inv.at.timestamp() * 1_000_000)}"
+    message_id = f"share-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     return ctx.capture.on_save(
         SaveRequest(
             where=inv.where,
