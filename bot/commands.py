@@ -30,7 +30,7 @@ from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
-from knowledge.text import extract_tags, shorten, strip_tags, title_from
+from knowledge.text import clean_text, extract_tags, shorten, strip_tags, title_from
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def help_text(prefix: str = "/cop") -> str:
 
 def dispatch(ctx_factory: Callable[[str], CommandContext], text: str) -> list[Outbound]:
     """Pick the sub-command for ``text`` and run it."""
-    text = text.strip()
+    text = clean_text(text)  # strips, and drops what cannot be stored or shown
     first, _, rest = text.partition(" ")
     name = first.lower()
     if not text or name in {"help", "-h", "--help", "?"}:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import highlight
@@ -78,10 +78,10 @@ def _filters(query: ParsedQuery) -> tuple[list[str], list[Any]]:
             where.append("(e.kind = 'question' AND e.has_accepted = 1)")
     if query.before is not None:
         where.append("e.created_at < ?")
-        params.append(query.before.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        params.append(to_db_time(query.before))
     if query.after is not None:
         where.append("e.created_at >= ?")
-        params.append(query.after.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        params.append(to_db_time(query.after))
     return where, params
 
 

@@ -120,9 +120,7 @@ class Chat:
         event_id: str = "",
     ) -> list[Outbound]:
         return self.core.handle(
-            ReactionChange(
-                self.place(channel), mid, actor(user), emoji, added, event_id, self.at()
-            )
+            ReactionChange(self.place(channel), mid, actor(user), emoji, added, event_id, self.at())
         )
 
     def cop(
