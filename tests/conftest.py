@@ -46,8 +46,9 @@ def where(
     return Where(PLATFORM, WORKSPACE, channel, visibility, name if name is not None else channel)
 
 
-def actor(user: str, *, is_bot: bool = False) -> Actor:
-    return Actor(PLATFORM, user, user.capitalize(), WORKSPACE, is_bot)
+def actor(user: str, *, is_bot: bool = False, name: str | None = None) -> Actor:
+    """A member; ``name`` (the display name) defaults to the capitalised user id."""
+    return Actor(PLATFORM, user, name if name is not None else user.capitalize(), WORKSPACE, is_bot)
 
 
 class Chat:
@@ -91,12 +92,13 @@ class Chat:
         thread: str | None = None,
         event_id: str = "",
         is_bot: bool = False,
+        name: str | None = None,
         minutes: float = 0,
         **extra: object,
     ) -> list[Outbound]:
         msg = IncomingMessage(
             where=self.place(channel),
-            author=actor(user, is_bot=is_bot),
+            author=actor(user, is_bot=is_bot, name=name),
             message_id=mid or self._next("m"),
             text=text,
             created_at=self.at(minutes),
