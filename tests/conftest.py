@@ -8,6 +8,7 @@ returns what the core answered. Tests read the repertoire back through
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,6 +212,16 @@ def text_of(outbound: list[Outbound]) -> str:
         parts.append(reply.text)
         parts.extend(item.title for item in reply.items)
     return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def _keep_root_logging() -> Iterator[None]:
+    """``copbot`` commands set up logging on the root logger; put it back after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
