@@ -229,6 +229,14 @@ class ConsoleChat:
         self.transcript.remember_place("channel", ident, name, visibility.value)
         return where
 
+    def _where_of(self, channel: str) -> Where:
+        """Where a transcript message was said: a DM is not in ``channels`` but stays a DM."""
+        if channel in self.channels:
+            return self.channels[channel]
+        if channel.startswith("D-"):
+            return Where(PLATFORM, WORKSPACE, channel, Visibility.DM, "dm-with-copbot")
+        return self.here
+
     # ------------------------------------------------------------------ seeding
 
     async def seed(self, sample: SampleCommunity, now: datetime) -> int:
@@ -286,7 +294,8 @@ class ConsoleChat:
 
     async def handle_line(self, line: str) -> bool:
         """Act on one typed line; ``False`` when the member quits."""
-        line = line.rstrip("\r\n")
+        # Undecodable bytes from a pipe arrive as lone surrogates, which cannot be stored.
+        line = line.rstrip("\r\n").encode("utf-8", "replace").decode("utf-8")
         if not line.strip():
             return True
         if line.startswith(self.prefix + " ") or line.strip() == self.prefix:
@@ -392,7 +401,7 @@ class ConsoleChat:
             if message is not None:
                 self._print("Usage: /reply <id> <text>")
             return
-        self.here = self.channels.get(message.channel, self.here)
+        self.here = self._where_of(message.channel)
         await self._say(text.strip(), thread_id=message.thread_id or message.message_id)
 
     async def _react(self, rest: str, added: bool) -> None:
@@ -402,7 +411,7 @@ class ConsoleChat:
             if message is not None:
                 self._print("Usage: /react <id> <emoji>")
             return
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self._deliver(
             await self.core.handle(
                 ReactionChange(
@@ -424,7 +433,7 @@ class ConsoleChat:
         if message is None or not text.strip():
             return
         self.transcript.edit(message.message_id, text.strip())
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self.core.handle(
             MessageEdited(
                 where,
@@ -442,7 +451,7 @@ class ConsoleChat:
         if message is None:
             return
         self.transcript.delete(message.message_id)
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self.core.handle(MessageDeleted(where, message.message_id, event_id=self._event_id()))
         self._print(f"(deleted {message.message_id})")
 
@@ -460,11 +469,7 @@ class ConsoleChat:
         kind = next((kinds[w.lower()] for w in words[1:] if w.lower() in kinds), KnowhowKind.HOWTO)
         tags = tuple(w.lstrip("#") for w in words[1:] if w.startswith("#"))
         await self._deliver(
-            [
-                FetchMessage(
-                    self.channels.get(message.channel, self.here), message.message_id, self.me, kind
-                )
-            ],
+            [FetchMessage(self._where_of(message.channel), message.message_id, self.me, kind)],
             tags=tags,
         )
 
