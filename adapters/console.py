@@ -11,6 +11,7 @@ keep) in the same SQLite file, so threads and saves work across runs.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -579,6 +580,9 @@ class ConsoleChat:
 
 async def stdin_lines(prompt: str | None, chat: ConsoleChat | None = None) -> AsyncIterator[str]:
     """Lines from standard input: prompted when it is a terminal, plain when piped."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # A stray byte that is not UTF-8 becomes a replacement character, not the end of the chat.
+        sys.stdin.reconfigure(errors="replace")
     interactive = sys.stdin.isatty()
     while True:
         if interactive:
