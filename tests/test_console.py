@@ -157,3 +157,24 @@ async def test_lines_that_are_not_valid_text_do_not_end_the_session(console: Con
     entries = console.core.repertoire.list_entries()
     assert len(entries) == 1 and "data from a CSV file" in entries[0].text
     assert "1 result for" in await console.say("/cop search csv")
+
+
+async def test_seeding_twice_makes_nothing_twice(console: Console) -> None:
+    from bot.sample import load_sample
+    from knowledge.stats import repertoire_stats
+
+    sample = load_sample()
+    now = console.core.services.clock.now()
+    first = await console.chat.seed(sample, now)
+    before = repertoire_stats(console.core.repertoire, None)
+    rows = console.core.repertoire.count()
+    assert first > 0 and rows > 0
+    await console.chat.seed(sample, now)  # e.g. the "seeded" marker was lost
+    assert repertoire_stats(console.core.repertoire, None) == before
+    assert console.core.repertoire.count() == rows
+    expected = (
+        len(sample.raw["threads"])
+        + sum(len(t.get("replies", ())) for t in sample.raw["threads"])
+        + len(sample.raw["knowhow"])
+    )
+    assert rows == expected  # every sample thread, reply and know-how is kept, once
