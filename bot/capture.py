@@ -41,6 +41,7 @@ from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.text import clean_text, extract_tags, fold, title_from
 
 _LEADING_MENTIONS = re.compile(r"^(\s*(<@[^>]+>|@\w+)[,:]?\s*)+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def source_key(where: Where, message_id: str) -> SourceKey:
@@ -75,7 +76,7 @@ class Capture:
         lowered = fold(body)
         first_line = lowered.splitlines()[0] if lowered else ""
         return any(
-            first_line == s or first_line.startswith(s + " ") or first_line.startswith(s + ",")
+            first_line.startswith(s) and not _WORD_CHAR.match(first_line, len(s))
             for s in self._starters
         )
 

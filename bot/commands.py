@@ -31,7 +31,7 @@ from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
-from knowledge.text import extract_tags, shorten, strip_tags, title_from
+from knowledge.text import clean_text, extract_tags, shorten, strip_tags, title_from
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def help_text(prefix: str = "/cop") -> str:
 
 def dispatch(ctx_factory: Callable[[str], CommandContext], text: str) -> list[Outbound]:
     """Pick the sub-command for ``text`` and run it."""
-    text = text.strip()
+    text = clean_text(text)  # strips, and drops what cannot be stored or shown
     first, _, rest = text.partition(" ")
     name = first.lower()
     if not text or name in {"help", "-h", "--help", "?"}:
@@ -153,7 +153,7 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args.strip():
         raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
     inv = ctx.invocation
-    message_id = f"ask-{inv.event_id or int(inv.at.timestamp() * 1_000_000)}"
+    message_id = f"ask-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     captured = ctx.capture.on_message(
         IncomingMessage(
             where=inv.where,
@@ -204,7 +204,7 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             "What should I keep? Try `/cop share use polars for big CSVs #polars`", "share"
         )
     inv = ctx.invocation
-    message_id = f"share-{inv.event_id or int(inv.at.timestamp() * 1_000_000)}"
+    message_id = f"share-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     return ctx.capture.on_save(
         SaveRequest(
             where=inv.where,

@@ -31,7 +31,7 @@ from knowledge.models import (
     from_db_time,
     to_db_time,
 )
-from knowledge.text import normalize_tag
+from knowledge.text import normalize_tag, title_from
 
 _ENTRY_COLUMNS = (
     "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
@@ -361,7 +361,10 @@ class Repertoire:
         """An edit in chat: every entry from that message takes the new text."""
         entries = self.entries_for_message(src)
         for entry in entries:
-            new_title = title if entry.kind != EntryKind.KNOWHOW or not entry.title else entry.title
+            # A title made from the old text follows the new text; one given on purpose
+            # (a forum post's name, a know-how title) stays.
+            derived = not entry.title or entry.title == title_from(entry.text)
+            new_title = title if derived else entry.title
             self.db.execute(
                 "UPDATE entries SET text = ?, title = ?, updated_at = ? WHERE id = ?",
                 [text, new_title, to_db_time(at), entry.id],
