@@ -18,6 +18,7 @@ from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
     CommandInvocation,
+    ForumPostChanged,
     InboundEvent,
     IncomingMessage,
     MemberLeftChannel,
@@ -30,6 +31,7 @@ from bot.events import (
     Visibility,
     Where,
 )
+from bot.forum import on_forum_post_changed
 from bot.ports import Services
 from knowledge.models import Entry
 from knowledge.store import Repertoire
@@ -118,6 +120,8 @@ class Core:
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []
+        if isinstance(event, ForumPostChanged):
+            return on_forum_post_changed(self.capture, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
