@@ -135,7 +135,13 @@ def forum_channel(channel_id: int, name: str, tags: dict[int, str]) -> dict[str,
     data.update(
         type=15,
         available_tags=[
-            {"id": str(tag_id), "name": tag, "moderated": False, "emoji_id": None, "emoji_name": None}
+            {
+                "id": str(tag_id),
+                "name": tag,
+                "moderated": False,
+                "emoji_id": None,
+                "emoji_name": None,
+            }
             for tag_id, tag in tags.items()
         ],
         default_reaction_emoji=None,
@@ -405,6 +411,10 @@ class FakeDiscord:
     def calls(self, method: str, path_prefix: str = "") -> list[Request]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
 
+    def calls_to(self, method: str, path: str) -> list[Request]:
+        """Requests to exactly ``path``."""
+        return [r for r in self.requests if r.method == method and r.path == path]
+
     def clear(self) -> None:
         self.requests.clear()
 
@@ -465,7 +475,13 @@ class FakeDiscord:
                 commands = body or []
                 return _json(
                     [
-                        {"description": "", **c, "id": str(new_id()), "application_id": str(APP_ID), "version": "1"}
+                        {
+                            "description": "",
+                            **c,
+                            "id": str(new_id()),
+                            "application_id": str(APP_ID),
+                            "version": "1",
+                        }
                         for c in commands
                     ]
                 )
@@ -486,15 +502,17 @@ class FakeDiscord:
             case ("POST", ["channels", channel_id, "messages"]):
                 return _json(self._message_from(channel_id, body or {}))
             case ("POST", ["channels", channel_id, "messages", message_id, "threads"]):
-                return _json(
-                    thread(int(message_id), int(channel_id), body["name"], BOT_ID)
-                )
+                return _json(thread(int(message_id), int(channel_id), body["name"], BOT_ID))
             case ("PUT", ["channels", _thread, "thread-members", "@me"]):
                 return web.Response(status=204)
             case ("POST", ["users", "@me", "channels"]):
                 recipient = body["recipient_id"]
                 return _json(
-                    {"id": str(int(recipient) + 7), "type": 1, "recipients": [user(int(recipient), "dm")]}
+                    {
+                        "id": str(int(recipient) + 7),
+                        "type": 1,
+                        "recipients": [user(int(recipient), "dm")],
+                    }
                 )
         return _json({"message": "Unknown", "code": 0}, status=404)
 
@@ -515,7 +533,7 @@ def rest_base(url: str) -> Iterator[None]:
 
 @dataclass
 class Harness:
-    """A real :class:`DiscordAdapter` and discord.py client on a fake Discord, one real repertoire."""
+    """A real DiscordAdapter and discord.py client on a fake Discord, one real repertoire."""
 
     core: Core
     adapter: DiscordAdapter
@@ -554,7 +572,7 @@ class Harness:
             messages.clear()
 
 
-class running:  # noqa: N801 - reads as `async with running(...) as h`
+class running:
     """``async with running(tmp_path) as h``: fake Discord up, client logged in, torn down."""
 
     def __init__(

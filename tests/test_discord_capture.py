@@ -40,7 +40,9 @@ def entries(h: dh.Harness) -> list[Entry]:
 
 
 def entry_for(h: dh.Harness, channel: int, message_id: int) -> list[Entry]:
-    return h.core.repertoire.entries_for_message(SourceKey("discord", G, str(channel), str(message_id)))
+    return h.core.repertoire.entries_for_message(
+        SourceKey("discord", G, str(channel), str(message_id))
+    )
 
 
 async def forum_post(h: dh.Harness, title: str, text: str, tags=(TAG_PANDAS,)) -> int:
@@ -111,9 +113,7 @@ async def test_text_channel_question_thread_reply_and_accept_reaction(tmp_path: 
         assert [e.kind for e in entries(h)] == [EntryKind.QUESTION]
 
         # A thread started from the question has the question's id.
-        await h.feed(
-            "THREAD_CREATE", dh.thread(question_id, GENERAL, "retry Airflow", ALICE[0])
-        )
+        await h.feed("THREAD_CREATE", dh.thread(question_id, GENERAL, "retry Airflow", ALICE[0]))
         reply = dh.new_id()
         await h.feed("MESSAGE_CREATE", dh.message(reply, question_id, BOB, "Set retries=3"))
         [answer] = entry_for(h, GENERAL, reply)
@@ -168,9 +168,7 @@ async def test_private_channel_entries_stay_in_that_channel(tmp_path: Path) -> N
         from knowledge.search import search
 
         query = parse_query("kafka")
-        seen_from_general = search(
-            h.core.repertoire, query, ChannelRef("discord", G, str(GENERAL))
-        )
+        seen_from_general = search(h.core.repertoire, query, ChannelRef("discord", G, str(GENERAL)))
         seen_from_team = search(
             h.core.repertoire, query, ChannelRef("discord", G, str(PLATFORM_TEAM))
         )
