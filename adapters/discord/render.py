@@ -71,7 +71,7 @@ def embed_size(embed: discord.Embed) -> int:
     return len(embed)
 
 
-def item_embed(index: int, item: ResultItem) -> discord.Embed:
+def item_embed(index: int, item: ResultItem, description_limit: int = 700) -> discord.Embed:
     """One search result: linked title, snippet, best answer, who/when/where in the footer."""
     label = KIND_LABEL.get(item.kind, item.kind)
     if item.kind == "knowhow" and item.knowhow_kind:
@@ -98,7 +98,7 @@ def item_embed(index: int, item: ResultItem) -> discord.Embed:
         lines.append(answer)
     if item.tags:
         lines.append(" ".join(f"`#{t}`" for t in item.tags))
-    embed.description = cut("\n".join(lines), 700) or None
+    embed.description = cut("\n".join(lines), description_limit) or None
     footer = (
         f"{label} · {item.author} · {item.created_at:%Y-%m-%d} · #{item.channel_name} "
         f"· {item.platform}"
@@ -122,7 +122,9 @@ def _fit(embeds: list[discord.Embed]) -> tuple[list[discord.Embed], int]:
 
 def render_reply(reply: Reply) -> Rendered:
     """A reply: its text as content, one embed per result item."""
-    embeds = [item_embed(i, item) for i, item in enumerate(reply.items, 1)]
+    # Share the 6,000 characters between the results, so ten short ones all fit.
+    budget = max(150, min(700, 4500 // max(1, len(reply.items)) - 150))
+    embeds = [item_embed(i, item, budget) for i, item in enumerate(reply.items, 1)]
     kept, dropped = _fit(embeds)
     text = reply.text
     if dropped:
