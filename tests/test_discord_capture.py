@@ -314,3 +314,47 @@ async def test_configured_solved_tag_names_and_reactions(tmp_path: Path) -> None
         assert not entry_for(h, FORUM, reply)[0].accepted
         await h.feed("MESSAGE_REACTION_ADD", dh.reaction(reply, post, ALICE[0], ALICE[1], "✔️"))
         assert entry_for(h, FORUM, reply)[0].accepted
+
+
+async def test_a_purge_deletes_every_message_in_it(tmp_path: Path) -> None:
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        first, second, kept = dh.new_id(), dh.new_id(), dh.new_id()
+        for mid, text in (
+            (first, "How do I do A?"),
+            (second, "How do I do B?"),
+            (kept, "How do I do C?"),
+        ):
+            await h.feed("MESSAGE_CREATE", dh.message(mid, GENERAL, ALICE, text))
+        await h.feed(
+            "MESSAGE_DELETE_BULK",
+            {"ids": [str(first), str(second)], "channel_id": str(GENERAL), "guild_id": G},
+        )
+        assert [e.source.message_id for e in entries(h)] == [str(kept)]
+
+
+async def test_solved_tag_on_a_post_not_in_the_cache_still_accepts(tmp_path: Path) -> None:
+    post, answer = dh.new_id(), dh.new_id()
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        await h.feed("THREAD_CREATE", dh.thread(post, FORUM, "Flaky CI", ALICE[0]))
+        await h.feed("MESSAGE_CREATE", dh.message(post, post, ALICE, "why is CI flaky?"))
+        await h.feed("MESSAGE_CREATE", dh.message(answer, post, BOB, "pin the runner image"))
+
+    async with dh.running(tmp_path) as h:  # restarted: the post is not cached
+        h.add_guild(server())
+        update = dh.thread(
+            post, FORUM, "Flaky CI (fixed)", ALICE[0],
+            applied_tags=(TAG_SOLVED, TAG_POLARS), newly_created=False,
+        )  # fmt: skip
+        await h.feed("THREAD_UPDATE", update)
+        assert entry_for(h, FORUM, answer)[0].accepted
+        question = entry_for(h, FORUM, post)[0]
+        assert question.tags == ("polars",)
+        assert question.title == "Flaky CI (fixed)"
+
+        # Repeating the same update (Discord sends one per archive, rename, ...) changes nothing.
+        h.api.clear()
+        await h.feed("THREAD_UPDATE", update)
+        assert entry_for(h, FORUM, answer)[0].accepted
+        assert h.api.calls("POST", f"/channels/{post}/messages") == []

@@ -37,6 +37,7 @@ from adapters.discord.translate import (
     message_event,
     place_of,
     reaction_event,
+    split_tags,
 )
 from bot.config import ConfigError, Settings
 from bot.events import (
@@ -150,6 +151,8 @@ class DiscordAdapter:
             return None
         try:
             fetched = await self.client.fetch_channel(channel_id)
+        except discord.NotFound:
+            return None  # e.g. a question with no thread under it yet
         except discord.HTTPException as exc:
             log.warning("could not look up Discord channel %s: %s", channel_id, exc)
             return None
@@ -239,6 +242,41 @@ class DiscordAdapter:
                 title=after.name if before.name != after.name else "",
             )
         )
+
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        """A post that was not cached (archived, or from before a restart) changed.
+
+        With no "before" to compare, only what is safe to repeat is sent: the
+        tags, the title, and "solved" when a solved tag is on. (A missing
+        solved tag is not sent: it may just never have been applied.)
+        """
+        if payload.thread is not None:
+            return  # cached: on_thread_update compares before and after
+        parent = await self.channel(payload.parent_id, payload.guild_id)
+        if not isinstance(parent, discord.ForumChannel):
+            return
+        names = []
+        for tag_id in payload.data.get("applied_tags", []):
+            tag = parent.get_tag(int(tag_id))
+            if tag is not None:
+                names.append(tag.name)
+        tags, solved = split_tags(names, self.settings.discord.solved_tags)
+        place = place_of(parent, payload.guild_id, payload.parent_id)
+        await self._handle(
+            ForumPostChanged(
+                where=place.where,
+                thread_id=str(payload.thread_id),
+                solved=True if solved else None,
+                tags=tags,
+                title=str(payload.data.get("name", "")),
+            )
+        )
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """A moderator purged messages: each one's entries go."""
+        place = await self.place(None, payload.channel_id, payload.guild_id)
+        for message_id in sorted(payload.message_ids):
+            await self._handle(delete_event(message_id, place))
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A deleted forum post takes its question (the starter message) with it."""

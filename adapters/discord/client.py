@@ -116,5 +116,11 @@ class CopbotClient(discord.Client):
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         await self.adapter.on_thread_update(before, after)
 
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        await self.adapter.on_raw_thread_update(payload)
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self.adapter.on_raw_bulk_message_delete(payload)
+
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         await self.adapter.on_raw_thread_delete(payload)

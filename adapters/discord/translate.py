@@ -28,6 +28,7 @@ cannot be resolved at all we say ``private``: an unknown place must never leak.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -135,16 +136,22 @@ def actor_of(user: discord.abc.User, workspace: str = "", *, webhook: bool = Fal
     )
 
 
-def forum_tags(thread: discord.Thread, solved_tags: tuple[str, ...]) -> tuple[str, ...]:
-    """The post's forum tags as our tags; the 'solved' tags mark state, not a topic."""
+def split_tags(names: Iterable[str], solved_tags: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """A post's tag names as (our topic tags, solved?): a 'solved' tag is a state, not a topic."""
     solved = {s.casefold() for s in solved_tags}
-    return tuple(t.name for t in thread.applied_tags if t.name.casefold() not in solved)
+    names = tuple(names)
+    topics = tuple(n for n in names if n.casefold() not in solved)
+    return topics, any(n.casefold() in solved for n in names)
+
+
+def forum_tags(thread: discord.Thread, solved_tags: tuple[str, ...]) -> tuple[str, ...]:
+    """The post's forum tags as our tags (without the 'solved' ones)."""
+    return split_tags((t.name for t in thread.applied_tags), solved_tags)[0]
 
 
 def is_solved(thread: discord.Thread, solved_tags: tuple[str, ...]) -> bool:
     """Whether one of the configured 'solved' tags is applied to the post."""
-    solved = {s.casefold() for s in solved_tags}
-    return any(t.name.casefold() in solved for t in thread.applied_tags)
+    return split_tags((t.name for t in thread.applied_tags), solved_tags)[1]
 
 
 def is_chat_message(message: discord.Message) -> bool:
