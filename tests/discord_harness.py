@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -367,6 +368,7 @@ class Request:
     path: str
     query: dict[str, str]
     body: Any
+    at: float = 0.0  # time.perf_counter() when it arrived (for bench/, never asserted)
 
     @property
     def flags(self) -> int:
@@ -435,7 +437,9 @@ class FakeDiscord:
     async def _handle(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body = await self._body(request)
-        self.requests.append(Request(request.method, path, dict(request.query), body))
+        self.requests.append(
+            Request(request.method, path, dict(request.query), body, time.perf_counter())
+        )
         if (request.method, path) in self.canned:
             payload = self.canned[(request.method, path)]
             if payload is None:
