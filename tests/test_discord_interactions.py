@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from adapters.discord.commands import SAVE_MENU_NAME, SHARE_CUSTOM_ID
 from bot.config import Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
@@ -250,3 +252,31 @@ async def test_commands_with_bad_input_answer_with_help_and_keep_nothing(tmp_pat
         await h.feed("INTERACTION_CREATE", who)
         [reply] = followups(h, who)
         assert reply.body["content"].startswith("Repertoire: 0 questions")
+
+
+async def test_a_server_not_yet_announced_counts_as_private(tmp_path: Path) -> None:
+    async with dh.running(tmp_path) as h:  # no GUILD_CREATE: roles and channels unknown
+        target = dh.message(dh.new_id(), GENERAL, BOB, "Tip: use uv to pin Python tools")
+        save = dh.message_command(general(), CAROL, target, SAVE_MENU_NAME)
+        await h.feed("INTERACTION_CREATE", save)
+        [entry] = h.core.repertoire.list_entries()
+        assert entry.visibility == "private"
+
+
+async def test_a_failing_command_still_answers_the_member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+
+        async def broken(event: object) -> list[object]:
+            raise RuntimeError("database on fire")
+
+        monkeypatch.setattr(h.adapter.core, "handle", broken)
+        search = dh.slash_command(general(), CAROL, "search", query="anything")
+        await h.feed("INTERACTION_CREATE", search)
+        deferred(h, search)
+        [apology] = followups(h, search)
+        assert apology.flags & EPHEMERAL
+        assert "something went wrong" in apology.body["content"]
+        assert "database on fire" in caplog.text

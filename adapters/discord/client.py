@@ -55,6 +55,23 @@ def invite_url(application_id: int) -> str:
     )
 
 
+class CopbotTree(app_commands.CommandTree):
+    """The command tree; a command that fails still answers the member, who would wait forever."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("Discord command %r failed", interaction.data, exc_info=error)
+        text = "Sorry, something went wrong on my side. It was logged; please try again."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the member about the failure")
+
+
 class CopbotClient(discord.Client):
     """A :class:`discord.Client` whose events go to the adapter."""
 
@@ -66,7 +83,7 @@ class CopbotClient(discord.Client):
         )
         self.adapter = adapter
         self.sync_commands = sync_commands
-        self.tree = app_commands.CommandTree(self)
+        self.tree = CopbotTree(self)
         self.tree.add_command(CopGroup(adapter))
         self.tree.add_command(save_menu(adapter))
 

@@ -81,7 +81,9 @@ def visibility_of(channel: AnyChannel | None) -> Visibility:
             return Visibility.PRIVATE
         channel = parent
     if isinstance(channel, discord.abc.GuildChannel):
-        everyone = channel.guild.default_role
+        everyone = channel.guild.get_role(channel.guild.id)  # @everyone has the guild's id
+        if everyone is None:  # a guild we have not been sent yet: we cannot tell, so private
+            return Visibility.PRIVATE
         if channel.permissions_for(everyone).view_channel:
             return Visibility.PUBLIC
         return Visibility.PRIVATE
