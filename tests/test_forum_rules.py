@@ -38,10 +38,11 @@ def core(tmp_path: Path) -> Iterator[Core]:
 
 
 def say(core: Core, who: Actor, message_id: str, text: str, minutes: int) -> None:
+    is_post = message_id == "P1"
     core.handle(
         IncomingMessage(
             FORUM, who, message_id, text, T0 + timedelta(minutes=minutes),
-            thread_id="P1", is_forum_post=message_id == "P1", title="Post" if message_id == "P1" else "",
+            thread_id="P1", is_forum_post=is_post, title="Post" if is_post else "",
         )
     )  # fmt: skip
 
