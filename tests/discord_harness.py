@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -406,9 +406,9 @@ class FakeDiscord:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
 
-    def answer(self, method: str, path: str, payload: Any) -> None:
+    def answer(self, method: str, path: str, payload: Any, status: int = 200) -> None:
         """Answer ``method path`` with ``payload`` (``None``: 404 Unknown)."""
-        self.canned[(method, path)] = payload
+        self.canned[(method, path)] = (payload, status)
 
     def calls(self, method: str, path_prefix: str = "") -> list[Request]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
@@ -441,10 +441,10 @@ class FakeDiscord:
             Request(request.method, path, dict(request.query), body, time.perf_counter())
         )
         if (request.method, path) in self.canned:
-            payload = self.canned[(request.method, path)]
+            payload, status = self.canned[(request.method, path)]
             if payload is None:
                 return _json({"message": "Unknown", "code": 10008}, status=404)
-            return _json(payload)
+            return _json(payload, status)
         return self._synthesize(request.method, path.strip("/").split("/"), body)
 
     def _message_from(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -586,16 +586,20 @@ class running:
         *,
         core: Core | None = None,
         at: datetime = NOW + timedelta(days=1),
+        before_login: Callable[[FakeDiscord], None] | None = None,
     ) -> None:
         self.tmp_path = tmp_path
         self.settings = settings or Settings(database=str(tmp_path / "copbot.db"))
         self.core = core
         self.at = at
+        self.before_login = before_login
         self._patch: Any = None
 
     async def __aenter__(self) -> Harness:
         self.api = FakeDiscord()
         await self.api.start()
+        if self.before_login is not None:
+            self.before_login(self.api)
         self._patch = rest_base(self.api.base)
         self._patch.__enter__()
         core = self.core or build_core(

@@ -75,6 +75,22 @@ async def test_commands_are_registered_as_a_cop_group_and_a_message_menu(tmp_pat
         assert [c["value"] for c in kind["choices"]] == ["howto", "resource", "story", "update"]
 
 
+async def test_a_server_that_refuses_commands_is_logged_and_the_others_still_work(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = dh.GUILD_ID + 1
+    settings = Settings(
+        database=str(tmp_path / "c.db"), discord={"guild_ids": [other, dh.GUILD_ID]}
+    )
+    refused = f"/applications/{dh.APP_ID}/guilds/{other}/commands"
+    async with dh.running(tmp_path, settings, before_login=lambda api: api.answer(
+        "PUT", refused, {"message": "Missing Access", "code": 50001}, status=403
+    )) as h:  # fmt: skip
+        assert h.api.calls_to("PUT", refused)
+        assert h.api.calls_to("PUT", f"/applications/{dh.APP_ID}/guilds/{dh.GUILD_ID}/commands")
+        assert "applications.commands scope" in caplog.text
+
+
 async def test_search_results_are_ephemeral_embeds_with_a_share_button(tmp_path: Path) -> None:
     async with dh.running(tmp_path) as h:
         h.add_guild(server())

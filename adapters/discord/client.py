@@ -93,15 +93,23 @@ class CopbotClient(discord.Client):
         if not self.sync_commands:
             return
         guild_ids = self.adapter.settings.discord.guild_ids
-        if guild_ids:
-            for guild_id in guild_ids:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            log.info("registered /cop in %d server(s)", len(guild_ids))
-        else:
+        if not guild_ids:
             await self.tree.sync()
             log.info("registered /cop globally (Discord may take up to an hour to show it)")
+            return
+        for guild_id in guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.Forbidden:
+                log.error(
+                    "Discord refused to register /cop in server %s: is copbot in it, invited "
+                    "with the applications.commands scope? (README: 'Connect to Discord')",
+                    guild_id,
+                )
+            else:
+                log.info("registered /cop in server %s", guild_id)
 
     async def on_ready(self) -> None:
         if self.user is not None and self.application_id is not None:
