@@ -358,3 +358,31 @@ async def test_solved_tag_on_a_post_not_in_the_cache_still_accepts(tmp_path: Pat
         await h.feed("THREAD_UPDATE", update)
         assert entry_for(h, FORUM, answer)[0].accepted
         assert h.api.calls("POST", f"/channels/{post}/messages") == []
+
+
+async def test_a_private_thread_is_a_private_channel_of_its_own(tmp_path: Path) -> None:
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        secret_thread = dh.new_id()
+        await h.feed(
+            "THREAD_CREATE",
+            dh.thread(secret_thread, GENERAL, "salary talk", ALICE[0], private=True),
+        )
+        # A private thread gets no automatic join: its members must add the bot.
+        assert h.api.calls("PUT", f"/channels/{secret_thread}/thread-members") == []
+        said = dh.new_id()
+        await h.feed(
+            "MESSAGE_CREATE",
+            dh.message(said, secret_thread, ALICE, "How do we negotiate the contractor rates?"),
+        )
+        [entry] = entry_for(h, secret_thread, said)
+        assert entry.visibility == "private"
+        assert entry.channel_name == "salary talk"
+
+        from knowledge.query import parse_query
+        from knowledge.search import search
+
+        query = parse_query("contractor rates")
+        assert search(h.core.repertoire, query, ChannelRef("discord", G, str(GENERAL))) == []
+        inside = search(h.core.repertoire, query, ChannelRef("discord", G, str(secret_thread)))
+        assert [hit.entry.id for hit in inside] == [entry.id]

@@ -20,6 +20,9 @@ message)``. Discord threads are channels of their own, so we map them back:
   and reactions of the same message always hit the same entry.
 * A thread with no starter message (created from the thread list) has no
   root entry: its messages are kept as answers waiting for a root.
+* A **private thread** is seen only by its members, so it is a private
+  channel of its own (``channel`` = the thread id, no ``thread_id``): what is
+  said there never shows up in searches from the parent channel.
 
 Visibility comes from permissions: a channel the @everyone role cannot view is
 ``private``; a private thread is ``private``; a DM is ``dm``. When a channel
@@ -107,6 +110,16 @@ def place_of(channel: AnyChannel | None, guild_id: int | None, channel_id: int) 
     if isinstance(channel, discord.DMChannel | discord.GroupChannel):
         return Place(
             Where(PLATFORM, "", str(channel.id), Visibility.DM, "DM"),
+            source_channel_id=channel.id,
+        )
+    if isinstance(channel, discord.Thread) and channel.type == discord.ChannelType.private_thread:
+        # Only its members see a private thread: it is a private channel of its own, so
+        # what is said there never shows up in searches from the parent channel.
+        return Place(
+            Where(
+                PLATFORM, str(channel.guild.id), str(channel.id), Visibility.PRIVATE, channel.name
+            ),
+            thread=channel,
             source_channel_id=channel.id,
         )
     if isinstance(channel, discord.Thread):
