@@ -26,8 +26,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
+import discord.gateway
 import discord.http
+import yarl
 from aiohttp import web
 
 from adapters.discord import DiscordAdapter
@@ -377,6 +380,47 @@ class Request:
         return int(inner.get("flags") or 0)
 
 
+class FakeGateway:
+    """The gateway websocket: HELLO, records IDENTIFY, acks heartbeats, pushes events.
+
+    It sends no READY: discord.py waits 2 seconds after READY for more guilds
+    before it says it is ready, and nothing here needs that. Events are sent as
+    text frames (discord.py only decompresses binary ones).
+    """
+
+    def __init__(self) -> None:
+        self.identify: dict[str, Any] | None = None
+        self.identified = asyncio.Event()
+        self._ws: web.WebSocketResponse | None = None
+        self._seq = 0
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            payload = json.loads(frame.data)
+            if payload.get("op") == 2:
+                self.identify = payload["d"]
+                self.identified.set()
+            elif payload.get("op") == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+        return ws
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send one DISPATCH (op 0) event to the connected client."""
+        assert self._ws is not None, "no client connected to the gateway"
+        self._seq += 1
+        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+
 @dataclass
 class FakeDiscord:
     """Answers like Discord's REST API (the calls copbot makes) and records every request."""
@@ -384,12 +428,15 @@ class FakeDiscord:
     canned: dict[tuple[str, str], Any] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     sent: dict[int, dict[str, Any]] = field(default_factory=dict)
+    gateway: FakeGateway = field(default_factory=FakeGateway)
     _runner: web.AppRunner | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        app.router.add_get("/gateway", self.gateway.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -399,6 +446,7 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -412,6 +460,15 @@ class FakeDiscord:
 
     def calls(self, method: str, path_prefix: str = "") -> list[Request]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    async def wait_for(self, method: str, path_prefix: str) -> Request:
+        """The first request like this, waiting for it to arrive (no polling, no sleep)."""
+        while True:
+            found = self.calls(method, path_prefix)
+            if found:
+                return found[0]
+            self._arrived.clear()
+            await self._arrived.wait()
 
     def calls_to(self, method: str, path: str) -> list[Request]:
         """Requests to exactly ``path``."""
@@ -440,6 +497,7 @@ class FakeDiscord:
         self.requests.append(
             Request(request.method, path, dict(request.query), body, time.perf_counter())
         )
+        self._arrived.set()
         if (request.method, path) in self.canned:
             payload, status = self.canned[(request.method, path)]
             if payload is None:
@@ -533,6 +591,38 @@ def rest_base(url: str) -> Iterator[None]:
         yield
     finally:
         discord.http.Route.BASE = old
+
+
+@contextmanager
+def gateway_url(url: str) -> Iterator[None]:
+    """Point discord.py's gateway websocket at ``url``."""
+    old = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+    try:
+        yield
+    finally:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+
+
+class serving:
+    """``async with serving() as fake``: a fake Discord (REST and gateway) that a real
+    ``client.start()`` talks to, as ``copbot run`` does."""
+
+    async def __aenter__(self) -> FakeDiscord:
+        self.api = FakeDiscord()
+        await self.api.start()
+        self._rest = rest_base(self.api.base)
+        self._gateway = gateway_url(f"ws://127.0.0.1:{self.api.port}/gateway")
+        self._rest.__enter__()
+        self._gateway.__enter__()
+        return self.api
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.api.stop()
+        finally:
+            self._gateway.__exit__(None, None, None)
+            self._rest.__exit__(None, None, None)
 
 
 @dataclass
