@@ -1,30 +1,28 @@
 """The Discord adapter: discord.py events in, the core's answers out.
 
 It translates (:mod:`adapters.discord.translate`), calls the core through its
-database thread (:class:`bot.runtime.AsyncCore`), and renders what comes back
-(:mod:`adapters.discord.render`). It decides nothing about the community:
-what is a question, an answer, an accept or a save is the core's business.
+database thread (:class:`bot.runtime.AsyncCore`), and hands what comes back
+to the outbox (:mod:`adapters.discord.outbox`). It decides nothing about the
+community: what is a question, an answer, an accept or a save is the core's
+business.
 
 Commands always defer first (``ephemeral=True``), because Discord drops an
 interaction not answered within 3 seconds; the core's replies then go out as
-follow-ups. A reply meant for one member that does not come from an
-interaction (e.g. "saved" after a 📌 reaction) goes to them as a DM, since
-Discord has no ephemeral messages outside interactions.
+follow-ups.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
 
 import discord
 
 from adapters.discord.client import CopbotClient
 from adapters.discord.commands import ShareView
-from adapters.discord.render import Rendered, cut, render_post, render_reply
+from adapters.discord.outbox import NO_PINGS, Delivery, Outbox
+from adapters.discord.places import Directory
+from adapters.discord.render import cut
 from adapters.discord.translate import (
     AnyChannel,
     Place,
@@ -40,33 +38,12 @@ from adapters.discord.translate import (
     split_tags,
 )
 from bot.config import ConfigError, Settings
-from bot.events import (
-    CommandInvocation,
-    FetchMessage,
-    ForumPostChanged,
-    InboundEvent,
-    Outbound,
-    Post,
-    Reply,
-    SaveRequest,
-    Where,
-)
+from bot.events import CommandInvocation, ForumPostChanged, InboundEvent, Post, SaveRequest
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
-_NO_PINGS = discord.AllowedMentions.none()
-#: How many thread/channel lookups and message origins we remember (bounded memory).
-_MEMORY = 5000
-
-
-@dataclass
-class _Delivery:
-    """What has been sent for one interaction so far."""
-
-    interaction: discord.Interaction | None
-    followed_up: bool = False
 
 
 class DiscordAdapter:
@@ -92,8 +69,8 @@ class DiscordAdapter:
                 "'Connect to Discord'."
             )
         self.client = CopbotClient(self, sync_commands=sync_commands)
-        self._channels: OrderedDict[int, AnyChannel] = OrderedDict()
-        self._origins: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.directory = Directory(self.client)
+        self.outbox = Outbox(self.client, core, self.directory, lambda: ShareView(self))
 
     # ------------------------------------------------------------------ PlatformAdapter
 
@@ -114,70 +91,24 @@ class DiscordAdapter:
 
     async def post(self, post: Post) -> str | None:
         """Send a message nobody asked for in the moment (a digest); its message id."""
-        rendered = render_post(post)
-        target = await self._destination(post.where, post.thread_id)
-        files: list[discord.File] = []
-        if post.image_path and Path(post.image_path).is_file():
-            image = Path(post.image_path)
-            files.append(discord.File(image, filename=image.name))
-            rendered.embeds[0].set_image(url=f"attachment://{image.name}")
-        message = await target.send(
-            content=rendered.content or None,
-            embeds=rendered.embeds,
-            files=files,
-            allowed_mentions=_NO_PINGS,
-        )
-        return str(message.id)
+        return await self.outbox.post(post)
 
     async def close(self) -> None:
         await self.client.close()
 
-    # ------------------------------------------------------------------ places
+    # ------------------------------------------------------------------ gateway events
+
+    async def _handle(self, event: InboundEvent, delivery: Delivery | None = None) -> None:
+        outbound = await self.core.handle(event)
+        await self.outbox.deliver(outbound, delivery or Delivery())
 
     async def channel(self, channel_id: int, guild_id: int | None) -> AnyChannel | None:
-        """A channel or thread from discord.py's cache, else from the API (archived threads)."""
-        guild = self.client.get_guild(guild_id) if guild_id else None
-        found: AnyChannel | None
-        if guild is not None:
-            found = guild.get_channel_or_thread(channel_id)
-        else:
-            found = self.client.get_channel(channel_id)
-        if found is not None:
-            return found
-        if channel_id in self._channels:
-            self._channels.move_to_end(channel_id)
-            return self._channels[channel_id]
-        if not guild_id:
-            return None
-        try:
-            fetched = await self.client.fetch_channel(channel_id)
-        except discord.NotFound:
-            return None  # e.g. a question with no thread under it yet
-        except discord.HTTPException as exc:
-            log.warning("could not look up Discord channel %s: %s", channel_id, exc)
-            return None
-        self._remember(self._channels, channel_id, fetched)
-        return fetched
+        return await self.directory.channel(channel_id, guild_id)
 
     async def place(
         self, channel: AnyChannel | None, channel_id: int, guild_id: int | None
     ) -> Place:
-        if channel is None or isinstance(channel, discord.PartialMessageable):
-            channel = await self.channel(channel_id, guild_id)
-        return place_of(channel, guild_id, channel_id)
-
-    @staticmethod
-    def _remember(memory: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]
-        memory[key] = value
-        memory.move_to_end(key)
-        while len(memory) > _MEMORY:
-            memory.popitem(last=False)
-
-    # ------------------------------------------------------------------ gateway events
-
-    async def _handle(self, event: InboundEvent, delivery: _Delivery | None = None) -> None:
-        outbound = await self.core.handle(event)
-        await self.deliver(outbound, delivery or _Delivery(None))
+        return await self.directory.place(channel, channel_id, guild_id)
 
     def _is_me(self, user_id: int) -> bool:
         return self.client.user is not None and user_id == self.client.user.id
@@ -207,11 +138,7 @@ class DiscordAdapter:
             return
         place = await self.place(None, payload.channel_id, payload.guild_id)
         # A FetchMessage for this message must look in the thread, not the parent.
-        self._remember(
-            self._origins,
-            (place.where.channel, str(payload.message_id)),
-            place.source_channel_id,
-        )
+        self.directory.note_origin(place, payload.message_id)
         user = payload.member or self.client.get_user(payload.user_id)
         await self._handle(reaction_event(payload, place, user))
 
@@ -304,7 +231,7 @@ class DiscordAdapter:
             thread_id=place.thread_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(invocation, _Delivery(interaction))
+        await self._handle(invocation, Delivery(interaction))
 
     async def save_message(
         self, interaction: discord.Interaction, message: discord.Message
@@ -324,7 +251,7 @@ class DiscordAdapter:
             thread_id=place.thread_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(request, _Delivery(interaction))
+        await self._handle(request, Delivery(interaction))
 
     async def share_results(self, interaction: discord.Interaction) -> None:
         """The share button: post the results the member saw, in the same channel, for all."""
@@ -336,143 +263,5 @@ class DiscordAdapter:
         await interaction.response.send_message(
             content=cut(f"{interaction.user.mention} shared: {header}", 2000),
             embeds=shown.embeds,
-            allowed_mentions=_NO_PINGS,
+            allowed_mentions=NO_PINGS,
         )
-
-    # ------------------------------------------------------------------ sending
-
-    async def deliver(self, outbound: list[Outbound], delivery: _Delivery) -> None:
-        """Send what the core said; close an interaction that got no follow-up."""
-        for item in outbound:
-            try:
-                if isinstance(item, Reply):
-                    await self._send_reply(item, delivery)
-                elif isinstance(item, Post):
-                    await self.post(item)
-                elif isinstance(item, FetchMessage):
-                    await self._fetch_and_save(item, delivery)
-            except discord.HTTPException:
-                log.exception("Discord refused a message to %s", item.where.ref)
-        if delivery.interaction is not None and not delivery.followed_up:
-            await delivery.interaction.followup.send("Done.", ephemeral=True)
-            delivery.followed_up = True
-
-    async def _send_reply(self, reply: Reply, delivery: _Delivery) -> None:
-        rendered = render_reply(reply)
-        interaction = delivery.interaction
-        if reply.ephemeral:
-            for_caller = interaction is not None and (
-                reply.recipient is None or reply.recipient.user_id == str(interaction.user.id)
-            )
-            if interaction is not None and for_caller:
-                await self._follow_up(interaction, rendered, share="share" in reply.actions)
-                delivery.followed_up = True
-            elif reply.recipient is not None:
-                await self._direct_message(int(reply.recipient.user_id), rendered)
-            return
-        message = await self._send_public(reply.where, reply.thread_id, rendered)
-        if reply.anchor_entry_id is not None:
-            await self._anchor(reply, message)
-        if interaction is not None and not delivery.followed_up:
-            await interaction.followup.send(f"Posted: {message.jump_url}", ephemeral=True)
-            delivery.followed_up = True
-
-    async def _follow_up(
-        self, interaction: discord.Interaction, rendered: Rendered, *, share: bool
-    ) -> None:
-        if share and rendered.embeds:
-            await interaction.followup.send(
-                content=rendered.content,
-                embeds=rendered.embeds,
-                view=ShareView(self),
-                ephemeral=True,
-                allowed_mentions=_NO_PINGS,
-            )
-        else:
-            await interaction.followup.send(
-                content=rendered.content,
-                embeds=rendered.embeds,
-                ephemeral=True,
-                allowed_mentions=_NO_PINGS,
-            )
-
-    async def _direct_message(self, user_id: int, rendered: Rendered) -> None:
-        try:
-            dm = await self.client.create_dm(discord.Object(id=user_id))
-            await dm.send(
-                content=rendered.content, embeds=rendered.embeds, allowed_mentions=_NO_PINGS
-            )
-        except discord.HTTPException as exc:  # DMs closed: the note is lost, nothing else
-            log.info("could not DM member %s: %s", user_id, exc)
-
-    async def _destination(self, where: Where, thread_id: str | None) -> discord.abc.Messageable:
-        """The thread when there is one (its id is the root's id), else the channel."""
-        guild_id = int(where.workspace) if where.workspace else None
-        if thread_id:
-            thread = await self.channel(int(thread_id), guild_id)
-            if isinstance(thread, discord.Thread):
-                return thread
-        found = await self.channel(int(where.channel), guild_id)
-        if isinstance(found, discord.abc.Messageable):
-            return found
-        return self.client.get_partial_messageable(int(where.channel), guild_id=guild_id)
-
-    async def _send_public(
-        self, where: Where, thread_id: str | None, rendered: Rendered
-    ) -> discord.Message:
-        target = await self._destination(where, thread_id)
-        reference = None
-        if thread_id and not isinstance(target, discord.Thread):
-            # No thread yet under that message: answer it in the channel, as a reply.
-            reference = discord.MessageReference(
-                message_id=int(thread_id), channel_id=int(where.channel), fail_if_not_exists=False
-            )
-        if reference is not None:
-            return await target.send(
-                content=rendered.content,
-                embeds=rendered.embeds,
-                reference=reference,
-                allowed_mentions=_NO_PINGS,
-            )
-        return await target.send(
-            content=rendered.content, embeds=rendered.embeds, allowed_mentions=_NO_PINGS
-        )
-
-    async def _anchor(self, reply: Reply, message: discord.Message) -> None:
-        """``/cop ask``: open a thread under the posted question and bind the entry to it."""
-        assert reply.anchor_entry_id is not None
-        if isinstance(message.channel, discord.TextChannel):
-            first_line = reply.text.splitlines()[0] if reply.text else "Question"
-            name = cut(first_line.removeprefix("❓ ").strip(), 100) or "Question"
-            try:
-                await message.create_thread(name=name)
-            except discord.HTTPException as exc:
-                log.warning("could not open a thread for a question: %s", exc)
-        await self.core.link_posted_message(
-            reply.anchor_entry_id, str(message.id), message.jump_url
-        )
-
-    async def _fetch_and_save(self, request: FetchMessage, delivery: _Delivery) -> None:
-        """The core needs a message it never stored (📌 on an old message): fetch, then save."""
-        where = request.where
-        source_id = self._origins.get((where.channel, request.message_id), int(where.channel))
-        guild_id = int(where.workspace) if where.workspace else None
-        channel = self.client.get_partial_messageable(source_id, guild_id=guild_id)
-        try:
-            message = await channel.fetch_message(int(request.message_id))
-        except discord.NotFound:
-            log.info("message %s is gone; nothing saved", request.message_id)
-            return
-        thread_id = str(source_id) if str(source_id) != where.channel else None
-        save = SaveRequest(
-            where=where,
-            saver=request.saver,
-            message_id=request.message_id,
-            text=message.content,
-            author=actor_of(message.author, where.workspace),
-            created_at=message.created_at,
-            kind=request.kind,
-            permalink=message.jump_url,
-            thread_id=thread_id,
-        )
-        await self.deliver(await self.core.handle(save), delivery)
