@@ -133,7 +133,7 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
     setup_logging("INFO")
     try:
         asyncio.run(run_platforms(loaded.settings, loaded.db_path, http=http, port=port))
-    except (NothingToRun, ConfigError) as exc:
+    except (NothingToRun, ConfigError) as exc:  # ConfigError: e.g. a Slack token not set
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -296,3 +296,40 @@ async def test_a_failing_command_still_answers_the_member(
         assert apology.flags & EPHEMERAL
         assert "something went wrong" in apology.body["content"]
         assert "database on fire" in caplog.text
+
+
+async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> None:
+    seen: list[str] = []
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+
+        async def record(interaction: object, text: str) -> None:
+            seen.append(text)
+
+        h.adapter.run_command = record  # type: ignore[method-assign]
+        channel = general()
+        for sub, options in (
+            ("search", {"query": 'tag:pandas "read csv"'}),
+            ("ask", {"question": "Is dbt worth it?"}),
+            ("share", {"text": "Pin deps #python", "kind": "resource"}),
+            ("share", {"text": "Use uv"}),
+            ("who", {"topic": "airflow"}),
+            ("stats", {}),
+            ("help", {}),
+            ("digest", {}),
+        ):
+            await h.feed("INTERACTION_CREATE", dh.slash_command(channel, ALICE, sub, **options))
+        days = dh.slash_command(channel, ALICE, "digest")
+        days["data"]["options"][0]["options"] = [{"name": "days", "type": 4, "value": 14}]
+        await h.feed("INTERACTION_CREATE", days)
+    assert seen == [
+        'search tag:pandas "read csv"',
+        "ask Is dbt worth it?",
+        "share kind:resource Pin deps #python",
+        "share Use uv",
+        "who airflow",
+        "stats",
+        "help",
+        "digest",
+        "digest 14",
+    ]

@@ -74,10 +74,12 @@ class CopGroup(app_commands.Group):
     async def stats(self, interaction: discord.Interaction) -> None:
         await self.target.run_command(interaction, "stats")
 
-    @app_commands.command(name="digest", description="A digest of recent activity")
-    @app_commands.describe(options="Optional, e.g. a period such as 7d")
-    async def digest(self, interaction: discord.Interaction, options: str = "") -> None:
-        await self.target.run_command(interaction, f"digest {options}".strip())
+    @app_commands.command(name="digest", description="This channel's digest now, only for you")
+    @app_commands.describe(days="How many days back (default: the configured period)")
+    async def digest(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 366] | None = None
+    ) -> None:
+        await self.target.run_command(interaction, f"digest {days}" if days else "digest")
 
     @app_commands.command(name="help", description="How to use copbot")
     async def help(self, interaction: discord.Interaction) -> None:
