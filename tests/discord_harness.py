@@ -389,6 +389,8 @@ class FakeGateway:
     """
 
     def __init__(self) -> None:
+        #: Set to close the socket with this code after IDENTIFY (4014: intents not allowed).
+        self.close_after_identify: int | None = None
         self.identify: dict[str, Any] | None = None
         self.identified = asyncio.Event()
         self._ws: web.WebSocketResponse | None = None
@@ -406,6 +408,8 @@ class FakeGateway:
             if payload.get("op") == 2:
                 self.identify = payload["d"]
                 self.identified.set()
+                if self.close_after_identify is not None:
+                    await ws.close(code=self.close_after_identify)
             elif payload.get("op") == 1:
                 await ws.send_str(json.dumps({"op": 11}))
         return ws

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from adapters.discord import DiscordAdapter
 from adapters.discord.client import copbot_intents
 from adapters.runner import run
 from bot.app import build_core
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
+from bot.runtime import AsyncCore
 from tests import discord_harness as dh
 
 GENERAL = 210
@@ -82,3 +84,31 @@ async def test_copbot_run_connects_to_discord_and_shares_one_repertoire_with_sla
         bot.cancel()
         with pytest.raises(asyncio.CancelledError):
             await bot
+
+
+async def test_a_refused_token_is_a_config_error_that_says_what_to_do(tmp_path: Path) -> None:
+    core = AsyncCore(build_core(Settings(), tmp_path / "c.db"))
+    try:
+        async with dh.serving() as discord:
+            discord.answer("GET", "/users/@me", {"message": "401: Unauthorized", "code": 0}, 401)
+            adapter = DiscordAdapter(core, Settings(), token="revoked")
+            with pytest.raises(ConfigError, match="refused DISCORD_TOKEN"):
+                await adapter.start()
+            await adapter.close()
+    finally:
+        core.close()
+        core.core.services.repertoire.close()
+
+
+async def test_message_content_intent_not_enabled_is_a_config_error(tmp_path: Path) -> None:
+    core = AsyncCore(build_core(Settings(), tmp_path / "c.db"))
+    try:
+        async with dh.serving() as discord:
+            discord.gateway.close_after_identify = 4014  # "Disallowed intent(s)"
+            adapter = DiscordAdapter(core, Settings(), token="fake", sync_commands=False)
+            with pytest.raises(ConfigError, match="Message Content Intent"):
+                await adapter.start()
+            await adapter.close()
+    finally:
+        core.close()
+        core.core.services.repertoire.close()
