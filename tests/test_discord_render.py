@@ -116,3 +116,15 @@ def test_ten_typical_results_all_fit_in_one_message() -> None:
     rendered = render.render_reply(Reply(WHERE, "10 results", items=items))
     assert len(rendered.embeds) == 10
     assert "more" not in rendered.content
+
+
+def test_a_long_text_reply_goes_whole_into_an_embed() -> None:
+    text = "Who knows airflow:\n" + "\n".join(
+        f"{i}. member {i} — 3 accepted answers" for i in range(90)
+    )
+    rendered = render.render_reply(Reply(WHERE, text))
+    assert len(text) > render.CONTENT_LIMIT
+    assert rendered.content == "Who knows airflow:"
+    [embed] = rendered.embeds
+    assert embed.description == text
+    assert_within_limits(rendered)

@@ -129,6 +129,11 @@ def render_reply(reply: Reply) -> Rendered:
     text = reply.text
     if dropped:
         text += f"\n…and {dropped} more; narrow the search to see them."
+    if len(text) > CONTENT_LIMIT and not kept:
+        # A long text (help, a long list) reads better whole in an embed than cut at 2,000.
+        first_line = text.splitlines()[0] if text.strip() else "…"
+        body = discord.Embed(description=cut(text, DESCRIPTION_LIMIT), colour=COLOUR)
+        return Rendered(cut(first_line, CONTENT_LIMIT), [body])
     return Rendered(cut(text, CONTENT_LIMIT), kept)
 
 
