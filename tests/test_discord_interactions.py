@@ -101,8 +101,10 @@ async def test_search_results_are_ephemeral_embeds_with_a_share_button(tmp_path:
         search = dh.slash_command(general(), CAROL, "search", query="airflow retry")
         await h.feed("INTERACTION_CREATE", search)
 
-        deferred(h, search)
+        callback = deferred(h, search)
         [results] = followups(h, search)
+        # Deferred first (Discord's 3-second window), answered after.
+        assert h.api.requests.index(callback) < h.api.requests.index(results)
         assert results.flags & EPHEMERAL
         assert results.body["content"].startswith("1 result")
         [embed] = results.body["embeds"]
