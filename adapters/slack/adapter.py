@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -39,13 +40,16 @@ class SlackSetupError(ConfigError):
 
 
 def make_client(token: str | None, base_url: str | None = None) -> AsyncWebClient:
-    """The Web API client: rate-limited calls (429 + Retry-After) are retried by slack_sdk."""
+    """The Web API client: 429s (after Retry-After), 500/503s and dropped connections are
+    retried by slack_sdk's own handlers, not by hand."""
     return AsyncWebClient(
         token=token,
         base_url=base_url or AsyncWebClient.BASE_URL,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            # Slack's 500/503 mean the call was not carried out: safe to send again.
+            AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 
