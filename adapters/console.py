@@ -11,10 +11,11 @@ keep) in the same SQLite file, so threads and saves work across runs.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import sys
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -48,6 +49,7 @@ CONTROLS = """Controls (everything else you type is a chat message in the curren
   /cop <command>          copbot: /cop help, /cop search <words>, /cop ask, /cop who, ...
   /reply <id> <text>      reply in the thread of message <id>
   /react <id> <emoji>     add a reaction (✅ or white_check_mark marks an answer accepted, 📌 saves)
+                          (🔗 📖 📣 save as resource, story, update; 🙏 thanks the author)
   /unreact <id> <emoji>   remove your reaction
   /edit <id> <text>       edit your message        /delete <id>   delete a message
   /save <id> [kind] [#tags]  save a message as know-how (kind: howto, resource, story, update)
@@ -66,6 +68,11 @@ class ChatMessage:
     text: str
     created_at: datetime
     thread_id: str | None
+
+
+def permalink(message_id: str) -> str:
+    """The console's link back to a conversation: the control that shows it."""
+    return f"/thread {message_id}"
 
 
 class Transcript:
@@ -229,6 +236,14 @@ class ConsoleChat:
         self.transcript.remember_place("channel", ident, name, visibility.value)
         return where
 
+    def _where_of(self, channel: str) -> Where:
+        """Where a transcript message was said: a DM is not in ``channels`` but stays a DM."""
+        if channel in self.channels:
+            return self.channels[channel]
+        if channel.startswith("D-"):
+            return Where(PLATFORM, WORKSPACE, channel, Visibility.DM, "dm-with-copbot")
+        return self.here
+
     # ------------------------------------------------------------------ seeding
 
     async def seed(self, sample: SampleCommunity, now: datetime) -> int:
@@ -246,6 +261,8 @@ class ConsoleChat:
         self.here = sample.where(next(iter(sample.channels)))
         count = 0
         for event in sample_events(sample, now):
+            if isinstance(event, IncomingMessage | SaveRequest):
+                event = replace(event, permalink=permalink(event.message_id))
             if isinstance(event, IncomingMessage):
                 self.transcript.add(
                     ChatMessage(
@@ -286,7 +303,8 @@ class ConsoleChat:
 
     async def handle_line(self, line: str) -> bool:
         """Act on one typed line; ``False`` when the member quits."""
-        line = line.rstrip("\r\n")
+        # Undecodable bytes from a pipe arrive as lone surrogates, which cannot be stored.
+        line = line.rstrip("\r\n").encode("utf-8", "replace").decode("utf-8")
         if not line.strip():
             return True
         if line.startswith(self.prefix + " ") or line.strip() == self.prefix:
@@ -319,6 +337,7 @@ class ConsoleChat:
                     text,
                     now,
                     thread_id=thread_id,
+                    permalink=permalink(message_id),
                     event_id=self._event_id(),
                 )
             )
@@ -392,7 +411,7 @@ class ConsoleChat:
             if message is not None:
                 self._print("Usage: /reply <id> <text>")
             return
-        self.here = self.channels.get(message.channel, self.here)
+        self.here = self._where_of(message.channel)
         await self._say(text.strip(), thread_id=message.thread_id or message.message_id)
 
     async def _react(self, rest: str, added: bool) -> None:
@@ -402,7 +421,7 @@ class ConsoleChat:
             if message is not None:
                 self._print("Usage: /react <id> <emoji>")
             return
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self._deliver(
             await self.core.handle(
                 ReactionChange(
@@ -424,7 +443,7 @@ class ConsoleChat:
         if message is None or not text.strip():
             return
         self.transcript.edit(message.message_id, text.strip())
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self.core.handle(
             MessageEdited(
                 where,
@@ -442,7 +461,7 @@ class ConsoleChat:
         if message is None:
             return
         self.transcript.delete(message.message_id)
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self.core.handle(MessageDeleted(where, message.message_id, event_id=self._event_id()))
         self._print(f"(deleted {message.message_id})")
 
@@ -460,11 +479,7 @@ class ConsoleChat:
         kind = next((kinds[w.lower()] for w in words[1:] if w.lower() in kinds), KnowhowKind.HOWTO)
         tags = tuple(w.lstrip("#") for w in words[1:] if w.startswith("#"))
         await self._deliver(
-            [
-                FetchMessage(
-                    self.channels.get(message.channel, self.here), message.message_id, self.me, kind
-                )
-            ],
+            [FetchMessage(self._where_of(message.channel), message.message_id, self.me, kind)],
             tags=tags,
         )
 
@@ -514,6 +529,7 @@ class ConsoleChat:
                             message.created_at,
                             tags=tags,
                             kind=item.kind,
+                            permalink=permalink(message.message_id),
                             thread_id=message.thread_id,
                             event_id=self._event_id(),
                         )
@@ -541,7 +557,9 @@ class ConsoleChat:
         )
         self._print(f"{self._tag(message_id)} copbot: {text}", indent=bool(reply.thread_id))
         if reply.anchor_entry_id is not None:
-            await self.core.link_posted_message(reply.anchor_entry_id, message_id)
+            await self.core.link_posted_message(
+                reply.anchor_entry_id, message_id, permalink(message_id)
+            )
 
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""
@@ -574,6 +592,9 @@ class ConsoleChat:
 
 async def stdin_lines(prompt: str | None, chat: ConsoleChat | None = None) -> AsyncIterator[str]:
     """Lines from standard input: prompted when it is a terminal, plain when piped."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # A stray byte that is not UTF-8 becomes a replacement character, not the end of the chat.
+        sys.stdin.reconfigure(errors="replace")
     interactive = sys.stdin.isatty()
     while True:
         if interactive:

@@ -35,10 +35,13 @@ from bot.events import (
     Where,
 )
 from bot.ports import Services
+from bot.practice import save_kind_for, thanks_by_reaction
+from knowledge.curation import set_valid_until
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.text import clean_text, extract_tags, fold, title_from
 
 _LEADING_MENTIONS = re.compile(r"^(\s*(<@[^>]+>|@\w+)[,:]?\s*)+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def source_key(where: Where, message_id: str) -> SourceKey:
@@ -62,6 +65,7 @@ class Capture:
         self._rules: dict[tuple[str, str, str], bool] = {}
         #: Set by ``Core.handle_batch`` for one batch: members already written in it.
         self.member_cache: dict[tuple[str, str, str, str], int] | None = None
+        self._accept_emoji = canonical(self.settings.capture.accept_reaction)
 
     # ------------------------------------------------------------------ rules
 
@@ -76,7 +80,7 @@ class Capture:
         # Only a prefix can match a starter: fold that, not the whole message.
         first_line = fold(body.splitlines()[0][: self._starter_chars]) if body else ""
         return any(
-            first_line == s or first_line.startswith(s + " ") or first_line.startswith(s + ",")
+            first_line.startswith(s) and not _WORD_CHAR.match(first_line, len(s))
             for s in self._starters
         )
 
@@ -116,6 +120,9 @@ class Capture:
         if not text:
             return None
         where = msg.where
+        src = source_key(where, msg.message_id)
+        if self.repertoire.is_tombstoned(src):
+            return None  # deleted before (or while) we heard of it
         if msg.is_top_level:
             if not (explicit_question or msg.is_forum_post or self.looks_like_question(text)):
                 return None
@@ -128,7 +135,7 @@ class Capture:
         entry_id, created = self.repertoire.save_entry(
             NewEntry(
                 kind=kind,
-                source=source_key(where, msg.message_id),
+                source=src,
                 text=text,
                 author_id=author_id,
                 created_at=msg.created_at,
@@ -140,27 +147,47 @@ class Capture:
                 channel_name=where.channel_name,
             )
         )
+        # Whether a message is a question is decided on what was first said; an
+        # edit that came first (or a replay of the original) then applies on top.
+        edit = self.repertoire.latest_edit(src)
+        if edit is not None and edit[1] >= msg.created_at:
+            self.repertoire.update_text(src, edit[0], title_from(edit[0]), edit[1])
         entry = self.repertoire.get_entry(entry_id)
         if entry is None:  # pragma: no cover - just written in this transaction
             return None
         # Reactions may have come first: settle acceptance now that we know the entry.
         if kind == EntryKind.ANSWER:
-            self.settle_accepted(entry)
+            if entry.accepted or self.repertoire.reactors(src, self._accept_emoji):
+                self.settle_accepted(entry)
         else:
             for answer in self.repertoire.answers_for(entry):
                 self.settle_accepted(answer)
         return entry, created
 
     def on_edit(self, edit: MessageEdited) -> list[Entry]:
+        """Apply an edit, unless a newer one is already known (edits can arrive swapped)."""
         text = clean_text(edit.text)
-        if not text:
+        src = source_key(edit.where, edit.message_id)
+        if not text or self.repertoire.is_tombstoned(src):
             return []
-        return self.repertoire.update_text(
-            source_key(edit.where, edit.message_id), text, title_from(text), edit.edited_at
-        )
+        if not self.repertoire.record_edit(src, text, edit.edited_at):
+            return []
+        return self.repertoire.update_text(src, text, title_from(text), edit.edited_at)
 
     def on_delete(self, deleted: MessageDeleted) -> list[Entry]:
-        return self.repertoire.delete_message(source_key(deleted.where, deleted.message_id))
+        """Remove the message's entries for good; its question's answers lose acceptance."""
+        src = source_key(deleted.where, deleted.message_id)
+        self.repertoire.add_tombstone(src, self.services.clock.now())
+        orphans = [
+            answer
+            for entry in self.repertoire.entries_for_message(src)
+            if entry.kind == EntryKind.QUESTION
+            for answer in self.repertoire.answers_for(entry)
+        ]
+        removed = self.repertoire.delete_message(src)
+        for answer in orphans:
+            self.repertoire.set_accepted(answer.id, False)
+        return removed
 
     def on_reaction(self, change: ReactionChange) -> list[Outbound]:
         """Record the reaction; settle acceptance or start a save."""
@@ -168,6 +195,14 @@ class Capture:
         emoji = canonical(change.emoji)
         src = source_key(change.where, change.message_id)
         at = change.at or self.services.clock.now()
+        # Known as a member (so `forget` finds voters too); names come from what they say.
+        self.repertoire.upsert_member(
+            change.actor.platform,
+            change.actor.workspace or change.where.workspace,
+            change.actor.user_id,
+            change.actor.display_name,
+            refresh=False,
+        )
         self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
         out: list[Outbound] = []
         if emoji == canonical(rules.accept_reaction):
@@ -182,11 +217,15 @@ class Capture:
                             thread_id=root.source.message_id if root else entry.thread_id,
                         )
                     )
-        if emoji == canonical(rules.save_reaction) and change.added:
-            out.extend(self._save_by_reaction(change, src))
+        save_kind = save_kind_for(rules, emoji)
+        if save_kind is not None and change.added:
+            out.extend(self._save_by_reaction(change, src, save_kind))
+        out.extend(thanks_by_reaction(self, change, emoji, src))
         return out
 
-    def _save_by_reaction(self, change: ReactionChange, src: SourceKey) -> list[Outbound]:
+    def _save_by_reaction(
+        self, change: ReactionChange, src: SourceKey, kind: KnowhowKind = KnowhowKind.HOWTO
+    ) -> list[Outbound]:
         entries = self.repertoire.entries_for_message(src)
         if any(e.kind == EntryKind.KNOWHOW for e in entries):
             return []
@@ -209,9 +248,14 @@ class Capture:
                     created_at=known.created_at,
                     permalink=known.permalink,
                     thread_id=known.thread_id,
+                    kind=kind,
                 )
             )
-        return [FetchMessage(where=change.where, message_id=change.message_id, saver=change.actor)]
+        return [
+            FetchMessage(
+                where=change.where, message_id=change.message_id, saver=change.actor, kind=kind
+            )
+        ]
 
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
@@ -221,6 +265,7 @@ class Capture:
             return False  # nothing to settle (the common case, and cheap for bulk imports)
         root = self.repertoire.thread_root(answer)
         if root is None or root.kind != EntryKind.QUESTION:
+            self.repertoire.set_accepted(answer.id, False)  # no question, nothing to accept
             return False
         asker = self.repertoire.get_member(root.author_id)
         answerer = self.repertoire.get_member(answer.author_id)
@@ -235,6 +280,8 @@ class Capture:
         text = clean_text(request.text)
         if not text:
             return [Reply(where=request.where, text="That message has no text to save.")]
+        if self.repertoire.is_tombstoned(source_key(request.where, request.message_id)):
+            return [Reply(where=request.where, text="That message was deleted; nothing saved.")]
         saver_id = self.member_id(request.saver, request.where.workspace)
         author_id = self.member_id(request.author, request.where.workspace)
         kind = request.kind if isinstance(request.kind, KnowhowKind) else KnowhowKind.HOWTO
@@ -257,10 +304,14 @@ class Capture:
             )
         )
         verb = "Saved" if created else "Already saved; updated"
+        until = ""
+        if request.valid_until is not None:
+            set_valid_until(self.repertoire, entry_id, request.valid_until)
+            until = f" (still true until {request.valid_until.isoformat()})"
         return [
             Reply(
                 where=request.where,
-                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}",
+                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}{until}",
                 recipient=request.saver,
                 thread_id=request.thread_id,
             )

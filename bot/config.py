@@ -76,6 +76,14 @@ class CaptureSettings(_Section):
     #: Off by default for live capture; history imports turn it on.
     link_unthreaded: bool = False
     link_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    # Reactions that save as another kind of know-how (save_reaction saves a howto).
+    kind_reactions: dict[str, Literal["howto", "resource", "story", "update"]] = {
+        "link": "resource",
+        "book": "story",
+        "mega": "update",
+    }
+    # The reaction that thanks a message's author (counted once per member and entry).
+    thanks_reaction: str = "pray"
 
 
 class ChannelRule(_Section):
@@ -85,6 +93,7 @@ class ChannelRule(_Section):
     capture: bool = True
     suggest_similar: bool = True
     follow_up_hours: Annotated[float, Field(gt=0)] | None = None
+    leaderboard: bool | None = None  # a thanks leaderboard here (default: [practice])
 
     @field_validator("channel")
     @classmethod
@@ -131,6 +140,18 @@ class DigestSchedule(_Section):
         return value
 
 
+class PracticeSettings(_Section):
+    """Thanks, session hosts and know-how expiry (issue 9)."""
+
+    # No public thanks leaderboard unless turned on (here, or per channel).
+    leaderboard: bool = False
+    # An `update` without a "still true until" date shows as possibly outdated after this.
+    update_stale_days: Annotated[int, Field(ge=1)] | None = None
+    # `/cop hosts` without a topic: topics asked at least this often in this many days.
+    hosts_min_questions: Annotated[int, Field(ge=1)] = 3
+    hosts_period_days: Annotated[int, Field(ge=1, le=3660)] = 180
+
+
 class SearchSettings(_Section):
     results: Annotated[int, Field(ge=1, le=20)] = 5
 
@@ -157,6 +178,7 @@ class Settings(_Section):
     capture: CaptureSettings = CaptureSettings()
     channels: ChannelSettings = ChannelSettings()
     search: SearchSettings = SearchSettings()
+    practice: PracticeSettings = PracticeSettings()
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from bot.capture import Capture, channel_ref
+from bot.capture import Capture, channel_ref, source_key
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
+    BotJoinedChannel,
     CommandInvocation,
+    ForumPostChanged,
     InboundEvent,
     IncomingMessage,
     MemberLeftChannel,
@@ -30,9 +33,10 @@ from bot.events import (
     Visibility,
     Where,
 )
+from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
-from knowledge.models import Entry
+from knowledge.models import ChannelRef, Entry
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)
@@ -139,6 +143,10 @@ class Core:
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
+            if event.where.visibility != Visibility.DM:
+                self.services.repertoire.advance_read_mark(
+                    source_key(event.where, event.message_id), event.created_at
+                )
             if self.linker is not None:
                 event = self.linker.before(
                     event, self.services.repertoire, self.capture.looks_like_question
@@ -170,6 +178,11 @@ class Core:
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []
+        if isinstance(event, BotJoinedChannel):
+            self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
+            return []
+        if isinstance(event, ForumPostChanged):
+            return on_forum_post_changed(self.capture, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
@@ -190,7 +203,15 @@ class Core:
             thread_id=getattr(event, "thread_id", None),
         )
 
+    def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
+        """Where each channel was last read: adapters catch up from here after a restart."""
+        with self.services.repertoire.transaction():
+            return self.services.repertoire.read_marks(platform)
+
     def link_posted_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
         """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
         with self.services.repertoire.transaction():
             self.services.repertoire.relink_message(entry_id, message_id, permalink)
+
+
+import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)

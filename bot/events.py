@@ -9,7 +9,7 @@ Slack or Discord, and one community may span both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -164,6 +164,7 @@ class SaveRequest:
     permalink: str = ""
     thread_id: str | None = None
     event_id: str = ""
+    valid_until: date | None = None  # an `update` is shown as possibly outdated after this day
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,32 @@ class MemberLeftChannel:
     """The bot itself was removed from a channel: capture there stops."""
 
     where: Where
+    event_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BotJoinedChannel:
+    """The bot was added (back) to a channel: capture there resumes."""
+
+    where: Where
+    event_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ForumPostChanged:
+    """A forum post's state changed on the platform (Discord forums).
+
+    ``solved`` is ``True`` when a "solved" tag was applied, ``False`` when it
+    was removed, ``None`` when it did not change. ``tags`` (the post's other
+    tags) and ``title`` are set when they changed. The rules live in
+    :mod:`bot.forum`.
+    """
+
+    where: Where
+    thread_id: str
+    solved: bool | None = None
+    tags: tuple[str, ...] | None = None
+    title: str = ""
     event_id: str = ""
 
 
@@ -182,6 +209,8 @@ InboundEvent = (
     | CommandInvocation
     | SaveRequest
     | MemberLeftChannel
+    | BotJoinedChannel
+    | ForumPostChanged
 )
 
 
@@ -212,6 +241,7 @@ class ResultItem:
     answer_permalink: str = ""
     knowhow_kind: str = ""
     score: float = 0.0
+    outdated: bool = False  # flagged by a member, or past its "still true until" date
 
 
 MARK_START = "\x02"

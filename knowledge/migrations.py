@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from knowledge.practice_schema import practice
+
 core = Migrations("copbot-core")
 
 #: The FTS5 tokenizer: Porter stemming over unicode61 with accents folded, so
@@ -125,8 +127,63 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@core()
+def m002_event_order(db: Database) -> None:
+    """Let events arrive in any order and still end in the same state.
+
+    Reactions become last-writer-wins by event time (``present`` flips instead
+    of the row being deleted); deleted messages leave a tombstone so a late
+    create or reaction cannot bring them back; the newest edit of a message is
+    kept so a create that arrives after its edit still ends with the new text.
+    """
+    db.execute("ALTER TABLE reactions ADD COLUMN present INTEGER NOT NULL DEFAULT 1")
+    db.execute(
+        """
+        CREATE TABLE message_tombstones (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            deleted_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel, message_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE message_edits (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            edited_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel, message_id)
+        )
+        """
+    )
+
+
+@core()
+def m003_read_marks(db: Database) -> None:
+    """How far copbot has read each channel, so a restart can catch up on what it missed."""
+    db.execute(
+        """
+        CREATE TABLE read_marks (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            last_message_at TEXT NOT NULL,
+            last_message_id TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel)
+        )
+        """
+    )
+
+
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
+MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
 
 
 def migrate(db: Database) -> None:

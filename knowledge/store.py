@@ -31,7 +31,7 @@ from knowledge.models import (
     from_db_time,
     to_db_time,
 )
-from knowledge.text import normalize_tag
+from knowledge.text import normalize_tag, title_from
 
 _ENTRY_COLUMNS = (
     "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
@@ -117,6 +117,10 @@ class Repertoire:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Channels change rarely and are written on every event: remember what is
+        # stored (name, visibility, capture stopped) to skip no-op writes. Only
+        # this object writes channels, so the cache cannot go stale in-process.
+        self._channels: dict[tuple[str, str, str], tuple[str, str, bool]] = {}
         #: Entry ids whose search document waits for :meth:`flush_reindex` (bulk mode).
         self._deferred: set[int] | None = None
 
@@ -173,8 +177,10 @@ class Repertoire:
         display_name: str = "",
         handle: str = "",
         at: datetime | None = None,
+        *,
+        refresh: bool = True,
     ) -> int:
-        """The member's id, creating the member or refreshing a name that changed."""
+        """The member's id, creating the member or (``refresh``) updating a name that changed."""
         row = self._one(
             "SELECT id, display_name, handle FROM members "
             "WHERE platform = ? AND workspace = ? AND user_id = ?",
@@ -182,7 +188,10 @@ class Repertoire:
         )
         if row is not None:
             member_id, old_name, old_handle = row
-            if (display_name and display_name != old_name) or (handle and handle != old_handle):
+            changed = (display_name and display_name != old_name) or (
+                handle and handle != old_handle
+            )
+            if refresh and changed:
                 self.db.execute(
                     "UPDATE members SET display_name = ?, handle = ? WHERE id = ?",
                     [display_name or old_name, handle or old_handle, member_id],
@@ -205,19 +214,32 @@ class Repertoire:
         return Member(*row) if row else None
 
     def find_members(self, name: str) -> list[Member]:
-        """Members whose user id, handle or display name is ``name`` (folded compare)."""
-        rows = self._rows(
+        """Members whose user id, handle or display name is ``name`` (case-insensitive).
+
+        When nobody matches exactly, members whose display name starts with
+        ``name`` as a word ("chen" finds "Chen Wei").
+        """
+        select = (
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) FROM members "
-            "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
+        )
+        rows = self._rows(
+            select + "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
             "OR lower(display_name) = lower(?)",
             [name, name, name],
         )
+        if not rows and name.strip():
+            rows = self._rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
         return [Member(*r) for r in rows]
 
     def upsert_channel(
         self, platform: str, workspace: str, channel: str, name: str, visibility: str
     ) -> None:
+        key = (platform, workspace, channel)
+        known = self._channels.get(key)
+        if known is not None and known[1] == visibility and (not name or known[0] == name):
+            return
+        self._channels.pop(key, None)
         self.db.execute(
             "INSERT INTO channels (platform, workspace, channel, name, visibility) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
@@ -227,6 +249,7 @@ class Repertoire:
         )
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
+        self._channels.pop((ref.platform, ref.workspace, ref.channel), None)
         self.db.execute(
             "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
             "AND channel = ?",
@@ -234,12 +257,19 @@ class Repertoire:
         )
 
     def capture_stopped(self, ref: ChannelRef) -> bool:
+        key = (ref.platform, ref.workspace, ref.channel)
+        known = self._channels.get(key)
+        if known is not None:
+            return known[2]
         row = self._one(
-            "SELECT capture_stopped FROM channels WHERE platform = ? AND workspace = ? "
-            "AND channel = ?",
+            "SELECT name, visibility, capture_stopped FROM channels WHERE platform = ? "
+            "AND workspace = ? AND channel = ?",
             [ref.platform, ref.workspace, ref.channel],
         )
-        return bool(row and row[0])
+        if row is None:
+            return False
+        self._channels[key] = (str(row[0]), str(row[1]), bool(row[2]))
+        return bool(row[2])
 
     # ------------------------------------------------------------------ entries
 
@@ -260,8 +290,18 @@ class Repertoire:
             entry_id = int(existing[0])
             self.db.execute(
                 "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
-                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
-                [new.text, new.title, new.title, new.permalink, new.permalink, entry_id],
+                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
+                "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
+                [
+                    new.text,
+                    new.title,
+                    new.title,
+                    new.permalink,
+                    new.permalink,
+                    new.knowhow_kind,
+                    new.knowhow_kind,
+                    entry_id,
+                ],
             )
             if new.tags:
                 self._add_tags(entry_id, new.tags)
@@ -328,13 +368,21 @@ class Repertoire:
         """An edit in chat: every entry from that message takes the new text."""
         entries = self.entries_for_message(src)
         for entry in entries:
-            new_title = title if entry.kind != EntryKind.KNOWHOW or not entry.title else entry.title
+            # A title made from the old text follows the new text; one given on purpose
+            # (a forum post's name, a know-how title) stays.
+            derived = not entry.title or entry.title == title_from(entry.text)
+            new_title = title if derived else entry.title
             self.db.execute(
                 "UPDATE entries SET text = ?, title = ?, updated_at = ? WHERE id = ?",
                 [text, new_title, to_db_time(at), entry.id],
             )
             self.reindex_thread_of(entry.id)
         return entries
+
+    def set_title(self, entry_id: int, title: str) -> None:
+        """Give an entry a title on purpose (a forum post renamed); later edits keep it."""
+        self.db.execute("UPDATE entries SET title = ? WHERE id = ?", [title, entry_id])
+        self.reindex_thread_of(entry_id)
 
     def delete_message(self, src: SourceKey) -> list[Entry]:
         """A delete in chat: its entries, their index rows and reactions go."""
@@ -347,11 +395,12 @@ class Repertoire:
                 root = self.thread_root(entry)
                 if root is not None:
                     self.reindex(root.id)
-        self.db.execute(
-            "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ?",
-            [src.platform, src.workspace, src.channel, src.message_id],
-        )
+        for table in ("reactions", "message_edits"):  # no trace of the text or its reactions
+            self.db.execute(
+                f"DELETE FROM {table} WHERE platform = ? AND workspace = ? AND channel = ? "
+                "AND message_id = ?",
+                [src.platform, src.workspace, src.channel, src.message_id],
+            )
         return entries
 
     def relink_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
@@ -411,25 +460,102 @@ class Repertoire:
     def set_reaction(
         self, src: SourceKey, user_id: str, emoji: str, added: bool, at: datetime
     ) -> None:
-        """Keep a reaction by message key: one that comes before its message still counts."""
-        params = [src.platform, src.workspace, src.channel, src.message_id, user_id, emoji]
-        if added:
-            self.db.execute(
-                "INSERT OR IGNORE INTO reactions (platform, workspace, channel, message_id, "
-                "user_id, emoji, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [*params, to_db_time(at)],
+        """Keep a reaction by message key, last writer (by event time) wins.
+
+        A reaction that comes before its message still counts; an add and a
+        remove that arrive swapped end as the later one says (at equal times
+        the removal wins, as it would have come second); a reaction on a
+        deleted message is dropped.
+        """
+        if self.is_tombstoned(src):
+            return
+        self.db.execute(
+            "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, emoji, "
+            "created_at, present) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
+            "SET present = excluded.present, created_at = excluded.created_at "
+            "WHERE excluded.created_at > reactions.created_at "
+            "OR (excluded.created_at = reactions.created_at AND excluded.present = 0)",
+            [
+                src.platform,
+                src.workspace,
+                src.channel,
+                src.message_id,
+                user_id,
+                emoji,
+                to_db_time(at),
+                int(added),
+            ],
+        )
+
+    # ------------------------------------------------------------------ event order
+
+    def add_tombstone(self, src: SourceKey, at: datetime) -> None:
+        """Remember a deleted message so a late create or reaction cannot revive it."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO message_tombstones (platform, workspace, channel, message_id, "
+            "deleted_at) VALUES (?, ?, ?, ?, ?)",
+            [src.platform, src.workspace, src.channel, src.message_id, to_db_time(at)],
+        )
+
+    def is_tombstoned(self, src: SourceKey) -> bool:
+        return (
+            self._one(
+                "SELECT 1 FROM message_tombstones WHERE platform = ? AND workspace = ? "
+                "AND channel = ? AND message_id = ?",
+                [src.platform, src.workspace, src.channel, src.message_id],
             )
-        else:
-            self.db.execute(
-                "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-                "AND message_id = ? AND user_id = ? AND emoji = ?",
-                params,
-            )
+            is not None
+        )
+
+    def record_edit(self, src: SourceKey, text: str, at: datetime) -> bool:
+        """Keep the newest edit of a message; ``False`` when a newer one is already known."""
+        cursor = self.db.execute(
+            "INSERT INTO message_edits (platform, workspace, channel, message_id, text, "
+            "edited_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE "
+            "SET text = excluded.text, edited_at = excluded.edited_at "
+            "WHERE excluded.edited_at >= message_edits.edited_at",
+            [src.platform, src.workspace, src.channel, src.message_id, text, to_db_time(at)],
+        )
+        return cursor.rowcount == 1
+
+    def latest_edit(self, src: SourceKey) -> tuple[str, datetime] | None:
+        row = self._one(
+            "SELECT text, edited_at FROM message_edits WHERE platform = ? AND workspace = ? "
+            "AND channel = ? AND message_id = ?",
+            [src.platform, src.workspace, src.channel, src.message_id],
+        )
+        return (str(row[0]), from_db_time(row[1])) if row else None
+
+    def advance_read_mark(self, src: SourceKey, at: datetime) -> None:
+        """Note that the channel was read up to this message (never moves backwards)."""
+        self.db.execute(
+            "INSERT INTO read_marks (platform, workspace, channel, last_message_at, "
+            "last_message_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
+            "last_message_at = excluded.last_message_at, "
+            "last_message_id = excluded.last_message_id "
+            "WHERE excluded.last_message_at > read_marks.last_message_at",
+            [src.platform, src.workspace, src.channel, to_db_time(at), src.message_id],
+        )
+
+    def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
+        """Per channel of ``platform``: the newest message seen, to catch up from on restart."""
+        rows = self._rows(
+            "SELECT workspace, channel, last_message_at, last_message_id FROM read_marks "
+            "WHERE platform = ?",
+            [platform],
+        )
+        return {
+            ChannelRef(platform, str(ws), str(ch)): (from_db_time(at), str(mid))
+            for ws, ch, at, mid in rows
+        }
 
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
         rows = self._rows(
             "SELECT user_id FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND emoji = ?",
+            "AND message_id = ? AND emoji = ? AND present = 1",
             [src.platform, src.workspace, src.channel, src.message_id, emoji],
         )
         return {str(r[0]) for r in rows}
@@ -441,40 +567,59 @@ class Repertoire:
         if self._deferred is not None:
             self._deferred.add(entry_id)
             return
-        entry = self.get_entry(entry_id)
-        if entry is None:
+        row = self._one(
+            "SELECT kind, platform, workspace, channel, thread_id FROM entries WHERE id = ?",
+            [entry_id],
+        )
+        if row is None:
             return
-        if entry.kind == EntryKind.ANSWER:
-            root = self.thread_root(entry)
-            if root is not None:
-                self.reindex(root.id)
-        else:
-            self.reindex(entry.id)
+        kind, platform, workspace, channel, thread_id = row
+        if kind != EntryKind.ANSWER:
+            self.reindex(entry_id)
+            return
+        root = self._one(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind IN ('question', 'knowhow') ORDER BY kind DESC",
+            [platform, workspace, channel, thread_id],
+        )
+        if root is not None:
+            self.reindex(int(root[0]))
 
     def reindex(self, entry_id: int) -> None:
-        """Rebuild one search document: title, body, answers and tags of a question or know-how."""
-        entry = self.get_entry(entry_id)
+        """Rebuild one search document: title, body, answers and tags of a question or know-how.
+
+        The hot path of capture: plain column reads, no :class:`Entry` building.
+        """
         self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
-        if entry is None or entry.kind == EntryKind.ANSWER:
+        row = self._one(
+            "SELECT kind, title, text, platform, workspace, channel, message_id, "
+            "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM entry_tags "
+            "WHERE entry_id = entries.id ORDER BY tag)) FROM entries WHERE id = ?",
+            [entry_id],
+        )
+        if row is None or row[0] == EntryKind.ANSWER:
             return
-        answers = self.answers_for(entry) if entry.kind == EntryKind.QUESTION else []
-        has_accepted = any(a.accepted for a in answers)
+        kind, title, body, platform, workspace, channel, message_id, tags = row
+        answers: list[tuple[str, int]] = []
+        if kind == EntryKind.QUESTION:
+            answers = [
+                (str(r[0]), int(r[1]))
+                for r in self._rows(
+                    "SELECT text, accepted FROM entries WHERE platform = ? AND workspace = ? "
+                    "AND channel = ? AND thread_id = ? AND kind = 'answer' "
+                    "ORDER BY accepted DESC, created_at",
+                    [platform, workspace, channel, message_id],
+                )
+            ]
         self.db.execute(
             "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
-            [len(answers), int(has_accepted), entry_id],
+            [len(answers), int(any(accepted for _, accepted in answers)), entry_id],
         )
-        body = entry.text
-        if entry.title and body.startswith(entry.title):
-            body = body[len(entry.title) :]
+        if title and body.startswith(title):
+            body = body[len(title) :]
         self.db.execute(
             "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
-            [
-                entry_id,
-                entry.title,
-                body,
-                "\n".join(a.text for a in answers),
-                " ".join(entry.tags),
-            ],
+            [entry_id, title, body, "\n".join(text for text, _ in answers), tags or ""],
         )
 
     # ------------------------------------------------------------------ bulk mode
