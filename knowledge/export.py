@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +33,18 @@ from knowledge.text import shorten
 
 FORMAT = "copbot-repertoire"
 VERSION = 1
+#: The sections of an export, in the order they are written and restored.
+SECTIONS = (
+    "members",
+    "channels",
+    "entries",
+    "reactions",
+    "tombstones",
+    "edits",
+    "thanks",
+    "curation_changes",
+    "identity_links",
+)
 
 _MEMBER_COLUMNS = ("platform", "workspace", "user_id", "handle", "display_name", "created_at")
 _CHANNEL_COLUMNS = ("platform", "workspace", "channel", "name", "visibility", "capture_stopped")
@@ -44,7 +56,12 @@ _REACTION_COLUMNS = (
     "user_id",
     "emoji",
     "created_at",
+    "present",
 )
+_TOMBSTONE_COLUMNS = ("platform", "workspace", "channel", "message_id", "deleted_at")
+_EDIT_COLUMNS = ("platform", "workspace", "channel", "message_id", "text", "edited_at")
+_MEMBER_KEY = "{a}.platform, {a}.workspace, {a}.user_id"
+_ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind"
 
 
 class ExportFormatError(ValueError):
@@ -60,7 +77,8 @@ def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
         "e.text, a.platform, a.workspace, a.user_id, s.platform, s.workspace, s.user_id, "
         "e.created_at, e.updated_at, e.visibility, e.channel_name, e.permalink, e.accepted, "
         "e.knowhow_kind, (SELECT group_concat(tag, ' ') FROM entry_tags t "
-        "WHERE t.entry_id = e.id) FROM entries e JOIN members a ON a.id = e.author_id "
+        "WHERE t.entry_id = e.id), e.valid_until, e.outdated "
+        "FROM entries e JOIN members a ON a.id = e.author_id "
         "LEFT JOIN members s ON s.id = e.saved_by_id ORDER BY e.id"
     )
     for row in cursor:
@@ -83,6 +101,8 @@ def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
             "accepted": bool(row[19]),
             "knowhow_kind": row[20],
             "tags": sorted(row[21].split()) if row[21] else [],
+            "valid_until": row[22],
+            "outdated": bool(row[23]),
         }
 
 
@@ -92,6 +112,61 @@ def _table_rows(
     cursor = repertoire.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
     for row in cursor:
         yield dict(zip(columns, row, strict=True))
+
+
+def _keyed_rows(
+    repertoire: Repertoire, sql: str, names: tuple[str, ...]
+) -> Iterator[dict[str, Any]]:
+    """Rows whose member and entry ids are written as keys (``[platform, workspace, ...]``)."""
+    for row in repertoire.db.execute(sql):
+        out: dict[str, Any] = {}
+        at = 0
+        for name in names:
+            width = 3 if name.endswith("@member") else 5 if name.endswith("@entry") else 1
+            value = list(row[at : at + width])
+            at += width
+            key = name.split("@")[0]
+            if width == 1:
+                out[key] = value[0]
+            else:
+                out[key] = None if value[-1] is None else value
+        yield out
+
+
+def _thanks(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    return _keyed_rows(
+        repertoire,
+        f"SELECT {_MEMBER_KEY.format(a='g')}, {_MEMBER_KEY.format(a='r')}, "
+        f"{_ENTRY_KEY.format(a='e')}, t.reason, t.via, t.platform, t.workspace, t.channel, "
+        "t.visibility, t.created_at FROM thanks t JOIN members g ON g.id = t.giver_id "
+        "JOIN members r ON r.id = t.receiver_id LEFT JOIN entries e ON e.id = t.entry_id "
+        "ORDER BY t.id",
+        ("giver@member", "receiver@member", "entry@entry", "reason", "via", "platform",
+         "workspace", "channel", "visibility", "created_at"),
+    )  # fmt: skip
+
+
+def _curation(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    return _keyed_rows(
+        repertoire,
+        f"SELECT c.id, {_ENTRY_KEY.format(a='e')}, c.field, c.old_value, c.new_value, "
+        f"{_MEMBER_KEY.format(a='m')}, c.at, c.undoes, c.undone_by FROM curation_changes c "
+        "JOIN entries e ON e.id = c.entry_id JOIN members m ON m.id = c.member_id ORDER BY c.id",
+        ("id", "entry@entry", "field", "old_value", "new_value", "member@member", "at",
+         "undoes", "undone_by"),
+    )  # fmt: skip
+
+
+def _identity_links(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    return _keyed_rows(
+        repertoire,
+        f"SELECT {_MEMBER_KEY.format(a='f')}, l.to_platform, l.to_user_id, "
+        f"{_MEMBER_KEY.format(a='t')}, l.status, l.created_at, l.confirmed_at "
+        "FROM identity_links l JOIN members f ON f.id = l.from_member_id "
+        "LEFT JOIN members t ON t.id = l.to_member_id ORDER BY l.id",
+        ("from@member", "to_platform", "to_user_id", "to@member", "status", "created_at",
+         "confirmed_at"),
+    )  # fmt: skip
 
 
 def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
@@ -105,6 +180,13 @@ def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
         ("channels", _table_rows(repertoire, "channels", _CHANNEL_COLUMNS)),
         ("entries", _entry_rows(repertoire)),
         ("reactions", _table_rows(repertoire, "reactions", _REACTION_COLUMNS)),
+        # Deleted messages stay deleted and the newest edits win after a restore,
+        # even when the chat history is imported again on top of it.
+        ("tombstones", _table_rows(repertoire, "message_tombstones", _TOMBSTONE_COLUMNS)),
+        ("edits", _table_rows(repertoire, "message_edits", _EDIT_COLUMNS)),
+        ("thanks", _thanks(repertoire)),
+        ("curation_changes", _curation(repertoire)),
+        ("identity_links", _identity_links(repertoire)),
     ]
     for number, (name, rows) in enumerate(sections):
         out.write(f'"{name}": [')
@@ -140,7 +222,7 @@ def import_json(repertoire: Repertoire, path: str | Path, batch: int = 5_000) ->
         version = next(ijson.items(handle, "version"), None)
     if version != VERSION:
         raise ExportFormatError(f"{path}: export version {version} (this copbot reads {VERSION})")
-    counts = {"members": 0, "channels": 0, "entries": 0, "reactions": 0}
+    counts = dict.fromkeys(SECTIONS, 0)
     members: dict[tuple[str, str, str], int] = {}
     with repertoire.transaction():
         for m in _items(path, "members"):
@@ -205,8 +287,16 @@ def import_json(repertoire: Repertoire, path: str | Path, batch: int = 5_000) ->
                     )
                 )
                 repertoire.db.execute(
-                    "UPDATE entries SET accepted = ?, updated_at = ?, title = ? WHERE id = ?",
-                    [int(bool(e.get("accepted"))), e["updated_at"], e.get("title") or "", entry_id],
+                    "UPDATE entries SET accepted = ?, updated_at = ?, title = ?, valid_until = ?, "
+                    "outdated = ? WHERE id = ?",
+                    [
+                        int(bool(e.get("accepted"))),
+                        e["updated_at"],
+                        e.get("title") or "",
+                        e.get("valid_until"),
+                        int(bool(e.get("outdated"))),
+                        entry_id,
+                    ],
                 )
                 repertoire.reindex_thread_of(entry_id)
                 counts["entries"] += 1
@@ -215,18 +305,94 @@ def import_json(repertoire: Repertoire, path: str | Path, batch: int = 5_000) ->
             else:
                 done = True
     with repertoire.transaction():
-        for r in _items(path, "reactions"):
-            repertoire.set_reaction(
-                SourceKey(
-                    str(r["platform"]), str(r["workspace"]), str(r["channel"]), str(r["message_id"])
-                ),
-                str(r["user_id"]),
-                str(r["emoji"]),
-                True,
-                from_db_time(str(r["created_at"])),
-            )
-            counts["reactions"] += 1
+        _restore_rest(repertoire, path, counts, member)
     return counts
+
+
+def _restore_rest(
+    repertoire: Repertoire,
+    path: Path,
+    counts: dict[str, int],
+    member: Callable[[list[str] | None], int | None],
+) -> None:
+    """Reactions, tombstones, edits, thanks, curation history and identity links."""
+    db = repertoire.db
+
+    def entry(key: list[str] | None) -> int | None:
+        if not key:
+            return None
+        row = db.execute(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind = ?",
+            [str(k) for k in key],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    for r in _items(path, "reactions"):
+        db.execute(
+            f"INSERT INTO reactions ({', '.join(_REACTION_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
+            "SET created_at = excluded.created_at, present = excluded.present",
+            [r.get(c, 1) if c == "present" else r[c] for c in _REACTION_COLUMNS],
+        )
+        counts["reactions"] += 1
+    for name, table, columns in (
+        ("tombstones", "message_tombstones", _TOMBSTONE_COLUMNS),
+        ("edits", "message_edits", _EDIT_COLUMNS),
+    ):
+        for t in _items(path, name):
+            db.execute(
+                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [t[c] for c in columns],
+            )
+            counts[name] += 1
+    for t in _items(path, "thanks"):
+        db.execute(
+            "INSERT OR IGNORE INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
+            "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [member(t["giver"]), member(t["receiver"]), entry(t.get("entry")), t["reason"],
+             t["via"], t["platform"], t["workspace"], t["channel"], t["visibility"],
+             t["created_at"]],
+        )  # fmt: skip
+        counts["thanks"] += 1
+    ids: dict[int, int] = {}
+    later: list[tuple[int, int]] = []
+    for c in _items(path, "curation_changes"):
+        entry_id, member_id = entry(c["entry"]), member(c["member"])
+        if entry_id is None or member_id is None:
+            continue
+        values = [entry_id, c["field"], c["old_value"], c["new_value"], member_id, c["at"]]
+        known = db.execute(
+            "SELECT id FROM curation_changes WHERE entry_id = ? AND field = ? AND old_value = ? "
+            "AND new_value = ? AND member_id = ? AND at = ?",
+            values,
+        ).fetchone()
+        if known is not None:
+            ids[int(c["id"])] = int(known[0])
+            continue
+        cursor = db.execute(
+            "INSERT INTO curation_changes (entry_id, field, old_value, new_value, member_id, at, "
+            "undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [*values, ids.get(int(c["undoes"])) if c.get("undoes") is not None else None],
+        )
+        ids[int(c["id"])] = int(cursor.lastrowid or 0)
+        if c.get("undone_by") is not None:
+            later.append((ids[int(c["id"])], int(c["undone_by"])))
+        counts["curation_changes"] += 1
+    for new_id, undone_by in later:
+        db.execute(
+            "UPDATE curation_changes SET undone_by = ? WHERE id = ?", [ids.get(undone_by), new_id]
+        )
+    for link in _items(path, "identity_links"):
+        db.execute(
+            "INSERT OR IGNORE INTO identity_links (from_member_id, to_platform, to_user_id, "
+            "to_member_id, status, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [member(link["from"]), link["to_platform"], link["to_user_id"],
+             member(link.get("to")), link["status"], link["created_at"], link.get("confirmed_at")],
+        )  # fmt: skip
+        counts["identity_links"] += 1
 
 
 # --------------------------------------------------------------------------- Markdown

@@ -61,7 +61,8 @@ def snapshot(db: Repertoire) -> dict[str, Any]:
                 "e.title, e.text, m.platform, m.user_id, s.user_id, e.created_at, e.updated_at, "
                 "e.visibility, e.channel_name, e.permalink, e.accepted, e.knowhow_kind, "
                 "e.answer_count, e.has_accepted, (SELECT group_concat(tag, ' ') FROM "
-                "(SELECT tag FROM entry_tags WHERE entry_id = e.id ORDER BY tag)) "
+                "(SELECT tag FROM entry_tags WHERE entry_id = e.id ORDER BY tag)), "
+                "e.valid_until, e.outdated "
                 "FROM entries e JOIN members m ON m.id = e.author_id "
                 "LEFT JOIN members s ON s.id = e.saved_by_id"
             ).fetchall()
@@ -73,6 +74,30 @@ def snapshot(db: Repertoire) -> dict[str, Any]:
             q("SELECT platform, workspace, channel, name, visibility FROM channels")
         ),
         "reactions": sorted(q("SELECT * FROM reactions").fetchall()),
+        "tombstones": sorted(q("SELECT * FROM message_tombstones").fetchall()),
+        "edits": sorted(q("SELECT * FROM message_edits").fetchall()),
+        "thanks": sorted(
+            q(
+                "SELECT g.user_id, r.user_id, e.message_id, e.kind, t.reason, t.via, t.channel, "
+                "t.visibility, t.created_at FROM thanks t JOIN members g ON g.id = t.giver_id "
+                "JOIN members r ON r.id = t.receiver_id LEFT JOIN entries e ON e.id = t.entry_id"
+            ).fetchall()
+        ),
+        "curation": sorted(
+            q(
+                "SELECT e.message_id, c.field, c.old_value, c.new_value, m.user_id, c.at, "
+                "u.at, d.at FROM curation_changes c JOIN entries e ON e.id = c.entry_id "
+                "JOIN members m ON m.id = c.member_id LEFT JOIN curation_changes u "
+                "ON u.id = c.undoes LEFT JOIN curation_changes d ON d.id = c.undone_by"
+            ).fetchall()
+        ),
+        "links": sorted(
+            q(
+                "SELECT f.user_id, l.to_platform, l.to_user_id, t.user_id, l.status, "
+                "l.created_at, l.confirmed_at FROM identity_links l JOIN members f "
+                "ON f.id = l.from_member_id LEFT JOIN members t ON t.id = l.to_member_id"
+            ).fetchall()
+        ),
         "search": sorted(
             q(
                 "SELECT e.message_id, e.kind, f.title, f.body, f.answers, f.tags FROM search_fts f "
@@ -340,10 +365,40 @@ def test_json_export_round_trips_on_an_empty_database(tmp_path: Path) -> None:
     run_import(core, DiscordExport(DISCORD / "python-help.json"))
     source = core.services.repertoire
     source.set_meta("unrelated", "x")
+    # What else the repertoire keeps: deletions, edits, thanks, curation, links, expiry.
+    from datetime import date
+
+    from bot.events import MessageDeleted, MessageEdited, ReactionChange
+    from knowledge.curation import change_field, set_valid_until, undo
+    from knowledge.identity import request_link
+
+    data_help = Where("slack", "T0ACME", "C01DATA", channel_name="data-help")
+    at = datetime(2024, 3, 5, tzinfo=UTC)
+    bob = Actor("slack", "U02BOB", "bob", "T0ACME")
+    alice = Actor("slack", "U01ALICE", "alice", "T0ACME")
+    core.handle(MessageDeleted(data_help, "1709280220.000400"))
+    core.handle(MessageEdited(data_help, "1709366400.000100", "Why does airflow retry twice?", at))
+    core.handle(ReactionChange(data_help, "1709280160.000300", alice, "pray", at=at))
+    core.handle(ReactionChange(data_help, "1709280160.000300", alice, "+1", at=at))
+    core.handle(ReactionChange(data_help, "1709280160.000300", alice, "+1", added=False, at=at))
+    with source.transaction():
+        q1 = source.entries_for_message(
+            SourceKey("slack", "T0ACME", "C01DATA", "1709280100.000200")
+        )
+        bob_id = source.upsert_member("slack", "T0ACME", "U02BOB", "bob")
+        change = change_field(source, q1[0].id, "outdated", True, bob_id, at)
+        assert change is not None
+        undo(source, change.id, bob_id, at + timedelta(minutes=1))
+        change_field(source, q1[0].id, "title", "Reading a huge CSV", bob_id, at)
+        set_valid_until(source, q1[0].id, date(2030, 1, 1))
+        request_link(source, bob_id, "discord", "222", at)
+    assert bob.user_id == "U02BOB"
     path = tmp_path / "repertoire.json"
     with path.open("w", encoding="utf-8") as handle:
         counts = export_json(source, handle)
-    assert counts["entries"] == 19
+    assert counts["entries"] == 18  # one answer deleted
+    assert all(counts[k] for k in ("tombstones", "edits", "thanks", "curation_changes"))
+    assert counts["identity_links"] == 1
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "copbot-repertoire" and data["version"] == 1
     restored = Repertoire.open(tmp_path / "restored.db")
