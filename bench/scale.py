@@ -57,12 +57,15 @@ def _prepare_similar(repertoire: Any) -> None:
     )
 
 
-def informative_terms(repertoire: Any, text: str, k: int = 6) -> list[str]:
+def informative_terms(repertoire: Any, text: str, k: int = 5, max_df: float = 0.02) -> list[str]:
     """The ``k`` terms of ``text`` with the lowest document frequency (MoreLikeThis-style).
 
     SQLite tokenizes (and stems) the text itself through a one-row temp FTS5
     table, so the terms are exactly the index's; their document frequencies
-    come from an ``fts5vocab`` view of the index.
+    come from an ``fts5vocab`` view of the index. As Lucene's MoreLikeThis
+    (``maxDocFreqPct``), terms in more than ``max_df`` of the documents are
+    left out: they say little and their posting lists are what makes an OR
+    query slow. If every term is that common, the two rarest are kept.
     """
     from knowledge.text import STOPWORDS
 
@@ -70,6 +73,7 @@ def informative_terms(repertoire: Any, text: str, k: int = 6) -> list[str]:
     db.execute("DELETE FROM temp.bench_q")
     db.execute("INSERT INTO temp.bench_q (t) VALUES (?)", [text])
     terms = [str(r[0]) for r in db.execute("SELECT term FROM temp.bench_qv").fetchall()]
+    total = db.execute("SELECT count(*) FROM search_fts_docsize").fetchone()[0] or 1
     scored: list[tuple[int, str]] = []
     for term in terms:
         if term in STOPWORDS or len(term) < 2:
@@ -78,7 +82,8 @@ def informative_terms(repertoire: Any, text: str, k: int = 6) -> list[str]:
         if row is not None:
             scored.append((int(row[0]), term))
     scored.sort()
-    return [t for _, t in scored[:k]]
+    informative = [t for df, t in scored if df <= max_df * total][:k]
+    return informative or [t for _, t in scored[:2]]
 
 
 def similar_lookup(repertoire: Any, text: str, limit: int = 5) -> list[Any]:
@@ -131,12 +136,14 @@ def search_child(db_path: Path, queries_path: Path) -> dict[str, Any]:
     similar: list[float] = []
     similar_cpu: list[float] = []
     found = 0
+    itself = 0
     for q in queries["similar"]:
         t0, c0 = time.perf_counter(), time.thread_time()
         result = similar_lookup(repertoire, q)
         similar.append(time.perf_counter() - t0)
         similar_cpu.append(time.thread_time() - c0)
         found += bool(result)
+        itself += any(hit.entry.text == q for hit in result)  # the question finds itself
     return {
         "keyword": _percentiles(keyword),
         "keyword_cpu": _percentiles(keyword_cpu),
@@ -144,6 +151,7 @@ def search_child(db_path: Path, queries_path: Path) -> dict[str, Any]:
         "similar": _percentiles(similar),
         "similar_cpu": _percentiles(similar_cpu),
         "similar_hit_rate": found / max(1, len(similar)),
+        "similar_finds_itself": itself / max(1, len(similar)),
         "peak_rss_mb": peak_rss_mb(),
     }
 
