@@ -82,7 +82,8 @@ def render_post(post: Post, bold: Style = plain) -> str:
         lines.append(bold(section.title))
         lines.extend(f"  • {line}" for line in section.lines)
         if section.more:
-            lines.append(f"  … and {section.more} more")
+            hint = f": {section.more_command}" if section.more_command else ""
+            lines.append(f"  … and {section.more} more{hint}")
     if post.image_path:
         lines.append(f"(chart saved to {post.image_path})")
     return "\n".join(lines)

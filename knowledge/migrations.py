@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from knowledge.digestlog import migrations as digest_migrations
+
 core = Migrations("copbot-core")
 
 #: The FTS5 tokenizer: Porter stemming over unicode61 with accents folded, so
@@ -164,6 +166,7 @@ def m002_event_order(db: Database) -> None:
 
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
+MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
 
 
 def migrate(db: Database) -> None:
