@@ -100,6 +100,7 @@ class DigestScheduler:
         scheduler: AsyncIOScheduler | None = None,
         chart_dir: Path | None = None,
         follow_up_every: timedelta = FOLLOW_UP_EVERY,
+        schedules: tuple[DigestSchedule, ...] | None = None,
     ) -> None:
         services = core.core.services
         self.core = core
@@ -111,7 +112,7 @@ class DigestScheduler:
         self.runs = DigestRuns(services, chart_dir)
         self.follow_ups = FollowUps(services)
         self.follow_up_every = follow_up_every
-        self.schedules: tuple[DigestSchedule, ...] = self.settings.digests
+        self.schedules = self.settings.digests if schedules is None else schedules
 
     # ------------------------------------------------------------------ life cycle
 
