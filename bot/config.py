@@ -126,6 +126,9 @@ class DigestSchedule(_Section):
         from apscheduler.triggers.cron.fields import DayOfWeekField
 
         try:
+            if any(ch.isdigit() for ch in value):
+                # APScheduler counts mon=0 where cron counts sun=0: names avoid the mix-up.
+                raise ValueError(value)
             DayOfWeekField("day_of_week", value.strip().lower() or "*")
         except ValueError:
             raise ValueError(
