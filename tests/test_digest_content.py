@@ -225,3 +225,32 @@ def test_cop_digest_bad_days_is_a_friendly_error(tmp_path: Path, args: str) -> N
     out = core.handle(CommandInvocation(HELP, BEN, f"digest {args}", WEEK_END, event_id=args))
     assert isinstance(out[0], Reply) and "number of days" in out[0].text
     assert "/cop digest [days]" in out[0].text
+
+
+def test_chart_is_a_small_png_beside_the_digest(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
+    known_community(core)
+    start, end = period_for(WEEK_END, 7, core.services.settings.community.tz)
+    schedule = DigestSchedule(channel="slack:C-HELP", chart=True)
+    target = resolve_channel(core.services.repertoire, "slack:C-HELP")
+    post = build_digest(core.services, target, schedule, start, end, chart_dir=tmp_path / "charts")
+    assert post is not None and post.image_path
+    png = Path(post.image_path)
+    assert png.parent == tmp_path / "charts"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 60_000
+    assert f"(chart saved to {png})" in render_post(post)
+
+
+def test_daily_counts_per_local_day(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from knowledge.activity import daily_counts
+
+    core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
+    known_community(core)
+    start, end = period_for(WEEK_END, 7, ZoneInfo("UTC"))
+    days = daily_counts(core.services.repertoire, None, start, end, ZoneInfo("UTC"))
+    assert len(days) == 8  # 09:00 to 09:00 touches eight calendar days
+    assert sum(d[1] for d in days) == 3 and sum(d[2] for d in days) == 3  # public only
