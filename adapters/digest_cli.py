@@ -104,7 +104,11 @@ async def post_now(
 
 def demo_schedule(channel_ref: str, every_minutes: int) -> DigestSchedule:
     """The demo's digest: every N minutes for the current channel, a week back."""
-    return DigestSchedule(channel=channel_ref, every_minutes=every_minutes, empty="note")
+    from bot.chart import charts_available
+
+    return DigestSchedule(
+        channel=channel_ref, every_minutes=every_minutes, empty="note", chart=charts_available()
+    )
 
 
 async def start_digests(

@@ -18,10 +18,6 @@ from bot.render_text import render_post
 MAX_DAYS = 366
 
 
-def _bold(text: str) -> str:
-    return f"*{text}*"
-
-
 @command("digest", "digest [days]", "this channel's digest now, only for you")
 def _digest(ctx: CommandContext) -> list[Outbound]:
     where = ctx.invocation.where
@@ -46,7 +42,7 @@ def _digest(ctx: CommandContext) -> list[Outbound]:
     preview = schedule.model_copy(update={"empty": "note", "chart": False})
     post = build_digest(ctx.services, target_for(where), preview, start, end)
     assert post is not None  # empty = "note" always gives a post
-    text = render_post(post, bold=_bold)
+    text = render_post(post)  # core replies are plain text; adapters style them
     if configured is None:
-        text += "\n_(No digest is scheduled for this channel; see [[digests]] in the config.)_"
+        text += "\n(No digest is scheduled for this channel; see [[digests]] in the config.)"
     return [ctx.reply(text)]
