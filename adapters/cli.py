@@ -152,11 +152,31 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
     setup_logging("INFO")
     try:
         asyncio.run(run_platforms(loaded.settings, loaded.db_path, http=http, port=port))
-    except NothingToRun as exc:
+    except (NothingToRun, ConfigError) as exc:  # ConfigError: e.g. a Slack token not set
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         pass
+
+
+@cli.command()
+@click.option("--http", is_flag=True, help="Check for HTTP mode (signing secret, no app token).")
+@click.option("--api-url", default=None, hidden=True, help="Slack Web API base URL (tests).")
+@config_option
+def doctor(http: bool, api_url: str | None, config_path: Path | None) -> None:
+    """Check the Slack tokens in the environment and say what is missing (never prints them)."""
+    import os
+
+    from adapters.slack.doctor import run_checks
+
+    loaded = load(config_path, None)
+    http = http or loaded.settings.slack.mode == "http"
+    click.echo(f"Slack, {'HTTP' if http else 'Socket Mode'}:")
+    checks = asyncio.run(run_checks(os.environ, http=http, base_url=api_url))
+    for check in checks:
+        click.echo(check.line())
+    if not all(check.ok for check in checks):
+        sys.exit(1)
 
 
 def _viewer(channel: str | None) -> ChannelRef | None:
@@ -250,6 +270,57 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
             click.echo(f"{key:>11}: {value}")
 
 
+@cli.command()
+@click.argument("member")
+@click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+@config_option
+def forget(
+    member: str,
+    platform: str | None,
+    dry_run: bool,
+    yes: bool,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Remove a member's entries, reactions and profile from the repertoire."""
+    from bot.errors import UserError
+    from bot.forget import carry_out, plan_for
+
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        try:
+            plans = plan_for(core, member, platform)
+        except UserError as exc:
+            click.echo(f"copbot: {exc}", err=True)
+            sys.exit(1)
+        for plan in plans:
+            who = plan.member
+            click.echo(
+                f"{who.display_name} ({who.platform}:{who.workspace}:{who.user_id}): "
+                f"{len(plan.entries)} entries, {plan.reactions} reactions, and the profile"
+            )
+            for entry in plan.entries:
+                click.echo(
+                    f"  - {entry.kind.value} #{entry.id} in #{entry.channel_name}: "
+                    f"{(entry.title or entry.text)[:70]}"
+                )
+        if dry_run:
+            click.echo("Dry run: nothing was removed.")
+            return
+        if not yes and not click.confirm("Remove all of this for good?", default=False):
+            click.echo("Nothing was removed.")
+            return
+        for plan in plans:
+            carry_out(core, plan)
+        click.echo(f"Forgot {len(plans)} member(s).")
+    finally:
+        core.services.repertoire.close()
+
+
 @cli.command("digest")
 @click.option("--channel", "spec", required=True, help="platform:ID or platform:#name.")
 @click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Print it (default).")
@@ -302,3 +373,7 @@ async def _post_digest(core: Core, spec: str, days: int | None, charts: Path) ->
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ keep) in the same SQLite file, so threads and saves work across runs.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -48,6 +49,7 @@ CONTROLS = """Controls (everything else you type is a chat message in the curren
   /cop <command>          copbot: /cop help, /cop search <words>, /cop ask, /cop who, ...
   /reply <id> <text>      reply in the thread of message <id>
   /react <id> <emoji>     add a reaction (✅ or white_check_mark marks an answer accepted, 📌 saves)
+                          (🔗 📖 📣 save as resource, story, update; 🙏 thanks the author)
   /unreact <id> <emoji>   remove your reaction
   /edit <id> <text>       edit your message        /delete <id>   delete a message
   /save <id> [kind] [#tags]  save a message as know-how (kind: howto, resource, story, update)
@@ -234,6 +236,14 @@ class ConsoleChat:
         self.transcript.remember_place("channel", ident, name, visibility.value)
         return where
 
+    def _where_of(self, channel: str) -> Where:
+        """Where a transcript message was said: a DM is not in ``channels`` but stays a DM."""
+        if channel in self.channels:
+            return self.channels[channel]
+        if channel.startswith("D-"):
+            return Where(PLATFORM, WORKSPACE, channel, Visibility.DM, "dm-with-copbot")
+        return self.here
+
     # ------------------------------------------------------------------ seeding
 
     async def seed(self, sample: SampleCommunity, now: datetime) -> int:
@@ -293,7 +303,8 @@ class ConsoleChat:
 
     async def handle_line(self, line: str) -> bool:
         """Act on one typed line; ``False`` when the member quits."""
-        line = line.rstrip("\r\n")
+        # Undecodable bytes from a pipe arrive as lone surrogates, which cannot be stored.
+        line = line.rstrip("\r\n").encode("utf-8", "replace").decode("utf-8")
         if not line.strip():
             return True
         if line.startswith(self.prefix + " ") or line.strip() == self.prefix:
@@ -400,7 +411,7 @@ class ConsoleChat:
             if message is not None:
                 self._print("Usage: /reply <id> <text>")
             return
-        self.here = self.channels.get(message.channel, self.here)
+        self.here = self._where_of(message.channel)
         await self._say(text.strip(), thread_id=message.thread_id or message.message_id)
 
     async def _react(self, rest: str, added: bool) -> None:
@@ -410,7 +421,7 @@ class ConsoleChat:
             if message is not None:
                 self._print("Usage: /react <id> <emoji>")
             return
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self._deliver(
             await self.core.handle(
                 ReactionChange(
@@ -432,7 +443,7 @@ class ConsoleChat:
         if message is None or not text.strip():
             return
         self.transcript.edit(message.message_id, text.strip())
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self.core.handle(
             MessageEdited(
                 where,
@@ -450,7 +461,7 @@ class ConsoleChat:
         if message is None:
             return
         self.transcript.delete(message.message_id)
-        where = self.channels.get(message.channel, self.here)
+        where = self._where_of(message.channel)
         await self.core.handle(MessageDeleted(where, message.message_id, event_id=self._event_id()))
         self._print(f"(deleted {message.message_id})")
 
@@ -468,11 +479,7 @@ class ConsoleChat:
         kind = next((kinds[w.lower()] for w in words[1:] if w.lower() in kinds), KnowhowKind.HOWTO)
         tags = tuple(w.lstrip("#") for w in words[1:] if w.startswith("#"))
         await self._deliver(
-            [
-                FetchMessage(
-                    self.channels.get(message.channel, self.here), message.message_id, self.me, kind
-                )
-            ],
+            [FetchMessage(self._where_of(message.channel), message.message_id, self.me, kind)],
             tags=tags,
         )
 
@@ -585,6 +592,9 @@ class ConsoleChat:
 
 async def stdin_lines(prompt: str | None, chat: ConsoleChat | None = None) -> AsyncIterator[str]:
     """Lines from standard input: prompted when it is a terminal, plain when piped."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # A stray byte that is not UTF-8 becomes a replacement character, not the end of the chat.
+        sys.stdin.reconfigure(errors="replace")
     interactive = sys.stdin.isatty()
     while True:
         if interactive:

@@ -48,6 +48,7 @@ async def run(
     adapters = make_adapters(async_core, settings, http=http, port=port)
     if not adapters:
         async_core.close()
+        core.services.repertoire.close()
         raise NothingToRun(
             "no platform is enabled: set [slack] enabled = true and/or [discord] enabled = true "
             "in the config (see config.example.toml)"

@@ -35,10 +35,13 @@ from bot.events import (
     Where,
 )
 from bot.ports import Services
+from bot.practice import save_kind_for, thanks_by_reaction
+from knowledge.curation import set_valid_until
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.text import clean_text, extract_tags, fold, title_from
 
 _LEADING_MENTIONS = re.compile(r"^(\s*(<@[^>]+>|@\w+)[,:]?\s*)+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def source_key(where: Where, message_id: str) -> SourceKey:
@@ -58,6 +61,7 @@ class Capture:
         self.settings = services.settings
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
+        self._accept_emoji = canonical(self.settings.capture.accept_reaction)
 
     # ------------------------------------------------------------------ rules
 
@@ -72,7 +76,7 @@ class Capture:
         lowered = fold(body)
         first_line = lowered.splitlines()[0] if lowered else ""
         return any(
-            first_line == s or first_line.startswith(s + " ") or first_line.startswith(s + ",")
+            first_line.startswith(s) and not _WORD_CHAR.match(first_line, len(s))
             for s in self._starters
         )
 
@@ -140,7 +144,8 @@ class Capture:
             return None
         # Reactions may have come first: settle acceptance now that we know the entry.
         if kind == EntryKind.ANSWER:
-            self.settle_accepted(entry)
+            if entry.accepted or self.repertoire.reactors(src, self._accept_emoji):
+                self.settle_accepted(entry)
         else:
             for answer in self.repertoire.answers_for(entry):
                 self.settle_accepted(answer)
@@ -177,6 +182,7 @@ class Capture:
         emoji = canonical(change.emoji)
         src = source_key(change.where, change.message_id)
         at = change.at or self.services.clock.now()
+        self.member_id(change.actor, change.where.workspace)  # so `forget` can find voters too
         self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
         out: list[Outbound] = []
         if emoji == canonical(rules.accept_reaction):
@@ -191,11 +197,15 @@ class Capture:
                             thread_id=root.source.message_id if root else entry.thread_id,
                         )
                     )
-        if emoji == canonical(rules.save_reaction) and change.added:
-            out.extend(self._save_by_reaction(change, src))
+        save_kind = save_kind_for(rules, emoji)
+        if save_kind is not None and change.added:
+            out.extend(self._save_by_reaction(change, src, save_kind))
+        out.extend(thanks_by_reaction(self, change, emoji, src))
         return out
 
-    def _save_by_reaction(self, change: ReactionChange, src: SourceKey) -> list[Outbound]:
+    def _save_by_reaction(
+        self, change: ReactionChange, src: SourceKey, kind: KnowhowKind = KnowhowKind.HOWTO
+    ) -> list[Outbound]:
         entries = self.repertoire.entries_for_message(src)
         if any(e.kind == EntryKind.KNOWHOW for e in entries):
             return []
@@ -218,9 +228,14 @@ class Capture:
                     created_at=known.created_at,
                     permalink=known.permalink,
                     thread_id=known.thread_id,
+                    kind=kind,
                 )
             )
-        return [FetchMessage(where=change.where, message_id=change.message_id, saver=change.actor)]
+        return [
+            FetchMessage(
+                where=change.where, message_id=change.message_id, saver=change.actor, kind=kind
+            )
+        ]
 
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
@@ -267,10 +282,14 @@ class Capture:
             )
         )
         verb = "Saved" if created else "Already saved; updated"
+        until = ""
+        if request.valid_until is not None:
+            set_valid_until(self.repertoire, entry_id, request.valid_until)
+            until = f" (still true until {request.valid_until.isoformat()})"
         return [
             Reply(
                 where=request.where,
-                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}",
+                text=f"📌 {verb} to the repertoire as {kind.value} #{entry_id}: {title}{until}",
                 recipient=request.saver,
                 thread_id=request.thread_id,
             )

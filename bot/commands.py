@@ -24,13 +24,14 @@ from bot.events import (
     SaveRequest,
 )
 from bot.ports import Services
+from bot.practice import mark_outdated, take_until
 from bot.results import hit_to_item
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
-from knowledge.text import extract_tags, shorten, strip_tags, title_from
+from knowledge.text import clean_text, extract_tags, shorten, strip_tags, title_from
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def help_text(prefix: str = "/cop") -> str:
 
 def dispatch(ctx_factory: Callable[[str], CommandContext], text: str) -> list[Outbound]:
     """Pick the sub-command for ``text`` and run it."""
-    text = text.strip()
+    text = clean_text(text)  # strips, and drops what cannot be stored or shown
     first, _, rest = text.partition(" ")
     name = first.lower()
     if not text or name in {"help", "-h", "--help", "?"}:
@@ -141,7 +142,7 @@ def _search(ctx: CommandContext) -> list[Outbound]:
                 f"or ask the community with `/cop ask`.{notes}"
             )
         ]
-    items = tuple(hit_to_item(h) for h in hits)
+    items = mark_outdated(ctx.services, tuple(hit_to_item(h) for h in hits))
     count = len(items)
     header = f"{count} result{'s' if count != 1 else ''} for “{shorten(ctx.args, 80)}”{notes}"
     return [ctx.reply(header, items=items, actions=("share",))]
@@ -152,7 +153,7 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args.strip():
         raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
     inv = ctx.invocation
-    message_id = f"ask-{inv.event_id or int(inv.at.timestamp() * 1_000_000)}"
+    message_id = f"ask-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     captured = ctx.capture.on_message(
         IncomingMessage(
             where=inv.where,
@@ -178,7 +179,11 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     ]
 
 
-@command("share", "share [kind:howto|resource|story|update] <know-how> #tags", "add know-how")
+@command(
+    "share",
+    "share [kind:howto|resource|story|update] [until:YYYY-MM-DD] <know-how> #tags",
+    "add know-how (an update may say until when it holds)",
+)
 def _share(ctx: CommandContext) -> list[Outbound]:
     text = ctx.args.strip()
     kind = KnowhowKind.HOWTO
@@ -191,12 +196,15 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             kinds = ", ".join(k.value for k in KnowhowKind)
             raise UsageError(f"Unknown kind '{wanted}'. Use one of: {kinds}.", "share") from None
         text = rest.strip()
+    valid_until, text = take_until(text)
+    if valid_until is not None and kind != KnowhowKind.UPDATE:
+        raise UsageError("`until:` is for `kind:update` (news that stops being true).", "share")
     if not strip_tags(text):
         raise UsageError(
             "What should I keep? Try `/cop share use polars for big CSVs #polars`", "share"
         )
     inv = ctx.invocation
-    message_id = f"share-{inv.event_id or int(inv.at.timestamp() * 1_000_000)}"
+    message_id = f"share-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     return ctx.capture.on_save(
         SaveRequest(
             where=inv.where,
@@ -208,6 +216,7 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             title=title_from(text),
             tags=extract_tags(text),
             kind=kind,
+            valid_until=valid_until,
         )
     )
 

@@ -71,6 +71,14 @@ class CaptureSettings(_Section):
     asker_accepts: bool = True
     accept_votes: Annotated[int, Field(ge=1, le=100)] = 3
     save_reaction: str = "pushpin"
+    # Reactions that save as another kind of know-how (save_reaction saves a howto).
+    kind_reactions: dict[str, Literal["howto", "resource", "story", "update"]] = {
+        "link": "resource",
+        "book": "story",
+        "mega": "update",
+    }
+    # The reaction that thanks a message's author (counted once per member and entry).
+    thanks_reaction: str = "pray"
 
 
 class ChannelRule(_Section):
@@ -82,6 +90,7 @@ class ChannelRule(_Section):
     follow_up_hours: Annotated[float, Field(gt=0)] | None = None
     #: Ping (rather than only name) the members a follow-up suggests.
     follow_up_mention: bool = False
+    leaderboard: bool | None = None  # a thanks leaderboard here (default: [practice])
 
     @field_validator("channel")
     @classmethod
@@ -157,6 +166,18 @@ class DigestSchedule(_Section):
         return value
 
 
+class PracticeSettings(_Section):
+    """Thanks, session hosts and know-how expiry (issue 9)."""
+
+    # No public thanks leaderboard unless turned on (here, or per channel).
+    leaderboard: bool = False
+    # An `update` without a "still true until" date shows as possibly outdated after this.
+    update_stale_days: Annotated[int, Field(ge=1)] | None = None
+    # `/cop hosts` without a topic: topics asked at least this often in this many days.
+    hosts_min_questions: Annotated[int, Field(ge=1)] = 3
+    hosts_period_days: Annotated[int, Field(ge=1, le=3660)] = 180
+
+
 class SearchSettings(_Section):
     results: Annotated[int, Field(ge=1, le=20)] = 5
 
@@ -183,6 +204,7 @@ class Settings(_Section):
     capture: CaptureSettings = CaptureSettings()
     channels: ChannelSettings = ChannelSettings()
     search: SearchSettings = SearchSettings()
+    practice: PracticeSettings = PracticeSettings()
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from bot.capture import Capture, channel_ref
+from bot.capture import Capture, channel_ref, source_key
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
+    BotJoinedChannel,
     CommandInvocation,
     InboundEvent,
     IncomingMessage,
@@ -31,7 +33,7 @@ from bot.events import (
     Where,
 )
 from bot.ports import Services
-from knowledge.models import Entry
+from knowledge.models import ChannelRef, Entry
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,10 @@ class Core:
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
+            if event.where.visibility != Visibility.DM:
+                self.services.repertoire.advance_read_mark(
+                    source_key(event.where, event.message_id), event.created_at
+                )
             captured = self.capture.on_message(event)
             if captured is None:
                 return []
@@ -118,6 +124,9 @@ class Core:
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []
+        if isinstance(event, BotJoinedChannel):
+            self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
+            return []
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
@@ -138,7 +147,15 @@ class Core:
             thread_id=getattr(event, "thread_id", None),
         )
 
+    def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
+        """Where each channel was last read: adapters catch up from here after a restart."""
+        with self.services.repertoire.transaction():
+            return self.services.repertoire.read_marks(platform)
+
     def link_posted_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
         """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
         with self.services.repertoire.transaction():
             self.services.repertoire.relink_message(entry_id, message_id, permalink)
+
+
+import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)

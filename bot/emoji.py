@@ -24,6 +24,10 @@ _ALIASES: dict[str, str] = {
     "bulb": "💡",
     "x": "❌",
     "raised_hands": "🙌",
+    "link": "🔗",
+    "book": "📖",
+    "open_book": "📖",
+    "mega": "📣",
 }
 
 

@@ -9,7 +9,7 @@ Slack or Discord, and one community may span both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -160,11 +160,20 @@ class SaveRequest:
     permalink: str = ""
     thread_id: str | None = None
     event_id: str = ""
+    valid_until: date | None = None  # an `update` is shown as possibly outdated after this day
 
 
 @dataclass(frozen=True, slots=True)
 class MemberLeftChannel:
     """The bot itself was removed from a channel: capture there stops."""
+
+    where: Where
+    event_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BotJoinedChannel:
+    """The bot was added (back) to a channel: capture there resumes."""
 
     where: Where
     event_id: str = ""
@@ -178,6 +187,7 @@ InboundEvent = (
     | CommandInvocation
     | SaveRequest
     | MemberLeftChannel
+    | BotJoinedChannel
 )
 
 
@@ -208,6 +218,7 @@ class ResultItem:
     answer_permalink: str = ""
     knowhow_kind: str = ""
     score: float = 0.0
+    outdated: bool = False  # flagged by a member, or past its "still true until" date
 
 
 MARK_START = "\x02"

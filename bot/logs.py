@@ -14,7 +14,7 @@ import re
 from bot.config import SECRET_ENV_VARS
 
 _TOKEN_SHAPES = re.compile(
-    r"(xox[abposr]-[0-9A-Za-z-]{6,}|xapp-[0-9A-Za-z-]{6,}"
+    r"(xox[abeposr]-[0-9A-Za-z-]{6,}|xapp-[0-9A-Za-z-]{6,}"
     r"|[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,})"
 )
 
@@ -33,7 +33,10 @@ class RedactSecrets(logging.Filter):
     """Rewrites each record's message (with its arguments) without secrets."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call elsewhere must not raise here, nor leak its args
+            message = f"{record.msg} {record.args!r}"
         cleaned = redact(message)
         if record.exc_info and record.exc_text is None:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -51,6 +51,8 @@ def render_item(
             if item.answer_snippet and item.answered
             else (" (open)" if not item.answered else "")
         )
+    if item.outdated:
+        status += " ⚠️ possibly outdated"
     tags = " " + " ".join(f"#{t}" for t in item.tags) if item.tags else ""
     lines = [f"{index}. [{label}] {bold(item.title)}{status}{tags}"]
     if item.snippet and item.snippet.replace(MARK_START, "").replace(MARK_END, "") != item.title:
@@ -60,6 +62,7 @@ def render_item(
     meta = f"{item.author} · {when:%Y-%m-%d} · #{item.channel_name} · {item.platform}"
     if item.permalink:
         meta += f" · {item.permalink}"
+    meta += f" · #{item.entry_id}"
     lines.append("   " + dim(meta))
     return "\n".join(lines)
 

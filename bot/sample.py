@@ -109,6 +109,17 @@ def sample_events(
                         at=replied_at + timedelta(minutes=5),
                     )
                 )
+            for thanker in reply.get("thanked_by", ()):  # the thanks reaction (issue 9)
+                events.append(
+                    ReactionChange(
+                        where,
+                        reply_id,
+                        sample.members[thanker],
+                        "pray",
+                        True,
+                        at=replied_at + timedelta(minutes=7),
+                    )
+                )
     for item in sample.raw["knowhow"]:
         where = sample.where(item["channel"])
         author = sample.members[item["author"]]

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from knowledge.digestlog import migrations as digest_migrations
+from knowledge.practice_schema import practice
 
 core = Migrations("copbot-core")
 
@@ -164,9 +165,27 @@ def m002_event_order(db: Database) -> None:
     )
 
 
+@core()
+def m003_read_marks(db: Database) -> None:
+    """How far copbot has read each channel, so a restart can catch up on what it missed."""
+    db.execute(
+        """
+        CREATE TABLE read_marks (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            last_message_at TEXT NOT NULL,
+            last_message_id TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, channel)
+        )
+        """
+    )
+
+
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
 MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
+MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
 
 
 def migrate(db: Database) -> None:

@@ -119,8 +119,11 @@ def utc(dt: datetime) -> datetime:
 
 def to_db_time(dt: datetime) -> str:
     """The one text form times take in the database: sortable ISO 8601 UTC."""
-    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: strftime("%Y") does not zero-pad years before 1000 on
+    # every platform, and these strings are compared as text.
+    return utc(dt).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def from_db_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Parse :func:`to_db_time`'s form (``fromisoformat`` is ~10x faster than ``strptime``)."""
+    return datetime.fromisoformat(value)

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from knowledge.text import STOPWORDS, fold, normalize_tag, words
+from knowledge.text import STOPWORDS, clean_text, fold, normalize_tag, words
 
 #: Filters the grammar knows; ``foo:bar`` with another key is searched as words.
 FILTER_KEYS = frozenset({"tag", "from", "in", "kind", "is", "before", "after"})
@@ -86,7 +86,7 @@ class ParsedQuery:
 def parse_query(text: str, *, now: datetime | None = None) -> ParsedQuery:
     """Parse ``text`` with the grammar above. Never raises; odd parts become notes."""
     now = now or datetime.now(UTC)
-    text = (text or "")[:MAX_QUERY_CHARS]
+    text = clean_text((text or "")[:MAX_QUERY_CHARS])  # no NULs, no lone surrogates
     terms: list[str] = []
     phrases: list[tuple[str, ...]] = []
     excluded: list[tuple[str, ...]] = []
@@ -111,6 +111,9 @@ def parse_query(text: str, *, now: datetime | None = None) -> ParsedQuery:
         if key:
             value = raw.strip()
             if not value:
+                continue
+            if negate:  # "-tag:pandas" must not keep only pandas: leaving out is not supported
+                notes.append(f"-{key}:{value} ignored (filters cannot be excluded)")
                 continue
             if key == "tag":
                 tag = normalize_tag(value)
@@ -175,7 +178,10 @@ def _parse_when(value: str, now: datetime) -> datetime | None:
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
         days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit] * amount
-        return now - timedelta(days=days)
+        try:
+            return now - timedelta(days=days)
+        except OverflowError:  # "after:9999y": before the calendar starts, so since ever
+            return datetime.min.replace(tzinfo=UTC)
     try:
         day = date.fromisoformat(value)
     except ValueError:

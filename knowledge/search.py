@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
-from knowledge.text import highlight
+from knowledge.text import fold, highlight
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
@@ -36,7 +36,22 @@ class SearchOptions:
     snippet_chars: int = 220
 
 
-def _filters(query: ParsedQuery) -> tuple[list[str], list[Any]]:
+def _author_ids(repertoire: Repertoire, authors: tuple[str, ...]) -> list[int]:
+    """Members ``from:`` names: user id, handle, display name (with or without spaces) or
+    its first word, compared folded ("jose" finds José García)."""
+    wanted = set(authors)
+    ids: list[int] = []
+    for member_id, user_id, handle, display_name in repertoire.db.execute(
+        "SELECT id, user_id, handle, display_name FROM members"
+    ).fetchall():
+        name = " ".join(fold(display_name).split())
+        forms = {fold(user_id), fold(handle), name, name.replace(" ", ""), name.split(" ")[0]}
+        if wanted & (forms - {""}):
+            ids.append(int(member_id))
+    return ids
+
+
+def _filters(repertoire: Repertoire, query: ParsedQuery) -> tuple[list[str], list[Any]]:
     """SQL conditions (on alias ``e``) for the query's filters."""
     where: list[str] = []
     params: list[Any] = []
@@ -44,13 +59,9 @@ def _filters(query: ParsedQuery) -> tuple[list[str], list[Any]]:
         where.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
         params.append(tag)
     if query.authors:
-        marks = ", ".join("?" for _ in query.authors)
-        where.append(
-            "e.author_id IN (SELECT id FROM members WHERE lower(user_id) IN "
-            f"({marks}) OR lower(handle) IN ({marks}) OR lower(display_name) IN ({marks}) "
-            f"OR lower(replace(display_name, ' ', '')) IN ({marks}))"
-        )
-        params += list(query.authors) * 4
+        authors = _author_ids(repertoire, query.authors)
+        where.append(f"e.author_id IN ({', '.join('?' for _ in authors) or 'NULL'})")
+        params += authors
     if query.channels:
         marks = ", ".join("?" for _ in query.channels)
         where.append(f"(lower(e.channel_name) IN ({marks}) OR lower(e.channel) IN ({marks}))")
@@ -78,10 +89,10 @@ def _filters(query: ParsedQuery) -> tuple[list[str], list[Any]]:
             where.append("(e.kind = 'question' AND e.has_accepted = 1)")
     if query.before is not None:
         where.append("e.created_at < ?")
-        params.append(query.before.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        params.append(to_db_time(query.before))
     if query.after is not None:
         where.append("e.created_at >= ?")
-        params.append(query.after.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        params.append(to_db_time(query.after))
     return where, params
 
 
@@ -104,7 +115,7 @@ def search(
     if query.is_empty:
         return []
     visible_sql, visible_params = visibility_clause(viewer)
-    filter_sql, filter_params = _filters(query)
+    filter_sql, filter_params = _filters(repertoire, query)
     wants_answers = "answer" in query.kinds
     if not wants_answers:
         filter_sql.append("e.kind IN ('question', 'knowhow')")

@@ -25,7 +25,10 @@ class Stats:
 
 
 def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats:
+    # Members and channels too: who posts only in a private channel or a DM, and how many
+    # of those there are, is not for every channel to see.
     visible, params = visibility_clause(viewer)
+    channels_visible, channel_params = visibility_clause(viewer, alias="c")
 
     def count(extra: str) -> int:
         return repertoire.count(f"{visible} AND {extra}", params)
@@ -39,6 +42,15 @@ def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats
         unanswered=questions - answered,
         answers=count("e.kind = 'answer'"),
         knowhow=count("e.kind = 'knowhow'"),
-        members=repertoire.member_count(),
-        channels=repertoire.channel_count(),
+        members=_scalar(
+            repertoire, f"SELECT count(DISTINCT e.author_id) FROM entries e WHERE {visible}", params
+        ),
+        channels=_scalar(
+            repertoire, f"SELECT count(*) FROM channels c WHERE {channels_visible}", channel_params
+        ),
     )
+
+
+def _scalar(repertoire: Repertoire, sql: str, params: list[Any]) -> int:
+    row = repertoire.db.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0

@@ -31,7 +31,7 @@ from knowledge.models import (
     from_db_time,
     to_db_time,
 )
-from knowledge.text import normalize_tag
+from knowledge.text import normalize_tag, title_from
 
 _ENTRY_COLUMNS = (
     "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
@@ -117,6 +117,10 @@ class Repertoire:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Channels change rarely and are written on every event: remember what is
+        # stored (name, visibility, capture stopped) to skip no-op writes. Only
+        # this object writes channels, so the cache cannot go stale in-process.
+        self._channels: dict[tuple[str, str, str], tuple[str, str, bool]] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> Repertoire:
@@ -203,19 +207,32 @@ class Repertoire:
         return Member(*row) if row else None
 
     def find_members(self, name: str) -> list[Member]:
-        """Members whose user id, handle or display name is ``name`` (folded compare)."""
-        rows = self._rows(
+        """Members whose user id, handle or display name is ``name`` (case-insensitive).
+
+        When nobody matches exactly, members whose display name starts with
+        ``name`` as a word ("chen" finds "Chen Wei").
+        """
+        select = (
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) FROM members "
-            "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
+        )
+        rows = self._rows(
+            select + "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
             "OR lower(display_name) = lower(?)",
             [name, name, name],
         )
+        if not rows and name.strip():
+            rows = self._rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
         return [Member(*r) for r in rows]
 
     def upsert_channel(
         self, platform: str, workspace: str, channel: str, name: str, visibility: str
     ) -> None:
+        key = (platform, workspace, channel)
+        known = self._channels.get(key)
+        if known is not None and known[1] == visibility and (not name or known[0] == name):
+            return
+        self._channels.pop(key, None)
         self.db.execute(
             "INSERT INTO channels (platform, workspace, channel, name, visibility) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
@@ -225,6 +242,7 @@ class Repertoire:
         )
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
+        self._channels.pop((ref.platform, ref.workspace, ref.channel), None)
         self.db.execute(
             "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
             "AND channel = ?",
@@ -232,12 +250,19 @@ class Repertoire:
         )
 
     def capture_stopped(self, ref: ChannelRef) -> bool:
+        key = (ref.platform, ref.workspace, ref.channel)
+        known = self._channels.get(key)
+        if known is not None:
+            return known[2]
         row = self._one(
-            "SELECT capture_stopped FROM channels WHERE platform = ? AND workspace = ? "
-            "AND channel = ?",
+            "SELECT name, visibility, capture_stopped FROM channels WHERE platform = ? "
+            "AND workspace = ? AND channel = ?",
             [ref.platform, ref.workspace, ref.channel],
         )
-        return bool(row and row[0])
+        if row is None:
+            return False
+        self._channels[key] = (str(row[0]), str(row[1]), bool(row[2]))
+        return bool(row[2])
 
     # ------------------------------------------------------------------ entries
 
@@ -258,8 +283,18 @@ class Repertoire:
             entry_id = int(existing[0])
             self.db.execute(
                 "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
-                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
-                [new.text, new.title, new.title, new.permalink, new.permalink, entry_id],
+                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
+                "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
+                [
+                    new.text,
+                    new.title,
+                    new.title,
+                    new.permalink,
+                    new.permalink,
+                    new.knowhow_kind,
+                    new.knowhow_kind,
+                    entry_id,
+                ],
             )
             if new.tags:
                 self._add_tags(entry_id, new.tags)
@@ -326,7 +361,10 @@ class Repertoire:
         """An edit in chat: every entry from that message takes the new text."""
         entries = self.entries_for_message(src)
         for entry in entries:
-            new_title = title if entry.kind != EntryKind.KNOWHOW or not entry.title else entry.title
+            # A title made from the old text follows the new text; one given on purpose
+            # (a forum post's name, a know-how title) stays.
+            derived = not entry.title or entry.title == title_from(entry.text)
+            new_title = title if derived else entry.title
             self.db.execute(
                 "UPDATE entries SET text = ?, title = ?, updated_at = ? WHERE id = ?",
                 [text, new_title, to_db_time(at), entry.id],
@@ -478,6 +516,30 @@ class Repertoire:
         )
         return (str(row[0]), from_db_time(row[1])) if row else None
 
+    def advance_read_mark(self, src: SourceKey, at: datetime) -> None:
+        """Note that the channel was read up to this message (never moves backwards)."""
+        self.db.execute(
+            "INSERT INTO read_marks (platform, workspace, channel, last_message_at, "
+            "last_message_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
+            "last_message_at = excluded.last_message_at, "
+            "last_message_id = excluded.last_message_id "
+            "WHERE excluded.last_message_at > read_marks.last_message_at",
+            [src.platform, src.workspace, src.channel, to_db_time(at), src.message_id],
+        )
+
+    def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
+        """Per channel of ``platform``: the newest message seen, to catch up from on restart."""
+        rows = self._rows(
+            "SELECT workspace, channel, last_message_at, last_message_id FROM read_marks "
+            "WHERE platform = ?",
+            [platform],
+        )
+        return {
+            ChannelRef(platform, str(ws), str(ch)): (from_db_time(at), str(mid))
+            for ws, ch, at, mid in rows
+        }
+
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
         rows = self._rows(
             "SELECT user_id FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
@@ -490,40 +552,59 @@ class Repertoire:
 
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
-        entry = self.get_entry(entry_id)
-        if entry is None:
+        row = self._one(
+            "SELECT kind, platform, workspace, channel, thread_id FROM entries WHERE id = ?",
+            [entry_id],
+        )
+        if row is None:
             return
-        if entry.kind == EntryKind.ANSWER:
-            root = self.thread_root(entry)
-            if root is not None:
-                self.reindex(root.id)
-        else:
-            self.reindex(entry.id)
+        kind, platform, workspace, channel, thread_id = row
+        if kind != EntryKind.ANSWER:
+            self.reindex(entry_id)
+            return
+        root = self._one(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind IN ('question', 'knowhow') ORDER BY kind DESC",
+            [platform, workspace, channel, thread_id],
+        )
+        if root is not None:
+            self.reindex(int(root[0]))
 
     def reindex(self, entry_id: int) -> None:
-        """Rebuild one search document: title, body, answers and tags of a question or know-how."""
-        entry = self.get_entry(entry_id)
+        """Rebuild one search document: title, body, answers and tags of a question or know-how.
+
+        The hot path of capture: plain column reads, no :class:`Entry` building.
+        """
         self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
-        if entry is None or entry.kind == EntryKind.ANSWER:
+        row = self._one(
+            "SELECT kind, title, text, platform, workspace, channel, message_id, "
+            "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM entry_tags "
+            "WHERE entry_id = entries.id ORDER BY tag)) FROM entries WHERE id = ?",
+            [entry_id],
+        )
+        if row is None or row[0] == EntryKind.ANSWER:
             return
-        answers = self.answers_for(entry) if entry.kind == EntryKind.QUESTION else []
-        has_accepted = any(a.accepted for a in answers)
+        kind, title, body, platform, workspace, channel, message_id, tags = row
+        answers: list[tuple[str, int]] = []
+        if kind == EntryKind.QUESTION:
+            answers = [
+                (str(r[0]), int(r[1]))
+                for r in self._rows(
+                    "SELECT text, accepted FROM entries WHERE platform = ? AND workspace = ? "
+                    "AND channel = ? AND thread_id = ? AND kind = 'answer' "
+                    "ORDER BY accepted DESC, created_at",
+                    [platform, workspace, channel, message_id],
+                )
+            ]
         self.db.execute(
             "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
-            [len(answers), int(has_accepted), entry_id],
+            [len(answers), int(any(accepted for _, accepted in answers)), entry_id],
         )
-        body = entry.text
-        if entry.title and body.startswith(entry.title):
-            body = body[len(entry.title) :]
+        if title and body.startswith(title):
+            body = body[len(title) :]
         self.db.execute(
             "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
-            [
-                entry_id,
-                entry.title,
-                body,
-                "\n".join(a.text for a in answers),
-                " ".join(entry.tags),
-            ],
+            [entry_id, title, body, "\n".join(text for text, _ in answers), tags or ""],
         )
 
     # ------------------------------------------------------------------ listings

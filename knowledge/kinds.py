@@ -1,0 +1,35 @@
+"""The kinds of know-how (howto, resource, story, update), grouped for digests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from knowledge.models import ChannelRef, Entry, to_db_time
+from knowledge.store import Repertoire, visibility_clause
+
+#: The kinds of know-how, in the order digests show them.
+KNOWHOW_KINDS = ("howto", "resource", "story", "update")
+
+
+def knowhow_by_kind(
+    repertoire: Repertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int = 50,
+) -> dict[str, list[Entry]]:
+    """Know-how shared between ``start`` and ``end``, grouped by kind (digests).
+
+    Keys in the order howto, resource, story, update; kinds with nothing are left out.
+    """
+    visible_sql, visible_params = visibility_clause(viewer)
+    entries = repertoire.list_entries(
+        f"e.kind = 'knowhow' AND e.created_at >= ? AND e.created_at < ? AND {visible_sql}",
+        [to_db_time(start), to_db_time(end), *visible_params],
+        order="e.created_at DESC",
+        limit=limit,
+    )
+    grouped: dict[str, list[Entry]] = {k: [] for k in KNOWHOW_KINDS}
+    for entry in entries:
+        grouped.setdefault(entry.knowhow_kind or "howto", []).append(entry)
+    return {kind: items for kind, items in grouped.items() if items}
