@@ -182,7 +182,14 @@ class Capture:
         emoji = canonical(change.emoji)
         src = source_key(change.where, change.message_id)
         at = change.at or self.services.clock.now()
-        self.member_id(change.actor, change.where.workspace)  # so `forget` can find voters too
+        # Known as a member (so `forget` finds voters too); names come from what they say.
+        self.repertoire.upsert_member(
+            change.actor.platform,
+            change.actor.workspace or change.where.workspace,
+            change.actor.user_id,
+            change.actor.display_name,
+            refresh=False,
+        )
         self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
         out: list[Outbound] = []
         if emoji == canonical(rules.accept_reaction):

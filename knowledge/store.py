@@ -175,8 +175,10 @@ class Repertoire:
         display_name: str = "",
         handle: str = "",
         at: datetime | None = None,
+        *,
+        refresh: bool = True,
     ) -> int:
-        """The member's id, creating the member or refreshing a name that changed."""
+        """The member's id, creating the member or (``refresh``) updating a name that changed."""
         row = self._one(
             "SELECT id, display_name, handle FROM members "
             "WHERE platform = ? AND workspace = ? AND user_id = ?",
@@ -184,7 +186,10 @@ class Repertoire:
         )
         if row is not None:
             member_id, old_name, old_handle = row
-            if (display_name and display_name != old_name) or (handle and handle != old_handle):
+            changed = (display_name and display_name != old_name) or (
+                handle and handle != old_handle
+            )
+            if refresh and changed:
                 self.db.execute(
                     "UPDATE members SET display_name = ?, handle = ? WHERE id = ?",
                     [display_name or old_name, handle or old_handle, member_id],
