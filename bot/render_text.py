@@ -10,6 +10,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from bot.events import MARK_END, MARK_START, Post, Reply, ResultItem
+from bot.mentions import plain_mentions
 
 Style = Callable[[str], str]
 
@@ -77,6 +78,11 @@ def render_reply(
 
 
 def render_post(post: Post, bold: Style = plain) -> str:
+    """A post as text; mentions become ``@name`` (the terminal pings nobody)."""
+    return plain_mentions(_render_post(post, bold))
+
+
+def _render_post(post: Post, bold: Style) -> str:
     lines = [bold(post.title)]
     if post.text:
         lines.append(post.text)

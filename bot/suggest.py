@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.events import Where
+from bot.mentions import mention
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef, Entry, Member, SearchHit
 from knowledge.query import ParsedQuery
@@ -18,8 +19,6 @@ from knowledge.search import SearchOptions, search
 from knowledge.store import Repertoire
 from knowledge.text import STOPWORDS, fold, words
 
-#: Platforms that write a mention as ``<@user id>`` in message text (Slack and Discord both do).
-ANGLE_MENTION_PLATFORMS = frozenset({"slack", "discord"})
 #: At most this many words of a question make its topic.
 TOPIC_WORDS = 6
 
@@ -82,13 +81,11 @@ def similar_answered(
 
 
 def member_label(member: Member, where: Where, ping: bool) -> str:
-    """A member's name in a post to ``where``; a mention when pinging is on and possible.
+    """A member's name in a post to ``where``; a mention token when pinging is on and possible.
 
     A member of another platform (one community may span Slack and Discord)
     cannot be pinged there, so gets their name.
     """
     if ping and member.platform == where.platform:
-        if member.platform in ANGLE_MENTION_PLATFORMS:
-            return f"<@{member.user_id}>"
-        return f"@{member.display_name}"
+        return mention(member.user_id, member.display_name)
     return member.display_name

@@ -21,11 +21,13 @@ from bot.digest import (
     resolve_channel,
 )
 from bot.events import CommandInvocation, Post, PostSection, Reply
+from bot.mentions import mention
 from bot.periods import period_for
 from bot.render_text import render_post
 from tests.digest_support import (
     ANA,
     BEN,
+    CAM,
     HELP,
     SECRET,
     TIPS,
@@ -125,7 +127,35 @@ def test_experts_are_named_or_pinged_as_configured(tmp_path: Path) -> None:
     assert "Dee" not in polars.split("who knows:")[1]
     pinged = _digest(tmp_path / "p", "slack:C-HELP", mention_experts=True)
     assert pinged is not None
-    assert "who knows: <@U-BEN>" in _section(pinged, "unanswered").lines[0]
+    assert f"who knows: {mention('U-BEN', 'Ben')}" in _section(pinged, "unanswered").lines[0]
+    assert "who knows: @Ben" in render_post(pinged)  # the terminal names, pings nobody
+
+
+def test_slack_pings_the_experts_but_never_what_members_wrote(tmp_path: Path) -> None:
+    from adapters.slack.blocks import post_blocks
+
+    core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
+    known_community(core)
+    # A Slack question that mentions someone carries the raw <@…> token in its text.
+    say(
+        core,
+        HELP,
+        CAM,
+        "q-ping",
+        "<@U-DEE> why does polars streaming stall?",
+        WEEK_END - timedelta(days=1),
+    )
+    start, end = period_for(WEEK_END, 7, core.services.settings.community.tz)
+    schedule = DigestSchedule(channel="slack:C-HELP", mention_experts=True)
+    target = resolve_channel(core.services.repertoire, "slack:C-HELP")
+    post = build_digest(core.services, target, schedule, start, end)
+    assert post is not None
+    _fallback, blocks = post_blocks(post)
+    text = "\n".join(str(b) for b in blocks)
+    assert "<@U-BEN>" in text  # the expert is pinged
+    assert "<@U-DEE>" not in text and "&lt;@U-DEE&gt;" in text  # the member's text is not
+    assert len(blocks) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
 
 
 def test_sections_follow_the_schedule(tmp_path: Path) -> None:
@@ -254,3 +284,12 @@ def test_daily_counts_per_local_day(tmp_path: Path) -> None:
     days = daily_counts(core.services.repertoire, None, start, end, ZoneInfo("UTC"))
     assert len(days) == 8  # 09:00 to 09:00 touches eight calendar days
     assert sum(d[1] for d in days) == 3 and sum(d[2] for d in days) == 3  # public only
+
+
+def test_member_text_cannot_forge_a_mention(tmp_path: Path) -> None:
+    from bot.mentions import MENTION_START
+
+    core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
+    say(core, HELP, CAM, "q-forge", f"{mention('U-ANA', 'Ana')} how do I forge pings?", WEEK_END)
+    entry = core.services.repertoire.list_entries("e.kind = 'question'")[0]
+    assert MENTION_START not in entry.text and MENTION_START not in entry.title
