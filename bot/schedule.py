@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 MIN_FIRE_WINDOW = timedelta(minutes=5)
 #: How often unanswered questions are checked for a follow-up.
 FOLLOW_UP_EVERY = timedelta(minutes=10)
+#: How often a digest whose post failed (platform down) is tried again, within its catch-up window.
+RETRY_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +132,21 @@ class DigestScheduler:
                 coalesce=True,
                 max_instances=1,
             )
+        if self.schedules:
+            # Idempotent by the log: posted periods are skipped, failed ones claimed again.
+            self.scheduler.add_job(
+                self.catch_up,
+                self._every(RETRY_EVERY),
+                id="digest-retry",
+                name="retry failed digests",
+                misfire_grace_time=int(RETRY_EVERY.total_seconds()),
+                coalesce=True,
+                max_instances=1,
+            )
         if self.follow_ups.rules():
             self.scheduler.add_job(
                 self.follow_up_scan,
-                IntervalTrigger(seconds=self.follow_up_every.total_seconds(), timezone=self.tz),
+                self._every(self.follow_up_every),
                 id="follow-ups",
                 name="unanswered follow-ups",
                 misfire_grace_time=int(self.follow_up_every.total_seconds()),
@@ -144,6 +157,14 @@ class DigestScheduler:
         await self.catch_up()
         if self.follow_ups.rules():
             await self.follow_up_scan()
+
+    def _every(self, interval: timedelta) -> IntervalTrigger:
+        """An interval counted from our clock (APScheduler's default start is its own now)."""
+        return IntervalTrigger(
+            seconds=interval.total_seconds(),
+            start_date=self.clock.now() + interval,
+            timezone=self.tz,
+        )
 
     def shutdown(self) -> None:
         if self.scheduler.running:
