@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bot.config import DigestSchedule, Settings
 from bot.events import Post, PostSection, Visibility, Where
+from bot.mentions import platform_mentions
 from bot.ports import Services
 from bot.render_text import render_post
 from bot.results import entry_title
@@ -369,7 +370,7 @@ def fit_post(post: Post, limit: int = POST_CHARS) -> Post:
     """Cut the longest sections' last lines (into "and N more") until the post fits."""
     sections = [_fit_section(s) for s in post.sections]
     current = replace(post, title=shorten(post.title, TITLE_CHARS), sections=tuple(sections))
-    while len(render_post(current)) > limit:
+    while _size(current) > limit:
         # Lists give way first; the activity numbers are short and go last.
         candidates = [
             i for i, s in enumerate(sections) if s.lines and s.title != SECTION_TITLES["activity"]
@@ -381,6 +382,11 @@ def fit_post(post: Post, limit: int = POST_CHARS) -> Post:
         sections[index] = replace(cut, lines=cut.lines[:-1], more=cut.more + 1)
         current = replace(current, sections=tuple(sections))
     return current
+
+
+def _size(post: Post) -> int:
+    """The rendered length with mentions as ``@name`` or as ``<@id>``, whichever is longer."""
+    return max(len(render_post(post)), len(render_post(post, mentions=platform_mentions)))
 
 
 def _fit_section(section: PostSection) -> PostSection:

@@ -77,9 +77,9 @@ def render_reply(
     return "\n".join(parts)
 
 
-def render_post(post: Post, bold: Style = plain) -> str:
-    """A post as text; mentions become ``@name`` (the terminal pings nobody)."""
-    return plain_mentions(_render_post(post, bold))
+def render_post(post: Post, bold: Style = plain, mentions: Style = plain_mentions) -> str:
+    """A post as text; mentions as ``@name`` unless told otherwise (the terminal pings nobody)."""
+    return mentions(_render_post(post, bold))
 
 
 def _render_post(post: Post, bold: Style) -> str:

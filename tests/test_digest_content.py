@@ -21,7 +21,7 @@ from bot.digest import (
     resolve_channel,
 )
 from bot.events import CommandInvocation, Post, PostSection, Reply
-from bot.mentions import mention
+from bot.mentions import mention, platform_mentions
 from bot.periods import period_for
 from bot.render_text import render_post
 from tests.digest_support import (
@@ -219,7 +219,18 @@ def test_a_busy_digest_fits_every_platform(tmp_path: Path) -> None:
 
 @given(
     st.lists(
-        st.lists(st.text(min_size=0, max_size=400), min_size=0, max_size=12),
+        st.lists(
+            st.one_of(
+                st.text(min_size=0, max_size=400),
+                st.builds(
+                    lambda a, b: f"{a} {mention('1' * 19, 'Bo')} {b}",
+                    st.text(max_size=150),
+                    st.text(max_size=50),
+                ),
+            ),
+            min_size=0,
+            max_size=12,
+        ),
         min_size=0,
         max_size=6,
     )
@@ -232,6 +243,7 @@ def test_fit_post_always_fits_and_counts_what_it_cuts(sections: list[list[str]])
     )
     fitted = fit_post(post)
     assert len(render_post(fitted)) <= POST_CHARS
+    assert len(render_post(fitted, mentions=platform_mentions)) <= POST_CHARS
     for before, after in zip(post.sections, fitted.sections, strict=True):
         assert len(after.lines) + after.more == len(before.lines)
 
