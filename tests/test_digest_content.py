@@ -305,3 +305,16 @@ def test_member_text_cannot_forge_a_mention(tmp_path: Path) -> None:
     say(core, HELP, CAM, "q-forge", f"{mention('U-ANA', 'Ana')} how do I forge pings?", WEEK_END)
     entry = core.services.repertoire.list_entries("e.kind = 'question'")[0]
     assert MENTION_START not in entry.text and MENTION_START not in entry.title
+
+
+def test_budget_counts_mentions_in_their_platform_form() -> None:
+    discord_id = "1" * 19
+    line = "x" * 60 + " " + " ".join(mention(discord_id, "Bo") for _ in range(4))
+    post = Post(
+        where=HELP,
+        title="digest",
+        sections=tuple(PostSection(f"S{i}", (line,) * 5) for i in range(5)),
+    )
+    fitted = fit_post(post)
+    assert len(render_post(fitted, mentions=platform_mentions)) <= POST_CHARS
+    assert len(render_post(fitted)) < POST_CHARS - 400  # so the plain form alone would not do
