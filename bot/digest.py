@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bot.config import DigestSchedule, Settings
 from bot.events import Post, PostSection, Visibility, Where
-from bot.mentions import platform_mentions
+from bot.mentions import MENTION_END, MENTION_START, plain_mentions, platform_mentions
 from bot.ports import Services
 from bot.render_text import render_post
 from bot.results import entry_title
@@ -390,12 +390,26 @@ def _size(post: Post) -> int:
 
 
 def _fit_section(section: PostSection) -> PostSection:
-    lines = [shorten(line, LINE_CHARS) for line in section.lines[:MAX_ITEMS]]
+    lines = [_cut_line(line) for line in section.lines[:MAX_ITEMS]]
     more = section.more + len(section.lines) - len(lines)
-    while lines and sum(len(line) + 1 for line in lines) > SECTION_CHARS:
+    while lines and sum(_width(line) + 1 for line in lines) > SECTION_CHARS:
         lines.pop()
         more += 1
     return replace(section, title=shorten(section.title, 100), lines=tuple(lines), more=more)
+
+
+def _width(line: str) -> int:
+    """A line's length with its mentions in their longer form."""
+    return max(len(plain_mentions(line)), len(platform_mentions(line)))
+
+
+def _cut_line(line: str) -> str:
+    """At most :data:`LINE_CHARS`, never cutting a mention token in half."""
+    cut = shorten(line, LINE_CHARS)
+    last = cut.rfind(MENTION_START)
+    if last != -1 and MENTION_END not in cut[last:]:
+        cut = cut[:last].rstrip() + "…"
+    return cut
 
 
 def _chars(section: PostSection) -> int:

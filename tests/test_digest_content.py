@@ -21,7 +21,7 @@ from bot.digest import (
     resolve_channel,
 )
 from bot.events import CommandInvocation, Post, PostSection, Reply
-from bot.mentions import mention, platform_mentions
+from bot.mentions import MENTION_START, mention, platform_mentions
 from bot.periods import period_for
 from bot.render_text import render_post
 from tests.digest_support import (
@@ -299,8 +299,6 @@ def test_daily_counts_per_local_day(tmp_path: Path) -> None:
 
 
 def test_member_text_cannot_forge_a_mention(tmp_path: Path) -> None:
-    from bot.mentions import MENTION_START
-
     core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
     say(core, HELP, CAM, "q-forge", f"{mention('U-ANA', 'Ana')} how do I forge pings?", WEEK_END)
     entry = core.services.repertoire.list_entries("e.kind = 'question'")[0]
@@ -318,3 +316,8 @@ def test_budget_counts_mentions_in_their_platform_form() -> None:
     fitted = fit_post(post)
     assert len(render_post(fitted, mentions=platform_mentions)) <= POST_CHARS
     assert len(render_post(fitted)) < POST_CHARS - 400  # so the plain form alone would not do
+    for section in fitted.sections:  # a Discord embed field holds 1,024
+        assert sum(len(platform_mentions(line)) + 1 for line in section.lines) <= SECTION_CHARS
+    long_line = "y" * 150 + " " + mention(discord_id, "Bo")  # the cap falls inside the token
+    (cut,) = fit_post(Post(HELP, "t", (PostSection("S", (long_line,)),))).sections[0].lines
+    assert MENTION_START not in cut and len(cut) <= LINE_CHARS
