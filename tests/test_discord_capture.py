@@ -386,3 +386,28 @@ async def test_a_private_thread_is_a_private_channel_of_its_own(tmp_path: Path) 
         assert search(h.core.repertoire, query, ChannelRef("discord", G, str(GENERAL))) == []
         inside = search(h.core.repertoire, query, ChannelRef("discord", G, str(secret_thread)))
         assert [hit.entry.id for hit in inside] == [entry.id]
+
+
+async def test_messages_missed_while_away_are_caught_up_from_the_read_mark(
+    tmp_path: Path,
+) -> None:
+    seen, missed_question, missed_chatter = dh.new_id(), dh.new_id(), dh.new_id()
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        await h.feed("MESSAGE_CREATE", dh.message(seen, GENERAL, ALICE, "How do I pin numpy?"))
+    async with dh.running(tmp_path) as h:  # restarted; two messages were said meanwhile
+        h.add_guild(server())
+        h.api.answer(
+            "GET",
+            f"/channels/{GENERAL}/messages",
+            [
+                dh.message(missed_chatter, GENERAL, BOB, "lunch anyone"),
+                dh.message(missed_question, GENERAL, BOB, "How do I vendor a wheel?"),
+            ],
+        )
+        assert await h.adapter.catch_up() == 2
+        [history] = h.api.calls("GET", f"/channels/{GENERAL}/messages")
+        assert history.query["after"] == str(seen)
+        assert [e.source.message_id for e in entries(h)] == [str(seen), str(missed_question)]
+        await h.adapter.catch_up()  # a second READY: nothing new is made
+        assert len(entries(h)) == 2
