@@ -45,7 +45,12 @@ async def run(
     """Start every enabled platform and run until one of them stops or we are cancelled."""
     core = build_core(settings, db_path)
     async_core = AsyncCore(core)
-    adapters = make_adapters(async_core, settings, http=http, port=port)
+    try:
+        adapters = make_adapters(async_core, settings, http=http, port=port)
+    except BaseException:  # e.g. a missing token: close what we opened, then say why
+        async_core.close()
+        core.services.repertoire.close()
+        raise
     if not adapters:
         async_core.close()
         core.services.repertoire.close()

@@ -20,6 +20,7 @@ from bot.errors import UsageError, UserError
 from bot.events import (
     BotJoinedChannel,
     CommandInvocation,
+    ForumPostChanged,
     InboundEvent,
     IncomingMessage,
     MemberLeftChannel,
@@ -32,6 +33,7 @@ from bot.events import (
     Visibility,
     Where,
 )
+from bot.forum import on_forum_post_changed
 from bot.ports import Services
 from knowledge.models import ChannelRef, Entry
 from knowledge.store import Repertoire
@@ -127,6 +129,8 @@ class Core:
         if isinstance(event, BotJoinedChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
             return []
+        if isinstance(event, ForumPostChanged):
+            return on_forum_post_changed(self.capture, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:

@@ -179,6 +179,24 @@ class BotJoinedChannel:
     event_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ForumPostChanged:
+    """A forum post's state changed on the platform (Discord forums).
+
+    ``solved`` is ``True`` when a "solved" tag was applied, ``False`` when it
+    was removed, ``None`` when it did not change. ``tags`` (the post's other
+    tags) and ``title`` are set when they changed. The rules live in
+    :mod:`bot.forum`.
+    """
+
+    where: Where
+    thread_id: str
+    solved: bool | None = None
+    tags: tuple[str, ...] | None = None
+    title: str = ""
+    event_id: str = ""
+
+
 InboundEvent = (
     IncomingMessage
     | MessageEdited
@@ -188,6 +206,7 @@ InboundEvent = (
     | SaveRequest
     | MemberLeftChannel
     | BotJoinedChannel
+    | ForumPostChanged
 )
 
 

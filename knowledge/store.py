@@ -377,6 +377,11 @@ class Repertoire:
             self.reindex_thread_of(entry.id)
         return entries
 
+    def set_title(self, entry_id: int, title: str) -> None:
+        """Give an entry a title on purpose (a forum post renamed); later edits keep it."""
+        self.db.execute("UPDATE entries SET title = ? WHERE id = ?", [title, entry_id])
+        self.reindex_thread_of(entry_id)
+
     def delete_message(self, src: SourceKey) -> list[Entry]:
         """A delete in chat: its entries, their index rows and reactions go."""
         entries = self.entries_for_message(src)

@@ -69,6 +69,7 @@ class FakeSlackApi:
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     rate_limited: dict[str, int] = field(default_factory=dict)
+    unavailable: dict[str, int] = field(default_factory=dict)
     scopes: str = ",".join(BOT_SCOPES)
     auth_url: str = WORKSPACE_URL
     url: str = ""
@@ -86,6 +87,10 @@ class FakeSlackApi:
 
     def rate_limit_once(self, method: str) -> None:
         self.rate_limited[method] = self.rate_limited.get(method, 0) + 1
+
+    def fail_once(self, method: str) -> None:
+        """The next call of ``method`` gets HTTP 503, as during a Slack outage."""
+        self.unavailable[method] = self.unavailable.get(method, 0) + 1
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
         """Until ``method`` was called successfully ``count`` times (a safety timeout only)."""
@@ -108,6 +113,10 @@ class FakeSlackApi:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
             )
+        if self.unavailable.get(method):
+            self.unavailable[method] -= 1
+            self.calls.append(Call(method, params, 503))
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
         self.calls.append(Call(method, params))
         self._changed.set()
         body, headers = self.answer(method, params)
@@ -117,6 +126,22 @@ class FakeSlackApi:
         self.calls.append(Call("response_url", await _params(request)))
         self._changed.set()
         return web.json_response({"ok": True})
+
+    def since(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        """History (top level) or a thread's replies newer than ``oldest``, as Slack pages them."""
+        channel, oldest = str(p.get("channel")), float(p["oldest"])
+        found = []
+        for (where, ts), message in self.messages.items():
+            thread = message.get("thread_ts")
+            if where != channel or float(ts) <= oldest:
+                continue
+            if method == "conversations.history" and thread not in (None, ts):
+                continue
+            if method == "conversations.replies" and thread != p.get("ts") and ts != p.get("ts"):
+                continue
+            found.append(message)
+        found.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
+        return {"ok": True, "messages": found, "has_more": False}
 
     def next_ts(self) -> str:
         self._ts += 1
@@ -160,6 +185,8 @@ class FakeSlackApi:
             }, {}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0MODAL"}}, {}
+        if method in ("conversations.history", "conversations.replies") and p.get("oldest"):
+            return self.since(method, p), {}
         if method in ("conversations.history", "conversations.replies"):
             found = self.messages.get((str(p.get("channel")), str(p.get("latest"))))
             is_reply = found and found.get("thread_ts") not in (None, found.get("ts"))

@@ -307,6 +307,16 @@ async def test_rate_limited_call_is_retried_by_slack_sdk(slack: SlackHarness) ->
     assert "consume kafka" in shown(delivered)
 
 
+async def test_a_slack_outage_is_retried_and_posts_once(slack: SlackHarness) -> None:
+    await seed_kafka(slack)
+    slack.fake.fail_once("chat.postEphemeral")
+    slack.fake.rate_limit_once("chat.postEphemeral")
+    await slack.command("C0PUBLIC", "U0VOTE", "kafka")
+    assert slack.fake.attempts("chat.postEphemeral") == 3
+    [delivered] = slack.fake.of("chat.postEphemeral")
+    assert "consume kafka" in shown(delivered)
+
+
 async def test_command_is_acknowledged_before_the_work_is_done(
     fake_slack: FakeSlackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,10 +21,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBridge, build_app
+from adapters.slack.catchup import CatchUpReport, catch_up
 from bot.config import ConfigError, Settings
 from bot.events import Post
 from bot.runtime import AsyncCore
@@ -39,13 +41,16 @@ class SlackSetupError(ConfigError):
 
 
 def make_client(token: str | None, base_url: str | None = None) -> AsyncWebClient:
-    """The Web API client: rate-limited calls (429 + Retry-After) are retried by slack_sdk."""
+    """The Web API client: 429s (after Retry-After), 500/503s and dropped connections are
+    retried by slack_sdk's own handlers, not by hand."""
     return AsyncWebClient(
         token=token,
         base_url=base_url or AsyncWebClient.BASE_URL,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            # Slack's 500/503 mean the call was not carried out: safe to send again.
+            AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 
@@ -130,15 +135,23 @@ class SlackAdapter:
             await self._runner.setup()
             await web.TCPSite(self._runner, port=self.port).start()
             log.info("Slack over HTTP: listening on port %s at %s", self.port, EVENTS_PATH)
-            self.started.set()
-            await self._stopped.wait()
-            return
-        handler = self.socket_handler()
-        self._socket = handler
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("Slack over Socket Mode: connected")
+        else:
+            handler = self.socket_handler()
+            self._socket = handler
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack over Socket Mode: connected")
         self.started.set()
+        # Live events flow from here on; read what was said while we were away.
+        await self.catch_up()
         await self._stopped.wait()
+
+    async def catch_up(self) -> CatchUpReport:
+        """Read the channels from where copbot last read them (see ``catchup.py``)."""
+        try:
+            return await catch_up(self.core, self.bridge)
+        except Exception:  # a failed catch-up must not stop live capture
+            log.exception("catching up on missed Slack messages failed")
+            return CatchUpReport(failures=1)
 
     def socket_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app (it connects when asked to)."""

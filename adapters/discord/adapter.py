@@ -1,0 +1,276 @@
+"""The Discord adapter: discord.py events in, the core's answers out.
+
+It translates (:mod:`adapters.discord.translate`), calls the core through its
+database thread (:class:`bot.runtime.AsyncCore`), and hands what comes back
+to the outbox (:mod:`adapters.discord.outbox`). It decides nothing about the
+community: what is a question, an answer, an accept or a save is the core's
+business.
+
+Commands always defer first (``ephemeral=True``), because Discord drops an
+interaction not answered within 3 seconds; the core's replies then go out as
+follow-ups.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import discord
+
+from adapters.discord.catchup import catch_up
+from adapters.discord.client import CopbotClient
+from adapters.discord.commands import ShareView
+from adapters.discord.outbox import NO_PINGS, Delivery, Outbox
+from adapters.discord.places import Directory
+from adapters.discord.render import cut
+from adapters.discord.translate import (
+    AnyChannel,
+    Place,
+    actor_of,
+    delete_event,
+    edit_event,
+    forum_tags,
+    is_chat_message,
+    is_solved,
+    message_event,
+    place_of,
+    reaction_event,
+    split_tags,
+)
+from bot.config import ConfigError, Settings
+from bot.events import CommandInvocation, ForumPostChanged, InboundEvent, Post, SaveRequest
+from bot.runtime import AsyncCore
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV_VAR = "DISCORD_TOKEN"
+
+
+class DiscordAdapter:
+    """A connection to Discord for one community (satisfies ``PlatformAdapter``)."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        core: AsyncCore,
+        settings: Settings,
+        *,
+        token: str | None = None,
+        sync_commands: bool = True,
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self._token = token if token is not None else os.environ.get(TOKEN_ENV_VAR, "")
+        if not self._token.strip():
+            raise ConfigError(
+                f"[discord] is enabled but {TOKEN_ENV_VAR} is not set: export the bot token "
+                "from the Discord developer portal (Bot > Reset Token), see the README section "
+                "'Connect to Discord'."
+            )
+        self.client = CopbotClient(self, sync_commands=sync_commands)
+        self.directory = Directory(self.client)
+        self.outbox = Outbox(self.client, core, self.directory, lambda: ShareView(self))
+
+    # ------------------------------------------------------------------ PlatformAdapter
+
+    async def start(self) -> None:
+        """Log in and stay connected until closed."""
+        try:
+            await self.client.start(self._token)
+        except discord.LoginFailure:
+            raise ConfigError(
+                f"Discord refused {TOKEN_ENV_VAR}: reset the bot token in the developer portal "
+                "and export the new one."
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError(
+                "Discord refused the Message Content intent: turn on 'Message Content Intent' "
+                "under Bot > Privileged Gateway Intents in the developer portal."
+            ) from None
+
+    async def post(self, post: Post) -> str | None:
+        """Send a message nobody asked for in the moment (a digest); its message id."""
+        return await self.outbox.post(post)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def catch_up(self) -> int:
+        """Read what was said while away, from each channel's read mark (``catchup.py``)."""
+        try:
+            return await catch_up(self)
+        except Exception:  # a failed catch-up must not stop live capture
+            log.exception("catching up on missed Discord messages failed")
+            return 0
+
+    # ------------------------------------------------------------------ gateway events
+
+    async def _handle(self, event: InboundEvent, delivery: Delivery | None = None) -> None:
+        outbound = await self.core.handle(event)
+        await self.outbox.deliver(outbound, delivery or Delivery())
+
+    async def channel(self, channel_id: int, guild_id: int | None) -> AnyChannel | None:
+        return await self.directory.channel(channel_id, guild_id)
+
+    async def place(
+        self, channel: AnyChannel | None, channel_id: int, guild_id: int | None
+    ) -> Place:
+        return await self.directory.place(channel, channel_id, guild_id)
+
+    def _is_me(self, user_id: int) -> bool:
+        return self.client.user is not None and user_id == self.client.user.id
+
+    async def on_message(self, message: discord.Message) -> None:
+        if not is_chat_message(message) or self._is_me(message.author.id):
+            return
+        guild_id = message.guild.id if message.guild else None
+        place = await self.place(message.channel, message.channel.id, guild_id)
+        await self._handle(message_event(message, place, self.settings.discord.solved_tags))
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """Edits come raw, so a message edited after a restart (not in the cache) still syncs."""
+        if self._is_me(payload.message.author.id):
+            return
+        place = await self.place(None, payload.channel_id, payload.guild_id)
+        event = edit_event(payload.message, place)
+        if event is not None:
+            await self._handle(event)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        place = await self.place(None, payload.channel_id, payload.guild_id)
+        await self._handle(delete_event(payload.message_id, place))
+
+    async def on_raw_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        if self._is_me(payload.user_id):
+            return
+        place = await self.place(None, payload.channel_id, payload.guild_id)
+        # A FetchMessage for this message must look in the thread, not the parent.
+        self.directory.note_origin(place, payload.message_id)
+        user = payload.member or self.client.get_user(payload.user_id)
+        await self._handle(reaction_event(payload, place, user))
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """Join new public threads so their messages reach us (private ones need an invite)."""
+        if thread.me is None and thread.type != discord.ChannelType.private_thread:
+            try:
+                await thread.join()
+            except discord.HTTPException as exc:
+                log.warning("could not join thread %s: %s", thread.id, exc)
+
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        """A forum post's tags or title changed: tell the core what changed."""
+        if not isinstance(after.parent, discord.ForumChannel):
+            return
+        solved_names = self.settings.discord.solved_tags
+        was, now = is_solved(before, solved_names), is_solved(after, solved_names)
+        old_tags, new_tags = forum_tags(before, solved_names), forum_tags(after, solved_names)
+        if was == now and old_tags == new_tags and before.name == after.name:
+            return
+        place = place_of(after, after.guild.id, after.id)
+        await self._handle(
+            ForumPostChanged(
+                where=place.where,
+                thread_id=str(after.id),
+                solved=now if was != now else None,
+                tags=new_tags if old_tags != new_tags else None,
+                title=after.name if before.name != after.name else "",
+            )
+        )
+
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        """A post that was not cached (archived, or from before a restart) changed.
+
+        With no "before" to compare, only what is safe to repeat is sent: the
+        tags, the title, and "solved" when a solved tag is on. (A missing
+        solved tag is not sent: it may just never have been applied.)
+        """
+        if payload.thread is not None:
+            return  # cached: on_thread_update compares before and after
+        parent = await self.channel(payload.parent_id, payload.guild_id)
+        if not isinstance(parent, discord.ForumChannel):
+            return
+        names = []
+        for tag_id in payload.data.get("applied_tags", []):
+            tag = parent.get_tag(int(tag_id))
+            if tag is not None:
+                names.append(tag.name)
+        tags, solved = split_tags(names, self.settings.discord.solved_tags)
+        place = place_of(parent, payload.guild_id, payload.parent_id)
+        await self._handle(
+            ForumPostChanged(
+                where=place.where,
+                thread_id=str(payload.thread_id),
+                solved=True if solved else None,
+                tags=tags,
+                title=str(payload.data.get("name", "")),
+            )
+        )
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """A moderator purged messages: each one's entries go."""
+        place = await self.place(None, payload.channel_id, payload.guild_id)
+        for message_id in sorted(payload.message_ids):
+            await self._handle(delete_event(message_id, place))
+
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """A deleted forum post takes its question (the starter message) with it."""
+        parent = await self.channel(payload.parent_id, payload.guild_id)
+        if not isinstance(parent, discord.ForumChannel):
+            return
+        place = place_of(parent, payload.guild_id, payload.parent_id)
+        await self._handle(delete_event(payload.thread_id, place))
+
+    # ------------------------------------------------------------------ interactions
+
+    async def _interaction_place(self, interaction: discord.Interaction) -> Place:
+        channel_id = interaction.channel_id or 0
+        return await self.place(interaction.channel, channel_id, interaction.guild_id)
+
+    async def run_command(self, interaction: discord.Interaction, text: str) -> None:
+        """``/cop <sub> ...``: defer at once, then let the core answer."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        invocation = CommandInvocation(
+            where=place.where,
+            actor=actor_of(interaction.user, place.where.workspace),
+            text=text,
+            at=interaction.created_at,
+            thread_id=place.thread_id,
+            event_id=f"interaction:{interaction.id}",
+        )
+        await self._handle(invocation, Delivery(interaction))
+
+    async def save_message(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Save to repertoire" context menu: a save on purpose, so DMs count too."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        workspace = place.where.workspace
+        request = SaveRequest(
+            where=place.where,
+            saver=actor_of(interaction.user, workspace),
+            message_id=str(message.id),
+            text=message.content,
+            author=actor_of(message.author, workspace),
+            created_at=message.created_at,
+            permalink=message.jump_url,
+            thread_id=place.thread_id,
+            event_id=f"interaction:{interaction.id}",
+        )
+        await self._handle(request, Delivery(interaction))
+
+    async def share_results(self, interaction: discord.Interaction) -> None:
+        """The share button: post the results the member saw, in the same channel, for all."""
+        shown = interaction.message
+        if shown is None or not shown.embeds:
+            await interaction.response.send_message("Those results are gone.", ephemeral=True)
+            return
+        header = shown.content.splitlines()[0] if shown.content else "Search results"
+        await interaction.response.send_message(
+            content=cut(f"{interaction.user.mention} shared: {header}", 2000),
+            embeds=shown.embeds,
+            allowed_mentions=NO_PINGS,
+        )

@@ -1,0 +1,205 @@
+"""Sending the core's answers to Discord: replies, follow-ups, DMs, posts, fetches.
+
+An interaction was deferred (``ephemeral=True``) before the core was asked, so
+replies for the caller go out as ephemeral follow-ups, and an interaction that
+got none is closed with a short one. A reply meant for one member outside an
+interaction (e.g. "saved" after a 📌 reaction) goes to them as a DM, since
+Discord has no ephemeral messages there. Public replies go into the thread
+when there is one (its id is the root message's id), else into the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import discord
+
+from adapters.discord.places import Directory
+from adapters.discord.render import Rendered, cut, render_post, render_reply
+from adapters.discord.translate import actor_of
+from bot.events import FetchMessage, Outbound, Post, Reply, SaveRequest, Where
+from bot.runtime import AsyncCore
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+@dataclass
+class Delivery:
+    """What has been sent for one interaction so far (``None``: not from an interaction)."""
+
+    interaction: discord.Interaction | None = None
+    followed_up: bool = False
+
+
+class Outbox:
+    """Renders and sends what the core returns."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        core: AsyncCore,
+        directory: Directory,
+        share_view: Callable[[], discord.ui.View],
+    ) -> None:
+        self.client = client
+        self.core = core
+        self.directory = directory
+        self.share_view = share_view
+
+    async def post(self, post: Post) -> str | None:
+        """Send a message nobody asked for in the moment (a digest); its message id."""
+        rendered = render_post(post)
+        target = await self._destination(post.where, post.thread_id)
+        files: list[discord.File] = []
+        if post.image_path and Path(post.image_path).is_file():
+            image = Path(post.image_path)
+            files.append(discord.File(image, filename=image.name))
+            rendered.embeds[0].set_image(url=f"attachment://{image.name}")
+        message = await target.send(
+            content=rendered.content or None,
+            embeds=rendered.embeds,
+            files=files,
+            allowed_mentions=NO_PINGS,
+        )
+        return str(message.id)
+
+    async def deliver(self, outbound: list[Outbound], delivery: Delivery) -> None:
+        """Send what the core said; close an interaction that got no follow-up."""
+        for item in outbound:
+            try:
+                if isinstance(item, Reply):
+                    await self._send_reply(item, delivery)
+                elif isinstance(item, Post):
+                    await self.post(item)
+                elif isinstance(item, FetchMessage):
+                    await self._fetch_and_save(item, delivery)
+            except discord.HTTPException:
+                log.exception("Discord refused a message to %s", item.where.ref)
+        if delivery.interaction is not None and not delivery.followed_up:
+            await delivery.interaction.followup.send("Done.", ephemeral=True)
+            delivery.followed_up = True
+
+    async def _send_reply(self, reply: Reply, delivery: Delivery) -> None:
+        rendered = render_reply(reply)
+        interaction = delivery.interaction
+        if reply.ephemeral:
+            for_caller = interaction is not None and (
+                reply.recipient is None or reply.recipient.user_id == str(interaction.user.id)
+            )
+            if interaction is not None and for_caller:
+                await self._follow_up(interaction, rendered, share="share" in reply.actions)
+                delivery.followed_up = True
+            elif reply.recipient is not None:
+                await self._direct_message(int(reply.recipient.user_id), rendered)
+            return
+        message = await self._send_public(reply.where, reply.thread_id, rendered)
+        if reply.anchor_entry_id is not None:
+            await self._anchor(reply, message)
+        if interaction is not None and not delivery.followed_up:
+            await interaction.followup.send(f"Posted: {message.jump_url}", ephemeral=True)
+            delivery.followed_up = True
+
+    async def _follow_up(
+        self, interaction: discord.Interaction, rendered: Rendered, *, share: bool
+    ) -> None:
+        if share and rendered.embeds:
+            await interaction.followup.send(
+                content=rendered.content,
+                embeds=rendered.embeds,
+                view=self.share_view(),
+                ephemeral=True,
+                allowed_mentions=NO_PINGS,
+            )
+        else:
+            await interaction.followup.send(
+                content=rendered.content,
+                embeds=rendered.embeds,
+                ephemeral=True,
+                allowed_mentions=NO_PINGS,
+            )
+
+    async def _direct_message(self, user_id: int, rendered: Rendered) -> None:
+        try:
+            dm = await self.client.create_dm(discord.Object(id=user_id))
+            await dm.send(
+                content=rendered.content, embeds=rendered.embeds, allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException as exc:  # DMs closed: the note is lost, nothing else
+            log.info("could not DM member %s: %s", user_id, exc)
+
+    async def _destination(self, where: Where, thread_id: str | None) -> discord.abc.Messageable:
+        """The thread when there is one (its id is the root's id), else the channel."""
+        guild_id = int(where.workspace) if where.workspace else None
+        if thread_id:
+            thread = await self.directory.channel(int(thread_id), guild_id)
+            if isinstance(thread, discord.Thread):
+                return thread
+        found = await self.directory.channel(int(where.channel), guild_id)
+        if isinstance(found, discord.abc.Messageable):
+            return found
+        return self.client.get_partial_messageable(int(where.channel), guild_id=guild_id)
+
+    async def _send_public(
+        self, where: Where, thread_id: str | None, rendered: Rendered
+    ) -> discord.Message:
+        target = await self._destination(where, thread_id)
+        reference = None
+        if thread_id and not isinstance(target, discord.Thread):
+            # No thread yet under that message: answer it in the channel, as a reply.
+            reference = discord.MessageReference(
+                message_id=int(thread_id), channel_id=int(where.channel), fail_if_not_exists=False
+            )
+        if reference is not None:
+            return await target.send(
+                content=rendered.content,
+                embeds=rendered.embeds,
+                reference=reference,
+                allowed_mentions=NO_PINGS,
+            )
+        return await target.send(
+            content=rendered.content, embeds=rendered.embeds, allowed_mentions=NO_PINGS
+        )
+
+    async def _anchor(self, reply: Reply, message: discord.Message) -> None:
+        """``/cop ask``: open a thread under the posted question and bind the entry to it."""
+        assert reply.anchor_entry_id is not None
+        if isinstance(message.channel, discord.TextChannel):
+            first_line = reply.text.splitlines()[0] if reply.text else "Question"
+            name = cut(first_line.removeprefix("❓ ").strip(), 100) or "Question"
+            try:
+                await message.create_thread(name=name)
+            except discord.HTTPException as exc:
+                log.warning("could not open a thread for a question: %s", exc)
+        await self.core.link_posted_message(
+            reply.anchor_entry_id, str(message.id), message.jump_url
+        )
+
+    async def _fetch_and_save(self, request: FetchMessage, delivery: Delivery) -> None:
+        """The core needs a message it never stored (📌 on an old message): fetch, then save."""
+        where = request.where
+        source_id = self.directory.origin(where, request.message_id)
+        guild_id = int(where.workspace) if where.workspace else None
+        channel = self.client.get_partial_messageable(source_id, guild_id=guild_id)
+        try:
+            message = await channel.fetch_message(int(request.message_id))
+        except discord.NotFound:
+            log.info("message %s is gone; nothing saved", request.message_id)
+            return
+        thread_id = str(source_id) if str(source_id) != where.channel else None
+        save = SaveRequest(
+            where=where,
+            saver=request.saver,
+            message_id=request.message_id,
+            text=message.content,
+            author=actor_of(message.author, where.workspace),
+            created_at=message.created_at,
+            kind=request.kind,
+            permalink=message.jump_url,
+            thread_id=thread_id,
+        )
+        await self.deliver(await self.core.handle(save), delivery)
