@@ -326,10 +326,16 @@ def forget(
 @click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Print it (default).")
 @click.option("--post", "mode", flag_value="post", help="Post it to the channel, once per period.")
 @click.option("--days", type=click.IntRange(1, 366), default=None, help="Days it covers.")
+@click.option("--chart/--no-chart", default=None, help="Attach the PNG chart (needs matplotlib).")
 @db_option
 @config_option
 def digest_command(
-    spec: str, mode: str, days: int | None, db_path: Path | None, config_path: Path | None
+    spec: str,
+    mode: str,
+    days: int | None,
+    chart: bool | None,
+    db_path: Path | None,
+    config_path: Path | None,
 ) -> None:
     """Show (or post) a channel's digest now."""
     from adapters.digest_cli import DigestError, preview
@@ -341,9 +347,9 @@ def digest_command(
 
         charts = chart_dir_for(loaded.db_path)
         if mode == "post":
-            click.echo(asyncio.run(_post_digest(core, spec, days, charts)))
+            click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))
         else:
-            click.echo(preview(core, spec, days, charts))
+            click.echo(preview(core, spec, days, charts, chart))
     except DigestError as exc:
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
@@ -351,7 +357,9 @@ def digest_command(
         core.services.repertoire.close()
 
 
-async def _post_digest(core: Core, spec: str, days: int | None, charts: Path) -> str:
+async def _post_digest(
+    core: Core, spec: str, days: int | None, charts: Path, chart: bool | None
+) -> str:
     from adapters.base import Outboxes
     from adapters.digest_cli import PrintOutbox, post_now
     from adapters.runner import make_adapters
@@ -366,7 +374,7 @@ async def _post_digest(core: Core, spec: str, days: int | None, charts: Path) ->
             for adapter in make_adapters(async_core, core.services.settings, http=False, port=None):
                 outboxes.register(adapter)
             outbox = outboxes
-        return await post_now(core, spec, days, outbox, charts)
+        return await post_now(core, spec, days, outbox, charts, chart)
     finally:
         async_core.close()
 

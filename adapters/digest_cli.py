@@ -43,7 +43,9 @@ class PrintOutbox:
         return None
 
 
-def schedule_for_spec(settings: Settings, spec: str, days: int | None) -> DigestSchedule:
+def schedule_for_spec(
+    settings: Settings, spec: str, days: int | None, chart: bool | None = None
+) -> DigestSchedule:
     """The configured schedule of a channel spec (else the defaults), ``days`` overriding."""
     platform, _, rest = spec.partition(":")
     if not platform or not rest:
@@ -55,13 +57,17 @@ def schedule_for_spec(settings: Settings, spec: str, days: int | None) -> Digest
     schedule = schedule or DigestSchedule(channel=spec)
     if days is not None:
         schedule = schedule.model_copy(update={"period_days": days})
+    if chart is not None:
+        schedule = schedule.model_copy(update={"chart": chart})
     return schedule
 
 
-def preview(core: Core, spec: str, days: int | None, chart_dir: Path | None) -> str:
+def preview(
+    core: Core, spec: str, days: int | None, chart_dir: Path | None, chart: bool | None = None
+) -> str:
     """The digest of the period ending now, rendered as text; nothing logged or posted."""
     services = core.services
-    schedule = schedule_for_spec(services.settings, spec, days)
+    schedule = schedule_for_spec(services.settings, spec, days, chart)
     schedule = schedule.model_copy(update={"empty": "note"})
     target = resolve_channel(services.repertoire, spec)
     start, end = period_for(
@@ -73,12 +79,17 @@ def preview(core: Core, spec: str, days: int | None, chart_dir: Path | None) -> 
 
 
 async def post_now(
-    core: Core, spec: str, days: int | None, outbox: Outbox, chart_dir: Path | None
+    core: Core,
+    spec: str,
+    days: int | None,
+    outbox: Outbox,
+    chart_dir: Path | None,
+    chart: bool | None = None,
 ) -> str:
     """Post the digest of the latest scheduled period (or the one ending now), once."""
     services = core.services
     settings = services.settings
-    schedule = schedule_for_spec(settings, spec, days)
+    schedule = schedule_for_spec(settings, spec, days, chart)
     now = services.clock.now()
     occurrence = None
     if any(s.channel == spec for s in settings.digests):

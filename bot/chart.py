@@ -44,7 +44,7 @@ def render_activity_chart(days: list[tuple[date, int, int]], path: Path, title: 
     width = 0.4
     axes.bar([p - width / 2 for p in positions], [d[1] for d in days], width, label="questions")
     axes.bar([p + width / 2 for p in positions], [d[2] for d in days], width, label="answers")
-    step = max(1, len(days) // 10)
+    step = max(1, -(-len(days) // 8))  # at most eight date labels
     axes.set_xticks(positions[::step], [f"{d[0]:%d %b}" for d in days][::step], fontsize=7)
     axes.tick_params(axis="y", labelsize=7)
     from matplotlib.ticker import MaxNLocator

@@ -350,7 +350,7 @@ def _chart(
     tz = services.settings.community.tz
     days = daily_counts(services.repertoire, target.viewer, start, end, tz)
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in target.key)
-    path = chart_dir / f"digest-{safe}-{end:%Y%m%dT%H%M}.png"
+    path = chart_dir / f"digest-{safe}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.png"
     written = render_activity_chart(days, path, f"Activity in {_channel_label(target.where)}")
     return str(written) if written else ""
 
