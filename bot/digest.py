@@ -263,7 +263,7 @@ class _SectionBuilder:
         lines = []
         for item in found:
             mark = "✅ " if item.answer.accepted else "↳ "
-            answer = shorten(item.answer.text, 60)
+            answer = shorten(item.answer.text.replace("```", " "), 60)
             link = item.answer.permalink or item.question.permalink
             lines.append(
                 _line(

@@ -109,7 +109,8 @@ class FollowUps:
                 answer = ""
                 if hit.answer is not None:
                     mark = "✅" if hit.answer.accepted else "↳"
-                    answer = f" — {mark} {hit.answer.author_name}: {shorten(hit.answer.text, 60)}"
+                    said = shorten(hit.answer.text.replace("```", " "), 60)  # no open code fence
+                    answer = f" — {mark} {hit.answer.author_name}: {said}"
                 link = hit.entry.permalink
                 line = shorten(entry_title(hit.entry), 70) + answer + (f" · {link}" if link else "")
                 lines.append(shorten(line, 200))
