@@ -563,10 +563,10 @@ class ConsoleChat:
 
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""
-        self._print(
-            f"\ncopbot posted in #{post.where.channel_name or post.where.channel}:\n"
-            + render_post(post, bold=self._bold)
-        )
+        place = f"#{post.where.channel_name or post.where.channel}"
+        if post.thread_id:  # a follow-up goes into the question's thread
+            place = f"the thread of [{post.thread_id}] in {place}"
+        self._print(f"\ncopbot posted in {place}:\n" + render_post(post, bold=self._bold))
         return None
 
     def _name(self, user_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bot.digest_command  # noqa: F401  (registers /cop digest)
 from bot.config import Settings
 from bot.core import Core
 from bot.ports import Clock, Services, SystemClock

@@ -88,6 +88,8 @@ class ChannelRule(_Section):
     capture: bool = True
     suggest_similar: bool = True
     follow_up_hours: Annotated[float, Field(gt=0)] | None = None
+    #: Ping (rather than only name) the members a follow-up suggests.
+    follow_up_mention: bool = False
     leaderboard: bool | None = None  # a thanks leaderboard here (default: [practice])
 
     @field_validator("channel")
@@ -122,6 +124,35 @@ class DigestSchedule(_Section):
     mention_experts: bool = False
     empty: Literal["skip", "note"] = "skip"
     chart: bool = False
+    #: Fire every N minutes instead of at ``days``/``time`` (demos, busy channels).
+    every_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    #: A digest missed while the bot was down is posted once if it is back within this time.
+    catch_up_hours: Annotated[float, Field(ge=0, le=168)] = 12
+
+    @field_validator("days")
+    @classmethod
+    def _cron_days(cls, value: str) -> str:
+        from apscheduler.triggers.cron.fields import DayOfWeekField
+
+        try:
+            if any(ch.isdigit() for ch in value):
+                # APScheduler counts mon=0 where cron counts sun=0: names avoid the mix-up.
+                raise ValueError(value)
+            DayOfWeekField("day_of_week", value.strip().lower() or "*")
+        except ValueError:
+            raise ValueError(
+                "write the days as 'mon', 'mon,thu', 'mon-fri' or '*' for daily"
+            ) from None
+        return value.strip().lower() or "*"
+
+    @field_validator("channel")
+    @classmethod
+    def _digest_channel(cls, value: str) -> str:
+        if ":" not in value:
+            raise ValueError(
+                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
+            )
+        return value
 
     @field_validator("time")
     @classmethod

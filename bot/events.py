@@ -271,6 +271,8 @@ class PostSection:
     title: str
     lines: tuple[str, ...]
     more: int = 0
+    #: What to type to see the rest ("/cop is:unanswered"); shown after "and N more".
+    more_command: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events import MARK_END, MARK_START, KnowhowKind, Post, Reply, ResultItem
+from bot.mentions import platform_mentions
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -182,7 +183,7 @@ def post_blocks(post: Post) -> tuple[str, list[Block]]:
         blocks.extend(_text_sections(escape(post.text)))
     for part in post.sections:
         lines = [f"*{escape(part.title)}*"]
-        lines.extend(f"• {escape(line)}" for line in part.lines)
+        lines.extend(f"• {platform_mentions(escape(line))}" for line in part.lines)
         if part.more:
             lines.append(f"_… and {part.more} more_")
         blocks.extend(_text_sections("\n".join(lines)))
