@@ -60,11 +60,18 @@ class Outbox:
             image = Path(post.image_path)
             files.append(discord.File(image, filename=image.name))
             rendered.embeds[0].set_image(url=f"attachment://{image.name}")
+        content = rendered.content
+        allowed = NO_PINGS
+        if rendered.pings:  # only members the core chose to ping (opt-in), nobody else
+            content = " ".join([content, *(f"<@{user_id}>" for user_id in rendered.pings)])
+            allowed = discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(id=u) for u in rendered.pings]
+            )
         message = await target.send(
-            content=rendered.content or None,
+            content=content.strip() or None,
             embeds=rendered.embeds,
             files=files,
-            allowed_mentions=NO_PINGS,
+            allowed_mentions=allowed,
         )
         return str(message.id)
 
