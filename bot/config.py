@@ -130,6 +130,15 @@ class SearchSettings(_Section):
     results: Annotated[int, Field(ge=1, le=20)] = 5
 
 
+class SimilarSettings(_Section):
+    """Similar questions at ask time (issue 6); channels opt out with ``suggest_similar``."""
+
+    enabled: bool = True
+    #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
+    min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_suggestions: Annotated[int, Field(ge=1, le=5)] = 3
+
+
 class SlackSettings(_Section):
     enabled: bool = False
     mode: Literal["socket", "http"] = "socket"
@@ -152,6 +161,7 @@ class Settings(_Section):
     capture: CaptureSettings = CaptureSettings()
     channels: ChannelSettings = ChannelSettings()
     search: SearchSettings = SearchSettings()
+    similar: SimilarSettings = SimilarSettings()
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

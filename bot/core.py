@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.capture import Capture, channel_ref
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
@@ -39,12 +40,20 @@ log = logging.getLogger(__name__)
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
 QuestionHook = Callable[[Entry, IncomingMessage], list[Outbound]]
+#: Called with every reaction after capture saw it (e.g. feedback on a suggestion).
+ReactionHook = Callable[[ReactionChange], list[Outbound]]
+#: Called when an adapter reports the message id a public reply got.
+PostedHook = Callable[[Reply, str], None]
 
 
 @dataclass
 class Core:
     services: Services
     question_hooks: list[QuestionHook] = field(default_factory=list)
+    reaction_hooks: list[ReactionHook] = field(default_factory=list)
+    posted_hooks: list[PostedHook] = field(default_factory=list)
+    #: Handlers for inbound event types that features add (e.g. SuggestionFeedback).
+    event_handlers: dict[type, Callable[[Any], list[Outbound]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
@@ -110,7 +119,10 @@ class Core:
             self.capture.on_delete(event)
             return []
         if isinstance(event, ReactionChange):
-            return self.capture.on_reaction(event)
+            reacted = self.capture.on_reaction(event)
+            for reaction_hook in self.reaction_hooks:
+                reacted.extend(reaction_hook(event))
+            return reacted
         if isinstance(event, SaveRequest):
             return self.capture.on_save(event)
         if isinstance(event, CommandInvocation):
@@ -118,6 +130,9 @@ class Core:
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []
+        handler = self.event_handlers.get(type(event))
+        if handler is not None:
+            return handler(event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
@@ -142,3 +157,11 @@ class Core:
         """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
         with self.services.repertoire.transaction():
             self.services.repertoire.relink_message(entry_id, message_id, permalink)
+
+    def reply_posted(self, reply: Reply, message_id: str) -> None:
+        """The adapter posted a public ``reply`` as ``message_id`` (for ``suggestion_id``)."""
+        if not self.posted_hooks:
+            return
+        with self.services.repertoire.transaction():
+            for hook in self.posted_hooks:
+                hook(reply, message_id)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from knowledge import similar_schema
+
 core = Migrations("copbot-core")
 
 #: The FTS5 tokenizer: Porter stemming over unicode61 with accents folded, so
@@ -127,6 +129,7 @@ def m001_initial(db: Database) -> None:
 
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
+MIGRATION_SETS.append(similar_schema.migrations)  # similar questions (issue 6)
 
 
 def migrate(db: Database) -> None:

@@ -453,7 +453,11 @@ class Repertoire:
         if entry is None or entry.kind == EntryKind.ANSWER:
             return
         answers = self.answers_for(entry) if entry.kind == EntryKind.QUESTION else []
-        has_accepted = any(a.accepted for a in answers)
+        # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
+        # entry's answer counts as this question's accepted answer.
+        linked = self._linked_answers(entry_id) if entry.kind == EntryKind.QUESTION else []
+        answers += linked
+        has_accepted = any(a.accepted for a in answers) or bool(linked)
         self.db.execute(
             "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
             [len(answers), int(has_accepted), entry_id],
@@ -471,6 +475,16 @@ class Repertoire:
                 " ".join(entry.tags),
             ],
         )
+
+    def _linked_answers(self, question_id: int) -> list[Entry]:
+        """The answer (or know-how) of the entry a member said solved this question."""
+        row = self._one("SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id])
+        target = self.get_entry(int(row[0])) if row else None
+        if target is None or target.id == question_id:
+            return []
+        if target.kind == EntryKind.QUESTION:
+            return self.answers_for(target)[:1]
+        return [target]
 
     # ------------------------------------------------------------------ listings
 

@@ -1,0 +1,319 @@
+"""Similar questions: past answered questions and know-how close to a new question.
+
+MoreLikeThis in SQLite. A chat question is long and chatty, so it is not
+searched word for word: its words are stemmed by the same FTS5 tokenizer the
+index uses (through a scratch FTS5 table in the connection's ``temp`` schema),
+each stem gets an idf from the index's own vocabulary (an ``fts5vocab`` table,
+one indexed lookup per term), and only the :data:`MAX_QUERY_TERMS` most
+informative terms (tf-idf) go into one OR query through the same weighted
+bm25 as ``/cop search``. The text is data: every term is re-quoted, never
+passed raw to ``MATCH``.
+
+Each candidate then gets a **confidence** in ``[0, 1]``: the share of the
+question's informative weight (sum of idf) that the candidate's own title,
+text and tags cover. Unlike bm25, it is comparable across questions, so one
+threshold (:data:`SUGGEST_THRESHOLD`, chosen on the evaluation set in
+``bench/``) decides when the bot speaks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.migrations import FTS_TOKENIZER
+from knowledge.models import ChannelRef, SearchHit
+from knowledge.search import FIELD_WEIGHTS, SearchOptions, _boost_sql
+from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
+from knowledge.text import STOPWORDS, fold, highlight
+
+#: How many of the question's terms reach FTS5 (the most informative ones).
+MAX_QUERY_TERMS = 12
+#: Words of a very long paste looked at; the rest adds little and costs time.
+MAX_WORDS = 400
+#: Candidates fetched by bm25 and scored for confidence.
+POOL = 20
+#: The confidence from which the bot speaks up at ask time (see bench/README.md).
+SUGGEST_THRESHOLD = 0.5
+
+#: The vocabulary of the search index: one row per term, with its document count.
+VOCAB_TABLE = "search_vocab"
+_SCRATCH = "similar_scratch"
+# unicode61 splits on everything that is not a letter or a digit (underscore too).
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One stemmed term of a question, with what the index knows of it."""
+
+    word: str  # the folded surface form, quoted into the MATCH expression
+    stem: str  # the form the index stores
+    tf: int  # how often the question uses it
+    df: int  # how many indexed documents contain it
+    idf: float
+
+    @property
+    def weight(self) -> float:
+        return (1.0 + math.log(self.tf)) * self.idf
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def _ensure_scratch(repertoire: Repertoire) -> None:
+    db = repertoire.db
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(t, "
+        f"tokenize = '{FTS_TOKENIZER}')"
+    )
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH}_terms "
+        f"USING fts5vocab(temp, {_SCRATCH}, 'instance')"
+    )
+
+
+def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter[str]]:
+    """Each text's stems as the search index would store them, with their counts.
+
+    The texts go through a scratch FTS5 table with the index's tokenizer, so
+    stemming and accent folding match the index exactly. Nothing is written to
+    the database file: the table lives in the connection's ``temp`` schema.
+    """
+    out: dict[int, Counter[str]] = {key: Counter() for key in texts}
+    if not texts:
+        return out
+    _ensure_scratch(repertoire)
+    db = repertoire.db
+    db.conn.executemany(
+        f"INSERT INTO temp.{_SCRATCH} (rowid, t) VALUES (?, ?)", list(texts.items())
+    )
+    try:
+        for term, doc in db.execute(f"SELECT term, doc FROM temp.{_SCRATCH}_terms").fetchall():
+            out[int(doc)][str(term)] += 1
+    finally:
+        db.execute(f"DELETE FROM temp.{_SCRATCH}")
+    return out
+
+
+def document_count(repertoire: Repertoire) -> int:
+    """Documents in the search index, read from FTS5's own averages record (no scan)."""
+    row = repertoire.db.execute("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
+    if row is None or not row[0]:
+        return 0
+    value, _ = _varint(bytes(row[0]), 0)
+    return value
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """SQLite's big-endian varint (as FTS5 writes its records)."""
+    value = 0
+    for i in range(9):
+        if pos + i >= len(data):
+            break
+        byte = data[pos + i]
+        if i == 8:
+            return (value << 8) | byte, pos + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, pos + i + 1
+    return value, len(data)
+
+
+def idf(n_docs: int, df: int) -> float:
+    """bm25's idf, kept positive (as Lucene does) so that weights add up."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def question_terms(repertoire: Repertoire, text: str, *, max_words: int = MAX_WORDS) -> list[Term]:
+    """The question's stemmed terms with df and idf, most informative first.
+
+    Stop words, one-letter words and short numbers are dropped; terms the index
+    has never seen (df 0) are kept out, since they can neither match nor
+    tell candidates apart.
+    """
+    tokens = [
+        t
+        for t in _TOKEN.findall(fold(text))[:max_words]
+        if t not in STOPWORDS and len(t) > 1 and not (t.isdigit() and len(t) < 3)
+    ]
+    if not tokens:
+        return []
+    counts = Counter(tokens)
+    words = list(counts)
+    stems = stems_of(repertoire, {i + 1: w for i, w in enumerate(words)})
+    by_stem: dict[str, tuple[str, int]] = {}
+    for i, word in enumerate(words):
+        for stem in stems.get(i + 1, Counter()):
+            surface, tf = by_stem.get(stem, (word, 0))
+            by_stem[stem] = (surface, tf + counts[word])
+    n_docs = document_count(repertoire)
+    terms: list[Term] = []
+    for stem, (word, tf) in by_stem.items():
+        row = repertoire.db.execute(
+            f"SELECT doc FROM {VOCAB_TABLE} WHERE term = ?", [stem]
+        ).fetchone()
+        df = int(row[0]) if row else 0
+        if df == 0:
+            continue
+        terms.append(Term(word, stem, tf, df, idf(max(n_docs, df), df)))
+    terms.sort(key=lambda t: (-t.weight, t.stem))
+    return terms
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> str | None:
+    """An OR of the most informative terms, each quoted: safe for ``MATCH``."""
+    chosen = [_quote(t.word) for t in terms[:max_terms]]
+    return "(" + " OR ".join(chosen) + ")" if chosen else None
+
+
+# ---------------------------------------------------------------------------- ranking
+
+
+def _candidates(
+    repertoire: Repertoire,
+    expression: str,
+    viewer: ChannelRef | None,
+    *,
+    exclude_ids: Iterable[int],
+    answered_only: bool,
+    limit: int,
+    weights: Sequence[float],
+    boosts: bool,
+) -> list[tuple[Any, ...]]:
+    visible_sql, params = visibility_clause(viewer)
+    conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
+    if answered_only:
+        conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
+        params = [*params, *excluded]
+    weight_sql = ", ".join(str(w) for w in weights)
+    boost = f" * {_boost_sql()}" if boosts else ""
+    sql = (
+        f"SELECT {_ENTRY_COLUMNS}, bm25(search_fts, {weight_sql}){boost} AS score "
+        "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
+        "JOIN members m ON m.id = e.author_id "
+        f"WHERE search_fts MATCH ? AND {' AND '.join(conditions)} ORDER BY score LIMIT ?"
+    )
+    return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
+
+
+def confidence(terms: Sequence[Term], candidate_stems: Iterable[str]) -> float:
+    """Share of the question's informative weight (idf) the candidate covers, 0..1."""
+    total = sum(t.idf for t in terms)
+    if total <= 0:
+        return 0.0
+    have = set(candidate_stems)
+    return sum(t.idf for t in terms if t.stem in have) / total
+
+
+def find_similar(
+    repertoire: Repertoire,
+    text: str,
+    viewer: ChannelRef | None,
+    *,
+    exclude_entry_id: int | None = None,
+    limit: int = 3,
+    exclude_ids: Iterable[int] = (),
+    answered_only: bool = True,
+    min_confidence: float = 0.0,
+    options: SearchOptions | None = None,
+) -> list[SearchHit]:
+    """Past questions (answered ones, unless ``answered_only=False``) and know-how like ``text``.
+
+    Only what ``viewer``'s channel may see (the visibility rule). Each hit's
+    ``score`` is its confidence in ``[0, 1]``; hits below ``min_confidence``
+    are left out. Order: the weighted bm25 of the informative terms, with the
+    boosts for accepted answers and know-how.
+    """
+    terms = question_terms(repertoire, text)
+    expression = mlt_expression(terms)
+    if expression is None:
+        return []
+    excluded = set(exclude_ids)
+    if exclude_entry_id is not None:
+        excluded.add(exclude_entry_id)
+    rows = _candidates(
+        repertoire,
+        expression,
+        viewer,
+        exclude_ids=excluded,
+        answered_only=answered_only,
+        limit=max(POOL, limit),
+        weights=FIELD_WEIGHTS,
+        boosts=True,
+    )
+    entries = [row_to_entry(r) for r in rows]
+    scored = score_confidence(repertoire, terms[: MAX_QUERY_TERMS * 2], entries)
+    hits: list[SearchHit] = []
+    opts = options or SearchOptions()
+    words = [t.word for t in terms[:MAX_QUERY_TERMS]]
+    for entry, conf in zip(entries, scored, strict=True):
+        if conf < min_confidence:
+            continue
+        hits.append(_hit(repertoire, entry, conf, words, opts))
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+def score_confidence(
+    repertoire: Repertoire, terms: Sequence[Term], entries: Sequence[Any]
+) -> list[float]:
+    """Confidence of each entry (its title, text and tags) for the question's terms."""
+    if not entries:
+        return []
+    texts = {i + 1: f"{e.title}\n{e.text}\n{' '.join(e.tags)}" for i, e in enumerate(entries)}
+    stems = stems_of(repertoire, texts)
+    return [confidence(terms, stems[i + 1]) for i in range(len(entries))]
+
+
+def _hit(
+    repertoire: Repertoire, entry: Any, conf: float, words: list[str], options: SearchOptions
+) -> SearchHit:
+    body = entry.text
+    if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
+        body = body[len(entry.title) :]
+    snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
+    answers = repertoire.answers_for(entry) if entry.kind.value == "question" else []
+    linked = linked_answer(repertoire, entry.id) if not answers else None
+    answer = answers[0] if answers else linked
+    answer_snippet = (
+        highlight(answer.text, words, options.mark_start, options.mark_end, options.snippet_chars)
+        if answer
+        else ""
+    )
+    return SearchHit(
+        entry=entry,
+        score=round(conf, 4),
+        snippet=snippet,
+        answer=answer,
+        answer_snippet=answer_snippet,
+        answer_count=max(len(answers), 1 if linked else 0),
+    )
+
+
+def linked_answer(repertoire: Repertoire, question_id: int) -> Any:
+    """The answer a question borrowed when a member said an older one "solved it"."""
+    row = repertoire.db.execute(
+        "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
+    ).fetchone()
+    if row is None:
+        return None
+    target = repertoire.get_entry(int(row[0]))
+    if target is None:
+        return None
+    if target.kind.value == "question":
+        answers = repertoire.answers_for(target)
+        return answers[0] if answers else None
+    return target
