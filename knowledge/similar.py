@@ -23,13 +23,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.migrations import FTS_TOKENIZER
-from knowledge.models import ChannelRef, SearchHit
+from knowledge.models import ChannelRef, Entry, SearchHit
 from knowledge.search import FIELD_WEIGHTS, SearchOptions, _boost_sql
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import STOPWORDS, fold, highlight
+
+if TYPE_CHECKING:
+    from knowledge.semantic import Embedder
 
 #: How many of the question's terms reach FTS5 (the most informative ones).
 MAX_QUERY_TERMS = 12
@@ -217,6 +220,73 @@ def confidence(terms: Sequence[Term], candidate_stems: Iterable[str]) -> float:
     return sum(t.idf for t in terms if t.stem in have) / total
 
 
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One candidate of :func:`rank_similar`: the entry and its confidence."""
+
+    entry: Entry
+    confidence: float
+
+
+def rank_similar(
+    repertoire: Repertoire,
+    text: str,
+    viewer: ChannelRef | None,
+    *,
+    exclude_ids: Iterable[int] = (),
+    answered_only: bool = True,
+    pool: int = POOL,
+    max_terms: int = MAX_QUERY_TERMS,
+    weights: Sequence[float] = FIELD_WEIGHTS,
+    boosts: bool = True,
+    embedder: Embedder | None = None,
+) -> list[Ranked]:
+    """Candidates like ``text``, best first, each with its confidence.
+
+    Lexical: the ``max_terms`` most informative terms, OR-ed, ranked by the
+    weighted bm25 (with boosts). With an ``embedder`` (the optional semantic
+    stage), the lexical and the embedding rankings are fused by reciprocal rank.
+    """
+    terms = question_terms(repertoire, text)
+    expression = mlt_expression(terms, max_terms)
+    excluded = set(exclude_ids)
+    entries: list[Entry] = []
+    if expression is not None:
+        rows = _candidates(
+            repertoire,
+            expression,
+            viewer,
+            exclude_ids=excluded,
+            answered_only=answered_only,
+            limit=pool,
+            weights=weights,
+            boosts=boosts,
+        )
+        entries = [row_to_entry(r) for r in rows]
+    if embedder is not None:
+        from knowledge.semantic import fuse, semantic_ranking
+
+        semantic = semantic_ranking(
+            repertoire,
+            embedder,
+            text,
+            viewer,
+            exclude_ids=excluded,
+            answered_only=answered_only,
+            limit=pool,
+        )
+        known = {e.id: e for e in entries}
+        order = fuse([[e.id for e in entries], semantic])[:pool]
+        missing = [i for i in order if i not in known]
+        for entry_id in missing:
+            entry = repertoire.get_entry(entry_id)
+            if entry is not None:
+                known[entry_id] = entry
+        entries = [known[i] for i in order if i in known]
+    scored = score_confidence(repertoire, terms[: max_terms * 2], entries)
+    return [Ranked(e, c) for e, c in zip(entries, scored, strict=True)]
+
+
 def find_similar(
     repertoire: Repertoire,
     text: str,
@@ -228,40 +298,33 @@ def find_similar(
     answered_only: bool = True,
     min_confidence: float = 0.0,
     options: SearchOptions | None = None,
+    embedder: Embedder | None = None,
 ) -> list[SearchHit]:
     """Past questions (answered ones, unless ``answered_only=False``) and know-how like ``text``.
 
     Only what ``viewer``'s channel may see (the visibility rule). Each hit's
     ``score`` is its confidence in ``[0, 1]``; hits below ``min_confidence``
-    are left out. Order: the weighted bm25 of the informative terms, with the
-    boosts for accepted answers and know-how.
+    are left out. Order: :func:`rank_similar`.
     """
-    terms = question_terms(repertoire, text)
-    expression = mlt_expression(terms)
-    if expression is None:
-        return []
     excluded = set(exclude_ids)
     if exclude_entry_id is not None:
         excluded.add(exclude_entry_id)
-    rows = _candidates(
+    ranked = rank_similar(
         repertoire,
-        expression,
+        text,
         viewer,
         exclude_ids=excluded,
         answered_only=answered_only,
-        limit=max(POOL, limit),
-        weights=FIELD_WEIGHTS,
-        boosts=True,
+        pool=max(POOL, limit),
+        embedder=embedder,
     )
-    entries = [row_to_entry(r) for r in rows]
-    scored = score_confidence(repertoire, terms[: MAX_QUERY_TERMS * 2], entries)
-    hits: list[SearchHit] = []
     opts = options or SearchOptions()
-    words = [t.word for t in terms[:MAX_QUERY_TERMS]]
-    for entry, conf in zip(entries, scored, strict=True):
-        if conf < min_confidence:
+    words = [t for t in dict.fromkeys(_TOKEN.findall(fold(text))) if t not in STOPWORDS]
+    hits: list[SearchHit] = []
+    for candidate in ranked:
+        if candidate.confidence < min_confidence:
             continue
-        hits.append(_hit(repertoire, entry, conf, words, opts))
+        hits.append(_hit(repertoire, candidate.entry, candidate.confidence, words, opts))
         if len(hits) >= limit:
             break
     return hits

@@ -75,3 +75,20 @@ def m001_similar(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX similar_links_entry ON similar_links (entry_id)")
+
+
+@migrations()
+def m002_embeddings(db: Database) -> None:
+    # The optional semantic stage (knowledge/semantic.py): one vector per entry
+    # and model, float32, L2-normalised.
+    db.execute(
+        """
+        CREATE TABLE entry_embeddings (
+            entry_id INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (entry_id, model)
+        )
+        """
+    )
