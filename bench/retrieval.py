@@ -28,15 +28,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from knowledge.models import EntryKind, NewEntry, SourceKey
 from knowledge.query import ParsedQuery, fts_expression, parse_query
-from knowledge.search import SearchOptions, search
-from knowledge.similar import Ranked, rank_similar
+from knowledge.search import FIELD_WEIGHTS, SearchOptions, search
+from knowledge.similar import DEFAULT_CONFIG, MltConfig, Ranked, rank_similar
 from knowledge.store import Repertoire
 from knowledge.text import fold, words
 
@@ -45,6 +45,20 @@ DEFAULT_METHOD = "mlt"
 K = 10
 
 Ranker = Callable[[str], list[int]]  # query text -> entry ids, best first
+
+#: Variants of the default, one change each, to see what helps (``--ablations``).
+ABLATIONS: dict[str, MltConfig] = {
+    "mlt-search-field-weights": replace(DEFAULT_CONFIG, weights=FIELD_WEIGHTS),
+    "mlt-equal-field-weights": replace(DEFAULT_CONFIG, weights=(1.0, 1.0, 1.0, 1.0)),
+    "mlt-no-boosts": replace(DEFAULT_CONFIG, boosts=False),
+    "mlt-8-terms": replace(DEFAULT_CONFIG, max_terms=8),
+    "mlt-24-terms": replace(DEFAULT_CONFIG, max_terms=24),
+    "mlt-stopwords-dropped": replace(DEFAULT_CONFIG, drop_stopwords=True),
+    "mlt-all-df": replace(DEFAULT_CONFIG, max_df_share=1.0),
+    "mlt-no-quoted-boost": replace(DEFAULT_CONFIG, quoted_boost=1.0),
+    "mlt-no-title-boost": replace(DEFAULT_CONFIG, title_boost=1.0),
+    "mlt-no-quoted-no-title": replace(DEFAULT_CONFIG, quoted_boost=1.0, title_boost=1.0),
+}
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -226,7 +240,9 @@ def mlt(repertoire: Repertoire, **kwargs: Any) -> Ranker:
     """copbot's similar-question ranking (``knowledge.similar.rank_similar``)."""
 
     def rank(text: str) -> list[int]:
-        ranked = rank_similar(repertoire, text, None, answered_only=False, **kwargs)
+        ranked = rank_similar(
+            repertoire, text, None, answered_only=False, confidence_for=0, **kwargs
+        )
         return [r.entry.id for r in ranked[:K]]
 
     return rank
@@ -241,10 +257,8 @@ def methods_for(
         "mlt": mlt(repertoire),
     }
     if ablations:
-        methods["mlt-no-field-weights"] = mlt(repertoire, weights=(1.0, 1.0, 1.0, 1.0))
-        methods["mlt-no-boosts"] = mlt(repertoire, boosts=False)
-        methods["mlt-6-terms"] = mlt(repertoire, max_terms=6)
-        methods["mlt-24-terms"] = mlt(repertoire, max_terms=24)
+        for name, config in ABLATIONS.items():
+            methods[name] = mlt(repertoire, config=config)
     embedders: list[tuple[str, Any]] = []
     if semantic:
         from knowledge.semantic import MiniLMEmbedder
@@ -325,8 +339,10 @@ def threshold_table(
         relevant = {str(r) for r in query.get("relevant", ())}
         held_out = [by_doc[d] for d in relevant if d in by_doc]
         text = str(query["text"])
-        with_dup = rank_similar(repertoire, text, None, answered_only=False)
-        without = rank_similar(repertoire, text, None, answered_only=False, exclude_ids=held_out)
+        with_dup = rank_similar(repertoire, text, None, answered_only=False, confidence_for=show)
+        without = rank_similar(
+            repertoire, text, None, answered_only=False, exclude_ids=held_out, confidence_for=1
+        )
         runs.append((relevant, with_dup, without))
     rows: list[ThresholdRow] = []
     n = len(runs) or 1

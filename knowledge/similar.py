@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import ChannelRef, Entry, SearchHit
-from knowledge.search import FIELD_WEIGHTS, SearchOptions, _boost_sql
+from knowledge.search import SearchOptions, _boost_sql
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import STOPWORDS, fold, highlight
 
@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     from knowledge.semantic import Embedder
 
 #: How many of the question's terms reach FTS5 (the most informative ones).
-MAX_QUERY_TERMS = 12
+MAX_QUERY_TERMS = 16
+#: bm25 column weights (title, body, answers, tags) for question-to-question
+#: matching: flatter than ``/cop search``'s, since a question's body says as
+#: much as its title (bench/README.md has the measurements).
+SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
 #: Words of a very long paste looked at; the rest adds little and costs time.
 MAX_WORDS = 400
 #: Candidates fetched by bm25 and scored for confidence.
@@ -59,10 +63,11 @@ class Term:
     tf: int  # how often the question uses it
     df: int  # how many indexed documents contain it
     idf: float
+    boost: float = 1.0  # quoted or in the title
 
     @property
     def weight(self) -> float:
-        return (1.0 + math.log(self.tf)) * self.idf
+        return (1.0 + math.log(self.tf)) * self.idf * self.boost
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -132,38 +137,93 @@ def idf(n_docs: int, df: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-def question_terms(repertoire: Repertoire, text: str, *, max_words: int = MAX_WORDS) -> list[Term]:
+@dataclass(frozen=True, slots=True)
+class MltConfig:
+    """How a question becomes a query; the defaults are what the evaluation chose."""
+
+    max_terms: int = MAX_QUERY_TERMS
+    #: Drop common English words (unless quoted). Off: their low idf already
+    #: keeps them out of a long question's top terms, and in a short one
+    #: ("can" or "could"?) they may be the whole point.
+    drop_stopwords: bool = False
+    #: Words the asker put in quotes or backticks (`read_csv`, "whom") are the
+    #: topic: their weight is multiplied and they repeat in the query.
+    quoted_boost: float = 2.0
+    #: Words of the first line (a chat question's title) weigh this much more.
+    title_boost: float = 2.0
+    #: Terms in more than this share of documents are left out unless boosted:
+    #: they cost the most time (long posting lists) and tell the least.
+    max_df_share: float = 0.2
+    weights: tuple[float, ...] = SIMILAR_FIELD_WEIGHTS
+    boosts: bool = True
+
+
+DEFAULT_CONFIG = MltConfig()
+
+_QUOTED = re.compile(
+    r'"([^"\n]{1,80})"|“([^”\n]{1,80})”|`([^`\n]{1,80})`|(?<!\w)\'([^\'\n]{1,60})\'(?!\w)'
+)
+
+
+def _emphasised(text: str) -> set[str]:
+    found: set[str] = set()
+    for match in _QUOTED.finditer(text):
+        quoted = next(g for g in match.groups() if g is not None)
+        found.update(_TOKEN.findall(fold(quoted)))
+    return found
+
+
+def question_terms(
+    repertoire: Repertoire,
+    text: str,
+    *,
+    max_words: int = MAX_WORDS,
+    config: MltConfig = DEFAULT_CONFIG,
+) -> list[Term]:
     """The question's stemmed terms with df and idf, most informative first.
 
-    Stop words, one-letter words and short numbers are dropped; terms the index
-    has never seen (df 0) are kept out, since they can neither match nor
-    tell candidates apart.
+    One-letter words and short numbers are dropped, and stop words unless
+    quoted (when ``config.drop_stopwords``); terms the index has never seen
+    (df 0) are kept out, since they can neither match nor tell candidates apart.
     """
+    folded = fold(text)
+    quoted = _emphasised(text) if config.quoted_boost != 1.0 else set()
+    first_line = folded.strip().split("\n", 1)[0]
+    titled = set(_TOKEN.findall(first_line)) if config.title_boost != 1.0 else set()
     tokens = [
         t
-        for t in _TOKEN.findall(fold(text))[:max_words]
-        if t not in STOPWORDS and len(t) > 1 and not (t.isdigit() and len(t) < 3)
+        for t in _TOKEN.findall(folded)[:max_words]
+        if len(t) > 1
+        and not (t.isdigit() and len(t) < 3)
+        and (t in quoted or not (config.drop_stopwords and t in STOPWORDS))
     ]
     if not tokens:
         return []
     counts = Counter(tokens)
     words = list(counts)
     stems = stems_of(repertoire, {i + 1: w for i, w in enumerate(words)})
-    by_stem: dict[str, tuple[str, int]] = {}
+    by_stem: dict[str, tuple[str, int, float]] = {}
     for i, word in enumerate(words):
+        boost = 1.0
+        if word in quoted:
+            boost *= config.quoted_boost
+        if word in titled:
+            boost *= config.title_boost
         for stem in stems.get(i + 1, Counter()):
-            surface, tf = by_stem.get(stem, (word, 0))
-            by_stem[stem] = (surface, tf + counts[word])
+            surface, tf, best = by_stem.get(stem, (word, 0, 1.0))
+            by_stem[stem] = (surface, tf + counts[word], max(best, boost))
     n_docs = document_count(repertoire)
     terms: list[Term] = []
-    for stem, (word, tf) in by_stem.items():
+    for stem, (word, tf, boost) in by_stem.items():
         row = repertoire.db.execute(
             f"SELECT doc FROM {VOCAB_TABLE} WHERE term = ?", [stem]
         ).fetchone()
         df = int(row[0]) if row else 0
         if df == 0:
             continue
-        terms.append(Term(word, stem, tf, df, idf(max(n_docs, df), df)))
+        if boost == 1.0 and n_docs and df > config.max_df_share * n_docs:
+            continue
+        terms.append(Term(word, stem, tf, df, idf(max(n_docs, df), df), boost))
     terms.sort(key=lambda t: (-t.weight, t.stem))
     return terms
 
@@ -173,8 +233,15 @@ def _quote(token: str) -> str:
 
 
 def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> str | None:
-    """An OR of the most informative terms, each quoted: safe for ``MATCH``."""
-    chosen = [_quote(t.word) for t in terms[:max_terms]]
+    """An OR of the most informative terms, each quoted: safe for ``MATCH``.
+
+    A boosted term is repeated (up to 3 times): FTS5's bm25 adds a term's
+    score once per occurrence in the query, so repetition is its query weight.
+    """
+    chosen: list[str] = []
+    for term in terms[:max_terms]:
+        repeat = max(1, min(3, round(term.boost)))
+        chosen.extend([_quote(term.word)] * repeat)
     return "(" + " OR ".join(chosen) + ")" if chosen else None
 
 
@@ -236,10 +303,9 @@ def rank_similar(
     exclude_ids: Iterable[int] = (),
     answered_only: bool = True,
     pool: int = POOL,
-    max_terms: int = MAX_QUERY_TERMS,
-    weights: Sequence[float] = FIELD_WEIGHTS,
-    boosts: bool = True,
+    config: MltConfig = DEFAULT_CONFIG,
     embedder: Embedder | None = None,
+    confidence_for: int | None = None,
 ) -> list[Ranked]:
     """Candidates like ``text``, best first, each with its confidence.
 
@@ -247,7 +313,8 @@ def rank_similar(
     weighted bm25 (with boosts). With an ``embedder`` (the optional semantic
     stage), the lexical and the embedding rankings are fused by reciprocal rank.
     """
-    terms = question_terms(repertoire, text)
+    max_terms = config.max_terms
+    terms = question_terms(repertoire, text, config=config)
     expression = mlt_expression(terms, max_terms)
     excluded = set(exclude_ids)
     entries: list[Entry] = []
@@ -259,8 +326,8 @@ def rank_similar(
             exclude_ids=excluded,
             answered_only=answered_only,
             limit=pool,
-            weights=weights,
-            boosts=boosts,
+            weights=config.weights,
+            boosts=config.boosts,
         )
         entries = [row_to_entry(r) for r in rows]
     if embedder is not None:
@@ -283,7 +350,8 @@ def rank_similar(
             if entry is not None:
                 known[entry_id] = entry
         entries = [known[i] for i in order if i in known]
-    scored = score_confidence(repertoire, terms[: max_terms * 2], entries)
+    scored = score_confidence(repertoire, terms[: max_terms * 2], entries[:confidence_for])
+    scored += [0.0] * (len(entries) - len(scored))
     return [Ranked(e, c) for e, c in zip(entries, scored, strict=True)]
 
 
@@ -317,6 +385,7 @@ def find_similar(
         answered_only=answered_only,
         pool=max(POOL, limit),
         embedder=embedder,
+        confidence_for=limit * 2,
     )
     opts = options or SearchOptions()
     words = [t for t in dict.fromkeys(_TOKEN.findall(fold(text))) if t not in STOPWORDS]
