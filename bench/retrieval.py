@@ -240,9 +240,7 @@ def mlt(repertoire: Repertoire, **kwargs: Any) -> Ranker:
     """copbot's similar-question ranking (``knowledge.similar.rank_similar``)."""
 
     def rank(text: str) -> list[int]:
-        ranked = rank_similar(
-            repertoire, text, None, answered_only=False, confidence_for=0, **kwargs
-        )
+        ranked = rank_similar(repertoire, text, None, answered_only=False, **kwargs)
         return [r.entry.id for r in ranked[:K]]
 
     return rank
@@ -339,10 +337,8 @@ def threshold_table(
         relevant = {str(r) for r in query.get("relevant", ())}
         held_out = [by_doc[d] for d in relevant if d in by_doc]
         text = str(query["text"])
-        with_dup = rank_similar(repertoire, text, None, answered_only=False, confidence_for=show)
-        without = rank_similar(
-            repertoire, text, None, answered_only=False, exclude_ids=held_out, confidence_for=1
-        )
+        with_dup = rank_similar(repertoire, text, None, answered_only=False)
+        without = rank_similar(repertoire, text, None, answered_only=False, exclude_ids=held_out)
         runs.append((relevant, with_dup, without))
     rows: list[ThresholdRow] = []
     n = len(runs) or 1

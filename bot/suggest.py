@@ -332,9 +332,15 @@ def _similar(ctx: CommandContext) -> list[Outbound]:
     if not hits:
         return [ctx.reply("No similar answered question or know-how found.")]
     threshold = Suggester(ctx.services).threshold
-    lines = [
-        f"{i}. confidence {h.score:.2f}{' (would be suggested)' if h.score >= threshold else ''}"
-        for i, h in enumerate(hits, 1)
+    scores = ", ".join(
+        f"{i}) {h.score:.2f}{' ✓' if h.score >= threshold else ''}" for i, h in enumerate(hits, 1)
+    )
+    return [
+        ctx.reply(
+            f"Closest past answers; confidence {scores} (✓: I would suggest it at ask time, "
+            f"from {threshold:.2f}):",
+            items=tuple(suggestion_item(h) for h in hits),
+        )
     ]
     return [
         ctx.reply(

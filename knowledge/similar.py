@@ -9,11 +9,15 @@ informative terms (tf-idf) go into one OR query through the same weighted
 bm25 as ``/cop search``. The text is data: every term is re-quoted, never
 passed raw to ``MATCH``.
 
-Each candidate then gets a **confidence** in ``[0, 1]``: the share of the
-question's informative weight (sum of idf) that the candidate's own title,
-text and tags cover. Unlike bm25, it is comparable across questions, so one
-threshold (:data:`SUGGEST_THRESHOLD`, chosen on the evaluation set in
-``bench/``) decides when the bot speaks.
+Each candidate then gets a **confidence** in ``[0, 1]``: how far its score
+stands above the crowd (the :data:`CROWD_RANK`-th candidate's score), as a
+share of the question's own weight (the sum of its query terms' idf). A
+duplicate stands out from the other candidates; a question that is merely on
+the same topic does not. Unlike a raw bm25 score, this is comparable across
+questions and corpus sizes, so one threshold (:data:`SUGGEST_THRESHOLD`,
+chosen on the evaluation set, see ``bench/README.md``) decides when the bot
+speaks. On that set it separates right from wrong first answers better than
+the share of the question's terms a candidate covers (AUC 0.80 against 0.59).
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ MAX_WORDS = 400
 #: Candidates fetched by bm25 and scored for confidence.
 POOL = 20
 #: The confidence from which the bot speaks up at ask time (see bench/README.md).
-SUGGEST_THRESHOLD = 0.5
+SUGGEST_THRESHOLD = 0.4
+#: Confidence compares a candidate's score with the score at this rank.
+CROWD_RANK = 5
 
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"
@@ -228,6 +234,10 @@ def question_terms(
     return terms
 
 
+def _repeats(term: Term) -> int:
+    return max(1, min(3, round(term.boost)))
+
+
 def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
@@ -240,8 +250,7 @@ def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> s
     """
     chosen: list[str] = []
     for term in terms[:max_terms]:
-        repeat = max(1, min(3, round(term.boost)))
-        chosen.extend([_quote(term.word)] * repeat)
+        chosen.extend([_quote(term.word)] * _repeats(term))
     return "(" + " OR ".join(chosen) + ")" if chosen else None
 
 
@@ -278,15 +287,6 @@ def _candidates(
     return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
 
 
-def confidence(terms: Sequence[Term], candidate_stems: Iterable[str]) -> float:
-    """Share of the question's informative weight (idf) the candidate covers, 0..1."""
-    total = sum(t.idf for t in terms)
-    if total <= 0:
-        return 0.0
-    have = set(candidate_stems)
-    return sum(t.idf for t in terms if t.stem in have) / total
-
-
 @dataclass(frozen=True, slots=True)
 class Ranked:
     """One candidate of :func:`rank_similar`: the entry and its confidence."""
@@ -305,7 +305,6 @@ def rank_similar(
     pool: int = POOL,
     config: MltConfig = DEFAULT_CONFIG,
     embedder: Embedder | None = None,
-    confidence_for: int | None = None,
 ) -> list[Ranked]:
     """Candidates like ``text``, best first, each with its confidence.
 
@@ -318,6 +317,7 @@ def rank_similar(
     expression = mlt_expression(terms, max_terms)
     excluded = set(exclude_ids)
     entries: list[Entry] = []
+    scores: dict[int, float] = {}
     if expression is not None:
         rows = _candidates(
             repertoire,
@@ -325,11 +325,16 @@ def rank_similar(
             viewer,
             exclude_ids=excluded,
             answered_only=answered_only,
-            limit=pool,
+            limit=max(pool, CROWD_RANK),
             weights=config.weights,
             boosts=config.boosts,
         )
         entries = [row_to_entry(r) for r in rows]
+        scores = {e.id: -float(r[-1] or 0.0) for e, r in zip(entries, rows, strict=True)}
+    crowd = (
+        sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
+    )
+    own_weight = query_weight(terms[:max_terms])
     if embedder is not None:
         from knowledge.semantic import fuse, semantic_ranking
 
@@ -343,16 +348,29 @@ def rank_similar(
             limit=pool,
         )
         known = {e.id: e for e in entries}
-        order = fuse([[e.id for e in entries], semantic])[:pool]
-        missing = [i for i in order if i not in known]
-        for entry_id in missing:
-            entry = repertoire.get_entry(entry_id)
-            if entry is not None:
-                known[entry_id] = entry
+        order = fuse([[e.id for e in entries[:pool]], semantic])[:pool]
+        for entry_id in order:
+            if entry_id not in known:
+                entry = repertoire.get_entry(entry_id)
+                if entry is not None:
+                    known[entry_id] = entry
         entries = [known[i] for i in order if i in known]
-    scored = score_confidence(repertoire, terms[: max_terms * 2], entries[:confidence_for])
-    scored += [0.0] * (len(entries) - len(scored))
-    return [Ranked(e, c) for e, c in zip(entries, scored, strict=True)]
+    return [
+        Ranked(e, margin_confidence(scores.get(e.id, 0.0), crowd, own_weight))
+        for e in entries[:pool]
+    ]
+
+
+def query_weight(terms: Sequence[Term]) -> float:
+    """The question's own weight: its query terms' idf, counted as often as they are repeated."""
+    return sum(t.idf * _repeats(t) for t in terms)
+
+
+def margin_confidence(score: float, crowd: float, own_weight: float) -> float:
+    """How far ``score`` stands above the crowd, as a share of the question's weight, 0..1."""
+    if own_weight <= 0 or score <= 0:
+        return 0.0
+    return max(0.0, min(1.0, (score - crowd) / own_weight))
 
 
 def find_similar(
@@ -385,7 +403,6 @@ def find_similar(
         answered_only=answered_only,
         pool=max(POOL, limit),
         embedder=embedder,
-        confidence_for=limit * 2,
     )
     opts = options or SearchOptions()
     words = [t for t in dict.fromkeys(_TOKEN.findall(fold(text))) if t not in STOPWORDS]
@@ -397,17 +414,6 @@ def find_similar(
         if len(hits) >= limit:
             break
     return hits
-
-
-def score_confidence(
-    repertoire: Repertoire, terms: Sequence[Term], entries: Sequence[Any]
-) -> list[float]:
-    """Confidence of each entry (its title, text and tags) for the question's terms."""
-    if not entries:
-        return []
-    texts = {i + 1: f"{e.title}\n{e.text}\n{' '.join(e.tags)}" for i, e in enumerate(entries)}
-    stems = stems_of(repertoire, texts)
-    return [confidence(terms, stems[i + 1]) for i in range(len(entries))]
 
 
 def _hit(
