@@ -342,10 +342,3 @@ def _similar(ctx: CommandContext) -> list[Outbound]:
             items=tuple(suggestion_item(h) for h in hits),
         )
     ]
-    return [
-        ctx.reply(
-            f"Closest past answers (I speak up at confidence ≥ {threshold:.2f}):\n"
-            + "\n".join(lines),
-            items=tuple(suggestion_item(h) for h in hits),
-        )
-    ]
