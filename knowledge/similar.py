@@ -114,6 +114,31 @@ def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter
     return out
 
 
+def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]:
+    """The index's stem of each word (``None`` for a word the tokenizer drops).
+
+    One scratch row holds all the words; the vocabulary's token offsets map
+    stems back to words. When the tokenizer splits a word differently than
+    :data:`_TOKEN` did (the counts differ), fall back to one row per word.
+    """
+    if not words:
+        return []
+    _ensure_scratch(repertoire)
+    conn = repertoire.db.conn
+    conn.execute(f"INSERT INTO temp.{_SCRATCH} (rowid, t) VALUES (1, ?)", [" ".join(words)])
+    try:
+        rows = conn.execute(f"SELECT term, offset FROM temp.{_SCRATCH}_terms").fetchall()
+    finally:
+        conn.execute(f"DELETE FROM temp.{_SCRATCH}")
+    if len(rows) == len(words) and {int(r[1]) for r in rows} == set(range(len(words))):
+        out: list[str | None] = [None] * len(words)
+        for term, offset in rows:
+            out[int(offset)] = str(term)
+        return out
+    per_word = stems_of(repertoire, {i + 1: w for i, w in enumerate(words)})
+    return [next(iter(per_word[i + 1]), None) for i in range(len(words))]
+
+
 def document_count(repertoire: Repertoire) -> int:
     """Documents in the search index, read from FTS5's own averages record (no scan)."""
     row = repertoire.db.execute("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
@@ -207,24 +232,30 @@ def question_terms(
         return []
     counts = Counter(tokens)
     words = list(counts)
-    stems = stems_of(repertoire, {i + 1: w for i, w in enumerate(words)})
     by_stem: dict[str, tuple[str, int, float]] = {}
-    for i, word in enumerate(words):
+    for word, stem in zip(words, stem_words(repertoire, words), strict=True):
+        if stem is None:
+            continue
         boost = 1.0
         if word in quoted:
             boost *= config.quoted_boost
         if word in titled:
             boost *= config.title_boost
-        for stem in stems.get(i + 1, Counter()):
-            surface, tf, best = by_stem.get(stem, (word, 0, 1.0))
-            by_stem[stem] = (surface, tf + counts[word], max(best, boost))
+        surface, tf, best = by_stem.get(stem, (word, 0, 1.0))
+        by_stem[stem] = (surface, tf + counts[word], max(best, boost))
+    if not by_stem:
+        return []
     n_docs = document_count(repertoire)
+    marks = ", ".join("?" for _ in by_stem)
+    dfs = {
+        str(term): int(doc)
+        for term, doc in repertoire.db.conn.execute(
+            f"SELECT term, doc FROM {VOCAB_TABLE} WHERE term IN ({marks})", list(by_stem)
+        )
+    }
     terms: list[Term] = []
     for stem, (word, tf, boost) in by_stem.items():
-        row = repertoire.db.execute(
-            f"SELECT doc FROM {VOCAB_TABLE} WHERE term = ?", [stem]
-        ).fetchone()
-        df = int(row[0]) if row else 0
+        df = dfs.get(stem, 0)
         if df == 0:
             continue
         if boost == 1.0 and n_docs and df > config.max_df_share * n_docs:

@@ -229,5 +229,5 @@ def test_semantic_stage_falls_back_to_words_when_unavailable() -> None:
 def test_semantic_setting_is_validated() -> None:
     from bot.config import ConfigError, parse_settings
 
-    with pytest.raises(ConfigError, match="similar.semantic"):
+    with pytest.raises(ConfigError, match=r"similar\.semantic"):
         parse_settings({"similar": {"semantic": "bert"}})
