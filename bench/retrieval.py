@@ -45,6 +45,8 @@ DEFAULT_METHOD = "mlt"
 K = 10
 
 Ranker = Callable[[str], list[int]]  # query text -> entry ids, best first
+#: Embedders loaded by :func:`methods_for`, for the threshold tables.
+EMBEDDERS_USED: list[tuple[str, Any]] = []
 
 #: Variants of the default, one change each, to see what helps (``--ablations``).
 ABLATIONS: dict[str, MltConfig] = {
@@ -278,10 +280,14 @@ def methods_for(
         )
 
         def dense(text: str, embedder: Any = embedder) -> list[int]:
-            return semantic_ranking(repertoire, embedder, text, None, answered_only=False, limit=K)
+            ranked = semantic_ranking(
+                repertoire, embedder, text, None, answered_only=False, limit=K
+            )
+            return [entry_id for entry_id, _ in ranked]
 
         methods[f"{label}"] = dense
         methods[f"mlt+{label}"] = mlt(repertoire, embedder=embedder)
+        EMBEDDERS_USED.append((f"mlt+{label}", embedder))
     return methods
 
 
@@ -323,6 +329,7 @@ def threshold_table(
     ids: dict[int, str],
     thresholds: Sequence[float],
     show: int = 3,
+    embedder: Any = None,
 ) -> list[ThresholdRow]:
     """When should the bot speak? Run each query twice: as is, and with its answers held out.
 
@@ -427,20 +434,23 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(format_table(results, DEFAULT_METHOD))
         if args.thresholds:
-            steps = [round(0.05 * i, 2) for i in range(4, 20)]
-            rows = threshold_table(repertoire, queries, ids, steps)
+            steps = [round(0.05 * i, 2) for i in range(1, 20)]
             out = sys.stderr if args.json else sys.stdout
-            print(
-                "\nthreshold  spoke(dup)  prec@top1  prec(any shown)  spoke(new)  prec(mixed 1:1)",
-                file=out,
-            )
-            for row in rows:
+            for label, embedder in [(DEFAULT_METHOD, None), *EMBEDDERS_USED]:
+                rows = threshold_table(repertoire, queries, ids, steps, embedder=embedder)
+                print(f"\nwhen to speak, ranking {label}:", file=out)
                 print(
-                    f"{row.threshold:>9.2f}  {row.spoke_with_duplicate:>10.3f}  "
-                    f"{row.precision_top1:>9.3f}  {row.precision_any:>15.3f}  "
-                    f"{row.spoke_when_new:>10.3f}  {row.precision_mixed:>15.3f}",
+                    "threshold  spoke(dup)  prec@top1  prec(any shown)  spoke(new)  "
+                    "prec(mixed 1:1)",
                     file=out,
                 )
+                for row in rows:
+                    print(
+                        f"{row.threshold:>9.2f}  {row.spoke_with_duplicate:>10.3f}  "
+                        f"{row.precision_top1:>9.3f}  {row.precision_any:>15.3f}  "
+                        f"{row.spoke_when_new:>10.3f}  {row.precision_mixed:>15.3f}",
+                        file=out,
+                    )
         repertoire.close()
     return 0
 

@@ -49,10 +49,13 @@ from knowledge import feedback
 from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
 from knowledge.models import Entry, SearchHit
 from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
-from knowledge.similar import SUGGEST_THRESHOLD, find_similar
+from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
 from knowledge.text import shorten
 
 log = logging.getLogger(__name__)
+
+#: Loaded embedding models by setting (``None``: unavailable); a model is big, load it once.
+_EMBEDDERS: dict[str, Embedder | None] = {}
 
 ACTIONS = (SOLVED_IT, NOT_RELATED)
 NOT_RELATED_REACTIONS = frozenset({"👎", "❌"})
@@ -80,28 +83,27 @@ class Suggester:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._embedder: Embedder | None = None
-        self._embedder_failed = False
 
     @property
     def embedder(self) -> Embedder | None:
-        """The semantic stage when configured and installed, loaded on first use."""
+        """The semantic stage when configured and installed, loaded once per process."""
         choice = self.services.settings.similar.semantic
-        if choice == "off" or self._embedder_failed:
+        if choice == "off":
             return None
-        if self._embedder is None:
+        if choice not in _EMBEDDERS:
             try:
-                self._embedder = load_embedder(choice)
+                _EMBEDDERS[choice] = load_embedder(choice)
             except SemanticUnavailable as exc:
                 log.warning("similar questions stay lexical: %s", exc)
-                self._embedder_failed = True
-                return None
-        return self._embedder
+                _EMBEDDERS[choice] = None
+        return _EMBEDDERS[choice]
 
     @property
     def threshold(self) -> float:
         configured = self.services.settings.similar.min_confidence
-        return SUGGEST_THRESHOLD if configured is None else configured
+        if configured is not None:
+            return configured
+        return SUGGEST_THRESHOLD if self.embedder is None else SEMANTIC_SUGGEST_THRESHOLD
 
     def enabled_in(self, where: Where) -> bool:
         settings = self.services.settings
@@ -350,10 +352,13 @@ def _similar(ctx: CommandContext) -> list[Outbound]:
     text = ctx.args.strip()
     if not text:
         raise UsageError("Which question? Try `/cop similar how do I read a big CSV?`", "similar")
-    hits = find_similar(ctx.services.repertoire, text, ctx.viewer, limit=5)
+    suggester = Suggester(ctx.services)
+    hits = find_similar(
+        ctx.services.repertoire, text, ctx.viewer, limit=5, embedder=suggester.embedder
+    )
     if not hits:
         return [ctx.reply("No similar answered question or know-how found.")]
-    threshold = Suggester(ctx.services).threshold
+    threshold = suggester.threshold
     scores = ", ".join(
         f"{i}) {h.score:.2f}{' ✓' if h.score >= threshold else ''}" for i, h in enumerate(hits, 1)
     )

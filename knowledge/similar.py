@@ -50,6 +50,8 @@ MAX_WORDS = 400
 POOL = 20
 #: The confidence from which the bot speaks up at ask time (see bench/README.md).
 SUGGEST_THRESHOLD = 0.4
+#: The same with the semantic stage on, where confidence is a cosine margin.
+SEMANTIC_SUGGEST_THRESHOLD = 0.25
 #: Confidence compares a candidate's score with the score at this rank.
 CROWD_RANK = 5
 
@@ -341,7 +343,9 @@ def rank_similar(
 
     Lexical: the ``max_terms`` most informative terms, OR-ed, ranked by the
     weighted bm25 (with boosts). With an ``embedder`` (the optional semantic
-    stage), the lexical and the embedding rankings are fused by reciprocal rank.
+    stage), the lexical and the embedding rankings are fused by weighted
+    reciprocal rank, and confidence becomes the cosine's margin over the crowd
+    (compare it with :data:`SEMANTIC_SUGGEST_THRESHOLD`).
     """
     max_terms = config.max_terms
     terms = question_terms(repertoire, text, config=config)
@@ -366,29 +370,42 @@ def rank_similar(
         sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
     )
     own_weight = query_weight(terms[:max_terms])
-    if embedder is not None:
-        from knowledge.semantic import fuse, semantic_ranking
+    if embedder is None:
+        return [
+            Ranked(e, margin_confidence(scores.get(e.id, 0.0), crowd, own_weight))
+            for e in entries[:pool]
+        ]
+    from knowledge.semantic import RRF_K, SEMANTIC_WEIGHT, fuse, semantic_ranking
 
-        semantic = semantic_ranking(
-            repertoire,
-            embedder,
-            text,
-            viewer,
-            exclude_ids=excluded,
-            answered_only=answered_only,
-            limit=pool,
-        )
-        known = {e.id: e for e in entries}
-        order = fuse([[e.id for e in entries[:pool]], semantic])[:pool]
-        for entry_id in order:
-            if entry_id not in known:
-                entry = repertoire.get_entry(entry_id)
-                if entry is not None:
-                    known[entry_id] = entry
-        entries = [known[i] for i in order if i in known]
+    semantic = semantic_ranking(
+        repertoire,
+        embedder,
+        text,
+        viewer,
+        exclude_ids=excluded,
+        answered_only=answered_only,
+        limit=pool,
+    )
+    cosines = dict(semantic)
+    known = {e.id: e for e in entries}
+    order = fuse(
+        [[e.id for e in entries[:pool]], [i for i, _ in semantic]],
+        k=RRF_K,
+        weights=(1.0, SEMANTIC_WEIGHT),
+    )[:pool]
+    for entry_id in order:
+        if entry_id not in known:
+            entry = repertoire.get_entry(entry_id)
+            if entry is not None:
+                known[entry_id] = entry
+    # With embeddings, confidence is the cosine's margin over the crowd (the
+    # CROWD_RANK-th nearest): it separates duplicates better than words do.
+    ranked_cosines = [c for _, c in semantic]
+    cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
     return [
-        Ranked(e, margin_confidence(scores.get(e.id, 0.0), crowd, own_weight))
-        for e in entries[:pool]
+        Ranked(known[i], max(0.0, min(1.0, cosines.get(i, cos_crowd) - cos_crowd)))
+        for i in order
+        if i in known
     ]
 
 

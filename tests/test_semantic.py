@@ -11,10 +11,12 @@ from knowledge.semantic import fuse
 
 def test_reciprocal_rank_fusion() -> None:
     # 1 and 3: 1/61 + 1/63 each, just above 2's 2/62; ties go to the smaller id
-    assert fuse([[1, 2, 3], [3, 2, 1]]) == [1, 3, 2]
+    assert fuse([[1, 2, 3], [3, 2, 1]], k=60) == [1, 3, 2]
     assert fuse([[1, 2], [1, 3]])[0] == 1
     assert fuse([[], [5]]) == [5]
     assert fuse([[7, 8]], k=0) == [7, 8]
+    # weights: the second ranking counts three times: 9 (3/11) beats 1 (1/11)
+    assert fuse([[1, 9], [9, 1]], k=10, weights=(1.0, 3.0)) == [9, 1]
 
 
 def test_minilm_embeddings_are_stored_and_fused(tmp_path) -> None:  # type: ignore[no-untyped-def]
