@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from knowledge.migrations import FTS_TOKENIZER
-from knowledge.models import ChannelRef, Entry, SearchHit
+from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.search import SearchOptions, _boost_sql
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import STOPWORDS, fold, highlight
@@ -465,15 +465,16 @@ def find_similar(
 
 
 def _hit(
-    repertoire: Repertoire, entry: Any, conf: float, words: list[str], options: SearchOptions
+    repertoire: Repertoire, entry: Entry, conf: float, words: list[str], options: SearchOptions
 ) -> SearchHit:
     body = entry.text
     if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
         body = body[len(entry.title) :]
     snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
-    answers = repertoire.answers_for(entry) if entry.kind.value == "question" else []
-    linked = linked_answer(repertoire, entry.id) if not answers else None
-    answer = answers[0] if answers else linked
+    answers: list[Entry] = []
+    if entry.kind == EntryKind.QUESTION:
+        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+    answer = answers[0] if answers else None
     answer_snippet = (
         highlight(answer.text, words, options.mark_start, options.mark_end, options.snippet_chars)
         if answer
@@ -485,21 +486,5 @@ def _hit(
         snippet=snippet,
         answer=answer,
         answer_snippet=answer_snippet,
-        answer_count=max(len(answers), 1 if linked else 0),
+        answer_count=len(answers),
     )
-
-
-def linked_answer(repertoire: Repertoire, question_id: int) -> Any:
-    """The answer a question borrowed when a member said an older one "solved it"."""
-    row = repertoire.db.execute(
-        "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
-    ).fetchone()
-    if row is None:
-        return None
-    target = repertoire.get_entry(int(row[0]))
-    if target is None:
-        return None
-    if target.kind.value == "question":
-        answers = repertoire.answers_for(target)
-        return answers[0] if answers else None
-    return target

@@ -455,7 +455,7 @@ class Repertoire:
         answers = self.answers_for(entry) if entry.kind == EntryKind.QUESTION else []
         # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
         # entry's answer counts as this question's accepted answer.
-        linked = self._linked_answers(entry_id) if entry.kind == EntryKind.QUESTION else []
+        linked = self.linked_answers(entry_id) if entry.kind == EntryKind.QUESTION else []
         answers += linked
         has_accepted = any(a.accepted for a in answers) or bool(linked)
         self.db.execute(
@@ -476,7 +476,7 @@ class Repertoire:
             ],
         )
 
-    def _linked_answers(self, question_id: int) -> list[Entry]:
+    def linked_answers(self, question_id: int) -> list[Entry]:
         """The answer (or know-how) of the entry a member said solved this question."""
         row = self._one("SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id])
         target = self.get_entry(int(row[0])) if row else None

@@ -139,6 +139,12 @@ def test_solved_it_reaction_by_the_asker_links_and_answers() -> None:
         "SELECT rowid FROM search_fts WHERE search_fts MATCH 'is_incremental'"
     ).fetchall()
     assert question.id in {r[0] for r in hits}
+    # and /cop search shows the borrowed answer under the new question
+    found = core.handle(CommandInvocation(HELP, OTHER, "search is:answered rebuilding", NOW))
+    reply_found = found[0]
+    assert isinstance(reply_found, Reply)
+    mine = [i for i in reply_found.items if i.entry_id == question.id]
+    assert mine and mine[0].answered and "is_incremental" in mine[0].answer_snippet
 
 
 def rep_key(message_id: str) -> SourceKey:
