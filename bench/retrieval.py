@@ -344,8 +344,10 @@ def threshold_table(
         relevant = {str(r) for r in query.get("relevant", ())}
         held_out = [by_doc[d] for d in relevant if d in by_doc]
         text = str(query["text"])
-        with_dup = rank_similar(repertoire, text, None, answered_only=False)
-        without = rank_similar(repertoire, text, None, answered_only=False, exclude_ids=held_out)
+        with_dup = rank_similar(repertoire, text, None, answered_only=False, embedder=embedder)
+        without = rank_similar(
+            repertoire, text, None, answered_only=False, exclude_ids=held_out, embedder=embedder
+        )
         runs.append((relevant, with_dup, without))
     rows: list[ThresholdRow] = []
     n = len(runs) or 1
