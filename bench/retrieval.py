@@ -56,7 +56,7 @@ ABLATIONS: dict[str, MltConfig] = {
     "mlt-8-terms": replace(DEFAULT_CONFIG, max_terms=8),
     "mlt-24-terms": replace(DEFAULT_CONFIG, max_terms=24),
     "mlt-stopwords-dropped": replace(DEFAULT_CONFIG, drop_stopwords=True),
-    "mlt-all-df": replace(DEFAULT_CONFIG, max_df_share=1.0),
+    "mlt-all-df": replace(DEFAULT_CONFIG, max_df_share=1.0, max_df_share_title=1.0),
     "mlt-no-quoted-boost": replace(DEFAULT_CONFIG, quoted_boost=1.0),
     "mlt-no-title-boost": replace(DEFAULT_CONFIG, title_boost=1.0),
     "mlt-no-quoted-no-title": replace(DEFAULT_CONFIG, quoted_boost=1.0, title_boost=1.0),

@@ -48,6 +48,10 @@ SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
 MAX_WORDS = 400
 #: Candidates fetched by bm25 and scored for confidence.
 POOL = 20
+#: Below this many documents a term is never too common to query (see MltConfig).
+MIN_CAPPED_DF = 1000
+#: FTS5 ranks this many matches before the visibility filters and boosts apply.
+CANDIDATE_WINDOW = 200
 #: The confidence from which the bot speaks up at ask time (see bench/README.md).
 SUGGEST_THRESHOLD = 0.4
 #: The same with the semantic stage on, where confidence is a cosine margin.
@@ -141,6 +145,43 @@ def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]
     return [next(iter(per_word[i + 1]), None) for i in range(len(words))]
 
 
+def document_frequencies(repertoire: Repertoire, stems: list[str], n_docs: int) -> dict[str, int]:
+    """How many indexed documents hold each stem.
+
+    FTS5 keeps no document frequency: ``fts5vocab`` counts it by walking the
+    term's posting list, which is slow for common terms in a big index. So
+    counts are kept in ``similar_df`` and read from there while the index has
+    not grown or shrunk by more than a quarter since; only missing or stale
+    terms are counted again (rare terms, the usual case, are cheap to count).
+    """
+    if not stems:
+        return {}
+    conn = repertoire.db.conn
+    marks = ", ".join("?" for _ in stems)
+    known: dict[str, int] = {}
+    for term, doc, at_count in conn.execute(
+        f"SELECT term, doc, n_docs FROM similar_df WHERE term IN ({marks})", stems
+    ):
+        if 0.8 * int(at_count) <= n_docs <= 1.25 * int(at_count):
+            known[str(term)] = int(doc)
+    missing = [s for s in stems if s not in known]
+    if missing:
+        marks = ", ".join("?" for _ in missing)
+        fresh = {
+            str(term): int(doc)
+            for term, doc in conn.execute(
+                f"SELECT term, doc FROM {VOCAB_TABLE} WHERE term IN ({marks})", missing
+            )
+        }
+        conn.executemany(
+            "INSERT INTO similar_df (term, doc, n_docs) VALUES (?, ?, ?) ON CONFLICT (term) "
+            "DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
+            [(term, doc, n_docs) for term, doc in fresh.items()],
+        )
+        known.update(fresh)
+    return known
+
+
 def document_count(repertoire: Repertoire) -> int:
     """Documents in the search index, read from FTS5's own averages record (no scan)."""
     row = repertoire.db.execute("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
@@ -184,9 +225,13 @@ class MltConfig:
     quoted_boost: float = 2.0
     #: Words of the first line (a chat question's title) weigh this much more.
     title_boost: float = 2.0
-    #: Terms in more than this share of documents are left out unless boosted:
-    #: they cost the most time (long posting lists) and tell the least.
-    max_df_share: float = 0.2
+    #: Terms in more than this share of documents are left out (unless quoted):
+    #: they cost the most time (long posting lists) and tell the least. Words
+    #: of the first line get the looser ``max_df_share_title``. Only terms in
+    #: more than :data:`MIN_CAPPED_DF` documents are ever left out, so a small
+    #: repertoire keeps every word.
+    max_df_share: float = 0.05
+    max_df_share_title: float = 0.2
     weights: tuple[float, ...] = SIMILAR_FIELD_WEIGHTS
     boosts: bool = True
 
@@ -235,32 +280,31 @@ def question_terms(
     counts = Counter(tokens)
     words = list(counts)
     by_stem: dict[str, tuple[str, int, float]] = {}
+    quoted_stems: set[str] = set()
+    titled_stems: set[str] = set()
     for word, stem in zip(words, stem_words(repertoire, words), strict=True):
         if stem is None:
             continue
         boost = 1.0
         if word in quoted:
             boost *= config.quoted_boost
+            quoted_stems.add(stem)
         if word in titled:
             boost *= config.title_boost
+            titled_stems.add(stem)
         surface, tf, best = by_stem.get(stem, (word, 0, 1.0))
         by_stem[stem] = (surface, tf + counts[word], max(best, boost))
     if not by_stem:
         return []
     n_docs = document_count(repertoire)
-    marks = ", ".join("?" for _ in by_stem)
-    dfs = {
-        str(term): int(doc)
-        for term, doc in repertoire.db.conn.execute(
-            f"SELECT term, doc FROM {VOCAB_TABLE} WHERE term IN ({marks})", list(by_stem)
-        )
-    }
+    dfs = document_frequencies(repertoire, list(by_stem), n_docs)
     terms: list[Term] = []
     for stem, (word, tf, boost) in by_stem.items():
         df = dfs.get(stem, 0)
         if df == 0:
             continue
-        if boost == 1.0 and n_docs and df > config.max_df_share * n_docs:
+        cap = config.max_df_share_title if stem in titled_stems else config.max_df_share
+        if stem not in quoted_stems and df > max(cap * n_docs, MIN_CAPPED_DF):
             continue
         terms.append(Term(word, stem, tf, df, idf(max(n_docs, df), df), boost))
     terms.sort(key=lambda t: (-t.weight, t.stem))
@@ -311,13 +355,30 @@ def _candidates(
         params = [*params, *excluded]
     weight_sql = ", ".join(str(w) for w in weights)
     boost = f" * {_boost_sql()}" if boosts else ""
-    sql = (
-        f"SELECT {_ENTRY_COLUMNS}, bm25(search_fts, {weight_sql}){boost} AS score "
-        "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
-        "JOIN members m ON m.id = e.author_id "
-        f"WHERE search_fts MATCH ? AND {' AND '.join(conditions)} ORDER BY score LIMIT ?"
-    )
-    return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
+    # Rank inside FTS5 alone first (no join per match), then filter and boost the
+    # best few hundred; when filters left too few, rank every match.
+    inner = max(CANDIDATE_WINDOW, limit * 10)
+    for window in (f"ORDER BY s LIMIT {inner}", ""):
+        sql = (
+            f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
+            f"FROM search_fts WHERE search_fts MATCH ? {window}) "
+            f"SELECT {_ENTRY_COLUMNS}, top.s{boost} AS score FROM top "
+            "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
+        )
+        rows = [
+            tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()
+        ]
+        if len(rows) >= limit or not window:
+            return rows
+        total = repertoire.db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? "
+            f"LIMIT {inner})",
+            [expression],
+        ).fetchone()[0]
+        if total < inner:  # the window held every match: nothing more to find
+            return rows
+    return rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,3 +92,13 @@ def m002_embeddings(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m003_document_frequencies(db: Database) -> None:
+    # Document frequencies of terms, as counted by fts5vocab when the index
+    # held n_docs documents (knowledge/similar.py: document_frequencies).
+    db.execute(
+        "CREATE TABLE similar_df (term TEXT PRIMARY KEY, doc INTEGER NOT NULL, "
+        "n_docs INTEGER NOT NULL) WITHOUT ROWID"
+    )
