@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 #: How many of the question's terms reach FTS5 (the most informative ones).
 MAX_QUERY_TERMS = 16
+#: The posting budget of one query (sum of its terms' document frequencies):
+#: what bounds its time in a big repertoire.
+MAX_POSTINGS = 10_000
 #: bm25 column weights (title, body, answers, tags) for question-to-question
 #: matching: flatter than ``/cop search``'s, since a question's body says as
 #: much as its title (bench/README.md has the measurements).
@@ -232,6 +235,8 @@ class MltConfig:
     #: repertoire keeps every word.
     max_df_share: float = 0.05
     max_df_share_title: float = 0.2
+    #: At most about this many postings per query (see :func:`select_terms`).
+    max_postings: int = MAX_POSTINGS
     weights: tuple[float, ...] = SIMILAR_FIELD_WEIGHTS
     boosts: bool = True
 
@@ -331,6 +336,27 @@ def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> s
     return "(" + " OR ".join(chosen) + ")" if chosen else None
 
 
+def select_terms(
+    terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS, max_postings: int = MAX_POSTINGS
+) -> list[Term]:
+    """The terms the query uses: the best by weight, within a posting budget.
+
+    A query's cost is the length of its terms' posting lists (their document
+    frequencies) added up; a term that would push the sum past
+    ``max_postings`` is skipped, except that the two best always stay.
+    """
+    chosen: list[Term] = []
+    postings = 0
+    for term in terms:
+        if len(chosen) >= max_terms:
+            break
+        if len(chosen) >= 2 and postings + term.df > max_postings:
+            continue
+        chosen.append(term)
+        postings += term.df
+    return chosen
+
+
 # ---------------------------------------------------------------------------- ranking
 
 
@@ -410,7 +436,8 @@ def rank_similar(
     """
     max_terms = config.max_terms
     terms = question_terms(repertoire, text, config=config)
-    expression = mlt_expression(terms, max_terms)
+    selected = select_terms(terms, max_terms, config.max_postings)
+    expression = mlt_expression(selected, max_terms)
     excluded = set(exclude_ids)
     entries: list[Entry] = []
     scores: dict[int, float] = {}
@@ -430,7 +457,7 @@ def rank_similar(
     crowd = (
         sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
     )
-    own_weight = query_weight(terms[:max_terms])
+    own_weight = query_weight(selected)
     if embedder is None:
         return [
             Ranked(e, margin_confidence(scores.get(e.id, 0.0), crowd, own_weight))
