@@ -187,3 +187,24 @@ def test_margin_confidence_bounds() -> None:
 def test_rank_similar_default_config(rep: Repertoire) -> None:
     ranked = rank_similar(rep, "dbt incremental models", HELP, config=DEFAULT_CONFIG)
     assert ranked and "dbt" in ranked[0].entry.title
+
+
+def test_posting_budget_keeps_the_best_two_then_what_fits() -> None:
+    from knowledge.similar import Term, select_terms
+
+    terms = [
+        Term("a", "a", 1, 4000, 5.0),
+        Term("b", "b", 1, 5000, 4.0),
+        Term("c", "c", 1, 3000, 3.0),
+        Term("d", "d", 1, 500, 2.0),
+        Term("e", "e", 1, 100, 1.0),
+    ]
+    chosen = [t.word for t in select_terms(terms, max_terms=16, max_postings=10_000)]
+    assert chosen == ["a", "b", "d", "e"]
+    assert [t.word for t in select_terms(terms, max_terms=2)] == ["a", "b"]
+
+
+def test_document_frequencies_are_cached(rep: Repertoire) -> None:
+    question_terms(rep, "parquet partitioning scheme")
+    cached = dict(rep.db.execute("SELECT term, doc FROM similar_df").fetchall())
+    assert cached.get("parquet") == 2
