@@ -237,3 +237,22 @@ def test_semantic_setting_is_validated() -> None:
 
     with pytest.raises(ConfigError, match=r"similar\.semantic"):
         parse_settings({"similar": {"semantic": "bert"}})
+
+
+async def test_adapters_report_the_posted_message_through_the_runtime() -> None:
+    from bot.runtime import AsyncCore
+
+    core = make_core()
+    runtime = AsyncCore(core)
+    try:
+        reply = (
+            await runtime.handle(
+                IncomingMessage(HELP, ASKER, "new1", DUPLICATE, NOW, event_id="e1")
+            )
+        )[0]
+        assert isinstance(reply, Reply)
+        await runtime.reply_posted(reply, "bot-msg-9")
+        out = await runtime.handle(ReactionChange(HELP, "bot-msg-9", ASKER, "✅", at=NOW))
+        assert any(isinstance(o, Reply) and "solved" in o.text for o in out)
+    finally:
+        runtime.close()
