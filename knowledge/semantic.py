@@ -15,6 +15,7 @@ the result is fused with the lexical ranking by reciprocal rank (:func:`fuse`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from knowledge.models import ChannelRef
@@ -98,48 +99,115 @@ def entry_text(title: str, text: str, tags: Iterable[str]) -> str:
     return f"{body}\n{tag_text}" if tag_text else body
 
 
+@dataclass
+class _Vectors:
+    """The vectors of one model, in memory: one row per entry id."""
+
+    ids: list[int] = field(default_factory=list)
+    rows: dict[int, int] = field(default_factory=dict)
+    matrix: Any = None
+    last_id: int = 0  # entries up to this id were checked once in this process
+
+
+#: Loaded vectors per (connection, model); a process serves one repertoire.
+_CACHE: dict[tuple[int, str], _Vectors] = {}
+
+
+def _cache(repertoire: Repertoire, model: str) -> _Vectors:
+    return _CACHE.setdefault((id(repertoire.db.conn), model), _Vectors())
+
+
 def embed_missing(repertoire: Repertoire, embedder: Embedder, batch: int = 256) -> int:
-    """Embed every question and know-how entry that has no vector for this model yet."""
+    """Embed question and know-how entries that have no vector for this model (or a stale one).
+
+    The first call in a process checks every entry (an edited entry's vector
+    is older than the entry); later calls look only at entries added since.
+    """
+    cache = _cache(repertoire, embedder.name)
     done = 0
     while True:
         rows = repertoire.db.execute(
-            "SELECT e.id, e.title, e.text, (SELECT group_concat(tag, ' ') FROM entry_tags t "
-            "WHERE t.entry_id = e.id) FROM entries e WHERE e.kind IN ('question', 'knowhow') "
+            "SELECT e.id, e.title, e.text, e.updated_at, (SELECT group_concat(tag, ' ') "
+            "FROM entry_tags t WHERE t.entry_id = e.id) FROM entries e "
+            "WHERE e.id > ? AND e.kind IN ('question', 'knowhow') "
             "AND NOT EXISTS (SELECT 1 FROM entry_embeddings v WHERE v.entry_id = e.id "
-            "AND v.model = ?) ORDER BY e.id LIMIT ?",
-            [embedder.name, batch],
+            "AND v.model = ? AND v.updated_at = e.updated_at) ORDER BY e.id LIMIT ?",
+            [cache.last_id, embedder.name, batch],
         ).fetchall()
         if not rows:
-            return done
-        vectors = embedder.encode([entry_text(r[1], r[2], (r[3] or "").split()) for r in rows])
+            break
+        vectors = embedder.encode([entry_text(r[1], r[2], (r[4] or "").split()) for r in rows])
         repertoire.db.conn.executemany(
-            "INSERT OR REPLACE INTO entry_embeddings (entry_id, model, dim, vector) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO entry_embeddings (entry_id, model, dim, vector, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
             [
-                (int(r[0]), embedder.name, int(v.shape[0]), v.astype("float32").tobytes())
+                (int(r[0]), embedder.name, int(v.shape[0]), v.astype("float32").tobytes(), r[3])
                 for r, v in zip(rows, vectors, strict=True)
             ],
         )
+        _remember(cache, [int(r[0]) for r in rows], vectors)
         done += len(rows)
+    row = repertoire.db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
+    cache.last_id = int(row[0])
+    return done
 
 
-def _matrix(
-    repertoire: Repertoire, model: str, viewer: ChannelRef | None, answered_only: bool
-) -> tuple[list[int], Any]:
+def _remember(cache: _Vectors, ids: list[int], vectors: Any) -> None:
     import numpy as np
 
+    if cache.matrix is None:
+        return  # not loaded yet: the first search loads everything from SQLite
+    fresh: list[int] = []
+    for entry_id, vector in zip(ids, vectors, strict=True):
+        if entry_id in cache.rows:
+            cache.matrix[cache.rows[entry_id]] = vector
+        else:
+            fresh.append(entry_id)
+    if fresh:
+        index = {entry_id: i for i, entry_id in enumerate(ids)}
+        block = np.stack([vectors[index[i]] for i in fresh]).astype("float32")
+        cache.matrix = np.concatenate([cache.matrix, block]) if len(cache.ids) else block
+        for entry_id in fresh:
+            cache.rows[entry_id] = len(cache.ids)
+            cache.ids.append(entry_id)
+
+
+def _load(repertoire: Repertoire, model: str) -> _Vectors:
+    import numpy as np
+
+    cache = _cache(repertoire, model)
+    if cache.matrix is None:
+        rows = repertoire.db.execute(
+            "SELECT entry_id, vector FROM entry_embeddings WHERE model = ? ORDER BY entry_id",
+            [model],
+        ).fetchall()
+        cache.ids = [int(r[0]) for r in rows]
+        cache.rows = {entry_id: i for i, entry_id in enumerate(cache.ids)}
+        if rows:
+            flat = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="float32")
+            cache.matrix = flat.reshape(len(rows), -1).copy()
+        else:
+            cache.matrix = np.zeros((0, 0), dtype="float32")
+    return cache
+
+
+def _visible(
+    repertoire: Repertoire,
+    ids: list[int],
+    viewer: ChannelRef | None,
+    answered_only: bool,
+) -> set[int]:
+    if not ids:
+        return set()
     visible_sql, params = visibility_clause(viewer)
     answered = " AND (e.kind = 'knowhow' OR e.answer_count > 0)" if answered_only else ""
+    marks = ", ".join("?" for _ in ids)
     rows = repertoire.db.execute(
-        "SELECT v.entry_id, v.vector FROM entry_embeddings v JOIN entries e ON e.id = v.entry_id "
-        f"WHERE v.model = ? AND {visible_sql}{answered}",
-        [model, *params],
+        f"SELECT e.id FROM entries e WHERE e.id IN ({marks}) "
+        f"AND e.kind IN ('question', 'knowhow') AND {visible_sql}{answered}",
+        [*ids, *params],
     ).fetchall()
-    ids = [int(r[0]) for r in rows]
-    if not rows:
-        return ids, np.zeros((0, 0), dtype="float32")
-    matrix = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="float32")
-    return ids, matrix.reshape(len(rows), -1)
+    return {int(r[0]) for r in rows}
 
 
 def semantic_ranking(
@@ -152,25 +220,34 @@ def semantic_ranking(
     answered_only: bool = True,
     limit: int = 20,
 ) -> list[tuple[int, float]]:
-    """``(entry id, cosine)`` nearest to ``text`` first, only what ``viewer`` may see."""
+    """``(entry id, cosine)`` nearest to ``text`` first, only what ``viewer`` may see.
+
+    Brute force over the vectors kept in memory; the visibility rule is then
+    checked in SQL on the nearest few (more when many of them may not be seen).
+    """
     import numpy as np
 
     embed_missing(repertoire, embedder)
-    ids, matrix = _matrix(repertoire, embedder.name, viewer, answered_only)
-    if not ids:
+    cache = _load(repertoire, embedder.name)
+    if not cache.ids:
         return []
     query = embedder.encode([text])[0]
-    scores = matrix @ query
-    excluded = set(exclude_ids)
+    scores = cache.matrix @ query
     order = np.argsort(-scores)
+    excluded = set(exclude_ids)
     out: list[tuple[int, float]] = []
-    for index in order:
-        entry_id = ids[int(index)]
-        if entry_id in excluded:
-            continue
-        out.append((entry_id, float(scores[int(index)])))
-        if len(out) >= limit:
-            break
+    start, window = 0, max(limit * 4, 50)
+    while len(out) < limit and start < len(order):
+        chunk = [cache.ids[int(i)] for i in order[start : start + window]]
+        allowed = _visible(repertoire, chunk, viewer, answered_only) - excluded
+        for index in order[start : start + window]:
+            entry_id = cache.ids[int(index)]
+            if entry_id in allowed:
+                out.append((entry_id, float(scores[int(index)])))
+                if len(out) >= limit:
+                    break
+        start += window
+        window *= 4
     return out
 
 

@@ -80,7 +80,7 @@ def m001_similar(db: Database) -> None:
 @migrations()
 def m002_embeddings(db: Database) -> None:
     # The optional semantic stage (knowledge/semantic.py): one vector per entry
-    # and model, float32, L2-normalised.
+    # and model, float32, L2-normalised; updated_at is the entry's when embedded.
     db.execute(
         """
         CREATE TABLE entry_embeddings (
@@ -88,6 +88,7 @@ def m002_embeddings(db: Database) -> None:
             model TEXT NOT NULL,
             dim INTEGER NOT NULL,
             vector BLOB NOT NULL,
+            updated_at TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (entry_id, model)
         )
         """

@@ -49,3 +49,63 @@ def test_minilm_embeddings_are_stored_and_fused(tmp_path) -> None:  # type: igno
     hits = find_similar(rep, "reduce pandas memory usage", None, embedder=embedder)
     assert hits and "RAM" in hits[0].entry.title
     rep.close()
+
+
+class _BagOfWords:
+    """A stand-in embedder: hashed bag of words, L2-normalised (needs numpy only)."""
+
+    name = "test-bow"
+
+    def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        out = np.zeros((len(texts), 64), dtype="float32")
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, sum(map(ord, word.strip("?.,"))) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)
+
+
+def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("numpy")
+    from knowledge.models import EntryKind, NewEntry, SourceKey
+    from knowledge.semantic import embed_missing, semantic_ranking
+    from knowledge.store import Repertoire
+
+    rep = Repertoire.open(tmp_path / "v.db")
+    member = rep.upsert_member("slack", "T", "U1", "Ann")
+
+    def add(channel: str, visibility: str, text: str) -> int:
+        entry_id, _ = rep.save_entry(
+            NewEntry(
+                kind=EntryKind.KNOWHOW,
+                source=SourceKey("slack", "T", channel, f"m{rep.count() + 1}"),
+                text=text,
+                author_id=member,
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                visibility=visibility,
+                title=text,
+            )
+        )
+        return entry_id
+
+    public = add("C1", "public", "rotate the snowflake key")
+    secret = add("G1", "private", "rotate the snowflake key now")
+    bow = _BagOfWords()
+    from knowledge.models import ChannelRef
+
+    seen = [
+        i
+        for i, _ in semantic_ranking(
+            rep, bow, "rotate snowflake key", ChannelRef("slack", "T", "C1")
+        )
+    ]
+    assert seen == [public]
+    inside = semantic_ranking(rep, bow, "rotate snowflake key", ChannelRef("slack", "T", "G1"))
+    assert {i for i, _ in inside} == {public, secret}
+    later = add("C1", "public", "kafka consumer lag")
+    near = semantic_ranking(rep, bow, "kafka consumer lag", None)
+    assert near[0][0] == later and near[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert embed_missing(rep, bow) == 0
+    rep.close()
