@@ -38,19 +38,20 @@ DUPLICATE = (
 
 
 _SEEDED: list[Path] = []
+_TMP = tempfile.TemporaryDirectory(prefix="copbot-suggest-")  # removed at exit
 
 
 def make_core(settings: Settings | None = None) -> Core:
     """A core on a fresh copy of the sample community (seeded once per run)."""
     if not _SEEDED:
-        folder = Path(tempfile.mkdtemp(prefix="copbot-suggest-"))
+        folder = Path(_TMP.name)
         seed = build_core(Settings(), folder / "seed.db", clock=FixedClock(NOW))
         for event in sample_events(load_sample(), NOW - timedelta(days=1)):
             seed.handle(event)
         seed.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         seed.repertoire.close()
         _SEEDED.append(folder / "seed.db")
-    copy = Path(tempfile.mkdtemp(prefix="copbot-suggest-")) / "copy.db"
+    copy = Path(tempfile.mkdtemp(dir=_TMP.name)) / "copy.db"
     shutil.copy(_SEEDED[0], copy)
     return build_core(settings or Settings(), copy, clock=FixedClock(NOW))
 
