@@ -541,7 +541,8 @@ class ConsoleChat:
         )
         self._print(f"{self._tag(message_id)} copbot: {text}", indent=bool(reply.thread_id))
         if reply.anchor_entry_id is not None:
-            await self.core.link_posted_message(reply.anchor_entry_id, message_id)
+            follow_up = await self.core.link_posted_message(reply.anchor_entry_id, message_id)
+            await self._deliver(follow_up)
         if reply.suggestion_id is not None:
             await self.core.reply_posted(reply, message_id)
 

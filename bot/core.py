@@ -18,6 +18,7 @@ from bot.capture import Capture, channel_ref
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
+    Actor,
     CommandInvocation,
     InboundEvent,
     IncomingMessage,
@@ -153,10 +154,45 @@ class Core:
             thread_id=getattr(event, "thread_id", None),
         )
 
-    def link_posted_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
-        """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
+    def link_posted_message(
+        self, entry_id: int, message_id: str, permalink: str = ""
+    ) -> list[Outbound]:
+        """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message.
+
+        Returns what to say in the new message's thread: a question made with
+        ``/cop ask`` goes through the question hooks once it has its message
+        (e.g. similar past answers). Adapters send it like any reply.
+        """
         with self.services.repertoire.transaction():
             self.services.repertoire.relink_message(entry_id, message_id, permalink)
+            entry = self.services.repertoire.get_entry(entry_id)
+            if entry is None or entry.kind.value != "question" or not self.question_hooks:
+                return []
+            where = Where(
+                entry.source.platform,
+                entry.source.workspace,
+                entry.source.channel,
+                Visibility(entry.visibility),
+                entry.channel_name,
+            )
+            member = self.services.repertoire.get_member(entry.author_id)
+            author = Actor(
+                entry.source.platform,
+                member.user_id if member else "",
+                entry.author_name,
+                entry.source.workspace,
+            )
+            message = IncomingMessage(
+                where, author, message_id, entry.text, entry.created_at, permalink=permalink
+            )
+            out: list[Outbound] = []
+            try:
+                for hook in self.question_hooks:
+                    out.extend(hook(entry, message))
+            except Exception:
+                log.exception("a question hook failed for asked entry %s; skipped", entry_id)
+                return []
+            return out
 
     def reply_posted(self, reply: Reply, message_id: str) -> None:
         """The adapter posted a public ``reply`` as ``message_id`` (for ``suggestion_id``)."""

@@ -36,8 +36,9 @@ class AsyncCore:
 
     async def link_posted_message(
         self, entry_id: int, message_id: str, permalink: str = ""
-    ) -> None:
-        await self.run(self.core.link_posted_message, entry_id, message_id, permalink)
+    ) -> list[Outbound]:
+        """Bind a ``/cop ask`` question to its posted message; returns what to send next."""
+        return await self.run(self.core.link_posted_message, entry_id, message_id, permalink)
 
     async def reply_posted(self, reply: Reply, message_id: str) -> None:
         """Tell the core the message id a public reply got (suggestions need it)."""

@@ -117,6 +117,8 @@ class Suggester:
         """A question hook: reply once in its thread when a confident match exists."""
         if not self.enabled_in(message.where):
             return []
+        if feedback.suggested_before(self.services.repertoire, entry.id):
+            return []  # once per question
         return self.suggest(entry, message.where)
 
     def suggest(self, question: Entry, where: Where, *, again: bool = False) -> list[Outbound]:

@@ -257,3 +257,15 @@ async def test_adapters_report_the_posted_message_through_the_runtime() -> None:
         assert any(isinstance(o, Reply) and "solved" in o.text for o in out)
     finally:
         runtime.close()
+
+
+def test_cop_ask_gets_suggestions_once_its_message_is_posted() -> None:
+    core = make_core()
+    out = core.handle(CommandInvocation(HELP, ASKER, f"ask {DUPLICATE}", NOW, event_id="ask-1"))
+    asked = out[0]
+    assert isinstance(asked, Reply) and asked.anchor_entry_id is not None
+    follow = core.link_posted_message(asked.anchor_entry_id, "posted-1")
+    assert len(follow) == 1 and isinstance(follow[0], Reply)
+    assert follow[0].thread_id == "posted-1" and follow[0].suggestion_id is not None
+    # linking again (a retry) suggests nothing new
+    assert core.link_posted_message(asked.anchor_entry_id, "posted-1") == []
