@@ -114,12 +114,21 @@ class Suggester:
     # ------------------------------------------------------------------ ask time
 
     def on_question(self, entry: Entry, message: IncomingMessage) -> list[Outbound]:
-        """A question hook: reply once in its thread when a confident match exists."""
+        """A question hook: reply once in its thread when a confident match exists.
+
+        A failure here is logged and undone (a savepoint), never the capture's loss.
+        """
         if not self.enabled_in(message.where):
             return []
-        if feedback.suggested_before(self.services.repertoire, entry.id):
-            return []  # once per question
-        return self.suggest(entry, message.where)
+        repertoire = self.services.repertoire
+        try:
+            with repertoire.transaction():
+                if feedback.suggested_before(repertoire, entry.id):
+                    return []  # once per question
+                return self.suggest(entry, message.where)
+        except Exception:
+            log.exception("could not look for questions similar to entry %s; skipped", entry.id)
+            return []
 
     def suggest(self, question: Entry, where: Where, *, again: bool = False) -> list[Outbound]:
         repertoire = self.services.repertoire
@@ -183,7 +192,20 @@ class Suggester:
     # ------------------------------------------------------------------ feedback
 
     def on_reaction(self, change: ReactionChange) -> list[Outbound]:
-        """A reaction hook: ✅ / 👎 / ❌ on a suggestion message are feedback."""
+        """A reaction hook: ✅ / 👎 / ❌ on a suggestion message are feedback.
+
+        Like :meth:`on_question`, a failure is logged and undone, and the
+        reaction itself (acceptance, saves) still counts.
+        """
+        repertoire = self.services.repertoire
+        try:
+            with repertoire.transaction():
+                return self._reaction_feedback(change)
+        except Exception:
+            log.exception("could not read %s as suggestion feedback; skipped", change.emoji)
+            return []
+
+    def _reaction_feedback(self, change: ReactionChange) -> list[Outbound]:
         repertoire = self.services.repertoire
         suggestion = feedback.suggestion_for_message(
             repertoire, source_key(change.where, change.message_id)

@@ -269,3 +269,15 @@ def test_cop_ask_gets_suggestions_once_its_message_is_posted() -> None:
     assert follow[0].thread_id == "posted-1" and follow[0].suggestion_id is not None
     # linking again (a retry) suggests nothing new
     assert core.link_posted_message(asked.anchor_entry_id, "posted-1") == []
+
+
+def test_a_failing_suggestion_never_loses_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.suggest
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.suggest, "find_similar", broken)
+    core = make_core()
+    assert ask(core, DUPLICATE) == []
+    assert core.repertoire.entries_for_message(rep_key("new1"))  # still captured
