@@ -14,6 +14,7 @@ the result is fused with the lexical ranking by reciprocal rank (:func:`fuse`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -109,12 +110,13 @@ class _Vectors:
     last_id: int = 0  # entries up to this id were checked once in this process
 
 
-#: Loaded vectors per (connection, model); a process serves one repertoire.
-_CACHE: dict[tuple[int, str], _Vectors] = {}
+#: Loaded vectors per repertoire and model, dropped with the repertoire.
+_CACHE: weakref.WeakKeyDictionary[Repertoire, dict[str, _Vectors]] = weakref.WeakKeyDictionary()
 
 
 def _cache(repertoire: Repertoire, model: str) -> _Vectors:
-    return _CACHE.setdefault((id(repertoire.db.conn), model), _Vectors())
+    models = _CACHE.setdefault(repertoire, {})
+    return models.setdefault(model, _Vectors())
 
 
 def embed_missing(repertoire: Repertoire, embedder: Embedder, batch: int = 256) -> int:
