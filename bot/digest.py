@@ -28,7 +28,7 @@ from bot.mentions import MENTION_END, MENTION_START, plain_mentions, platform_me
 from bot.ports import Services
 from bot.render_text import render_post
 from bot.results import entry_title
-from bot.suggest import experts_for, member_label
+from bot.who_can_help import experts_for, member_label
 from knowledge.activity import (
     PeriodActivity,
     answered_questions,

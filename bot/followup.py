@@ -19,7 +19,7 @@ from bot.config import ChannelRule
 from bot.events import Post, PostSection, Visibility, Where
 from bot.ports import Services
 from bot.results import entry_title
-from bot.suggest import experts_for, member_label, similar_answered
+from bot.who_can_help import experts_for, member_label, similar_answered
 from knowledge.digestlog import DigestLog
 from knowledge.models import Entry, to_db_time
 from knowledge.text import shorten

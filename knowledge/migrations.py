@@ -13,6 +13,7 @@ from sqlite_utils.migrations import Migrations
 
 from knowledge.digestlog import migrations as digest_migrations
 from knowledge.practice_schema import practice
+from knowledge import similar_schema
 
 core = Migrations("copbot-core")
 
@@ -186,6 +187,7 @@ def m003_read_marks(db: Database) -> None:
 MIGRATION_SETS: list[Migrations] = [core]
 MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
 MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
+MIGRATION_SETS.append(similar_schema.migrations)  # similar questions (issue 6)
 
 
 def migrate(db: Database) -> None:

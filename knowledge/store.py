@@ -606,9 +606,15 @@ class Repertoire:
                     [platform, workspace, channel, message_id],
                 )
             ]
+        linked: list[Entry] = []
+        if kind == EntryKind.QUESTION:
+            # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
+            # entry's answer counts as this question's accepted answer.
+            linked = self.linked_answers(entry_id)
+            answers += [(a.text, 1) for a in linked]
         self.db.execute(
             "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
-            [len(answers), int(any(accepted for _, accepted in answers)), entry_id],
+            [len(answers), int(any(accepted for _, accepted in answers) or bool(linked)), entry_id],
         )
         if title and body.startswith(title):
             body = body[len(title) :]
@@ -616,6 +622,16 @@ class Repertoire:
             "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
             [entry_id, title, body, "\n".join(text for text, _ in answers), tags or ""],
         )
+
+    def linked_answers(self, question_id: int) -> list[Entry]:
+        """The answer (or know-how) of the entry a member said solved this question."""
+        row = self._one("SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id])
+        target = self.get_entry(int(row[0])) if row else None
+        if target is None or target.id == question_id:
+            return []
+        if target.kind == EntryKind.QUESTION:
+            return self.answers_for(target)[:1]
+        return [target]
 
     # ------------------------------------------------------------------ listings
 
