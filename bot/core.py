@@ -19,8 +19,8 @@ from bot.capture import Capture, channel_ref, source_key
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
-    BotJoinedChannel,
     Actor,
+    BotJoinedChannel,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,

@@ -14,10 +14,14 @@ from bot.events import Where
 from bot.mentions import mention
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef, Entry, Member, SearchHit
-from knowledge.query import ParsedQuery
-from knowledge.search import SearchOptions, search
+from knowledge.similar import find_similar
 from knowledge.store import Repertoire
 from knowledge.text import STOPWORDS, fold, words
+
+#: A follow-up comes because a question is still waiting, so it offers the best
+#: matches there are, without the bar an unprompted suggestion at ask time must
+#: clear (the confidence margin needs a large repertoire to mean much).
+FOLLOW_UP_MIN_CONFIDENCE = 0.0
 
 #: At most this many words of a question make its topic.
 TOPIC_WORDS = 6
@@ -69,15 +73,17 @@ def similar_answered(
 ) -> list[SearchHit]:
     """Answered questions and know-how that look like ``question`` (never itself).
 
-    The one call site to swap for ``knowledge/similar.py`` when it lands: an
-    OR-query of the question's informative words, answered entries only.
+    The same finder as the suggestions at ask time (``knowledge/similar.py``:
+    the question's most informative words, answered entries only).
     """
-    terms = tuple(topic_words(question, limit=10))
-    if not terms:
-        return []
-    query = ParsedQuery(terms=terms, flags=("answered",))
-    hits = search(repertoire, query, viewer, SearchOptions(limit=limit + 1))
-    return [h for h in hits if h.entry.id != question.id][:limit]
+    return find_similar(
+        repertoire,
+        question.text,
+        viewer,
+        exclude_entry_id=question.id,
+        limit=limit,
+        min_confidence=FOLLOW_UP_MIN_CONFIDENCE,
+    )
 
 
 def member_label(member: Member, where: Where, ping: bool) -> str:

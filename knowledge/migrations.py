@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from knowledge import similar_schema
 from knowledge.digestlog import migrations as digest_migrations
 from knowledge.practice_schema import practice
-from knowledge import similar_schema
 
 core = Migrations("copbot-core")
 
