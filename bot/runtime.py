@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from bot.core import Core
-from bot.events import InboundEvent, Outbound
+from bot.events import InboundEvent, Outbound, Reply
 
 T = TypeVar("T")
 
@@ -36,8 +36,13 @@ class AsyncCore:
 
     async def link_posted_message(
         self, entry_id: int, message_id: str, permalink: str = ""
-    ) -> None:
-        await self.run(self.core.link_posted_message, entry_id, message_id, permalink)
+    ) -> list[Outbound]:
+        """Bind a ``/cop ask`` question to its posted message; returns what to send next."""
+        return await self.run(self.core.link_posted_message, entry_id, message_id, permalink)
+
+    async def reply_posted(self, reply: Reply, message_id: str) -> None:
+        """Tell the core the message id a public reply got (suggestions need it)."""
+        await self.run(self.core.reply_posted, reply, message_id)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from knowledge import similar_schema
+from knowledge.digestlog import migrations as digest_migrations
 from knowledge.practice_schema import practice
 
 core = Migrations("copbot-core")
@@ -183,7 +185,9 @@ def m003_read_marks(db: Database) -> None:
 
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
+MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
 MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
+MIGRATION_SETS.append(similar_schema.migrations)  # similar questions (issue 6)
 
 
 def migrate(db: Database) -> None:

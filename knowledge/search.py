@@ -235,7 +235,8 @@ def _to_hit(
     answer_snippet = ""
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        answers = repertoire.answers_for(entry)
+        # plus the answer of an older question a member said solved it (issue 6)
+        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
         if answers:
             answer = answers[0]
             answer_snippet = highlight(

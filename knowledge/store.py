@@ -611,9 +611,15 @@ class Repertoire:
                     [platform, workspace, channel, message_id],
                 )
             ]
+        linked: list[Entry] = []
+        if kind == EntryKind.QUESTION:
+            # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
+            # entry's answer counts as this question's accepted answer.
+            linked = self.linked_answers(entry_id)
+            answers += [(a.text, 1) for a in linked]
         self.db.execute(
             "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
-            [len(answers), int(any(accepted for _, accepted in answers)), entry_id],
+            [len(answers), int(any(accepted for _, accepted in answers) or bool(linked)), entry_id],
         )
         if title and body.startswith(title):
             body = body[len(title) :]
@@ -647,7 +653,7 @@ class Repertoire:
                 self._deferred = None
 
     def flush_reindex(self) -> int:
-        """Rebuild, set-wise, the search documents of what bulk mode noted; how many."""
+        """Rebuild the search documents of what bulk mode noted, each once; how many."""
         if not self._deferred:
             return 0
         touched, self._deferred = self._deferred, set()
@@ -669,37 +675,23 @@ class Repertoire:
             "AND r.channel = a.channel AND r.message_id = a.thread_id "
             "AND r.kind IN ('question', 'knowhow')"
         )
-        same_thread = (
-            "a.platform = e.platform AND a.workspace = e.workspace AND a.channel = e.channel "
-            "AND a.thread_id = e.message_id AND a.kind = 'answer'"
-        )
-        db.execute(
-            "UPDATE entries AS e SET "
-            f"answer_count = (SELECT count(*) FROM entries a WHERE {same_thread}), "
-            f"has_accepted = (SELECT count(*) > 0 FROM entries a WHERE {same_thread} "
-            "AND a.accepted = 1) "
-            "WHERE e.id IN (SELECT id FROM _roots) AND e.kind = 'question'"
-        )
-        db.execute(
-            "UPDATE entries SET answer_count = 0, has_accepted = 0 "
-            "WHERE id IN (SELECT id FROM _roots) AND kind = 'knowhow'"
-        )
         db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _touched)")
-        db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _roots)")
-        # The same document as reindex(): title, body without the title, answers, tags.
-        db.execute(
-            "INSERT INTO search_fts (rowid, title, body, answers, tags) SELECT e.id, e.title, "
-            "CASE WHEN e.title != '' AND substr(e.text, 1, length(e.title)) = e.title "
-            "THEN substr(e.text, length(e.title) + 1) ELSE e.text END, "
-            "CASE WHEN e.kind = 'question' THEN coalesce((SELECT group_concat(x.text, char(10)) "
-            f"FROM (SELECT a.text FROM entries a WHERE {same_thread} "
-            "ORDER BY a.accepted DESC, a.created_at) x), '') ELSE '' END, "
-            "coalesce((SELECT group_concat(y.tag, ' ') FROM (SELECT tag FROM entry_tags "
-            "WHERE entry_id = e.id ORDER BY tag) y), '') "
-            "FROM entries e WHERE e.id IN (SELECT id FROM _roots)"
-        )
+        # Each root once per batch, through reindex() itself: the same document as live
+        # capture builds (answers, tags, linked answers, counts), whatever it comes to hold.
+        for (root_id,) in db.execute("SELECT id FROM _roots ORDER BY id").fetchall():
+            self.reindex(int(root_id))
         count = self._one("SELECT count(*) FROM _roots")
         return int(count[0]) if count else 0
+
+    def linked_answers(self, question_id: int) -> list[Entry]:
+        """The answer (or know-how) of the entry a member said solved this question."""
+        row = self._one("SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id])
+        target = self.get_entry(int(row[0])) if row else None
+        if target is None or target.id == question_id:
+            return []
+        if target.kind == EntryKind.QUESTION:
+            return self.answers_for(target)[:1]
+        return [target]
 
     # ------------------------------------------------------------------ listings
 

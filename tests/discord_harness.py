@@ -430,6 +430,7 @@ class FakeDiscord:
     """Answers like Discord's REST API (the calls copbot makes) and records every request."""
 
     canned: dict[tuple[str, str], Any] = field(default_factory=dict)
+    failing: list[tuple[str, str, int]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     sent: dict[int, dict[str, Any]] = field(default_factory=dict)
     gateway: FakeGateway = field(default_factory=FakeGateway)
@@ -457,6 +458,10 @@ class FakeDiscord:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
+
+    def fail_once(self, method: str, path: str, status: int) -> None:
+        """The next ``method path`` gets ``status`` (429 with retry_after 0, or a 5xx)."""
+        self.failing.append((method, path, status))
 
     def answer(self, method: str, path: str, payload: Any, status: int = 200) -> None:
         """Answer ``method path`` with ``payload`` (``None``: 404 Unknown)."""
@@ -502,6 +507,20 @@ class FakeDiscord:
             Request(request.method, path, dict(request.query), body, time.perf_counter())
         )
         self._arrived.set()
+        for failure in self.failing:
+            if failure[:2] == (request.method, path):
+                self.failing.remove(failure)
+                if failure[2] == 429:
+                    body = {
+                        "message": "You are being rate limited.",
+                        "retry_after": 0.0,
+                        "global": False,
+                    }
+                    # discord.py takes a 429 without "Via" for a Cloudflare ban and gives up.
+                    limited = _json(body, 429)
+                    limited.headers.update({"Retry-After": "0", "Via": "1.1 google"})
+                    return limited
+                return web.Response(status=failure[2], text="upstream trouble")
         if (request.method, path) in self.canned:
             payload, status = self.canned[(request.method, path)]
             if payload is None:

@@ -127,6 +127,22 @@ class FakeSlackApi:
         self._changed.set()
         return web.json_response({"ok": True})
 
+    def since(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        """History (top level) or a thread's replies newer than ``oldest``, as Slack pages them."""
+        channel, oldest = str(p.get("channel")), float(p["oldest"])
+        found = []
+        for (where, ts), message in self.messages.items():
+            thread = message.get("thread_ts")
+            if where != channel or float(ts) <= oldest:
+                continue
+            if method == "conversations.history" and thread not in (None, ts):
+                continue
+            if method == "conversations.replies" and thread != p.get("ts") and ts != p.get("ts"):
+                continue
+            found.append(message)
+        found.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
+        return {"ok": True, "messages": found, "has_more": False}
+
     def next_ts(self) -> str:
         self._ts += 1
         return f"1800000000.{self._ts:06d}"
@@ -169,6 +185,8 @@ class FakeSlackApi:
             }, {}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0MODAL"}}, {}
+        if method in ("conversations.history", "conversations.replies") and p.get("oldest"):
+            return self.since(method, p), {}
         if method in ("conversations.history", "conversations.replies"):
             found = self.messages.get((str(p.get("channel")), str(p.get("latest"))))
             is_reply = found and found.get("thread_ts") not in (None, found.get("ts"))

@@ -107,3 +107,49 @@ async def test_a_digest_post_is_an_embed_with_its_chart_attached(tmp_path: Path)
         assert section["name"] == "New know-how"
         assert section["value"] == "• Use polars\n• Pin your runners\n…and 2 more"
         assert message_id is not None and int(message_id) in h.api.sent
+        assert sent.body["allowed_mentions"]["parse"] == []  # a plain digest pings nobody
+
+
+async def test_a_digest_pings_exactly_the_members_the_core_chose(tmp_path: Path) -> None:
+    from bot.mentions import mention
+
+    async with dh.running(tmp_path) as h:
+        h.add_guild(dh.guild([dh.text_channel(GENERAL, "general")]))
+        expert = mention("4242", "Chen")
+        post = Post(
+            Where("discord", str(dh.GUILD_ID), str(GENERAL), Visibility.PUBLIC, "general"),
+            "Weekly digest",
+            sections=(
+                PostSection(
+                    "Still open",
+                    (f"Why is pandas slow? <@999> asked — who knows: {expert}",),
+                    more=3,
+                    more_command="/cop search is:unanswered",
+                ),
+            ),
+        )
+        await h.adapter.post(post)
+        [sent] = h.api.calls_to("POST", f"/channels/{GENERAL}/messages")
+        [section] = sent.body["embeds"][0]["fields"]
+        assert "who knows: <@4242>" in section["value"] and "\x0e" not in section["value"]
+        assert section["value"].endswith("…and 3 more: `/cop search is:unanswered`")
+        assert sent.body["content"] == "<@4242>"
+        assert sent.body["allowed_mentions"] == {"parse": [], "users": [4242]}
+
+
+async def test_a_rate_limit_and_an_outage_are_retried_and_the_digest_posts_once(
+    tmp_path: Path,
+) -> None:
+    async with dh.running(tmp_path) as h:
+        h.add_guild(dh.guild([dh.text_channel(GENERAL, "general")]))
+        path = f"/channels/{GENERAL}/messages"
+        h.api.fail_once("POST", path, 429)
+        h.api.fail_once("POST", path, 502)
+        post = Post(
+            Where("discord", str(dh.GUILD_ID), str(GENERAL), Visibility.PUBLIC, "general"),
+            "Weekly digest",
+            sections=(PostSection("New know-how", ("Use polars",)),),
+        )
+        message_id = await h.adapter.post(post)
+        assert len(h.api.calls_to("POST", path)) == 3  # discord.py's own retries
+        assert list(h.api.sent) == [int(message_id or 0)]  # and one message posted

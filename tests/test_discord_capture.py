@@ -6,6 +6,7 @@ REST calls land on a local fake (see ``tests/discord_harness.py``).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -386,3 +387,53 @@ async def test_a_private_thread_is_a_private_channel_of_its_own(tmp_path: Path) 
         assert search(h.core.repertoire, query, ChannelRef("discord", G, str(GENERAL))) == []
         inside = search(h.core.repertoire, query, ChannelRef("discord", G, str(secret_thread)))
         assert [hit.entry.id for hit in inside] == [entry.id]
+
+
+async def test_messages_missed_while_away_are_caught_up_from_the_read_mark(
+    tmp_path: Path,
+) -> None:
+    seen, missed_question, missed_chatter = dh.new_id(), dh.new_id(), dh.new_id()
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        await h.feed("MESSAGE_CREATE", dh.message(seen, GENERAL, ALICE, "How do I pin numpy?"))
+    async with dh.running(tmp_path) as h:  # restarted; two messages were said meanwhile
+        h.add_guild(server())
+        h.api.answer(
+            "GET",
+            f"/channels/{GENERAL}/messages",
+            [
+                dh.message(missed_chatter, GENERAL, BOB, "lunch anyone"),
+                dh.message(missed_question, GENERAL, BOB, "How do I vendor a wheel?"),
+            ],
+        )
+        assert await h.adapter.catch_up() == 2
+        [history] = h.api.calls("GET", f"/channels/{GENERAL}/messages")
+        assert history.query["after"] == str(seen)
+        assert [e.source.message_id for e in entries(h)] == [str(seen), str(missed_question)]
+        await h.adapter.catch_up()  # a second READY: nothing new is made
+        assert len(entries(h)) == 2
+
+
+async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedback(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.model_validate(
+        {"database": str(tmp_path / "copbot.db"), "similar": {"min_confidence": 0.0}}
+    )
+    old_q, old_a, new_q = dh.new_id(), dh.new_id(), dh.new_id()
+    async with dh.running(tmp_path, settings) as h:
+        h.add_guild(server())
+        await h.feed("MESSAGE_CREATE", dh.message(old_q, GENERAL, ALICE, "How do I pin numpy?"))
+        await h.feed("THREAD_CREATE", dh.thread(old_q, GENERAL, "pin numpy", ALICE[0]))
+        await h.feed("MESSAGE_CREATE", dh.message(old_a, old_q, BOB, "Use a constraints file"))
+        await h.feed("MESSAGE_REACTION_ADD", dh.reaction(old_a, old_q, *ALICE, "✅"))
+        assert entry_for(h, GENERAL, old_a)[0].accepted
+        await h.feed(
+            "MESSAGE_CREATE", dh.message(new_q, GENERAL, CAROL, "How can I pin numpy versions?")
+        )
+        posts = [r for r in h.api.calls("POST", "/channels/") if r.path.endswith("/messages")]
+        [suggestion] = [r for r in posts if "answered before" in json.dumps(r.body)]
+        assert suggestion.path == f"/channels/{GENERAL}/messages"  # a reply to the question
+        db = h.core.repertoire.db
+        [(message_id,)] = db.execute("SELECT message_id FROM similar_suggestions").fetchall()
+        assert message_id is not None and int(message_id) in h.api.sent

@@ -18,6 +18,7 @@ import os
 
 import discord
 
+from adapters.discord.catchup import catch_up
 from adapters.discord.client import CopbotClient
 from adapters.discord.commands import ShareView
 from adapters.discord.outbox import NO_PINGS, Delivery, Outbox
@@ -95,6 +96,14 @@ class DiscordAdapter:
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def catch_up(self) -> int:
+        """Read what was said while away, from each channel's read mark (``catchup.py``)."""
+        try:
+            return await catch_up(self)
+        except Exception:  # a failed catch-up must not stop live capture
+            log.exception("catching up on missed Discord messages failed")
+            return 0
 
     # ------------------------------------------------------------------ gateway events
 

@@ -112,6 +112,9 @@ class CopbotClient(discord.Client):
                 log.info("registered /cop in server %s", guild_id)
 
     async def on_ready(self) -> None:
+        # READY comes after every new session (not after a RESUME, which replays):
+        # read what was said while we were disconnected.
+        self.loop.create_task(self.adapter.catch_up(), name="copbot-discord-catch-up")
         if self.user is not None and self.application_id is not None:
             log.info(
                 "Discord: logged in as %s in %d server(s). Invite link: %s",

@@ -60,11 +60,18 @@ class Outbox:
             image = Path(post.image_path)
             files.append(discord.File(image, filename=image.name))
             rendered.embeds[0].set_image(url=f"attachment://{image.name}")
+        content = rendered.content
+        allowed = NO_PINGS
+        if rendered.pings:  # only members the core chose to ping (opt-in), nobody else
+            content = " ".join([content, *(f"<@{user_id}>" for user_id in rendered.pings)])
+            allowed = discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(id=u) for u in rendered.pings]
+            )
         message = await target.send(
-            content=rendered.content or None,
+            content=content.strip() or None,
             embeds=rendered.embeds,
             files=files,
-            allowed_mentions=NO_PINGS,
+            allowed_mentions=allowed,
         )
         return str(message.id)
 
@@ -99,7 +106,10 @@ class Outbox:
             return
         message = await self._send_public(reply.where, reply.thread_id, rendered)
         if reply.anchor_entry_id is not None:
-            await self._anchor(reply, message)
+            await self.deliver(await self._anchor(reply, message), Delivery())
+        if reply.suggestion_id is not None:
+            # Reactions on this message (✅ solved it, 👎 not related) are feedback on it.
+            await self.core.reply_posted(reply, str(message.id))
         if interaction is not None and not delivery.followed_up:
             await interaction.followup.send(f"Posted: {message.jump_url}", ephemeral=True)
             delivery.followed_up = True
@@ -165,8 +175,12 @@ class Outbox:
             content=rendered.content, embeds=rendered.embeds, allowed_mentions=NO_PINGS
         )
 
-    async def _anchor(self, reply: Reply, message: discord.Message) -> None:
-        """``/cop ask``: open a thread under the posted question and bind the entry to it."""
+    async def _anchor(self, reply: Reply, message: discord.Message) -> list[Outbound]:
+        """``/cop ask``: open a thread under the posted question and bind the entry to it.
+
+        Returns what the core says now that the question has its message
+        (similar past answers), to be sent like any reply.
+        """
         assert reply.anchor_entry_id is not None
         if isinstance(message.channel, discord.TextChannel):
             first_line = reply.text.splitlines()[0] if reply.text else "Question"
@@ -175,7 +189,7 @@ class Outbox:
                 await message.create_thread(name=name)
             except discord.HTTPException as exc:
                 log.warning("could not open a thread for a question: %s", exc)
-        await self.core.link_posted_message(
+        return await self.core.link_posted_message(
             reply.anchor_entry_id, str(message.id), message.jump_url
         )
 

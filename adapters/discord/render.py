@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.events import MARK_END, MARK_START, Post, Reply, ResultItem
+from bot.mentions import render_mentions
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -35,6 +36,9 @@ class Rendered:
 
     content: str
     embeds: list[discord.Embed] = field(default_factory=list)
+    #: Members the core asked to ping (opt-in digests and follow-ups): embeds never
+    #: ping, so the outbox names them in ``content`` and allows exactly these.
+    pings: list[int] = field(default_factory=list)
 
 
 def cut(text: str, limit: int) -> str:
@@ -137,7 +141,7 @@ def render_reply(reply: Reply) -> Rendered:
     return Rendered(cut(text, CONTENT_LIMIT), kept)
 
 
-def _section_value(lines: tuple[str, ...], more: int) -> str:
+def _section_value(lines: tuple[str, ...], more: int, more_command: str = "") -> str:
     """Bullet lines cut to one field's 1,024 characters, counting what was left out."""
     shown: list[str] = []
     size = 0
@@ -152,7 +156,7 @@ def _section_value(lines: tuple[str, ...], more: int) -> str:
         shown.append(bullet)
         size += len(bullet) + 1
     if more:
-        shown.append(f"…and {more} more")
+        shown.append(f"…and {more} more" + (f": `{more_command}`" if more_command else ""))
     return "\n".join(shown) or "—"
 
 
@@ -171,9 +175,20 @@ def render_post(post: Post) -> Rendered:
     embeds = [first]
     total = embed_size(first)
     dropped = 0
+    pings: list[int] = []
+
+    def as_discord(text: str) -> str:
+        def ping(user_id: str, _name: str) -> str:
+            if user_id.isdigit() and int(user_id) not in pings:
+                pings.append(int(user_id))
+            return f"<@{user_id}>"
+
+        return render_mentions(text, ping)
+
     for section in post.sections:
         name = cut(section.title, FIELD_NAME_LIMIT) or "—"
-        value = _section_value(section.lines, section.more)
+        lines = tuple(as_discord(line) for line in section.lines)
+        value = _section_value(lines, section.more, section.more_command)
         if dropped or total + len(name) + len(value) > EMBEDS_TOTAL_LIMIT:
             dropped += 1
             continue
@@ -185,4 +200,4 @@ def render_post(post: Post) -> Rendered:
         embeds[-1].add_field(name=name, value=value, inline=False)
         total += len(name) + len(value)
     content = f"…and {dropped} more section{'s' if dropped != 1 else ''}" if dropped else ""
-    return Rendered(content, embeds)
+    return Rendered(content, embeds, pings)

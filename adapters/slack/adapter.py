@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBridge, build_app
+from adapters.slack.catchup import CatchUpReport, catch_up
 from bot.config import ConfigError, Settings
 from bot.events import Post
 from bot.runtime import AsyncCore
@@ -134,15 +135,23 @@ class SlackAdapter:
             await self._runner.setup()
             await web.TCPSite(self._runner, port=self.port).start()
             log.info("Slack over HTTP: listening on port %s at %s", self.port, EVENTS_PATH)
-            self.started.set()
-            await self._stopped.wait()
-            return
-        handler = self.socket_handler()
-        self._socket = handler
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("Slack over Socket Mode: connected")
+        else:
+            handler = self.socket_handler()
+            self._socket = handler
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack over Socket Mode: connected")
         self.started.set()
+        # Live events flow from here on; read what was said while we were away.
+        await self.catch_up()
         await self._stopped.wait()
+
+    async def catch_up(self) -> CatchUpReport:
+        """Read the channels from where copbot last read them (see ``catchup.py``)."""
+        try:
+            return await catch_up(self.core, self.bridge)
+        except Exception:  # a failed catch-up must not stop live capture
+            log.exception("catching up on missed Slack messages failed")
+            return CatchUpReport(failures=1)
 
     def socket_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app (it connects when asked to)."""

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import (
     ACCEPT_SHORTCUT,
+    FEEDBACK_ACTIONS,
     MAX_METADATA_CHARS,
     SAVE_MODAL,
     SAVE_SHORTCUT,
@@ -54,6 +55,7 @@ from bot.events import (
     MemberLeftChannel,
     ReactionChange,
     SaveRequest,
+    SuggestionFeedback,
 )
 from bot.runtime import AsyncCore
 from bot.share import share_result
@@ -162,6 +164,36 @@ class SlackBridge:
         actor = await self.directory.actor(team, str(user.get("id")))
         out = await self.core.run(share_result, self.core.core.services, entry_id, where, actor)
         await self.outbox.deliver(out, respond=respond, member=actor)
+
+    async def on_feedback(self, ack: AsyncAck, body: Payload) -> None:
+        """ "Solved it" / "Not related" on a suggested past answer."""
+        await ack()
+        action: Payload = (body.get("actions") or [{}])[0]
+        verdict = next(
+            (
+                v
+                for v, action_id in FEEDBACK_ACTIONS.items()
+                if action_id == action.get("action_id")
+            ),
+            "",
+        )
+        suggestion, _, entry = str(action.get("value") or "").partition(":")
+        if not (verdict and suggestion.isdigit() and entry.isdigit()):
+            return
+        team = team_of(body)
+        channel: Payload = body.get("channel") or {}
+        user: Payload = body.get("user") or {}
+        where = await self.directory.where(team, str(channel.get("id")), str(channel.get("name")))
+        actor = await self.directory.actor(team, str(user.get("id")))
+        feedback = SuggestionFeedback(
+            where,
+            actor,
+            int(suggestion),
+            verdict,
+            int(entry),
+            event_id=f"feedback:{action.get('action_ts') or ''}:{user.get('id')}",
+        )
+        await self.outbox.deliver(await self.core.handle(feedback), member=actor)
 
     # ------------------------------------------------------------------ shortcuts
 
@@ -299,6 +331,8 @@ def build_app(
 
     app.command(settings.slack.command)(bridge.on_command)
     app.action(SHARE_ACTION)(bridge.on_share)
+    for action_id in FEEDBACK_ACTIONS.values():
+        app.action(action_id)(bridge.on_feedback)
     app.shortcut(SAVE_SHORTCUT)(bridge.on_save_shortcut)
     app.shortcut(ACCEPT_SHORTCUT)(bridge.on_accept_shortcut)
     app.view(SAVE_MODAL)(bridge.on_save_submit)

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events import MARK_END, MARK_START, KnowhowKind, Post, Reply, ResultItem
+from bot.mentions import platform_mentions
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -21,6 +22,9 @@ MAX_FALLBACK_CHARS = 3000
 MAX_METADATA_CHARS = 3000
 
 SHARE_ACTION = "copbot_share"
+#: Buttons on a similar-questions suggestion: "Solved it" / "Not related".
+FEEDBACK_ACTIONS = {"solved_it": "copbot_solved_it", "not_related": "copbot_not_related"}
+FEEDBACK_LABELS = {"solved_it": "Solved it", "not_related": "Not related"}
 SAVE_SHORTCUT = "copbot_save"
 ACCEPT_SHORTCUT = "copbot_accept"
 SAVE_MODAL = "copbot_save_modal"
@@ -118,14 +122,34 @@ def item_blocks(index: int, item: ResultItem, *, share: bool, tz: ZoneInfo | Non
     return [block, context(" · ".join(part for part in meta if part))]
 
 
+def feedback_block(suggestion_id: int, entry_id: int, verdicts: tuple[str, ...]) -> Block:
+    """The buttons members answer a suggested past answer with (value: suggestion:entry)."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": FEEDBACK_LABELS[verdict]},
+                "action_id": FEEDBACK_ACTIONS[verdict],
+                "value": f"{suggestion_id}:{entry_id}",
+            }
+            for verdict in verdicts
+            if verdict in FEEDBACK_ACTIONS
+        ],
+    }
+
+
 def reply_blocks(reply: Reply, tz: ZoneInfo | None = None) -> tuple[str, list[Block]]:
     """The fallback text and the blocks for a reply (results get a share button)."""
     share = "share" in reply.actions
     blocks: list[Block] = []
     if reply.text:
         blocks.extend(_text_sections(escape_reply_text(reply.text)))
+    verdicts = tuple(a for a in reply.actions if a in FEEDBACK_ACTIONS)
     for index, item in enumerate(reply.items, 1):
         blocks.extend(item_blocks(index, item, share=share, tz=tz))
+        if verdicts and reply.suggestion_id is not None:
+            blocks.append(feedback_block(reply.suggestion_id, item.entry_id, verdicts))
     fallback = plain_marks(reply.text)
     if reply.items:
         fallback += "".join(
@@ -182,7 +206,7 @@ def post_blocks(post: Post) -> tuple[str, list[Block]]:
         blocks.extend(_text_sections(escape(post.text)))
     for part in post.sections:
         lines = [f"*{escape(part.title)}*"]
-        lines.extend(f"• {escape(line)}" for line in part.lines)
+        lines.extend(f"• {platform_mentions(escape(line))}" for line in part.lines)
         if part.more:
             lines.append(f"_… and {part.more} more_")
         blocks.extend(_text_sections("\n".join(lines)))

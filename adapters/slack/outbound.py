@@ -115,7 +115,12 @@ class SlackOutbox:
         ts = str(response.get("ts") or "")
         if reply.anchor_entry_id is not None and ts:
             permalink = await self.directory.permalink(str(response.get("channel") or channel), ts)
-            await self.core.link_posted_message(reply.anchor_entry_id, ts, permalink)
+            # A /cop ask question now has its message: similar past answers may follow.
+            follow_up = await self.core.link_posted_message(reply.anchor_entry_id, ts, permalink)
+            await self.deliver(follow_up)
+        if reply.suggestion_id is not None and ts:
+            # Reactions on this message are feedback on the suggestion.
+            await self.core.reply_posted(reply, ts)
 
     async def post(self, post: Post) -> str | None:
         """A digest or other post nobody asked for in the moment; returns its ``ts``."""

@@ -1,0 +1,48 @@
+"""``/cop digest``: this channel's digest, now, shown only to the member who asked.
+
+It uses the channel's schedule (its sections and period) when one is
+configured, else the last seven days with every section. Nothing is logged:
+asking for a preview never stops the scheduled digest.
+"""
+
+from __future__ import annotations
+
+from bot.commands import CommandContext, command
+from bot.config import DigestSchedule
+from bot.digest import build_digest, schedule_for, target_for
+from bot.errors import UsageError
+from bot.events import Outbound, Visibility
+from bot.periods import period_for
+from bot.render_text import render_post
+
+MAX_DAYS = 366
+
+
+@command("digest", "digest [days]", "this channel's digest now, only for you")
+def _digest(ctx: CommandContext) -> list[Outbound]:
+    where = ctx.invocation.where
+    if where.visibility == Visibility.DM:
+        raise UsageError(
+            "Digests belong to a channel: ask for one in the channel you want it for.", "digest"
+        )
+    configured = schedule_for(ctx.services.settings, where)
+    schedule = configured or DigestSchedule(channel=where.ref)
+    words = ctx.args.split()
+    if words:
+        if len(words) != 1 or not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_DAYS:
+            raise UsageError(
+                f"Give the number of days the digest covers (1 to {MAX_DAYS}), "
+                "e.g. `/cop digest 30`.",
+                "digest",
+            )
+        schedule = schedule.model_copy(update={"period_days": int(words[0])})
+    now = ctx.services.clock.now()
+    start, end = period_for(now, schedule.period_days, ctx.services.settings.community.tz)
+    # A preview never says "skip": an empty period gets its one-line note.
+    preview = schedule.model_copy(update={"empty": "note", "chart": False})
+    post = build_digest(ctx.services, target_for(where), preview, start, end)
+    assert post is not None  # empty = "note" always gives a post
+    text = render_post(post)  # core replies are plain text; adapters style them
+    if configured is None:
+        text += "\n(No digest is scheduled for this channel; see [[digests]] in the config.)"
+    return [ctx.reply(text)]

@@ -1,0 +1,395 @@
+"""Similar questions at ask time, and the feedback members give on them.
+
+When a question is captured in a channel whose rule allows it
+(``suggest_similar``, on by default), the core looks for older answered
+questions and know-how that match it (:func:`knowledge.similar.find_similar`,
+only what that channel may see). When the best match is confident enough it
+replies **once**, in the question's thread, with up to three of them: each
+with its accepted answer's first lines and a link. Below the threshold it says
+nothing.
+
+Feedback, on every platform:
+
+* a reaction on the suggestion: ✅ (the accept reaction) = the first item
+  solved it; 👎 or ❌ = none of them is related;
+* a button (``Reply.actions``) that the adapter turns into
+  :class:`~bot.events.SuggestionFeedback` for one item;
+* ``/cop solved [n]`` or ``/cop unrelated [n]`` typed in the thread.
+
+"Not related" (from any member) means that pair is never suggested again.
+"Solved it" from the asker, or from ``accept_votes`` members, links the
+question to the older entry: the question counts as answered, and the older
+answer becomes findable from the new question's words too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from bot.capture import channel_ref, source_key
+from bot.commands import CommandContext, command
+from bot.emoji import canonical
+from bot.errors import UsageError
+from bot.events import (
+    Actor,
+    IncomingMessage,
+    Outbound,
+    ReactionChange,
+    Reply,
+    ResultItem,
+    SuggestionFeedback,
+    Visibility,
+    Where,
+)
+from bot.ports import Services
+from bot.results import entry_title, hit_to_item
+from knowledge import feedback
+from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
+from knowledge.models import Entry, SearchHit
+from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
+from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
+from knowledge.text import shorten
+
+log = logging.getLogger(__name__)
+
+#: Loaded embedding models by setting (``None``: unavailable); a model is big, load it once.
+_EMBEDDERS: dict[str, Embedder | None] = {}
+
+ACTIONS = (SOLVED_IT, NOT_RELATED)
+NOT_RELATED_REACTIONS = frozenset({"👎", "❌"})
+#: How much of an accepted answer a suggestion shows: its first lines, cut.
+ANSWER_LINES = 2
+ANSWER_CHARS = 240
+
+
+def first_lines(text: str, lines: int = ANSWER_LINES, limit: int = ANSWER_CHARS) -> str:
+    """The first non-empty lines of an answer, cut at a word boundary."""
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][:lines]
+    return shorten(" / ".join(kept), limit)
+
+
+def suggestion_item(hit: SearchHit) -> ResultItem:
+    """A search item whose answer part is the answer's first lines (not a snippet)."""
+    item = hit_to_item(hit)
+    if hit.answer is not None:
+        item = replace(item, answer_snippet=first_lines(hit.answer.text))
+    return item
+
+
+class Suggester:
+    """The similar-questions feature, wired into the core by ``bot.app.build_core``."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The semantic stage when configured and installed, loaded once per process."""
+        choice = self.services.settings.similar.semantic
+        if choice == "off":
+            return None
+        if choice not in _EMBEDDERS:
+            try:
+                _EMBEDDERS[choice] = load_embedder(choice)
+            except SemanticUnavailable as exc:
+                log.warning("similar questions stay lexical: %s", exc)
+                _EMBEDDERS[choice] = None
+        return _EMBEDDERS[choice]
+
+    @property
+    def threshold(self) -> float:
+        configured = self.services.settings.similar.min_confidence
+        if configured is not None:
+            return configured
+        return SUGGEST_THRESHOLD if self.embedder is None else SEMANTIC_SUGGEST_THRESHOLD
+
+    def enabled_in(self, where: Where) -> bool:
+        settings = self.services.settings
+        if not settings.similar.enabled or where.visibility == Visibility.DM:
+            return False
+        return settings.rule_for(where.platform, where.channel, where.channel_name).suggest_similar
+
+    # ------------------------------------------------------------------ ask time
+
+    def on_question(self, entry: Entry, message: IncomingMessage) -> list[Outbound]:
+        """A question hook: reply once in its thread when a confident match exists.
+
+        A failure here is logged and undone (a savepoint), never the capture's loss.
+        """
+        if not self.enabled_in(message.where):
+            return []
+        repertoire = self.services.repertoire
+        try:
+            with repertoire.transaction():
+                if feedback.suggested_before(repertoire, entry.id):
+                    return []  # once per question
+                return self.suggest(entry, message.where)
+        except Exception:
+            log.exception("could not look for questions similar to entry %s; skipped", entry.id)
+            return []
+
+    def suggest(self, question: Entry, where: Where, *, again: bool = False) -> list[Outbound]:
+        repertoire = self.services.repertoire
+        excluded = feedback.not_related_ids(repertoire, question.id)
+        if again:
+            excluded |= feedback.suggested_before(repertoire, question.id)
+        linked = feedback.linked_entry(repertoire, question.id)
+        if linked is not None:
+            excluded.add(linked)
+        text = (
+            question.text
+            if question.text.startswith(question.title)
+            else (f"{question.title}\n{question.text}")
+        )
+        hits = find_similar(
+            repertoire,
+            text,
+            channel_ref(where),
+            exclude_entry_id=question.id,
+            exclude_ids=excluded,
+            limit=self.services.settings.similar.max_suggestions,
+            min_confidence=self.threshold,
+            embedder=self.embedder,
+        )
+        if not hits:
+            return []
+        suggestion_id = feedback.record_suggestion(
+            repertoire,
+            question.id,
+            question.source,
+            [(h.entry.id, h.score) for h in hits],
+            self.services.clock.now(),
+        )
+        accept = self.services.settings.capture.accept_reaction
+        many = len(hits) > 1
+        text = (
+            f"💡 This may have been answered before{' — here are the closest' if many else ''}. "
+            f"React {canonical(accept)} if {'the first one' if many else 'it'} solved your "
+            f"question, 👎 if {'none is' if many else 'it is not'} related "
+            f"(or `/cop solved{' N' if many else ''}` · `/cop unrelated` in this thread)."
+        )
+        return [
+            Reply(
+                where=where,
+                text=text,
+                items=tuple(suggestion_item(h) for h in hits),
+                ephemeral=False,
+                thread_id=question.source.message_id,
+                actions=ACTIONS,
+                suggestion_id=suggestion_id,
+            )
+        ]
+
+    def on_posted(self, reply: Reply, message_id: str) -> None:
+        """A posted hook: remember which message carries the suggestion."""
+        if reply.suggestion_id is not None:
+            feedback.set_suggestion_message(
+                self.services.repertoire, reply.suggestion_id, message_id
+            )
+
+    # ------------------------------------------------------------------ feedback
+
+    def on_reaction(self, change: ReactionChange) -> list[Outbound]:
+        """A reaction hook: ✅ / 👎 / ❌ on a suggestion message are feedback.
+
+        Like :meth:`on_question`, a failure is logged and undone, and the
+        reaction itself (acceptance, saves) still counts.
+        """
+        repertoire = self.services.repertoire
+        try:
+            with repertoire.transaction():
+                return self._reaction_feedback(change)
+        except Exception:
+            log.exception("could not read %s as suggestion feedback; skipped", change.emoji)
+            return []
+
+    def _reaction_feedback(self, change: ReactionChange) -> list[Outbound]:
+        repertoire = self.services.repertoire
+        suggestion = feedback.suggestion_for_message(
+            repertoire, source_key(change.where, change.message_id)
+        )
+        if suggestion is None or not suggestion.entry_ids:
+            return []
+        emoji = canonical(change.emoji)
+        if emoji in (canonical(self.services.settings.capture.accept_reaction), "✅"):
+            verdict, entry_ids = SOLVED_IT, suggestion.entry_ids[:1]
+        elif emoji in NOT_RELATED_REACTIONS:
+            verdict, entry_ids = NOT_RELATED, suggestion.entry_ids
+        else:
+            return []
+        at = change.at or self.services.clock.now()
+        return self.give(
+            suggestion, entry_ids, change.actor, change.where, verdict, at, change.added
+        )
+
+    def on_feedback(self, event: SuggestionFeedback) -> list[Outbound]:
+        """A button: "solved it" or "not related" for one item (or all of them)."""
+        suggestion = feedback.get_suggestion(self.services.repertoire, event.suggestion_id)
+        if suggestion is None:
+            return []
+        if event.verdict not in ACTIONS:
+            raise UsageError(f"Unknown feedback '{event.verdict}'.")
+        if event.entry_id is None:
+            ids = suggestion.entry_ids if event.verdict == NOT_RELATED else suggestion.entry_ids[:1]
+        elif event.entry_id in suggestion.entry_ids:
+            ids = (event.entry_id,)
+        else:
+            return []
+        at = event.at or self.services.clock.now()
+        return self.give(suggestion, ids, event.actor, event.where, event.verdict, at, True)
+
+    def give(
+        self,
+        suggestion: Suggestion,
+        entry_ids: tuple[int, ...],
+        actor: Actor,
+        where: Where,
+        verdict: str,
+        at: datetime,
+        added: bool = True,
+    ) -> list[Outbound]:
+        """Record (or withdraw) a member's verdict and act on it."""
+        repertoire = self.services.repertoire
+        question = repertoire.get_entry(suggestion.question_id)
+        if question is None:
+            return []
+        for entry_id in entry_ids:
+            if added:
+                other = NOT_RELATED if verdict == SOLVED_IT else SOLVED_IT
+                feedback.withdraw_feedback(repertoire, question.id, entry_id, actor.user_id, other)
+                feedback.record_feedback(
+                    repertoire, question.id, entry_id, actor.user_id, verdict, at
+                )
+            else:
+                feedback.withdraw_feedback(
+                    repertoire, question.id, entry_id, actor.user_id, verdict
+                )
+        thread = question.source.message_id
+        if verdict == NOT_RELATED:
+            if not added:
+                return []
+            titles = ", ".join(f"“{self._title(i)}”" for i in entry_ids)
+            return [
+                Reply(
+                    where=where,
+                    text=f"👍 Thanks — noted that {titles} "
+                    f"{'is' if len(entry_ids) == 1 else 'are'} not related; I won't suggest "
+                    f"{'it' if len(entry_ids) == 1 else 'them'} for this question again.",
+                    recipient=actor,
+                    thread_id=thread,
+                )
+            ]
+        entry_id = entry_ids[0]
+        if self._solved_decided(question, entry_id):
+            if feedback.link_solved(repertoire, question.id, entry_id, at):
+                return [
+                    Reply(
+                        where=where,
+                        text="✅ Marked as solved by an earlier answer: "
+                        f"“{self._title(entry_id)}”. The two questions are now linked.",
+                        ephemeral=False,
+                        thread_id=thread,
+                    )
+                ]
+            return []
+        if not added:
+            feedback.unlink_solved(repertoire, question.id, entry_id)
+            return []
+        return [
+            Reply(
+                where=where,
+                text="Thanks — noted that it helped. The asker's ✅ (or more votes) marks the "
+                "question as solved.",
+                recipient=actor,
+                thread_id=thread,
+            )
+        ]
+
+    def _solved_decided(self, question: Entry, entry_id: int) -> bool:
+        repertoire = self.services.repertoire
+        rules = self.services.settings.capture
+        votes = feedback.voters(repertoire, question.id, entry_id, SOLVED_IT)
+        asker = repertoire.get_member(question.author_id)
+        by_asker = rules.asker_accepts and asker is not None and asker.user_id in votes
+        return by_asker or len(votes) >= rules.accept_votes
+
+    def _title(self, entry_id: int) -> str:
+        entry = self.services.repertoire.get_entry(entry_id)
+        return shorten(entry_title(entry), 80) if entry else f"#{entry_id}"
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def _thread_suggestion(ctx: CommandContext) -> Suggestion:
+    inv = ctx.invocation
+    if inv.thread_id is None:
+        raise UsageError("Use this in the thread of a question where I suggested answers.")
+    suggestion = feedback.suggestion_in_thread(
+        ctx.services.repertoire, source_key(inv.where, inv.thread_id)
+    )
+    if suggestion is None or not suggestion.entry_ids:
+        raise UsageError("I made no suggestion in this thread.")
+    return suggestion
+
+
+def _picked(suggestion: Suggestion, args: str, name: str) -> tuple[int, ...] | None:
+    """Item numbers typed after the command (``2`` or ``1 3``); ``None`` when none were."""
+    numbers = args.replace(",", " ").split()
+    if not numbers:
+        return None
+    picked: list[int] = []
+    for number in numbers:
+        if not number.isdigit() or not 1 <= int(number) <= len(suggestion.entry_ids):
+            raise UsageError(
+                f"'{number}' is not one of the suggestions (1 to {len(suggestion.entry_ids)}).",
+                name,
+            )
+        picked.append(suggestion.entry_ids[int(number) - 1])
+    return tuple(picked)
+
+
+@command("solved", "solved [N]", "in a suggestion's thread: suggestion N (default 1) solved it")
+def _solved(ctx: CommandContext) -> list[Outbound]:
+    suggestion = _thread_suggestion(ctx)
+    picked = _picked(suggestion, ctx.args, "solved") or suggestion.entry_ids[:1]
+    inv = ctx.invocation
+    return Suggester(ctx.services).give(
+        suggestion, picked[:1], inv.actor, inv.where, SOLVED_IT, inv.at
+    )
+
+
+@command("unrelated", "unrelated [N ...]", "in a suggestion's thread: those suggestions miss")
+def _unrelated(ctx: CommandContext) -> list[Outbound]:
+    suggestion = _thread_suggestion(ctx)
+    picked = _picked(suggestion, ctx.args, "unrelated") or suggestion.entry_ids
+    inv = ctx.invocation
+    return Suggester(ctx.services).give(
+        suggestion, picked, inv.actor, inv.where, NOT_RELATED, inv.at
+    )
+
+
+@command("similar", "similar <question>", "past answers close to a question, with confidence")
+def _similar(ctx: CommandContext) -> list[Outbound]:
+    text = ctx.args.strip()
+    if not text:
+        raise UsageError("Which question? Try `/cop similar how do I read a big CSV?`", "similar")
+    suggester = Suggester(ctx.services)
+    hits = find_similar(
+        ctx.services.repertoire, text, ctx.viewer, limit=5, embedder=suggester.embedder
+    )
+    if not hits:
+        return [ctx.reply("No similar answered question or know-how found.")]
+    threshold = suggester.threshold
+    scores = ", ".join(
+        f"{i}) {h.score:.2f}{' ✓' if h.score >= threshold else ''}" for i, h in enumerate(hits, 1)
+    )
+    return [
+        ctx.reply(
+            f"Closest past answers; confidence {scores} (✓: I would suggest it at ask time, "
+            f"from {threshold:.2f}):",
+            items=tuple(suggestion_item(h) for h in hits),
+        )
+    ]

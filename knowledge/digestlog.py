@@ -1,0 +1,186 @@
+"""The digest log and the follow-up log: what was posted, so it is posted once.
+
+Scheduled work must survive restarts, downtime and two runs racing for the
+same slot. The scheduler's own job store cannot promise that (APScheduler
+recomputes a stored job's next run when it is re-added, and cannot share a
+store between processes), so these tables are the source of truth:
+
+* ``digest_log``: one row per (channel, period). A run first **claims** the
+  row (an ``INSERT`` on the unique key, in one transaction), then posts, then
+  marks it ``posted``. The loser of a race, or a run after a restart, finds
+  the row and posts nothing.
+* ``follow_ups``: one row per question that got the gentle nudge.
+
+A claim whose post then failed is marked ``failed`` and may be claimed again
+(retried); a claim left ``claimed`` by a process that died mid-post is left
+alone: it may have been posted, and twice is worse than never for a digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from knowledge.models import from_db_time, to_db_time
+
+migrations = Migrations("copbot-digest")
+
+
+@migrations()
+def m001_digest_and_follow_up_logs(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE digest_log (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('claimed', 'posted', 'empty', 'failed')),
+            claimed_at TEXT NOT NULL,
+            posted_at TEXT,
+            message_id TEXT NOT NULL DEFAULT '',
+            UNIQUE (channel, period_start, period_end)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE follow_ups (
+            entry_id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('claimed', 'posted', 'failed')),
+            claimed_at TEXT NOT NULL,
+            posted_at TEXT,
+            message_id TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """One row of the digest log."""
+
+    id: int
+    channel: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    claimed_at: datetime
+    posted_at: datetime | None
+    message_id: str
+
+
+class DigestLog:
+    """Claim, then post, then mark: the exactly-once protocol over one SQLite file."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ digests
+
+    def claim(self, channel: str, start: datetime, end: datetime, now: datetime) -> int | None:
+        """Take the (channel, period) slot; its row id, or ``None`` when someone has it.
+
+        A ``failed`` slot is taken again (the previous post never went out).
+        Both statements are single atomic writes, so two processes cannot both win.
+        """
+        key = [channel, to_db_time(start), to_db_time(end)]
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO digest_log (channel, period_start, period_end, status, "
+            "claimed_at) VALUES (?, ?, ?, 'claimed', ?)",
+            [*key, to_db_time(now)],
+        )
+        if cursor.rowcount == 1:
+            return int(cursor.lastrowid or 0)
+        cursor = self.db.execute(
+            "UPDATE digest_log SET status = 'claimed', claimed_at = ? WHERE channel = ? "
+            "AND period_start = ? AND period_end = ? AND status = 'failed'",
+            [to_db_time(now), *key],
+        )
+        if cursor.rowcount == 1:
+            row = self.db.execute(
+                "SELECT id FROM digest_log WHERE channel = ? AND period_start = ? "
+                "AND period_end = ?",
+                key,
+            ).fetchone()
+            return int(row[0])
+        return None
+
+    def mark(self, run_id: int, status: str, at: datetime, message_id: str = "") -> None:
+        """Record how a claimed run ended: ``posted``, ``empty`` or ``failed``."""
+        self.db.execute(
+            "UPDATE digest_log SET status = ?, posted_at = ?, message_id = ? WHERE id = ?",
+            [status, to_db_time(at), message_id, run_id],
+        )
+
+    def find(self, channel: str, start: datetime, end: datetime) -> DigestRun | None:
+        row = self.db.execute(
+            "SELECT id, channel, period_start, period_end, status, claimed_at, posted_at, "
+            "message_id FROM digest_log WHERE channel = ? AND period_start = ? AND period_end = ?",
+            [channel, to_db_time(start), to_db_time(end)],
+        ).fetchone()
+        return _to_run(tuple(row)) if row else None
+
+    def runs(self, channel: str | None = None) -> list[DigestRun]:
+        """Every logged run (of one channel), oldest period first."""
+        sql = (
+            "SELECT id, channel, period_start, period_end, status, claimed_at, posted_at, "
+            "message_id FROM digest_log"
+        )
+        params: list[str] = []
+        if channel is not None:
+            sql += " WHERE channel = ?"
+            params.append(channel)
+        rows = self.db.execute(sql + " ORDER BY period_end, id", params).fetchall()
+        return [_to_run(tuple(r)) for r in rows]
+
+    # ------------------------------------------------------------------ follow-ups
+
+    def claim_follow_up(self, entry_id: int, channel: str, now: datetime) -> bool:
+        """Take the one follow-up a question may get; ``False`` when it was taken."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO follow_ups (entry_id, channel, status, claimed_at) "
+            "VALUES (?, ?, 'claimed', ?)",
+            [entry_id, channel, to_db_time(now)],
+        )
+        if cursor.rowcount == 1:
+            return True
+        cursor = self.db.execute(
+            "UPDATE follow_ups SET status = 'claimed', claimed_at = ? "
+            "WHERE entry_id = ? AND status = 'failed'",
+            [to_db_time(now), entry_id],
+        )
+        return cursor.rowcount == 1
+
+    def mark_follow_up(
+        self, entry_id: int, status: str, at: datetime, message_id: str = ""
+    ) -> None:
+        self.db.execute(
+            "UPDATE follow_ups SET status = ?, posted_at = ?, message_id = ? WHERE entry_id = ?",
+            [status, to_db_time(at), message_id, entry_id],
+        )
+
+    def followed_up(self) -> set[int]:
+        """Questions that got (or are getting) their follow-up."""
+        rows = self.db.execute(
+            "SELECT entry_id FROM follow_ups WHERE status != 'failed'"
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
+
+def _to_run(row: tuple[object, ...]) -> DigestRun:
+    run_id, channel, start, end, status, claimed_at, posted_at, message_id = row
+    return DigestRun(
+        id=int(str(run_id)),
+        channel=str(channel),
+        period_start=from_db_time(str(start)),
+        period_end=from_db_time(str(end)),
+        status=str(status),
+        claimed_at=from_db_time(str(claimed_at)),
+        posted_at=from_db_time(str(posted_at)) if posted_at else None,
+        message_id=str(message_id),
+    )

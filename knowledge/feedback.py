@@ -1,0 +1,197 @@
+"""What the bot suggested at ask time, and what members said about it.
+
+* A **suggestion** is one reply in a question's thread listing up to three
+  older entries; the adapter tells us the message id it got, so reactions on
+  it can be traced back.
+* **Feedback** is one verdict per member, question and suggested entry:
+  ``solved_it`` or ``not_related``. A ``not_related`` pair is never suggested
+  again; ``solved_it`` links the question to the older entry
+  (``similar_links``), which makes it answered (see ``Repertoire.reindex``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from knowledge.models import SourceKey, to_db_time
+from knowledge.store import Repertoire
+
+SOLVED_IT = "solved_it"
+NOT_RELATED = "not_related"
+VERDICTS = (SOLVED_IT, NOT_RELATED)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    id: int
+    question_id: int
+    source: SourceKey  # where the question is; ``message_id`` is the thread it was posted in
+    message_id: str | None  # the suggestion's own message, once the adapter posted it
+    entry_ids: tuple[int, ...]
+
+
+def record_suggestion(
+    repertoire: Repertoire,
+    question_id: int,
+    thread: SourceKey,
+    items: list[tuple[int, float]],
+    at: datetime,
+) -> int:
+    """Keep a suggestion made in ``thread`` (its message id is the question's)."""
+    cursor = repertoire.db.execute(
+        "INSERT INTO similar_suggestions (question_id, platform, workspace, channel, thread_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            question_id,
+            thread.platform,
+            thread.workspace,
+            thread.channel,
+            thread.message_id,
+            to_db_time(at),
+        ],
+    )
+    suggestion_id = int(cursor.lastrowid or 0)
+    repertoire.db.conn.executemany(
+        "INSERT INTO similar_items (suggestion_id, rank, entry_id, confidence) VALUES (?, ?, ?, ?)",
+        [(suggestion_id, rank, entry_id, conf) for rank, (entry_id, conf) in enumerate(items, 1)],
+    )
+    return suggestion_id
+
+
+def set_suggestion_message(repertoire: Repertoire, suggestion_id: int, message_id: str) -> None:
+    repertoire.db.execute(
+        "UPDATE similar_suggestions SET message_id = ? WHERE id = ?", [message_id, suggestion_id]
+    )
+
+
+def _load(repertoire: Repertoire, where_sql: str, params: list[object]) -> Suggestion | None:
+    row = repertoire.db.execute(
+        "SELECT id, question_id, platform, workspace, channel, thread_id, message_id "
+        f"FROM similar_suggestions WHERE {where_sql} ORDER BY id DESC LIMIT 1",
+        params,
+    ).fetchone()
+    if row is None:
+        return None
+    ids = repertoire.db.execute(
+        "SELECT entry_id FROM similar_items WHERE suggestion_id = ? ORDER BY rank", [row[0]]
+    ).fetchall()
+    return Suggestion(
+        id=int(row[0]),
+        question_id=int(row[1]),
+        source=SourceKey(str(row[2]), str(row[3]), str(row[4]), str(row[5])),
+        message_id=str(row[6]) if row[6] is not None else None,
+        entry_ids=tuple(int(r[0]) for r in ids),
+    )
+
+
+def get_suggestion(repertoire: Repertoire, suggestion_id: int) -> Suggestion | None:
+    return _load(repertoire, "id = ?", [suggestion_id])
+
+
+def suggestion_for_message(repertoire: Repertoire, message: SourceKey) -> Suggestion | None:
+    """The suggestion posted as this chat message, if it is one."""
+    return _load(
+        repertoire,
+        "platform = ? AND workspace = ? AND channel = ? AND message_id = ?",
+        [message.platform, message.workspace, message.channel, message.message_id],
+    )
+
+
+def suggestion_in_thread(repertoire: Repertoire, thread: SourceKey) -> Suggestion | None:
+    """The latest suggestion made in a question's thread."""
+    return _load(
+        repertoire,
+        "platform = ? AND workspace = ? AND channel = ? AND thread_id = ?",
+        [thread.platform, thread.workspace, thread.channel, thread.message_id],
+    )
+
+
+def suggested_before(repertoire: Repertoire, question_id: int) -> set[int]:
+    rows = repertoire.db.execute(
+        "SELECT i.entry_id FROM similar_items i JOIN similar_suggestions s "
+        "ON s.id = i.suggestion_id WHERE s.question_id = ?",
+        [question_id],
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def record_feedback(
+    repertoire: Repertoire,
+    question_id: int,
+    entry_id: int,
+    user_id: str,
+    verdict: str,
+    at: datetime,
+) -> None:
+    """One member's verdict on one suggested entry; a new verdict replaces theirs."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    repertoire.db.execute(
+        "INSERT INTO similar_feedback (question_id, entry_id, user_id, verdict, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (question_id, entry_id, user_id) DO UPDATE SET "
+        "verdict = excluded.verdict, created_at = excluded.created_at",
+        [question_id, entry_id, user_id, verdict, to_db_time(at)],
+    )
+
+
+def withdraw_feedback(
+    repertoire: Repertoire, question_id: int, entry_id: int, user_id: str, verdict: str
+) -> None:
+    repertoire.db.execute(
+        "DELETE FROM similar_feedback WHERE question_id = ? AND entry_id = ? AND user_id = ? "
+        "AND verdict = ?",
+        [question_id, entry_id, user_id, verdict],
+    )
+
+
+def voters(repertoire: Repertoire, question_id: int, entry_id: int, verdict: str) -> set[str]:
+    rows = repertoire.db.execute(
+        "SELECT user_id FROM similar_feedback WHERE question_id = ? AND entry_id = ? "
+        "AND verdict = ?",
+        [question_id, entry_id, verdict],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def not_related_ids(repertoire: Repertoire, question_id: int) -> set[int]:
+    """Entries that members said are not related to this question: never suggest them again."""
+    rows = repertoire.db.execute(
+        "SELECT DISTINCT entry_id FROM similar_feedback WHERE question_id = ? "
+        "AND verdict = 'not_related'",
+        [question_id],
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def link_solved(repertoire: Repertoire, question_id: int, entry_id: int, at: datetime) -> bool:
+    """The question was solved by an older entry: link them; ``True`` when that is new."""
+    row = repertoire.db.execute(
+        "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
+    ).fetchone()
+    if row is not None and int(row[0]) == entry_id:
+        return False
+    repertoire.db.execute(
+        "INSERT INTO similar_links (question_id, entry_id, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (question_id) DO UPDATE SET entry_id = excluded.entry_id, "
+        "created_at = excluded.created_at",
+        [question_id, entry_id, to_db_time(at)],
+    )
+    repertoire.reindex(question_id)
+    return True
+
+
+def unlink_solved(repertoire: Repertoire, question_id: int, entry_id: int) -> bool:
+    cursor = repertoire.db.execute(
+        "DELETE FROM similar_links WHERE question_id = ? AND entry_id = ?", [question_id, entry_id]
+    )
+    if cursor.rowcount:
+        repertoire.reindex(question_id)
+    return bool(cursor.rowcount)
+
+
+def linked_entry(repertoire: Repertoire, question_id: int) -> int | None:
+    row = repertoire.db.execute(
+        "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
+    ).fetchone()
+    return int(row[0]) if row else None

@@ -1,0 +1,579 @@
+"""Similar questions: past answered questions and know-how close to a new question.
+
+MoreLikeThis in SQLite. A chat question is long and chatty, so it is not
+searched word for word: its words are stemmed by the same FTS5 tokenizer the
+index uses (through a scratch FTS5 table in the connection's ``temp`` schema),
+each stem gets an idf from the index's own vocabulary (an ``fts5vocab`` table,
+its counts cached in ``similar_df``), and only the :data:`MAX_QUERY_TERMS` most
+informative terms (tf-idf; quoted words and the first line weigh double),
+within a budget of :data:`MAX_POSTINGS` postings, go into one OR query through
+FTS5's weighted bm25. The text is data: every term is re-quoted, never passed
+raw to ``MATCH``. ``bench/README.md`` has the measurements behind each choice.
+
+Each candidate then gets a **confidence** in ``[0, 1]``: how far its score
+stands above the crowd (the :data:`CROWD_RANK`-th candidate's score), as a
+share of the question's own weight (the sum of its query terms' idf). A
+duplicate stands out from the other candidates; a question that is merely on
+the same topic does not. Unlike a raw bm25 score, this is comparable across
+questions and corpus sizes, so one threshold (:data:`SUGGEST_THRESHOLD`,
+chosen on the evaluation set, see ``bench/README.md``) decides when the bot
+speaks. On that set it separates right from wrong first answers better than
+the share of the question's terms a candidate covers (AUC 0.80 against 0.59).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from knowledge.migrations import FTS_TOKENIZER
+from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.search import SearchOptions, _boost_sql
+from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
+from knowledge.text import STOPWORDS, fold, highlight
+
+if TYPE_CHECKING:
+    from knowledge.semantic import Embedder
+
+#: How many of the question's terms reach FTS5 (the most informative ones).
+MAX_QUERY_TERMS = 16
+#: The posting budget of one query (sum of its terms' document frequencies):
+#: what bounds its time in a big repertoire.
+MAX_POSTINGS = 10_000
+#: bm25 column weights (title, body, answers, tags) for question-to-question
+#: matching: flatter than ``/cop search``'s, since a question's body says as
+#: much as its title (bench/README.md has the measurements).
+SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
+#: Words of a very long paste looked at; the rest adds little and costs time.
+MAX_WORDS = 400
+#: Candidates fetched by bm25 and scored for confidence.
+POOL = 20
+#: Below this many documents a term is never too common to query (see MltConfig).
+MIN_CAPPED_DF = 1000
+#: FTS5 ranks this many matches before the visibility filters and boosts apply.
+CANDIDATE_WINDOW = 200
+#: The confidence from which the bot speaks up at ask time (see bench/README.md).
+SUGGEST_THRESHOLD = 0.4
+#: The same with the semantic stage on, where confidence is a cosine margin.
+SEMANTIC_SUGGEST_THRESHOLD = 0.25
+#: Confidence compares a candidate's score with the score at this rank.
+CROWD_RANK = 5
+
+#: The vocabulary of the search index: one row per term, with its document count.
+VOCAB_TABLE = "search_vocab"
+_SCRATCH = "similar_scratch"
+# unicode61 splits on everything that is not a letter or a digit (underscore too).
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One stemmed term of a question, with what the index knows of it."""
+
+    word: str  # the folded surface form, quoted into the MATCH expression
+    stem: str  # the form the index stores
+    tf: int  # how often the question uses it
+    df: int  # how many indexed documents contain it
+    idf: float
+    boost: float = 1.0  # quoted or in the title
+
+    @property
+    def weight(self) -> float:
+        return (1.0 + math.log(self.tf)) * self.idf * self.boost
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def _ensure_scratch(repertoire: Repertoire) -> None:
+    db = repertoire.db
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(t, "
+        f"tokenize = '{FTS_TOKENIZER}')"
+    )
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH}_terms "
+        f"USING fts5vocab(temp, {_SCRATCH}, 'instance')"
+    )
+
+
+def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter[str]]:
+    """Each text's stems as the search index would store them, with their counts.
+
+    The texts go through a scratch FTS5 table with the index's tokenizer, so
+    stemming and accent folding match the index exactly. Nothing is written to
+    the database file: the table lives in the connection's ``temp`` schema.
+    """
+    out: dict[int, Counter[str]] = {key: Counter() for key in texts}
+    if not texts:
+        return out
+    _ensure_scratch(repertoire)
+    db = repertoire.db
+    db.conn.executemany(
+        f"INSERT INTO temp.{_SCRATCH} (rowid, t) VALUES (?, ?)", list(texts.items())
+    )
+    try:
+        for term, doc in db.execute(f"SELECT term, doc FROM temp.{_SCRATCH}_terms").fetchall():
+            out[int(doc)][str(term)] += 1
+    finally:
+        db.execute(f"DELETE FROM temp.{_SCRATCH}")
+    return out
+
+
+def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]:
+    """The index's stem of each word (``None`` for a word the tokenizer drops).
+
+    One scratch row holds all the words; the vocabulary's token offsets map
+    stems back to words. When the tokenizer splits a word differently than
+    :data:`_TOKEN` did (the counts differ), fall back to one row per word.
+    """
+    if not words:
+        return []
+    _ensure_scratch(repertoire)
+    conn = repertoire.db.conn
+    conn.execute(f"INSERT INTO temp.{_SCRATCH} (rowid, t) VALUES (1, ?)", [" ".join(words)])
+    try:
+        rows = conn.execute(f"SELECT term, offset FROM temp.{_SCRATCH}_terms").fetchall()
+    finally:
+        conn.execute(f"DELETE FROM temp.{_SCRATCH}")
+    if len(rows) == len(words) and {int(r[1]) for r in rows} == set(range(len(words))):
+        out: list[str | None] = [None] * len(words)
+        for term, offset in rows:
+            out[int(offset)] = str(term)
+        return out
+    per_word = stems_of(repertoire, {i + 1: w for i, w in enumerate(words)})
+    return [next(iter(per_word[i + 1]), None) for i in range(len(words))]
+
+
+def document_frequencies(repertoire: Repertoire, stems: list[str], n_docs: int) -> dict[str, int]:
+    """How many indexed documents hold each stem.
+
+    FTS5 keeps no document frequency: ``fts5vocab`` counts it by walking the
+    term's posting list, which is slow for common terms in a big index. So
+    counts are kept in ``similar_df`` and read from there while the index has
+    not grown or shrunk by more than a quarter since; only missing or stale
+    terms are counted again (rare terms, the usual case, are cheap to count).
+    """
+    if not stems:
+        return {}
+    conn = repertoire.db.conn
+    marks = ", ".join("?" for _ in stems)
+    known: dict[str, int] = {}
+    for term, doc, at_count in conn.execute(
+        f"SELECT term, doc, n_docs FROM similar_df WHERE term IN ({marks})", stems
+    ):
+        if 0.8 * int(at_count) <= n_docs <= 1.25 * int(at_count):
+            known[str(term)] = int(doc)
+    missing = [s for s in stems if s not in known]
+    if missing:
+        marks = ", ".join("?" for _ in missing)
+        fresh = {
+            str(term): int(doc)
+            for term, doc in conn.execute(
+                f"SELECT term, doc FROM {VOCAB_TABLE} WHERE term IN ({marks})", missing
+            )
+        }
+        conn.executemany(
+            "INSERT INTO similar_df (term, doc, n_docs) VALUES (?, ?, ?) ON CONFLICT (term) "
+            "DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
+            [(term, doc, n_docs) for term, doc in fresh.items()],
+        )
+        known.update(fresh)
+    return known
+
+
+def document_count(repertoire: Repertoire) -> int:
+    """Documents in the search index, read from FTS5's own averages record (no scan)."""
+    row = repertoire.db.execute("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
+    if row is None or not row[0]:
+        return 0
+    value, _ = _varint(bytes(row[0]), 0)
+    return value
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """SQLite's big-endian varint (as FTS5 writes its records)."""
+    value = 0
+    for i in range(9):
+        if pos + i >= len(data):
+            break
+        byte = data[pos + i]
+        if i == 8:
+            return (value << 8) | byte, pos + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, pos + i + 1
+    return value, len(data)
+
+
+def idf(n_docs: int, df: int) -> float:
+    """bm25's idf, kept positive (as Lucene does) so that weights add up."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+@dataclass(frozen=True, slots=True)
+class MltConfig:
+    """How a question becomes a query; the defaults are what the evaluation chose."""
+
+    max_terms: int = MAX_QUERY_TERMS
+    #: Drop common English words (unless quoted). Off: their low idf already
+    #: keeps them out of a long question's top terms, and in a short one
+    #: ("can" or "could"?) they may be the whole point.
+    drop_stopwords: bool = False
+    #: Words the asker put in quotes or backticks (`read_csv`, "whom") are the
+    #: topic: their weight is multiplied and they repeat in the query.
+    quoted_boost: float = 2.0
+    #: Words of the first line (a chat question's title) weigh this much more.
+    title_boost: float = 2.0
+    #: Terms in more than this share of documents are left out (unless quoted):
+    #: they cost the most time (long posting lists) and tell the least. Words
+    #: of the first line get the looser ``max_df_share_title``. Only terms in
+    #: more than :data:`MIN_CAPPED_DF` documents are ever left out, so a small
+    #: repertoire keeps every word.
+    max_df_share: float = 0.05
+    max_df_share_title: float = 0.2
+    #: At most about this many postings per query (see :func:`select_terms`).
+    max_postings: int = MAX_POSTINGS
+    weights: tuple[float, ...] = SIMILAR_FIELD_WEIGHTS
+    boosts: bool = True
+
+
+DEFAULT_CONFIG = MltConfig()
+
+_QUOTED = re.compile(
+    r'"([^"\n]{1,80})"|“([^”\n]{1,80})”|`([^`\n]{1,80})`|(?<!\w)\'([^\'\n]{1,60})\'(?!\w)'
+)
+
+
+def _emphasised(text: str) -> set[str]:
+    found: set[str] = set()
+    for match in _QUOTED.finditer(text):
+        quoted = next(g for g in match.groups() if g is not None)
+        found.update(_TOKEN.findall(fold(quoted)))
+    return found
+
+
+def question_terms(
+    repertoire: Repertoire,
+    text: str,
+    *,
+    max_words: int = MAX_WORDS,
+    config: MltConfig = DEFAULT_CONFIG,
+) -> list[Term]:
+    """The question's stemmed terms with df and idf, most informative first.
+
+    One-letter words and short numbers are dropped, and stop words unless
+    quoted (when ``config.drop_stopwords``); terms the index has never seen
+    (df 0) are kept out, since they can neither match nor tell candidates apart.
+    """
+    folded = fold(text)
+    quoted = _emphasised(text) if config.quoted_boost != 1.0 else set()
+    first_line = folded.strip().split("\n", 1)[0]
+    titled = set(_TOKEN.findall(first_line)) if config.title_boost != 1.0 else set()
+    tokens = [
+        t
+        for t in _TOKEN.findall(folded)[:max_words]
+        if len(t) > 1
+        and not (t.isdigit() and len(t) < 3)
+        and (t in quoted or not (config.drop_stopwords and t in STOPWORDS))
+    ]
+    if not tokens:
+        return []
+    counts = Counter(tokens)
+    words = list(counts)
+    by_stem: dict[str, tuple[str, int, float]] = {}
+    quoted_stems: set[str] = set()
+    titled_stems: set[str] = set()
+    for word, stem in zip(words, stem_words(repertoire, words), strict=True):
+        if stem is None:
+            continue
+        boost = 1.0
+        if word in quoted:
+            boost *= config.quoted_boost
+            quoted_stems.add(stem)
+        if word in titled:
+            boost *= config.title_boost
+            titled_stems.add(stem)
+        surface, tf, best = by_stem.get(stem, (word, 0, 1.0))
+        by_stem[stem] = (surface, tf + counts[word], max(best, boost))
+    if not by_stem:
+        return []
+    n_docs = document_count(repertoire)
+    dfs = document_frequencies(repertoire, list(by_stem), n_docs)
+    terms: list[Term] = []
+    for stem, (word, tf, boost) in by_stem.items():
+        df = dfs.get(stem, 0)
+        if df == 0:
+            continue
+        cap = config.max_df_share_title if stem in titled_stems else config.max_df_share
+        if stem not in quoted_stems and df > max(cap * n_docs, MIN_CAPPED_DF):
+            continue
+        terms.append(Term(word, stem, tf, df, idf(max(n_docs, df), df), boost))
+    terms.sort(key=lambda t: (-t.weight, t.stem))
+    return terms
+
+
+def _repeats(term: Term) -> int:
+    return max(1, min(3, round(term.boost)))
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> str | None:
+    """An OR of the most informative terms, each quoted: safe for ``MATCH``.
+
+    A boosted term is repeated (up to 3 times): FTS5's bm25 adds a term's
+    score once per occurrence in the query, so repetition is its query weight.
+    """
+    chosen: list[str] = []
+    for term in terms[:max_terms]:
+        chosen.extend([_quote(term.word)] * _repeats(term))
+    return "(" + " OR ".join(chosen) + ")" if chosen else None
+
+
+def select_terms(
+    terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS, max_postings: int = MAX_POSTINGS
+) -> list[Term]:
+    """The terms the query uses: the best by weight, within a posting budget.
+
+    A query's cost is the length of its terms' posting lists (their document
+    frequencies) added up; a term that would push the sum past
+    ``max_postings`` is skipped, except that the two best always stay.
+    """
+    chosen: list[Term] = []
+    postings = 0
+    for term in terms:
+        if len(chosen) >= max_terms:
+            break
+        if len(chosen) >= 2 and postings + term.df > max_postings:
+            continue
+        chosen.append(term)
+        postings += term.df
+    return chosen
+
+
+# ---------------------------------------------------------------------------- ranking
+
+
+def _candidates(
+    repertoire: Repertoire,
+    expression: str,
+    viewer: ChannelRef | None,
+    *,
+    exclude_ids: Iterable[int],
+    answered_only: bool,
+    limit: int,
+    weights: Sequence[float],
+    boosts: bool,
+) -> list[tuple[Any, ...]]:
+    visible_sql, params = visibility_clause(viewer)
+    conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
+    if answered_only:
+        conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
+        params = [*params, *excluded]
+    weight_sql = ", ".join(str(w) for w in weights)
+    boost = f" * {_boost_sql()}" if boosts else ""
+    # Rank inside FTS5 alone first (no join per match), then filter and boost the
+    # best few hundred; when filters left too few, rank every match.
+    inner = max(CANDIDATE_WINDOW, limit * 10)
+    for window in (f"ORDER BY s LIMIT {inner}", ""):
+        sql = (
+            f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
+            f"FROM search_fts WHERE search_fts MATCH ? {window}) "
+            f"SELECT {_ENTRY_COLUMNS}, top.s{boost} AS score FROM top "
+            "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
+        )
+        rows = [
+            tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()
+        ]
+        if len(rows) >= limit or not window:
+            return rows
+        total = repertoire.db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? "
+            f"LIMIT {inner})",
+            [expression],
+        ).fetchone()[0]
+        if total < inner:  # the window held every match: nothing more to find
+            return rows
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One candidate of :func:`rank_similar`: the entry and its confidence."""
+
+    entry: Entry
+    confidence: float
+
+
+def rank_similar(
+    repertoire: Repertoire,
+    text: str,
+    viewer: ChannelRef | None,
+    *,
+    exclude_ids: Iterable[int] = (),
+    answered_only: bool = True,
+    pool: int = POOL,
+    config: MltConfig = DEFAULT_CONFIG,
+    embedder: Embedder | None = None,
+) -> list[Ranked]:
+    """Candidates like ``text``, best first, each with its confidence.
+
+    Lexical: the ``max_terms`` most informative terms, OR-ed, ranked by the
+    weighted bm25 (with boosts). With an ``embedder`` (the optional semantic
+    stage), the lexical and the embedding rankings are fused by weighted
+    reciprocal rank, and confidence becomes the cosine's margin over the crowd
+    (compare it with :data:`SEMANTIC_SUGGEST_THRESHOLD`).
+    """
+    max_terms = config.max_terms
+    terms = question_terms(repertoire, text, config=config)
+    selected = select_terms(terms, max_terms, config.max_postings)
+    expression = mlt_expression(selected, max_terms)
+    excluded = set(exclude_ids)
+    entries: list[Entry] = []
+    scores: dict[int, float] = {}
+    if expression is not None:
+        rows = _candidates(
+            repertoire,
+            expression,
+            viewer,
+            exclude_ids=excluded,
+            answered_only=answered_only,
+            limit=max(pool, CROWD_RANK),
+            weights=config.weights,
+            boosts=config.boosts,
+        )
+        entries = [row_to_entry(r) for r in rows]
+        scores = {e.id: -float(r[-1] or 0.0) for e, r in zip(entries, rows, strict=True)}
+    crowd = (
+        sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
+    )
+    own_weight = query_weight(selected)
+    if embedder is None:
+        return [
+            Ranked(e, margin_confidence(scores.get(e.id, 0.0), crowd, own_weight))
+            for e in entries[:pool]
+        ]
+    from knowledge.semantic import RRF_K, SEMANTIC_WEIGHT, fuse, semantic_ranking
+
+    semantic = semantic_ranking(
+        repertoire,
+        embedder,
+        text,
+        viewer,
+        exclude_ids=excluded,
+        answered_only=answered_only,
+        limit=pool,
+    )
+    cosines = dict(semantic)
+    known = {e.id: e for e in entries}
+    order = fuse(
+        [[e.id for e in entries[:pool]], [i for i, _ in semantic]],
+        k=RRF_K,
+        weights=(1.0, SEMANTIC_WEIGHT),
+    )[:pool]
+    for entry_id in order:
+        if entry_id not in known:
+            entry = repertoire.get_entry(entry_id)
+            if entry is not None:
+                known[entry_id] = entry
+    # With embeddings, confidence is the cosine's margin over the crowd (the
+    # CROWD_RANK-th nearest): it separates duplicates better than words do.
+    ranked_cosines = [c for _, c in semantic]
+    cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
+    return [
+        Ranked(known[i], max(0.0, min(1.0, cosines.get(i, cos_crowd) - cos_crowd)))
+        for i in order
+        if i in known
+    ]
+
+
+def query_weight(terms: Sequence[Term]) -> float:
+    """The question's own weight: its query terms' idf, counted as often as they are repeated."""
+    return sum(t.idf * _repeats(t) for t in terms)
+
+
+def margin_confidence(score: float, crowd: float, own_weight: float) -> float:
+    """How far ``score`` stands above the crowd, as a share of the question's weight, 0..1."""
+    if own_weight <= 0 or score <= 0:
+        return 0.0
+    return max(0.0, min(1.0, (score - crowd) / own_weight))
+
+
+def find_similar(
+    repertoire: Repertoire,
+    text: str,
+    viewer: ChannelRef | None,
+    *,
+    exclude_entry_id: int | None = None,
+    limit: int = 3,
+    exclude_ids: Iterable[int] = (),
+    answered_only: bool = True,
+    min_confidence: float = 0.0,
+    options: SearchOptions | None = None,
+    embedder: Embedder | None = None,
+) -> list[SearchHit]:
+    """Past questions (answered ones, unless ``answered_only=False``) and know-how like ``text``.
+
+    Only what ``viewer``'s channel may see (the visibility rule). Each hit's
+    ``score`` is its confidence in ``[0, 1]``; hits below ``min_confidence``
+    are left out. Order: :func:`rank_similar`.
+    """
+    excluded = set(exclude_ids)
+    if exclude_entry_id is not None:
+        excluded.add(exclude_entry_id)
+    ranked = rank_similar(
+        repertoire,
+        text,
+        viewer,
+        exclude_ids=excluded,
+        answered_only=answered_only,
+        pool=max(POOL, limit),
+        embedder=embedder,
+    )
+    opts = options or SearchOptions()
+    words = [t for t in dict.fromkeys(_TOKEN.findall(fold(text))) if t not in STOPWORDS]
+    hits: list[SearchHit] = []
+    for candidate in ranked:
+        if candidate.confidence < min_confidence:
+            continue
+        hits.append(_hit(repertoire, candidate.entry, candidate.confidence, words, opts))
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+def _hit(
+    repertoire: Repertoire, entry: Entry, conf: float, words: list[str], options: SearchOptions
+) -> SearchHit:
+    body = entry.text
+    if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
+        body = body[len(entry.title) :]
+    snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
+    answers: list[Entry] = []
+    if entry.kind == EntryKind.QUESTION:
+        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+    answer = answers[0] if answers else None
+    answer_snippet = (
+        highlight(answer.text, words, options.mark_start, options.mark_end, options.snippet_chars)
+        if answer
+        else ""
+    )
+    return SearchHit(
+        entry=entry,
+        score=round(conf, 4),
+        snippet=snippet,
+        answer=answer,
+        answer_snippet=answer_snippet,
+        answer_count=len(answers),
+    )
