@@ -86,8 +86,16 @@ def informative_terms(repertoire: Any, text: str, k: int = 5, max_df: float = 0.
     return informative or [t for _, t in scored[:2]]
 
 
+SIMILAR_IMPL = "copbot"
+
+
 def similar_lookup(repertoire: Any, text: str, limit: int = 5) -> list[Any]:
-    """Questions like ``text``; switch to ``knowledge.similar.find_similar`` at merge."""
+    """Questions like ``text``: ``knowledge.similar.find_similar`` (the bot's own finder), or
+    with ``--similar bench`` the benchmark's plain MoreLikeThis through ``knowledge.search``."""
+    if SIMILAR_IMPL == "copbot":
+        from knowledge.similar import find_similar
+
+        return find_similar(repertoire, text, None, limit=limit, answered_only=False)
     from knowledge.query import ParsedQuery
     from knowledge.search import SearchOptions, search
 
@@ -112,12 +120,14 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
 
 
-def search_child(db_path: Path, queries_path: Path) -> dict[str, Any]:
+def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
     """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
     from knowledge.query import parse_query
     from knowledge.search import SearchOptions, search
     from knowledge.store import Repertoire
 
+    global SIMILAR_IMPL
+    SIMILAR_IMPL = impl
     queries = json.loads(queries_path.read_text())
     repertoire = Repertoire.open(db_path)
     now = datetime.now(UTC)
@@ -323,7 +333,9 @@ def _top_by_df(words: list[str], searcher: Any, index: Any) -> list[str]:
 # --------------------------------------------------------------------------- driver
 
 
-def run_size(label: str, data_dir: Path, durable: bool, skip_refs: bool) -> dict[str, Any]:
+def run_size(
+    label: str, data_dir: Path, durable: bool, skip_refs: bool, similar: str = "copbot"
+) -> dict[str, Any]:
     from bench.synth import generate
 
     n = SIZES[label]
@@ -339,7 +351,16 @@ def run_size(label: str, data_dir: Path, durable: bool, skip_refs: bool) -> dict
     result["import"] = run_import_phase(folder / "export", db_path, durable)
     print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
     child = subprocess.run(
-        [sys.executable, "-m", "bench.scale", "--search-child", str(db_path), str(queries_path)],
+        [
+            sys.executable,
+            "-m",
+            "bench.scale",
+            "--search-child",
+            str(db_path),
+            str(queries_path),
+            "--similar",
+            similar,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -417,14 +438,21 @@ def main() -> None:
     )
     parser.add_argument("--no-refs", action="store_true", help="skip tantivy and bm25s")
     parser.add_argument("--search-child", nargs=2, metavar=("DB", "QUERIES"))
+    parser.add_argument(
+        "--similar",
+        choices=["copbot", "bench"],
+        default="copbot",
+        help="similar-question lookup: knowledge.similar (default) or the bench's own MLT",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.search_child:
-        print(json.dumps(search_child(Path(args.search_child[0]), Path(args.search_child[1]))))
+        db, queries = (Path(p) for p in args.search_child)
+        print(json.dumps(search_child(db, queries, args.similar)))
         return
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     results = [
-        run_size(label.strip().lower(), args.data, args.durable, args.no_refs)
+        run_size(label.strip().lower(), args.data, args.durable, args.no_refs, args.similar)
         for label in args.sizes.split(",")
     ]
     print_table(results)
