@@ -287,7 +287,9 @@ def test_discord_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     assert ("1006", "answer") not in got  # an explicit reply to an answer links to nothing else
     assert got[("1007", "answer")][0] == "1005"  # mentions the asker
     assert got[("300", "question")][2] == "public"
-    assert got[("3002", "answer")] == ("300", True, "public", "300")  # a thread export
+    # A thread export lands where the live adapter puts it: the parent (forum) channel.
+    assert got[("300", "question")][3] == "400"
+    assert got[("3002", "answer")] == ("300", True, "public", "400")
     assert summary.made == {"question": 3, "answer": 3, "knowhow": 0}
     assert summary.skipped == {
         "message type GuildMemberJoin": 1,

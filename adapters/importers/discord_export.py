@@ -8,8 +8,11 @@ guildId}, attachments [{url, fileName}]}].
 
 Streaming with ``ijson``: the ``messages`` array is parsed one message at a
 time, so a multi-gigabyte export runs in constant memory. A thread exported on
-its own (channel type ``Guild*Thread``) is one conversation: its first message
-is the thread's root, the others are replies in it. Replies by ``reference``
+its own (channel type ``Guild*Thread``) is placed as the live adapter places it:
+in its parent channel (``categoryId``), its messages in the thread whose id is
+the thread's; a message with the thread's own id is a forum post's starter (a
+question titled by the thread's name). A private thread is a private channel of
+its own. Without a parent id, the thread's first message is its root. Replies by ``reference``
 in a plain channel stay top-level with ``reply_to`` set; the core's unthreaded
 linker decides what they answer.
 """
@@ -115,9 +118,21 @@ class DiscordExport:
             visibility = Visibility.PUBLIC
         guild_id = str(guild.get("id") or "0")
         channel_id = str(channel["id"])
-        where = Where(PLATFORM, guild_id, channel_id, visibility, str(channel.get("name") or ""))
-        is_thread = kind in THREAD_TYPES
+        name = str(channel.get("name") or "")
+        where = Where(PLATFORM, guild_id, channel_id, visibility, name)
         state = _State()
+        parent = str(channel.get("categoryId") or "")
+        is_thread = kind in THREAD_TYPES and kind != "GuildPrivateThread"
+        if is_thread and parent:
+            # As the live adapter places it (adapters/discord/translate.py): a thread's
+            # messages are in its parent channel, in the thread whose id is the thread's.
+            where = Where(
+                PLATFORM, guild_id, parent, visibility, str(channel.get("category") or "")
+            )
+            state.thread = channel_id
+            state.thread_name = name
+        elif is_thread:
+            state.thread_name = name  # no parent known: the thread is its own channel
         with self.path.open("rb") as raw:
             counting = _Counting(raw)
             try:
@@ -211,10 +226,16 @@ class DiscordExport:
             reply_to = str(reference["messageId"]) if same_channel else None
         thread_id = None
         title = ""
-        if is_thread:
+        forum_post = False
+        if state.thread is not None:
+            # The starter of a forum post has the thread's id; other messages answer it.
+            thread_id = state.thread
+            if message_id == state.thread:
+                forum_post, title = True, state.thread_name
+        elif is_thread:
             if state.root is None:
                 state.root = message_id
-                title = where.channel_name
+                title = state.thread_name
             else:
                 thread_id = state.root
         mentions = tuple(
@@ -227,9 +248,10 @@ class DiscordExport:
             text=text,
             created_at=created,
             thread_id=thread_id,
-            permalink=f"https://discord.com/channels/{where.workspace}/{where.channel}/"
-            f"{message_id}",
+            permalink=f"https://discord.com/channels/{where.workspace}/"
+            f"{state.thread or where.channel}/{message_id}",
             title=title,
+            is_forum_post=forum_post,
             reply_to=reply_to,
             mentions=mentions,
         )
@@ -258,4 +280,6 @@ class DiscordExport:
 class _State:
     def __init__(self) -> None:
         self.root: str | None = None
+        self.thread: str | None = None
+        self.thread_name = ""
         self.reactions_without_users = 0
