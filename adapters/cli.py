@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from adapters.importers.commands import export_command, import_command
 from bot.app import build_core
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
@@ -270,6 +271,8 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
             click.echo(f"{key:>11}: {value}")
 
 
+cli.add_command(import_command)
+cli.add_command(export_command)
 @cli.command()
 @click.argument("member")
 @click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")

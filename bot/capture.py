@@ -61,6 +61,10 @@ class Capture:
         self.settings = services.settings
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
+        self._starter_chars = max((len(s) for s in starters), default=0) + 8
+        self._rules: dict[tuple[str, str, str], bool] = {}
+        #: Set by ``Core.handle_batch`` for one batch: members already written in it.
+        self.member_cache: dict[tuple[str, str, str, str], int] | None = None
         self._accept_emoji = canonical(self.settings.capture.accept_reaction)
 
     # ------------------------------------------------------------------ rules
@@ -73,8 +77,8 @@ class Capture:
             return False
         if rules.question_mark and "?" in body.rstrip()[-3:]:
             return True
-        lowered = fold(body)
-        first_line = lowered.splitlines()[0] if lowered else ""
+        # Only a prefix can match a starter: fold that, not the whole message.
+        first_line = fold(body.splitlines()[0][: self._starter_chars]) if body else ""
         return any(
             first_line.startswith(s) and not _WORD_CHAR.match(first_line, len(s))
             for s in self._starters
@@ -86,12 +90,21 @@ class Capture:
             return False
         if self.repertoire.capture_stopped(channel_ref(where)):
             return False
-        return self.settings.rule_for(where.platform, where.channel, where.channel_name).capture
+        key = (where.platform, where.channel, where.channel_name)
+        rule = self._rules.get(key)
+        if rule is None:  # settings are frozen: one lookup per channel
+            rule = self._rules[key] = self.settings.rule_for(*key).capture
+        return rule
 
     def member_id(self, actor: Actor, workspace: str) -> int:
-        return self.repertoire.upsert_member(
-            actor.platform, actor.workspace or workspace, actor.user_id, actor.display_name
-        )
+        key = (actor.platform, actor.workspace or workspace, actor.user_id, actor.display_name)
+        cache = self.member_cache
+        if cache is not None and key in cache:
+            return cache[key]
+        member = self.repertoire.upsert_member(*key)
+        if cache is not None:
+            cache[key] = member
+        return member
 
     # ------------------------------------------------------------------ events
 
@@ -247,11 +260,13 @@ class Capture:
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
         rules = self.settings.capture
+        reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
+        if not reactors and not answer.accepted:
+            return False  # nothing to settle (the common case, and cheap for bulk imports)
         root = self.repertoire.thread_root(answer)
         if root is None or root.kind != EntryKind.QUESTION:
             self.repertoire.set_accepted(answer.id, False)  # no question, nothing to accept
             return False
-        reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
         asker = self.repertoire.get_member(root.author_id)
         answerer = self.repertoire.get_member(answer.author_id)
         by_asker = rules.asker_accepts and asker is not None and asker.user_id in reactors

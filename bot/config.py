@@ -71,6 +71,11 @@ class CaptureSettings(_Section):
     asker_accepts: bool = True
     accept_votes: Annotated[int, Field(ge=1, le=100)] = 3
     save_reaction: str = "pushpin"
+    #: Link top-level replies to a recent question in channels without threads
+    #: (explicit reply, mention of the asker, or time proximity: see bot/history.py).
+    #: Off by default for live capture; history imports turn it on.
+    link_unthreaded: bool = False
+    link_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     # Reactions that save as another kind of know-how (save_reaction saves a howto).
     kind_reactions: dict[str, Literal["howto", "resource", "story", "update"]] = {
         "link": "resource",

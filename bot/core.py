@@ -10,7 +10,7 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,7 @@ from bot.events import (
     Where,
 )
 from bot.forum import on_forum_post_changed
+from bot.history import UnthreadedLinker
 from bot.ports import Services
 from knowledge.models import ChannelRef, Entry
 from knowledge.store import Repertoire
@@ -55,6 +56,13 @@ PostedHook = Callable[[Reply, str], None]
 class Core:
     services: Services
     question_hooks: list[QuestionHook] = field(default_factory=list)
+    #: Links top-level replies to a recent question in unthreaded channels
+    #: (``capture.link_unthreaded``; history imports always set one).
+    linker: UnthreadedLinker | None = None
+    #: History replay: question hooks (which would post suggestions) do not run.
+    quiet: bool = False
+    #: Events that failed with an unexpected error (logged and skipped).
+    failed_events: int = 0
     reaction_hooks: list[ReactionHook] = field(default_factory=list)
     posted_hooks: list[PostedHook] = field(default_factory=list)
     #: Handlers for inbound event types that features add (e.g. SuggestionFeedback).
@@ -62,6 +70,9 @@ class Core:
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
+        self._batch_channels: set[Where] | None = None
+        if self.linker is None and self.services.settings.capture.link_unthreaded:
+            self.linker = UnthreadedLinker.from_settings(self.services.settings)
 
     @property
     def repertoire(self) -> Repertoire:
@@ -78,7 +89,12 @@ class Core:
                 ):
                     log.debug("skipping event %s: already handled", event_id)
                     return []
-                if where.visibility != Visibility.DM or isinstance(event, SaveRequest):
+                known = self._batch_channels
+                if (where.visibility != Visibility.DM or isinstance(event, SaveRequest)) and (
+                    known is None or where not in known
+                ):
+                    if known is not None:
+                        known.add(where)
                     self.services.repertoire.upsert_channel(
                         where.platform,
                         where.workspace,
@@ -88,8 +104,11 @@ class Core:
                     )
                 return self._apply(event)
         except UserError as exc:
+            self._forget_batch_caches()
             return [self._user_error_reply(event, exc)]
         except Exception:
+            self._forget_batch_caches()
+            self.failed_events += 1
             log.exception(
                 "could not handle %s event %r; skipped", type(event).__name__, event_id or "?"
             )
@@ -105,17 +124,50 @@ class Core:
                 ]
             return []
 
+    def handle_batch(self, events: Iterable[InboundEvent]) -> list[Outbound]:
+        """Apply many events in one transaction: the bulk path of history imports.
+
+        The same rules as :meth:`handle` (each event still runs in its own
+        savepoint, so one bad event is logged and skipped alone), but one commit
+        per batch and the search index rebuilt once per batch for the questions
+        it touched (:meth:`Repertoire.deferred_reindex`).
+        """
+        out: list[Outbound] = []
+        repertoire = self.services.repertoire
+        # Within the batch, channels and members already written are not written again.
+        self._batch_channels, self.capture.member_cache = set(), {}
+        try:
+            with repertoire.transaction(), repertoire.deferred_reindex():
+                for event in events:
+                    out.extend(self.handle(event))
+        finally:
+            self._batch_channels, self.capture.member_cache = None, None
+        return out
+
+    def _forget_batch_caches(self) -> None:
+        """An event rolled back: what it wrote may be gone, so the batch caches go too."""
+        if self._batch_channels is not None:
+            self._batch_channels.clear()
+        if self.capture.member_cache is not None:
+            self.capture.member_cache.clear()
+
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
             if event.where.visibility != Visibility.DM:
                 self.services.repertoire.advance_read_mark(
                     source_key(event.where, event.message_id), event.created_at
                 )
+            if self.linker is not None:
+                event = self.linker.before(
+                    event, self.services.repertoire, self.capture.looks_like_question
+                )
             captured = self.capture.on_message(event)
+            if self.linker is not None:
+                self.linker.after(event, captured[0].kind if captured else None)
             if captured is None:
                 return []
             entry, created = captured
-            if created and entry.kind.value == "question":
+            if created and entry.kind.value == "question" and not self.quiet:
                 out: list[Outbound] = []
                 for hook in self.question_hooks:
                     out.extend(hook(entry, event))

@@ -81,6 +81,10 @@ class IncomingMessage:
     tags: tuple[str, ...] = ()
     title: str = ""
     is_forum_post: bool = False
+    #: The message this one explicitly replies to without a thread (Discord ``reference``).
+    reply_to: str | None = None
+    #: Platform user ids mentioned in the text (used to link unthreaded answers).
+    mentions: tuple[str, ...] = ()
 
     @property
     def is_top_level(self) -> bool:

@@ -121,6 +121,8 @@ class Repertoire:
         # stored (name, visibility, capture stopped) to skip no-op writes. Only
         # this object writes channels, so the cache cannot go stale in-process.
         self._channels: dict[tuple[str, str, str], tuple[str, str, bool]] = {}
+        #: Entry ids whose search document waits for :meth:`flush_reindex` (bulk mode).
+        self._deferred: set[int] | None = None
 
     @classmethod
     def open(cls, path: str | Path) -> Repertoire:
@@ -562,6 +564,9 @@ class Repertoire:
 
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
+        if self._deferred is not None:
+            self._deferred.add(entry_id)
+            return
         row = self._one(
             "SELECT kind, platform, workspace, channel, thread_id FROM entries WHERE id = ?",
             [entry_id],
@@ -622,6 +627,61 @@ class Repertoire:
             "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
             [entry_id, title, body, "\n".join(text for text, _ in answers), tags or ""],
         )
+
+    # ------------------------------------------------------------------ bulk mode
+
+    @contextmanager
+    def deferred_reindex(self) -> Iterator[None]:
+        """Bulk mode: search documents are rebuilt by :meth:`flush_reindex`, not per write.
+
+        Inside the block, writes that would rebuild a question's search document
+        (a new answer, an edit, an acceptance) only note the entry; the caller
+        calls :meth:`flush_reindex` before each commit, so every committed
+        transaction still has an index in step with its entries. Searches inside
+        the block (before a flush) may not see the newest writes. Leaving the
+        block flushes what is left. Used by history imports; live capture never is.
+        """
+        outer = self._deferred is not None
+        if not outer:
+            self._deferred = set()
+        try:
+            yield
+            if not outer:
+                self.flush_reindex()
+        finally:
+            if not outer:
+                self._deferred = None
+
+    def flush_reindex(self) -> int:
+        """Rebuild the search documents of what bulk mode noted, each once; how many."""
+        if not self._deferred:
+            return 0
+        touched, self._deferred = self._deferred, set()
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _touched (id INTEGER PRIMARY KEY)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _roots (id INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM _touched")
+        db.execute("DELETE FROM _roots")
+        db.conn.executemany("INSERT INTO _touched (id) VALUES (?)", [(i,) for i in touched])
+        # The entry itself when it is a question or know-how; its thread's root when an answer.
+        db.execute(
+            "INSERT OR IGNORE INTO _roots (id) SELECT e.id FROM _touched t "
+            "JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO _roots (id) SELECT r.id FROM _touched t "
+            "JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
+            "JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
+            "AND r.channel = a.channel AND r.message_id = a.thread_id "
+            "AND r.kind IN ('question', 'knowhow')"
+        )
+        db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _touched)")
+        # Each root once per batch, through reindex() itself: the same document as live
+        # capture builds (answers, tags, linked answers, counts), whatever it comes to hold.
+        for (root_id,) in db.execute("SELECT id FROM _roots ORDER BY id").fetchall():
+            self.reindex(int(root_id))
+        count = self._one("SELECT count(*) FROM _roots")
+        return int(count[0]) if count else 0
 
     def linked_answers(self, question_id: int) -> list[Entry]:
         """The answer (or know-how) of the entry a member said solved this question."""

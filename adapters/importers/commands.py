@@ -1,0 +1,283 @@
+"""``copbot import`` and ``copbot export``: the click commands (registered in adapters/cli.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+import click
+
+from bot.app import build_core
+from bot.history import ImportItem, ImportSummary, Problem, run_import
+
+
+class ItemSource(Protocol):
+    total_bytes: int
+    bytes_done: int
+
+    def __iter__(self) -> Iterator[ImportItem]: ...
+
+
+def sniff(path: Path) -> str:
+    """``slack``, ``discord``, ``copbot`` (our own JSON export) or ``unknown``."""
+    from adapters.importers.slack_export import looks_like_slack_export
+
+    if looks_like_slack_export(path):
+        return "slack"
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096).decode("utf-8", "replace")
+        except OSError:
+            return "unknown"
+        if '"copbot-repertoire"' in head:
+            return "copbot"
+        if '"guild"' in head or '"messages"' in head:
+            return "discord"
+    if path.is_dir():
+        return "discord-folder"
+    return "unknown"
+
+
+def sources_for(
+    path: Path,
+    *,
+    include_dms: bool,
+    workspace: str,
+    workspace_url: str,
+    private: bool,
+) -> list[ItemSource]:
+    from adapters.importers.discord_export import DiscordExport
+    from adapters.importers.slack_export import SlackExport
+
+    kind = sniff(path)
+    if kind == "slack":
+        return [
+            SlackExport(
+                path, include_dms=include_dms, workspace=workspace, workspace_url=workspace_url
+            )
+        ]
+    if kind == "discord":
+        return [DiscordExport(path, include_dms=include_dms, private=private)]
+    if kind == "discord-folder":
+        return [
+            DiscordExport(p, include_dms=include_dms, private=private)
+            for p in sorted(path.rglob("*.json"))
+        ]
+    return [_Unknown(path)]
+
+
+class _Unknown:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.total_bytes = 0
+        self.bytes_done = 0
+
+    def __iter__(self) -> Iterator[ImportItem]:
+        if not self.path.exists():
+            yield Problem(str(self.path), "no such file or folder")
+        else:
+            yield Problem(
+                str(self.path),
+                "not a Slack export (ZIP or folder with channels.json), a "
+                "DiscordChatExporter JSON file, or a copbot JSON export",
+            )
+
+
+class _Chained:
+    """Several sources read one after another, with their bytes added up for progress."""
+
+    def __init__(self, sources: list[ItemSource]) -> None:
+        self.sources = sources
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(s.total_bytes for s in self.sources)
+
+    @property
+    def bytes_done(self) -> int:
+        return sum(s.bytes_done for s in self.sources)
+
+    def __iter__(self) -> Iterator[ImportItem]:
+        for source in self.sources:
+            yield from source
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--include-dms", is_flag=True, help="Read direct messages too (skipped otherwise).")
+@click.option("--workspace", default="", help="Slack team id (default: from users.json).")
+@click.option(
+    "--workspace-url",
+    default=None,
+    help="Slack workspace URL for permalinks, e.g. https://acme.slack.com "
+    "(default: slack.workspace_url in the config).",
+)
+@click.option(
+    "--private", is_flag=True, help="Discord: keep the imported channels' entries private."
+)
+@click.option("--batch-size", default=5_000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option(
+    "--fast",
+    is_flag=True,
+    help="PRAGMA synchronous=OFF during the import: a killed import loses nothing committed, "
+    "but a power loss may corrupt the file (import into a fresh file).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(
+    paths: tuple[Path, ...],
+    include_dms: bool,
+    workspace: str,
+    workspace_url: str | None,
+    private: bool,
+    batch_size: int,
+    fast: bool,
+    no_progress: bool,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Import chat history: a Slack export, DiscordChatExporter JSON, or a copbot JSON export.
+
+    Questions, answers and accepted answers are rebuilt by the same rules as live
+    capture. Importing the same (or an overlapping) export again adds nothing twice.
+    """
+    from adapters.cli import load
+
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    url = workspace_url if workspace_url is not None else loaded.settings.slack.workspace_url
+    try:
+        own = [p for p in paths if sniff(p) == "copbot"]
+        chats = [p for p in paths if p not in own]
+        for path in own:
+            from knowledge.export import import_json
+
+            counts = import_json(core.services.repertoire, path)
+            click.echo(f"{path}: restored " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        if not chats:
+            return
+        sources: list[ItemSource] = []
+        for path in chats:
+            sources.extend(
+                sources_for(
+                    path,
+                    include_dms=include_dms,
+                    workspace=workspace,
+                    workspace_url=url,
+                    private=private,
+                )
+            )
+        source = _Chained(sources)
+        summary = _run_with_progress(core, source, batch_size, fast, no_progress)
+        for line in summary.lines():
+            click.echo(line)
+        if summary.problem_count:
+            sys.exit(1 if summary.messages_read == 0 else 0)
+    finally:
+        core.services.repertoire.close()
+
+
+def _run_with_progress(
+    core: object, source: _Chained, batch_size: int, fast: bool, no_progress: bool
+) -> ImportSummary:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from bot.core import Core
+
+    assert isinstance(core, Core)
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[messages]:>10,} messages"),
+        TextColumn("{task.fields[rate]:>8,.0f} msg/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=no_progress or not console.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("import", total=None, messages=0, rate=0.0)
+
+        def update(summary: ImportSummary) -> None:
+            total = source.total_bytes or None
+            progress.update(
+                task,
+                total=total,
+                completed=source.bytes_done,
+                messages=summary.messages_read,
+                rate=summary.rate,
+            )
+
+        items: Iterable[ImportItem] = source
+        return run_import(core, items, batch_size=batch_size, durable=not fast, on_progress=update)
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: the whole repertoire, re-importable; markdown: a small static knowledge base.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("copbot-export"),
+    show_default=True,
+    help="Folder to write into (JSON goes to DIR/repertoire.json).",
+)
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Markdown: also write private and DM entries (JSON always holds everything).",
+)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(
+    fmt: str,
+    out_dir: Path,
+    include_private: bool,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Export the repertoire: entries, threads, tags, members and sources."""
+    from adapters.cli import load
+    from knowledge.export import export_json, export_markdown
+
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if fmt == "json":
+            target = out_dir / "repertoire.json"
+            with target.open("w", encoding="utf-8") as handle:
+                counts = export_json(core.services.repertoire, handle)
+        else:
+            target = out_dir / "index.md"
+            counts = export_markdown(
+                core.services.repertoire,
+                out_dir,
+                include_private=include_private,
+                title=loaded.settings.community.name,
+            )
+        click.echo(f"wrote {target}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    finally:
+        core.services.repertoire.close()

@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand (not tests): see bench/scale.py."""

@@ -1,0 +1,464 @@
+"""The scale benchmark: run on demand, prints its figures (not a timed test).
+
+    .venv/bin/pip install -e ".[bench]"
+    .venv/bin/python -m bench.scale --sizes 10k,100k,1m
+
+For each size it writes (once, cached in ``bench/data/<size>/``) a synthetic
+community as a Slack export (:mod:`bench.synth`), then measures:
+
+* import throughput: the real Slack importer through ``run_import`` (the bulk
+  path of the core: same capture rules, one transaction per 5,000 events);
+* database size after a WAL checkpoint;
+* keyword search latency through the core (``parse_query`` + ``search``: parsed
+  query to ready result list with snippets), median and p99 over 1,000 queries
+  of 1-3 words, in a child process whose peak RSS is the "search process" RSS;
+* similar-question lookup latency: a whole question as the query, reduced to its
+  most informative terms (lowest document frequency, from an ``fts5vocab``
+  table) and searched through ``knowledge.search`` (:func:`similar_lookup`, the
+  one place to switch to ``knowledge.similar.find_similar``);
+* live capture throughput: one message per transaction through ``Core.handle``;
+* the same corpus (the search documents) and queries through two reference
+  engines, ``tantivy`` and ``bm25s``, each figure also printed as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
+# --------------------------------------------------------------------------- copbot side
+
+
+def _prepare_similar(repertoire: Any) -> None:
+    db = repertoire.db
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_vocab USING fts5vocab(main, search_fts, row)"
+    )
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_q USING fts5(t, tokenize = '{TOKENIZER}')"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.bench_qv USING fts5vocab(temp, bench_q, row)"
+    )
+
+
+def informative_terms(repertoire: Any, text: str, k: int = 5, max_df: float = 0.02) -> list[str]:
+    """The ``k`` terms of ``text`` with the lowest document frequency (MoreLikeThis-style).
+
+    SQLite tokenizes (and stems) the text itself through a one-row temp FTS5
+    table, so the terms are exactly the index's; their document frequencies
+    come from an ``fts5vocab`` view of the index. As Lucene's MoreLikeThis
+    (``maxDocFreqPct``), terms in more than ``max_df`` of the documents are
+    left out: they say little and their posting lists are what makes an OR
+    query slow. If every term is that common, the two rarest are kept.
+    """
+    from knowledge.text import STOPWORDS
+
+    db = repertoire.db
+    db.execute("DELETE FROM temp.bench_q")
+    db.execute("INSERT INTO temp.bench_q (t) VALUES (?)", [text])
+    terms = [str(r[0]) for r in db.execute("SELECT term FROM temp.bench_qv").fetchall()]
+    total = db.execute("SELECT count(*) FROM search_fts_docsize").fetchone()[0] or 1
+    scored: list[tuple[int, str]] = []
+    for term in terms:
+        if term in STOPWORDS or len(term) < 2:
+            continue
+        row = db.execute("SELECT doc FROM temp.bench_vocab WHERE term = ?", [term]).fetchone()
+        if row is not None:
+            scored.append((int(row[0]), term))
+    scored.sort()
+    informative = [t for df, t in scored if df <= max_df * total][:k]
+    return informative or [t for _, t in scored[:2]]
+
+
+SIMILAR_IMPL = "copbot"
+
+
+def similar_lookup(repertoire: Any, text: str, limit: int = 5) -> list[Any]:
+    """Questions like ``text``: ``knowledge.similar.find_similar`` (the bot's own finder), or
+    with ``--similar bench`` the benchmark's plain MoreLikeThis through ``knowledge.search``."""
+    if SIMILAR_IMPL == "copbot":
+        from knowledge.similar import find_similar
+
+        return find_similar(repertoire, text, None, limit=limit, answered_only=False)
+    from knowledge.query import ParsedQuery
+    from knowledge.search import SearchOptions, search
+
+    terms = informative_terms(repertoire, text)
+    return search(repertoire, ParsedQuery(terms=tuple(terms)), None, SearchOptions(limit=limit))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across fork + exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
+
+
+def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
+    """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
+    from knowledge.query import parse_query
+    from knowledge.search import SearchOptions, search
+    from knowledge.store import Repertoire
+
+    global SIMILAR_IMPL
+    SIMILAR_IMPL = impl
+    queries = json.loads(queries_path.read_text())
+    repertoire = Repertoire.open(db_path)
+    now = datetime.now(UTC)
+    for q in queries["keyword"][:50]:  # warm the page cache as a running bot would be
+        search(repertoire, parse_query(q, now=now), None, SearchOptions(limit=5))
+    keyword: list[float] = []
+    keyword_cpu: list[float] = []
+    hits = 0
+    for q in queries["keyword"]:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        result = search(repertoire, parse_query(q, now=now), None, SearchOptions(limit=5))
+        keyword.append(time.perf_counter() - t0)
+        keyword_cpu.append(time.thread_time() - c0)
+        hits += bool(result)
+    _prepare_similar(repertoire)
+    similar: list[float] = []
+    similar_cpu: list[float] = []
+    found = 0
+    itself = 0
+    for q in queries["similar"]:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        result = similar_lookup(repertoire, q)
+        similar.append(time.perf_counter() - t0)
+        similar_cpu.append(time.thread_time() - c0)
+        found += bool(result)
+        itself += any(hit.entry.text == q for hit in result)  # the question finds itself
+    return {
+        "keyword": _percentiles(keyword),
+        "keyword_cpu": _percentiles(keyword_cpu),
+        "keyword_hit_rate": hits / len(keyword),
+        "similar": _percentiles(similar),
+        "similar_cpu": _percentiles(similar_cpu),
+        "similar_hit_rate": found / max(1, len(similar)),
+        "similar_finds_itself": itself / max(1, len(similar)),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, Any]:
+    from adapters.importers.slack_export import SlackExport
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.history import run_import
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    core = build_core(Settings(), db_path)
+    t0, c0 = time.perf_counter(), time.process_time()
+    summary = run_import(core, SlackExport(export), durable=durable)
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    core.services.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    core.services.repertoire.close()
+    return {
+        "messages": summary.messages_read,
+        "seconds": seconds,
+        "rate": summary.messages_read / seconds,
+        "cpu_rate": summary.messages_read / cpu,
+        "entries": sum(summary.entries_after.get(k, 0) for k in ("question", "answer", "knowhow")),
+        "made": summary.made,
+        "db_mb": db_path.stat().st_size / 1e6,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+    """One message per transaction through Core.handle: questions and thread answers."""
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.events import Actor, IncomingMessage, Where
+
+    core = build_core(Settings(), db_path)
+    where = Where("slack", "TSYNTH", "C00000000", channel_name="chan-0")
+    base = datetime(2030, 1, 1, tzinfo=UTC)
+    root = ""
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(n):
+        ts = f"{1_900_000_000 + i}.000100"
+        actor = Actor("slack", f"U{i % 300:07d}", f"user{i % 300}", "TSYNTH")
+        if i % 4 == 0:
+            root = ts
+            text = f"how do I tune the live capture benchmark number {i} with sqlite?"
+            msg = IncomingMessage(where, actor, ts, text, base + timedelta(seconds=i))
+        else:
+            text = f"try batching the writes, and check the pragma settings for run {i}"
+            msg = IncomingMessage(where, actor, ts, text, base + timedelta(seconds=i), root)
+        core.handle(msg)
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    core.services.repertoire.close()
+    return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _documents(db_path: Path) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    docs = [
+        " ".join(part or "" for part in row)
+        for row in conn.execute("SELECT title, body, answers, tags FROM search_fts ORDER BY rowid")
+    ]
+    conn.close()
+    return docs
+
+
+def references(db_path: Path, queries: dict[str, Any], messages: int) -> dict[str, Any]:
+    import re
+
+    out: dict[str, Any] = {}
+    docs = _documents(db_path)
+    from knowledge.text import STOPWORDS
+
+    def kw_terms(q: str) -> list[str]:
+        return [w for w in re.findall(r"\w+", q.lower()) if w not in STOPWORDS] or re.findall(
+            r"\w+", q.lower()
+        )
+
+    # Document frequencies for the references' own informative-term pick (same rule).
+    import tantivy
+
+    schema_builder = tantivy.SchemaBuilder()
+    schema_builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
+    schema_builder.add_integer_field("id", stored=True)
+    schema = schema_builder.build()
+    index = tantivy.Index(schema)
+    t0 = time.perf_counter()
+    writer = index.writer(heap_size=200_000_000, num_threads=2)
+    for i, doc in enumerate(docs):
+        writer.add_document(tantivy.Document(body=doc, id=i))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    tantivy_index_s = time.perf_counter() - t0
+    searcher = index.searcher()
+
+    def tantivy_search(expr: str) -> None:
+        query = index.parse_query(expr, ["body"])
+        searcher.search(query, 5)
+
+    kw: list[float] = []
+    for q in queries["keyword"]:
+        expr = " AND ".join(kw_terms(q))
+        t0 = time.thread_time()
+        tantivy_search(expr)
+        kw.append(time.thread_time() - t0)
+    sim: list[float] = []
+    for q in queries["similar"]:
+        t0 = time.thread_time()
+        words = list(dict.fromkeys(kw_terms(q)))
+        tantivy_search(" OR ".join(_top_by_df(words, searcher, index)[:6]))
+        sim.append(time.thread_time() - t0)
+    out["tantivy"] = {
+        "index_rate": messages / tantivy_index_s,
+        "keyword": _percentiles(kw),
+        "similar": _percentiles(sim),
+    }
+
+    import bm25s
+
+    t0 = time.perf_counter()
+    tokens = bm25s.tokenize(docs, stopwords="en", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    bm25_index_s = time.perf_counter() - t0
+    kw = []
+    for q in queries["keyword"]:
+        t0 = time.thread_time()
+        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
+        retriever.retrieve(qt, k=5, show_progress=False, n_threads=0)
+        kw.append(time.thread_time() - t0)
+    sim = []
+    for q in queries["similar"]:
+        t0 = time.thread_time()
+        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
+        retriever.retrieve(qt, k=5, show_progress=False, n_threads=0)
+        sim.append(time.thread_time() - t0)
+    out["bm25s"] = {
+        "index_rate": messages / bm25_index_s,
+        "keyword": _percentiles(kw),
+        "similar": _percentiles(sim),
+    }
+    return out
+
+
+def _top_by_df(words: list[str], searcher: Any, index: Any) -> list[str]:
+    """Tantivy side of the MoreLikeThis pick: the rarest terms first, by document frequency.
+
+    ``doc_freq`` looks the term up as written (not stemmed): a word whose stem
+    differs is left out, which only makes the reference's query shorter.
+    """
+    scored = []
+    for w in words:
+        count = searcher.doc_freq("body", w)
+        if count:
+            scored.append((count, w))
+    scored.sort()
+    return [w for _, w in scored]
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def run_size(
+    label: str, data_dir: Path, durable: bool, skip_refs: bool, similar: str = "copbot"
+) -> dict[str, Any]:
+    from bench.synth import generate
+
+    n = SIZES[label]
+    folder = data_dir / label
+    queries_path = folder / "queries.json"
+    if not queries_path.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        t0 = time.perf_counter()
+        generate(n, folder)
+        print(f"[{label}] generated in {time.perf_counter() - t0:.0f} s", flush=True)
+    db_path = folder / "copbot.db"
+    result: dict[str, Any] = {"size": label}
+    result["import"] = run_import_phase(folder / "export", db_path, durable)
+    print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.scale",
+            "--search-child",
+            str(db_path),
+            str(queries_path),
+            "--similar",
+            similar,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT.parent,
+    )
+    result["search"] = json.loads(child.stdout.strip().splitlines()[-1])
+    print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
+    if not skip_refs:
+        queries = json.loads(queries_path.read_text())
+        result["refs"] = references(db_path, queries, result["import"]["messages"])
+        print(f"[{label}] references: {json.dumps(result['refs'])}", flush=True)
+    copy = folder / "live.db"
+    shutil.copy(db_path, copy)
+    result["live"] = live_capture(copy)
+    copy.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    print(f"[{label}] live capture: {json.dumps(result['live'])}", flush=True)
+    return result
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:,.1f}×" if theirs else "-"
+
+
+def _ms(p: dict[str, float]) -> str:
+    return f"{p['median_ms']:.2f} / {p['p99_ms']:.2f}"
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    """Wall-clock figures, and CPU figures (what the code costs whatever else runs)."""
+    print()
+    print(
+        "| size | messages | import msg/s (CPU) | DB MB | search p50 / p99 ms | (CPU) "
+        "| similar p50 / p99 ms | (CPU) | live msg/s (CPU) | search RSS MB |"
+    )
+    print("|" + "---|" * 10)
+    for r in results:
+        i, s, live = r["import"], r["search"], r["live"]
+        print(
+            f"| {r['size']} | {i['messages']:,} | {i['rate']:,.0f} ({i.get('cpu_rate', 0):,.0f}) "
+            f"| {i['db_mb']:,.0f} | {_ms(s['keyword'])} "
+            f"| {_ms(s.get('keyword_cpu', s['keyword']))} "
+            f"| {_ms(s['similar'])} | {_ms(s.get('similar_cpu', s['similar']))} "
+            f"| {live['rate']:,.0f} ({live.get('cpu_rate', 0):,.0f}) | {s['peak_rss_mb']:.0f} |"
+        )
+    if not any("refs" in r for r in results):
+        return
+    print()
+    print(
+        "| size | engine | index msg/s | search p50 / p99 ms (CPU) | similar p50 / p99 ms (CPU) "
+        "| copbot ÷ engine: import, search p99, similar p99 (CPU) |"
+    )
+    print("|" + "---|" * 6)
+    for r in results:
+        s = r["search"]
+        ours_kw = s.get("keyword_cpu", s["keyword"])["p99_ms"]
+        ours_sim = s.get("similar_cpu", s["similar"])["p99_ms"]
+        for name, ref in r.get("refs", {}).items():
+            print(
+                f"| {r['size']} | {name} | {ref['index_rate']:,.0f} | {_ms(ref['keyword'])} "
+                f"| {_ms(ref['similar'])} | "
+                f"{_ratio(ref['index_rate'], r['import'].get('cpu_rate', r['import']['rate']))} "
+                f"slower, {_ratio(ours_kw, ref['keyword']['p99_ms'])}, "
+                f"{_ratio(ours_sim, ref['similar']['p99_ms'])} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="copbot scale benchmark")
+    parser.add_argument("--sizes", default="10k,100k,1m")
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
+    parser.add_argument(
+        "--durable", action="store_true", help="import with synchronous=NORMAL (default OFF)"
+    )
+    parser.add_argument("--no-refs", action="store_true", help="skip tantivy and bm25s")
+    parser.add_argument("--search-child", nargs=2, metavar=("DB", "QUERIES"))
+    parser.add_argument(
+        "--similar",
+        choices=["copbot", "bench"],
+        default="copbot",
+        help="similar-question lookup: knowledge.similar (default) or the bench's own MLT",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.search_child:
+        db, queries = (Path(p) for p in args.search_child)
+        print(json.dumps(search_child(db, queries, args.similar)))
+        return
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    results = [
+        run_size(label.strip().lower(), args.data, args.durable, args.no_refs, args.similar)
+        for label in args.sizes.split(",")
+    ]
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,368 @@
+"""Chat history: linking unthreaded answers, and replaying an export through the core.
+
+Importers (``adapters/importers/``) only translate export files into the same
+inbound events live chat produces, plus :class:`Skipped` and :class:`Problem`
+notes; :func:`run_import` feeds them to :meth:`Core.handle_batch`, so history
+is captured by exactly the rules live chat is (a ✅ from the asker accepts, DMs
+are never captured unless saved on purpose, private channels stay private).
+
+Linking unthreaded answers
+--------------------------
+Much history has no threads (old Slack exports, busy Discord channels). There,
+a top-level message that is not itself a question is linked to a question, in
+this order (:class:`UnthreadedLinker`):
+
+1. **explicit reply**: it replies to the question (Discord ``reference``);
+   an explicit reply to anything else is never linked by the rules below;
+2. **mention of the asker**: it mentions (``<@id>``) someone who asked a
+   question in this channel within :data:`MENTION_WINDOW`; it links to that
+   member's latest question there;
+3. **time proximity**: it comes from someone other than the asker of the
+   channel's latest question, within ``link_window_minutes`` (default 30) of
+   that question, with no other question asked in between, and the question
+   has no thread yet (in threaded channels, answers go in threads).
+
+The asker's own follow-ups and bot messages are never linked. The rule lives in
+the core so live capture can use it too (``capture.link_unthreaded``, off by
+default); imports always use it. Its memory is per channel and in process: a
+restart forgets the open questions of live chat, which only makes it link less.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.events import (
+    FetchMessage,
+    InboundEvent,
+    IncomingMessage,
+    SaveRequest,
+)
+from knowledge.models import ChannelRef, EntryKind
+from knowledge.store import Repertoire
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+#: A mention of an asker links to their question asked at most this long before.
+MENTION_WINDOW = timedelta(hours=24)
+#: Open questions remembered per channel.
+REMEMBERED_QUESTIONS = 64
+
+_MENTION = re.compile(r"<@!?([A-Za-z0-9_]+)(?:\|[^>]*)?>")
+
+_ChannelKey = tuple[str, str, str]
+
+
+@dataclass(slots=True)
+class _Asked:
+    message_id: str
+    asker: str
+    at: datetime
+    threaded: bool = False
+
+
+class UnthreadedLinker:
+    """Links top-level replies to recent questions in unthreaded channels (rules above)."""
+
+    def __init__(self, window: timedelta = timedelta(minutes=30)) -> None:
+        self.window = window
+        self._recent: dict[_ChannelKey, deque[_Asked]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UnthreadedLinker:
+        return cls(timedelta(minutes=settings.capture.link_window_minutes))
+
+    @staticmethod
+    def _key(msg: IncomingMessage) -> _ChannelKey:
+        return (msg.where.platform, msg.where.workspace, msg.where.channel)
+
+    def question_for(self, msg: IncomingMessage, repertoire: Repertoire) -> str | None:
+        """The message id of the question ``msg`` answers, or ``None``."""
+        if not msg.is_top_level or msg.author.is_bot:
+            return None
+        recent = self._recent.get(self._key(msg))
+        author = msg.author.user_id
+        if msg.reply_to:
+            if recent is not None:
+                for asked in recent:
+                    if asked.message_id == msg.reply_to:
+                        return asked.message_id if asked.asker != author else None
+            where = msg.where
+            known = repertoire.question_for_thread(
+                ChannelRef(where.platform, where.workspace, where.channel), msg.reply_to
+            )
+            return known.source.message_id if known is not None else None
+        if not recent:
+            return None
+        mentioned = set(msg.mentions) or set(_MENTION.findall(msg.text))
+        mentioned.discard(author)
+        if mentioned:
+            for asked in reversed(recent):
+                if asked.asker in mentioned and _within(asked.at, msg.created_at, MENTION_WINDOW):
+                    return asked.message_id
+        last = recent[-1]
+        if (
+            last.asker != author
+            and not last.threaded
+            and _within(last.at, msg.created_at, self.window)
+        ):
+            return last.message_id
+        return None
+
+    def before(
+        self,
+        msg: IncomingMessage,
+        repertoire: Repertoire,
+        looks_like_question: Callable[[str], bool],
+    ) -> IncomingMessage:
+        """``msg`` as capture should see it: a linked reply gets its question's thread."""
+        if not msg.is_top_level or msg.is_forum_post or looks_like_question(msg.text):
+            return msg  # threaded already, or a question itself: never linked
+        thread = self.question_for(msg, repertoire)
+        return replace(msg, thread_id=thread) if thread is not None else msg
+
+    def after(self, msg: IncomingMessage, kind: EntryKind | None) -> None:
+        """Remember what capture made of ``msg`` (the kind of entry, or ``None``)."""
+        key = self._key(msg)
+        if kind == EntryKind.QUESTION and msg.is_top_level:
+            recent = self._recent.setdefault(key, deque(maxlen=REMEMBERED_QUESTIONS))
+            if not any(a.message_id == msg.message_id for a in recent):
+                recent.append(_Asked(msg.message_id, msg.author.user_id, msg.created_at))
+        elif not msg.is_top_level and msg.thread_id != msg.message_id:
+            open_questions = self._recent.get(key)
+            if open_questions:
+                for asked in open_questions:
+                    if asked.message_id == msg.thread_id:
+                        asked.threaded = True
+
+
+def _within(start: datetime, at: datetime, window: timedelta) -> bool:
+    return timedelta(0) <= at - start <= window
+
+
+# --------------------------------------------------------------------------- import driver
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A message an importer read and did not hand to the core, and why."""
+
+    reason: str
+    count: int = 1
+    #: ``"message"``, or what else was skipped whole (``"conversation"``).
+    unit: str = "message"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong in an export file; the import goes on without that part."""
+
+    file: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+ImportItem = InboundEvent | Skipped | Problem
+
+#: SQLite page cache during an import (KiB).
+IMPORT_CACHE_KB = 64 * 1024
+
+#: Problems kept for the summary (the rest are counted).
+MAX_PROBLEMS = 200
+
+
+@dataclass
+class ImportSummary:
+    """What an import did: printed at the end by the CLI."""
+
+    messages_read: int = 0
+    events: int = 0
+    reactions: int = 0
+    entries_before: dict[str, int] = field(default_factory=dict)
+    entries_after: dict[str, int] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_messages: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def made(self) -> dict[str, int]:
+        return {
+            kind: self.entries_after.get(kind, 0) - self.entries_before.get(kind, 0)
+            for kind in ("question", "answer", "knowhow")
+        }
+
+    @property
+    def rate(self) -> float:
+        return self.messages_read / self.seconds if self.seconds > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        made = self.made
+        out = [
+            f"messages read: {self.messages_read:,} in {self.seconds:.1f} s "
+            f"({self.rate:,.0f} messages/s)",
+            f"entries made: {sum(made.values()):,} (questions {made['question']:,}, "
+            f"answers {made['answer']:,}, know-how {made['knowhow']:,}); "
+            f"accepted answers now {self.entries_after.get('accepted', 0):,}",
+        ]
+        kept = self.messages_read - self.skipped_messages
+        out.append(
+            f"not entries: {max(0, kept - made['question'] - made['answer']):,} messages read "
+            "that capture did not keep (chat that is not a question or an answer, or "
+            "already imported)"
+        )
+        for reason, count in self.skipped.most_common():
+            out.append(f"skipped {count:,}: {reason}")
+        if self.failed:
+            out.append(f"failed {self.failed:,} events (see the log)")
+        if self.problem_count:
+            out.append(f"problems in the export: {self.problem_count:,}")
+            out.extend(f"  {p}" for p in self.problems)
+            if self.problem_count > len(self.problems):
+                out.append(f"  … and {self.problem_count - len(self.problems):,} more")
+        return out
+
+
+def _entry_counts(repertoire: Repertoire) -> dict[str, int]:
+    rows = repertoire.db.execute("SELECT kind, count(*) FROM entries GROUP BY kind").fetchall()
+    counts = {str(k): int(n) for k, n in rows}
+    counts["accepted"] = repertoire.count("e.accepted = 1")
+    return counts
+
+
+def run_import(
+    core: Core,
+    items: Iterable[ImportItem],
+    *,
+    batch_size: int = 5_000,
+    durable: bool = True,
+    on_progress: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Replay an importer's items through the core, ``batch_size`` events per transaction.
+
+    Idempotent: capture keys entries on the message, so re-running an import,
+    or importing an overlapping newer export, adds nothing twice; a killed
+    import loses at most its last uncommitted batch and re-runs cleanly.
+
+    ``durable=False`` sets ``PRAGMA synchronous = OFF`` for the import only: a
+    killed process loses nothing committed, but an OS crash or power loss during
+    the import may corrupt the file (import into a fresh file, or keep a copy).
+    """
+    repertoire = core.services.repertoire
+    summary = ImportSummary(entries_before=_entry_counts(repertoire))
+    started = time.perf_counter()
+    linker_was, quiet_was = core.linker, core.quiet
+    if core.linker is None:
+        core.linker = UnthreadedLinker.from_settings(core.services.settings)
+    core.quiet = True
+    failed_before = core.failed_events
+    recent: OrderedDict[tuple[str, str, str, str], IncomingMessage] = OrderedDict()
+    if not durable:
+        repertoire.db.execute("PRAGMA synchronous = OFF")
+    # A bigger page cache and fewer checkpoints while the import runs.
+    cache_size = repertoire.db.execute("PRAGMA cache_size").fetchone()[0]
+    checkpoint = repertoire.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    repertoire.db.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KB}")
+    repertoire.db.execute("PRAGMA wal_autocheckpoint = 20000")
+    try:
+        batch: list[InboundEvent] = []
+        for item in items:
+            if isinstance(item, Skipped):
+                summary.skipped[item.reason] += item.count
+                if item.unit == "message":
+                    summary.messages_read += item.count
+                    summary.skipped_messages += item.count
+                continue
+            if isinstance(item, Problem):
+                summary.problem_count += 1
+                if len(summary.problems) < MAX_PROBLEMS:
+                    summary.problems.append(item)
+                log.warning("%s", item)
+                continue
+            if isinstance(item, IncomingMessage):
+                summary.messages_read += 1
+                key = (
+                    item.where.platform,
+                    item.where.workspace,
+                    item.where.channel,
+                    item.message_id,
+                )
+                recent[key] = item
+                if len(recent) > 20_000:
+                    recent.popitem(last=False)
+            else:
+                summary.reactions += 1
+            summary.events += 1
+            batch.append(item)
+            if len(batch) >= batch_size:
+                _flush(core, batch, recent)
+                batch = []
+                summary.seconds = time.perf_counter() - started
+                if on_progress is not None:
+                    on_progress(summary)
+        if batch:
+            _flush(core, batch, recent)
+    finally:
+        if not durable:
+            repertoire.db.execute("PRAGMA synchronous = NORMAL")
+        repertoire.db.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        repertoire.db.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+        core.linker, core.quiet = linker_was, quiet_was
+    summary.failed = core.failed_events - failed_before
+    summary.entries_after = _entry_counts(repertoire)
+    summary.seconds = time.perf_counter() - started
+    if on_progress is not None:
+        on_progress(summary)
+    return summary
+
+
+def _flush(
+    core: Core,
+    batch: list[InboundEvent],
+    recent: OrderedDict[tuple[str, str, str, str], IncomingMessage],
+) -> None:
+    out = core.handle_batch(batch)
+    saves = list(_answer_fetches(out, recent))
+    if saves:
+        core.handle_batch(saves)
+
+
+def _answer_fetches(
+    out: Iterable[object], recent: OrderedDict[tuple[str, str, str, str], IncomingMessage]
+) -> Iterator[SaveRequest]:
+    """Do what an adapter does for a save reaction on a message the core never stored."""
+    for item in out:
+        if not isinstance(item, FetchMessage):
+            continue
+        where = item.where
+        msg = recent.get((where.platform, where.workspace, where.channel, item.message_id))
+        if msg is None:
+            continue
+        yield SaveRequest(
+            where=msg.where,
+            saver=item.saver,
+            message_id=msg.message_id,
+            text=msg.text,
+            author=msg.author,
+            created_at=msg.created_at,
+            kind=item.kind,
+            permalink=msg.permalink,
+            thread_id=None if msg.is_top_level else msg.thread_id,
+        )

@@ -1,0 +1,511 @@
+"""Export the repertoire (JSON that round-trips, or Markdown) and restore a JSON export.
+
+JSON (``copbot-repertoire`` version 1) holds everything the repertoire is:
+members, channels (with their visibility), entries (with their source,
+thread, tags, acceptance, who saved know-how) and reactions. It is written and
+read as a stream (``ijson``), so a large repertoire needs no more memory than
+a small one. :func:`import_json` of an export into an empty database gives the
+same repertoire; into a non-empty one it adds what is missing and refreshes
+the rest (entries are keyed on their source message, as capture keys them).
+
+Markdown is a small static knowledge base: ``index.md`` (topics and the
+latest questions), one file per topic in ``topics/``, one per question in
+``questions/`` (answers below it, the accepted one first and marked), one per
+know-how entry in ``knowhow/``; each links back to the chat. Only public
+entries are written unless ``include_private`` is set, as the files are meant
+to be shared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from knowledge.models import Entry, EntryKind, NewEntry, SourceKey, from_db_time, to_db_time
+from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry
+from knowledge.text import shorten
+
+FORMAT = "copbot-repertoire"
+VERSION = 1
+#: The sections of an export, in the order they are written and restored.
+SECTIONS = (
+    "members",
+    "channels",
+    "entries",
+    "reactions",
+    "tombstones",
+    "edits",
+    "thanks",
+    "curation_changes",
+    "identity_links",
+)
+
+_MEMBER_COLUMNS = ("platform", "workspace", "user_id", "handle", "display_name", "created_at")
+_CHANNEL_COLUMNS = ("platform", "workspace", "channel", "name", "visibility", "capture_stopped")
+_REACTION_COLUMNS = (
+    "platform",
+    "workspace",
+    "channel",
+    "message_id",
+    "user_id",
+    "emoji",
+    "created_at",
+    "present",
+)
+_TOMBSTONE_COLUMNS = ("platform", "workspace", "channel", "message_id", "deleted_at")
+_EDIT_COLUMNS = ("platform", "workspace", "channel", "message_id", "text", "edited_at")
+_MEMBER_KEY = "{a}.platform, {a}.workspace, {a}.user_id"
+_ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind"
+
+
+class ExportFormatError(ValueError):
+    """The file is not a copbot JSON export this version can read."""
+
+
+# --------------------------------------------------------------------------- JSON out
+
+
+def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    cursor = repertoire.db.execute(
+        "SELECT e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
+        "e.text, a.platform, a.workspace, a.user_id, s.platform, s.workspace, s.user_id, "
+        "e.created_at, e.updated_at, e.visibility, e.channel_name, e.permalink, e.accepted, "
+        "e.knowhow_kind, (SELECT group_concat(tag, ' ') FROM entry_tags t "
+        "WHERE t.entry_id = e.id), e.valid_until, e.outdated "
+        "FROM entries e JOIN members a ON a.id = e.author_id "
+        "LEFT JOIN members s ON s.id = e.saved_by_id ORDER BY e.id"
+    )
+    for row in cursor:
+        yield {
+            "kind": row[0],
+            "platform": row[1],
+            "workspace": row[2],
+            "channel": row[3],
+            "message_id": row[4],
+            "thread_id": row[5],
+            "title": row[6],
+            "text": row[7],
+            "author": [row[8], row[9], row[10]],
+            "saved_by": [row[11], row[12], row[13]] if row[13] is not None else None,
+            "created_at": row[14],
+            "updated_at": row[15],
+            "visibility": row[16],
+            "channel_name": row[17],
+            "permalink": row[18],
+            "accepted": bool(row[19]),
+            "knowhow_kind": row[20],
+            "tags": sorted(row[21].split()) if row[21] else [],
+            "valid_until": row[22],
+            "outdated": bool(row[23]),
+        }
+
+
+def _table_rows(
+    repertoire: Repertoire, table: str, columns: tuple[str, ...]
+) -> Iterator[dict[str, Any]]:
+    cursor = repertoire.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
+    for row in cursor:
+        yield dict(zip(columns, row, strict=True))
+
+
+def _keyed_rows(
+    repertoire: Repertoire, sql: str, names: tuple[str, ...]
+) -> Iterator[dict[str, Any]]:
+    """Rows whose member and entry ids are written as keys (``[platform, workspace, ...]``)."""
+    for row in repertoire.db.execute(sql):
+        out: dict[str, Any] = {}
+        at = 0
+        for name in names:
+            width = 3 if name.endswith("@member") else 5 if name.endswith("@entry") else 1
+            value = list(row[at : at + width])
+            at += width
+            key = name.split("@")[0]
+            if width == 1:
+                out[key] = value[0]
+            else:
+                out[key] = None if value[-1] is None else value
+        yield out
+
+
+def _thanks(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    return _keyed_rows(
+        repertoire,
+        f"SELECT {_MEMBER_KEY.format(a='g')}, {_MEMBER_KEY.format(a='r')}, "
+        f"{_ENTRY_KEY.format(a='e')}, t.reason, t.via, t.platform, t.workspace, t.channel, "
+        "t.visibility, t.created_at FROM thanks t JOIN members g ON g.id = t.giver_id "
+        "JOIN members r ON r.id = t.receiver_id LEFT JOIN entries e ON e.id = t.entry_id "
+        "ORDER BY t.id",
+        ("giver@member", "receiver@member", "entry@entry", "reason", "via", "platform",
+         "workspace", "channel", "visibility", "created_at"),
+    )  # fmt: skip
+
+
+def _curation(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    return _keyed_rows(
+        repertoire,
+        f"SELECT c.id, {_ENTRY_KEY.format(a='e')}, c.field, c.old_value, c.new_value, "
+        f"{_MEMBER_KEY.format(a='m')}, c.at, c.undoes, c.undone_by FROM curation_changes c "
+        "JOIN entries e ON e.id = c.entry_id JOIN members m ON m.id = c.member_id ORDER BY c.id",
+        ("id", "entry@entry", "field", "old_value", "new_value", "member@member", "at",
+         "undoes", "undone_by"),
+    )  # fmt: skip
+
+
+def _identity_links(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+    return _keyed_rows(
+        repertoire,
+        f"SELECT {_MEMBER_KEY.format(a='f')}, l.to_platform, l.to_user_id, "
+        f"{_MEMBER_KEY.format(a='t')}, l.status, l.created_at, l.confirmed_at "
+        "FROM identity_links l JOIN members f ON f.id = l.from_member_id "
+        "LEFT JOIN members t ON t.id = l.to_member_id ORDER BY l.id",
+        ("from@member", "to_platform", "to_user_id", "to@member", "status", "created_at",
+         "confirmed_at"),
+    )  # fmt: skip
+
+
+def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
+    """Write the whole repertoire as one JSON document, streamed; counts per section."""
+    counts: dict[str, int] = {}
+    out.write("{\n")
+    out.write(f'"format": "{FORMAT}",\n"version": {VERSION},\n')
+    out.write(f'"exported_at": "{to_db_time(datetime.now(UTC))}",\n')
+    sections: list[tuple[str, Iterator[dict[str, Any]]]] = [
+        ("members", _table_rows(repertoire, "members", _MEMBER_COLUMNS)),
+        ("channels", _table_rows(repertoire, "channels", _CHANNEL_COLUMNS)),
+        ("entries", _entry_rows(repertoire)),
+        ("reactions", _table_rows(repertoire, "reactions", _REACTION_COLUMNS)),
+        # Deleted messages stay deleted and the newest edits win after a restore,
+        # even when the chat history is imported again on top of it.
+        ("tombstones", _table_rows(repertoire, "message_tombstones", _TOMBSTONE_COLUMNS)),
+        ("edits", _table_rows(repertoire, "message_edits", _EDIT_COLUMNS)),
+        ("thanks", _thanks(repertoire)),
+        ("curation_changes", _curation(repertoire)),
+        ("identity_links", _identity_links(repertoire)),
+    ]
+    for number, (name, rows) in enumerate(sections):
+        out.write(f'"{name}": [')
+        n = 0
+        for row in rows:
+            out.write(",\n  " if n else "\n  ")
+            out.write(json.dumps(row, ensure_ascii=False))
+            n += 1
+        out.write("\n]" + (",\n" if number < len(sections) - 1 else "\n"))
+        counts[name] = n
+    out.write("}\n")
+    return counts
+
+
+# --------------------------------------------------------------------------- JSON in
+
+
+def _items(path: Path, prefix: str) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as handle:
+        for item in ijson.items(handle, f"{prefix}.item"):
+            if isinstance(item, dict):
+                yield item
+
+
+def import_json(repertoire: Repertoire, path: str | Path, batch: int = 5_000) -> dict[str, int]:
+    """Restore a :func:`export_json` file; idempotent. Counts of what was read per section."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = next(ijson.items(handle, "format"), None)
+    if head != FORMAT:
+        raise ExportFormatError(f"{path}: not a copbot JSON export (format {head!r})")
+    with path.open("rb") as handle:
+        version = next(ijson.items(handle, "version"), None)
+    if version != VERSION:
+        raise ExportFormatError(f"{path}: export version {version} (this copbot reads {VERSION})")
+    counts = dict.fromkeys(SECTIONS, 0)
+    members: dict[tuple[str, str, str], int] = {}
+    with repertoire.transaction():
+        for m in _items(path, "members"):
+            key = (str(m["platform"]), str(m["workspace"]), str(m["user_id"]))
+            members[key] = repertoire.upsert_member(
+                *key,
+                display_name=str(m.get("display_name") or ""),
+                handle=str(m.get("handle") or ""),
+                at=from_db_time(str(m["created_at"])),
+            )
+            counts["members"] += 1
+        for c in _items(path, "channels"):
+            repertoire.upsert_channel(
+                str(c["platform"]),
+                str(c["workspace"]),
+                str(c["channel"]),
+                str(c.get("name") or ""),
+                str(c["visibility"]),
+            )
+            if c.get("capture_stopped"):
+                repertoire.db.execute(
+                    "UPDATE channels SET capture_stopped = 1 WHERE platform = ? AND "
+                    "workspace = ? AND channel = ?",
+                    [c["platform"], c["workspace"], c["channel"]],
+                )
+            counts["channels"] += 1
+
+    def member(key: list[str] | None) -> int | None:
+        if not key:
+            return None
+        triple = (str(key[0]), str(key[1]), str(key[2]))
+        if triple not in members:
+            members[triple] = repertoire.upsert_member(*triple)
+        return members[triple]
+
+    entries = _items(path, "entries")
+    done = False
+    while not done:
+        with repertoire.transaction(), repertoire.deferred_reindex():
+            for n, e in enumerate(entries, 1):
+                author = member(e["author"])
+                entry_id, _ = repertoire.save_entry(
+                    NewEntry(
+                        kind=EntryKind(e["kind"]),
+                        source=SourceKey(
+                            str(e["platform"]),
+                            str(e["workspace"]),
+                            str(e["channel"]),
+                            str(e["message_id"]),
+                        ),
+                        text=str(e["text"]),
+                        author_id=author or 0,
+                        created_at=from_db_time(str(e["created_at"])),
+                        visibility=str(e["visibility"]),
+                        title=str(e.get("title") or ""),
+                        thread_id=e.get("thread_id"),
+                        permalink=str(e.get("permalink") or ""),
+                        tags=tuple(e.get("tags") or ()),
+                        knowhow_kind=str(e.get("knowhow_kind") or ""),
+                        channel_name=str(e.get("channel_name") or ""),
+                        saved_by_id=member(e.get("saved_by")),
+                    )
+                )
+                repertoire.db.execute(
+                    "UPDATE entries SET accepted = ?, updated_at = ?, title = ?, valid_until = ?, "
+                    "outdated = ? WHERE id = ?",
+                    [
+                        int(bool(e.get("accepted"))),
+                        e["updated_at"],
+                        e.get("title") or "",
+                        e.get("valid_until"),
+                        int(bool(e.get("outdated"))),
+                        entry_id,
+                    ],
+                )
+                repertoire.reindex_thread_of(entry_id)
+                counts["entries"] += 1
+                if n >= batch:
+                    break
+            else:
+                done = True
+    with repertoire.transaction():
+        _restore_rest(repertoire, path, counts, member)
+    return counts
+
+
+def _restore_rest(
+    repertoire: Repertoire,
+    path: Path,
+    counts: dict[str, int],
+    member: Callable[[list[str] | None], int | None],
+) -> None:
+    """Reactions, tombstones, edits, thanks, curation history and identity links."""
+    db = repertoire.db
+
+    def entry(key: list[str] | None) -> int | None:
+        if not key:
+            return None
+        row = db.execute(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind = ?",
+            [str(k) for k in key],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    for r in _items(path, "reactions"):
+        db.execute(
+            f"INSERT INTO reactions ({', '.join(_REACTION_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
+            "SET created_at = excluded.created_at, present = excluded.present",
+            [r.get(c, 1) if c == "present" else r[c] for c in _REACTION_COLUMNS],
+        )
+        counts["reactions"] += 1
+    for name, table, columns in (
+        ("tombstones", "message_tombstones", _TOMBSTONE_COLUMNS),
+        ("edits", "message_edits", _EDIT_COLUMNS),
+    ):
+        for t in _items(path, name):
+            db.execute(
+                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [t[c] for c in columns],
+            )
+            counts[name] += 1
+    for t in _items(path, "thanks"):
+        db.execute(
+            "INSERT OR IGNORE INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
+            "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [member(t["giver"]), member(t["receiver"]), entry(t.get("entry")), t["reason"],
+             t["via"], t["platform"], t["workspace"], t["channel"], t["visibility"],
+             t["created_at"]],
+        )  # fmt: skip
+        counts["thanks"] += 1
+    ids: dict[int, int] = {}
+    later: list[tuple[int, int]] = []
+    for c in _items(path, "curation_changes"):
+        entry_id, member_id = entry(c["entry"]), member(c["member"])
+        if entry_id is None or member_id is None:
+            continue
+        values = [entry_id, c["field"], c["old_value"], c["new_value"], member_id, c["at"]]
+        known = db.execute(
+            "SELECT id FROM curation_changes WHERE entry_id = ? AND field = ? AND old_value = ? "
+            "AND new_value = ? AND member_id = ? AND at = ?",
+            values,
+        ).fetchone()
+        if known is not None:
+            ids[int(c["id"])] = int(known[0])
+            continue
+        cursor = db.execute(
+            "INSERT INTO curation_changes (entry_id, field, old_value, new_value, member_id, at, "
+            "undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [*values, ids.get(int(c["undoes"])) if c.get("undoes") is not None else None],
+        )
+        ids[int(c["id"])] = int(cursor.lastrowid or 0)
+        if c.get("undone_by") is not None:
+            later.append((ids[int(c["id"])], int(c["undone_by"])))
+        counts["curation_changes"] += 1
+    for new_id, undone_by in later:
+        db.execute(
+            "UPDATE curation_changes SET undone_by = ? WHERE id = ?", [ids.get(undone_by), new_id]
+        )
+    for link in _items(path, "identity_links"):
+        db.execute(
+            "INSERT OR IGNORE INTO identity_links (from_member_id, to_platform, to_user_id, "
+            "to_member_id, status, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [member(link["from"]), link["to_platform"], link["to_user_id"],
+             member(link.get("to")), link["status"], link["created_at"], link.get("confirmed_at")],
+        )  # fmt: skip
+        counts["identity_links"] += 1
+
+
+# --------------------------------------------------------------------------- Markdown
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, limit: int = 50) -> str:
+    out = _SLUG.sub("-", text.lower()).strip("-")[:limit].rstrip("-")
+    return out or "entry"
+
+
+def _entry_path(entry: Entry) -> str:
+    folder = "questions" if entry.kind == EntryKind.QUESTION else "knowhow"
+    return f"{folder}/{entry.id}-{slug(entry.title or entry.text)}.md"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("\r", "")
+
+
+def _source_line(entry: Entry) -> str:
+    where = f"#{entry.channel_name}" if entry.channel_name else entry.source.channel
+    when = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    link = (
+        f" · [open in {entry.source.platform.title()}]({entry.permalink})"
+        if entry.permalink
+        else ""
+    )
+    return f"*{entry.author_name}* in {where} ({entry.source.platform}), {when}{link}"
+
+
+def _iter_entries(
+    repertoire: Repertoire, condition: str, params: list[Any], page: int = 1_000
+) -> Iterator[Entry]:
+    last = 0
+    while True:
+        rows = repertoire.db.execute(
+            f"{ENTRY_SELECT} WHERE e.id > ? AND {condition} ORDER BY e.id LIMIT ?",
+            [last, *params, page],
+        ).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            entry = row_to_entry(row)
+            last = entry.id
+            yield entry
+
+
+def export_markdown(
+    repertoire: Repertoire, out_dir: str | Path, *, include_private: bool = False, title: str = ""
+) -> dict[str, int]:
+    """Write the repertoire as Markdown files under ``out_dir``; counts of files per kind."""
+    out = Path(out_dir)
+    for folder in ("questions", "knowhow", "topics"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    visible = "1" if include_private else "e.visibility = 'public'"
+    counts = {"questions": 0, "knowhow": 0, "topics": 0}
+    for entry in _iter_entries(repertoire, f"{visible} AND e.kind != 'answer'", []):
+        lines = [f"# {_md_escape(entry.title or shorten(entry.text, 80))}", ""]
+        if entry.kind == EntryKind.KNOWHOW:
+            lines.append(f"**Know-how** ({entry.knowhow_kind or 'howto'})")
+            lines.append("")
+        lines += [_source_line(entry), "", _md_escape(entry.text), ""]
+        if entry.tags:
+            tag_links = ", ".join(f"[#{t}](../topics/{slug(t)}.md)" for t in entry.tags)
+            lines += [f"Topics: {tag_links}", ""]
+        if entry.kind == EntryKind.QUESTION:
+            answers = repertoire.answers_for(entry)
+            lines.append(f"## Answers ({len(answers)})" if answers else "## No answer yet")
+            for answer in answers:
+                mark = "✅ Accepted answer — " if answer.accepted else ""
+                lines += ["", f"### {mark}{_source_line(answer)}", "", _md_escape(answer.text)]
+            lines.append("")
+        lines.append("[← back to the index](../index.md)")
+        (out / _entry_path(entry)).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        counts["questions" if entry.kind == EntryKind.QUESTION else "knowhow"] += 1
+    tags = repertoire.db.execute(
+        "SELECT t.tag, count(*) FROM entry_tags t JOIN entries e ON e.id = t.entry_id "
+        f"WHERE {visible} AND e.kind != 'answer' GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
+    ).fetchall()
+    for tag, n in tags:
+        lines = [f"# #{tag}", "", f"{n} entries.", ""]
+        for entry in _iter_entries(
+            repertoire,
+            f"{visible} AND e.kind != 'answer' AND e.id IN "
+            "(SELECT entry_id FROM entry_tags WHERE tag = ?)",
+            [tag],
+        ):
+            lines.append(_index_line(entry, "../"))
+        lines += ["", "[← back to the index](../index.md)"]
+        (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        counts["topics"] += 1
+    index = [f"# {title or 'Repertoire'}", ""]
+    index.append(
+        f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
+        f"{counts['topics']} topics."
+    )
+    index += ["", "## Topics", ""]
+    index += [f"- [#{tag}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
+    index += ["", "## Latest questions and know-how", ""]
+    latest = repertoire.list_entries(
+        f"{visible} AND e.kind != 'answer'", order="e.created_at DESC", limit=100
+    )
+    index += [_index_line(e, "") for e in latest]
+    (out / "index.md").write_text("\n".join(index) + "\n", encoding="utf-8")
+    return counts
+
+
+def _index_line(entry: Entry, up: str) -> str:
+    badge = ""
+    if entry.kind == EntryKind.KNOWHOW:
+        badge = " (know-how)"
+    day = entry.created_at.strftime("%Y-%m-%d")
+    text = (entry.title or shorten(entry.text, 80)).replace("]", "\\]")
+    return f"- [{text}]({up}{_entry_path(entry)}){badge} — {entry.author_name}, {day}"
