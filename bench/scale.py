@@ -3,7 +3,7 @@
     .venv/bin/pip install -e ".[bench]"
     .venv/bin/python -m bench.scale --sizes 10k,100k,1m
 
-For each size it writes (once, cached in ``bench/data/<size>/``) a synthetic
+For each size it writes (once, cached in ``bench/synthetic/<size>/``) a synthetic
 community as a Slack export (:mod:`bench.synth`), then measures:
 
 * import throughput: the real Slack importer through ``run_import`` (the bulk
@@ -432,7 +432,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="copbot scale benchmark")
     parser.add_argument("--sizes", default="10k,100k,1m")
-    parser.add_argument("--data", type=Path, default=ROOT / "data")
+    parser.add_argument("--data", type=Path, default=ROOT / "synthetic")
     parser.add_argument(
         "--durable", action="store_true", help="import with synchronous=NORMAL (default OFF)"
     )

@@ -1,8 +1,8 @@
 """A synthetic community of practice, written as a real Slack export.
 
-``python -m bench.synth --messages 100000 --out bench/data/100k`` writes
-``bench/data/100k/export/`` (users.json, channels.json, groups.json, one folder
-per channel, one JSON file per day) and ``bench/data/100k/queries.json`` (1,000
+``python -m bench.synth --messages 100000 --out bench/synthetic/100k`` writes
+``bench/synthetic/100k/export/`` (users.json, channels.json, groups.json, one folder
+per channel, one JSON file per day) and ``bench/synthetic/100k/queries.json`` (1,000
 keyword queries of 1-3 words and 200 whole questions for the similar-question
 lookup). The real importer is what the benchmark measures.
 
