@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,17 @@ def load(config_path: Path | None, db_path: Path | None, default_db: Path | None
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
     return Loaded(settings, db_path or default_db or Path(settings.database))
+
+
+@contextmanager
+def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loaded, Core]]:
+    """The loaded settings and a core on the repertoire, closed on the way out."""
+    loaded = load(config_path, db_path)
+    core = build_core(loaded.settings, loaded.db_path)
+    try:
+        yield loaded, core
+    finally:
+        core.services.repertoire.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -206,9 +219,7 @@ def search_command(
     config_path: Path | None,
 ) -> None:
     """Search the repertoire (public entries unless --channel is given)."""
-    loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
-    try:
+    with opened(config_path, db_path) as (loaded, core):
         parsed = parse_query(query, now=core.services.clock.now())
         hits = search(
             core.services.repertoire,
@@ -235,8 +246,6 @@ def search_command(
             return
         where = Where("cli", "", "", Visibility.PUBLIC)
         click.echo(render_reply(Reply(where, f"{len(items)} result(s):", tuple(items))))
-    finally:
-        core.services.repertoire.close()
 
 
 def _item_json(item: Any) -> dict[str, Any]:
@@ -258,12 +267,8 @@ def _item_json(item: Any) -> dict[str, Any]:
 @config_option
 def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None:
     """Counts of entries by kind, members and channels (public entries)."""
-    loaded = load(config_path, db_path)
-    core: Core = build_core(loaded.settings, loaded.db_path)
-    try:
+    with opened(config_path, db_path) as (_loaded, core):
         counts = repertoire_stats(core.services.repertoire, None).as_dict()
-    finally:
-        core.services.repertoire.close()
     if as_json:
         click.echo(json.dumps(counts, indent=2))
     else:
@@ -292,9 +297,7 @@ def forget(
     from bot.errors import UserError
     from bot.forget import carry_out, plan_for
 
-    loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
-    try:
+    with opened(config_path, db_path) as (_loaded, core):
         try:
             plans = plan_for(core, member, platform)
         except UserError as exc:
@@ -320,8 +323,6 @@ def forget(
         for plan in plans:
             carry_out(core, plan)
         click.echo(f"Forgot {len(plans)} member(s).")
-    finally:
-        core.services.repertoire.close()
 
 
 @cli.command("digest")
@@ -342,22 +343,18 @@ def digest_command(
 ) -> None:
     """Show (or post) a channel's digest now."""
     from adapters.digest_cli import DigestError, preview
+    from bot.schedule import chart_dir_for
 
-    loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
-    try:
-        from bot.schedule import chart_dir_for
-
+    with opened(config_path, db_path) as (loaded, core):
         charts = chart_dir_for(loaded.db_path)
-        if mode == "post":
-            click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))
-        else:
-            click.echo(preview(core, spec, days, charts, chart))
-    except DigestError as exc:
-        click.echo(f"copbot: {exc}", err=True)
-        sys.exit(2)
-    finally:
-        core.services.repertoire.close()
+        try:
+            if mode == "post":
+                click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))
+            else:
+                click.echo(preview(core, spec, days, charts, chart))
+        except DigestError as exc:
+            click.echo(f"copbot: {exc}", err=True)
+            sys.exit(2)
 
 
 async def _post_digest(

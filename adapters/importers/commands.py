@@ -9,7 +9,6 @@ from typing import Protocol
 
 import click
 
-from bot.app import build_core
 from bot.history import ImportItem, ImportSummary, Problem, run_import
 
 
@@ -145,12 +144,10 @@ def import_command(
     Questions, answers and accepted answers are rebuilt by the same rules as live
     capture. Importing the same (or an overlapping) export again adds nothing twice.
     """
-    from adapters.cli import load
+    from adapters.cli import opened
 
-    loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
-    url = workspace_url if workspace_url is not None else loaded.settings.slack.workspace_url
-    try:
+    with opened(config_path, db_path) as (loaded, core):
+        url = workspace_url if workspace_url is not None else loaded.settings.slack.workspace_url
         own = [p for p in paths if sniff(p) == "copbot"]
         chats = [p for p in paths if p not in own]
         for path in own:
@@ -177,8 +174,6 @@ def import_command(
             click.echo(line)
         if summary.problem_count:
             sys.exit(1 if summary.messages_read == 0 else 0)
-    finally:
-        core.services.repertoire.close()
 
 
 def _run_with_progress(
@@ -259,12 +254,10 @@ def export_command(
     config_path: Path | None,
 ) -> None:
     """Export the repertoire: entries, threads, tags, members and sources."""
-    from adapters.cli import load
+    from adapters.cli import opened
     from knowledge.export import export_json, export_markdown
 
-    loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
-    try:
+    with opened(config_path, db_path) as (loaded, core):
         out_dir.mkdir(parents=True, exist_ok=True)
         if fmt == "json":
             target = out_dir / "repertoire.json"
@@ -279,5 +272,3 @@ def export_command(
                 title=loaded.settings.community.name,
             )
         click.echo(f"wrote {target}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    finally:
-        core.services.repertoire.close()
