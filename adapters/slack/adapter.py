@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
 class SlackSetupError(ConfigError):
     """A token or secret the chosen mode needs is not in the environment."""
 
@@ -116,12 +119,16 @@ class SlackAdapter:
 
     def web_app(self) -> web.Application:
         """The aiohttp application of HTTP mode (tests serve it on port 0)."""
-        web_app = web.Application()
+        # Slack caps messages at 40,000 characters; a few MB leaves room for odd payloads.
+        web_app = web.Application(client_max_size=MAX_REQUEST_BYTES)
 
         async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(
-                await self.app.async_dispatch(await to_bolt_request(request))
-            )
+            try:
+                bolt_request = await to_bolt_request(request)
+            except Exception:  # Bolt could not even read it (wrong types where ids go)
+                log.warning("refused an unreadable request to %s", EVENTS_PATH, exc_info=True)
+                return web.Response(status=400, text="unreadable request")
+            return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
         async def health(_request: web.Request) -> web.Response:
             return web.Response(text="ok")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -75,6 +76,26 @@ BOLT_LOGGER = logging.getLogger("copbot.slack.bolt")
 BOLT_LOGGER.addFilter(_QuietClientWarning())
 
 
+async def skip_if_malformed(body: Payload, work: Coroutine[Any, Any, None]) -> None:
+    """Run an event listener; a payload it cannot read is logged once, with its id, and skipped.
+
+    Slack would retry an event whose delivery failed, three times, with the same
+    broken payload: acknowledging and skipping it is the friendly answer.
+    """
+    try:
+        await work
+    except SlackApiError:
+        raise  # Slack refused a call: Bolt's error handler reports it
+    except Exception:
+        raw = body.get("event")
+        event: Payload = raw if isinstance(raw, dict) else {}
+        log.exception(
+            "skipped Slack event %s (%s): its payload could not be read",
+            envelope_event_id(body) or "?",
+            event.get("type") or "?",
+        )
+
+
 class SlackBridge:
     """Listeners that turn Slack payloads into core events and send the results."""
 
@@ -89,6 +110,9 @@ class SlackBridge:
 
     async def on_message(self, body: Payload, event: Payload) -> None:
         team = team_of(body)
+        if not isinstance(event.get("channel"), str) or not event.get("channel"):
+            log.warning("skipped Slack event %s: no channel", envelope_event_id(body))
+            return
         subtype = event.get("subtype")
         message: Payload = event
         if subtype == "message_changed":
@@ -306,28 +330,31 @@ def build_app(
 
     @app.event("message")
     async def _message(body: Payload, event: Payload) -> None:
-        await bridge.on_message(body, event)
+        await skip_if_malformed(body, bridge.on_message(body, event))
 
     @app.event("reaction_added")
     async def _reaction_added(body: Payload, event: Payload) -> None:
-        await bridge.on_reaction(body, event)
+        await skip_if_malformed(body, bridge.on_reaction(body, event))
 
     @app.event("reaction_removed")
     async def _reaction_removed(body: Payload, event: Payload) -> None:
-        await bridge.on_reaction(body, event)
+        await skip_if_malformed(body, bridge.on_reaction(body, event))
 
     @app.event("channel_left")
     async def _channel_left(body: Payload, event: Payload) -> None:
-        await bridge.on_bot_membership(body, str(event.get("channel") or ""), joined=False)
+        channel = str(event.get("channel") or "")
+        await skip_if_malformed(body, bridge.on_bot_membership(body, channel, joined=False))
 
     @app.event("group_left")
     async def _group_left(body: Payload, event: Payload) -> None:
-        await bridge.on_bot_membership(body, str(event.get("channel") or ""), joined=False)
+        channel = str(event.get("channel") or "")
+        await skip_if_malformed(body, bridge.on_bot_membership(body, channel, joined=False))
 
     @app.event("member_joined_channel")
     async def _member_joined(body: Payload, event: Payload) -> None:
         if event.get("user") and event.get("user") == bot_user_of(body):
-            await bridge.on_bot_membership(body, str(event.get("channel") or ""), joined=True)
+            channel = str(event.get("channel") or "")
+            await skip_if_malformed(body, bridge.on_bot_membership(body, channel, joined=True))
 
     app.command(settings.slack.command)(bridge.on_command)
     app.action(SHARE_ACTION)(bridge.on_share)

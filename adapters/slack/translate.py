@@ -161,6 +161,8 @@ def message_event(
         return None
     ts = str(event["ts"])
     thread_ts = event.get("thread_ts")
+    if not isinstance(thread_ts, str | None):
+        thread_ts = None  # not a Slack ts: the message is read as a top-level one
     return IncomingMessage(
         where=where,
         author=author,
