@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,11 @@ _ENTRY_COLUMNS = (
     "(SELECT group_concat(tag, ' ') FROM entry_tags t WHERE t.entry_id = e.id) AS tag_list"
 )
 ENTRY_SELECT = f"SELECT {_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id"
+
+
+#: How long an event id is remembered for de-duplication, and how often old ones go.
+EVENT_ID_MEMORY = timedelta(days=7)
+PRUNE_EVERY = 1_000
 
 
 def open_database(path: str | Path) -> Database:
@@ -121,6 +126,7 @@ class Repertoire:
         # stored (name, visibility, capture stopped) to skip no-op writes. Only
         # this object writes channels, so the cache cannot go stale in-process.
         self._channels: dict[tuple[str, str, str], tuple[str, str, bool]] = {}
+        self._new_event_ids = 0
         #: Entry ids whose search document waits for :meth:`flush_reindex` (bulk mode).
         self._deferred: set[int] | None = None
 
@@ -160,12 +166,26 @@ class Repertoire:
     # ------------------------------------------------------------------ events
 
     def mark_event_seen(self, platform: str, event_id: str, at: datetime) -> bool:
-        """Record a platform event id; ``False`` when it was already seen (a retry)."""
+        """Record a platform event id; ``False`` when it was already seen (a retry).
+
+        Retries and redeliveries come within minutes (Slack retries for about an
+        hour at most), so every :data:`PRUNE_EVERY` new ids the ones older than
+        :data:`EVENT_ID_MEMORY` are dropped: the table stays small, and a replay
+        older than that is still caught by the message key.
+        """
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, ?)",
             [platform, event_id, to_db_time(at)],
         )
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        self._new_event_ids += 1
+        if self._new_event_ids % PRUNE_EVERY == 0:
+            self.db.execute(
+                "DELETE FROM processed_events WHERE seen_at < ?",
+                [to_db_time(at - EVENT_ID_MEMORY)],
+            )
+        return True
 
     # ------------------------------------------------------------------ members and channels
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from conftest import Chat
@@ -271,3 +273,25 @@ def test_a_failed_event_leaves_nothing_half_done(
     # the event was rolled back with it, so a retry is applied
     chat.say(QUESTION, mid="q1", event_id="Ev1")
     assert chat.entry("q1") is not None
+
+
+def test_old_event_ids_are_pruned_but_recent_retries_still_caught(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from knowledge.store import EVENT_ID_MEMORY, PRUNE_EVERY, Repertoire
+
+    repertoire = Repertoire.open(tmp_path / "e.db")
+    try:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        assert repertoire.mark_event_seen("slack", "old", start)
+        later = start + EVENT_ID_MEMORY + timedelta(hours=1)
+        for number in range(PRUNE_EVERY):
+            assert repertoire.mark_event_seen("slack", f"new{number}", later)
+        # The old id was pruned (a replay that old is caught by the message key instead);
+        # a recent retry is still recognised.
+        assert repertoire.mark_event_seen("slack", "old", later)
+        assert not repertoire.mark_event_seen("slack", "new5", later)
+        rows = repertoire.db.execute("SELECT count(*) FROM processed_events").fetchone()[0]
+        assert rows == PRUNE_EVERY + 1
+    finally:
+        repertoire.close()
