@@ -9,11 +9,13 @@ returns what the core answered. Tests read the repertoire back through
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
 from bot.core import Core
@@ -35,6 +37,13 @@ from bot.events import (
 from bot.ports import FixedClock, Services
 from knowledge.models import Entry, EntryKind
 from knowledge.store import Repertoire
+
+# CI must be reproducible: property tests use a fixed seed there (and a random one
+# on a developer's machine, where a new counterexample is welcome).
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PLATFORM = "test"
