@@ -54,7 +54,12 @@ VIEW_CHANNEL = 1 << 10
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 #: Task names discord.py 2.7 gives the work it schedules for an event.
-_DISPATCH_TASK_PREFIXES = ("discord.py: ", "CommandTree-invoker", "discord-ui-view-dispatch")
+_DISPATCH_TASK_PREFIXES = (
+    "discord.py: ",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch",
+    "discord-ui-dynamic-item",
+)
 
 
 def snowflake(at: datetime) -> int:

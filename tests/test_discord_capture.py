@@ -437,3 +437,12 @@ async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedbac
         db = h.core.repertoire.db
         [(message_id,)] = db.execute("SELECT message_id FROM similar_suggestions").fetchall()
         assert message_id is not None and int(message_id) in h.api.sent
+        # Buttons under it: "Solved it" and "Not related"; a click is feedback for the core.
+        [row] = suggestion.body["components"]
+        ids = [c["custom_id"] for c in row["components"]]
+        assert [i.split(":")[2] for i in ids] == ["solved_it", "not_related"]
+        shown = h.api.sent[int(message_id)]
+        click = dh.button_click(dh.text_channel(GENERAL, "general"), CAROL, ids[1], shown)
+        await h.feed("INTERACTION_CREATE", click)
+        verdicts = db.execute("SELECT user_id, verdict FROM similar_feedback").fetchall()
+        assert [tuple(v) for v in verdicts] == [(str(CAROL[0]), "not_related")]

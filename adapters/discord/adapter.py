@@ -39,7 +39,14 @@ from adapters.discord.translate import (
     split_tags,
 )
 from bot.config import ConfigError, Settings
-from bot.events import CommandInvocation, ForumPostChanged, InboundEvent, Post, SaveRequest
+from bot.events import (
+    CommandInvocation,
+    ForumPostChanged,
+    InboundEvent,
+    Post,
+    SaveRequest,
+    SuggestionFeedback,
+)
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
@@ -261,6 +268,23 @@ class DiscordAdapter:
             event_id=f"interaction:{interaction.id}",
         )
         await self._handle(request, Delivery(interaction))
+
+    async def suggestion_feedback(
+        self, interaction: discord.Interaction, verdict: str, suggestion_id: int, entry_id: int
+    ) -> None:
+        """A "Solved it" / "Not related" click under a suggestion: feedback for the core."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        feedback = SuggestionFeedback(
+            where=place.where,
+            actor=actor_of(interaction.user, place.where.workspace),
+            suggestion_id=suggestion_id,
+            verdict=verdict,
+            entry_id=entry_id,
+            event_id=f"interaction:{interaction.id}",
+            at=interaction.created_at,
+        )
+        await self._handle(feedback, Delivery(interaction))
 
     async def share_results(self, interaction: discord.Interaction) -> None:
         """The share button: post the results the member saw, in the same channel, for all."""

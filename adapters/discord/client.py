@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.commands import CopGroup, ShareView, save_menu
+from adapters.discord.feedback import FeedbackButton
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -90,6 +91,7 @@ class CopbotClient(discord.Client):
     async def setup_hook(self) -> None:
         """After login: listen for share clicks, and register the commands with Discord."""
         self.add_view(ShareView(self.adapter))
+        self.add_dynamic_items(FeedbackButton)
         if not self.sync_commands:
             return
         guild_ids = self.adapter.settings.discord.guild_ids

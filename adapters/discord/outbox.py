@@ -14,9 +14,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import discord
 
+from adapters.discord.feedback import LABELS, feedback_view
 from adapters.discord.places import Directory
 from adapters.discord.render import Rendered, cut, render_post, render_reply
 from adapters.discord.translate import actor_of
@@ -104,7 +106,11 @@ class Outbox:
             elif reply.recipient is not None:
                 await self._direct_message(int(reply.recipient.user_id), rendered)
             return
-        message = await self._send_public(reply.where, reply.thread_id, rendered)
+        view = None
+        verdicts = tuple(a for a in reply.actions if a in LABELS)
+        if reply.suggestion_id is not None and verdicts and reply.items:
+            view = feedback_view(reply.suggestion_id, [i.entry_id for i in reply.items], verdicts)
+        message = await self._send_public(reply.where, reply.thread_id, rendered, view)
         if reply.anchor_entry_id is not None:
             await self.deliver(await self._anchor(reply, message), Delivery())
         if reply.suggestion_id is not None:
@@ -155,7 +161,11 @@ class Outbox:
         return self.client.get_partial_messageable(int(where.channel), guild_id=guild_id)
 
     async def _send_public(
-        self, where: Where, thread_id: str | None, rendered: Rendered
+        self,
+        where: Where,
+        thread_id: str | None,
+        rendered: Rendered,
+        view: discord.ui.View | None = None,
     ) -> discord.Message:
         target = await self._destination(where, thread_id)
         reference = None
@@ -164,15 +174,11 @@ class Outbox:
             reference = discord.MessageReference(
                 message_id=int(thread_id), channel_id=int(where.channel), fail_if_not_exists=False
             )
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         if reference is not None:
-            return await target.send(
-                content=rendered.content,
-                embeds=rendered.embeds,
-                reference=reference,
-                allowed_mentions=NO_PINGS,
-            )
+            extra["reference"] = reference
         return await target.send(
-            content=rendered.content, embeds=rendered.embeds, allowed_mentions=NO_PINGS
+            content=rendered.content, embeds=rendered.embeds, allowed_mentions=NO_PINGS, **extra
         )
 
     async def _anchor(self, reply: Reply, message: discord.Message) -> list[Outbound]:
