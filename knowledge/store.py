@@ -60,6 +60,9 @@ def open_database(path: str | Path) -> Database:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")
+    # 32 MiB of page cache (the default is 2 MiB): the B-tree and FTS pages a busy
+    # community touches stay in memory; the search process stays well under 200 MB.
+    db.execute("PRAGMA cache_size = -32768")
     migrate(db)
     return db
 
