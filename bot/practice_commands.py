@@ -37,6 +37,7 @@ from knowledge.identity import (
 )
 from knowledge.models import Entry, EntryKind, Member
 from knowledge.profiles import member_profile
+from knowledge.store import visible_to
 from knowledge.text import fold, normalize_tag, shorten
 from knowledge.thanks import record_thanks, thanks_leaderboard
 
@@ -122,8 +123,7 @@ def visible_entry(ctx: CommandContext, ref: str, command_name: str) -> Entry:
     if match is None:
         raise UsageError(f"“{shorten(ref, 20)}” is not an entry number like #12.", command_name)
     entry = ctx.services.repertoire.get_entry(int(match.group(1)))
-    viewer = ctx.viewer
-    if entry is None or not (entry.visibility == "public" or entry.channel_ref == viewer):
+    if entry is None or not visible_to(entry, ctx.viewer):
         raise UserError(f"There is no entry #{match.group(1)} that can be shown here.")
     return entry
 

@@ -14,22 +14,18 @@ from bot.capture import channel_ref
 from bot.events import Actor, Outbound, Reply, Where
 from bot.ports import Services
 from bot.results import hit_to_item
-from knowledge.models import ChannelRef, Entry, SearchHit
+from knowledge.models import SearchHit
+from knowledge.store import visible_to
 from knowledge.text import shorten
 
 SNIPPET_CHARS = 220
-
-
-def visible_from(entry: Entry, viewer: ChannelRef) -> bool:
-    """The visibility rule for one entry: public, or from the viewer's own channel."""
-    return entry.visibility == "public" or entry.channel_ref == viewer
 
 
 def share_result(services: Services, entry_id: int, where: Where, actor: Actor) -> list[Outbound]:
     """Post entry ``entry_id`` in ``where`` for everybody, if the rule allows it."""
     repertoire = services.repertoire
     entry = repertoire.get_entry(entry_id)
-    if entry is None or not visible_from(entry, channel_ref(where)):
+    if entry is None or not visible_to(entry, channel_ref(where)):
         return [
             Reply(
                 where=where,

@@ -109,6 +109,11 @@ def row_to_entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
     )
 
 
+def visible_to(entry: Entry, viewer: ChannelRef | None) -> bool:
+    """The visibility rule for one entry in Python (:func:`visibility_clause` is its SQL)."""
+    return entry.visibility == "public" or entry.channel_ref == viewer
+
+
 def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str, list[Any]]:
     """SQL for the visibility rule: public entries, plus those from the viewer's own channel."""
     if viewer is None:
