@@ -256,6 +256,8 @@ class ResultItem:
     tags: tuple[str, ...] = ()
     answered: bool = False
     answer_snippet: str = ""
+    #: The answer shown is the accepted one (not merely the first reply).
+    accepted: bool = False
     answer_author: str = ""
     answer_permalink: str = ""
     knowhow_kind: str = ""

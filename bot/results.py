@@ -27,6 +27,7 @@ def hit_to_item(hit: SearchHit) -> ResultItem:
         tags=entry.tags,
         answered=entry.kind != EntryKind.QUESTION or hit.answer_count > 0,
         answer_snippet=hit.answer_snippet if answer else "",
+        accepted=answer is not None and answer.accepted,
         answer_author=answer.author_name if answer else "",
         answer_permalink=answer.permalink if answer else "",
         knowhow_kind=entry.knowhow_kind,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -27,6 +28,7 @@ def item(n: int, size: int, permalink: str = "https://discord.com/channels/1/2/3
         platform="discord",
         tags=tuple(f"tag{i}" for i in range(min(size // 50, 30))),
         answered=True,
+        accepted=True,
         answer_snippet="use *polars* " + "x" * size,
         answer_author="Bob",
         answer_permalink="https://discord.com/channels/1/2/4",
@@ -68,6 +70,11 @@ def test_small_results_are_all_shown_with_links_and_marked_words() -> None:
     first = rendered.embeds[0]
     assert first.url == "https://discord.com/channels/1/2/3"
     assert first.title is not None and first.title.startswith("1. ") and first.title.endswith("✅")
+    # A reply that was not accepted is an answer, not a solution: no ✅.
+    replied = replace(item(3, 20), accepted=False)
+    assert not (
+        render.render_reply(Reply(WHERE, "1", items=(replied,))).embeds[0].title or ""
+    ).endswith("✅")
     assert "**match**" in (first.description or "")
     # User text is data: its markdown is escaped, our bold is not.
     assert "\\*polars\\*" in (first.description or "")

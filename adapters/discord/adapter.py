@@ -23,7 +23,6 @@ from adapters.discord.client import CopbotClient
 from adapters.discord.commands import ShareView
 from adapters.discord.outbox import NO_PINGS, Delivery, Outbox
 from adapters.discord.places import Directory
-from adapters.discord.render import cut
 from adapters.discord.translate import (
     AnyChannel,
     Place,
@@ -47,6 +46,7 @@ from bot.events import (
     SaveRequest,
     SuggestionFeedback,
 )
+from bot.render_text import cut
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)

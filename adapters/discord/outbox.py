@@ -20,9 +20,10 @@ import discord
 
 from adapters.discord.feedback import LABELS, feedback_view
 from adapters.discord.places import Directory
-from adapters.discord.render import Rendered, cut, render_post, render_reply
+from adapters.discord.render import Rendered, render_post, render_reply
 from adapters.discord.translate import actor_of
 from bot.events import FetchMessage, Outbound, Post, Reply, SaveRequest, Where
+from bot.render_text import cut
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)

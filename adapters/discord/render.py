@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.events import MARK_END, MARK_START, Post, Reply, ResultItem
+from bot.events import Post, Reply, ResultItem
 from bot.mentions import render_mentions
+from bot.render_text import cut, kind_label, mark, question_status, unmarked
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -27,7 +28,6 @@ EMBEDS_PER_MESSAGE = 10
 
 #: Discord's "blurple", so our results look like one family.
 COLOUR = discord.Colour(0x5865F2)
-KIND_LABEL = {"question": "Question", "knowhow": "Know-how", "answer": "Answer"}
 
 
 @dataclass
@@ -41,29 +41,9 @@ class Rendered:
     pings: list[int] = field(default_factory=list)
 
 
-def cut(text: str, limit: int) -> str:
-    """``text`` no longer than ``limit``, ending in … when it was cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(0, limit - 1)].rstrip() + "…"
-
-
 def marked(text: str) -> str:
-    """Escape Discord markdown in user text and turn the core's match markers into bold."""
-    out: list[str] = []
-    rest = text
-    while MARK_START in rest:
-        before, _, after = rest.partition(MARK_START)
-        word, _, rest = after.partition(MARK_END)
-        out.append(discord.utils.escape_markdown(before))
-        if word:
-            out.append(f"**{discord.utils.escape_markdown(word)}**")
-    out.append(discord.utils.escape_markdown(rest.replace(MARK_END, "")))
-    return "".join(out)
-
-
-def _plain(text: str) -> str:
-    return text.replace(MARK_START, "").replace(MARK_END, "")
+    """Escape Discord markdown in member text and turn the core's match markers into bold."""
+    return mark(text, lambda word: f"**{word}**", discord.utils.escape_markdown)
 
 
 def _is_link(url: str) -> bool:
@@ -77,14 +57,8 @@ def embed_size(embed: discord.Embed) -> int:
 
 def item_embed(index: int, item: ResultItem, description_limit: int = 700) -> discord.Embed:
     """One search result: linked title, snippet, best answer, who/when/where in the footer."""
-    label = KIND_LABEL.get(item.kind, item.kind)
-    if item.kind == "knowhow" and item.knowhow_kind:
-        label = f"Know-how ({item.knowhow_kind})"
-    status = ""
-    if item.kind == "question":
-        status = (
-            " ✅" if item.answer_snippet and item.answered else ("" if item.answered else " (open)")
-        )
+    label = kind_label(item)
+    status = {"accepted": " ✅", "open": " (open)"}.get(question_status(item), "")
     title = cut(f"{index}. {item.title}{status}", TITLE_LIMIT)
     embed = discord.Embed(
         title=title,
@@ -92,7 +66,7 @@ def item_embed(index: int, item: ResultItem, description_limit: int = 700) -> di
         colour=COLOUR,
     )
     lines: list[str] = []
-    if item.snippet and _plain(item.snippet) != item.title:
+    if item.snippet and unmarked(item.snippet) != item.title:
         lines.append(marked(item.snippet))
     if item.answer_snippet:
         answer = f"↳ **{discord.utils.escape_markdown(item.answer_author)}**: "

@@ -12,8 +12,9 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.events import MARK_END, MARK_START, KnowhowKind, Post, Reply, ResultItem
+from bot.events import KnowhowKind, Post, Reply, ResultItem
 from bot.mentions import platform_mentions
+from bot.render_text import cut, kind_label, mark, question_status, unmarked
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -37,28 +38,9 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def bold_marks(snippet: str) -> str:
     """Matched words (between the core's markers) in bold, the rest escaped."""
-    out: list[str] = []
-    rest = snippet
-    while MARK_START in rest:
-        before, _, after = rest.partition(MARK_START)
-        word, _, rest = after.partition(MARK_END)
-        out.append(escape(before))
-        if word.strip():
-            out.append(f"*{escape(word)}*")
-        else:
-            out.append(escape(word))
-    out.append(escape(rest.replace(MARK_END, "")))
-    return "".join(out)
-
-
-def plain_marks(snippet: str) -> str:
-    return snippet.replace(MARK_START, "").replace(MARK_END, "")
+    return mark(snippet, lambda word: f"*{word}*", escape)
 
 
 def link(url: str, label: str) -> str:
@@ -77,23 +59,12 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, 2000)}]}
 
 
-def _kind_label(item: ResultItem) -> str:
-    if item.kind == "knowhow":
-        return f"Know-how ({item.knowhow_kind})" if item.knowhow_kind else "Know-how"
-    return {"question": "Question", "answer": "Answer"}.get(item.kind, item.kind)
-
-
 def item_blocks(index: int, item: ResultItem, *, share: bool, tz: ZoneInfo | None) -> list[Block]:
     """One result: title (linked), snippet, accepted answer, who/when/where."""
-    status = ""
-    if item.kind == "question":
-        if item.answer_snippet and item.answered:
-            status = " ✅"
-        elif not item.answered:
-            status = " _(open)_"
+    status = {"accepted": " ✅", "open": " _(open)_"}.get(question_status(item), "")
     title = f"*{index}. {link(item.permalink, item.title or 'Untitled')}*{status}"
     lines = [title]
-    snippet = plain_marks(item.snippet)
+    snippet = unmarked(item.snippet)
     if item.snippet and snippet.strip() != item.title.strip():
         lines.append(bold_marks(item.snippet))
     if item.answer_snippet:
@@ -112,7 +83,7 @@ def item_blocks(index: int, item: ResultItem, *, share: bool, tz: ZoneInfo | Non
         }
     when = item.created_at.astimezone(tz) if tz else item.created_at
     meta = [
-        _kind_label(item),
+        kind_label(item),
         escape(item.author or "unknown"),
         f"{when:%Y-%m-%d}",
         f"#{escape(item.channel_name)}" if item.channel_name else "",
@@ -150,11 +121,9 @@ def reply_blocks(reply: Reply, tz: ZoneInfo | None = None) -> tuple[str, list[Bl
         blocks.extend(item_blocks(index, item, share=share, tz=tz))
         if verdicts and reply.suggestion_id is not None:
             blocks.append(feedback_block(reply.suggestion_id, item.entry_id, verdicts))
-    fallback = plain_marks(reply.text)
+    fallback = unmarked(reply.text)
     if reply.items:
-        fallback += "".join(
-            f"\n{i}. {plain_marks(it.title)}" for i, it in enumerate(reply.items, 1)
-        )
+        fallback += "".join(f"\n{i}. {unmarked(it.title)}" for i, it in enumerate(reply.items, 1))
     return cut(fallback, MAX_FALLBACK_CHARS), cap_blocks(blocks)
 
 
