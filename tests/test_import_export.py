@@ -149,6 +149,11 @@ def test_slack_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     assert q2_entry.permalink == "https://acme.slack.com/archives/C01DATA/p1709366400000100"
     assert q2_entry.author_name == "chen"
     assert "Who is presenting" not in json.dumps([e.text for e in repertoire.list_entries()])
+    # Slack markup reads as in live capture: a mention is the member's handle.
+    mention = repertoire.entries_for_message(
+        SourceKey("slack", "T0ACME", "C02OLD", f"{old + 11400}.000007")
+    )[0]
+    assert mention.text.startswith("@dana ") and "<@" not in mention.text
     # Search sees the imported threads (the index was rebuilt at each batch's end).
     from knowledge.query import parse_query
     from knowledge.search import search

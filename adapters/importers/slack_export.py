@@ -16,14 +16,13 @@ a question: messages become :class:`IncomingMessage` and reactions
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.slack.translate import mentioned_users, permalink_from_url, plain_text, ts_to_datetime
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from bot.history import ImportItem, Problem, Skipped
 
@@ -45,7 +44,6 @@ SKIPPED_SUBTYPES = frozenset(
     """.split()
 )
 
-_USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +142,6 @@ def _line_of(data: bytes, ts: str) -> int | None:
     return data[:at].count(b"\n") + 1 if at >= 0 else None
 
 
-def _when(ts: str) -> datetime:
-    return datetime.fromtimestamp(float(ts), UTC)
-
-
 class SlackExport:
     """Iterate a Slack export as import items (events, skips and problems)."""
 
@@ -166,6 +160,8 @@ class SlackExport:
         self.total_bytes = 0
         self.bytes_done = 0
         self._names: dict[str, tuple[str, bool]] = {}
+        #: User id -> handle, so ``<@U1>`` reads as ``@alice`` as in live capture.
+        self._handles: dict[str, str] = {}
 
     def __iter__(self) -> Iterator[ImportItem]:
         if not self.path.exists():
@@ -208,6 +204,8 @@ class SlackExport:
                 or ""
             )
             self._names[str(user.get("id", ""))] = (str(name), bool(user.get("is_bot")))
+            if user.get("name"):
+                self._handles[str(user.get("id", ""))] = str(user["name"])
             if not self.workspace and user.get("team_id"):
                 self.workspace = str(user["team_id"])
         conversations: list[_Conversation] = []
@@ -306,7 +304,9 @@ class SlackExport:
             or ("bot_id" in message and "user" not in message)
         )
         author = Actor(PLATFORM, user, str(display), where.workspace, is_bot)
-        text = str(message.get("text") or "")
+        said = str(message.get("text") or "")
+        # The same reading of Slack's markup as live capture (adapters/slack/translate.py).
+        text = plain_text(said, self._handles)
         files = message.get("files") or []
         if isinstance(files, list):
             links = []
@@ -319,7 +319,7 @@ class SlackExport:
                 text = (text + "\n" if text else "") + " ".join(links)
         thread_ts = message.get("thread_ts")
         thread_id = str(thread_ts) if thread_ts and str(thread_ts) != ts else None
-        created = _when(ts)
+        created = ts_to_datetime(ts)
         yield IncomingMessage(
             where=where,
             author=author,
@@ -327,8 +327,8 @@ class SlackExport:
             text=text,
             created_at=created,
             thread_id=thread_id,
-            permalink=self._permalink(where.channel, ts, thread_id),
-            mentions=tuple(dict.fromkeys(_USER_MENTION.findall(text))),
+            permalink=permalink_from_url(self.workspace_url, where.channel, ts, thread_id),
+            mentions=tuple(mentioned_users(said)),
         )
         reactions = message.get("reactions") or []
         if not isinstance(reactions, list):
@@ -344,14 +344,6 @@ class SlackExport:
                     emoji=str(reaction["name"]),
                     at=created,
                 )
-
-    def _permalink(self, channel: str, ts: str, thread_id: str | None) -> str:
-        if not self.workspace_url:
-            return ""
-        link = f"{self.workspace_url}/archives/{channel}/p{ts.replace('.', '')}"
-        if thread_id:
-            link += f"?thread_ts={thread_id}&cid={channel}"
-        return link
 
 
 def _ts_key(ts: object) -> float:
