@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import (
     Actor,
@@ -42,6 +43,15 @@ from knowledge.text import clean_text, extract_tags, fold, title_from
 
 _LEADING_MENTIONS = re.compile(r"^(\s*(<@[^>]+>|@\w+)[,:]?\s*)+")
 _WORD_CHAR = re.compile(r"\w")
+
+
+def accepts(rules: CaptureSettings, asker_user_id: str | None, voters: set[str]) -> bool:
+    """The accept rule: the asker's mark (if ``asker_accepts``), or ``accept_votes`` members.
+
+    One rule for answers (✅ reactions) and for suggested past answers ("solved it").
+    """
+    by_asker = rules.asker_accepts and asker_user_id is not None and asker_user_id in voters
+    return by_asker or len(voters) >= rules.accept_votes
 
 
 def source_key(where: Where, message_id: str) -> SourceKey:
@@ -157,8 +167,7 @@ class Capture:
             return None
         # Reactions may have come first: settle acceptance now that we know the entry.
         if kind == EntryKind.ANSWER:
-            if entry.accepted or self.repertoire.reactors(src, self._accept_emoji):
-                self.settle_accepted(entry)
+            self.settle_accepted(entry)  # one reactors query; returns at once without any
         else:
             for answer in self.repertoire.answers_for(entry):
                 self.settle_accepted(answer)
@@ -205,7 +214,7 @@ class Capture:
         )
         self.repertoire.set_reaction(src, change.actor.user_id, emoji, change.added, at)
         out: list[Outbound] = []
-        if emoji == canonical(rules.accept_reaction):
+        if emoji == self._accept_emoji:
             for entry in self.repertoire.entries_for_message(src):
                 if entry.kind == EntryKind.ANSWER and self.settle_accepted(entry) and change.added:
                     root = self.repertoire.thread_root(entry)
@@ -259,8 +268,7 @@ class Capture:
 
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""
-        rules = self.settings.capture
-        reactors = self.repertoire.reactors(answer.source, canonical(rules.accept_reaction))
+        reactors = self.repertoire.reactors(answer.source, self._accept_emoji)
         if not reactors and not answer.accepted:
             return False  # nothing to settle (the common case, and cheap for bulk imports)
         root = self.repertoire.thread_root(answer)
@@ -269,9 +277,8 @@ class Capture:
             return False
         asker = self.repertoire.get_member(root.author_id)
         answerer = self.repertoire.get_member(answer.author_id)
-        by_asker = rules.asker_accepts and asker is not None and asker.user_id in reactors
-        votes = len(reactors - {answerer.user_id if answerer else ""})
-        accepted = by_asker or votes >= rules.accept_votes
+        voters = reactors - {answerer.user_id if answerer else ""}  # no vote for oneself
+        accepted = accepts(self.settings.capture, asker.user_id if asker else None, voters)
         changed = self.repertoire.set_accepted(answer.id, accepted)
         return changed and accepted
 

@@ -28,7 +28,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from bot.capture import channel_ref, source_key
+from bot.capture import accepts, channel_ref, source_key
 from bot.commands import CommandContext, command
 from bot.emoji import canonical
 from bot.errors import UsageError
@@ -312,8 +312,7 @@ class Suggester:
         rules = self.services.settings.capture
         votes = feedback.voters(repertoire, question.id, entry_id, SOLVED_IT)
         asker = repertoire.get_member(question.author_id)
-        by_asker = rules.asker_accepts and asker is not None and asker.user_id in votes
-        return by_asker or len(votes) >= rules.accept_votes
+        return accepts(rules, asker.user_id if asker else None, set(votes))
 
     def _title(self, entry_id: int) -> str:
         entry = self.services.repertoire.get_entry(entry_id)
