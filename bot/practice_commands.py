@@ -8,7 +8,7 @@ from that channel.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.commands import CommandContext, command, describe_expert_reason
 from bot.errors import UsageError, UserError
@@ -52,11 +52,6 @@ _CLEAR_WORDS = {"no", "off", "clear", "false", "not", "undo", "current", "fresh"
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
-def _ago(now: datetime, when: datetime) -> str:
-    days = max(0, int((now - when).total_seconds() // 86400))
-    return "today" if days == 0 else f"{_plural(days, 'day')} ago"
 
 
 def actor_member(ctx: CommandContext) -> int:

@@ -206,19 +206,21 @@ class Suggester:
             return []
 
     def _reaction_feedback(self, change: ReactionChange) -> list[Outbound]:
+        # The emoji first: most reactions are no feedback, and need no query.
+        emoji = canonical(change.emoji)
+        if emoji in (canonical(self.services.settings.capture.accept_reaction), "✅"):
+            verdict = SOLVED_IT
+        elif emoji in NOT_RELATED_REACTIONS:
+            verdict = NOT_RELATED
+        else:
+            return []
         repertoire = self.services.repertoire
         suggestion = feedback.suggestion_for_message(
             repertoire, source_key(change.where, change.message_id)
         )
         if suggestion is None or not suggestion.entry_ids:
             return []
-        emoji = canonical(change.emoji)
-        if emoji in (canonical(self.services.settings.capture.accept_reaction), "✅"):
-            verdict, entry_ids = SOLVED_IT, suggestion.entry_ids[:1]
-        elif emoji in NOT_RELATED_REACTIONS:
-            verdict, entry_ids = NOT_RELATED, suggestion.entry_ids
-        else:
-            return []
+        entry_ids = suggestion.entry_ids[:1] if verdict == SOLVED_IT else suggestion.entry_ids
         at = change.at or self.services.clock.now()
         return self.give(
             suggestion, entry_ids, change.actor, change.where, verdict, at, change.added

@@ -740,14 +740,6 @@ class Repertoire:
         row = self._one(f"SELECT count(*) FROM entries e WHERE {where}", list(params))
         return int(row[0]) if row else 0
 
-    def member_count(self) -> int:
-        row = self._one("SELECT count(*) FROM members")
-        return int(row[0]) if row else 0
-
-    def channel_count(self) -> int:
-        row = self._one("SELECT count(*) FROM channels")
-        return int(row[0]) if row else 0
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
