@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 _EMBEDDERS: dict[str, Embedder | None] = {}
 
 ACTIONS = (SOLVED_IT, NOT_RELATED)
+#: How the two verdicts read on buttons (Slack and Discord).
+FEEDBACK_LABELS = {SOLVED_IT: "Solved it", NOT_RELATED: "Not related"}
 NOT_RELATED_REACTIONS = frozenset({"👎", "❌"})
 #: How much of an accepted answer a suggestion shows: its first lines, cut.
 ANSWER_LINES = 2

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.suggest import FEEDBACK_LABELS
+
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
 
-LABELS = {"solved_it": "Solved it", "not_related": "Not related"}
+LABELS = FEEDBACK_LABELS
 STYLES = {"solved_it": discord.ButtonStyle.success, "not_related": discord.ButtonStyle.secondary}
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.events import KnowhowKind, Post, Reply, ResultItem
 from bot.mentions import platform_mentions
 from bot.render_text import cut, kind_label, mark, question_status, unmarked
+from bot.suggest import FEEDBACK_LABELS
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -25,7 +26,6 @@ MAX_METADATA_CHARS = 3000
 SHARE_ACTION = "copbot_share"
 #: Buttons on a similar-questions suggestion: "Solved it" / "Not related".
 FEEDBACK_ACTIONS = {"solved_it": "copbot_solved_it", "not_related": "copbot_not_related"}
-FEEDBACK_LABELS = {"solved_it": "Solved it", "not_related": "Not related"}
 SAVE_SHORTCUT = "copbot_save"
 ACCEPT_SHORTCUT = "copbot_accept"
 SAVE_MODAL = "copbot_save_modal"
