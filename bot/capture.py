@@ -22,6 +22,7 @@ import re
 from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import (
+    AcceptMark,
     Actor,
     FetchMessage,
     IncomingMessage,
@@ -265,6 +266,18 @@ class Capture:
                 where=change.where, message_id=change.message_id, saver=change.actor, kind=kind
             )
         ]
+
+    def accept_reaction_of(self, mark: AcceptMark) -> ReactionChange:
+        """An explicit "this solved it" as the configured accept reaction by that member."""
+        return ReactionChange(
+            mark.where,
+            mark.message_id,
+            mark.actor,
+            self.settings.capture.accept_reaction,
+            True,
+            mark.event_id,
+            mark.at or self.services.clock.now(),
+        )
 
     def settle_accepted(self, answer: Entry) -> bool:
         """Recompute whether ``answer`` is accepted; ``True`` when it became accepted."""

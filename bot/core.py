@@ -19,6 +19,7 @@ from bot.capture import Capture, channel_ref, source_key
 from bot.commands import COMMANDS, CommandContext, dispatch, help_text
 from bot.errors import UsageError, UserError
 from bot.events import (
+    AcceptMark,
     Actor,
     BotJoinedChannel,
     CommandInvocation,
@@ -188,6 +189,8 @@ class Core:
             return self.capture.on_save(event)
         if isinstance(event, CommandInvocation):
             return dispatch(lambda args: self._context(event, args), event.text)
+        if isinstance(event, AcceptMark):
+            return self.capture.on_reaction(self.capture.accept_reaction_of(event))
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []

@@ -168,6 +168,20 @@ class SaveRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptMark:
+    """A member says this answer solved it ("This solved it" button or shortcut).
+
+    The same act as the accept reaction: the core counts it as that member's mark.
+    """
+
+    where: Where
+    message_id: str
+    actor: Actor
+    event_id: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MemberLeftChannel:
     """The bot itself was removed from a channel: capture there stops."""
 
@@ -226,6 +240,7 @@ InboundEvent = (
     | ReactionChange
     | CommandInvocation
     | SaveRequest
+    | AcceptMark
     | MemberLeftChannel
     | BotJoinedChannel
     | ForumPostChanged

@@ -50,13 +50,15 @@ from adapters.slack.translate import (
 )
 from bot.config import Settings
 from bot.events import (
+    AcceptMark,
+    Actor,
     BotJoinedChannel,
     CommandInvocation,
     KnowhowKind,
     MemberLeftChannel,
-    ReactionChange,
     SaveRequest,
     SuggestionFeedback,
+    Where,
 )
 from bot.runtime import AsyncCore
 from bot.share import share_result
@@ -181,11 +183,7 @@ class SlackBridge:
             entry_id = int(str(action.get("value")))
         except ValueError:
             return
-        team = team_of(body)
-        channel: Payload = body.get("channel") or {}
-        user: Payload = body.get("user") or {}
-        where = await self.directory.where(team, str(channel.get("id")), str(channel.get("name")))
-        actor = await self.directory.actor(team, str(user.get("id")))
+        where, actor = await self._where_and_actor(body)
         out = await self.core.run(share_result, self.core.core.services, entry_id, where, actor)
         await self.outbox.deliver(out, respond=respond, member=actor)
 
@@ -204,18 +202,14 @@ class SlackBridge:
         suggestion, _, entry = str(action.get("value") or "").partition(":")
         if not (verdict and suggestion.isdigit() and entry.isdigit()):
             return
-        team = team_of(body)
-        channel: Payload = body.get("channel") or {}
-        user: Payload = body.get("user") or {}
-        where = await self.directory.where(team, str(channel.get("id")), str(channel.get("name")))
-        actor = await self.directory.actor(team, str(user.get("id")))
+        where, actor = await self._where_and_actor(body)
         feedback = SuggestionFeedback(
             where,
             actor,
             int(suggestion),
             verdict,
             int(entry),
-            event_id=f"feedback:{action.get('action_ts') or ''}:{user.get('id')}",
+            event_id=f"feedback:{action.get('action_ts') or ''}:{actor.user_id}",
         )
         await self.outbox.deliver(await self.core.handle(feedback), member=actor)
 
@@ -291,21 +285,22 @@ class SlackBridge:
         """ "This solved it": the same act as the accept reaction, by the member who clicked."""
         await ack()
         message: Payload = body.get("message") or {}
-        channel: Payload = body.get("channel") or {}
-        user: Payload = body.get("user") or {}
-        team = team_of(body)
-        where = await self.directory.where(team, str(channel.get("id")), str(channel.get("name")))
-        actor = await self.directory.actor(team, str(user.get("id")))
-        change = ReactionChange(
+        where, actor = await self._where_and_actor(body)
+        mark = AcceptMark(
             where=where,
             message_id=str(message.get("ts") or body.get("message_ts") or ""),
             actor=actor,
-            emoji=self.settings.capture.accept_reaction,
-            added=True,
             event_id=f"accept:{body.get('trigger_id')}" if body.get("trigger_id") else "",
-            at=self.core.core.services.clock.now(),
         )
-        await self.outbox.deliver(await self.core.handle(change), member=actor)
+        await self.outbox.deliver(await self.core.handle(mark), member=actor)
+
+    async def _where_and_actor(self, body: Payload) -> tuple[Where, Actor]:
+        """Where an interaction happened and who acted (buttons, shortcuts)."""
+        team = team_of(body)
+        channel: Payload = body.get("channel") or {}
+        user: Payload = body.get("user") or {}
+        where = await self.directory.where(team, str(channel.get("id")), str(channel.get("name")))
+        return where, await self.directory.actor(team, str(user.get("id")))
 
 
 def build_app(
