@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.capture import Capture, channel_ref, source_key
@@ -39,10 +39,15 @@ from bot.events import (
 from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
-from knowledge.models import ChannelRef, Entry
+from knowledge.models import ChannelRef, Entry, to_db_time
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)
+
+#: Catch-up re-reads the threads of questions asked this long before a read mark ...
+RECHECK_WINDOW = timedelta(days=14)
+#: ... at most this many of them per channel.
+RECHECK_LIMIT = 200
 
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
@@ -226,6 +231,24 @@ class Core:
         """Where each channel was last read: adapters catch up from here after a restart."""
         with self.services.repertoire.transaction():
             return self.services.repertoire.read_marks(platform)
+
+    def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
+        """Questions of a channel whose threads may have grown while copbot was away.
+
+        A reply in an old thread never shows in a channel's history, so catch-up
+        re-reads the threads of the questions asked in the :data:`RECHECK_WINDOW`
+        before the channel's read mark.
+        """
+        since = to_db_time(last_read - RECHECK_WINDOW)
+        with self.services.repertoire.transaction():
+            entries = self.services.repertoire.list_entries(
+                "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
+                "AND e.created_at >= ?",
+                [ref.platform, ref.workspace, ref.channel, since],
+                "e.created_at DESC",
+                RECHECK_LIMIT,
+            )
+        return {entry.source.message_id for entry in entries}
 
     def link_posted_message(
         self, entry_id: int, message_id: str, permalink: str = ""

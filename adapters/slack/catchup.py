@@ -3,9 +3,9 @@
 The core keeps a read mark per channel: the newest message it saw. On start,
 for each channel with a mark, ``conversations.history`` is read from that
 mark, and ``conversations.replies`` for threads that grew: new threads, and
-the recent questions of that channel (a reply in an old thread never shows in
-history). Each message goes through the same listener as a live event, so the
-same rules apply, and replays are harmless (entries are keyed on the message).
+the recent questions of that channel (``Core.threads_to_recheck``: a reply in
+an old thread never shows in history). Each message goes through the same
+listener as a live event, so the same rules apply, and replays are harmless (entries are keyed on the message).
 Rate limits are slack_sdk's to handle (429 + ``Retry-After``); pages are
 capped so a long absence cannot turn into an unbounded crawl.
 """
@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.directory import slack_error
 from bot.runtime import AsyncCore
-from knowledge.models import ChannelRef, to_db_time
+from knowledge.models import ChannelRef
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackBridge
 
 log = logging.getLogger(__name__)
 
-#: How far back to look for questions whose threads may have grown while away.
-RECENT_QUESTIONS = timedelta(days=14)
 MAX_PAGES = 20
 PAGE_SIZE = 200
 
@@ -77,7 +74,7 @@ async def _channel(
         cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
             break
-    threads |= await _recent_questions(core, ref, last_at)
+    threads |= await core.run(core.core.threads_to_recheck, ref, last_at)
     for thread_ts in sorted(threads):
         response = await bridge.client.conversations_replies(
             channel=ref.channel, ts=thread_ts, oldest=last_ts, inclusive=False, limit=PAGE_SIZE
@@ -88,16 +85,3 @@ async def _channel(
             await bridge.on_message(body, {**message, "channel": ref.channel})
             seen += 1
     return seen
-
-
-async def _recent_questions(core: AsyncCore, ref: ChannelRef, last_at: Any) -> set[str]:
-    since = to_db_time(last_at - RECENT_QUESTIONS)
-    entries = await core.run(
-        core.core.repertoire.list_entries,
-        "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
-        "AND e.created_at >= ?",
-        [ref.platform, ref.workspace, ref.channel, since],
-        "e.created_at DESC",
-        200,
-    )
-    return {entry.source.message_id for entry in entries}
