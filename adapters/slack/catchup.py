@@ -5,7 +5,8 @@ for each channel with a mark, ``conversations.history`` is read from that
 mark, and ``conversations.replies`` for threads that grew: new threads, and
 the recent questions of that channel (``Core.threads_to_recheck``: a reply in
 an old thread never shows in history). Each message goes through the same
-listener as a live event, so the same rules apply, and replays are harmless (entries are keyed on the message).
+listener as a live event, so the same rules apply, and replays are harmless
+(entries are keyed on the message).
 Rate limits are slack_sdk's to handle (429 + ``Retry-After``); pages are
 capped so a long absence cannot turn into an unbounded crawl.
 """
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
@@ -55,7 +57,7 @@ async def catch_up(core: AsyncCore, bridge: SlackBridge) -> CatchUpReport:
 
 
 async def _channel(
-    core: AsyncCore, bridge: SlackBridge, ref: ChannelRef, last_ts: str, last_at: Any
+    core: AsyncCore, bridge: SlackBridge, ref: ChannelRef, last_ts: str, last_at: datetime
 ) -> int:
     body = {"team_id": ref.workspace}
     seen = 0
