@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from knowledge.identity import identity_group, linked_identities
 from knowledge.models import ChannelRef, Entry, EntryKind, Member
 from knowledge.store import Repertoire, visibility_clause
+from knowledge.text import title_from
 from knowledge.thanks import Helper, thanks_received
 
 
@@ -118,14 +119,16 @@ def member_profile(
     contributions: list[Contribution] = []
     for entry in sorted([*answers, *knowhow], key=lambda e: e.created_at, reverse=True)[:recent]:
         root = roots.get(entry.id) if entry.kind == EntryKind.ANSWER else None
-        title = (root.title if root else "") or entry.title or entry.text[:80]
+        title = (root.title if root else "") or entry.title or title_from(entry.text, 80)
         contributions.append(Contribution(entry, title))
 
-    open_questions = [
-        OpenQuestion(q, len(repertoire.answers_for(q)))
-        for q in questions
-        if not any(a.accepted for a in repertoire.answers_for(q))
-    ][:open_limit]
+    open_questions: list[OpenQuestion] = []
+    for question in questions:  # one answers query per question, not two
+        replies = repertoire.answers_for(question)
+        if not any(a.accepted for a in replies):
+            open_questions.append(OpenQuestion(question, len(replies)))
+            if len(open_questions) >= open_limit:
+                break
 
     return Profile(
         member=member,
