@@ -262,8 +262,9 @@ class ConsoleChat:
         count = 0
         for event in sample_events(sample, now):
             if isinstance(event, IncomingMessage | SaveRequest):
+                # Said in the chat (shared know-how too): it goes in the transcript.
                 event = replace(event, permalink=permalink(event.message_id))
-            if isinstance(event, IncomingMessage):
+                thread_id = event.thread_id if isinstance(event, IncomingMessage) else None
                 self.transcript.add(
                     ChatMessage(
                         event.message_id,
@@ -271,18 +272,7 @@ class ConsoleChat:
                         event.author.user_id,
                         event.text,
                         event.created_at,
-                        event.thread_id,
-                    )
-                )
-            elif isinstance(event, SaveRequest):
-                self.transcript.add(
-                    ChatMessage(
-                        event.message_id,
-                        event.where.channel,
-                        event.author.user_id,
-                        event.text,
-                        event.created_at,
-                        None,
+                        thread_id,
                     )
                 )
             await self.core.handle(event)
