@@ -149,9 +149,7 @@ def test_each_place_and_id_is_its_own_entry_and_is_seen_only_where_allowed(
                             NOW + timedelta(hours=1),
                         )
                     )
-                    may_see = (
-                        PLACES[place].visibility == Visibility.PUBLIC or place == viewer_index
-                    )
+                    may_see = PLACES[place].visibility == Visibility.PUBLIC or place == viewer_index
                     assert (word in shown(reply)) == may_see, (viewer, place, mid)
         finally:
             repertoire.close()
