@@ -332,3 +332,44 @@ def test_bad_days_is_a_config_error_naming_the_key(days: str) -> None:
 
     with pytest.raises(ConfigError, match=r"digests\.0\.days"):
         parse_settings({"digests": [{"channel": "slack:C1", "days": days}]})
+
+
+async def test_a_digest_whose_build_fails_is_retried_then_posted_once(tmp_path: Path) -> None:
+    """A build that raises (here: the chart cannot be written) must not leave the slot claimed.
+
+    The chart directory's place is taken by a file, so drawing the chart raises
+    inside the build. Once the file is gone, the retry job builds and posts the
+    same period's digest, once.
+    """
+    path = tmp_path / "r.db"
+    charts = tmp_path / "charts"
+    charts.write_text("not a directory")
+    clock = MovableClock(MONDAY_9 + timedelta(minutes=5))
+    _seed(path, clock)
+    outbox = RecordingOutbox()
+    with scheduler_time(clock):
+        core = make_core(path, clock, {"digests": [{**WEEKLY, "chart": True}]})
+        async_core = AsyncCore(core)
+        scheduler = DigestScheduler(
+            async_core,
+            outbox,
+            clock=clock,
+            scheduler=AsyncIOScheduler(timezone=UTC_ZONE),
+            chart_dir=charts,
+        )
+        await scheduler.start()  # the catch-up's build raises
+        log = DigestLog(core.services.repertoire.db)
+        assert [(r.period_end, r.status) for r in log.runs()] == [(MONDAY_9, "failed")]
+        assert outbox.posts == []
+        charts.unlink()
+        clock.advance(RETRY_EVERY)  # the retry job comes round
+        assert await run_due_jobs(scheduler.scheduler) == [EVENT_JOB_EXECUTED]
+        assert len(outbox.posts) == 1
+        assert outbox.posts[0].image_path.startswith(str(charts))
+        assert [(r.period_end, r.status, r.message_id) for r in log.runs()] == [
+            (MONDAY_9, "posted", "msg-1")
+        ]
+        clock.advance(RETRY_EVERY)
+        assert await scheduler.catch_up() == 0
+        assert len(outbox.posts) == 1
+        await _stop(scheduler, async_core)
