@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-digest test lint typecheck unit install dev clean bench
+.PHONY: demo demo-digest test lint typecheck unit install dev clean bench mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,14 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m bench.scale --sizes 10k,100k,1m
 
+## Mutation testing of the community's rules (tens of minutes; on demand, not in CI).
+## The modules and their tests: mutation.toml. One module: make mutate MODULES=knowledge/query.py
+## Re-run only the last survivors after adding tests: make mutate ARGS=--survivors
+MODULES ?=
+ARGS ?=
+mutate: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -e ".[mutation]"
+	nice -n 15 $(BIN)/python tools/mutate.py $(ARGS) $(MODULES)
+
 clean:
-	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache .mutants

@@ -1,0 +1,200 @@
+"""Mutation testing of the community's rules, one module at a time (``make mutate``).
+
+mutmut changes one thing in the code (``<`` into ``<=``, a string, a number, a
+dropped argument...) and runs the tests: a mutant the tests do not notice
+("survived") is a rule no test guards. mutmut reads its settings from one
+file and maps each function to the tests that call it, so to give every
+module its own small test selection (``mutation.toml``) each module runs in
+its own copy of the project under ``.mutants/<module>/``.
+
+Survivors that no test can kill (the mutant behaves exactly like the code)
+are listed in ``tests/MUTANTS.md`` with the reason, and reported apart.
+
+Usage: ``python tools/mutate.py [MODULE ...] [--survivors] [--jobs N]``
+(``--survivors`` re-runs only the last run's survivors, after adding tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "mutation.toml"
+EQUIVALENT_LIST = ROOT / "tests" / "MUTANTS.md"
+WORK = ROOT / ".mutants"
+#: What a copy of the project needs for the tests to run.
+COPIED = ("bot", "knowledge", "adapters", "tests", "pyproject.toml")
+SOURCE_PACKAGES = ("bot", "knowledge", "adapters")
+SURVIVING = {"survived", "no tests"}
+
+
+@dataclass
+class Outcome:
+    module: str
+    statuses: dict[str, str] = field(default_factory=dict)
+    equivalent: set[str] = field(default_factory=set)
+
+    @property
+    def survivors(self) -> list[str]:
+        return sorted(
+            name
+            for name, status in self.statuses.items()
+            if status in SURVIVING and name not in self.equivalent
+        )
+
+    @property
+    def counted(self) -> int:
+        """Mutants that count: all of them but those recorded as equivalent."""
+        return len([n for n in self.statuses if n not in self.equivalent])
+
+    @property
+    def rate(self) -> float:
+        return len(self.survivors) / self.counted if self.counted else 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.statuses.values() if s == status)
+
+
+def load_modules() -> list[tuple[str, list[str]]]:
+    data = tomllib.loads(CONFIG.read_text("utf-8"))
+    return [(m["path"], list(m["tests"])) for m in data["module"]]
+
+
+def recorded_equivalents() -> set[str]:
+    """Mutant names in backticks at the start of a table row of tests/MUTANTS.md."""
+    if not EQUIVALENT_LIST.exists():
+        return set()
+    text = EQUIVALENT_LIST.read_text("utf-8")
+    return set(re.findall(r"^\|\s*`([\w.]+__mutmut_\d+)`", text, flags=re.M))
+
+
+def workdir_for(module: str) -> Path:
+    return WORK / module.replace("/", "_").removesuffix(".py")
+
+
+def prepare(module: str, tests: list[str], keep_results: bool) -> Path:
+    """A fresh copy of the project with a mutmut config for ``module`` alone."""
+    work = workdir_for(module)
+    if not keep_results and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source, target = ROOT / name, work / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    lines = ["[mutmut]", "source_paths ="]
+    lines += [f"    {p}" for p in SOURCE_PACKAGES]
+    lines += ["only_mutate =", f"    {module}", "pytest_add_cli_args_test_selection ="]
+    lines += [f"    {t}" for t in tests]
+    lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider"]
+    (work / "setup.cfg").write_text("\n".join(lines) + "\n", "utf-8")
+    return work
+
+
+def mutmut(work: Path, *args: str, quiet: bool = False) -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    # A fixed hypothesis seed (the "ci" profile in tests/conftest.py): a kill is a kill every run.
+    env = {**os.environ, "CI": "1"}
+    result = subprocess.run(
+        [str(exe), *args],
+        cwd=work,
+        env=env,
+        capture_output=quiet,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        if quiet:
+            print(result.stdout[-4000:], result.stderr[-4000:], sep="\n")
+        raise SystemExit(f"mutmut {' '.join(args)} failed in {work} (exit {result.returncode})")
+    return result.stdout if quiet else ""
+
+
+def statuses(work: Path) -> dict[str, str]:
+    out = mutmut(work, "results", "--all", "true", quiet=True)
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        name, sep, status = line.strip().partition(": ")
+        if sep and "__mutmut_" in name:
+            found[name] = status
+    return found
+
+
+def run_module(module: str, tests: list[str], args: argparse.Namespace) -> Outcome:
+    print(f"\n=== {module}  (tests: {' '.join(tests)})", flush=True)
+    work = prepare(module, tests, keep_results=args.survivors)
+    equivalent = recorded_equivalents()
+    names: list[str] = []
+    if args.survivors:
+        before = statuses(work) if (work / "mutants").exists() else {}
+        names = [n for n, s in before.items() if s in SURVIVING and n not in equivalent]
+        if not names:
+            print("no survivors to re-run")
+            return Outcome(module, before, equivalent)
+    log = mutmut(work, "run", "--max-children", str(args.jobs), *names, quiet=True)
+    # mutmut draws a spinner; keep its closing figures only.
+    progress = re.findall(r"\d+/\d+ [^\u2800-\u28ff\n]*", log)
+    speed = [line for line in log.splitlines() if "mutations/second" in line]
+    print(*(progress[-1:] + speed[-1:]), sep="\n")
+    outcome = Outcome(module, statuses(work), equivalent)
+    for name in outcome.survivors:
+        print(mutmut(work, "show", name, quiet=True).rstrip())
+    return outcome
+
+
+def report(outcomes: list[Outcome]) -> str:
+    rows = [
+        f"{'module':<24} {'mutants':>7} {'killed':>6} {'timeout':>7} {'equiv.':>6} "
+        f"{'surv.':>5} {'rate':>6}"
+    ]
+    total = survived = 0
+    for o in outcomes:
+        killed = o.count("killed") + o.count("caught by type check")
+        equivalent = len([n for n in o.statuses if n in o.equivalent])
+        rows.append(
+            f"{o.module:<24} {len(o.statuses):>7} {killed:>6} {o.count('timeout'):>7} "
+            f"{equivalent:>6} {len(o.survivors):>5} {o.rate:>6.1%}"
+        )
+        total += o.counted
+        survived += len(o.survivors)
+    rate = survived / total if total else 0.0
+    rows.append(f"{'all':<24} {'':>7} {'':>6} {'':>7} {'':>6} {survived:>5} {rate:>6.1%}")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="paths from mutation.toml (default: all)")
+    parser.add_argument("--survivors", action="store_true", help="re-run last survivors only")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
+    args = parser.parse_args()
+    modules = load_modules()
+    if args.modules:
+        unknown = set(args.modules) - {m for m, _ in modules}
+        if unknown:
+            raise SystemExit(f"not in {CONFIG.name}: {', '.join(sorted(unknown))}")
+        modules = [(m, t) for m, t in modules if m in args.modules]
+    outcomes = [run_module(module, tests, args) for module, tests in modules]
+    summary = report(outcomes)
+    print("\nSurvivors (not recorded as equivalent in tests/MUTANTS.md):")
+    for o in outcomes:
+        for name in o.survivors:
+            print(f"  {name}: {o.statuses[name]}")
+    print("\n" + summary)
+    (WORK / "summary.txt").write_text(summary + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main()
