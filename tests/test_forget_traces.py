@@ -20,7 +20,9 @@ from adapters.cli import cli
 from bot.app import build_core
 from bot.config import CONFIG_ENV_VAR, Settings
 from bot.core import Core
+from bot.errors import UserError
 from bot.events import Actor, CommandInvocation, IncomingMessage, ReactionChange, Visibility, Where
+from bot.forget import carry_out, plan_for
 from bot.ports import FixedClock
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -156,3 +158,57 @@ def _values_mentioning(conn: sqlite3.Connection, needles: tuple[str, ...]) -> li
                 if isinstance(text, str) and any(n in text.casefold() for n in lowered):
                     found.append(f"{table}: {text[:80]}")
     return found
+
+
+# ----------------------------------------------------------------------------- what forget takes
+
+
+def test_forget_finds_the_member_by_at_name_on_the_platform_asked(tmp_path: Path) -> None:
+    core = build_core(Settings(), tmp_path / "p.db", clock=FixedClock(NOW))
+    try:
+        on_discord = Where("discord", "G1", "900", Visibility.PUBLIC, "general")
+        for where, user in ((HELP, "UXIO"), (on_discord, "777")):
+            who = Actor(where.platform, user, "Xiomara", where.workspace)
+            core.handle(IncomingMessage(where, who, f"q-{user}", "Why is xio slow?", NOW))
+        assert {p.member.platform for p in plan_for(core, "@Xiomara")} == {"slack", "discord"}
+        (plan,) = plan_for(core, "@Xiomara", "discord")
+        assert (plan.member.platform, plan.member.user_id) == ("discord", "777")
+        with pytest.raises(UserError, match="No member called 'nobody'"):
+            plan_for(core, "nobody")
+    finally:
+        core.repertoire.close()
+
+
+def test_forgetting_an_asker_keeps_the_answers_but_not_their_acceptance(tmp_path: Path) -> None:
+    core = build_core(Settings(), tmp_path / "a.db", clock=FixedClock(NOW))
+    try:
+        core.handle(IncomingMessage(HELP, ALICE, "q1", "How do I shrink a DataFrame?", NOW))
+        core.handle(IncomingMessage(HELP, BOB, "a1", "Use category dtype.", NOW, "q1"))
+        core.handle(ReactionChange(HELP, "a1", ALICE, "white_check_mark", True, at=NOW))
+        assert core.repertoire.list_entries("e.message_id = 'a1'")[0].accepted
+        (plan,) = plan_for(core, "Alice")
+        assert plan.reactions == 1
+        carry_out(core, plan)
+        (answer,) = core.repertoire.list_entries("e.message_id = 'a1'")
+        assert answer.text == "Use category dtype." and not answer.accepted
+        assert core.repertoire.list_entries("e.message_id = 'q1'") == []
+        reactions = core.repertoire.db.execute("SELECT count(*) FROM reactions").fetchone()[0]
+        assert reactions == 0
+    finally:
+        core.repertoire.close()
+
+
+def test_the_plan_holds_every_entry_of_a_prolific_member(tmp_path: Path) -> None:
+    """More entries than any listing's default page: forget takes them all."""
+    core = build_core(Settings(), tmp_path / "many.db", clock=FixedClock(NOW))
+    try:
+        for n in range(130):
+            core.handle(
+                IncomingMessage(HELP, BOB, f"q{n}", f"Why does job {n} fail?", NOW + timedelta(n))
+            )
+        (plan,) = plan_for(core, "Bob")
+        assert len(plan.entries) == 130
+        carry_out(core, plan)
+        assert core.repertoire.db.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+    finally:
+        core.repertoire.close()

@@ -34,6 +34,41 @@ WORK = ROOT / ".mutants"
 COPIED = ("bot", "knowledge", "adapters", "tests", "pyproject.toml")
 SOURCE_PACKAGES = ("bot", "knowledge", "adapters")
 SURVIVING = {"survived", "no tests"}
+#: Words that make a string SQL text (checked on its case-folded form).
+SQL_MARKERS = re.compile(
+    r"\b(select|insert|update|delete|where|from|join|order by|group by|count\(|lower\(|"
+    r"ifnull\(|coalesce\(|exists)\b|= \?|\?\)|^\s*[a-z_]+\.[a-z_]+( (asc|desc))?\s*$"
+)
+
+
+def sql_case_only(diff: str) -> bool:
+    """Whether a mutant only changes the letter case of SQL text outside its quoted literals.
+
+    SQLite's keywords, identifiers and function names ignore case, so such a
+    mutant cannot change behaviour; a change inside a 'quoted literal' can, and
+    is not covered by this rule.
+    """
+    removed = [
+        line[1:]
+        for line in diff.splitlines()
+        if line.startswith("-") and not line.startswith("---")
+    ]
+    added = [
+        line[1:]
+        for line in diff.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
+    if len(removed) != 1 or len(added) != 1 or removed[0] == added[0]:
+        return False
+    before, after = removed[0], added[0]
+    if before.casefold() != after.casefold():
+        return False
+    for literal in (r"'[^']*'", r"\{[^}]*\}"):  # quoted values and f-string fields keep case
+        if re.findall(literal, before) != re.findall(literal, after):
+            return False
+    strings = re.findall(r'"([^"]*)"', before)
+    changed = [s for s, t in zip(strings, re.findall(r'"([^"]*)"', after), strict=False) if s != t]
+    return bool(changed) and all(SQL_MARKERS.search(s.casefold()) for s in changed)
 
 
 @dataclass
@@ -41,19 +76,25 @@ class Outcome:
     module: str
     statuses: dict[str, str] = field(default_factory=dict)
     equivalent: set[str] = field(default_factory=set)
+    #: Survivors that only change the case of SQL text (equivalent by rule, see tests/MUTANTS.md).
+    sql_case: set[str] = field(default_factory=set)
+
+    @property
+    def ignored(self) -> set[str]:
+        return self.equivalent | self.sql_case
 
     @property
     def survivors(self) -> list[str]:
         return sorted(
             name
             for name, status in self.statuses.items()
-            if status in SURVIVING and name not in self.equivalent
+            if status in SURVIVING and name not in self.ignored
         )
 
     @property
     def counted(self) -> int:
-        """Mutants that count: all of them but those recorded as equivalent."""
-        return len([n for n in self.statuses if n not in self.equivalent])
+        """Mutants that count: all of them but the equivalent ones."""
+        return len([n for n in self.statuses if n not in self.ignored])
 
     @property
     def rate(self) -> float:
@@ -150,7 +191,11 @@ def run_module(module: str, tests: list[str], args: argparse.Namespace) -> Outco
     print(*(progress[-1:] + speed[-1:]), sep="\n")
     outcome = Outcome(module, statuses(work), equivalent)
     for name in outcome.survivors:
-        print(mutmut(work, "show", name, quiet=True).rstrip())
+        diff = mutmut(work, "show", name, quiet=True).rstrip()
+        if sql_case_only(diff):
+            outcome.sql_case.add(name)
+        else:
+            print(diff)
     return outcome
 
 
@@ -162,7 +207,7 @@ def report(outcomes: list[Outcome]) -> str:
     total = survived = 0
     for o in outcomes:
         killed = o.count("killed") + o.count("caught by type check")
-        equivalent = len([n for n in o.statuses if n in o.equivalent])
+        equivalent = len([n for n in o.statuses if n in o.ignored])
         rows.append(
             f"{o.module:<24} {len(o.statuses):>7} {killed:>6} {o.count('timeout'):>7} "
             f"{equivalent:>6} {len(o.survivors):>5} {o.rate:>6.1%}"
