@@ -1,0 +1,188 @@
+"""Capture's finer rules: what reads as a question, what a save keeps, what a ✅ says.
+
+Each test here pins a rule that mutation testing (``make mutate``) showed no
+other test held: the edges of the question heuristic, every field a save
+keeps, the replies members read, and acceptance when a question goes away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+
+from conftest import NOW, Chat, actor, replies, where
+
+from bot.config import CaptureSettings, Settings
+from bot.events import AcceptMark, KnowhowKind, ReactionChange, Reply, SaveRequest, Visibility
+from knowledge.curation import valid_until
+from knowledge.models import EntryKind
+
+# ----------------------------------------------------------------------------- questions
+
+
+def test_the_question_mark_counts_only_near_the_end(chat: Chat) -> None:
+    """'?' within the last three characters ("…work? :)" is cut to its body) makes a question."""
+    chat.say("We shipped the fix?xyz", mid="near")  # '?' fourth from the end
+    chat.say("We shipped the fix?xy", mid="end")  # '?' third from the end
+    chat.say("We shipped it? no, it was the config", mid="middle")
+    assert chat.entry("near") is None and chat.entry("middle") is None
+    assert chat.entry("end") is not None
+
+
+def test_a_question_exactly_as_long_as_the_minimum_is_kept(
+    make_chat: Callable[..., Chat],
+) -> None:
+    chat = make_chat(Settings(capture=CaptureSettings(min_question_chars=12)))
+    chat.say("Any tips ok?", mid="twelve")  # 12 characters
+    chat.say("Any tip ok?", mid="eleven")
+    assert chat.entry("twelve") is not None and chat.entry("eleven") is None
+
+
+# ----------------------------------------------------------------------------- deletes
+
+
+def test_deleting_a_question_keeps_its_answers_but_not_their_acceptance(chat: Chat) -> None:
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice")
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob")
+    chat.react("a1", "alice")
+    answer = chat.entry("a1")
+    assert answer is not None and answer.accepted
+    chat.delete("q1")
+    answer = chat.entry("a1")
+    assert answer is not None and not answer.accepted
+
+
+# ----------------------------------------------------------------------------- reactions
+
+
+def test_accepting_replies_in_the_thread_and_thanks_the_answerer(chat: Chat) -> None:
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice")
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob")
+    (reply,) = replies(chat.react("a1", "alice"))
+    assert reply == Reply(
+        where=chat.place("C1"),
+        text="✅ Marked as the accepted answer. Thanks, Bob!",
+        ephemeral=False,
+        thread_id="q1",
+    )
+
+
+def test_a_tick_in_a_thread_that_is_not_a_question_accepts_nothing(chat: Chat) -> None:
+    chat.save("tip", "Lunch talks are on Thursdays.", saver="alice", author="alice")
+    chat.reply("tip", "Great, thanks for the reminder.", mid="r1", user="bob")
+    assert replies(chat.react("r1", "alice")) == []
+    reply = chat.entry("r1")
+    assert reply is not None and reply.kind == EntryKind.ANSWER and not reply.accepted
+
+
+def test_this_solved_it_is_the_members_accept_mark(chat: Chat) -> None:
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice")
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob")
+    out = chat.core.handle(AcceptMark(chat.place("C1"), "a1", actor("alice"), "ev-1", NOW))
+    assert [r.text for r in replies(out)] == ["✅ Marked as the accepted answer. Thanks, Bob!"]
+    answer = chat.entry("a1")
+    assert answer is not None and answer.accepted
+
+
+def test_a_reactor_becomes_a_member_of_the_channels_workspace(chat: Chat) -> None:
+    """A reaction whose actor carries no workspace (Discord) files the member under the place's."""
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
+    reactor = replace(actor("alice", name="ally"), workspace="")
+    chat.core.handle(ReactionChange(chat.place("C1"), "q1", reactor, "eyes", True, "", NOW))
+    rows = chat.sql("SELECT workspace, display_name FROM members WHERE user_id = 'alice'")
+    assert rows == [("W1", "Alice A")]  # one member; a reaction does not rename them
+
+
+def test_a_save_reaction_keeps_the_messages_author_link_and_thread(chat: Chat) -> None:
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice", permalink="https://x/q1")
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob", permalink="https://x/a1")
+    chat.react("a1", "carol", "pushpin")
+    (entry,) = [e for e in chat.entries(EntryKind.KNOWHOW) if e.source.message_id == "a1"]
+    (answer,) = [e for e in chat.entries(EntryKind.ANSWER) if e.source.message_id == "a1"]
+    assert entry.author_id == answer.author_id and entry.author_name == "Bob"
+    assert (entry.permalink, entry.thread_id, entry.knowhow_kind) == ("https://x/a1", "q1", "howto")
+
+
+# ----------------------------------------------------------------------------- saves
+
+
+def _request(chat: Chat, mid: str, text: str, **extra: object) -> SaveRequest:
+    return SaveRequest(
+        chat.place("C1"),
+        actor("carol"),
+        mid,
+        text,
+        actor("bob"),
+        NOW,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_a_save_says_what_it_kept_to_the_saver_in_the_thread(chat: Chat) -> None:
+    request = _request(chat, "m1", "Partition parquet by date.", thread_id="t1")
+    (reply,) = replies(chat.core.handle(request))
+    entry = chat.entry("m1")
+    assert entry is not None
+    assert reply == Reply(
+        where=chat.place("C1"),
+        text=f"📌 Saved to the repertoire as howto #{entry.id}: Partition parquet by date.",
+        recipient=actor("carol"),
+        thread_id="t1",
+    )
+    (again,) = replies(chat.core.handle(request))
+    assert again.text.startswith(
+        f"📌 Already saved; updated to the repertoire as howto #{entry.id}"
+    )
+
+
+def test_a_save_keeps_title_thread_link_channel_and_until(chat: Chat) -> None:
+    chat.place("C1")
+    chat.places["C1"] = where("C1", Visibility.PUBLIC, "data-help")
+    request = _request(
+        chat,
+        "m1",
+        "The staging cluster moves to the new region next month.",
+        title="Staging moves region",
+        permalink="https://x/m1",
+        thread_id="t1",
+        kind=KnowhowKind.UPDATE,
+        valid_until=date(2027, 3, 1),
+    )
+    (reply,) = replies(chat.core.handle(request))
+    entry = chat.entry("m1")
+    assert entry is not None
+    assert reply.text.endswith("Staging moves region (still true until 2027-03-01)")
+    assert (entry.title, entry.thread_id, entry.permalink) == (
+        "Staging moves region",
+        "t1",
+        "https://x/m1",
+    )
+    assert (entry.channel_name, entry.knowhow_kind) == ("data-help", "update")
+    assert valid_until(chat.repertoire, entry.id) == date(2027, 3, 1)
+    saver = chat.sql("SELECT workspace FROM members WHERE user_id = 'carol'")
+    assert saver == [("W1",)]
+
+
+def test_a_save_without_a_kind_of_know_how_is_a_howto(chat: Chat) -> None:
+    chat.core.handle(_request(chat, "m1", "Use uv for lock files.", kind="bogus"))
+    entry = chat.entry("m1")
+    assert entry is not None and entry.knowhow_kind == "howto"
+
+
+def test_members_without_a_workspace_are_filed_under_the_places(chat: Chat) -> None:
+    nameless = replace(actor("dora"), workspace="")
+    chat.core.handle(
+        SaveRequest(chat.place("C1"), nameless, "m1", "A tip.", nameless, NOW + timedelta(1))
+    )
+    assert chat.sql("SELECT workspace FROM members WHERE user_id = 'dora'") == [("W1",)]
+
+
+def test_nothing_to_save_and_deleted_messages_say_so(chat: Chat) -> None:
+    (empty,) = replies(chat.core.handle(_request(chat, "m1", "   ")))
+    assert empty == Reply(where=chat.place("C1"), text="That message has no text to save.")
+    chat.say("How do I pin a pandas version?", mid="q1")
+    chat.delete("q1")
+    (deleted,) = replies(chat.core.handle(_request(chat, "q1", "How do I pin it?")))
+    assert deleted == Reply(where=chat.place("C1"), text="That message was deleted; nothing saved.")
+    assert chat.entries(EntryKind.KNOWHOW) == []
