@@ -186,3 +186,16 @@ def test_nothing_to_save_and_deleted_messages_say_so(chat: Chat) -> None:
     (deleted,) = replies(chat.core.handle(_request(chat, "q1", "How do I pin it?")))
     assert deleted == Reply(where=chat.place("C1"), text="That message was deleted; nothing saved.")
     assert chat.entries(EntryKind.KNOWHOW) == []
+
+
+def test_a_late_tick_older_than_its_removal_says_nothing(chat: Chat) -> None:
+    """Reactions are last-writer-wins by event time: an add older than the removal is stale."""
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice")
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob")
+    place, alice = chat.place("C1"), actor("alice")
+    removed = ReactionChange(place, "a1", alice, "white_check_mark", False, "ev-2", NOW)
+    stale_add = replace(removed, added=True, event_id="ev-1", at=NOW - timedelta(minutes=1))
+    chat.core.handle(removed)
+    assert replies(chat.core.handle(stale_add)) == []
+    answer = chat.entry("a1")
+    assert answer is not None and not answer.accepted
