@@ -168,6 +168,7 @@ def test_periods_tile_the_calendar_across_daylight_saving(
         assert begin == end  # no gap, no overlap
     for (begin, end), fire in zip(periods, fires, strict=True):
         assert end == fire
+        assert begin.tzinfo is UTC and end.tzinfo is UTC  # periods are stored and compared in UTC
         local_begin, local_end = begin.astimezone(tz), end.astimezone(tz)
         assert (local_begin.hour, local_begin.minute) == (hour, minute)
         assert (local_end.hour, local_end.minute) == (hour, minute)
@@ -178,6 +179,39 @@ def test_periods_tile_the_calendar_across_daylight_saving(
         if instant >= periods[-1][1]:
             continue
         assert sum(1 for begin, end in periods if begin <= instant < end) == 1
+
+
+def test_daily_periods_at_a_wall_time_that_happens_twice_tile() -> None:
+    """02:30 happens twice in Paris on 25 October 2026: the digest fires at the first one,
+    and the periods on both sides of it meet there."""
+    schedule = DigestSchedule(channel="slack:C1", days="*", time="02:30", period_days=1)
+    fires = occurrences(
+        trigger_for(schedule, PARIS),
+        datetime(2026, 10, 22, tzinfo=UTC),
+        datetime(2026, 10, 29, tzinfo=UTC),
+    )
+    periods = [period_for(fire, 1, PARIS) for fire in fires]
+    for (_, end), (begin, _) in itertools.pairwise(periods):
+        assert begin == end
+    assert datetime(2026, 10, 25, 0, 30, tzinfo=UTC) in fires  # 02:30 CEST, the first instance
+
+
+def test_a_period_that_starts_on_a_repeated_wall_time_starts_at_its_first_instance() -> None:
+    """An every-N-minutes digest can fire in the second 02:30 (CET); 364 days earlier is the
+    previous year's fall-back night, whose 02:30 also happens twice: the first is taken (as
+    for the daily digest above, so the periods of both kinds of schedule agree)."""
+    second_half_past_two = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET
+    start, end = period_for(second_half_past_two, 364, PARIS)
+    assert end == second_half_past_two
+    assert start == datetime(2025, 10, 26, 0, 30, tzinfo=UTC)  # 02:30 CEST
+
+
+def test_an_every_n_minutes_schedule_fires_on_a_fixed_grid() -> None:
+    """Interval schedules count from a fixed anchor, so a restart does not shift them."""
+    schedule = DigestSchedule(channel="slack:C1", every_minutes=15, period_days=1)
+    start = datetime(2026, 6, 1, 9, 7, tzinfo=UTC)
+    fires = occurrences(trigger_for(schedule, PARIS), start, start + timedelta(hours=1))
+    assert [f.strftime("%H:%M") for f in fires] == ["09:15", "09:30", "09:45", "10:00"]
 
 
 @pytest.mark.xfail(
