@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
@@ -41,7 +42,16 @@ from knowledge.store import Repertoire
 # CI must be reproducible: property tests use a fixed seed there (and a random one
 # on a developer's machine, where a new counterexample is welcome).
 hypothesis_settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI"):
+# Mutation testing (tools/mutate.py) wants a kill, not the smallest counterexample: no shrinking.
+hypothesis_settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+if os.environ.get("COPBOT_MUTATION"):
+    hypothesis_settings.load_profile("mutation")
+elif os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 

@@ -146,8 +146,9 @@ def prepare(module: str, tests: list[str], keep_results: bool) -> Path:
 
 def mutmut(work: Path, *args: str, quiet: bool = False) -> str:
     exe = Path(sys.executable).with_name("mutmut")
-    # A fixed hypothesis seed (the "ci" profile in tests/conftest.py): a kill is a kill every run.
-    env = {**os.environ, "CI": "1"}
+    # tests/conftest.py's "mutation" hypothesis profile: a fixed seed (a kill is a kill every
+    # run) and no shrinking (a kill needs no minimal counterexample).
+    env = {**os.environ, "COPBOT_MUTATION": "1"}
     result = subprocess.run(
         [str(exe), *args],
         cwd=work,
