@@ -163,6 +163,7 @@ def test_periods_tile_the_calendar_across_daylight_saving(
     start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
     fires = occurrences(trigger_for(schedule, tz), start, start + timedelta(days=366))
     assert len(fires) in ((52, 53) if weekly else (366, 367))
+    assert all(fire.tzinfo is UTC for fire in fires)  # fire times are handed out in UTC
     periods = [period_for(fire, days, tz) for fire in fires]
     for (_, end), (begin, _) in itertools.pairwise(periods):
         assert begin == end  # no gap, no overlap
