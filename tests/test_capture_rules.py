@@ -90,8 +90,11 @@ def test_a_reactor_becomes_a_member_of_the_channels_workspace(chat: Chat) -> Non
     chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
     reactor = replace(actor("alice", name="ally"), workspace="")
     chat.core.handle(ReactionChange(chat.place("C1"), "q1", reactor, "eyes", True, "", NOW))
-    rows = chat.sql("SELECT workspace, display_name FROM members WHERE user_id = 'alice'")
-    assert rows == [("W1", "Alice A")]  # one member; a reaction does not rename them
+    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members")
+    assert rows == [("test", "W1", "alice", "Alice A")]  # one member; a reaction never renames
+    chat.react("q1", "voter")  # someone who never wrote: known as a member, for forget
+    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members")
+    assert rows[1:] == [("test", "W1", "voter", "Voter")]
 
 
 def test_a_save_reaction_keeps_the_messages_author_link_and_thread(chat: Chat) -> None:
