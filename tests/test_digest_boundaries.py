@@ -83,6 +83,20 @@ def test_an_entry_at_a_fire_time_counts_in_exactly_one_of_two_adjacent_digests(
         boundary - timedelta(hours=12),
     )
     share(core, TIPS, CAM, "k-logs", "Rotate airflow logs nightly", boundary - TICK, "airflow")
+    # A question answered in the first period, with its asker's own reply exactly at the end.
+    say(
+        core, HELP, BEN, "q-air", "Why does my airflow sensor hang?", boundary - timedelta(hours=10)
+    )
+    say(
+        core,
+        HELP,
+        ANA,
+        "q-air-r1",
+        "Use deferrable sensors.",
+        boundary - timedelta(hours=5),
+        "q-air",
+    )
+    say(core, HELP, BEN, "q-air-r2", "Still stuck, trying pools.", boundary, "q-air")
     # Exactly at the boundary: an answer, know-how and a new question that stays open.
     say(core, HELP, BEN, "q-pandas-r1", "Use category dtype.", boundary, "q-pandas")
     share(core, TIPS, DEE, "k-parquet", "Partition parquet by date", boundary, "parquet")
@@ -106,10 +120,13 @@ def test_an_entry_at_a_fire_time_counts_in_exactly_one_of_two_adjacent_digests(
     # One tick earlier is the first digest's.
     assert where_shown("knowhow", "Rotate airflow logs") == [0]
     assert where_shown("helpers", "Cam") == [0]
-    assert _section(first.post, "activity")[0] == "Questions asked: 1 (previous period: 0)"
-    assert _section(first.post, "activity")[3] == "Answers given: 0 · know-how shared: 1"
-    assert _section(second.post, "activity")[0] == "Questions asked: 1 (previous period: 1)"
-    assert _section(second.post, "activity")[3] == "Answers given: 1 · know-how shared: 1"
+    # The first digest shows the answer given in its period, not the one at its end.
+    (airflow,) = [line for line in _section(first.post, "answered") if "airflow" in line]
+    assert "Ana: Use deferrable sensors." in airflow
+    assert _section(first.post, "activity")[0] == "Questions asked: 2 (previous period: 0)"
+    assert _section(first.post, "activity")[3] == "Answers given: 1 · know-how shared: 1"
+    assert _section(second.post, "activity")[0] == "Questions asked: 1 (previous period: 2)"
+    assert _section(second.post, "activity")[3] == "Answers given: 2 · know-how shared: 1"
     core.services.repertoire.close()
 
 

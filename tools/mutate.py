@@ -41,6 +41,10 @@ SQL_MARKERS = re.compile(
 )
 
 
+#: Calls whose one-letter string argument is a SQL table alias.
+SQL_ALIAS_CALL = re.compile(r"\b(visibility_clause|_between)\(")
+
+
 def sql_case_only(diff: str) -> bool:
     """Whether a mutant only changes the letter case of SQL text outside its quoted literals.
 
@@ -68,7 +72,11 @@ def sql_case_only(diff: str) -> bool:
             return False
     strings = re.findall(r'"([^"]*)"', before)
     changed = [s for s, t in zip(strings, re.findall(r'"([^"]*)"', after), strict=False) if s != t]
-    return bool(changed) and all(SQL_MARKERS.search(s.casefold()) for s in changed)
+    # A one-letter table alias handed to a helper that writes SQL with it.
+    alias = SQL_ALIAS_CALL.search(before) is not None
+    return bool(changed) and all(
+        SQL_MARKERS.search(s.casefold()) or (alias and re.fullmatch(r"[a-z]", s)) for s in changed
+    )
 
 
 @dataclass
