@@ -16,7 +16,7 @@ from bot.config import DigestSchedule
 from bot.core import Core
 from bot.digest import MAX_ITEMS, SECTION_TITLES, build_digest, resolve_channel
 from bot.events import Post
-from knowledge.activity import daily_counts
+from knowledge.activity import daily_counts, period_activity
 from knowledge.models import ChannelRef
 from tests.digest_support import (
     ANA,
@@ -99,6 +99,7 @@ def test_a_private_channels_digest_counts_its_own_entries_everywhere(tmp_path: P
     assert any("rotate the vault token" in line for line in _lines(post, "answered"))
     assert [line.split(" — ")[0] for line in _lines(post, "helpers")] == ["Cam", "Ben"]
     assert _lines(post, "activity")[0] == "Questions asked: 1 (previous period: 0)"
+    assert _lines(post, "activity")[3] == "Answers given: 1 · know-how shared: 1"
     viewer = ChannelRef(SECRET.platform, SECRET.workspace, SECRET.channel)
     days = daily_counts(core.services.repertoire, viewer, START, END, ZoneInfo("UTC"))
     assert (t.date(), 1, 1) in days
@@ -120,3 +121,15 @@ def test_chart_days_are_the_communitys_local_days(tmp_path: Path) -> None:
     days = daily_counts(core.services.repertoire, None, start, end, paris)
     # A period that ends at local midnight stops the day before.
     assert days == [(date(2026, 6, 1), 1, 0), (date(2026, 6, 2), 1, 2)]
+
+
+def test_an_answer_stamped_before_its_question_waited_zero_seconds(tmp_path: Path) -> None:
+    """Clocks disagree (imports, edits): a first answer stamped before its question counts
+    as an immediate answer, never a negative wait."""
+    core = make_core(tmp_path / "w.db", MovableClock(END))
+    t = START + timedelta(days=1)
+    say(core, HELP, ANA, "q1", "How do I read parquet lazily?", t)
+    say(core, HELP, BEN, "a1", "scan_parquet.", t - timedelta(seconds=30), "q1")
+    activity = period_activity(core.services.repertoire, None, START, END)
+    assert (activity.asked, activity.answered) == (1, 1)
+    assert activity.median_first_answer_seconds == 0.0
