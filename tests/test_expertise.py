@@ -16,19 +16,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import DigestSchedule
 from bot.core import Core
-from bot.events import CommandInvocation, Post, Reply
+from bot.events import Actor, CommandInvocation, Post, Reply
 from bot.runtime import AsyncCore
 from bot.schedule import DigestRuns, DigestScheduler
+from knowledge.expertise import rank_experts
 from tests.digest_support import (
     ANA,
     BEN,
     CAM,
+    DEE,
     HELP,
+    TIPS,
     WEEK_END,
     MovableClock,
     RecordingOutbox,
+    accept,
     make_core,
     say,
+    share,
 )
 
 CONFIG = {"channels": {"rules": [{"channel": "slack:C-HELP", "follow_up_hours": 24}]}}
@@ -112,3 +117,86 @@ def test_the_digest_names_the_answerer_for_an_open_question(tmp_path: Path) -> N
     open_line = next(line for line in _lines(prepared.post).splitlines() if "speed up" in line)
     assert open_line.endswith("who knows: Ben")
     core.services.repertoire.close()
+
+
+# ----------------------------------------------------------------------------- the ranking itself
+
+#: The documented ranking: an accepted answer weighs 3, know-how 2, another answer 1, and each
+#: contribution halves in weight every 180 days.
+ACCEPTED, KNOWHOW, ANSWER, HALF_LIFE_DAYS = 3.0, 2.0, 1.0, 180.0
+NOW = WEEK_END
+
+
+def _weight(kind: float, age: timedelta) -> float:
+    return kind * 0.5 ** (age / timedelta(days=HALF_LIFE_DAYS))
+
+
+def test_the_ranking_weighs_each_kind_of_help_and_fades_with_age(tmp_path: Path) -> None:
+    core = make_core(tmp_path / "r.db", MovableClock(NOW))
+    ten_days, old, hour = timedelta(days=10), timedelta(days=190), timedelta(hours=1)
+    # Ben: two accepted answers ten days ago, another answer 190 days ago.
+    for n, asker in enumerate((ANA, DEE)):
+        say(core, HELP, asker, f"q{n}", f"Why does airflow job {n} stall?", NOW - ten_days)
+        say(core, HELP, BEN, f"q{n}-ben", "Raise the pool.", NOW - ten_days, f"q{n}")
+        accept(core, HELP, asker, f"q{n}-ben", NOW - ten_days)
+    say(core, HELP, ANA, "q-old", "Why is airflow slow to parse?", NOW - old)
+    say(core, HELP, BEN, "q-old-ben", "Fewer top-level imports.", NOW - old, "q-old")
+    # Cam: two other answers ten days ago and one 190 days ago, two know-how an hour and
+    # two days ago.
+    for n in range(2):
+        say(core, HELP, CAM, f"q{n}-cam", "Or a bigger pool.", NOW - ten_days, f"q{n}")
+    say(core, HELP, CAM, "q-old-cam", "Or parse less often.", NOW - old, "q-old")
+    share(core, TIPS, CAM, "k1", "Airflow pools explained", NOW - hour, "airflow")
+    share(core, TIPS, CAM, "k2", "Airflow sensors in reschedule mode", NOW - 2 * timedelta(1))
+    experts = rank_experts(core.services.repertoire, "airflow", None, now=NOW)
+    ben = 2 * _weight(ACCEPTED, ten_days) + _weight(ANSWER, old)
+    cam = (
+        2 * _weight(ANSWER, ten_days)
+        + _weight(ANSWER, old)
+        + _weight(KNOWHOW, hour)
+        + _weight(KNOWHOW, 2 * timedelta(1))
+    )
+    assert cam > ben  # and Cam joined after Ben: the order is by score, not by member
+    assert [
+        (e.member.display_name, e.score, e.accepted_answers, e.answers, e.knowhow, e.latest)
+        for e in experts
+    ] == [
+        ("Cam", round(cam, 3), 0, 3, 2, NOW - hour),
+        ("Ben", round(ben, 3), 2, 3, 0, NOW - ten_days),
+    ]
+    # Without a time given, "now" is the real clock's, in UTC: the same members.
+    assert [
+        e.member.display_name for e in rank_experts(core.services.repertoire, "airflow", None)
+    ] == [
+        "Cam",
+        "Ben",
+    ]
+
+
+def test_equal_scores_rank_the_earlier_member_first(tmp_path: Path) -> None:
+    core = make_core(tmp_path / "t.db", MovableClock(NOW))
+    say(core, HELP, ANA, "hello", "Why is kafka here?", NOW - timedelta(days=3))  # Ana joins first
+    share(core, TIPS, DEE, "k-dee", "Kafka lag explained", NOW - timedelta(days=1), "kafka")
+    share(core, TIPS, ANA, "k-ana", "Kafka rebalancing explained", NOW - timedelta(days=1), "kafka")
+    experts = rank_experts(core.services.repertoire, "kafka", None, now=NOW)
+    assert [(e.member.display_name, e.knowhow) for e in experts] == [("Ana", 1), ("Dee", 1)]
+
+
+def test_every_word_of_a_topic_must_match(tmp_path: Path) -> None:
+    core = make_core(tmp_path / "w.db", MovableClock(NOW))
+    say(core, HELP, ANA, "q1", "Why does the airflow sensor hang?", NOW - timedelta(days=1))
+    say(core, HELP, BEN, "q1-r", "Use reschedule mode.", NOW - timedelta(days=1), "q1")
+    say(core, HELP, ANA, "q2", "Why is the airflow scheduler slow?", NOW - timedelta(days=1))
+    say(core, HELP, CAM, "q2-r", "Fewer DAG files.", NOW - timedelta(days=1), "q2")
+    experts = rank_experts(core.services.repertoire, "airflow scheduler", None, now=NOW)
+    assert [e.member.display_name for e in experts] == ["Cam"]
+
+
+def test_at_most_five_members_unless_asked(tmp_path: Path) -> None:
+    core = make_core(tmp_path / "f.db", MovableClock(NOW))
+    say(core, HELP, ANA, "q1", "Why does polars run out of memory?", NOW - timedelta(days=1))
+    for n in range(7):
+        helper = Actor("slack", f"U-H{n}", f"Helper {n}", "T1")
+        say(core, HELP, helper, f"r{n}", f"Try streaming {n}.", NOW - timedelta(days=1), "q1")
+    assert len(rank_experts(core.services.repertoire, "polars", None, now=NOW)) == 5
+    assert len(rank_experts(core.services.repertoire, "polars", None, now=NOW, limit=7)) == 7
