@@ -1,0 +1,223 @@
+"""Suggestions at ask time, read exactly: the words members read, whom each reply goes to,
+which items each kind of feedback covers, and feedback withdrawn.
+
+Mutation testing (``make mutate``) showed these unguarded; the behaviour
+around them is in ``tests/test_suggest.py``, whose sample community these reuse.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import CaptureSettings, ChannelRule, ChannelSettings, Settings, SimilarSettings
+from bot.core import Core
+from bot.events import (
+    CommandInvocation,
+    IncomingMessage,
+    ReactionChange,
+    Reply,
+    SuggestionFeedback,
+)
+from bot.suggest import Suggester
+from knowledge import feedback
+from knowledge.text import shorten
+from tests.test_suggest import ASKER, DUPLICATE, HELP, NOW, OTHER, ask, make_core, rep_key
+
+POSTED = "bot-msg-1"
+#: Every match shown (no confidence bar), so a question gets several suggestions.
+ALL_MATCHES = Settings(similar=SimilarSettings(min_confidence=0.0))
+
+
+def _suggested(core: Core) -> Reply:
+    (reply,) = ask(core, DUPLICATE)
+    core.reply_posted(reply, POSTED)
+    return reply
+
+
+def _question_id(core: Core) -> int:
+    return core.repertoire.entries_for_message(rep_key("new1"))[0].id
+
+
+def _titles(core: Core, reply: Reply, count: int | None = None) -> str:
+    items = reply.items if count is None else reply.items[:count]
+    return ", ".join(f"“{shorten(i.title, 80)}”" for i in items)  # titles cut to 80 characters
+
+
+def test_the_suggestion_says_how_to_answer_it() -> None:
+    reply = _suggested(make_core(ALL_MATCHES))
+    assert len(reply.items) == 3
+    assert reply.text == (
+        "💡 This may have been answered before — here are the closest. React ✅ if the first "
+        "one solved your question, 👎 if none is related (or `/cop solved N` · `/cop unrelated` "
+        "in this thread)."
+    )
+    assert (reply.where, reply.ephemeral, reply.thread_id) == (HELP, False, "new1")
+    (one,) = ask(make_core(), DUPLICATE)
+    assert len(one.items) == 1
+    assert one.text == (
+        "💡 This may have been answered before. React ✅ if it solved your question, 👎 if it "
+        "is not related (or `/cop solved` · `/cop unrelated` in this thread)."
+    )
+
+
+def test_an_answer_shows_as_its_first_two_lines() -> None:
+    core = make_core()
+    core.handle(IncomingMessage(HELP, OTHER, "q-csv", "How do I read a huge CSV in polars?", NOW))
+    core.handle(
+        IncomingMessage(
+            HELP,
+            ASKER,
+            "a-csv",
+            "Use scan_csv.\n\nThen collect(streaming=True).\nDone.",
+            NOW,
+            "q-csv",
+        )
+    )
+    core.handle(ReactionChange(HELP, "a-csv", OTHER, "✅", at=NOW))
+    (reply,) = ask(core, "How do I read a huge CSV in polars lazily?", message_id="q-new")
+    assert reply.items[0].answer_snippet == "Use scan_csv. / Then collect(streaming=True)."
+
+
+def test_a_channel_rule_by_id_turns_suggestions_off() -> None:
+    rule = ChannelRule(channel=f"console:{HELP.channel}", suggest_similar=False)
+    core = make_core(Settings(channels=ChannelSettings(rules=(rule,))))
+    assert ask(core, DUPLICATE) == []
+
+
+def test_not_related_covers_every_item_and_is_withdrawn_with_the_reaction() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    (noted,) = core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW))
+    assert noted == Reply(
+        where=HELP,
+        text=f"👍 Thanks — noted that {_titles(core, reply)} are not related; I won't suggest "
+        "them for this question again.",
+        recipient=OTHER,
+        thread_id="new1",
+    )
+    question = _question_id(core)
+    assert feedback.not_related_ids(core.repertoire, question) == {i.entry_id for i in reply.items}
+    assert core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", added=False, at=NOW)) == []
+    assert feedback.not_related_ids(core.repertoire, question) == set()
+
+
+def test_one_item_not_related_by_button_and_command_say_it() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    assert reply.suggestion_id is not None
+    second = reply.items[1]
+    (noted,) = core.handle(
+        SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", second.entry_id)
+    )
+    title = shorten(second.title, 80)
+    assert noted.text == (
+        f"👍 Thanks — noted that “{title}” is not related; I won't suggest it for this "
+        "question again."
+    )
+    assert noted.where == HELP and noted.thread_id == "new1"
+
+
+def test_a_solved_vote_thanks_the_voter_and_the_askers_tick_links() -> None:
+    core = make_core()
+    reply = _suggested(core)
+    (vote,) = core.handle(ReactionChange(HELP, POSTED, OTHER, "✅", at=NOW))
+    assert vote == Reply(
+        where=HELP,
+        text="Thanks — noted that it helped. The asker's ✅ (or more votes) marks the question as "
+        "solved.",
+        recipient=OTHER,
+        thread_id="new1",
+    )
+    (solved,) = core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW))
+    assert solved == Reply(
+        where=HELP,
+        text=f"✅ Marked as solved by an earlier answer: {_titles(core, reply, 1)}. The two "
+        "questions are now linked.",
+        ephemeral=False,
+        thread_id="new1",
+    )
+    question = _question_id(core)
+    first = reply.items[0].entry_id
+    assert feedback.linked_entry(core.repertoire, question) == first
+    # Suggesting again leaves out what is linked already.
+    again = Suggester(core.services).suggest(core.repertoire.get_entry(question), HELP)  # type: ignore[arg-type]
+    assert all(first not in {i.entry_id for i in r.items} for r in again if isinstance(r, Reply))
+
+
+def test_a_vote_withdrawn_before_it_counted_unlinks_nothing_and_says_nothing() -> None:
+    settings = Settings(capture=CaptureSettings(accept_votes=2, asker_accepts=False))
+    core = make_core(settings)
+    reply = _suggested(core)
+    core.handle(ReactionChange(HELP, POSTED, OTHER, "✅", at=NOW))
+    assert core.handle(ReactionChange(HELP, POSTED, OTHER, "✅", added=False, at=NOW)) == []
+    question = _question_id(core)
+    votes = feedback.voters(core.repertoire, question, reply.items[0].entry_id, "solved_it")
+    assert list(votes) == []
+
+
+def test_a_tick_counts_even_when_the_accept_reaction_is_another_emoji() -> None:
+    core = make_core(Settings(capture=CaptureSettings(accept_reaction="heavy_check_mark")))
+    reply = _suggested(core)
+    (solved,) = core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW))
+    assert solved.text.startswith("✅ Marked as solved by an earlier answer")
+    assert feedback.linked_entry(core.repertoire, _question_id(core)) == reply.items[0].entry_id
+
+
+def test_buttons_without_an_item_cover_the_first_or_all() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    assert reply.suggestion_id is not None
+    question = _question_id(core)
+    core.handle(SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", None))
+    assert feedback.not_related_ids(core.repertoire, question) == {i.entry_id for i in reply.items}
+    other = make_core(ALL_MATCHES)
+    again = _suggested(other)
+    assert again.suggestion_id is not None
+    other.handle(SuggestionFeedback(HELP, ASKER, again.suggestion_id, "solved_it", None))
+    assert feedback.linked_entry(other.repertoire, _question_id(other)) == again.items[0].entry_id
+    (error,) = other.handle(
+        SuggestionFeedback(HELP, ASKER, again.suggestion_id, "meh", None, event_id="ev-x")
+    )
+    assert isinstance(error, Reply) and "Unknown feedback 'meh'." in error.text
+
+
+def test_commands_say_where_they_work() -> None:
+    core = make_core()
+    (outside,) = core.handle(CommandInvocation(HELP, ASKER, "solved", NOW, event_id="c1"))
+    assert isinstance(outside, Reply)
+    assert "Use this in the thread of a question where I suggested answers." in outside.text
+    core.handle(IncomingMessage(HELP, ASKER, "plain", "How do I cook rice at work?", NOW))
+    (none,) = core.handle(
+        CommandInvocation(HELP, ASKER, "unrelated", NOW, thread_id="plain", event_id="c2")
+    )
+    assert isinstance(none, Reply) and "I made no suggestion in this thread." in none.text
+
+
+def test_a_tick_on_an_ordinary_message_is_no_feedback_and_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    core = make_core()
+    core.handle(IncomingMessage(HELP, ASKER, "q-rice", "How do I cook rice at work?", NOW))
+    with caplog.at_level(logging.WARNING):
+        core.handle(ReactionChange(HELP, "q-rice", OTHER, "✅", at=NOW))
+    assert [r.getMessage() for r in caplog.records] == []
+
+
+def test_a_failing_lookup_is_logged_with_its_entry(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bot.suggest
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.suggest, "find_similar", broken)
+    core = make_core()
+    with caplog.at_level(logging.ERROR):
+        assert ask(core, DUPLICATE) == []
+    question = _question_id(core)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"could not look for questions similar to entry {question}; skipped"
+    ]
