@@ -36,6 +36,7 @@ _TYPE_NAMES = {
     "null": "null",
 }
 
+
 class Source(Protocol):
     """A binary file, or anything that reads bytes like one."""
 

@@ -138,6 +138,8 @@ def test_a_restore_nested_deep_is_refused_in_bounded_memory(tmp_path: Path) -> N
     assert result["code"] == 1, output
     assert "nested deeper than 64 levels" in output and "nothing was restored" in output
     assert result["peak_mb"] < PEAK_MB, result
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM members").fetchone() == (0,)
 
 
 def test_a_day_file_bigger_than_32_mib_is_refused_by_name(tmp_path: Path) -> None:
