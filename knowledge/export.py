@@ -33,6 +33,7 @@ from knowledge.export_format import (
     TOMBSTONE_COLUMNS,
     VERSION,
 )
+from knowledge.markdown_text import md_text, safe_url, text_escape
 from knowledge.models import Entry, EntryKind, to_db_time
 from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry
 from knowledge.text import shorten
@@ -190,18 +191,19 @@ def _entry_path(entry: Entry) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("\r", "")
+    """A member's text on a page that may be published: shown, never run (markdown_text)."""
+    return md_text(text)
 
 
 def _source_line(entry: Entry) -> str:
     where = f"#{entry.channel_name}" if entry.channel_name else entry.source.channel
     when = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    link = (
-        f" · [open in {entry.source.platform.title()}]({entry.permalink})"
-        if entry.permalink
-        else ""
+    url = safe_url(entry.permalink)
+    link = f" · [open in {text_escape(entry.source.platform.title())}]({url})" if url else ""
+    return (
+        f"*{text_escape(entry.author_name)}* in {text_escape(where)} "
+        f"({text_escape(entry.source.platform)}), {when}{link}"
     )
-    return f"*{entry.author_name}* in {where} ({entry.source.platform}), {when}{link}"
 
 
 def _iter_entries(
@@ -231,13 +233,15 @@ def export_markdown(
     visible = "1" if include_private else "e.visibility = 'public'"
     counts = {"questions": 0, "knowhow": 0, "topics": 0}
     for entry in _iter_entries(repertoire, f"{visible} AND e.kind != 'answer'", []):
-        lines = [f"# {_md_escape(entry.title or shorten(entry.text, 80))}", ""]
+        lines = [f"# {text_escape(entry.title or shorten(entry.text, 80))}", ""]
         if entry.kind == EntryKind.KNOWHOW:
             lines.append(f"**Know-how** ({entry.knowhow_kind or 'howto'})")
             lines.append("")
         lines += [_source_line(entry), "", _md_escape(entry.text), ""]
         if entry.tags:
-            tag_links = ", ".join(f"[#{t}](../topics/{slug(t)}.md)" for t in entry.tags)
+            tag_links = ", ".join(
+                f"[#{text_escape(t)}](../topics/{slug(t)}.md)" for t in entry.tags
+            )
             lines += [f"Topics: {tag_links}", ""]
         if entry.kind == EntryKind.QUESTION:
             answers = repertoire.answers_for(entry)
@@ -254,7 +258,7 @@ def export_markdown(
         f"WHERE {visible} AND e.kind != 'answer' GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
     ).fetchall()
     for tag, n in tags:
-        lines = [f"# #{tag}", "", f"{n} entries.", ""]
+        lines = [f"# #{text_escape(tag)}", "", f"{n} entries.", ""]
         for entry in _iter_entries(
             repertoire,
             f"{visible} AND e.kind != 'answer' AND e.id IN "
@@ -265,13 +269,13 @@ def export_markdown(
         lines += ["", "[← back to the index](../index.md)"]
         (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["topics"] += 1
-    index = [f"# {title or 'Repertoire'}", ""]
+    index = [f"# {text_escape(title or 'Repertoire')}", ""]
     index.append(
         f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
         f"{counts['topics']} topics."
     )
     index += ["", "## Topics", ""]
-    index += [f"- [#{tag}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
+    index += [f"- [#{text_escape(tag)}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
     index += ["", "## Latest questions and know-how", ""]
     latest = repertoire.list_entries(
         f"{visible} AND e.kind != 'answer'", order="e.created_at DESC", limit=100
@@ -286,5 +290,5 @@ def _index_line(entry: Entry, up: str) -> str:
     if entry.kind == EntryKind.KNOWHOW:
         badge = " (know-how)"
     day = entry.created_at.strftime("%Y-%m-%d")
-    text = (entry.title or shorten(entry.text, 80)).replace("]", "\\]")
-    return f"- [{text}]({up}{_entry_path(entry)}){badge} — {entry.author_name}, {day}"
+    text = text_escape(entry.title or shorten(entry.text, 80))
+    return f"- [{text}]({up}{_entry_path(entry)}){badge} — {text_escape(entry.author_name)}, {day}"
