@@ -4,8 +4,11 @@ What it mirrors (``knowledge/search.py`` on SQLite):
 
 * field weights title 8, tags 5, body 3, answers 1.5, as ``ts_rank``'s
   weights for classes ``A``, ``B``, ``C``, ``D`` (scaled so the title is 1);
-  ``ts_rank``'s normalisation 1 divides by the log of the document's length,
-  the nearest it has to bm25's length normalisation;
+* no length normalisation: bm25 on SQLite normalises each column by its own
+  length, so a question's answers never dilute a match in its title or body;
+  ``ts_rank`` can only normalise by the whole document, where every answer
+  would push an answered question down. Its own term frequency saturates
+  (each further occurrence adds less), as bm25's does;
 * the same boosts: know-how x1.20, an accepted answer x1.30, any answer x1.15;
 * all words first; when nothing matches, any word.
 
@@ -53,8 +56,8 @@ FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
 BOOST_ACCEPTED = 1.30
 BOOST_ANSWERED = 1.15
 BOOST_KNOWHOW = 1.20
-#: ts_rank normalisation: divide by 1 + log(document length).
-NORMALISATION = 1
+#: ts_rank normalisation: none (see above).
+NORMALISATION = 0
 #: Most documents an all-words or any-word query ranks.
 CANDIDATE_CAP = 2_000
 #: Document frequencies of an any-word query's gating parts add up to at most this.

@@ -57,14 +57,18 @@ def count_cap(n_docs: int) -> int:
 
 
 def lexemes(conn: Connection[Any], words: Sequence[str]) -> list[str | None]:
-    """Each word's lexeme as the index stores it (``None`` for a word that has none)."""
+    """Each word's lexeme as the index stores it.
+
+    ``None`` for a word that makes no lexeme (an emoji) or several (``x_y``,
+    or a whole pasted line): such text has no single term to stand for it.
+    """
     if not words:
         return []
     rows = conn.execute(
         f"""
-        SELECT u.ord, (SELECT t.lexeme FROM unnest(to_tsvector('{CONFIG}', u.word)) t
-                       ORDER BY t.positions[1] LIMIT 1)
+        SELECT u.ord, CASE WHEN length(v.vector) = 1 THEN (tsvector_to_array(v.vector))[1] END
         FROM unnest(%(words)s::text[]) WITH ORDINALITY AS u(word, ord)
+        CROSS JOIN LATERAL (SELECT to_tsvector('{CONFIG}', u.word) AS vector) v
         """,
         {"words": [clean_text(w) for w in words]},
     ).fetchall()
@@ -106,8 +110,9 @@ def document_frequencies(
 ) -> list[int]:
     """Each part's document frequency (capped by :func:`count_cap`), through the cache.
 
-    Single words are looked up in ``term_stats`` by lexeme and counted when
-    missing or stale; phrases are always counted (they are rare, so cheap).
+    Parts that stand for one lexeme are looked up in ``term_stats`` and
+    counted when missing or stale; phrases, and words of several lexemes, are
+    always counted (they are rare, so cheap).
     """
     cap = count_cap(n_docs)
     words = [i for i, part in enumerate(parts) if not part.phrase]
@@ -122,11 +127,7 @@ def document_frequencies(
         ):
             if STALE_BELOW * int(at_count) <= n_docs <= STALE_ABOVE * int(at_count):
                 cached[str(term)] = int(doc)
-    to_count = [
-        i
-        for i, part in enumerate(parts)
-        if part.phrase or (i in stem_of and stem_of[i] not in cached)
-    ]
+    to_count = [i for i in range(len(parts)) if i not in stem_of or stem_of[i] not in cached]
     counts = count_matches(conn, [parts[i] for i in to_count], cap)
     counted = dict(zip(to_count, counts, strict=True))
     fresh = {stem_of[i]: n for i, n in counted.items() if i in stem_of}
