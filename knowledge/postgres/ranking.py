@@ -152,7 +152,7 @@ def rank_all_words(
     conditions = _conditions(query, viewer, params)
     rows = conn.execute(
         f"""
-        WITH q AS (SELECT {tsquery} AS q),
+        WITH q AS NOT MATERIALIZED (SELECT {tsquery} AS q),
         matches AS (
             SELECT e.id, e.search_document, {boost_sql()} AS boost FROM entries e, q
             WHERE e.search_document @@ q.q AND {" AND ".join(conditions)}
