@@ -269,7 +269,7 @@ class ChannelThreshold:
         return max(-MAX_LOWER, min(MAX_RAISE, raw))
 
     def applied(self, threshold: float) -> float:
-        return max(0.05, min(0.95, threshold + self.shift))
+        return max(0.0, min(1.0, threshold + self.shift))
 
     @property
     def value(self) -> float:
