@@ -72,6 +72,9 @@ SUGGEST_THRESHOLD = SPEAK_THRESHOLD
 SEMANTIC_SUGGEST_THRESHOLD = SEMANTIC_SPEAK_THRESHOLD
 #: Confidence compares a candidate's score with the score at this rank.
 CROWD_RANK = 5
+#: Candidates that get a calibrated confidence (and are returned): a reply shows
+#: three, ``/cop similar`` five, the benchmark ten; stemming each candidate is the cost.
+CALIBRATED = 10
 
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"
@@ -537,6 +540,7 @@ def _calibrated(
     cosine_crowd: float = 0.0,
 ) -> list[Ranked]:
     """Each candidate with the model's probability and the evidence behind it."""
+    entries = entries[:CALIBRATED]
     if not entries:
         return []
     query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
