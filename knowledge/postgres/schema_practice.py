@@ -105,6 +105,16 @@ SIMILAR = (
     )
     """,
     "CREATE INDEX similar_links_entry ON similar_links (entry_id)",
+    # When a channel's suggestion threshold was last reset: only later feedback moves it.
+    """
+    CREATE TABLE similar_channel_resets (
+        platform text NOT NULL,
+        workspace text NOT NULL,
+        channel text NOT NULL,
+        reset_at timestamptz NOT NULL,
+        PRIMARY KEY (platform, workspace, channel)
+    )
+    """,
     # The optional semantic stage: one float32, L2-normalised vector per entry and model.
     """
     CREATE TABLE entry_embeddings (
