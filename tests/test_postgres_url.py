@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -76,7 +77,7 @@ def test_a_pool_hands_out_connections_set_up_like_one(pg_dsn: str) -> None:
         assert conn.execute("SHOW application_name").fetchone() == ("copbot",)
 
 
-def test_an_unreachable_server_is_one_clear_error_without_the_password(tmp_path: object) -> None:
+def test_an_unreachable_server_is_one_clear_error_without_the_password(tmp_path: Path) -> None:
     url = f"postgresql://copbot:hunter22@/copbot?host={tmp_path}"  # no server on that socket
     for attempt in (connect, open_pool):
         with pytest.raises(DatabaseUnreachable) as raised:
