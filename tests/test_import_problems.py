@@ -272,3 +272,22 @@ def test_a_restore_with_missing_fields_keeps_nothing(tmp_path: Path) -> None:
     result, db = run_import(tmp_path / "run", str(good))
     assert result.exit_code == 0, result.output
     assert counts(db)["entries"] == 15
+
+
+def test_an_unforeseen_error_in_one_file_is_reported_and_the_next_file_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.importers.slack_export import SlackExport
+
+    def broken(*_args: object) -> Any:
+        raise RuntimeError("a bug nobody foresaw")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(SlackExport, "_day", broken)
+    result, db = run_import(tmp_path, str(SLACK), str(DISCORD / "python-help.json"))
+    assert f"{SLACK}: could not be read further (RuntimeError: a bug nobody foresaw)" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert "1002" in visibility(db)  # the Discord file after it
+    assert result.exit_code == 1

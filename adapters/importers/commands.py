@@ -109,7 +109,7 @@ class _Chained:
                 yield from source
             except Exception as exc:  # one unreadable file never stops the others
                 name = str(getattr(source, "path", "?"))
-                log.warning("import of %s stopped", name, exc_info=True)
+                log.debug("import of %s stopped", name, exc_info=True)
                 yield Problem(name, f"could not be read further ({type(exc).__name__}: {exc})")
 
 
@@ -199,7 +199,9 @@ def _restore(repertoire: Repertoire, path: Path) -> bool:
         click.echo(f"{exc}", err=True)
         return False
     except OSError as exc:
-        click.echo(f"{path}: could not be read ({exc.strerror or exc}); nothing was restored")
+        click.echo(
+            f"{path}: could not be read ({exc.strerror or exc}); nothing was restored", err=True
+        )
         return False
     click.echo(f"{path}: restored " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     return True
