@@ -95,3 +95,11 @@ def test_a_db_path_under_a_file_is_one_clear_error(tmp_path: Path) -> None:
         result.output.strip()
         == f"copbot: cannot create {blocker / 'copbot.db'}: {blocker} is a file"
     )
+
+
+def test_a_database_setting_that_names_a_folder_is_one_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "copbot.toml"
+    config.write_text(f'database = "{tmp_path}"\n', "utf-8")
+    result = CliRunner().invoke(cli, ["stats", "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"copbot: {tmp_path} is a folder, not a database file"

@@ -173,3 +173,21 @@ def test_users_json_nested_deep_is_reported_and_members_named_by_id(tmp_path: Pa
     with sqlite3.connect(db) as conn:
         names = {str(n) for (n,) in conn.execute("SELECT display_name FROM members")}
     assert "U01ALICE" in names
+
+
+def test_one_message_holding_a_million_values_is_refused(tmp_path: Path) -> None:
+    data = json.loads((DISCORD / "python-help.json").read_text("utf-8"))
+    messages = data.pop("messages")[:3]
+    head = json.dumps(data)[:-1] + ', "messages": ' + json.dumps(messages)[:-1]
+    huge = tmp_path / "huge.json"
+    with huge.open("w", encoding="utf-8") as out:
+        out.write(head + ', {"id": "9", "type": "Default", "mentions": [')
+        out.write(",".join(["0"] * 1_000_001))
+        out.write("]}]}")
+    db = tmp_path / "copbot.db"
+    result = CliRunner().invoke(cli, ["import", str(huge), "--no-progress", "--db", str(db)])
+    assert (
+        f"{huge}: one item holds more than 1,000,000 values; refused; the rest of the file skipped"
+    ) in result.output
+    assert "1002" in message_ids(db)  # the messages before it
+    assert result.exit_code == 1

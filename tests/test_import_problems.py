@@ -257,6 +257,32 @@ def test_a_restore_of_another_version_or_shape_is_refused_whole(
     assert result.exit_code == 1
 
 
+def test_a_restore_with_a_wrong_type_names_the_row(tmp_path: Path) -> None:
+    data = exported(tmp_path)
+    data["entries"][0]["author"] = "alice"  # a key [platform, workspace, user id] in exports
+    path = tmp_path / "restore.json"
+    path.write_text(json.dumps(data), "utf-8")
+    result, db = run_import(tmp_path / "run", str(path))
+    assert f"{path}: entries #1: bad value (a member key is [platform, workspace, user id]" in (
+        result.output
+    )
+    assert counts(db)["members"] == 0
+    assert result.exit_code == 1
+
+
+def test_zip_clutter_is_no_conversation(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(SLACK.rglob("*.json")):
+            z.write(path, path.relative_to(SLACK).as_posix())
+        z.writestr("__MACOSX/data-help/._2024-03-01.json", b"\x00\x05\x16\x07 resource fork")
+    result, db = run_import(tmp_path, str(archive))
+    assert "__MACOSX" not in result.output
+    assert visibility(db)[PUBLIC_QUESTION] == "public"
+
+
 def test_a_restore_with_missing_fields_keeps_nothing(tmp_path: Path) -> None:
     data = exported(tmp_path)
     del data["entries"][3]["kind"]

@@ -78,6 +78,25 @@ async def test_a_timestamp_that_is_no_number_is_refused_without_a_traceback(
     assert "Traceback" not in log and "ERROR" not in log
 
 
+async def test_no_signature_or_a_body_that_is_not_utf8_is_refused(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = big_event(10)
+    headers = {"X-Slack-Request-Timestamp": str(int(time.time()))}
+    assert await post(slack, body, headers) == 401
+    raw = b'{"type": "event_callback", "text": "caf\xe9"}'  # latin-1, as no Slack request is
+    async with slack.http.post(
+        slack.url,
+        data=io.BytesIO(raw),
+        headers={"Content-Type": "application/json", **sign(raw.decode("latin-1"))},
+    ) as response:
+        assert response.status == 401
+    log = logged(caplog)
+    assert "no X-Slack-Signature header" in log and "the body is not UTF-8" in log
+    assert "Traceback" not in log
+
+
 MALFORMED = [
     ("{not json", False, "the body is not JSON"),
     ("[1, 2, 3]", False, "the body is unreadable"),
