@@ -188,7 +188,7 @@ def test_commands_say_where_they_work() -> None:
     (outside,) = core.handle(CommandInvocation(HELP, ASKER, "solved", NOW, event_id="c1"))
     assert isinstance(outside, Reply)
     assert "Use this in the thread of a question where I suggested answers." in outside.text
-    core.handle(IncomingMessage(HELP, ASKER, "plain", "How do I cook rice at work?", NOW))
+    core.handle(IncomingMessage(HELP, ASKER, "plain", "Lunch is at noon today.", NOW))
     (none,) = core.handle(
         CommandInvocation(HELP, ASKER, "unrelated", NOW, thread_id="plain", event_id="c2")
     )
