@@ -43,6 +43,7 @@ bench: $(VENV)/.dev-installed
 ## Mutation testing of the community's rules (tens of minutes; on demand, not in CI).
 ## The modules and their tests: mutation.toml. One module: make mutate MODULES=knowledge/query.py
 ## Re-run only the last survivors after adding tests: make mutate ARGS=--survivors
+## The last run's table again, without running: make mutate ARGS=--report
 MODULES ?=
 ARGS ?=
 mutate: $(VENV)/.dev-installed

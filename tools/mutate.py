@@ -10,8 +10,9 @@ its own copy of the project under ``.mutants/<module>/``.
 Survivors that no test can kill (the mutant behaves exactly like the code)
 are listed in ``tests/MUTANTS.md`` with the reason, and reported apart.
 
-Usage: ``python tools/mutate.py [MODULE ...] [--survivors] [--jobs N]``
-(``--survivors`` re-runs only the last run's survivors, after adding tests).
+Usage: ``python tools/mutate.py [MODULE ...] [--survivors] [--report] [--jobs N]``
+(``--survivors`` re-runs only the last run's survivors, after adding tests;
+``--report`` prints the last results without running anything).
 """
 
 from __future__ import annotations
@@ -184,8 +185,14 @@ def statuses(work: Path) -> dict[str, str]:
 
 def run_module(module: str, tests: list[str], args: argparse.Namespace) -> Outcome:
     print(f"\n=== {module}  (tests: {' '.join(tests)})", flush=True)
-    work = prepare(module, tests, keep_results=args.survivors)
     equivalent = recorded_equivalents()
+    if args.report:  # the last run's results, as they are
+        work = workdir_for(module)
+        if not (work / "mutants").exists():
+            print("not run yet")
+            return Outcome(module)
+        return classify(work, Outcome(module, statuses(work), equivalent))
+    work = prepare(module, tests, keep_results=args.survivors)
     names: list[str] = []
     if args.survivors:
         before = statuses(work) if (work / "mutants").exists() else {}
@@ -198,7 +205,11 @@ def run_module(module: str, tests: list[str], args: argparse.Namespace) -> Outco
     progress = re.findall(r"\d+/\d+ [^\u2800-\u28ff\n]*", log)
     speed = [line for line in log.splitlines() if "mutations/second" in line]
     print(*(progress[-1:] + speed[-1:]), sep="\n")
-    outcome = Outcome(module, statuses(work), equivalent)
+    return classify(work, Outcome(module, statuses(work), equivalent))
+
+
+def classify(work: Path, outcome: Outcome) -> Outcome:
+    """Set the SQL-case survivors apart and print every other survivor's diff."""
     for name in outcome.survivors:
         diff = mutmut(work, "show", name, quiet=True).rstrip()
         if sql_case_only(diff):
@@ -233,13 +244,15 @@ def main() -> None:
     parser.add_argument("modules", nargs="*", help="paths from mutation.toml (default: all)")
     parser.add_argument("--survivors", action="store_true", help="re-run last survivors only")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--report", action="store_true", help="only report the last results")
     args = parser.parse_args()
     modules = load_modules()
     if args.modules:
         unknown = set(args.modules) - {m for m, _ in modules}
         if unknown:
             raise SystemExit(f"not in {CONFIG.name}: {', '.join(sorted(unknown))}")
-        modules = [(m, t) for m, t in modules if m in args.modules]
+        tests_of = dict(modules)
+        modules = [(m, tests_of[m]) for m in dict.fromkeys(args.modules)]  # in the order given
     outcomes = [run_module(module, tests, args) for module, tests in modules]
     summary = report(outcomes)
     print("\nSurvivors (not recorded as equivalent in tests/MUTANTS.md):")
