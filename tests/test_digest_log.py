@@ -26,6 +26,8 @@ def log(tmp_path: Path) -> Iterator[DigestLog]:
 def test_a_claimed_then_marked_run_reads_back_as_it_was_logged(log: DigestLog) -> None:
     run_id = log.claim("slack:C1", END - WEEK, END, END)
     assert run_id is not None
+    claimed = log.find("slack:C1", END - WEEK, END)
+    assert claimed is not None and (claimed.status, claimed.posted_at) == ("claimed", None)
     log.mark(run_id, "empty", END + timedelta(seconds=5))
     assert log.find("slack:C1", END - WEEK, END) == DigestRun(
         id=run_id,
@@ -77,6 +79,8 @@ def test_a_question_gets_one_follow_up_unless_it_failed(log: DigestLog) -> None:
     assert log.followed_up() == {7, 8}
     log.mark_follow_up(7, "failed", END)
     assert log.followed_up() == {8}
+    stored = log.db.execute("SELECT status, message_id FROM follow_ups WHERE entry_id = 7")
+    assert stored.fetchall() == [("failed", "")]
     assert log.claim_follow_up(7, "slack:C1", END + timedelta(minutes=10))
     log.mark_follow_up(7, "posted", END, "m7")
     assert not log.claim_follow_up(7, "slack:C1", END)
