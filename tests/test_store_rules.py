@@ -1,0 +1,209 @@
+"""The storage interface's smaller promises, read back exactly.
+
+Mutation testing (``make mutate``) found these unguarded by the store's own
+tests: finding members by name, the meta table, read marks, titles and tags set
+on purpose, an entry moved to the message that now carries it, the newest edit
+winning, reactions last-writer-wins, and bulk mode's search documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
+from knowledge.query import parse_query
+from knowledge.search import SearchOptions, search
+from knowledge.store import Repertoire, visible_to
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+HELP = ChannelRef("slack", "T1", "C1")
+
+
+@pytest.fixture
+def repertoire() -> Iterator[Repertoire]:
+    opened = Repertoire.open(":memory:")
+    yield opened
+    opened.close()
+
+
+def _key(message_id: str, channel: str = "C1") -> SourceKey:
+    return SourceKey("slack", "T1", channel, message_id)
+
+
+def _save(
+    repertoire: Repertoire,
+    message_id: str,
+    text: str,
+    kind: EntryKind = EntryKind.QUESTION,
+    *,
+    thread_id: str | None = None,
+    channel: str = "C1",
+    visibility: str = "public",
+    title: str = "",
+) -> int:
+    author = repertoire.upsert_member("slack", "T1", "U1", "Ada")
+    entry_id, _ = repertoire.save_entry(
+        NewEntry(
+            kind=kind,
+            source=_key(message_id, channel),
+            text=text,
+            author_id=author,
+            created_at=NOW,
+            visibility=visibility,
+            title=title or (text if kind != EntryKind.ANSWER else ""),
+            thread_id=thread_id,
+        )
+    )
+    return entry_id
+
+
+def _found(repertoire: Repertoire, words: str) -> set[int]:
+    return {h.entry.id for h in search(repertoire, parse_query(words), HELP, SearchOptions())}
+
+
+def test_members_are_found_by_id_handle_name_or_first_name(repertoire: Repertoire) -> None:
+    chen = repertoire.upsert_member("slack", "T1", "U-CHEN", "Chen Wei", "chenw")
+    ana = repertoire.upsert_member("slack", "T1", "U-ANA", "", "ana_h")
+    repertoire.upsert_member("slack", "T1", "U-CHENG", "Chengdu Bot")
+    assert [m.id for m in repertoire.find_members("u-chen")] == [chen]
+    assert [m.id for m in repertoire.find_members("CHENW")] == [chen]
+    assert [m.id for m in repertoire.find_members("chen wei")] == [chen]
+    assert [m.id for m in repertoire.find_members("chen")] == [chen]  # a first name, as a word
+    assert [(m.id, m.display_name) for m in repertoire.find_members("ana_h")] == [(ana, "ana_h")]
+    assert repertoire.find_members("   ") == []
+    member = repertoire.get_member(chen)
+    assert member is not None
+    assert (member.platform, member.workspace, member.user_id, member.display_name) == (
+        "slack",
+        "T1",
+        "U-CHEN",
+        "Chen Wei",
+    )
+    assert repertoire.get_member(chen + 100) is None
+
+
+def test_meta_values_are_set_and_replaced(repertoire: Repertoire) -> None:
+    assert repertoire.get_meta("schema_note") is None
+    repertoire.set_meta("schema_note", "one")
+    repertoire.set_meta("other", "x")
+    repertoire.set_meta("schema_note", "two")
+    assert (repertoire.get_meta("schema_note"), repertoire.get_meta("other")) == ("two", "x")
+
+
+def test_read_marks_per_platform_and_channel(repertoire: Repertoire) -> None:
+    repertoire.advance_read_mark(_key("m2"), NOW)
+    repertoire.advance_read_mark(_key("m1"), NOW - timedelta(minutes=1))  # older: ignored
+    repertoire.advance_read_mark(_key("m9", "C2"), NOW + timedelta(minutes=1))
+    repertoire.advance_read_mark(SourceKey("discord", "G1", "C1", "d1"), NOW)
+    assert repertoire.read_marks("slack") == {
+        ChannelRef("slack", "T1", "C1"): (NOW, "m2"),
+        ChannelRef("slack", "T1", "C2"): (NOW + timedelta(minutes=1), "m9"),
+    }
+    assert repertoire.read_marks("console") == {}
+
+
+def test_a_title_and_tags_set_on_purpose_are_searchable(repertoire: Repertoire) -> None:
+    question = _save(repertoire, "q1", "How do I tune the zorp cache?")
+    repertoire.set_title(question, "Tuning the quibble cache")
+    repertoire.set_tags(question, ["Perf", "#caching", ""])
+    entry = repertoire.get_entry(question)
+    assert entry is not None and entry.title == "Tuning the quibble cache"
+    assert entry.tags == ("caching", "perf")
+    assert _found(repertoire, "quibble") == {question}
+    assert _found(repertoire, "tag:caching") == {question}
+    repertoire.set_tags(question, ["perf"])
+    assert _found(repertoire, "tag:caching") == set()
+
+
+def test_an_entry_moves_to_the_message_that_carries_it(repertoire: Repertoire) -> None:
+    question = _save(repertoire, "draft-1", "How do I tune the zorp cache?")
+    repertoire.relink_message(question, "posted-1", "https://x/posted-1")
+    repertoire.relink_message(question, "posted-2")  # no new link: the old one stays
+    entry = repertoire.get_entry(question)
+    assert entry is not None
+    assert (entry.source.message_id, entry.permalink) == ("posted-2", "https://x/posted-1")
+    assert repertoire.question_for_thread(HELP, "posted-2") == entry
+    assert repertoire.question_for_thread(HELP, "draft-1") is None
+    assert repertoire.question_for_thread(ChannelRef("slack", "T1", "C2"), "posted-2") is None
+
+
+def test_the_newest_edit_wins_whatever_order_they_come_in(repertoire: Repertoire) -> None:
+    src = _key("m1")
+    assert repertoire.record_edit(src, "second", NOW + timedelta(minutes=2))
+    assert not repertoire.record_edit(src, "first", NOW + timedelta(minutes=1))
+    assert repertoire.latest_edit(src) == ("second", NOW + timedelta(minutes=2))
+    assert repertoire.record_edit(src, "third", NOW + timedelta(minutes=3))
+    assert repertoire.latest_edit(src) == ("third", NOW + timedelta(minutes=3))
+    assert repertoire.latest_edit(_key("m2")) is None
+
+
+def test_reactions_last_writer_wins_and_none_on_a_deleted_message(repertoire: Repertoire) -> None:
+    src = _key("a1")
+    repertoire.set_reaction(src, "U2", "white_check_mark", False, NOW + timedelta(seconds=2))
+    repertoire.set_reaction(src, "U2", "white_check_mark", True, NOW + timedelta(seconds=1))
+    repertoire.set_reaction(src, "U3", "white_check_mark", True, NOW)
+    repertoire.set_reaction(src, "U3", "eyes", True, NOW)
+    assert repertoire.reactors(src, "white_check_mark") == {"U3"}
+    repertoire.set_reaction(src, "U3", "white_check_mark", False, NOW)  # same time: removal wins
+    assert repertoire.reactors(src, "white_check_mark") == set()
+    gone = _key("gone")
+    repertoire.add_tombstone(gone, NOW)
+    repertoire.add_tombstone(gone, NOW + timedelta(hours=1))  # twice is harmless
+    repertoire.set_reaction(gone, "U2", "eyes", True, NOW + timedelta(hours=2))
+    assert repertoire.reactors(gone, "eyes") == set()
+    assert repertoire.is_tombstoned(gone) and not repertoire.is_tombstoned(src)
+
+
+def test_accepting_changes_only_answers_and_says_whether_it_changed(
+    repertoire: Repertoire,
+) -> None:
+    question = _save(repertoire, "q1", "How do I tune the zorp cache?")
+    answer = _save(repertoire, "a1", "Set quibble size to 64.", EntryKind.ANSWER, thread_id="q1")
+    assert repertoire.set_accepted(answer, True) is True
+    assert repertoire.set_accepted(answer, True) is False
+    assert repertoire.set_accepted(question, True) is False
+    assert _found(repertoire, "is:accepted quibble") == {question}
+
+
+def test_deleting_an_answer_takes_it_out_of_its_questions_document(
+    repertoire: Repertoire,
+) -> None:
+    question = _save(repertoire, "q1", "How do I tune the zorp cache?")
+    _save(repertoire, "a1", "Set quibble size to 64.", EntryKind.ANSWER, thread_id="q1")
+    repertoire.set_reaction(_key("a1"), "U2", "eyes", True, NOW)
+    repertoire.record_edit(_key("a1"), "Set quibble size to 64.", NOW)
+    assert _found(repertoire, "quibble") == {question}
+    removed = repertoire.delete_message(_key("a1"))
+    assert [e.kind for e in removed] == [EntryKind.ANSWER]
+    assert _found(repertoire, "quibble") == set()
+    assert repertoire.reactors(_key("a1"), "eyes") == set()
+    assert repertoire.latest_edit(_key("a1")) is None
+
+
+def test_bulk_mode_rebuilds_each_document_once_at_the_end(repertoire: Repertoire) -> None:
+    with repertoire.deferred_reindex():
+        question = _save(repertoire, "q1", "How do I tune the zorp cache?")
+        _save(repertoire, "a1", "Set quibble size to 64.", EntryKind.ANSWER, thread_id="q1")
+        tip = _save(repertoire, "k1", "Quibble pools explained", EntryKind.KNOWHOW)
+        assert _found(repertoire, "quibble") == set()  # not rebuilt yet
+        assert repertoire.flush_reindex() == 2  # the question (for its answer) and the tip
+        assert repertoire.flush_reindex() == 0
+        assert _found(repertoire, "quibble") == {question, tip}
+        _save(repertoire, "a2", "Or a zany eviction policy.", EntryKind.ANSWER, thread_id="q1")
+    assert _found(repertoire, "zany") == {question}  # leaving the block flushes
+
+
+def test_the_visibility_rule_for_one_entry(repertoire: Repertoire) -> None:
+    public = _save(repertoire, "p1", "Why is zorp slow?")
+    private = _save(repertoire, "g1", "Why is zorp fast?", channel="G1", visibility="private")
+    pub, priv = repertoire.get_entry(public), repertoire.get_entry(private)
+    assert pub is not None and priv is not None
+    own = ChannelRef("slack", "T1", "G1")
+    assert visible_to(pub, None) and visible_to(pub, own)
+    assert visible_to(priv, own)
+    assert not visible_to(priv, None) and not visible_to(priv, HELP)
+    assert not visible_to(priv, ChannelRef("slack", "T2", "G1"))
+    assert repertoire.count("e.visibility = ?", ["private"]) == 1
