@@ -149,6 +149,9 @@ def prepare(module: str, tests: list[str], keep_results: bool) -> Path:
     lines += ["only_mutate =", f"    {module}", "pytest_add_cli_args_test_selection ="]
     lines += [f"    {t}" for t in tests]
     lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider"]
+    # mutmut's limit is CPU time, so a shared, busy machine does not make it fire early; a
+    # mutant stuck in a loop is stopped after 4x its tests' CPU time (mutmut's default: 15x).
+    lines += ["timeout_multiplier = 4.0"]
     (work / "setup.cfg").write_text("\n".join(lines) + "\n", "utf-8")
     return work
 
