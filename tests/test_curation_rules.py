@@ -14,6 +14,7 @@ from bot.events import Actor, IncomingMessage, SaveRequest, Visibility, Where
 from bot.events import KnowhowKind as Kind
 from bot.ports import FixedClock, Services
 from knowledge.curation import (
+    Change,
     CurationError,
     change_field,
     current_value,
@@ -169,3 +170,55 @@ def test_possibly_outdated_know_how(core: Core) -> None:
         stale,
     }
     assert outdated_entries(core.repertoire, [], NOW, update_stale_days=30) == set()
+
+
+def test_a_new_title_is_searchable_and_history_keeps_both_as_written(core: Core) -> None:
+    entry = _question(core)
+    bob = _member(core, "UBOB", "Bob")
+    change_field(core.repertoire, entry, "title", "Réduire la mémoire", bob, NOW)
+    change_field(core.repertoire, entry, "title", "Réduire la RAM quixotiquement", bob, NOW)
+    found = core.repertoire.db.execute(
+        "SELECT rowid FROM search_fts WHERE search_fts MATCH 'quixotiquement'"
+    ).fetchall()
+    assert [r[0] for r in found] == [entry]
+    stored = core.repertoire.db.execute(
+        "SELECT old_value, new_value FROM curation_changes ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert tuple(stored) == ('"Réduire la mémoire"', '"Réduire la RAM quixotiquement"')
+    (latest, _) = history(core.repertoire, entry)
+    assert (latest.member_id, latest.member_name) == (bob, "Bob")
+
+
+def test_history_shows_the_last_twenty_changes_unless_asked(core: Core) -> None:
+    entry = _question(core)
+    bob = _member(core, "UBOB", "Bob")
+    assert latest_undoable(core.repertoire, entry) is None
+    for n in range(22):
+        change_field(core.repertoire, entry, "title", f"Title {n}", bob, NOW)
+    assert len(history(core.repertoire, entry)) == 20
+    assert len(history(core.repertoire, entry, limit=30)) == 22
+
+
+def test_an_update_is_stale_only_after_its_days_have_passed(core: Core) -> None:
+    exactly = _knowhow(core, "k-30", Kind.UPDATE, NOW - timedelta(days=30))
+    assert outdated_entries(core.repertoire, [exactly], NOW, update_stale_days=30) == set()
+    assert outdated_entries(core.repertoire, [exactly], NOW, update_stale_days=29) == {exactly}
+
+
+def test_undo_says_how_to_get_past_a_later_change(core: Core) -> None:
+    entry = _question(core)
+    bob = _member(core, "UBOB", "Bob")
+    first = change_field(core.repertoire, entry, "title", "One", bob, NOW)
+    change_field(core.repertoire, entry, "title", "Two", bob, NOW)
+    assert first is not None
+    with pytest.raises(CurationError) as refused:
+        undo(core.repertoire, first.id, bob, NOW)
+    assert str(refused.value) == (
+        f"The title of #{entry} changed since c{first.id}; undo the later change first "
+        "(see `/cop history`)."
+    )
+
+
+def test_a_tags_change_that_changes_nothing_says_so() -> None:
+    same = Change(1, 1, "tags", ["a"], ["a"], 1, "Bob", NOW)
+    assert same.describe() == "tags (same)"
