@@ -32,6 +32,14 @@ def _diff(before: str, after: str) -> str:
             '    period, params = _between("e", start, end)',
             '    period, params = _between("E", start, end)',
         ),
+        (
+            '    "SET present = excluded.present, n = 1 "',
+            '    "set present = excluded.present, n = 1 "',
+        ),
+        (
+            '    "AND r.channel = a.channel AND r.x = a.y "',
+            '    "AND R.CHANNEL = A.CHANNEL AND R.X = A.Y "',
+        ),
     ],
 )
 def test_sql_case_changes_are_equivalent(before: str, after: str) -> None:

@@ -207,3 +207,37 @@ def test_the_visibility_rule_for_one_entry(repertoire: Repertoire) -> None:
     assert not visible_to(priv, None) and not visible_to(priv, HELP)
     assert not visible_to(priv, ChannelRef("slack", "T2", "G1"))
     assert repertoire.count("e.visibility = ?", ["private"]) == 1
+
+
+def test_capture_can_be_stopped_and_resumed_per_channel(repertoire: Repertoire) -> None:
+    repertoire.upsert_channel("slack", "T1", "C1", "help", "public")
+    repertoire.upsert_channel("slack", "T1", "C2", "tips", "public")
+    assert not repertoire.capture_stopped(HELP)  # read once: now remembered
+    repertoire.set_capture_stopped(HELP, True)
+    assert repertoire.capture_stopped(HELP)
+    assert not repertoire.capture_stopped(ChannelRef("slack", "T1", "C2"))
+    repertoire.set_capture_stopped(HELP, False)
+    assert not repertoire.capture_stopped(HELP)
+
+
+def test_a_new_title_is_searchable_at_once(repertoire: Repertoire) -> None:
+    question = _save(repertoire, "q1", "How do I tune the zorp cache?")
+    repertoire.set_title(question, "Tuning the quibble cache")
+    assert _found(repertoire, "quibble") == {question}
+
+
+def test_a_relinked_question_gathers_the_answers_in_its_new_thread(
+    repertoire: Repertoire,
+) -> None:
+    """``/cop ask``: replies can reach the posted message before the entry points at it."""
+    _save(repertoire, "a1", "Set quibble size to 64.", EntryKind.ANSWER, thread_id="posted-1")
+    question = _save(repertoire, "draft-1", "How do I tune the zorp cache?")
+    assert _found(repertoire, "quibble") == set()
+    repertoire.relink_message(question, "posted-1")
+    assert _found(repertoire, "quibble") == {question}
+
+
+def test_counting_everything_by_default(repertoire: Repertoire) -> None:
+    _save(repertoire, "q1", "How do I tune the zorp cache?")
+    _save(repertoire, "k1", "Quibble pools explained", EntryKind.KNOWHOW)
+    assert repertoire.count() == 2
