@@ -187,12 +187,16 @@ def test_commands_say_where_they_work() -> None:
     core = make_core()
     (outside,) = core.handle(CommandInvocation(HELP, ASKER, "solved", NOW, event_id="c1"))
     assert isinstance(outside, Reply)
-    assert "Use this in the thread of a question where I suggested answers." in outside.text
+    assert outside.text.startswith(
+        "Use this in the thread of a question where I suggested answers.\n"
+    )
     core.handle(IncomingMessage(HELP, ASKER, "plain", "Lunch is at noon today.", NOW))
     (none,) = core.handle(
         CommandInvocation(HELP, ASKER, "unrelated", NOW, thread_id="plain", event_id="c2")
     )
-    assert isinstance(none, Reply) and "I made no suggestion in this thread." in none.text
+    assert isinstance(none, Reply) and none.text.startswith(
+        "I made no suggestion in this thread.\n"
+    )
 
 
 def test_a_tick_on_an_ordinary_message_is_no_feedback_and_no_error(
@@ -221,3 +225,56 @@ def test_a_failing_lookup_is_logged_with_its_entry(
     assert [r.getMessage() for r in caplog.records] == [
         f"could not look for questions similar to entry {question}; skipped"
     ]
+
+
+def test_commands_pick_items_by_number() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    question = _question_id(core)
+    ids = [i.entry_id for i in reply.items]
+    core.handle(
+        CommandInvocation(HELP, OTHER, "unrelated 1,3", NOW, thread_id="new1", event_id="u")
+    )
+    assert feedback.not_related_ids(core.repertoire, question) == {ids[0], ids[2]}
+    (bad,) = core.handle(
+        CommandInvocation(HELP, OTHER, "unrelated 4", NOW, thread_id="new1", event_id="b")
+    )
+    assert isinstance(bad, Reply)
+    assert bad.text == (
+        "'4' is not one of the suggestions (1 to 3).\nUsage: `/cop unrelated [N ...]`"
+    )
+    core.handle(CommandInvocation(HELP, OTHER, "solved 2", NOW, thread_id="new1", event_id="s"))
+    assert feedback.voters(core.repertoire, question, ids[1], "solved_it") == {OTHER.user_id}
+
+
+def test_a_tick_or_a_button_votes_for_the_first_item_only() -> None:
+    core = make_core(
+        Settings(
+            similar=SimilarSettings(min_confidence=0.0), capture=CaptureSettings(accept_votes=3)
+        )
+    )
+    reply = _suggested(core)
+    assert reply.suggestion_id is not None
+    question = _question_id(core)
+    first, second = reply.items[0].entry_id, reply.items[1].entry_id
+    core.handle(ReactionChange(HELP, POSTED, OTHER, "✅", at=NOW))
+    core.handle(SuggestionFeedback(HELP, ASKER, reply.suggestion_id, "solved_it", None))
+    assert feedback.voters(core.repertoire, question, first, "solved_it") == {
+        OTHER.user_id,
+        ASKER.user_id,
+    }
+    assert feedback.voters(core.repertoire, question, second, "solved_it") == set()
+
+
+def test_changing_ones_mind_replaces_the_earlier_verdict() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    question = _question_id(core)
+    first = reply.items[0].entry_id
+    core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW))
+    assert first in feedback.not_related_ids(core.repertoire, question)
+    core.handle(ReactionChange(HELP, POSTED, OTHER, "✅", at=NOW))
+    assert first not in feedback.not_related_ids(core.repertoire, question)
+    assert feedback.voters(core.repertoire, question, first, "solved_it") == {OTHER.user_id}
+    core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW))
+    assert feedback.voters(core.repertoire, question, first, "solved_it") == set()
