@@ -241,3 +241,10 @@ def test_counting_everything_by_default(repertoire: Repertoire) -> None:
     _save(repertoire, "q1", "How do I tune the zorp cache?")
     _save(repertoire, "k1", "Quibble pools explained", EntryKind.KNOWHOW)
     assert repertoire.count() == 2
+
+
+def test_a_listing_holds_a_hundred_entries_unless_asked(repertoire: Repertoire) -> None:
+    for n in range(101):
+        _save(repertoire, f"q{n}", f"Why does job {n} fail?")
+    assert len(repertoire.list_entries()) == 100
+    assert len(repertoire.list_entries(limit=200)) == 101
