@@ -57,7 +57,8 @@ def _more(post: Post, name: str) -> int:
 
 def test_open_questions_oldest_first_and_know_how_newest_first(tmp_path: Path) -> None:
     core = make_core(tmp_path / "o.db", MovableClock(END))
-    for n, name in enumerate(NAMES):
+    for n in (3, 0, 6, 1, 5, 2, 4):  # said out of order: no order but the rule's can pass
+        name = NAMES[n]
         at = START + timedelta(hours=1 + n)
         say(core, HELP, ANA, f"q-{name}", f"Why does the {name} job fail?", at)
         share(core, TIPS, DEE, f"k-{name}", f"Tip about {name} jobs", at)
@@ -121,6 +122,10 @@ def test_chart_days_are_the_communitys_local_days(tmp_path: Path) -> None:
     days = daily_counts(core.services.repertoire, None, start, end, paris)
     # A period that ends at local midnight stops the day before.
     assert days == [(date(2026, 6, 1), 1, 0), (date(2026, 6, 2), 1, 2)]
+    # One that ends at 01:00 local (still the day before in UTC) shows its last, short day.
+    later = datetime(2026, 6, 3, 1, 0, tzinfo=paris)
+    days = daily_counts(core.services.repertoire, None, start, later, paris)
+    assert days == [(date(2026, 6, 1), 1, 0), (date(2026, 6, 2), 1, 2), (date(2026, 6, 3), 0, 0)]
 
 
 def test_an_answer_stamped_before_its_question_waited_zero_seconds(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ from bot.events import (
     Reply,
     SuggestionFeedback,
 )
-from bot.suggest import Suggester
+from bot.suggest import Suggester, explain
 from knowledge import feedback
+from knowledge.models import Entry, EntryKind, SearchHit, SourceKey
 from knowledge.text import shorten
 from tests.test_suggest import ASKER, DUPLICATE, HELP, NOW, OTHER, ask, make_core, rep_key
 
@@ -278,3 +279,46 @@ def test_changing_ones_mind_replaces_the_earlier_verdict() -> None:
     assert feedback.voters(core.repertoire, question, first, "solved_it") == {OTHER.user_id}
     core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW))
     assert feedback.voters(core.repertoire, question, first, "solved_it") == set()
+
+
+def _entry(kind: EntryKind, accepted: bool = False) -> Entry:
+    return Entry(
+        id=1,
+        kind=kind,
+        source=SourceKey("slack", "T1", "C1", "m1"),
+        title="A title",
+        text="A text",
+        author_id=1,
+        author_name="Ada",
+        created_at=NOW,
+        updated_at=NOW,
+        visibility="public",
+        channel_name="help",
+        thread_id=None,
+        permalink="",
+        accepted=accepted,
+        knowhow_kind="",
+    )
+
+
+def test_why_a_match_was_suggested() -> None:
+    question, knowhow = _entry(EntryKind.QUESTION), _entry(EntryKind.KNOWHOW)
+    accepted, answer = _entry(EntryKind.ANSWER, True), _entry(EntryKind.ANSWER)
+    words = ("arpeggio", "tracker")
+    assert explain(SearchHit(question, 0.714, "", accepted, matched=words)) == (
+        "matched: `arpeggio`, `tracker`; accepted answer; 0.71"
+    )
+    assert explain(SearchHit(question, 0.5, "", answer)) == "answered; 0.50"
+    assert explain(SearchHit(question, 0.5, "")) == "0.50"
+    assert explain(SearchHit(knowhow, 0.25, "", accepted)) == "know-how; 0.25"
+
+
+def test_the_quiet_offer_is_for_the_asker_alone_in_the_thread() -> None:
+    core = make_core(Settings(similar=SimilarSettings(min_confidence=0.999)))
+    (quiet,) = ask(core, DUPLICATE)
+    assert quiet.where == HELP and quiet.ephemeral and quiet.quiet
+    assert quiet.recipient == ASKER
+    assert quiet.text.startswith(
+        "🔎 Possibly related (only you see this; I'm not sure enough to say it in the thread): "
+        "matched: "
+    )
