@@ -8,6 +8,7 @@ around them is in ``tests/test_suggest.py``, whose sample community these reuse.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -16,13 +17,14 @@ from bot.core import Core
 from bot.events import (
     CommandInvocation,
     IncomingMessage,
+    MessageDeleted,
     ReactionChange,
     Reply,
     SuggestionFeedback,
 )
 from bot.suggest import Suggester, explain
 from knowledge import feedback
-from knowledge.models import Entry, EntryKind, SearchHit, SourceKey
+from knowledge.models import Entry, EntryKind, SearchHit, SourceKey, from_db_time
 from knowledge.text import shorten
 from tests.test_suggest import ASKER, DUPLICATE, HELP, NOW, OTHER, ask, make_core, rep_key
 
@@ -322,3 +324,62 @@ def test_the_quiet_offer_is_for_the_asker_alone_in_the_thread() -> None:
         "🔎 Possibly related (only you see this; I'm not sure enough to say it in the thread): "
         "matched: "
     )
+
+
+def test_two_suggestions_read_as_several() -> None:
+    two = Settings(similar=SimilarSettings(min_confidence=0.0, max_suggestions=2))
+    (reply,) = ask(make_core(two), DUPLICATE)
+    assert len(reply.items) == 2
+    assert reply.text.startswith("💡 This may have been answered before — here are the closest.")
+
+
+def test_suggesting_again_leaves_out_what_was_shown_and_the_question_itself() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    question = core.repertoire.get_entry(_question_id(core))
+    assert question is not None
+    shown = {i.entry_id for i in reply.items}
+    core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW))  # now answered, by a link
+    again = Suggester(core.services).suggest(question, HELP, again=True)
+    offered = {i.entry_id for r in again if isinstance(r, Reply) for i in r.items}
+    assert offered and not offered & (shown | {question.id})
+
+
+def test_feedback_is_kept_with_the_time_it_was_given() -> None:
+    core = make_core(ALL_MATCHES)
+    _suggested(core)
+    earlier = NOW - timedelta(hours=1)
+    core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=earlier))
+    times = core.repertoire.db.execute("SELECT DISTINCT created_at FROM similar_feedback")
+    assert [from_db_time(t[0]) for t in times.fetchall()] == [earlier]
+
+
+def test_feedback_on_a_deleted_suggestion_names_it_by_number() -> None:
+    core = make_core(ALL_MATCHES)
+    reply = _suggested(core)
+    assert reply.suggestion_id is not None
+    gone = reply.items[1]
+    entry = core.repertoire.get_entry(gone.entry_id)
+    assert entry is not None
+    core.handle(MessageDeleted(HELP, entry.source.message_id, event_id="del-1"))
+    (noted,) = core.handle(
+        SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", gone.entry_id)
+    )
+    assert f"“#{gone.entry_id}” is not related" in noted.text
+
+
+def test_a_failing_feedback_lookup_is_logged_with_its_emoji(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = make_core()
+    _suggested(core)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(feedback, "suggestion_for_message", broken)
+    with caplog.at_level(logging.ERROR):
+        core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW))
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not read -1 as suggestion feedback; skipped"
+    ]
