@@ -14,7 +14,16 @@ from datetime import date, timedelta
 from conftest import NOW, Chat, actor, replies, where
 
 from bot.config import CaptureSettings, Settings
-from bot.events import AcceptMark, KnowhowKind, ReactionChange, Reply, SaveRequest, Visibility
+from bot.events import (
+    AcceptMark,
+    IncomingMessage,
+    KnowhowKind,
+    MessageEdited,
+    ReactionChange,
+    Reply,
+    SaveRequest,
+    Visibility,
+)
 from knowledge.curation import valid_until
 from knowledge.models import EntryKind
 
@@ -202,3 +211,79 @@ def test_a_late_tick_older_than_its_removal_says_nothing(chat: Chat) -> None:
     assert replies(chat.core.handle(stale_add)) == []
     answer = chat.entry("a1")
     assert answer is not None and not answer.accepted
+
+
+# ----------------------------------------------------------------------------- order and batches
+
+
+def test_an_edit_that_came_before_its_message_is_applied(chat: Chat) -> None:
+    """Events can arrive swapped: the edit is kept and applied when the message arrives."""
+    chat.core.handle(MessageEdited(chat.place("C1"), "q1", "How do I tune the quibble cache?", NOW))
+    chat.say("How do I tune the zorp cache?", mid="q1", minutes=-1)
+    entry = chat.entry("q1")
+    assert entry is not None
+    assert (entry.text, entry.title) == (
+        "How do I tune the quibble cache?",
+        "How do I tune the quibble cache?",
+    )
+    assert entry.updated_at == NOW
+    # An edit older than the message it edits is not applied on top of it.
+    chat.core.handle(MessageEdited(chat.place("C1"), "q2", "Old words?", NOW - timedelta(hours=1)))
+    chat.say("How do I size the zorp pool?", mid="q2")
+    later = chat.entry("q2")
+    assert later is not None and later.text == "How do I size the zorp pool?"
+
+
+def test_an_edit_at_the_same_instant_as_its_message_is_applied(chat: Chat) -> None:
+    chat.core.handle(MessageEdited(chat.place("C1"), "q1", "How do I tune the quibble cache?", NOW))
+    chat.say("How do I tune the zorp cache?", mid="q1")  # the same instant
+    entry = chat.entry("q1")
+    assert entry is not None and entry.text == "How do I tune the quibble cache?"
+
+
+def test_no_question_words_configured_leaves_the_question_mark(
+    make_chat: Callable[..., Chat],
+) -> None:
+    chat = make_chat(Settings(capture=CaptureSettings(question_starters=())))
+    chat.say("Anyone tried polars with delta tables?", mid="q1")
+    chat.say("How to read it", mid="s1")
+    assert chat.entry("q1") is not None and chat.entry("s1") is None
+
+
+def test_a_batch_writes_each_member_once_and_files_them_under_the_place(chat: Chat) -> None:
+    nameless = replace(actor("bob"), workspace="")
+    events = [
+        IncomingMessage(chat.place("C1"), nameless, f"q{n}", f"Why does job {n} fail?", NOW)
+        for n in range(3)
+    ]
+    chat.core.handle_batch(events)
+    assert chat.sql("SELECT platform, workspace, user_id FROM members") == [("test", "W1", "bob")]
+    authors = {e.author_id for e in chat.entries(EntryKind.QUESTION)}
+    assert len(authors) == 1 and len(chat.entries(EntryKind.QUESTION)) == 3
+
+
+def test_this_solved_it_keeps_its_event_id_and_time(chat: Chat) -> None:
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice")
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob")
+    mark = AcceptMark(chat.place("C1"), "a1", actor("alice"), "ev-9", NOW - timedelta(minutes=3))
+    change = chat.core.capture.accept_reaction_of(mark)
+    assert (change.event_id, change.at, change.added) == ("ev-9", NOW - timedelta(minutes=3), True)
+    without_time = chat.core.capture.accept_reaction_of(replace(mark, at=None))
+    assert without_time.at == chat.clock.now()
+
+
+def test_a_save_reaction_files_the_author_as_who_wrote_it(chat: Chat) -> None:
+    chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
+    chat.react("q1", "carol", "pushpin")
+    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members ORDER BY id")
+    assert rows == [("test", "W1", "alice", "Alice A"), ("test", "W1", "carol", "Carol")]
+
+
+def test_what_a_captured_message_keeps(chat: Chat) -> None:
+    chat.places["C1"] = where("C1", Visibility.PUBLIC, "data-help")
+    chat.say("How do I pin a pandas version?", mid="q1", thread="q1")  # Slack: thread_ts = ts
+    chat.reply("q1", "Use a lock file.", mid="a1", user="bob")
+    question, answer = chat.entry("q1"), chat.entry("a1")
+    assert question is not None and answer is not None
+    assert (question.thread_id, question.channel_name) == (None, "data-help")
+    assert (answer.thread_id, answer.title, answer.channel_name) == ("q1", "", "data-help")
