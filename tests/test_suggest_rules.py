@@ -383,3 +383,13 @@ def test_a_failing_feedback_lookup_is_logged_with_its_emoji(
     assert [r.getMessage() for r in caplog.records] == [
         "could not read -1 as suggestion feedback; skipped"
     ]
+
+
+def test_the_askers_tick_taken_back_unlinks_the_questions() -> None:
+    core = make_core()
+    _suggested(core)
+    question = _question_id(core)
+    core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW))
+    assert feedback.linked_entry(core.repertoire, question) is not None
+    core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", added=False, at=NOW))
+    assert feedback.linked_entry(core.repertoire, question) is None
