@@ -202,6 +202,8 @@ def run_module(module: str, tests: list[str], args: argparse.Namespace) -> Outco
     if args.survivors:
         before = statuses(work) if (work / "mutants").exists() else {}
         names = [n for n, s in before.items() if s in SURVIVING and n not in equivalent]
+        # SQL case changes cannot be killed: no need to run them again.
+        names = [n for n, diff in diffs(work, names).items() if not sql_case_only(diff)]
         if not names:
             print("no survivors to re-run")
             return Outcome(module, before, equivalent)
