@@ -8,8 +8,10 @@ winning, reactions last-writer-wins, and bulk mode's search documents.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +250,90 @@ def test_a_listing_holds_a_hundred_entries_unless_asked(repertoire: Repertoire) 
         _save(repertoire, f"q{n}", f"Why does job {n} fail?")
     assert len(repertoire.list_entries()) == 100
     assert len(repertoire.list_entries(limit=200)) == 101
+
+
+def test_a_member_is_renamed_only_when_asked_and_never_to_nothing(
+    repertoire: Repertoire,
+) -> None:
+    member = repertoire.upsert_member("slack", "T1", "U1", "Ada", "ada")
+    assert repertoire.upsert_member("slack", "T1", "U1", "Ada L.", "", refresh=False) == member
+    assert repertoire.upsert_member("slack", "T1", "U1", "", "") == member
+    rows = "SELECT display_name, handle FROM members"
+    assert repertoire.db.execute(rows).fetchall() == [("Ada", "ada")]
+    repertoire.upsert_member("slack", "T1", "U1", "Ada L.")
+    assert repertoire.db.execute(rows).fetchall() == [("Ada L.", "ada")]
+    repertoire.upsert_member("slack", "T1", "U1", "", "adal")
+    assert repertoire.db.execute(rows).fetchall() == [("Ada L.", "adal")]
+    other = repertoire.upsert_member("slack", "T1", "U2")
+    assert other != member
+    assert repertoire.db.execute(
+        "SELECT display_name, handle FROM members WHERE id = ?", [other]
+    ).fetchall() == [("", "")]
+
+
+def test_a_channel_row_follows_renames_and_visibility_changes(repertoire: Repertoire) -> None:
+    rows = "SELECT name, visibility FROM channels"
+    repertoire.upsert_channel("slack", "T1", "C1", "help", "public")
+    repertoire.upsert_channel("slack", "T1", "C1", "", "public")  # no name known: kept
+    assert repertoire.db.execute(rows).fetchall() == [("help", "public")]
+    repertoire.upsert_channel("slack", "T1", "C1", "help", "private")
+    assert repertoire.db.execute(rows).fetchall() == [("help", "private")]
+    repertoire.upsert_channel("slack", "T1", "C1", "data-help", "private")
+    assert repertoire.db.execute(rows).fetchall() == [("data-help", "private")]
+
+
+def test_saving_a_known_message_again_refreshes_it(repertoire: Repertoire) -> None:
+    author = repertoire.upsert_member("slack", "T1", "U1", "Ada")
+
+    def save(**fields: object) -> tuple[int, bool]:
+        base: dict[str, object] = {
+            "kind": EntryKind.KNOWHOW,
+            "source": _key("k1"),
+            "text": "Quibble pools explained",
+            "author_id": author,
+            "created_at": NOW,
+            "visibility": "public",
+        }
+        return repertoire.save_entry(NewEntry(**{**base, **fields}))  # type: ignore[arg-type]
+
+    first, created = save(title="Pools", permalink="https://x/k1", knowhow_kind="howto")
+    assert created
+    again, created = save(text="Quibble pools, explained again", tags=("pools",))
+    assert (again, created) == (first, False)
+    entry = repertoire.get_entry(first)
+    assert entry is not None
+    assert (entry.text, entry.title, entry.permalink, entry.knowhow_kind, entry.tags) == (
+        "Quibble pools, explained again",
+        "Pools",
+        "https://x/k1",
+        "howto",
+        ("pools",),
+    )
+    save(title="Pool guide", permalink="https://x/k1b", knowhow_kind="resource")
+    entry = repertoire.get_entry(first)
+    assert entry is not None
+    assert (entry.title, entry.permalink, entry.knowhow_kind) == (
+        "Pool guide",
+        "https://x/k1b",
+        "resource",
+    )
+
+
+def test_the_database_file_is_set_up_for_one_writer_and_crash_safety(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "deeper" / "copbot.db"
+    opened = Repertoire.open(path)  # its folders are made
+    try:
+        pragma = opened.db.execute
+        assert pragma("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert pragma("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert pragma("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert pragma("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert pragma("PRAGMA cache_size").fetchone()[0] == -32768  # 32 MiB
+        # The one database thread is not the thread that opened it.
+        worker = threading.Thread(target=lambda: opened.set_meta("from", "thread"))
+        worker.start()
+        worker.join()
+        assert opened.get_meta("from") == "thread"
+    finally:
+        opened.close()
+    assert path.exists()

@@ -38,7 +38,7 @@ SOURCE_PACKAGES = ("bot", "knowledge", "adapters")
 SURVIVING = {"survived", "no tests"}
 #: Words that make a string SQL text (checked on its case-folded form).
 SQL_MARKERS = re.compile(
-    r"\b(select|insert|update|delete|where|from|join|order by|group by|count\(|lower\(|"
+    r"\b(select|insert|update|delete|where|from|join|order by|group by|pragma|count\(|lower\(|"
     r"ifnull\(|coalesce\(|exists)\b|= \?|\?\)|^\s*[a-z_]+\.[a-z_]+( (asc|desc))?\s*$|"
     r"excluded\.|\bset \w+ = |\b[a-z]\.\w+ (=|in|is|!=|<|>) "
 )
