@@ -337,3 +337,65 @@ def test_the_database_file_is_set_up_for_one_writer_and_crash_safety(tmp_path: P
     finally:
         opened.close()
     assert path.exists()
+
+
+def _document(repertoire: Repertoire, entry_id: int) -> tuple[object, ...]:
+    row = repertoire.db.execute(
+        "SELECT title, body, answers, tags FROM search_fts WHERE rowid = ?", [entry_id]
+    ).fetchone()
+    return tuple(row)
+
+
+def test_a_search_document_holds_the_title_once_the_answers_and_the_tags(
+    repertoire: Repertoire,
+) -> None:
+    question = _save(repertoire, "q1", "How do I tune the zorp cache? It is slow.")
+    repertoire.set_title(question, "How do I tune the zorp cache?")
+    assert _document(repertoire, question) == (
+        "How do I tune the zorp cache?",
+        " It is slow.",  # the title is not repeated in the body
+        "",
+        "",
+    )
+    _save(repertoire, "a1", "Set quibble size to 64.", EntryKind.ANSWER, thread_id="q1")
+    _save(repertoire, "a2", "Or use zany eviction.", EntryKind.ANSWER, thread_id="q1")
+    repertoire.set_tags(question, ["cache"])
+    assert _document(repertoire, question)[2:] == (
+        "Set quibble size to 64.\nOr use zany eviction.",
+        "cache",
+    )
+    answer = repertoire.entries_for_message(_key("a1"))[0]
+    assert (
+        repertoire.db.execute(
+            "SELECT count(*) FROM search_fts WHERE rowid = ?", [answer.id]
+        ).fetchone()[0]
+        == 0
+    )  # answers live in their question's document
+
+
+def test_a_question_solved_by_an_older_one_borrows_its_answer(repertoire: Repertoire) -> None:
+    older = _save(repertoire, "q-old", "How do I tune the zorp cache?")
+    _save(repertoire, "a-old", "Set quibble size to 64.", EntryKind.ANSWER, thread_id="q-old")
+    newer = _save(repertoire, "q-new", "Zorp cache too slow, how to tune it?")
+    tip = _save(repertoire, "k1", "Zany eviction explained", EntryKind.KNOWHOW)
+    assert repertoire.linked_answers(newer) == []
+    repertoire.db.execute(
+        "INSERT INTO similar_links (question_id, entry_id, created_at) VALUES (?, ?, ?)",
+        [newer, older, "2026-06-01T12:00:00.000000Z"],
+    )
+    repertoire.reindex(newer)
+    assert [a.text for a in repertoire.linked_answers(newer)] == ["Set quibble size to 64."]
+    assert _found(repertoire, "is:accepted quibble") == {newer}  # counts as solved
+    assert _document(repertoire, newer)[2] == "Set quibble size to 64."
+    counts = "SELECT answer_count, has_accepted FROM entries WHERE id = ?"
+    assert tuple(repertoire.db.execute(counts, [newer]).fetchone()) == (1, 1)
+    # Solved by know-how: the know-how itself is the answer.
+    repertoire.db.execute(
+        "UPDATE similar_links SET entry_id = ? WHERE question_id = ?", [tip, newer]
+    )
+    assert [e.id for e in repertoire.linked_answers(newer)] == [tip]
+    # A link to itself is no answer.
+    repertoire.db.execute(
+        "UPDATE similar_links SET entry_id = ? WHERE question_id = ?", [newer, newer]
+    )
+    assert repertoire.linked_answers(newer) == []
