@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from adapters.importers.commands import export_command, import_command
+from adapters.web.commands import web_command
 from bot.app import build_core
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
@@ -92,14 +93,36 @@ digest_every_option = click.option(
 )
 
 
+#: The sample community's public channels, published by the demo's web view.
+DEMO_WEB_CHANNELS = ("console:#data-help", "console:#tips-and-tricks")
+
+
 @cli.command()
 @db_option
 @config_option
 @digest_every_option
-def demo(db_path: Path | None, config_path: Path | None, digest_every: int | None) -> None:
-    """Open the terminal chat on a sample community (seeded on first run)."""
+@click.option("--web/--no-web", default=True, help="Also serve the web view (default: on).")
+@click.option(
+    "--web-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the web view (default: [web] port, 8080; a free one if taken).",
+)
+def demo(
+    db_path: Path | None,
+    config_path: Path | None,
+    digest_every: int | None,
+    web: bool,
+    web_port: int | None,
+) -> None:
+    """Open the terminal chat on a sample community (seeded on first run), and its web view."""
     loaded = load(config_path, db_path, DEMO_DB)
-    asyncio.run(_chat(loaded, seed=True, digest_every=digest_every))
+    if (
+        web and not loaded.settings.web.channels
+    ):  # the sample's public channels, not its private one
+        web_settings = loaded.settings.web.model_copy(update={"channels": DEMO_WEB_CHANNELS})
+        loaded.settings = loaded.settings.model_copy(update={"web": web_settings})
+    asyncio.run(_chat(loaded, seed=True, digest_every=digest_every, web=web, web_port=web_port))
 
 
 @cli.command()
@@ -112,7 +135,15 @@ def chat(db_path: Path | None, config_path: Path | None, digest_every: int | Non
     asyncio.run(_chat(loaded, seed=False, digest_every=digest_every))
 
 
-async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> None:
+async def _chat(
+    loaded: Loaded,
+    seed: bool,
+    digest_every: int | None = None,
+    *,
+    web: bool = False,
+    web_port: int | None = None,
+) -> None:
+    """The terminal chat; with ``web``, the web view beside it in the same loop."""
     from adapters.console import ConsoleChat, Transcript, stdin_lines
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
@@ -138,7 +169,9 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         if not interactive:
             click.echo("(reading lines from standard input)")
         from adapters.digest_cli import demo_schedule, start_digests
+        from adapters.web.commands import start_demo_web
 
+        web_view = await start_demo_web(loaded.db_path, loaded.settings, web_port) if web else None
         extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
         digests = await start_digests(async_core, chat, loaded.db_path, extra)
         try:
@@ -146,6 +179,8 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         finally:
             if digests is not None:
                 digests.shutdown()
+            if web_view is not None:
+                await web_view.close()
     finally:
         async_core.close()
         transcript.close()
@@ -278,6 +313,9 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
 
 cli.add_command(import_command)
 cli.add_command(export_command)
+cli.add_command(web_command)
+
+
 @cli.command()
 @click.argument("member")
 @click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")

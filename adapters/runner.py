@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adapters.base import Outboxes, PlatformAdapter
+from adapters.base import Outboxes, PlatformAdapter, Service
 from bot.app import build_core
 from bot.config import Settings
 from bot.runtime import AsyncCore
+
+if TYPE_CHECKING:
+    from adapters.web import WebReader
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,31 @@ def make_adapters(
     return adapters
 
 
+def web_view_for(
+    adapters: list[PlatformAdapter], settings: Settings, db_path: Path
+) -> tuple[list[Service], WebReader | None]:
+    """With ``[web] enabled``: the web view, on Slack's HTTP server when they share a port.
+
+    Returns the extra server to start (if the view has its own port) and the
+    reader to close (if it rides on Slack's server).
+    """
+    from adapters.web import WebReader, WebServer, WebView
+
+    if not settings.web.enabled:
+        return [], None
+    for adapter in adapters:
+        if adapter.platform != "slack":
+            continue
+        from adapters.slack import SlackAdapter
+
+        if isinstance(adapter, SlackAdapter) and adapter.http and adapter.port == settings.web.port:
+            reader = WebReader(db_path, settings)
+            adapter.extra_routes.append(WebView(reader, settings).add_routes)
+            log.info("web view: served with Slack's HTTP endpoint on port %s", settings.web.port)
+            return [], reader
+    return [WebServer(db_path, settings)], None
+
+
 async def run(
     settings: Settings, db_path: Path, *, http: bool = False, port: int | None = None
 ) -> None:
@@ -51,17 +80,19 @@ async def run(
         async_core.close()
         core.services.repertoire.close()
         raise
-    if not adapters:
+    if not adapters and not settings.web.enabled:
         async_core.close()
         core.services.repertoire.close()
         raise NothingToRun(
             "no platform is enabled: set [slack] enabled = true and/or [discord] enabled = true "
-            "in the config (see config.example.toml)"
+            "(or [web] enabled = true) in the config (see config.example.toml)"
         )
+    servers, shared_reader = web_view_for(adapters, settings, db_path)
     outboxes = Outboxes()
     for adapter in adapters:
         outboxes.register(adapter)
-    tasks = [asyncio.create_task(a.start(), name=f"copbot-{a.platform}") for a in adapters]
+    running: list[Service] = [*adapters, *servers]
+    tasks = [asyncio.create_task(a.start(), name=f"copbot-{a.platform}") for a in running]
     from adapters.digest_cli import start_digests
 
     digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups
@@ -75,10 +106,12 @@ async def run(
             digests.shutdown()
         for task in tasks:
             task.cancel()
-        for adapter in adapters:
+        for service in running:
             try:
-                await adapter.close()
+                await service.close()
             except Exception:  # pragma: no cover - best effort on the way out
-                log.exception("closing the %s adapter failed", adapter.platform)
+                log.exception("closing the %s adapter failed", service.platform)
+        if shared_reader is not None:
+            shared_reader.close()
         async_core.close()
         core.services.repertoire.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bot.digest_command  # noqa: F401  (registers /cop digest)
+from bot import digest_command, web_command  # noqa: F401  (register /cop digest and /cop web)
 from bot.config import Settings
 from bot.core import Core
 from bot.events import SuggestionFeedback

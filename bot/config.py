@@ -220,6 +220,46 @@ class DiscordSettings(_Section):
     guild_ids: tuple[int, ...] = ()
 
 
+class WebSettings(_Section):
+    """The read-only public web view: ``copbot web``, or ``copbot run`` when ``enabled``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    #: The channels published on the web ('platform:ID', 'platform:#name' or
+    #: 'platform:workspace:ID'). None until chosen: a channel that is public inside
+    #: a workspace was written for its members, not for the internet.
+    channels: tuple[str, ...] = ()
+    #: The site's public address (https://answers.example.org, or with a path behind
+    #: a reverse proxy): canonical links, the sitemap and OpenGraph use it. Unset:
+    #: the address each request came to.
+    base_url: str = ""
+    #: The site's name (default: the community's name).
+    title: str = ""
+    #: How long browsers and proxies may keep a page (Cache-Control max-age).
+    cache_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_specs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in value:
+            if ":" not in spec or not spec.partition(":")[2].strip("#"):
+                raise ValueError(
+                    f"write the channel '{spec}' as 'platform:ID' or 'platform:#name', "
+                    "e.g. 'slack:#data-help'"
+                )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "write the address as https://host[/path], e.g. https://answers.example.org"
+            )
+        return value.rstrip("/")
+
+
 class Settings(_Section):
     """The whole configuration; every field has a default so no file is needed for the demo."""
 
@@ -233,6 +273,7 @@ class Settings(_Section):
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
+    web: WebSettings = WebSettings()
 
     def rule_for(self, platform: str, channel: str, channel_name: str = "") -> ChannelRule:
         """The rule that applies to a channel: by id first, then by ``#name``."""

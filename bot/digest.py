@@ -77,7 +77,7 @@ class DigestTarget:
     viewer: ChannelRef | None
 
 
-def _split_spec(spec: str) -> tuple[str, str, str]:
+def split_channel_spec(spec: str) -> tuple[str, str, str]:
     """``platform:ID``, ``platform:#name`` or ``platform:workspace:ID`` -> parts."""
     parts = spec.split(":")
     if len(parts) == 3:
@@ -88,7 +88,7 @@ def _split_spec(spec: str) -> tuple[str, str, str]:
 
 def channel_matches(spec: str, where: Where) -> bool:
     """Whether a config channel (``slack:C0123``, ``slack:#help``) names ``where``."""
-    platform, workspace, rest = _split_spec(spec)
+    platform, workspace, rest = split_channel_spec(spec)
     if platform != where.platform or (workspace and workspace != where.workspace):
         return False
     if rest.startswith("#"):
@@ -102,7 +102,7 @@ def resolve_channel(repertoire: Repertoire, spec: str) -> DigestTarget:
     A channel copbot has not seen yet gets public entries only: without its
     workspace and visibility we cannot prove an entry belongs to it.
     """
-    platform, workspace, rest = _split_spec(spec)
+    platform, workspace, rest = split_channel_spec(spec)
     by_name = rest.startswith("#")
     value = rest[1:] if by_name else rest
     column = "lower(name) = lower(?)" if by_name else "channel = ?"

@@ -14,8 +14,8 @@ from datetime import date, datetime, tzinfo
 from statistics import median
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, Member, from_db_time, to_db_time
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.models import Entry, Member, Viewer, from_db_time, to_db_time
+from knowledge.store import Repertoire, visibility_clause, visible_to
 
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
 _ANSWER_OF = (
@@ -77,7 +77,7 @@ def _between(alias: str, start: datetime, end: datetime) -> tuple[str, list[Any]
 
 
 def new_knowhow(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime, limit: int
 ) -> Listing:
     """Know-how shared in the period, newest first."""
     visible, vparams = visibility_clause(viewer)
@@ -91,19 +91,20 @@ def new_knowhow(
 
 
 def answered_questions(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime, limit: int
 ) -> tuple[list[AnsweredQuestion], int]:
     """Questions that got an answer in the period: accepted first, then most recent.
 
     Each comes with its accepted answer, or else the latest answer of the period.
     """
     visible, vparams = visibility_clause(viewer, "q")
+    visible_a, vparams_a = visibility_clause(viewer, "a")
     period, pparams = _between("a", start, end)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
-        f"WHERE {_ANSWER_OF} AND {period})"
+        f"WHERE {_ANSWER_OF} AND {visible_a} AND {period})"
     )
-    params = [*vparams, *pparams]
+    params = [*vparams, *vparams_a, *pparams]
     rows = repertoire.db.execute(
         f"SELECT q.id FROM entries q WHERE {condition} "
         "ORDER BY q.has_accepted DESC, q.created_at DESC LIMIT ?",
@@ -119,7 +120,8 @@ def answered_questions(
         question = repertoire.get_entry(int(question_id))
         if question is None:
             continue
-        answers = repertoire.answers_for(question)
+        # Each answer by its own visibility: it may have come after the channel turned private.
+        answers = [a for a in repertoire.answers_for(question) if visible_to(a, viewer)]
         accepted = [a for a in answers if a.accepted]
         in_period = [a for a in answers if start <= a.created_at < end]
         chosen = accepted[0] if accepted else (in_period[-1] if in_period else None)
@@ -129,7 +131,7 @@ def answered_questions(
 
 
 def unanswered_questions(
-    repertoire: Repertoire, viewer: ChannelRef | None, end: datetime, limit: int
+    repertoire: Repertoire, viewer: Viewer, end: datetime, limit: int
 ) -> Listing:
     """Questions asked before ``end`` that have no answer at all: oldest first."""
     visible, vparams = visibility_clause(viewer)
@@ -142,7 +144,7 @@ def unanswered_questions(
 
 
 def helpers(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime, limit: int
 ) -> tuple[list[Helper], int]:
     """Members who answered others or shared know-how in the period, most helpful first.
 
@@ -185,15 +187,16 @@ def helpers(
 
 
 def period_activity(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime
+    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime
 ) -> PeriodActivity:
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
+    visible_a, vparams_a = visibility_clause(viewer, "a")
     period, pparams = _between("q", start, end)
     rows = repertoire.db.execute(
-        f"SELECT q.created_at, (SELECT min(a.created_at) FROM entries a WHERE {_ANSWER_OF}) "
-        f"FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
-        [*vparams, *pparams],
+        f"SELECT q.created_at, (SELECT min(a.created_at) FROM entries a WHERE {_ANSWER_OF} "
+        f"AND {visible_a}) FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
+        [*vparams_a, *vparams, *pparams],
     ).fetchall()
     waits = [
         (from_db_time(first) - from_db_time(asked)).total_seconds()
@@ -219,7 +222,7 @@ def period_activity(
 
 def daily_counts(
     repertoire: Repertoire,
-    viewer: ChannelRef | None,
+    viewer: Viewer,
     start: datetime,
     end: datetime,
     tz: tzinfo,

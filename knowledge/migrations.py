@@ -14,6 +14,7 @@ from sqlite_utils.migrations import Migrations
 from knowledge import similar_schema
 from knowledge.digestlog import migrations as digest_migrations
 from knowledge.practice_schema import practice
+from knowledge.web_schema import migrations as web_migrations
 
 core = Migrations("copbot-core")
 
@@ -188,6 +189,7 @@ MIGRATION_SETS: list[Migrations] = [core]
 MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
 MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
 MIGRATION_SETS.append(similar_schema.migrations)  # similar questions (issue 6)
+MIGRATION_SETS.append(web_migrations)  # the public web view: members' opt-outs
 
 
 def migrate(db: Database) -> None:

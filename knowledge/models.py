@@ -35,6 +35,26 @@ class ChannelRef:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicWeb:
+    """The viewer "the public web": what anyone on the internet may read.
+
+    Public entries of the channels the operator chose to publish (and that are
+    still public now), by members who have not opted out. It is a viewer like a
+    channel, so the one visibility rule (:func:`knowledge.store.visibility_clause`)
+    applies it everywhere, answers included.
+    """
+
+    channels: frozenset[ChannelRef] = frozenset()
+    #: Members (every linked identity of them) who said ``/cop web off``.
+    hidden_authors: frozenset[int] = frozenset()
+
+
+#: Who will see a result: a channel (public entries and its own), the public web,
+#: or ``None`` for public entries anywhere (the CLI).
+Viewer = ChannelRef | PublicWeb | None
+
+
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     """What capture hands to the store to create or refresh an entry."""
 

@@ -12,9 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit, to_db_time
+from knowledge.models import Entry, EntryKind, SearchHit, Viewer, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
-from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
+from knowledge.store import (
+    _ENTRY_COLUMNS,
+    Repertoire,
+    row_to_entry,
+    visibility_clause,
+    visible_to,
+)
 from knowledge.text import fold, highlight
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
@@ -31,6 +37,8 @@ _KNOWHOW_KINDS = {"howto", "resource", "story", "update"}
 @dataclass(frozen=True, slots=True)
 class SearchOptions:
     limit: int = 5
+    #: Hits to skip before the ``limit`` returned (the web view's pages).
+    offset: int = 0
     mark_start: str = "\x02"
     mark_end: str = "\x03"
     snippet_chars: int = 220
@@ -107,7 +115,7 @@ def _boost_sql() -> str:
 def search(
     repertoire: Repertoire,
     query: ParsedQuery,
-    viewer: ChannelRef | None,
+    viewer: Viewer,
     options: SearchOptions | None = None,
 ) -> list[SearchHit]:
     """Ranked hits for ``query`` that ``viewer`` may see. Never raises on user text."""
@@ -123,17 +131,18 @@ def search(
     params = [*visible_params, *filter_params]
 
     rows: list[tuple[Any, ...]] = []
+    wanted = options.offset + options.limit
     if query.has_match and not wants_answers:
         for mode in ("and", "or"):
             expression = fts_expression(query, mode=mode)
             if expression is None:
                 continue
-            rows = _fts_rows(repertoire, expression, conditions, params, options.limit)
+            rows = _fts_rows(repertoire, expression, conditions, params, wanted)
             if rows:
                 break
     else:
-        rows = _filtered_rows(repertoire, query, conditions, params, options.limit)
-    return [_to_hit(repertoire, row, query, options) for row in rows]
+        rows = _filtered_rows(repertoire, query, conditions, params, wanted)
+    return [_to_hit(repertoire, row, query, options, viewer) for row in rows[options.offset :]]
 
 
 #: How many documents FTS5 ranks on text alone before boosts and filters re-rank them.
@@ -222,7 +231,11 @@ def _filtered_rows(
 
 
 def _to_hit(
-    repertoire: Repertoire, row: tuple[Any, ...], query: ParsedQuery, options: SearchOptions
+    repertoire: Repertoire,
+    row: tuple[Any, ...],
+    query: ParsedQuery,
+    options: SearchOptions,
+    viewer: Viewer,
 ) -> SearchHit:
     entry = row_to_entry(row)
     score = float(row[-1] or 0.0)
@@ -236,7 +249,11 @@ def _to_hit(
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
         # plus the answer of an older question a member said solved it (issue 6)
-        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+        # An answer is shown only where it may be seen itself (it may have been
+        # given after the question's channel turned private).
+        answers = [a for a in repertoire.answers_for(entry) if visible_to(a, viewer)] or [
+            a for a in repertoire.linked_answers(entry.id) if visible_to(a, viewer)
+        ]
         if answers:
             answer = answers[0]
             answer_snippet = highlight(

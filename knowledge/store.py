@@ -27,7 +27,9 @@ from knowledge.models import (
     EntryKind,
     Member,
     NewEntry,
+    PublicWeb,
     SourceKey,
+    Viewer,
     from_db_time,
     to_db_time,
 )
@@ -109,13 +111,25 @@ def row_to_entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
     )
 
 
-def visible_to(entry: Entry, viewer: ChannelRef | None) -> bool:
+def visible_to(entry: Entry, viewer: Viewer) -> bool:
     """The visibility rule for one entry in Python (:func:`visibility_clause` is its SQL)."""
+    if isinstance(viewer, PublicWeb):
+        return (
+            entry.visibility == "public"
+            and entry.channel_ref in viewer.channels
+            and entry.author_id not in viewer.hidden_authors
+        )
     return entry.visibility == "public" or entry.channel_ref == viewer
 
 
-def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str, list[Any]]:
-    """SQL for the visibility rule: public entries, plus those from the viewer's own channel."""
+def visibility_clause(viewer: Viewer, alias: str = "e") -> tuple[str, list[Any]]:
+    """SQL for the visibility rule: public entries, plus those from the viewer's own channel.
+
+    For the public web: public entries of its published channels, by members who
+    did not opt out (``alias`` must be an ``entries`` row).
+    """
+    if isinstance(viewer, PublicWeb):
+        return _public_web_clause(viewer, alias)
     if viewer is None:
         return f"{alias}.visibility = 'public'", []
     return (
@@ -123,6 +137,22 @@ def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str,
         f"AND {alias}.channel = ?))",
         [viewer.platform, viewer.workspace, viewer.channel],
     )
+
+
+def _public_web_clause(web: PublicWeb, alias: str) -> tuple[str, list[Any]]:
+    if not web.channels:
+        return "0", []  # nothing is published until the operator says so
+    channels = sorted(web.channels, key=lambda c: (c.platform, c.workspace, c.channel))
+    rows = ", ".join("(?, ?, ?)" for _ in channels)
+    params: list[Any] = [part for c in channels for part in (c.platform, c.workspace, c.channel)]
+    sql = (
+        f"({alias}.visibility = 'public' AND ({alias}.platform, {alias}.workspace, "
+        f"{alias}.channel) IN (VALUES {rows})"
+    )
+    if web.hidden_authors:
+        sql += f" AND {alias}.author_id NOT IN ({', '.join('?' for _ in web.hidden_authors)})"
+        params += sorted(web.hidden_authors)
+    return sql + ")", params
 
 
 class Repertoire:
@@ -729,10 +759,12 @@ class Repertoire:
         params: Iterable[Any] = (),
         order: str = "e.created_at DESC",
         limit: int = 100,
+        offset: int = 0,
     ) -> list[Entry]:
         """Entries matching a SQL condition on alias ``e`` (used by digests, stats, export)."""
         rows = self._rows(
-            f"{ENTRY_SELECT} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit]
+            f"{ENTRY_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
         return [row_to_entry(r) for r in rows]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -112,6 +113,8 @@ class SlackAdapter:
             request_verification_enabled=self.http,
             process_before_response=process_before_response,
         )
+        #: Other routes served by HTTP mode's server (the web view, when it shares the port).
+        self.extra_routes: list[Callable[[web.Application], None]] = []
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
@@ -134,6 +137,8 @@ class SlackAdapter:
             return web.Response(text="ok")
 
         web_app.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", health)])
+        for add_routes in self.extra_routes:
+            add_routes(web_app)
         return web_app
 
     async def start(self) -> None:

@@ -1,0 +1,353 @@
+"""What the public web may read: every function takes the :class:`PublicWeb` viewer.
+
+The web view is one more viewer of the repertoire, with the same rule as chat
+(:func:`knowledge.store.visibility_clause`): public entries of the published
+channels, by members who did not opt out. The rule applies to each entry on
+its own, answers included: a public question may have an answer given after its
+channel turned private, and that answer is never returned here.
+
+Functions return dataclasses, never rows, so the web adapter holds no SQL.
+Lists are bounded (``limit``) and newest first; "last modified" covers the
+entry, its shown answers, their curation changes and reactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from knowledge.curation import outdated_entries
+from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time
+from knowledge.store import Repertoire, visibility_clause, visible_to
+from knowledge.web_consent import hidden_members
+
+#: Joins an answer ``a`` to the entry ``e`` whose thread it is in.
+_ANSWER_OF_E = (
+    "a.kind = 'answer' AND a.platform = e.platform AND a.workspace = e.workspace "
+    "AND a.channel = e.channel AND a.thread_id = e.message_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSummary:
+    """A question in a list, with what the web may see of its answers."""
+
+    entry: Entry
+    answers: int
+    accepted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionThread:
+    """A question page: the question, its published answers (accepted first), and
+    the earlier answer a member said solved it, when that one is published too."""
+
+    question: Entry
+    answers: tuple[Entry, ...]
+    linked_answer: Entry | None
+    linked_from: Entry | None
+    last_modified: datetime
+
+    @property
+    def accepted(self) -> Entry | None:
+        return next((a for a in self.answers if a.accepted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowhowPage:
+    entry: Entry
+    valid_until: date | None
+    outdated: bool
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCount:
+    tag: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPage:
+    """One page of a longer list, and how long the list is."""
+
+    entries: tuple[QuestionSummary, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedChannel:
+    ref: ChannelRef
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapEntry:
+    entry: Entry
+    last_modified: datetime
+
+
+# ----------------------------------------------------------------------------- the viewer
+
+
+def public_web(repertoire: Repertoire, specs: Sequence[tuple[str, str, str, str]]) -> PublicWeb:
+    """The public-web viewer for channel specs ``(platform, workspace, channel id, name)``.
+
+    Empty parts match any value (a spec names a channel by id or by name). A
+    channel is published only while the repertoire knows it as public: one
+    that turned private, or that copbot never saw, publishes nothing.
+    """
+    rows = repertoire.db.execute(
+        "SELECT platform, workspace, channel, name FROM channels WHERE visibility = 'public'"
+    ).fetchall()
+    chosen: set[ChannelRef] = set()
+    for platform, workspace, channel, name in rows:
+        for s_platform, s_workspace, s_channel, s_name in specs:
+            if s_platform != platform or (s_workspace and s_workspace != workspace):
+                continue
+            if (s_channel and s_channel == channel) or (
+                s_name and s_name.casefold() == str(name).casefold()
+            ):
+                chosen.add(ChannelRef(str(platform), str(workspace), str(channel)))
+    return PublicWeb(frozenset(chosen), hidden_members(repertoire))
+
+
+def published_channels(repertoire: Repertoire, web: PublicWeb) -> list[PublishedChannel]:
+    """The published channels with their names, by name."""
+    out: list[PublishedChannel] = []
+    for ref in web.channels:
+        row = repertoire.db.execute(
+            "SELECT name FROM channels WHERE platform = ? AND workspace = ? AND channel = ?",
+            [ref.platform, ref.workspace, ref.channel],
+        ).fetchone()
+        out.append(PublishedChannel(ref, str(row[0]) if row and row[0] else ref.channel))
+    out.sort(key=lambda c: (c.name.casefold(), c.ref.platform, c.ref.channel))
+    return out
+
+
+# ----------------------------------------------------------------------------- one entry
+
+
+def _published_entry(repertoire: Repertoire, web: PublicWeb, entry_id: int) -> Entry | None:
+    entry = repertoire.get_entry(entry_id)
+    return entry if entry is not None and visible_to(entry, web) else None
+
+
+def question_thread(repertoire: Repertoire, web: PublicWeb, entry_id: int) -> QuestionThread | None:
+    """The question page of ``entry_id``; ``None`` unless it is a published question."""
+    question = _published_entry(repertoire, web, entry_id)
+    if question is None or question.kind != EntryKind.QUESTION:
+        return None
+    answers = tuple(a for a in repertoire.answers_for(question) if visible_to(a, web))
+    linked_answer: Entry | None = None
+    linked_from: Entry | None = None
+    link = repertoire.db.execute(
+        "SELECT entry_id FROM similar_links WHERE question_id = ?", [question.id]
+    ).fetchone()
+    if link is not None:
+        candidates = [a for a in repertoire.linked_answers(question.id) if visible_to(a, web)]
+        target = _published_entry(repertoire, web, int(link[0]))
+        if candidates and target is not None:
+            linked_answer, linked_from = candidates[0], target
+    shown = [question, *answers]
+    return QuestionThread(
+        question, answers, linked_answer, linked_from, _last_modified(repertoire, shown)
+    )
+
+
+def knowhow_page(
+    repertoire: Repertoire,
+    web: PublicWeb,
+    entry_id: int,
+    now: datetime,
+    update_stale_days: int | None = None,
+) -> KnowhowPage | None:
+    """The know-how page of ``entry_id``; ``None`` unless it is published know-how."""
+    entry = _published_entry(repertoire, web, entry_id)
+    if entry is None or entry.kind != EntryKind.KNOWHOW:
+        return None
+    row = repertoire.db.execute(
+        "SELECT valid_until FROM entries WHERE id = ?", [entry.id]
+    ).fetchone()
+    until = date.fromisoformat(row[0]) if row and row[0] else None
+    outdated = entry.id in outdated_entries(
+        repertoire, [entry.id], now, update_stale_days=update_stale_days
+    )
+    return KnowhowPage(entry, until, outdated, _last_modified(repertoire, [entry]))
+
+
+def _last_modified(repertoire: Repertoire, entries: Iterable[Entry]) -> datetime:
+    """The latest change to what a page shows: texts, curation, reactions."""
+    entries = list(entries)
+    latest = max(max(e.updated_at, e.created_at) for e in entries)
+    ids = [e.id for e in entries]
+    marks = ", ".join("?" for _ in ids)
+    row = repertoire.db.execute(
+        f"SELECT max(at) FROM curation_changes WHERE entry_id IN ({marks})", ids
+    ).fetchone()
+    if row and row[0]:
+        latest = max(latest, from_db_time(row[0]))
+    for entry in entries:
+        src = entry.source
+        row = repertoire.db.execute(
+            "SELECT max(created_at) FROM reactions WHERE platform = ? AND workspace = ? "
+            "AND channel = ? AND message_id = ?",
+            [src.platform, src.workspace, src.channel, src.message_id],
+        ).fetchone()
+        if row and row[0]:
+            latest = max(latest, from_db_time(row[0]))
+    return latest
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+def _summaries(
+    repertoire: Repertoire,
+    web: PublicWeb,
+    where: str,
+    params: list[Any],
+    order: str,
+    limit: int,
+    offset: int = 0,
+) -> tuple[QuestionSummary, ...]:
+    """Published entries (alias ``e``) matching ``where``, with their published answer counts."""
+    visible_e, vparams_e = visibility_clause(web, "e")
+    entries = repertoire.list_entries(
+        f"{visible_e} AND {where}", [*vparams_e, *params], order, limit, offset
+    )
+    return tuple(_with_counts(repertoire, web, entries))
+
+
+def _with_counts(
+    repertoire: Repertoire, web: PublicWeb, entries: Sequence[Entry]
+) -> list[QuestionSummary]:
+    if not entries:
+        return []
+    visible_a, vparams_a = visibility_clause(web, "a")
+    marks = ", ".join("?" for _ in entries)
+    rows = repertoire.db.execute(
+        f"SELECT e.id, count(a.id), coalesce(sum(a.accepted), 0) FROM entries e "
+        f"LEFT JOIN entries a ON {_ANSWER_OF_E} AND {visible_a} "
+        f"WHERE e.id IN ({marks}) GROUP BY e.id",
+        [*vparams_a, *(e.id for e in entries)],
+    ).fetchall()
+    counts = {int(i): (int(n), bool(acc)) for i, n, acc in rows}
+    return [QuestionSummary(e, *counts.get(e.id, (0, False))) for e in entries]
+
+
+def _has_published_answer(web: PublicWeb) -> tuple[str, list[Any]]:
+    visible_a, vparams_a = visibility_clause(web, "a")
+    return f"EXISTS (SELECT 1 FROM entries a WHERE {_ANSWER_OF_E} AND {visible_a})", vparams_a
+
+
+def recent_answered(
+    repertoire: Repertoire, web: PublicWeb, limit: int = 10
+) -> tuple[QuestionSummary, ...]:
+    """Questions with a published answer, newest question first."""
+    answered, params = _has_published_answer(web)
+    return _summaries(
+        repertoire, web, f"e.kind = 'question' AND {answered}", params, "e.created_at DESC", limit
+    )
+
+
+def open_questions(
+    repertoire: Repertoire, web: PublicWeb, limit: int = 10
+) -> tuple[QuestionSummary, ...]:
+    """Questions nobody has answered where the web can see it, newest first (they need help)."""
+    answered, params = _has_published_answer(web)
+    where = (
+        f"e.kind = 'question' AND NOT {answered} "
+        "AND NOT EXISTS (SELECT 1 FROM similar_links l WHERE l.question_id = e.id)"
+    )
+    return _summaries(repertoire, web, where, params, "e.created_at DESC", limit)
+
+
+def new_knowhow(
+    repertoire: Repertoire, web: PublicWeb, limit: int = 10
+) -> tuple[QuestionSummary, ...]:
+    """Know-how, newest first."""
+    return _summaries(repertoire, web, "e.kind = 'knowhow'", [], "e.created_at DESC", limit)
+
+
+#: Home-page topics are counted over this many of the newest published entries:
+#: what the community talks about now, at a cost that does not grow with its history.
+RECENT_TOPIC_WINDOW = 2_000
+
+
+def recent_topics(repertoire: Repertoire, web: PublicWeb, limit: int = 24) -> list[TopicCount]:
+    """The most used tags on the newest published questions and know-how."""
+    visible, vparams = visibility_clause(web, "e")
+    rows = repertoire.db.execute(
+        "SELECT t.tag, count(*) AS n FROM entry_tags t WHERE t.entry_id IN ("
+        f"SELECT e.id FROM entries e WHERE e.kind IN ('question', 'knowhow') AND {visible} "
+        "ORDER BY e.created_at DESC LIMIT ?) GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT ?",
+        [*vparams, RECENT_TOPIC_WINDOW, limit],
+    ).fetchall()
+    return [TopicCount(str(tag), int(n)) for tag, n in rows]
+
+
+def all_topics(repertoire: Repertoire, web: PublicWeb) -> list[TopicCount]:
+    """Every tag on a published question or know-how, most used first (the sitemap)."""
+    visible, vparams = visibility_clause(web, "e")
+    rows = repertoire.db.execute(
+        "SELECT t.tag, count(*) AS n FROM entry_tags t JOIN entries e ON e.id = t.entry_id "
+        f"WHERE e.kind IN ('question', 'knowhow') AND {visible} GROUP BY t.tag "
+        "ORDER BY n DESC, t.tag",
+        vparams,
+    ).fetchall()
+    return [TopicCount(str(tag), int(n)) for tag, n in rows]
+
+
+def topic_page(
+    repertoire: Repertoire, web: PublicWeb, tag: str, offset: int, limit: int
+) -> EntryPage:
+    """Published questions and know-how tagged ``tag``, newest first, one page of them."""
+    visible, vparams = visibility_clause(web, "e")
+    tagged = "e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)"
+    where = f"e.kind IN ('question', 'knowhow') AND {tagged}"
+    entries = _summaries(repertoire, web, where, [tag], "e.created_at DESC", limit, offset)
+    total = repertoire.db.execute(
+        f"SELECT count(*) FROM entries e WHERE {visible} AND {where}", [*vparams, tag]
+    ).fetchone()
+    return EntryPage(entries, int(total[0]))
+
+
+# ----------------------------------------------------------------------------- sitemap
+
+
+#: The sitemaps.org protocol's limit of URLs per sitemap file.
+SITEMAP_URLS = 50_000
+
+
+def sitemap_count(repertoire: Repertoire, web: PublicWeb) -> int:
+    visible, vparams = visibility_clause(web, "e")
+    row = repertoire.db.execute(
+        f"SELECT count(*) FROM entries e WHERE e.kind IN ('question', 'knowhow') AND {visible}",
+        vparams,
+    ).fetchone()
+    return int(row[0])
+
+
+def sitemap_entries(
+    repertoire: Repertoire, web: PublicWeb, offset: int, limit: int = SITEMAP_URLS
+) -> list[SitemapEntry]:
+    """Published questions and know-how by id, with the last change to their pages."""
+    visible, vparams = visibility_clause(web, "e")
+    rows = repertoire.db.execute(
+        f"SELECT e.id FROM entries e WHERE e.kind IN ('question', 'knowhow') AND {visible} "
+        "ORDER BY e.id LIMIT ? OFFSET ?",
+        [*vparams, limit, offset],
+    ).fetchall()
+    out: list[SitemapEntry] = []
+    for (entry_id,) in rows:
+        entry = repertoire.get_entry(int(entry_id))
+        if entry is None:
+            continue
+        shown = [entry]
+        if entry.kind == EntryKind.QUESTION:
+            shown += [a for a in repertoire.answers_for(entry) if visible_to(a, web)]
+        out.append(SitemapEntry(entry, _last_modified(repertoire, shown)))
+    return out
