@@ -300,3 +300,4 @@ class Core:
 
 
 import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)
+from bot import web_command  # noqa: E402, F401  (registers /cop web: on the web view or not)

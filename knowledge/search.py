@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.models import Entry, EntryKind, SearchHit, Viewer, to_db_time
+from knowledge.models import Entry, EntryKind, PublicWeb, SearchHit, Viewer, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
 from knowledge.store import (
     _ENTRY_COLUMNS,
@@ -22,6 +22,7 @@ from knowledge.store import (
     visible_to,
 )
 from knowledge.text import fold, highlight
+from knowledge.visible_match import still_matching
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
@@ -138,6 +139,8 @@ def search(
             if expression is None:
                 continue
             rows = _fts_rows(repertoire, expression, conditions, params, wanted)
+            if isinstance(viewer, PublicWeb):
+                rows = _matching_what_is_shown(repertoire, rows, expression, viewer)
             if rows:
                 break
     else:
@@ -202,6 +205,20 @@ def _fts_rows(
         "ORDER BY score LIMIT ?"
     )
     return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
+
+
+def _matching_what_is_shown(
+    repertoire: Repertoire, rows: list[tuple[Any, ...]], expression: str, viewer: PublicWeb
+) -> list[tuple[Any, ...]]:
+    """Drop hits that matched only through answers the public web may not see.
+
+    The search document of a question holds every answer in its thread; on the
+    web, a word said only by a member who opted out (or in an answer given after
+    the channel turned private) must not bring the question up.
+    """
+    entries = [row_to_entry(row) for row in rows]
+    keep = still_matching(repertoire, entries, expression, viewer)
+    return [row for row, entry in zip(rows, entries, strict=True) if entry.id in keep]
 
 
 def _filtered_rows(

@@ -28,7 +28,7 @@ from adapters.web.seo import (
     robots,
     sitemap_index,
 )
-from adapters.web.templates import environment, static_file
+from adapters.web.templates import STATIC_TYPES, environment, static_file
 from bot.config import Settings
 from bot.results import entry_title
 
@@ -76,7 +76,7 @@ class WebView:
         self.tz: tzinfo = settings.community.tz
         self.env = environment(self.links, self.tz)
         self.site_name = settings.web.title or settings.community.name
-        self.style = static_file("style.css")
+        self.static = {name: static_file(name) for name in STATIC_TYPES}
 
     # ------------------------------------------------------------------ wiring
 
@@ -97,7 +97,7 @@ class WebView:
                 web.get(f"{base}/sitemap.xml", self.sitemap),
                 web.get(rf"{base}/sitemap-{{part:\d{{1,6}}}}.xml", self.sitemap_part),
                 web.get(f"{base}/robots.txt", self.robots),
-                web.get(f"{base}/static/style.css", self.stylesheet),
+                web.get(f"{base}/static/{{name}}", self.static_file),
             ]
         )
 
@@ -334,9 +334,14 @@ class WebView:
         text = robots(self.origin(request), self.links)
         return self.respond(request, text, content_type="text/plain")
 
-    async def stylesheet(self, request: web.Request) -> web.Response:
-        # The link carries a version (?v=hash of the file): it may be kept a long time.
-        return self.respond(request, self.style, content_type="text/css", max_age=86_400)
+    async def static_file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.static:
+            return self.not_found(request, "file")
+        # Links carry a version (?v=hash of the files): a day in caches is safe.
+        return self.respond(
+            request, self.static[name], content_type=STATIC_TYPES[name], max_age=86_400
+        )
 
 
 VIEW_KEY = web.AppKey("copbot.web", WebView)

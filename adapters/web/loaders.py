@@ -44,7 +44,7 @@ from knowledge.store import visible_to
 #: Results per page of search and topic listings.
 PER_PAGE = 10
 #: Deeper pages are not served: refine the search instead (crawlers have the sitemap).
-MAX_PAGE = 50
+MAX_PAGE = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,10 @@ KNOWHOW_LABELS = {
 }
 
 
+#: The files under ``static/`` and their content types (nothing else is served from there).
+STATIC_TYPES = {"style.css": "text/css", "icon.svg": "image/svg+xml"}
+
+
 def static_file(name: str) -> bytes:
     """A file of ``adapters/web/static`` (package data)."""
     return resources.files("adapters.web").joinpath("static", name).read_bytes()
@@ -73,6 +77,8 @@ def environment(links: Links, tz: tzinfo) -> Environment:
         links=links,
         plural=plural,
         entry_slug=entry_slug,
-        style_version=hashlib.sha256(static_file("style.css")).hexdigest()[:10],
+        static_version=hashlib.sha256(
+            b"".join(static_file(name) for name in sorted(STATIC_TYPES))
+        ).hexdigest()[:10],
     )
     return env
