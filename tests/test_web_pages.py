@@ -486,3 +486,17 @@ async def test_robots_points_to_the_sitemap_at_the_configured_address(
     assert "Disallow: /cop/search" in robots
     assert home.canonical == "https://answers.example.org/cop/"
     assert all(h.startswith(("/cop/", "https://", "#")) for h in home.hrefs()), home.hrefs()
+
+
+async def test_answers_found_by_kind_answer_link_to_their_question(
+    site: TestClient[Any, Any], community: tuple[Chat, Scenario]
+) -> None:
+    chat, _ = community
+    page = Page(await get_page(site, "/search?q=kind:answer+dask"))
+    assert not [h for h in page.hrefs() if "#a" in h]  # erin's answer: she opted out
+    page = Page(await get_page(site, "/search?q=kind:answer+polars"))
+    qid, aid = entry_id(chat, "q1"), entry_id(chat, "q1b")
+    assert page.link("How do I read a huge CSV") == (
+        f"/q/{qid}-how-do-i-read-a-huge-csv-file-with-pandas#a{aid}"
+    )
+    assert "Accepted answer by Chen" in page.text

@@ -57,10 +57,18 @@ class HomeData:
 
 
 @dataclass(frozen=True, slots=True)
+class WebHit:
+    """A search hit and the page it is shown on: itself, or an answer's question."""
+
+    hit: SearchHit
+    page: Entry
+
+
+@dataclass(frozen=True, slots=True)
 class SearchData:
     query: str
     notes: tuple[str, ...]
-    hits: list[SearchHit]
+    hits: list[WebHit]
     page: int
     has_next: bool
 
@@ -104,7 +112,16 @@ def search_page(ctx: ReadContext, text: str, page: int) -> SearchData:
         mark_end=MARK_END,
     )
     hits = search(ctx.repertoire, query, ctx.web, options)
-    return SearchData(text, query.notes, hits[:PER_PAGE], page, len(hits) > PER_PAGE)
+    shown: list[WebHit] = []
+    for hit in hits[:PER_PAGE]:
+        if hit.entry.kind != EntryKind.ANSWER:
+            shown.append(WebHit(hit, hit.entry))
+            continue
+        # kind:answer finds answers themselves: shown on their question's page, if it has one.
+        root = ctx.repertoire.thread_root(hit.entry)
+        if root is not None and root.kind == EntryKind.QUESTION and visible_to(root, ctx.web):
+            shown.append(WebHit(hit, root))
+    return SearchData(text, query.notes, shown, page, len(hits) > PER_PAGE)
 
 
 def published_entry(ctx: ReadContext, entry_id: int) -> Entry | None:
