@@ -152,19 +152,21 @@ def helpers(
     answering one's own question does not count.
     """
     visible_a, vparams_a = visibility_clause(viewer, "a")
+    visible_q, vparams_q = visibility_clause(viewer, "q")
     visible_k, vparams_k = visibility_clause(viewer, "k")
     period_a, pparams_a = _between("a", start, end)
     period_k, pparams_k = _between("k", start, end)
+    # An answer counts where its question may be seen too (where it is shown).
     rows = repertoire.db.execute(
         f"""
         SELECT a.author_id, 'answer', a.accepted FROM entries a
-        JOIN entries q ON q.kind = 'question' AND {_ANSWER_OF}
+        JOIN entries q ON q.kind = 'question' AND {_ANSWER_OF} AND {visible_q}
         WHERE {visible_a} AND {period_a} AND a.author_id != q.author_id
         UNION ALL
         SELECT k.author_id, 'knowhow', 0 FROM entries k
         WHERE k.kind = 'knowhow' AND {visible_k} AND {period_k}
         """,
-        [*vparams_a, *pparams_a, *vparams_k, *pparams_k],
+        [*vparams_q, *vparams_a, *pparams_a, *vparams_k, *pparams_k],
     ).fetchall()
     accepted: dict[int, int] = defaultdict(int)
     answers: dict[int, int] = defaultdict(int)

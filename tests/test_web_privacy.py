@@ -15,12 +15,14 @@ may be served only when its message is still there, was said while its
 channel was public, the channel is public now and is published, and its author
 has not opted out. A member's name may be served only when they wrote such a
 message. And the crawl is not vacuous: every question that may be shown is
-found on its own page.
+found on its own page. The long variant (200 communities) runs with
+``COPBOT_LONG_TESTS=1``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -54,6 +56,8 @@ CHANNELS = {
     "G3": Visibility.PRIVATE,
     "D4": Visibility.DM,
 }
+#: Generated communities per run; the long variant runs with ``COPBOT_LONG_TESTS=1``.
+EXAMPLES = 200 if os.environ.get("COPBOT_LONG_TESTS") else 8
 NAMES = ("Quentin", "Rosalind", "Sigrid", "Tobias", "Ulrike", "Valentin")
 MARKER = re.compile(r"mark\d+x")
 
@@ -247,7 +251,7 @@ steps_strategy = st.lists(
 
 
 @settings(
-    max_examples=6,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
