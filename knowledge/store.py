@@ -760,10 +760,19 @@ class Repertoire:
         order: str = "e.created_at DESC",
         limit: int = 100,
         offset: int = 0,
+        *,
+        index: str = "",
     ) -> list[Entry]:
-        """Entries matching a SQL condition on alias ``e`` (used by digests, stats, export)."""
+        """Entries matching a SQL condition on alias ``e`` (used by digests, stats, export).
+
+        ``index``: walk ``entries`` by this index (``INDEXED BY``), for a caller
+        that knows the plan SQLite would pick without statistics is the slow one.
+        """
+        select = ENTRY_SELECT
+        if index:
+            select = select.replace("FROM entries e", f"FROM entries e INDEXED BY {index}", 1)
         rows = self._rows(
-            f"{ENTRY_SELECT} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"{select} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [row_to_entry(r) for r in rows]

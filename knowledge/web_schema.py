@@ -1,4 +1,4 @@
-"""Schema of the public web view: members' opt-outs and a by-channel date index.
+"""Schema of the public web view: members' opt-outs.
 
 Its own sqlite-utils ``Migrations`` set, appended to
 :data:`knowledge.migrations.MIGRATION_SETS`. Steps are never edited once
@@ -22,9 +22,4 @@ def m001_web_optouts(db: Database) -> None:
             at TEXT NOT NULL
         )
         """
-    )
-    # The web view lists a channel's entries by date (digest archive, channel pages).
-    db.execute(
-        "CREATE INDEX IF NOT EXISTS entries_channel_created "
-        "ON entries (platform, workspace, channel, created_at)"
     )

@@ -500,3 +500,45 @@ async def test_answers_found_by_kind_answer_link_to_their_question(
         f"/q/{qid}-how-do-i-read-a-huge-csv-file-with-pandas#a{aid}"
     )
     assert "Accepted answer by Chen" in page.text
+
+
+async def test_topic_pages_list_common_and_rare_tags_newest_first_in_pages(
+    make_chat: Callable[..., Chat], tmp_path: Path
+) -> None:
+    """A common tag and a rare one take different plans; both page the same way."""
+    chat = make_chat(web_settings(channels=["test:C1"]))
+    for number in range(100):
+        tags = " #common" if number % 5 < 3 else ""
+        tags += " #rare" if number % 8 == 0 else ""
+        channel = "G9" if number % 10 == 1 else "C1"  # some are private: never listed
+        chat.say(
+            f"How do I solve problem {number}?{tags}",
+            mid=f"q{number}",
+            channel=channel,
+            minutes=number,
+        )
+    expected = {
+        tag: [
+            f"How do I solve problem {n}?"
+            for n in reversed(range(100))
+            if f"#{tag}" in chat.sql("SELECT text FROM entries WHERE message_id = ?", f"q{n}")[0][0]  # type: ignore[operator]
+            and n % 10 != 1
+        ]
+        for tag in ("common", "rare")
+    }
+    async with serve(tmp_path / "copbot.db", web_settings(channels=["test:C1"])) as client:
+        for tag, titles in expected.items():
+            seen: list[str] = []
+            url = f"/t/{tag}"
+            while True:
+                page = Page(await get_page(client, url))
+                seen += [label for href, label in page.links if href.startswith("/q/")]
+                if "Next" not in [label.split()[0] for _, label in page.links if label]:
+                    break
+                url = page.link("Next")
+            assert seen == titles, tag
+            summary = Page(await get_page(client, f"/t/{tag}")).text
+            if tag == "rare":
+                assert f"{len(titles)} questions and know-how entries" in summary
+            else:
+                assert "Many questions and know-how entries" in summary

@@ -237,7 +237,7 @@ class WebView:
         if page is None:
             return self.not_found(request)
         found = await self.reader.read(loaders.topic, tag, page)
-        if found.total == 0 or not found.entries:
+        if not found.entries:
             return self.not_found(request, "topic")
         return self.page(
             request,
@@ -245,7 +245,7 @@ class WebView:
             tag=tag,
             found=found,
             page=page,
-            per_page=loaders.PER_PAGE,
+            max_page=loaders.MAX_PAGE,
             canonical=self.origin(request) + self.links.topic(tag, page),
             title=f"#{tag}",
             description=f"Questions and know-how about {tag} in {self.site_name}.",
