@@ -238,6 +238,9 @@ class WebSettings(_Section):
     title: str = ""
     #: How long browsers and proxies may keep a page (Cache-Control max-age).
     cache_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
+    #: Send a Server-Timing header (CPU ms to read and to render each page): for
+    #: benchmarks and profiling; off by default.
+    server_timing: bool = False
 
     @field_validator("channels")
     @classmethod

@@ -69,11 +69,13 @@ class PeriodActivity:
         return not (self.asked or self.answers or self.knowhow)
 
 
-def _between(alias: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
-    return (
-        f"{alias}.created_at >= ? AND {alias}.created_at < ?",
-        [to_db_time(start), to_db_time(end)],
-    )
+def _between(
+    alias: str, start: datetime, end: datetime, *, in_thread: bool = False
+) -> tuple[str, list[Any]]:
+    """``[start, end)`` on ``alias.created_at``. ``in_thread``: the row is found by its
+    thread, so the date must not steer SQLite to a by-date index (unary ``+``)."""
+    column = f"+{alias}.created_at" if in_thread else f"{alias}.created_at"
+    return f"{column} >= ? AND {column} < ?", [to_db_time(start), to_db_time(end)]
 
 
 def new_knowhow(
@@ -99,7 +101,7 @@ def answered_questions(
     """
     visible, vparams = visibility_clause(viewer, "q")
     visible_a, vparams_a = visibility_clause(viewer, "a")
-    period, pparams = _between("a", start, end)
+    period, pparams = _between("a", start, end, in_thread=True)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
         f"WHERE {_ANSWER_OF} AND {visible_a} AND {period})"
@@ -196,7 +198,7 @@ def period_activity(
     visible_a, vparams_a = visibility_clause(viewer, "a")
     period, pparams = _between("q", start, end)
     rows = repertoire.db.execute(
-        f"SELECT q.created_at, (SELECT min(a.created_at) FROM entries a WHERE {_ANSWER_OF} "
+        f"SELECT q.created_at, (SELECT min(+a.created_at) FROM entries a WHERE {_ANSWER_OF} "
         f"AND {visible_a}) FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
         [*vparams_a, *vparams, *pparams],
     ).fetchall()

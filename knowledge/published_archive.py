@@ -10,9 +10,9 @@ channel learned in that period, as far as the web may see it today. It holds
 the digest's sections (new know-how, questions answered with the accepted
 answer, questions still open, who helped, activity).
 
-Cost: one walk of the period on the ``entries_created`` index (a week of one
-channel is a few hundred entries however long its history), then a few
-look-ups by thread. The chat digest's queries (:mod:`knowledge.activity`) are
+Cost: one walk of the period on the channel's date index (a week of one channel
+is a few hundred entries however long its history), then a few look-ups by
+thread. The chat digest's queries (:mod:`knowledge.activity`) are
 built for one period across all of a channel's viewer rules and let SQLite,
 which has no statistics here, walk a whole channel; the web serves many
 periods, so it reads them this way.
@@ -30,7 +30,9 @@ from knowledge.activity import AnsweredQuestion, Helper, PeriodActivity
 from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time, to_db_time
 from knowledge.store import Repertoire, visibility_clause, visible_to
 
-_BY_DATE = "entries_created"
+#: The index of one channel's entries by date (knowledge/web_schema.py).
+_BY_DATE = "entries_channel_created"
+_IN_CHANNEL = "e.platform = ? AND e.workspace = ? AND e.channel = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +70,13 @@ def channel_span(
     if narrowed is None:
         return None
     visible, params = visibility_clause(narrowed, "e")
+    key = [channel.platform, channel.workspace, channel.channel]
     bounds = []
-    for order in ("ASC", "DESC"):  # walks the date index from one end to the first match
+    for order in ("ASC", "DESC"):  # the channel's date index, from one end to the first match
         row = repertoire.db.execute(
-            f"SELECT e.created_at FROM entries e INDEXED BY {_BY_DATE} WHERE {visible} "
-            f"ORDER BY e.created_at {order} LIMIT 1",
-            params,
+            f"SELECT e.created_at FROM entries e INDEXED BY {_BY_DATE} WHERE {_IN_CHANNEL} "
+            f"AND {visible} ORDER BY e.created_at {order} LIMIT 1",
+            [*key, *params],
         ).fetchone()
         if row is None:
             return None
@@ -95,8 +98,15 @@ def period_digest(
         return None
     visible, params = visibility_clause(narrowed, "e")
     period = repertoire.list_entries(
-        f"e.created_at >= ? AND e.created_at < ? AND {visible}",
-        [to_db_time(start), to_db_time(end), *params],
+        f"{_IN_CHANNEL} AND e.created_at >= ? AND e.created_at < ? AND {visible}",
+        [
+            channel.platform,
+            channel.workspace,
+            channel.channel,
+            to_db_time(start),
+            to_db_time(end),
+            *params,
+        ],
         "e.created_at",
         1_000_000,
         index=_BY_DATE,

@@ -277,6 +277,21 @@ async def test_every_page_sends_security_and_cache_headers(
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
         assert headers["ETag"].startswith('"'), path
         assert headers["Cache-Control"].startswith(("public, max-age=", "no-cache")), path
+        assert "Server-Timing" not in headers  # only when asked for (benchmarks)
+
+
+async def test_server_timing_says_what_a_page_cost_when_asked_to(
+    community: tuple[Chat, Scenario], tmp_path: Path
+) -> None:
+    async with serve(tmp_path / "copbot.db", web_settings(server_timing=True)) as client:
+        response = await client.get("/search?q=csv")
+        steps = dict(
+            part.strip().split(";dur=") for part in response.headers["Server-Timing"].split(",")
+        )
+        style = await client.get("/static/style.css")
+    assert set(steps) == {"read", "render"}
+    assert all(float(ms) >= 0 for ms in steps.values())
+    assert "Server-Timing" not in style.headers  # nothing was read or rendered for it
 
 
 async def test_etag_gives_304_until_the_page_changes(

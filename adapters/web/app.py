@@ -11,15 +11,18 @@ framing) and an ``ETag``; a request whose ``If-None-Match`` matches gets a
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
 
 from adapters.web import loaders
 from adapters.web.links import Links
-from adapters.web.reader import WebReader
+from adapters.web.reader import ReadContext, WebReader
 from adapters.web.seo import (
     description,
     entries_sitemap,
@@ -48,6 +51,20 @@ SECURITY_HEADERS = {
 }
 
 HTML = "text/html"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: CPU milliseconds spent on the request being answered, by step (``Server-Timing``).
+_TIMINGS: ContextVar[dict[str, float] | None] = ContextVar("copbot_web_timings", default=None)
+
+
+def _note(step: str, milliseconds: float) -> None:
+    timings = _TIMINGS.get()
+    if timings is None:
+        timings = {}
+        _TIMINGS.set(timings)
+    timings[step] = timings.get(step, 0.0) + milliseconds
 
 
 def etag_of(body: bytes) -> str:
@@ -103,6 +120,14 @@ class WebView:
 
     # ------------------------------------------------------------------ responses
 
+    async def read(
+        self, fn: Callable[Concatenate[ReadContext, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a page's read on a reader thread, noting the CPU time it took there."""
+        result, cpu_ms = await self.reader.read_timed(fn, *args, **kwargs)
+        _note("read", cpu_ms)
+        return result
+
     def origin(self, request: web.Request) -> str:
         """``https://host`` of the configured address, else of the request."""
         if self.settings.web.base_url:
@@ -125,6 +150,12 @@ class WebView:
         headers = dict(SECURITY_HEADERS)
         headers["ETag"] = etag
         headers["Cache-Control"] = f"public, max-age={age}" if status == 200 else "no-cache"
+        timings = _TIMINGS.get()
+        _TIMINGS.set(None)
+        if self.settings.web.server_timing and timings:
+            headers["Server-Timing"] = ", ".join(
+                f"{step};dur={ms:.2f}" for step, ms in timings.items()
+            )
         if status == 200 and etag_matches(request.headers.get("If-None-Match"), etag):
             return web.Response(status=304, headers=headers)
         charset = "utf-8" if content_type.startswith("text/") or "xml" in content_type else None
@@ -141,9 +172,11 @@ class WebView:
         context.setdefault("description", "")
         context.setdefault("og_type", "website")
         context.setdefault("jsonld", None)
+        started = time.thread_time()
         html = self.env.get_template(template).render(
             site_name=self.site_name, origin=self.origin(request), **context
         )
+        _note("render", (time.thread_time() - started) * 1000)
         return self.respond(request, html, status=status)
 
     def not_found(self, request: web.Request, what: str = "page") -> web.Response:
@@ -169,7 +202,7 @@ class WebView:
     # ------------------------------------------------------------------ pages
 
     async def home(self, request: web.Request) -> web.Response:
-        data = await self.reader.read(loaders.home)
+        data = await self.read(loaders.home)
         return self.page(
             request,
             "home.html",
@@ -183,12 +216,12 @@ class WebView:
         page = self._page_number(request)
         if page is None:
             return self.not_found(request)
-        data = await self.reader.read(loaders.search_page, text, page) if text else None
+        data = await self.read(loaders.search_page, text, page) if text else None
         return self.page(request, "search.html", data=data, query=text, noindex=True)
 
     async def question(self, request: web.Request) -> web.Response:
         entry_id = int(request.match_info["entry_id"])
-        thread = await self.reader.read(loaders.question, entry_id)
+        thread = await self.read(loaders.question, entry_id)
         if thread is None:
             return await self._elsewhere(request, entry_id)
         path = self.links.entry(thread.question)
@@ -208,7 +241,7 @@ class WebView:
 
     async def knowhow(self, request: web.Request) -> web.Response:
         entry_id = int(request.match_info["entry_id"])
-        found = await self.reader.read(loaders.knowhow, entry_id)
+        found = await self.read(loaders.knowhow, entry_id)
         if found is None:
             return await self._elsewhere(request, entry_id)
         path = self.links.entry(found.entry)
@@ -226,7 +259,7 @@ class WebView:
 
     async def _elsewhere(self, request: web.Request, entry_id: int) -> web.Response:
         """A /q/ address of know-how (or the reverse) moves to its page; else not found."""
-        entry = await self.reader.read(loaders.published_entry, entry_id)
+        entry = await self.read(loaders.published_entry, entry_id)
         if entry is None:
             return self.not_found(request, "question or know-how")
         raise self.redirect(self.links.entry(entry))
@@ -236,7 +269,7 @@ class WebView:
         page = self._page_number(request)
         if page is None:
             return self.not_found(request)
-        found = await self.reader.read(loaders.topic, tag, page)
+        found = await self.read(loaders.topic, tag, page)
         if not found.entries:
             return self.not_found(request, "topic")
         return self.page(
@@ -253,7 +286,7 @@ class WebView:
 
     async def member(self, request: web.Request) -> web.Response:
         member_id = int(request.match_info["member_id"])
-        found = await self.reader.read(loaders.member, member_id)
+        found = await self.read(loaders.member, member_id)
         if found is None:
             return self.not_found(request, "member page")
         path = self.links.member(found.canonical_id, found.member.display_name)
@@ -270,7 +303,7 @@ class WebView:
         )
 
     async def digests(self, request: web.Request) -> web.Response:
-        channels = await self.reader.read(loaders.channels)
+        channels = await self.read(loaders.channels)
         return self.page(
             request,
             "digests.html",
@@ -281,7 +314,7 @@ class WebView:
         )
 
     async def channel(self, request: web.Request) -> web.Response:
-        archive = await self.reader.read(loaders.channel_archive, request.match_info["key"])
+        archive = await self.read(loaders.channel_archive, request.match_info["key"])
         if archive is None:
             return self.not_found(request, "channel")
         return self.page(
@@ -295,9 +328,7 @@ class WebView:
 
     async def week(self, request: web.Request) -> web.Response:
         match = request.match_info
-        found = await self.reader.read(
-            loaders.week, match["key"], int(match["year"]), int(match["week"])
-        )
+        found = await self.read(loaders.week, match["key"], int(match["year"]), int(match["week"]))
         if found is None:
             return self.not_found(request, "digest")
         return self.page(
@@ -313,7 +344,7 @@ class WebView:
     # ------------------------------------------------------------------ for machines
 
     async def sitemap(self, request: web.Request) -> web.Response:
-        parts = await self.reader.read(loaders.sitemap_parts)
+        parts = await self.read(loaders.sitemap_parts)
         xml = sitemap_index(self.origin(request), self.links, parts)
         return self.respond(request, xml, content_type="application/xml")
 
@@ -321,10 +352,10 @@ class WebView:
         part = int(request.match_info["part"])
         origin = self.origin(request)
         if part == 0:
-            topics = await self.reader.read(loaders.sitemap_topics)
+            topics = await self.read(loaders.sitemap_topics)
             xml = pages_sitemap(origin, self.links, topics)
         else:
-            entries = await self.reader.read(loaders.sitemap_part, part)
+            entries = await self.read(loaders.sitemap_part, part)
             if not entries:
                 return self.not_found(request, "sitemap")
             xml = entries_sitemap(origin, self.links, entries)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,6 +79,19 @@ class WebReader:
         return await loop.run_in_executor(
             self._executor, lambda: self.read_now(fn, *args, **kwargs)
         )
+
+    async def read_timed(
+        self, fn: Callable[Concatenate[ReadContext, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> tuple[T, float]:
+        """Like :meth:`read`, with the CPU milliseconds the reader thread spent on it."""
+
+        def timed() -> tuple[T, float]:
+            started = time.thread_time()
+            result = self.read_now(fn, *args, **kwargs)
+            return result, (time.thread_time() - started) * 1000
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, timed)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
