@@ -85,12 +85,6 @@ class PublishedChannel:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class SitemapEntry:
-    entry: Entry
-    last_modified: datetime
-
-
 # ----------------------------------------------------------------------------- the viewer
 
 
@@ -297,16 +291,24 @@ def recent_topics(repertoire: Repertoire, web: PublicWeb, limit: int = 24) -> li
     return [TopicCount(str(tag), int(n)) for tag, n in rows]
 
 
-def all_topics(repertoire: Repertoire, web: PublicWeb) -> list[TopicCount]:
-    """Every tag on a published question or know-how, most used first (the sitemap)."""
+def published_tags(repertoire: Repertoire, web: PublicWeb) -> list[str]:
+    """Every tag that has a page: on at least one published question or know-how.
+
+    One existence check per distinct tag (each stops at its first published
+    entry), rather than counting every tagged entry.
+    """
     visible, vparams = visibility_clause(web, "e")
-    rows = repertoire.db.execute(
-        "SELECT t.tag, count(*) AS n FROM entry_tags t JOIN entries e ON e.id = t.entry_id "
-        f"WHERE e.kind IN ('question', 'knowhow') AND {visible} GROUP BY t.tag "
-        "ORDER BY n DESC, t.tag",
-        vparams,
-    ).fetchall()
-    return [TopicCount(str(tag), int(n)) for tag, n in rows]
+    tags = [str(r[0]) for r in repertoire.db.execute("SELECT DISTINCT tag FROM entry_tags")]
+    found: list[str] = []
+    for tag in tags:
+        row = repertoire.db.execute(
+            "SELECT 1 FROM entry_tags t JOIN entries e ON e.id = t.entry_id WHERE t.tag = ? "
+            f"AND e.kind IN ('question', 'knowhow') AND {visible} LIMIT 1",
+            [tag, *vparams],
+        ).fetchone()
+        if row is not None:
+            found.append(tag)
+    return sorted(found)
 
 
 #: Cost model of the two ways to list a tag (measured at 1M messages): walking the
@@ -348,41 +350,3 @@ def topic_page(
         f"SELECT count(*) FROM entries e WHERE {visible} AND {where}", [*vparams, tag]
     ).fetchone()
     return EntryPage(found[:limit], len(found) > limit, int(total[0]))
-
-
-# ----------------------------------------------------------------------------- sitemap
-
-
-#: The sitemaps.org protocol's limit of URLs per sitemap file.
-SITEMAP_URLS = 50_000
-
-
-def sitemap_count(repertoire: Repertoire, web: PublicWeb) -> int:
-    visible, vparams = visibility_clause(web, "e")
-    row = repertoire.db.execute(
-        f"SELECT count(*) FROM entries e WHERE e.kind IN ('question', 'knowhow') AND {visible}",
-        vparams,
-    ).fetchone()
-    return int(row[0])
-
-
-def sitemap_entries(
-    repertoire: Repertoire, web: PublicWeb, offset: int, limit: int = SITEMAP_URLS
-) -> list[SitemapEntry]:
-    """Published questions and know-how by id, with the last change to their pages."""
-    visible, vparams = visibility_clause(web, "e")
-    rows = repertoire.db.execute(
-        f"SELECT e.id FROM entries e WHERE e.kind IN ('question', 'knowhow') AND {visible} "
-        "ORDER BY e.id LIMIT ? OFFSET ?",
-        [*vparams, limit, offset],
-    ).fetchall()
-    out: list[SitemapEntry] = []
-    for (entry_id,) in rows:
-        entry = repertoire.get_entry(int(entry_id))
-        if entry is None:
-            continue
-        shown = [entry]
-        if entry.kind == EntryKind.QUESTION:
-            shown += [a for a in repertoire.answers_for(entry) if visible_to(a, web)]
-        out.append(SitemapEntry(entry, _last_modified(repertoire, shown)))
-    return out

@@ -557,3 +557,29 @@ async def test_topic_pages_list_common_and_rare_tags_newest_first_in_pages(
                 assert f"{len(titles)} questions and know-how entries" in summary
             else:
                 assert "Many questions and know-how entries" in summary
+
+
+async def test_sitemap_lastmod_is_the_date_modified_each_question_page_reports(
+    site: TestClient[Any, Any], community: tuple[Chat, Scenario]
+) -> None:
+    chat, _ = community
+    chat.clock.at = chat.clock.at.replace(hour=18)
+    chat.cop(f"retag #{entry_id(chat, 'q2')} +scheduling", user="chen", channel="C1")
+    chat.clock.at = chat.clock.at.replace(hour=19)
+    chat.react("q1a", "bob", "pray", channel="C1")  # a reaction on an answer
+    xml = await get_page(site, "/sitemap-1.xml")
+    pairs = [
+        (part.split("</loc>")[0], part.split("<lastmod>")[1].split("</lastmod>")[0])
+        for part in xml.split("<loc>")[1:]
+    ]
+    questions = [(loc, mod) for loc, mod in pairs if "/q/" in loc]
+    assert len(questions) >= 4
+    for loc, lastmod in questions:
+        page = Page(await get_page(site, "/" + loc.split("/", 3)[3]))
+        modified = page.jsonld[0]["mainEntity"]["dateModified"]
+        assert lastmod == modified[:19] + "+00:00", loc
+    by_loc = dict(pairs)
+    q1 = next(mod for loc, mod in by_loc.items() if f"/q/{entry_id(chat, 'q1')}-" in loc)
+    q2 = next(mod for loc, mod in by_loc.items() if f"/q/{entry_id(chat, 'q2')}-" in loc)
+    assert q1 == "2026-06-01T19:00:00+00:00"
+    assert q2 == "2026-06-01T18:00:00+00:00"

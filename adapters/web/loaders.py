@@ -15,28 +15,30 @@ from adapters.web.render import MARK_END, MARK_START
 from bot.publication import week_bounds, weeks_between
 from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.published import (
-    SITEMAP_URLS,
     EntryPage,
     KnowhowPage,
     PublishedChannel,
     QuestionSummary,
     QuestionThread,
-    SitemapEntry,
     TopicCount,
-    all_topics,
     knowhow_page,
     new_knowhow,
     open_questions,
     published_channels,
+    published_tags,
     question_thread,
     recent_answered,
     recent_topics,
-    sitemap_count,
-    sitemap_entries,
     topic_page,
 )
 from knowledge.published_archive import PeriodDigest, channel_span, period_digest
 from knowledge.published_members import MemberPage, member_page
+from knowledge.published_sitemap import (
+    SITEMAP_URLS,
+    SitemapEntry,
+    sitemap_count,
+    sitemap_entries,
+)
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.store import visible_to
@@ -181,8 +183,8 @@ def sitemap_parts(ctx: ReadContext) -> int:
     return -(-sitemap_count(ctx.repertoire, ctx.web) // SITEMAP_URLS)
 
 
-def sitemap_topics(ctx: ReadContext) -> list[TopicCount]:
-    return all_topics(ctx.repertoire, ctx.web)
+def sitemap_topics(ctx: ReadContext) -> list[str]:
+    return published_tags(ctx.repertoire, ctx.web)
 
 
 def sitemap_part(ctx: ReadContext, part: int) -> list[SitemapEntry]:

@@ -3,7 +3,8 @@
 Question pages carry schema.org ``QAPage`` JSON-LD (the accepted answer as
 ``acceptedAnswer``, the others as ``suggestedAnswer``), as Google's Q&A rich
 results ask. Sitemaps follow the sitemaps.org protocol: an index, then files of
-at most 50,000 URLs, with ``lastmod`` the last change to what the page shows.
+10,000 URLs (50,000 is the protocol's limit), with ``lastmod`` the last change to
+what the page shows.
 Member pages are left out of sitemaps and marked ``noindex``: people are found
 by what they gave, not looked up by name.
 """
@@ -19,7 +20,8 @@ from adapters.web.links import Links
 from adapters.web.render import plain_summary
 from bot.results import entry_title
 from knowledge.models import Entry
-from knowledge.published import QuestionThread, SitemapEntry, TopicCount
+from knowledge.published import QuestionThread
+from knowledge.published_sitemap import SitemapEntry
 
 
 def _person(entry: Entry, origin: str, links: Links) -> dict[str, Any]:
@@ -96,10 +98,10 @@ def urlset(urls: Iterable[str]) -> str:
     )
 
 
-def pages_sitemap(origin: str, links: Links, topics: list[TopicCount]) -> str:
+def pages_sitemap(origin: str, links: Links, topics: list[str]) -> str:
     """Part 0: the home page, the digest index and every topic."""
     urls = [_url(origin + links.home()), _url(origin + links.digests())]
-    urls += [_url(origin + links.topic(t.tag)) for t in topics]
+    urls += [_url(origin + links.topic(tag)) for tag in topics]
     return urlset(urls)
 
 
