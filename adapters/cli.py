@@ -117,10 +117,14 @@ def demo(
 ) -> None:
     """Open the terminal chat on a sample community (seeded on first run), and its web view."""
     loaded = load(config_path, db_path, DEMO_DB)
-    if (
-        web and not loaded.settings.web.channels
-    ):  # the sample's public channels, not its private one
-        web_settings = loaded.settings.web.model_copy(update={"channels": DEMO_WEB_CHANNELS})
+    if web and not loaded.settings.web.channels:
+        # The sample's public channels (not its private one), under the sample's name.
+        from bot.sample import load_sample
+
+        title = loaded.settings.web.title or load_sample().name
+        web_settings = loaded.settings.web.model_copy(
+            update={"channels": DEMO_WEB_CHANNELS, "title": title}
+        )
         loaded.settings = loaded.settings.model_copy(update={"web": web_settings})
     asyncio.run(_chat(loaded, seed=True, digest_every=digest_every, web=web, web_port=web_port))
 
