@@ -113,7 +113,8 @@ def chat(db_path: Path | None, config_path: Path | None, digest_every: int | Non
 
 
 async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> None:
-    from adapters.console import ConsoleChat, Transcript, stdin_lines
+    from adapters.console import ConsoleChat, stdin_lines
+    from adapters.console_transcript import Transcript
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
@@ -278,6 +279,8 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
 
 cli.add_command(import_command)
 cli.add_command(export_command)
+
+
 @cli.command()
 @click.argument("member")
 @click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")

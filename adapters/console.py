@@ -5,7 +5,7 @@ are copbot commands; other ``/`` controls reply in threads, react, edit,
 delete, save, and switch channel or member (``/help`` lists them). When
 standard input is not a terminal, lines are read from it, so a session can be
 scripted. The console keeps its own transcript (what a chat server would
-keep) in the same SQLite file, so threads and saves work across runs.
+keep: :mod:`adapters.console_transcript`), so threads and saves work across runs.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ import asyncio
 import io
 import re
 import sys
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TextIO
 
-from sqlite_utils import Database
-
+from adapters.console_transcript import ChatMessage, Transcript
 from bot.events import (
     Actor,
     CommandInvocation,
@@ -60,115 +58,9 @@ CONTROLS = """Controls (everything else you type is a chat message in the curren
   /help                   this help                 /quit          leave"""
 
 
-@dataclass(frozen=True)
-class ChatMessage:
-    message_id: str
-    channel: str
-    author: str
-    text: str
-    created_at: datetime
-    thread_id: str | None
-
-
 def permalink(message_id: str) -> str:
     """The console's link back to a conversation: the control that shows it."""
     return f"/thread {message_id}"
-
-
-class Transcript:
-    """What was said in the console, as a chat server would keep it."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.db = Database(path)
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS console_messages (message_id TEXT PRIMARY KEY, "
-            "channel TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL, "
-            "created_at TEXT NOT NULL, thread_id TEXT, seq INTEGER NOT NULL)"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS console_places (kind TEXT NOT NULL, id TEXT NOT NULL, "
-            "name TEXT NOT NULL, extra TEXT NOT NULL DEFAULT '', PRIMARY KEY (kind, id))"
-        )
-
-    def add(self, message: ChatMessage) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO console_messages VALUES (?, ?, ?, ?, ?, ?, "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM console_messages))",
-            [
-                message.message_id,
-                message.channel,
-                message.author,
-                message.text,
-                message.created_at.isoformat(),
-                message.thread_id,
-            ],
-        )
-        self.db.conn.commit()
-
-    def next_id(self) -> str:
-        row = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM console_messages").fetchone()
-        return f"m{row[0]}"
-
-    def get(self, message_id: str) -> ChatMessage | None:
-        row = self.db.execute(
-            "SELECT message_id, channel, author, text, created_at, thread_id "
-            "FROM console_messages WHERE message_id = ?",
-            [message_id],
-        ).fetchone()
-        return _to_message(row) if row else None
-
-    def edit(self, message_id: str, text: str) -> None:
-        self.db.execute(
-            "UPDATE console_messages SET text = ? WHERE message_id = ?", [text, message_id]
-        )
-        self.db.conn.commit()
-
-    def delete(self, message_id: str) -> None:
-        self.db.execute("DELETE FROM console_messages WHERE message_id = ?", [message_id])
-        self.db.conn.commit()
-
-    def recent(self, channel: str, limit: int) -> list[ChatMessage]:
-        rows = self.db.execute(
-            "SELECT message_id, channel, author, text, created_at, thread_id FROM console_messages "
-            "WHERE channel = ? AND thread_id IS NULL ORDER BY created_at DESC, seq DESC LIMIT ?",
-            [channel, limit],
-        ).fetchall()
-        return [_to_message(r) for r in reversed(rows)]
-
-    def thread(self, root_id: str) -> list[ChatMessage]:
-        rows = self.db.execute(
-            "SELECT message_id, channel, author, text, created_at, thread_id FROM console_messages "
-            "WHERE message_id = ? OR thread_id = ? ORDER BY created_at, seq",
-            [root_id, root_id],
-        ).fetchall()
-        return [_to_message(r) for r in rows]
-
-    def remember_place(self, kind: str, ident: str, name: str, extra: str = "") -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO console_places VALUES (?, ?, ?, ?)", [kind, ident, name, extra]
-        )
-        self.db.conn.commit()
-
-    def places(self, kind: str) -> list[tuple[str, str, str]]:
-        rows = self.db.execute(
-            "SELECT id, name, extra FROM console_places WHERE kind = ? ORDER BY rowid", [kind]
-        ).fetchall()
-        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-    def close(self) -> None:
-        self.db.conn.close()
-
-
-def _to_message(row: Iterable[object]) -> ChatMessage:
-    message_id, channel, author, text, created_at, thread_id = tuple(row)
-    return ChatMessage(
-        str(message_id),
-        str(channel),
-        str(author),
-        str(text),
-        datetime.fromisoformat(str(created_at)),
-        str(thread_id) if thread_id is not None else None,
-    )
 
 
 class ConsoleChat:

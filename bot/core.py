@@ -39,7 +39,8 @@ from bot.events import (
 from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
-from knowledge.models import ChannelRef, Entry, to_db_time
+from knowledge.models import ChannelRef, Entry
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)
@@ -239,14 +240,10 @@ class Core:
         re-reads the threads of the questions asked in the :data:`RECHECK_WINDOW`
         before the channel's read mark.
         """
-        since = to_db_time(last_read - RECHECK_WINDOW)
+        since = last_read - RECHECK_WINDOW
         with self.services.repertoire.transaction():
-            entries = self.services.repertoire.list_entries(
-                "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
-                "AND e.created_at >= ?",
-                [ref.platform, ref.workspace, ref.channel, since],
-                "e.created_at DESC",
-                RECHECK_LIMIT,
+            entries = self.services.repertoire.questions_asked(
+                Viewer.in_channel(ref), ref, since, RECHECK_LIMIT
             )
         return {entry.source.message_id for entry in entries}
 

@@ -35,6 +35,7 @@ import re
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -47,6 +48,7 @@ from bot.events import (
     SaveRequest,
 )
 from knowledge.models import ChannelRef, EntryKind
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 
 if TYPE_CHECKING:
@@ -179,9 +181,6 @@ class Problem:
 
 ImportItem = InboundEvent | Skipped | Problem
 
-#: SQLite page cache during an import (KiB).
-IMPORT_CACHE_KB = 64 * 1024
-
 #: Problems kept for the summary (the rest are counted).
 MAX_PROBLEMS = 200
 
@@ -241,9 +240,14 @@ class ImportSummary:
 
 
 def _entry_counts(repertoire: Repertoire) -> dict[str, int]:
-    rows = repertoire.db.execute("SELECT kind, count(*) FROM entries GROUP BY kind").fetchall()
-    counts = {str(k): int(n) for k, n in rows}
-    counts["accepted"] = repertoire.count("e.accepted = 1")
+    """What the repertoire holds, private entries included (the operator runs the import)."""
+    everything = Viewer.operator_including_private()
+    counts = {
+        kind.value: n
+        for kind in EntryKind
+        if (n := repertoire.count_entries(everything, EntryFilter(kinds=(kind,))))
+    }
+    counts["accepted"] = repertoire.count_entries(everything, EntryFilter(accepted=True))
     return counts
 
 
@@ -261,9 +265,10 @@ def run_import(
     or importing an overlapping newer export, adds nothing twice; a killed
     import loses at most its last uncommitted batch and re-runs cleanly.
 
-    ``durable=False`` sets ``PRAGMA synchronous = OFF`` for the import only: a
-    killed process loses nothing committed, but an OS crash or power loss during
-    the import may corrupt the file (import into a fresh file, or keep a copy).
+    ``durable=False`` turns off syncing to disk for the import only (SQLite's
+    ``synchronous = OFF``): a killed process loses nothing committed, but an OS
+    crash or power loss during the import may corrupt the file (import into a
+    fresh file, or keep a copy).
     """
     repertoire = core.services.repertoire
     summary = ImportSummary(entries_before=_entry_counts(repertoire))
@@ -274,13 +279,8 @@ def run_import(
     core.quiet = True
     failed_before = core.failed_events
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage] = OrderedDict()
-    if not durable:
-        repertoire.db.execute("PRAGMA synchronous = OFF")
-    # A bigger page cache and fewer checkpoints while the import runs.
-    cache_size = repertoire.db.execute("PRAGMA cache_size").fetchone()[0]
-    checkpoint = repertoire.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    repertoire.db.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KB}")
-    repertoire.db.execute("PRAGMA wal_autocheckpoint = 20000")
+    tuning = ExitStack()  # a bigger cache and fewer checkpoints while the import runs
+    tuning.enter_context(repertoire.bulk_load(durable=durable))
     try:
         batch: list[InboundEvent] = []
         for item in items:
@@ -320,10 +320,7 @@ def run_import(
         if batch:
             _flush(core, batch, recent)
     finally:
-        if not durable:
-            repertoire.db.execute("PRAGMA synchronous = NORMAL")
-        repertoire.db.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        repertoire.db.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+        tuning.close()
         core.linker, core.quiet = linker_was, quiet_was
     summary.failed = core.failed_events - failed_before
     summary.entries_after = _entry_counts(repertoire)

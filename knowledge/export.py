@@ -28,6 +28,7 @@ from typing import IO, Any
 import ijson
 
 from knowledge.models import Entry, EntryKind, NewEntry, SourceKey, from_db_time, to_db_time
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry
 from knowledge.text import shorten
 
@@ -494,9 +495,9 @@ def export_markdown(
     index += ["", "## Topics", ""]
     index += [f"- [#{tag}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
     index += ["", "## Latest questions and know-how", ""]
-    latest = repertoire.list_entries(
-        f"{visible} AND e.kind != 'answer'", order="e.created_at DESC", limit=100
-    )
+    viewer = Viewer.operator_including_private() if include_private else Viewer.public_web()
+    wanted = EntryFilter(kinds=(EntryKind.QUESTION, EntryKind.KNOWHOW))
+    latest = repertoire.entries(viewer, wanted, order="newest", limit=100)
     index += [_index_line(e, "") for e in latest]
     (out / "index.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return counts

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 
 
@@ -23,7 +24,12 @@ class ForgetPlan:
 
 def plan_forget(repertoire: Repertoire, member: Member) -> ForgetPlan:
     """What forgetting ``member`` would remove (the dry run shows this)."""
-    entries = repertoire.list_entries("e.author_id = ?", [member.id], "e.created_at", 1_000_000)
+    entries = repertoire.entries(
+        Viewer.operator_including_private(),
+        EntryFilter(authors=(member.id,)),
+        order="oldest",
+        limit=1_000_000,
+    )
     reactions = repertoire.db.execute(
         "SELECT count(*) FROM reactions WHERE platform = ? AND workspace = ? AND user_id = ?",
         [member.platform, member.workspace, member.user_id],

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from knowledge.expertise import _topic_roots, rank_experts
-from knowledge.models import ChannelRef, Entry, Expert, to_db_time
+from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
 from knowledge.query import parse_query
+from knowledge.storage import EntryFilter, as_viewer
 from knowledge.store import Repertoire, visibility_clause
 
 
@@ -41,8 +42,11 @@ def _topic_questions(
     if not roots:
         return []
     marks = ", ".join("?" for _ in roots)
-    entries = repertoire.list_entries(
-        f"e.id IN ({marks}) AND e.kind = 'question'", roots, limit=len(roots)
+    # The roots were found for this viewer already; the listing checks again.
+    entries = repertoire.entries(
+        as_viewer(viewer),
+        EntryFilter(ids=tuple(roots), kinds=(EntryKind.QUESTION,)),
+        limit=len(roots),
     )
     status = {
         int(r[0]): (int(r[1]), int(r[2]))

@@ -15,6 +15,7 @@ from adapters.discord.commands import SAVE_MENU_NAME, SHARE_CUSTOM_ID
 from bot.config import Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from knowledge.models import EntryKind, SourceKey
+from knowledge.storage import Viewer
 from tests import discord_harness as dh
 
 GENERAL = 210
@@ -24,6 +25,8 @@ BOB = (12, "Bob")
 CAROL = (13, "Carol")
 G = str(dh.GUILD_ID)
 EPHEMERAL = 64
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def server() -> dict:
@@ -207,11 +210,11 @@ async def test_a_dm_is_captured_only_when_saved_on_purpose_and_stays_private(
         text = "How I fixed the flaky CI: pin the runner image"
         target = dh.message(dh.new_id(), 777, BOB, text, guild_id=None)
         await h.feed("MESSAGE_CREATE", target)
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(EVERYTHING) == []
 
         save = dh.message_command(dm, BOB, target, SAVE_MENU_NAME)
         await h.feed("INTERACTION_CREATE", save)
-        [entry] = h.core.repertoire.list_entries()
+        [entry] = h.core.repertoire.entries(EVERYTHING)
         assert entry.kind == EntryKind.KNOWHOW
         assert entry.visibility == "dm"
 
@@ -264,7 +267,7 @@ async def test_commands_with_bad_input_answer_with_help_and_keep_nothing(tmp_pat
         [reply] = followups(h, share)
         assert reply.flags & EPHEMERAL
         assert "Usage" in reply.body["content"]
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(EVERYTHING) == []
 
         who = dh.slash_command(general(), ALICE, "stats")
         await h.feed("INTERACTION_CREATE", who)
@@ -277,7 +280,7 @@ async def test_a_server_not_yet_announced_counts_as_private(tmp_path: Path) -> N
         target = dh.message(dh.new_id(), GENERAL, BOB, "Tip: use uv to pin Python tools")
         save = dh.message_command(general(), CAROL, target, SAVE_MENU_NAME)
         await h.feed("INTERACTION_CREATE", save)
-        [entry] = h.core.repertoire.list_entries()
+        [entry] = h.core.repertoire.entries(EVERYTHING)
         assert entry.visibility == "private"
 
 
