@@ -121,7 +121,8 @@ class _Chained:
 @click.option(
     "--fast",
     is_flag=True,
-    help="PRAGMA synchronous=OFF during the import: a killed import loses nothing committed, "
+    help="No syncing to disk during the import (SQLite's synchronous=OFF): a killed import "
+    "loses nothing committed, "
     "but a power loss may corrupt the file (import into a fresh file).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
