@@ -18,13 +18,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from knowledge.models import Entry, EntryKind, from_db_time, to_db_time
+from knowledge.storage.errors import RefusedChange
 from knowledge.store import Repertoire
 from knowledge.text import normalize_tag
 
 Field = Literal["tags", "title", "outdated"]
 
 
-class CurationError(ValueError):
+class CurationError(RefusedChange):
     """A curation step that cannot be done; the message says why and what to do."""
 
 

@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Literal
 
 from knowledge.models import Member, to_db_time
+from knowledge.storage.errors import RefusedChange
 from knowledge.store import Repertoire
 
 LinkStatus = Literal["pending", "confirmed", "already-pending", "already-linked"]
 
 
-class IdentityError(ValueError):
+class IdentityError(RefusedChange):
     """A link that cannot be made (same platform, oneself); the message says why."""
 
 
