@@ -1,4 +1,7 @@
-"""Contract: digest and follow-up claims, feedback, curation, thanks, search, similar questions."""
+"""Contract: due follow-ups, feedback, curation, thanks, search and similar questions.
+
+The claim log itself runs on every backend in ``test_contract_sql.py``.
+"""
 
 from __future__ import annotations
 
@@ -16,25 +19,6 @@ from knowledge.thanks import record_thanks, thanks_received
 from tests.contract.support import DM, PRIVATE, PUBLIC, T0, Community
 
 WEEK = timedelta(days=7)
-
-
-def test_a_digest_period_is_claimed_once_and_retried_only_after_a_failure(
-    repertoire: Repertoire,
-) -> None:
-    log = repertoire.digest_log
-    start, end = T0, T0 + WEEK
-    run = log.claim("slack:C-help", start, end, T0)
-    assert run is not None
-    assert log.claim("slack:C-help", start, end, T0) is None  # a race or a restart
-    assert log.claim("slack:C-data", start, end, T0) not in (None, run)
-    log.mark(run, "failed", T0)
-    again = log.claim("slack:C-help", start, end, T0 + timedelta(minutes=5))
-    assert again == run
-    log.mark(run, "posted", T0, "msg-7")
-    found = log.find("slack:C-help", start, end)
-    assert found is not None and (found.status, found.message_id) == ("posted", "msg-7")
-    assert [r.channel for r in log.runs()] == ["slack:C-help", "slack:C-data"]  # same period: by id
-    assert [r.id for r in log.runs("slack:C-help")] == [run]
 
 
 def test_due_follow_ups_are_unanswered_in_the_window_never_dms_and_only_once(
