@@ -51,24 +51,29 @@ class SqliteBacked:
         return DigestLog(self.sql)
 
     @contextmanager
-    def bulk_load(self, *, durable: bool = True) -> Iterator[None]:
+    def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
         """Tune the file for a big import while the block runs; the settings come back after.
 
         A bigger page cache and fewer WAL checkpoints. ``durable=False`` also sets
         ``synchronous = OFF``: a killed process loses nothing committed, but an OS
         crash or power loss during the import may corrupt the file.
+        ``lock_wait_ms`` shortens how long one statement waits for another writer
+        (never lengthens it), for an import that retries whole batches itself.
         """
         db = self.db
-        cache_size = int(db.execute("PRAGMA cache_size").fetchone()[0])
-        checkpoint = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        before = {
+            name: int(db.execute(f"PRAGMA {name}").fetchone()[0])
+            for name in ("cache_size", "wal_autocheckpoint", "busy_timeout", "synchronous")
+        }
+        tuned = {"cache_size": -IMPORT_CACHE_KB, "wal_autocheckpoint": 20_000}
         if not durable:
-            db.execute("PRAGMA synchronous = OFF")
-        db.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KB}")
-        db.execute("PRAGMA wal_autocheckpoint = 20000")
+            tuned["synchronous"] = 0  # OFF
+        if lock_wait_ms is not None:
+            tuned["busy_timeout"] = min(before["busy_timeout"], max(lock_wait_ms, 0))
+        for name, value in tuned.items():
+            db.execute(f"PRAGMA {name} = {int(value)}")
         try:
             yield
         finally:
-            if not durable:
-                db.execute("PRAGMA synchronous = NORMAL")
-            db.execute(f"PRAGMA cache_size = {cache_size}")
-            db.execute(f"PRAGMA wal_autocheckpoint = {checkpoint}")
+            for name in tuned:
+                db.execute(f"PRAGMA {name} = {before[name]}")

@@ -49,8 +49,10 @@ class Transactions(Protocol):
         """An atomic unit of work; nested uses join the outer one."""
         ...
 
-    def bulk_load(self, *, durable: bool = True) -> AbstractContextManager[None]:
-        """Tune the backend for a big import while the block runs."""
+    def bulk_load(
+        self, *, durable: bool = True, lock_wait_ms: int | None = None
+    ) -> AbstractContextManager[None]:
+        """Tune the backend for a big import while the block runs (settings come back after)."""
         ...
 
     def get_meta(self, key: str) -> str | None: ...
