@@ -59,7 +59,10 @@ def test_the_connection_runs_the_same_statements(sql: Sql) -> None:
     assert sql.one("SELECT value FROM meta WHERE key = ?", ["k1"]) == ("one",)
     assert sql.one("SELECT value FROM meta WHERE key = ?", ["nope"]) is None
     sql.execute("INSERT INTO meta (key, value) VALUES (?, ?)", ["k2", "50%"])
-    assert sql.rows("SELECT key, value FROM meta WHERE value LIKE '%' ORDER BY key") == [
+    assert sql.rows(
+        "SELECT key, value FROM meta WHERE key IN (?, ?) AND value LIKE '%' ORDER BY key",
+        ["k1", "k2"],
+    ) == [
         ("k1", "one"),
         ("k2", "50%"),
     ]
