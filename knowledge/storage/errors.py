@@ -3,8 +3,9 @@
 ``StorageError`` is the root. Below it:
 
 * :class:`StorageUnavailable`: the repertoire cannot be opened or reached (a
-  file that is not a copbot database, a server that refuses); the message is
-  safe to show (no password) and says what to fix.
+  file that is not an SQLite database: ``DatabaseFileError``; a server that
+  refuses: ``DatabaseUnreachable``; a schema migrated by a newer copbot:
+  ``SchemaTooNew``); the message is safe to show (no password) and says what to fix.
 * :class:`RefusedChange`: a write that breaks a community rule (an undo of a
   change that was changed again, a link of an identity to itself); also a
   ``ValueError``; the message is for the member who asked, and nothing was written.
