@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from knowledge.models import EntryKind, NewEntry, SourceKey
+from knowledge.query import parse_query
+from knowledge.search import search
 from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 from tests.contract.support import PRIVATE, PUBLIC, T0, Community
@@ -101,3 +105,38 @@ def test_tags_are_normalised_and_replaced(repertoire: Repertoire, community: Com
     repertoire.set_tags(entry.id, ["Analytics"])
     stored = repertoire.get_entry(entry.id)
     assert stored is not None and stored.tags == ("analytics",)
+
+
+def test_a_transaction_that_fails_leaves_nothing_and_a_nested_one_joins_it(
+    repertoire: Repertoire, community: Community
+) -> None:
+    ana = community.member("U-ana")
+    with pytest.raises(RuntimeError), repertoire.transaction():
+        community.ask(PUBLIC, "Half-written?", ana)
+        with repertoire.transaction():
+            repertoire.set_meta("half", "written")
+        raise RuntimeError("the event's handling failed")
+    assert repertoire.count_entries(EVERYTHING) == 0
+    assert repertoire.get_meta("half") is None
+    with repertoire.transaction():
+        repertoire.set_meta("k", "one")
+        repertoire.set_meta("k", "two")
+    assert repertoire.get_meta("k") == "two"
+
+
+def test_bulk_mode_defers_search_documents_until_the_flush(
+    repertoire: Repertoire, community: Community
+) -> None:
+    ana, ben = community.member("U-ana"), community.member("U-ben")
+    question = community.ask(PUBLIC, "Which Kafka client for Python?", ana)
+
+    def found(words: str) -> set[int]:
+        return {h.entry.id for h in search(repertoire, parse_query(words, now=T0), None)}
+
+    with repertoire.deferred_reindex():
+        community.answer(question, "confluent-kafka is the maintained one", ben)
+        assert found("confluent") == set()  # noted, not yet rebuilt
+        assert repertoire.flush_reindex() == 1  # the question's document, once
+        assert found("confluent") == {question.id}
+        community.answer(question, "aiokafka when you need asyncio", ana)
+    assert found("aiokafka") == {question.id}  # leaving the block flushes what is left
