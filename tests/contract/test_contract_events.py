@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from knowledge.identity import identity_group, pending_links, request_link, unlink
 from knowledge.models import ChannelRef, SourceKey
 from knowledge.store import Repertoire
 from tests.contract.support import PRIVATE, PUBLIC, T0, Community
@@ -101,3 +102,21 @@ def test_capture_can_be_stopped_and_resumed_per_channel(
     assert repertoire.capture_stopped(PUBLIC) and not repertoire.capture_stopped(PRIVATE)
     repertoire.set_capture_stopped(PUBLIC, False)
     assert not repertoire.capture_stopped(PUBLIC)
+
+
+def test_identities_link_when_both_sides_confirm_and_unlink_either_way(
+    repertoire: Repertoire,
+) -> None:
+    slack = repertoire.upsert_member("slack", "T1", "U-ana", "Ana")
+    discord = repertoire.upsert_member("discord", "G1", "4242", "ana#1")
+    assert request_link(repertoire, slack, "discord", "4242", T0).status == "pending"
+    assert request_link(repertoire, slack, "discord", "4242", T0).status == "already-pending"
+    assert identity_group(repertoire, slack) == [slack]
+    [waiting] = pending_links(repertoire, discord)
+    assert (waiting.from_member.id, waiting.outgoing) == (slack, False)
+    confirmed = request_link(repertoire, discord, "slack", "U-ana", T0)
+    assert confirmed.status == "confirmed" and confirmed.other is not None
+    assert identity_group(repertoire, discord) == [discord, slack]
+    assert pending_links(repertoire, slack) == []
+    assert unlink(repertoire, discord, "slack", "U-ana")
+    assert identity_group(repertoire, slack) == [slack]
