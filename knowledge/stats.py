@@ -57,5 +57,5 @@ def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats
 
 
 def _scalar(repertoire: Repertoire, sql: str, params: list[Any]) -> int:
-    row = repertoire.db.execute(sql, params).fetchone()
+    row = repertoire.sql.one(sql, params)
     return int(row[0]) if row else 0
