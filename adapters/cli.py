@@ -26,6 +26,7 @@ from bot.events import Reply, Visibility, Where
 from bot.logs import setup_logging
 from bot.render_text import render_reply
 from bot.results import hit_to_item
+from knowledge.forget import ForgetPlan
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
@@ -296,8 +297,9 @@ def forget(
     """Remove a member's entries, reactions and profile from the repertoire."""
     from bot.errors import UserError
     from bot.forget import carry_out, plan_for
+    from knowledge.forget import ScrubIncomplete, scrub
 
-    with opened(config_path, db_path) as (_loaded, core):
+    with opened(config_path, db_path) as (loaded, core):
         try:
             plans = plan_for(core, member, platform)
         except UserError as exc:
@@ -322,7 +324,37 @@ def forget(
             return
         for plan in plans:
             carry_out(core, plan)
+        _forget_in_console_transcript(core, plans, loaded.db_path)
+        try:
+            scrub(core.services.repertoire)
+        except ScrubIncomplete as exc:
+            click.echo(f"copbot: forgot {len(plans)} member(s), but {exc}", err=True)
+            sys.exit(1)
         click.echo(f"Forgot {len(plans)} member(s).")
+
+
+def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
+    """The terminal chat keeps its transcript in the same file: forget them there too."""
+    has_transcript = core.services.repertoire.db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'console_messages'"
+    ).fetchone()
+    if not has_transcript:
+        return
+    from adapters.console import PLATFORM as CONSOLE
+    from adapters.console import Transcript
+
+    transcript = Transcript(db_path)
+    try:
+        for plan in plans:
+            if plan.member.platform != CONSOLE:
+                continue
+            transcript.forget(
+                plan.member.user_id,
+                plan.member.display_name,
+                [e.source.message_id for e in plan.entries if e.source.platform == CONSOLE],
+            )
+    finally:
+        transcript.close()
 
 
 @cli.command("digest")

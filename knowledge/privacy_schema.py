@@ -33,9 +33,10 @@ def m001_visibility_follows_channel(db: Database) -> None:
     # Every entry's channel has a row; where the row and its entries disagreed (a
     # channel that turned private while its old entries stayed public), the most
     # closed of them is the truth: unknown means private.
+    most_closed = _MOST_CLOSED.format(col="visibility")
     db.execute(
         "INSERT INTO channels (platform, workspace, channel, name, visibility) "
-        f"SELECT platform, workspace, channel, max(channel_name), {_MOST_CLOSED.format(col='visibility')} "
+        f"SELECT platform, workspace, channel, max(channel_name), {most_closed} "
         "FROM entries e WHERE NOT EXISTS (SELECT 1 FROM channels c WHERE c.platform = e.platform "
         "AND c.workspace = e.workspace AND c.channel = e.channel) "
         "GROUP BY platform, workspace, channel"
