@@ -140,3 +140,28 @@ async def test_forget_leaves_no_byte_of_the_member_in_the_file(tmp_path: Path) -
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+
+
+async def test_forget_also_clears_what_an_older_copbot_left_in_free_space(tmp_path: Path) -> None:
+    """Pages freed without ``secure_delete`` (an older copbot deleting a long paste) go too.
+
+    Their bytes sit in free pages no later write needs to touch: only
+    rewriting the file (``VACUUM``) clears them.
+    """
+    db = tmp_path / "old.db"
+    await _session(db)
+    with sqlite3.connect(db) as conn:  # as an older copbot did, without secure delete
+        conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute(
+            "INSERT INTO console_messages VALUES ('m999', 'C-general', 'U-zebulon-quaxley', ?, "
+            "'2026-01-01T00:00:00+00:00', NULL, 999)",
+            ["a long paste about qwzxplorb tuning " * 500],
+        )
+        conn.execute("DELETE FROM console_messages WHERE message_id = 'm999'")
+
+    result = CliRunner().invoke(cli, ["forget", NAME, "--yes", "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    after = _file_bytes(db)
+    for word in (*THEIR_NAME, *THEIR_WORDS):
+        assert word.encode() not in after, f"{word!r} is still in the file"
