@@ -309,7 +309,9 @@ def forget(
             who = plan.member
             click.echo(
                 f"{who.display_name} ({who.platform}:{who.workspace}:{who.user_id}): "
-                f"{len(plan.entries)} entries, {plan.reactions} reactions, and the profile"
+                f"{len(plan.entries)} entries, {plan.reactions} reactions, {plan.thanks} thanks, "
+                f"{plan.identity_links} identity links, {plan.curation_changes} curation "
+                "changes (kept, credited to 'a forgotten member'), and the profile"
             )
             for entry in plan.entries:
                 click.echo(

@@ -21,7 +21,6 @@ from adapters.console import ConsoleChat, Transcript
 from bot.app import build_core
 from bot.config import Settings
 from bot.runtime import AsyncCore
-from tests.streams import START
 
 NAME = "Zebulon Quaxley"
 #: Words only the forgotten member wrote (and the forms the index keeps of them).
