@@ -140,6 +140,13 @@ def test_an_answer_lent_by_a_solved_link_follows_its_own_channel(
 ) -> None:
     settings = Settings.model_validate({"similar": {"min_confidence": 0.0}})
     chat = Chat(build_core(settings, tmp_path / "linked.db", clock=clock), clock)
+    try:
+        _lent_answer_follows(chat)
+    finally:
+        chat.repertoire.close()
+
+
+def _lent_answer_follows(chat: Chat) -> None:
     chat.say("How do I rotate the vault tokens safely?", mid="q1", user="alice")
     chat.reply("q1", f"Use the {SECRET_WORD} rotation job", mid="a1", user="bob")
     chat.react("a1", "alice")
