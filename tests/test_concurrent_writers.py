@@ -209,7 +209,7 @@ def test_an_import_locked_out_too_long_stops_non_zero_and_a_rerun_completes(
     export = tmp_path / "export"
     _write_export(export)
     db = _fresh_db(tmp_path)
-    with _lock_held(db, 1.5):
+    with _lock_held(db, 0.8):
         code, output = _import(export, db, "--lock-wait", "0.3")
     assert code != 0
     assert "import stopped" in output and "locked by another writer" in output
@@ -238,3 +238,24 @@ def test_a_live_event_waits_out_another_writer_longer_than_the_busy_timeout(
         assert (core.failed_events, _entries(db)) == (0, 1)
     finally:
         repertoire.close()
+
+
+def test_an_event_that_fails_makes_the_import_exit_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "export"
+    _write_export(export)
+    db = _fresh_db(tmp_path)
+    original = Repertoire.set_reaction
+    calls: list[int] = []
+
+    def set_reaction(self: Repertoire, *args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 7:
+            raise RuntimeError("disk on fire")
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Repertoire, "set_reaction", set_reaction)
+    code, output = _import(export, db)
+    assert code == 1
+    assert "failed 1 events" in output and "1 events could not be imported" in output
