@@ -224,3 +224,22 @@ def test_undo_answers_alike_for_a_change_it_may_not_see_and_one_that_does_not_ex
 
     assert undo(int(str(hidden[0]))) == undo(missing)
     assert f"#{entry.id}" not in shown(chat.cop(f"undo c{hidden[0]}", channel="C1"))
+
+
+def test_a_suggestion_whose_channel_turned_private_is_not_named_when_solved(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    settings = Settings.model_validate({"similar": {"min_confidence": 0.0}})
+    chat = Chat(build_core(settings, tmp_path / "named.db", clock=clock), clock)
+    try:
+        chat.say("How do I rotate the vault tokens safely?", mid="q1", user="alice")
+        chat.reply("q1", "Use the rotation job", mid="a1", user="bob")
+        chat.react("a1", "alice")
+        suggested = chat.say("How do I rotate the vault tokens safely and quickly?", mid="q2",
+                             user="carol", channel="C2", minutes=1)  # fmt: skip
+        assert "rotate the vault tokens safely" in found(suggested)
+        turn(chat, "C1", Visibility.PRIVATE, minutes=5)
+        said = shown(chat.cop("solved", user="carol", channel="C2", thread="q2"))
+        assert "marked as solved" in said and "rotate" not in said
+    finally:
+        chat.repertoire.close()
