@@ -258,4 +258,4 @@ def test_an_event_that_fails_makes_the_import_exit_non_zero(
     monkeypatch.setattr(Repertoire, "set_reaction", set_reaction)
     code, output = _import(export, db)
     assert code == 1
-    assert "failed 1 events" in output and "1 events could not be imported" in output
+    assert "failed 1 events" in output

@@ -4,7 +4,8 @@ An interaction was deferred (``ephemeral=True``) before the core was asked, so
 replies for the caller go out as ephemeral follow-ups, and an interaction that
 got none is closed with a short one. A reply meant for one member outside an
 interaction (e.g. "saved" after a 📌 reaction) goes to them as a DM, since
-Discord has no ephemeral messages there. Public replies go into the thread
+Discord has no ephemeral messages there; a quiet offer (``Reply.quiet``, a
+"possibly related" for the asker) is skipped instead. Public replies go into the thread
 when there is one (its id is the root message's id), else into the channel.
 """
 
@@ -104,8 +105,10 @@ class Outbox:
             if interaction is not None and for_caller:
                 await self._follow_up(interaction, rendered, share="share" in reply.actions)
                 delivery.followed_up = True
-            elif reply.recipient is not None:
+            elif reply.recipient is not None and not reply.quiet:
                 await self._direct_message(int(reply.recipient.user_id), rendered)
+            # A quiet offer outside an interaction is skipped: Discord has no message
+            # only one member sees there, and a DM for a "possibly related" is noise.
             return
         view = None
         verdicts = tuple(a for a in reply.actions if a in LABELS)
