@@ -309,12 +309,14 @@ def forget(
     """Remove a member's entries, reactions and profile from the repertoire."""
     from bot.errors import UserError
     from bot.forget import carry_out, plan_for
-    from knowledge.forget import ScrubIncomplete, scrub
+    from knowledge.forget import ScrubIncomplete, scrub, scrub_pending
 
     with opened(config_path, db_path) as (loaded, core):
         try:
             plans = plan_for(core, member, platform)
         except UserError as exc:
+            if not dry_run and scrub_pending(core.services.repertoire):
+                _finish_scrub(core)
             click.echo(f"copbot: {exc}", err=True)
             sys.exit(1)
         for plan in plans:
@@ -345,6 +347,18 @@ def forget(
             click.echo(f"copbot: forgot {len(plans)} member(s), but {exc}", err=True)
             sys.exit(1)
         click.echo(f"Forgot {len(plans)} member(s).")
+
+
+def _finish_scrub(core: Core) -> None:
+    """An earlier forget could not empty the write-ahead log: finish that first."""
+    from knowledge.forget import ScrubIncomplete, scrub
+
+    try:
+        scrub(core.services.repertoire)
+    except ScrubIncomplete as exc:
+        click.echo(f"copbot: an earlier forget is still unfinished: {exc}", err=True)
+        sys.exit(1)
+    click.echo("Finished removing what an earlier forget left in the write-ahead log.")
 
 
 def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:

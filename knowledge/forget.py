@@ -20,11 +20,12 @@ empties the WAL.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
-from knowledge.store import Repertoire
+from knowledge.store import Repertoire, is_lock_error
 
 #: Who a forgotten member's curation changes are credited to afterwards.
 FORGOTTEN_PLATFORM = "copbot"
@@ -177,6 +178,16 @@ def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[
         db.execute(f"DELETE FROM follow_ups WHERE entry_id IN ({marks})", chunk)
 
 
+#: Set while a forget's scrub could not finish; the next ``copbot forget`` finishes it.
+SCRUB_PENDING = "forget_scrub_pending"
+#: How long the final checkpoint waits for another process's read to end.
+CHECKPOINT_WAIT_MS = 1_000
+
+
+def scrub_pending(repertoire: Repertoire) -> bool:
+    return repertoire.get_meta(SCRUB_PENDING) == "1"
+
+
 def scrub(repertoire: Repertoire) -> None:
     """Leave no byte of deleted content in the file or its WAL (call outside a transaction).
 
@@ -184,14 +195,33 @@ def scrub(repertoire: Repertoire) -> None:
     deleted documents; ``VACUUM`` rewrites every page (``secure_delete`` only
     covers deletes made while it is on); a ``TRUNCATE`` checkpoint copies the
     rewritten pages home and empties the WAL. Raises :class:`ScrubIncomplete`
-    when another connection's read keeps the WAL from being emptied.
+    when another connection's read keeps the WAL from being emptied; the
+    database remembers that (:func:`scrub_pending`) so that the next
+    ``copbot forget`` finishes the work.
     """
     db = repertoire.db
-    db.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
-    db.execute("VACUUM")
-    busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
+    repertoire.set_meta(SCRUB_PENDING, "1")  # until the end, so a crash leaves it known
+    try:
+        db.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+        db.execute("VACUUM")
+    except sqlite3.OperationalError as exc:
+        if not is_lock_error(exc):
+            raise
         raise ScrubIncomplete(
-            "another process has the database open, so its write-ahead log could not be "
-            "emptied; stop copbot and run `copbot forget` again to finish"
+            "another process is writing to the database, so the file could not be rewritten; "
+            "stop copbot, then run `copbot forget` again (with any name) to finish"
+        ) from exc
+    db.execute("DELETE FROM meta WHERE key = ?", [SCRUB_PENDING])
+    waited = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
+    db.execute(f"PRAGMA busy_timeout = {min(waited, CHECKPOINT_WAIT_MS)}")
+    try:
+        busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {waited}")
+    if busy:
+        repertoire.set_meta(SCRUB_PENDING, "1")
+        raise ScrubIncomplete(
+            "another process has the database open, so the removed bytes may still be in "
+            "its write-ahead log; stop copbot, then run `copbot forget` again (with any "
+            "name) to finish"
         )

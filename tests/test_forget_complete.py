@@ -164,3 +164,27 @@ async def test_forget_also_clears_what_an_older_copbot_left_in_free_space(tmp_pa
     after = _file_bytes(db)
     for word in (*THEIR_NAME, *THEIR_WORDS):
         assert word.encode() not in after, f"{word!r} is still in the file"
+
+
+async def test_forget_says_so_when_another_process_keeps_the_file_from_being_scrubbed(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "busy.db"
+    await _session(db)
+    reader = sqlite3.connect(db)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM entries").fetchone()  # a read that stays open
+        result = CliRunner().invoke(cli, ["forget", NAME, "--yes", "--db", str(db)])
+    finally:
+        reader.close()
+    assert result.exit_code == 1
+    assert "another process has the database open" in result.output
+    assert _count(db, f"SELECT count(*) FROM members WHERE display_name = '{NAME}'") == 0
+    # Run again once it is closed: the scrub is finished, though the member is gone.
+    again = CliRunner().invoke(cli, ["forget", NAME, "--yes", "--db", str(db)])
+    assert "Finished removing" in again.output and "No member called" in again.output
+    after = _file_bytes(db)
+    for word in (*THEIR_NAME, *THEIR_WORDS):
+        assert word.encode() not in after, f"{word!r} is still in the file"
+    assert _count(db, "SELECT count(*) FROM meta WHERE key = 'forget_scrub_pending'") == 0
