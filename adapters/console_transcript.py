@@ -9,6 +9,7 @@ never reached this way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,17 @@ class ChatMessage:
 
 class Transcript:
     """What was said in the console, as a chat server would keep it."""
+
+    @staticmethod
+    def exists_in(path: str | Path) -> bool:
+        """Whether the file holds a console transcript (without making one)."""
+        if not Path(path).is_file():
+            return False
+        db = Database(path)
+        try:
+            return db["console_messages"].exists()
+        finally:
+            db.conn.close()
 
     def __init__(self, path: str | Path) -> None:
         self.db = Database(path)
@@ -108,6 +120,39 @@ class Transcript:
             "SELECT id, name, extra FROM console_places WHERE kind = ? ORDER BY rowid", [kind]
         ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def forget(self, user_id: str, name: str, message_ids: Iterable[str]) -> int:
+        """Forget a member here too: what they said, copbot's posts of it, their name.
+
+        Their messages and the messages that carried their entries (a ``/cop
+        ask`` question is posted by copbot) go; where another message names
+        them, the name becomes "a forgotten member". How many rows changed.
+        """
+        changed = 0
+        for message_id in message_ids:
+            changed += self.db.execute(
+                "DELETE FROM console_messages WHERE message_id = ?", [message_id]
+            ).rowcount
+        changed += self.db.execute(
+            "DELETE FROM console_messages WHERE author = ?", [user_id]
+        ).rowcount
+        changed += self.db.execute(
+            "DELETE FROM console_places WHERE kind = 'member' AND id = ?", [user_id]
+        ).rowcount
+        if len(name.strip()) >= 3:
+            pattern = re.compile(re.escape(name.strip()), re.IGNORECASE)
+            rows = self.db.execute(
+                "SELECT message_id, text FROM console_messages WHERE instr(lower(text), ?) > 0",
+                [name.strip().lower()],
+            ).fetchall()
+            for message_id, text in rows:
+                self.db.execute(
+                    "UPDATE console_messages SET text = ? WHERE message_id = ?",
+                    [pattern.sub("a forgotten member", str(text)), message_id],
+                )
+                changed += 1
+        self.db.conn.commit()
+        return changed
 
     def close(self) -> None:
         self.db.conn.close()

@@ -245,7 +245,11 @@ def export_markdown(
             )
             lines += [f"Topics: {tag_links}", ""]
         if entry.kind == EntryKind.QUESTION:
-            answers = repertoire.answers_for(entry)
+            answers = (
+                repertoire.answers_for(entry)
+                if include_private
+                else repertoire.visible_answers(entry, None, borrowed=False)
+            )
             lines.append(f"## Answers ({len(answers)})" if answers else "## No answer yet")
             for answer in answers:
                 mark = "✅ Accepted answer — " if answer.accepted else ""

@@ -22,7 +22,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg.pq import TransactionStatus
 
-from knowledge.postgres import schema_entries, schema_practice, schema_search
+from knowledge.postgres import schema_entries, schema_practice, schema_privacy, schema_search
 from knowledge.storage.errors import StorageUnavailable
 
 #: The advisory lock every migrating process takes ("copbot" in ASCII, as a bigint).
@@ -59,6 +59,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         6, "full-text search", schema_search.DOCUMENTS, apply=schema_search.install_text_search
     ),
+    Migration(7, "visibility follows the channel", schema_privacy.PRIVACY),
 )
 
 _CREATE_TABLE = """

@@ -49,6 +49,10 @@ class Transactions(Protocol):
         """An atomic unit of work; nested uses join the outer one."""
         ...
 
+    def reading(self) -> AbstractContextManager[None]:
+        """A consistent read of several statements that takes no write lock."""
+        ...
+
     def bulk_load(
         self, *, durable: bool = True, lock_wait_ms: int | None = None
     ) -> AbstractContextManager[None]:
@@ -92,6 +96,12 @@ class EntryStore(Protocol):
     def question_for_thread(self, ref: ChannelRef, thread_id: str) -> Entry | None: ...
 
     def answers_for(self, question: Entry) -> list[Entry]: ...
+
+    def visible_answers(
+        self, question: Entry, viewer: ChannelRef | None, *, borrowed: bool = True
+    ) -> list[Entry]:
+        """The answers ``viewer`` may see, each by its own visibility."""
+        ...
 
     def linked_answers(self, question_id: int) -> list[Entry]: ...
 
@@ -163,8 +173,22 @@ class ChannelStore(Protocol):
     """Channels: their name and visibility now, and whether capture is stopped there."""
 
     def upsert_channel(
-        self, platform: str, workspace: str, channel: str, name: str, visibility: str
-    ) -> None: ...
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        name: str,
+        visibility: str,
+        *,
+        at: datetime | None = None,
+        authoritative: bool = True,
+    ) -> bool:
+        """Record what an event says of a channel; ``True`` when its visibility changed.
+
+        The channel's entries (and the search documents that borrow from them)
+        follow a change of visibility at once.
+        """
+        ...
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None: ...
 
@@ -197,7 +221,7 @@ class EventOrder(Protocol):
 
     def is_tombstoned(self, src: SourceKey) -> bool: ...
 
-    def record_edit(self, src: SourceKey, text: str, at: datetime) -> bool: ...
+    def record_edit(self, src: SourceKey, text: str, at: datetime, author: str = "") -> bool: ...
 
     def latest_edit(self, src: SourceKey) -> tuple[str, datetime] | None: ...
 
