@@ -4,7 +4,9 @@
 (:class:`Storage`, split by concern in :mod:`~knowledge.storage.protocols`):
 methods that say what they mean, returning dataclasses of :mod:`knowledge.models`;
 no SQL crosses it (a lint rule keeps ``sqlite3``, ``sqlite_utils`` and
-``psycopg`` in the backend packages).
+``psycopg`` in the backend packages; ``knowledge/ruff.toml`` lists the
+modules still to move into ``knowledge/sqlite/``, and a test finds no SQL in
+``bot/`` or ``adapters/``).
 
 **The visibility rule** lives here, once. Every listing of member content
 takes a :class:`Viewer` (where the result will be shown) and the backend
