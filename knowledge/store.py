@@ -167,7 +167,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
     def __init__(self, db: Database) -> None:
         self.db = db
         #: Channels and their visibility, which every entry said in them follows.
-        self.channels = ChannelBook(db)
+        self.channels = ChannelBook(self.sql)
         #: The search documents (what a search from any channel may match).
         self.documents = SearchDocuments(db)
         self._new_event_ids = 0
