@@ -111,3 +111,21 @@ def test_every_viewer_sees_exactly_what_the_rule_allows(
                 assert rep.count_entries(viewer) == len(expected)
         finally:
             rep.close()
+
+
+def test_entries_follow_their_channel_when_it_turns_private(
+    repertoire: Repertoire, community: Community
+) -> None:
+    ana, ben = community.member("U-ana"), community.member("U-ben")
+    question = community.ask(PUBLIC, "Where do we keep the on-call runbook?", ana)
+    community.answer(question, "In the ops wiki, under incidents", ben)
+    assert len(repertoire.entries(Viewer.public_web())) == 2
+    changed = repertoire.upsert_channel("slack", "T1", PUBLIC.channel, "help", "private")
+    assert changed
+    assert repertoire.entries(Viewer.public_web()) == []
+    assert repertoire.entries(Viewer.in_channel(OTHER_PUBLIC)) == []
+    assert len(repertoire.entries(Viewer.in_channel(PUBLIC))) == 2
+    assert repertoire.visible_answers(question, None) == []
+    [answer] = repertoire.visible_answers(question, PUBLIC)
+    assert answer.visibility == "private"
+    assert not repertoire.upsert_channel("slack", "T1", PUBLIC.channel, "help", "private")
