@@ -37,8 +37,7 @@ from knowledge.identity import (
 )
 from knowledge.models import ChannelRef, Entry, EntryKind, Member
 from knowledge.profiles import member_profile
-from knowledge.storage import Viewer
-from knowledge.store import visible_to
+from knowledge.storage import Viewer, as_viewer
 from knowledge.text import fold, normalize_tag, shorten
 from knowledge.thanks import record_thanks, thanks_leaderboard
 
@@ -106,8 +105,8 @@ def visible_entry(ctx: CommandContext, ref: str, command_name: str) -> Entry:
     match = _ENTRY_REF.match(ref.strip())
     if match is None:
         raise UsageError(f"“{shorten(ref, 20)}” is not an entry number like #12.", command_name)
-    entry = ctx.services.repertoire.get_entry(int(match.group(1)))
-    if entry is None or not visible_to(entry, ctx.viewer):
+    entry = ctx.services.repertoire.entry_for(as_viewer(ctx.viewer), int(match.group(1)))
+    if entry is None:
         raise UserError(f"There is no entry #{match.group(1)} that can be shown here.")
     return entry
 
@@ -524,8 +523,12 @@ def _undo(ctx: CommandContext) -> list[Outbound]:
     change_match = _CHANGE_REF.match(ref)
     if change_match:
         change = get_change(repertoire, int(change_match.group(1)))
-        shown = repertoire.get_entry(change.entry_id) if change is not None else None
-        if change is None or shown is None or not visible_to(shown, ctx.viewer):
+        shown = (
+            repertoire.entry_for(as_viewer(ctx.viewer), change.entry_id)
+            if change is not None
+            else None
+        )
+        if change is None or shown is None:
             # The same words whether it is missing or belongs to a place this
             # channel cannot see: the answer must not tell the two apart.
             raise UserError(f"There is no change {ref.lower()} that can be undone here.")

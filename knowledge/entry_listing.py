@@ -93,6 +93,11 @@ class _Lister(Protocol):
 class EntryListings:
     """The listings the core asks for by name; each says for whom (the viewer)."""
 
+    def entry_for(self: _Lister, viewer: Viewer, entry_id: int) -> Entry | None:
+        """Entry ``entry_id`` if ``viewer`` may see it; ``None`` alike when it is missing or not."""
+        found = self.entries(viewer, EntryFilter(ids=(entry_id,)), limit=1)
+        return found[0] if found else None
+
     def open_questions(
         self: _Lister, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
     ) -> list[Entry]:

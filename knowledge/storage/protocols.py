@@ -121,6 +121,10 @@ class EntryListing(Protocol):
 
     def count_entries(self, viewer: Viewer, wanted: EntryFilter | None = None) -> int: ...
 
+    def entry_for(self, viewer: Viewer, entry_id: int) -> Entry | None:
+        """One entry by id, if ``viewer`` may see it (the same ``None`` when it is missing)."""
+        ...
+
     def open_questions(
         self, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
     ) -> list[Entry]: ...

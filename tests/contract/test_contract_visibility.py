@@ -129,3 +129,18 @@ def test_entries_follow_their_channel_when_it_turns_private(
     [answer] = repertoire.visible_answers(question, PUBLIC)
     assert answer.visibility == "private"
     assert not repertoire.upsert_channel("slack", "T1", PUBLIC.channel, "help", "private")
+
+
+def test_an_entry_by_id_is_found_only_where_it_may_be_seen(
+    repertoire: Repertoire, community: Community
+) -> None:
+    ana = community.member("U-ana")
+    secret = community.ask(PRIVATE, "Budget for the offsite?", ana)
+    shown = community.ask(PUBLIC, "Which Python for the new service?", ana)
+    found = repertoire.entry_for(Viewer.in_channel(PRIVATE), secret.id)
+    assert found is not None and found.id == secret.id
+    assert repertoire.entry_for(Viewer.in_channel(PUBLIC), secret.id) is None
+    assert repertoire.entry_for(Viewer.public_web(), secret.id) is None
+    assert repertoire.entry_for(Viewer.public_web(), 999_999) is None  # missing: the same answer
+    seen = repertoire.entry_for(Viewer.in_channel(PRIVATE), shown.id)
+    assert seen is not None and seen.id == shown.id
