@@ -155,7 +155,7 @@ class ChannelBook:
         self.sql.execute(
             "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
             "AND channel = ?",
-            [int(stopped), ref.platform, ref.workspace, ref.channel],
+            [bool(stopped), ref.platform, ref.workspace, ref.channel],
         )
 
     def capture_stopped(self, ref: ChannelRef) -> bool:

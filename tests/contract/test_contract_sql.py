@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.channels import ChannelBook
 from knowledge.digestlog import DigestLog
+from knowledge.models import ChannelRef
 from knowledge.postgres.sql import PostgresSql, to_psycopg
 from knowledge.storage import Sql
 from knowledge.store import Repertoire
@@ -114,3 +116,21 @@ def test_a_question_gets_one_follow_up_unless_it_failed(sql: Sql) -> None:
     assert log.claim_follow_up(42, "slack:#help", T0 + timedelta(hours=1))
     log.mark_follow_up(41, "posted", T0, "reply-1")
     assert log.followed_up() == {41, 42}
+
+
+def test_the_channel_book_keeps_the_most_private_claim_and_capture_stops(sql: Sql) -> None:
+    book = ChannelBook(sql)
+    help_ = ChannelRef("slack", "T1", "C-help")
+    assert book.state(help_) is None
+    assert not book.claim(help_, "help", "public", at=T0)  # a new channel: nothing changed
+    assert not book.claim(help_, "help", "public", at=T0 + timedelta(minutes=1))
+    assert book.claim(help_, "", "private", at=T0 + timedelta(minutes=2))  # no name: kept
+    book.forget()  # read back from the database, not from memory
+    state = book.state(help_)
+    assert state is not None and (state.name, state.visibility) == ("help", "private")
+    # An older, non-authoritative "public" does not undo a later "private".
+    assert not book.claim(help_, "help", "public", at=T0, authoritative=False)
+    assert not book.capture_stopped(help_)
+    book.set_capture_stopped(help_, True)
+    book.forget()
+    assert book.capture_stopped(help_)
