@@ -5,15 +5,21 @@ copbot's portable statements use ``?`` placeholders (SQLite's style). Here each
 ``%`` is doubled (psycopg would read it as the start of a placeholder), so the
 same statement text runs on both backends. Values always travel apart from the
 text; nothing is formatted into SQL.
+
+Times come back as SQLite gives them: ``timestamptz`` values are returned in
+copbot's one text form (:func:`knowledge.models.to_db_time`), so code shared by
+both backends compares and parses the same strings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from psycopg import Connection
 
+from knowledge.models import to_db_time
 from knowledge.storage.sql import Row
 
 __all__ = ["PostgresSql", "to_psycopg"]
@@ -36,6 +42,10 @@ def to_psycopg(sql: str) -> str:
     return "".join(out)
 
 
+def _as_sqlite(row: Sequence[Any]) -> Row:
+    return tuple(to_db_time(v) if isinstance(v, datetime) else v for v in row)
+
+
 class PostgresSql:
     """Run portable SQL on one psycopg connection (the caller owns its transactions)."""
 
@@ -47,10 +57,11 @@ class PostgresSql:
 
     def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         row = self.conn.execute(to_psycopg(sql), list(params)).fetchone()
-        return tuple(row) if row is not None else None
+        return _as_sqlite(row) if row is not None else None
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        return [tuple(row) for row in self.conn.execute(to_psycopg(sql), list(params)).fetchall()]
+        rows = self.conn.execute(to_psycopg(sql), list(params)).fetchall()
+        return [_as_sqlite(row) for row in rows]
 
     def insert(self, sql: str, params: Sequence[object] = ()) -> int:
         """The new row's id, from ``RETURNING id`` (PostgreSQL has no ``lastrowid``)."""

@@ -79,6 +79,10 @@ def test_the_connection_runs_the_same_statements(sql: Sql) -> None:
         ],
     )
     assert sql.one("SELECT channel FROM digest_log WHERE id = ?", [first]) == ("slack:C1",)
+    # Times come back in the one text form on every backend (timestamptz on PostgreSQL).
+    assert sql.rows("SELECT period_start, posted_at FROM digest_log WHERE id = ?", [first]) == [
+        ("2026-03-02T09:00:00.000000Z", None)
+    ]
 
 
 def test_a_digest_period_is_claimed_once_and_retried_only_after_a_failure(sql: Sql) -> None:
