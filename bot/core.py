@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.capture import Capture, channel_ref, source_key
-from bot.commands import COMMANDS, CommandContext, dispatch, help_text
+from bot.command_registry import CommandContext, CommandRegistry
 from bot.errors import UsageError, UserError
 from bot.events import (
     AcceptMark,
@@ -33,12 +33,14 @@ from bot.events import (
     ReactionChange,
     Reply,
     SaveRequest,
+    ShareRequest,
     Visibility,
     Where,
 )
 from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
+from bot.share import share_result
 from knowledge.models import ChannelRef, Entry, to_db_time
 from knowledge.store import Repertoire
 
@@ -61,6 +63,8 @@ PostedHook = Callable[[Reply, str], None]
 @dataclass
 class Core:
     services: Services
+    #: The ``/cop`` commands this core answers (:func:`bot.app.command_registry`).
+    commands: CommandRegistry
     question_hooks: list[QuestionHook] = field(default_factory=list)
     #: Links top-level replies to a recent question in unthreaded channels
     #: (``capture.link_unthreaded``; history imports always set one).
@@ -193,7 +197,7 @@ class Core:
         if isinstance(event, SaveRequest):
             return self.capture.on_save(event)
         if isinstance(event, CommandInvocation):
-            return dispatch(lambda args: self._context(event, args), event.text)
+            return self.commands.dispatch(lambda args: self._context(event, args), event.text)
         if isinstance(event, AcceptMark):
             return self.capture.on_reaction(self.capture.accept_reaction_of(event))
         if isinstance(event, MemberLeftChannel):
@@ -202,6 +206,8 @@ class Core:
         if isinstance(event, BotJoinedChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
             return []
+        if isinstance(event, ShareRequest):
+            return share_result(self.services, event.entry_id, event.where, event.actor)
         if isinstance(event, ForumPostChanged):
             return on_forum_post_changed(self.capture, event)
         handler = self.event_handlers.get(type(event))
@@ -210,15 +216,15 @@ class Core:
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
-        return CommandContext(self.services, self.capture, invocation, args)
+        return CommandContext(self.services, self.capture, invocation, args, self.commands)
 
     def _user_error_reply(self, event: InboundEvent, exc: UserError) -> Reply:
         text = str(exc)
-        if isinstance(exc, UsageError) and exc.command in COMMANDS:
-            spec = COMMANDS[exc.command]
+        spec = self.commands.get(exc.command) if isinstance(exc, UsageError) else None
+        if spec is not None:
             text += f"\nUsage: `/cop {spec.usage}`"
         elif isinstance(exc, UsageError):
-            text += "\n" + help_text()
+            text += "\n" + self.commands.help_text()
         actor = getattr(event, "actor", None)
         return Reply(
             where=event.where,
@@ -226,6 +232,16 @@ class Core:
             recipient=actor,
             thread_id=getattr(event, "thread_id", None),
         )
+
+    def recall(self, key: str) -> str | None:
+        """A small value an adapter kept across restarts (e.g. its registered commands' hash)."""
+        with self.services.repertoire.transaction():
+            return self.services.repertoire.get_meta(key)
+
+    def remember(self, key: str, value: str) -> None:
+        """Keep a small value across restarts (see :meth:`recall`)."""
+        with self.services.repertoire.transaction():
+            self.services.repertoire.set_meta(key, value)
 
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
         """Where each channel was last read: adapters catch up from here after a restart."""
@@ -298,5 +314,3 @@ class Core:
             for hook in self.posted_hooks:
                 hook(reply, message_id)
 
-
-import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)
