@@ -173,6 +173,38 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
         pass
 
 
+@cli.command("commands")
+@click.option(
+    "--platform",
+    type=click.Choice(["discord", "slack"]),
+    required=True,
+    help="Whose registration to print.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON payload itself.")
+@config_option
+def commands_command(platform: str, as_json: bool, config_path: Path | None) -> None:
+    """Print the commands copbot registers: Discord's payload, or Slack's manifest part."""
+    from bot.app import command_registry
+
+    loaded = load(config_path, None)
+    registry = command_registry()
+    payload: Any
+    if platform == "discord":
+        from adapters.discord.commands import registration_payload
+
+        payload = registration_payload(registry)
+    else:
+        from adapters.slack.manifest import manifest_commands
+
+        payload = manifest_commands(loaded.settings.slack.command, registry)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    prefix = "/cop" if platform == "discord" else loaded.settings.slack.command
+    for spec in registry:
+        click.echo(f"{prefix} {spec.usage}")
+
+
 @cli.command()
 @click.option("--http", is_flag=True, help="Check for HTTP mode (signing secret, no app token).")
 @click.option("--api-url", default=None, hidden=True, help="Slack Web API base URL (tests).")

@@ -309,9 +309,9 @@ def _interaction_base(
 
 
 def slash_command(
-    channel: dict[str, Any], who: tuple[int, str], sub: str, **options: str
+    channel: dict[str, Any], who: tuple[int, str], sub: str, **options: str | int
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE for ``/cop <sub> option:value ...``."""
+    """INTERACTION_CREATE for ``/cop <sub> option:value ...`` (integers as INTEGER options)."""
     interaction_id = new_id()
     data = _interaction_base(interaction_id, 2, channel, who)
     data["data"] = {
@@ -322,7 +322,10 @@ def slash_command(
             {
                 "name": sub,
                 "type": 1,
-                "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()],
+                "options": [
+                    {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
+                    for k, v in options.items()
+                ],
             }
         ],
     }

@@ -20,8 +20,7 @@ import discord
 
 from adapters.discord.catchup import catch_up
 from adapters.discord.client import CopbotClient
-from adapters.discord.commands import ShareView
-from adapters.discord.outbox import NO_PINGS, Delivery, Outbox
+from adapters.discord.outbox import Delivery, Outbox
 from adapters.discord.places import Directory
 from adapters.discord.translate import (
     AnyChannel,
@@ -39,14 +38,15 @@ from adapters.discord.translate import (
 )
 from bot.config import ConfigError, Settings
 from bot.events import (
+    AcceptMark,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,
     Post,
     SaveRequest,
+    ShareRequest,
     SuggestionFeedback,
 )
-from bot.render_text import cut
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class DiscordAdapter:
             )
         self.client = CopbotClient(self, sync_commands=sync_commands)
         self.directory = Directory(self.client)
-        self.outbox = Outbox(self.client, core, self.directory, lambda: ShareView(self))
+        self.outbox = Outbox(self.client, core, self.directory)
 
     # ------------------------------------------------------------------ PlatformAdapter
 
@@ -286,15 +286,29 @@ class DiscordAdapter:
         )
         await self._handle(feedback, Delivery(interaction))
 
-    async def share_results(self, interaction: discord.Interaction) -> None:
-        """The share button: post the results the member saw, in the same channel, for all."""
-        shown = interaction.message
-        if shown is None or not shown.embeds:
-            await interaction.response.send_message("Those results are gone.", ephemeral=True)
-            return
-        header = shown.content.splitlines()[0] if shown.content else "Search results"
-        await interaction.response.send_message(
-            content=cut(f"{interaction.user.mention} shared: {header}", 2000),
-            embeds=shown.embeds,
-            allowed_mentions=NO_PINGS,
+    async def share_entry(self, interaction: discord.Interaction, entry_id: int) -> None:
+        """A "Share" button under results: the core re-checks that the entry may be shown here."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        request = ShareRequest(
+            where=place.where,
+            actor=actor_of(interaction.user, place.where.workspace),
+            entry_id=entry_id,
+            event_id=f"interaction:{interaction.id}",
         )
+        await self._handle(request, Delivery(interaction))
+
+    async def mark_solution(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Mark solution" menu: the member's mark on that answer, as the ✅ reaction."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        mark = AcceptMark(
+            where=place.where,
+            message_id=str(message.id),
+            actor=actor_of(interaction.user, place.where.workspace),
+            event_id=f"interaction:{interaction.id}",
+            at=interaction.created_at,
+        )
+        await self._handle(mark, Delivery(interaction))

@@ -11,7 +11,6 @@ when there is one (its id is the root message's id), else into the channel.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import discord
 from adapters.discord.feedback import LABELS, feedback_view
 from adapters.discord.places import Directory
 from adapters.discord.render import Rendered, render_post, render_reply
+from adapters.discord.share_button import share_view
 from adapters.discord.translate import actor_of
 from bot.events import FetchMessage, Outbound, Post, Reply, SaveRequest, Where
 from bot.render_text import cut
@@ -47,12 +47,10 @@ class Outbox:
         client: discord.Client,
         core: AsyncCore,
         directory: Directory,
-        share_view: Callable[[], discord.ui.View],
     ) -> None:
         self.client = client
         self.core = core
         self.directory = directory
-        self.share_view = share_view
 
     async def post(self, post: Post) -> str | None:
         """Send a message nobody asked for in the moment (a digest); its message id."""
@@ -102,7 +100,8 @@ class Outbox:
                 reply.recipient is None or reply.recipient.user_id == str(interaction.user.id)
             )
             if interaction is not None and for_caller:
-                await self._follow_up(interaction, rendered, share="share" in reply.actions)
+                shared = [i.entry_id for i in reply.items] if "share" in reply.actions else []
+                await self._follow_up(interaction, rendered, shared)
                 delivery.followed_up = True
             elif reply.recipient is not None:
                 await self._direct_message(int(reply.recipient.user_id), rendered)
@@ -122,13 +121,13 @@ class Outbox:
             delivery.followed_up = True
 
     async def _follow_up(
-        self, interaction: discord.Interaction, rendered: Rendered, *, share: bool
+        self, interaction: discord.Interaction, rendered: Rendered, shared: list[int]
     ) -> None:
-        if share and rendered.embeds:
+        if shared and rendered.embeds:
             await interaction.followup.send(
                 content=rendered.content,
                 embeds=rendered.embeds,
-                view=self.share_view(),
+                view=share_view(shared[: len(rendered.embeds)]),
                 ephemeral=True,
                 allowed_mentions=NO_PINGS,
             )
