@@ -313,4 +313,3 @@ class Core:
         with self.services.repertoire.transaction():
             for hook in self.posted_hooks:
                 hook(reply, message_id)
-
