@@ -20,6 +20,7 @@ import click
 
 from adapters.importers.commands import export_command, import_command
 from bot.app import build_core
+from bot.channel_spec import ChannelSpec
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
 from bot.events import Reply, Visibility, Where
@@ -229,10 +230,13 @@ def _viewer(channel: str | None) -> ChannelRef | None:
     """``platform:workspace:channel`` to search as that channel sees; else public only."""
     if not channel:
         return None
-    parts = channel.split(":")
-    if len(parts) != 3:
+    try:
+        spec = ChannelSpec.parse(channel)
+    except ValueError:
+        spec = None
+    if spec is None or not spec.workspace or spec.by_name:
         raise click.BadParameter("use platform:workspace:channel, e.g. console:local:G03PLATFORM")
-    return ChannelRef(*parts)
+    return ChannelRef(spec.platform, spec.workspace, spec.channel)
 
 
 @cli.command("search")

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.channel_spec import ChannelSpec
+from bot.events import Where
+
 #: Environment variables that hold secrets, per platform.
 SECRET_ENV_VARS = {
     "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
@@ -100,11 +103,11 @@ class ChannelRule(_Section):
     @field_validator("channel")
     @classmethod
     def _has_platform(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError(
-                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
-            )
-        return value
+        return str(ChannelSpec.parse(value))
+
+    @property
+    def spec(self) -> ChannelSpec:
+        return ChannelSpec.parse(self.channel)
 
 
 class ChannelSettings(_Section):
@@ -153,11 +156,11 @@ class DigestSchedule(_Section):
     @field_validator("channel")
     @classmethod
     def _digest_channel(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError(
-                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
-            )
-        return value
+        return str(ChannelSpec.parse(value))
+
+    @property
+    def spec(self) -> ChannelSpec:
+        return ChannelSpec.parse(self.channel)
 
     @field_validator("time")
     @classmethod
@@ -234,13 +237,14 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
 
-    def rule_for(self, platform: str, channel: str, channel_name: str = "") -> ChannelRule:
-        """The rule that applies to a channel: by id first, then by ``#name``."""
-        for rule in self.channels.rules:
-            if rule.channel in (f"{platform}:{channel}", f"{platform}:#{channel_name}"):
-                return rule
+    def rule_for(self, where: Where) -> ChannelRule:
+        """The rule that applies to a channel: one naming its id first, then its ``#name``."""
+        matching = [rule for rule in self.channels.rules if rule.spec.matches(where)]
+        by_id = [rule for rule in matching if not rule.spec.by_name]
+        if by_id or matching:
+            return (by_id or matching)[0]
         return ChannelRule(
-            channel=f"{platform}:{channel}", capture=self.channels.capture_by_default
+            channel=f"{where.platform}:{where.channel}", capture=self.channels.capture_by_default
         )
 
 

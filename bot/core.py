@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import dm_policy
 from bot.capture import Capture, channel_ref, source_key
 from bot.command_registry import CommandContext, CommandRegistry
 from bot.errors import UsageError, UserError
@@ -100,9 +101,7 @@ class Core:
                     log.debug("skipping event %s: already handled", event_id)
                     return []
                 known = self._batch_channels
-                if (where.visibility != Visibility.DM or isinstance(event, SaveRequest)) and (
-                    known is None or where not in known
-                ):
+                if dm_policy.keeps_conversation(event) and (known is None or where not in known):
                     if known is not None:
                         known.add(where)
                     self.services.repertoire.upsert_channel(
@@ -163,7 +162,7 @@ class Core:
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
-            if event.where.visibility != Visibility.DM:
+            if dm_policy.catches_up(event.where):
                 self.services.repertoire.advance_read_mark(
                     source_key(event.where, event.message_id), event.created_at
                 )

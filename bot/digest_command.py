@@ -7,11 +7,12 @@ asking for a preview never stops the scheduled digest.
 
 from __future__ import annotations
 
+from bot import dm_policy
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.config import DigestSchedule
 from bot.digest import build_digest, schedule_for, target_for
 from bot.errors import UsageError
-from bot.events import Outbound, Visibility
+from bot.events import Outbound
 from bot.periods import period_for
 from bot.render_text import render_post
 
@@ -20,7 +21,7 @@ MAX_DAYS = 366
 
 def _digest(ctx: CommandContext) -> list[Outbound]:
     where = ctx.invocation.where
-    if where.visibility == Visibility.DM:
+    if not dm_policy.has_digest(where):
         raise UsageError(
             "Digests belong to a channel: ask for one in the channel you want it for.", "digest"
         )

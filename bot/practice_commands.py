@@ -284,7 +284,7 @@ def _thanks(ctx: CommandContext) -> list[Outbound]:
 
 def _leaderboard(ctx: CommandContext, asked: bool) -> list[Outbound]:
     where = ctx.invocation.where
-    if not leaderboard_on(ctx.services.settings, where.platform, where.channel, where.channel_name):
+    if not leaderboard_on(ctx.services.settings, where):
         if not asked:
             raise UsageError(
                 "Whom do you want to thank? Try `/cop thanks @chen for #12`.", "thanks"

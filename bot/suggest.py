@@ -28,6 +28,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from bot import dm_policy
 from bot.capture import accepts, channel_ref, source_key
 from bot.emoji import canonical
 from bot.errors import UsageError
@@ -39,7 +40,6 @@ from bot.events import (
     Reply,
     ResultItem,
     SuggestionFeedback,
-    Visibility,
     Where,
 )
 from bot.ports import Services
@@ -108,9 +108,9 @@ class Suggester:
 
     def enabled_in(self, where: Where) -> bool:
         settings = self.services.settings
-        if not settings.similar.enabled or where.visibility == Visibility.DM:
+        if not settings.similar.enabled or not dm_policy.suggests(where):
             return False
-        return settings.rule_for(where.platform, where.channel, where.channel_name).suggest_similar
+        return settings.rule_for(where).suggest_similar
 
     # ------------------------------------------------------------------ ask time
 
