@@ -24,6 +24,9 @@ from knowledge.text import extract_tags, shorten, strip_tags, title_from
 
 # ---------------------------------------------------------------------------- built-ins
 
+#: A ``/cop ask`` question's message id until the platform posts it (then its real id).
+ASKED_PREFIX = "ask-"
+
 
 def _search(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args:
@@ -51,7 +54,7 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args.strip():
         raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
     inv = ctx.invocation
-    message_id = f"ask-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
+    message_id = ASKED_PREFIX + (inv.event_id or f"{inv.actor.user_id}-{inv.at.timestamp():.6f}")
     captured = ctx.capture.on_message(
         IncomingMessage(
             where=inv.where,

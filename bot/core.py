@@ -18,6 +18,7 @@ from typing import Any
 from bot import dm_policy
 from bot.capture import Capture, channel_ref, source_key
 from bot.command_registry import CommandContext, CommandRegistry
+from bot.commands import ASKED_PREFIX
 from bot.errors import UsageError, UserError
 from bot.events import (
     AcceptMark,
@@ -304,6 +305,19 @@ class Core:
                 log.exception("a question hook failed for asked entry %s; skipped", entry_id)
                 return []
             return out
+
+    def withdraw_question(self, entry_id: int) -> bool:
+        """A ``/cop ask`` question the platform would not post is not kept.
+
+        Only a question still waiting for its message is removed (one already
+        posted belongs to its conversation); ``True`` when it was.
+        """
+        with self.services.repertoire.transaction():
+            entry = self.services.repertoire.get_entry(entry_id)
+            if entry is None or not entry.source.message_id.startswith(ASKED_PREFIX):
+                return False
+            self.services.repertoire.delete_message(entry.source)
+            return True
 
     def reply_posted(self, reply: Reply, message_id: str) -> None:
         """The adapter posted a public ``reply`` as ``message_id`` (for ``suggestion_id``)."""

@@ -20,7 +20,7 @@ import discord
 
 from adapters.discord.catchup import catch_up
 from adapters.discord.client import CopbotClient
-from adapters.discord.outbox import Delivery, Outbox
+from adapters.discord.outbox import InteractionContext, Outbox
 from adapters.discord.places import Directory
 from adapters.discord.translate import (
     AnyChannel,
@@ -39,6 +39,7 @@ from adapters.discord.translate import (
 from bot.config import ConfigError, Settings
 from bot.events import (
     AcceptMark,
+    Actor,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,
@@ -114,9 +115,17 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ gateway events
 
-    async def _handle(self, event: InboundEvent, delivery: Delivery | None = None) -> None:
+    async def _handle(
+        self,
+        event: InboundEvent,
+        interaction: discord.Interaction | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Let the core answer ``event``; its private replies go to ``actor`` (or the caller)."""
         outbound = await self.core.handle(event)
-        await self.outbox.deliver(outbound, delivery or Delivery())
+        if actor is None and interaction is not None:
+            actor = actor_of(interaction.user, event.where.workspace)
+        await self.outbox.deliver(outbound, InteractionContext(interaction), actor)
 
     async def channel(self, channel_id: int, guild_id: int | None) -> AnyChannel | None:
         return await self.directory.channel(channel_id, guild_id)
@@ -156,7 +165,8 @@ class DiscordAdapter:
         # A FetchMessage for this message must look in the thread, not the parent.
         self.directory.note_origin(place, payload.message_id)
         user = payload.member or self.client.get_user(payload.user_id)
-        await self._handle(reaction_event(payload, place, user))
+        change = reaction_event(payload, place, user)
+        await self._handle(change, actor=change.actor)
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """Join new public threads so their messages reach us (private ones need an invite)."""
@@ -247,7 +257,7 @@ class DiscordAdapter:
             thread_id=place.thread_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(invocation, Delivery(interaction))
+        await self._handle(invocation, interaction)
 
     async def save_message(
         self, interaction: discord.Interaction, message: discord.Message
@@ -267,7 +277,7 @@ class DiscordAdapter:
             thread_id=place.thread_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(request, Delivery(interaction))
+        await self._handle(request, interaction)
 
     async def suggestion_feedback(
         self, interaction: discord.Interaction, verdict: str, suggestion_id: int, entry_id: int
@@ -284,7 +294,7 @@ class DiscordAdapter:
             event_id=f"interaction:{interaction.id}",
             at=interaction.created_at,
         )
-        await self._handle(feedback, Delivery(interaction))
+        await self._handle(feedback, interaction)
 
     async def share_entry(self, interaction: discord.Interaction, entry_id: int) -> None:
         """A "Share" button under results: the core re-checks that the entry may be shown here."""
@@ -296,7 +306,7 @@ class DiscordAdapter:
             entry_id=entry_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(request, Delivery(interaction))
+        await self._handle(request, interaction)
 
     async def mark_solution(
         self, interaction: discord.Interaction, message: discord.Message
@@ -311,4 +321,4 @@ class DiscordAdapter:
             event_id=f"interaction:{interaction.id}",
             at=interaction.created_at,
         )
-        await self._handle(mark, Delivery(interaction))
+        await self._handle(mark, interaction)

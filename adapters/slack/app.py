@@ -57,11 +57,11 @@ from bot.events import (
     KnowhowKind,
     MemberLeftChannel,
     SaveRequest,
+    ShareRequest,
     SuggestionFeedback,
     Where,
 )
 from bot.runtime import AsyncCore
-from bot.share import share_result
 from knowledge.text import extract_tags, title_from
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,7 @@ class SlackBridge:
     # ------------------------------------------------------------------ buttons
 
     async def on_share(self, ack: AsyncAck, body: Payload, respond: AsyncRespond) -> None:
+        """A "Share in channel" button: the core re-checks that the entry may be shown here."""
         await ack()
         action: Payload = (body.get("actions") or [{}])[0]
         try:
@@ -184,8 +185,13 @@ class SlackBridge:
         except ValueError:
             return
         where, actor = await self._where_and_actor(body)
-        out = await self.core.run(share_result, self.core.core.services, entry_id, where, actor)
-        await self.outbox.deliver(out, respond=respond, member=actor)
+        request = ShareRequest(
+            where,
+            actor,
+            entry_id,
+            event_id=f"share:{action.get('action_ts') or ''}:{actor.user_id}",
+        )
+        await self.outbox.deliver(await self.core.handle(request), respond=respond, member=actor)
 
     async def on_feedback(self, ack: AsyncAck, body: Payload) -> None:
         """ "Solved it" / "Not related" on a suggested past answer."""
@@ -216,12 +222,17 @@ class SlackBridge:
     # ------------------------------------------------------------------ shortcuts
 
     async def on_save_shortcut(self, ack: AsyncAck, body: Payload) -> None:
-        """Open the modal that confirms a title and tags before saving."""
+        """Open the modal that confirms a title and tags before saving.
+
+        ``views.open`` must come within the 3 seconds the trigger lives, so it is
+        the first call made: mentions show with the names already known, and
+        the message's markup travels in the modal to be read fully on submit.
+        """
         await ack()
         message: Payload = body.get("message") or {}
         channel: Payload = body.get("channel") or {}
         raw = str(message.get("text") or "")
-        text = plain_text(raw, await self.directory.handles(mentioned_users(raw)))
+        text = plain_text(raw, self.directory.known_handles(mentioned_users(raw)))
         metadata: dict[str, Any] = {
             "channel": channel.get("id"),
             "channel_name": channel.get("name") or "",
@@ -229,10 +240,10 @@ class SlackBridge:
             "thread_ts": message.get("thread_ts"),
             "author": author_id(message),
             "bot": is_bot_message(message),
-            "text": text,
+            "raw": raw,
         }
         if len(json.dumps(metadata, ensure_ascii=False)) > MAX_METADATA_CHARS:
-            metadata["text"] = None  # too long to carry; read it again on submit
+            metadata["raw"] = None  # too long to carry; read it again on submit
         view = save_modal(
             title=title_from(text), tags=extract_tags(text), metadata=metadata, excerpt=text
         )
@@ -256,10 +267,11 @@ class SlackBridge:
         )
         saver = await self.directory.actor(team, str(user.get("id")))
         ts = str(meta.get("ts") or "")
-        text = meta.get("text")
-        if text is None:
-            fetched = await self.outbox.fetch_message(where.channel, ts)
-            text = plain_text(str((fetched or {}).get("text") or ""))
+        raw = meta.get("raw")
+        if raw is None:
+            fetched = await self.outbox.ops.read_message(where.channel, ts)
+            raw = str((fetched or {}).get("text") or "")
+        text = plain_text(str(raw), await self.directory.handles(mentioned_users(str(raw))))
         thread_ts = meta.get("thread_ts")
         thread_id = str(thread_ts) if thread_ts and thread_ts != ts else None
         author = await self.directory.actor(
