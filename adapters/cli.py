@@ -132,6 +132,9 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
             click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
+        report = await chat.catch_up()  # said in the transcript while copbot was not running
+        if report.messages:
+            click.echo(f"(read {report.messages} message(s) said while copbot was not running)")
         click.echo(
             f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."

@@ -22,12 +22,15 @@ from typing import TextIO
 
 from sqlite_utils import Database
 
+from adapters.catchup import CatchUp, CatchUpReport
+from adapters.console_history import ConsoleHistory, record_reaction
 from adapters.console_output import BOT_ID, ConsoleOps, Printer, permalink, tag
 from adapters.delivery import Delivery
 from bot.events import (
     AcceptMark,
     Actor,
     CommandInvocation,
+    InboundEvent,
     IncomingMessage,
     KnowhowKind,
     MessageDeleted,
@@ -194,6 +197,8 @@ class ConsoleChat:
         self.printer = Printer(out, color=color)
         self.ops = ConsoleOps(transcript, self.printer, self._author)
         self.delivery: Delivery[None] = Delivery(core, self.ops)
+        history = ConsoleHistory(transcript, self._where_of, self._author)
+        self.catchup = CatchUp(core, history, self._handle)
         self.prefix = command_prefix
         self.members: dict[str, Actor] = {}
         self.channels: dict[str, Where] = {}
@@ -419,6 +424,7 @@ class ConsoleChat:
                 self._print("Usage: /react <id> <emoji>")
             return
         where = self._where_of(message.channel)
+        record_reaction(self.transcript, message.message_id, self.me.user_id, emoji.strip(), added)
         await self._deliver(
             await self.core.handle(
                 ReactionChange(
@@ -534,6 +540,13 @@ class ConsoleChat:
 
     async def _deliver(self, outbound: list[Outbound]) -> None:
         await self.delivery.deliver(outbound, None, actor=self.me)
+
+    async def _handle(self, event: InboundEvent) -> None:
+        await self._deliver(await self.core.handle(event))
+
+    async def catch_up(self) -> CatchUpReport:
+        """What was said in the transcript while copbot was not running, read once."""
+        return await self.catchup.run(await self.catchup.begin())
 
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot import dm_policy
-from bot.capture import Capture, channel_ref, source_key
+from bot.capture import Capture, channel_ref
 from bot.command_registry import CommandContext, CommandRegistry
 from bot.commands import ASKED_PREFIX
 from bot.errors import UsageError, UserError
@@ -42,16 +42,12 @@ from bot.events import (
 from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
+from bot.read_marks import ReadMarks
 from bot.share import share_result
-from knowledge.models import ChannelRef, Entry, to_db_time
+from knowledge.models import ChannelRef, Entry
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)
-
-#: Catch-up re-reads the threads of questions asked this long before a read mark ...
-RECHECK_WINDOW = timedelta(days=14)
-#: ... at most this many of them per channel.
-RECHECK_LIMIT = 200
 
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
@@ -82,6 +78,8 @@ class Core:
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
+        #: Read marks, and which platforms are being caught up (``adapters.catchup``).
+        self.marks = ReadMarks(self.services)
         self._batch_channels: set[Where] | None = None
         if self.linker is None and self.services.settings.capture.link_unthreaded:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
@@ -163,10 +161,7 @@ class Core:
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
-            if dm_policy.catches_up(event.where):
-                self.services.repertoire.advance_read_mark(
-                    source_key(event.where, event.message_id), event.created_at
-                )
+            self.marks.saw_live(event.where, event.message_id, event.created_at)
             if self.linker is not None:
                 event = self.linker.before(
                     event, self.services.repertoire, self.capture.looks_like_question
@@ -244,27 +239,8 @@ class Core:
             self.services.repertoire.set_meta(key, value)
 
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
-        """Where each channel was last read: adapters catch up from here after a restart."""
-        with self.services.repertoire.transaction():
-            return self.services.repertoire.read_marks(platform)
-
-    def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
-        """Questions of a channel whose threads may have grown while copbot was away.
-
-        A reply in an old thread never shows in a channel's history, so catch-up
-        re-reads the threads of the questions asked in the :data:`RECHECK_WINDOW`
-        before the channel's read mark.
-        """
-        since = to_db_time(last_read - RECHECK_WINDOW)
-        with self.services.repertoire.transaction():
-            entries = self.services.repertoire.list_entries(
-                "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
-                "AND e.created_at >= ?",
-                [ref.platform, ref.workspace, ref.channel, since],
-                "e.created_at DESC",
-                RECHECK_LIMIT,
-            )
-        return {entry.source.message_id for entry in entries}
+        """Where each channel was last read: adapters catch up from here (:attr:`marks`)."""
+        return self.marks.marks(platform)
 
     def link_posted_message(
         self, entry_id: int, message_id: str, permalink: str = ""

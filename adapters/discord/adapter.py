@@ -13,12 +13,14 @@ follow-ups.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
 import discord
 
-from adapters.discord.catchup import catch_up
+from adapters.catchup import CatchUp, CatchUpReport
+from adapters.discord.catchup import DiscordHistory
 from adapters.discord.client import CopbotClient
 from adapters.discord.outbox import InteractionContext, Outbox
 from adapters.discord.places import Directory
@@ -48,7 +50,9 @@ from bot.events import (
     ShareRequest,
     SuggestionFeedback,
 )
+from bot.read_marks import Mark
 from bot.runtime import AsyncCore
+from knowledge.models import ChannelRef
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,9 @@ class DiscordAdapter:
         self.client = CopbotClient(self, sync_commands=sync_commands)
         self.directory = Directory(self.client)
         self.outbox = Outbox(self.client, core, self.directory)
+        self.catchup = CatchUp(core, DiscordHistory(self), self._handle)
+        self._marks: dict[ChannelRef, Mark] | None = None
+        self._catching_up = asyncio.Lock()
 
     # ------------------------------------------------------------------ PlatformAdapter
 
@@ -105,13 +112,26 @@ class DiscordAdapter:
     async def close(self) -> None:
         await self.client.close()
 
-    async def catch_up(self) -> int:
-        """Read what was said while away, from each channel's read mark (``catchup.py``)."""
-        try:
-            return await catch_up(self)
-        except Exception:  # a failed catch-up must not stop live capture
-            log.exception("catching up on missed Discord messages failed")
-            return 0
+    async def begin_catch_up(self) -> None:
+        """A new gateway session: live messages must not move the read marks past the gap."""
+        self._marks = await self.catchup.begin()
+
+    async def catch_up(self, guild_id: int | None = None) -> CatchUpReport:
+        """Read what was said while away, from each channel's read mark (``adapters.catchup``).
+
+        ``guild_id``: only that server's channels (copbot was added back to it).
+        """
+        async with self._catching_up:
+            try:
+                if guild_id is not None:
+                    marks = await self.core.run(self.core.core.marks.marks, "discord")
+                    only = {ref for ref in marks if ref.workspace == str(guild_id)}
+                    return await self.catchup.run(marks, only=only)
+                pending, self._marks = self._marks, None
+                return await self.catchup.run(pending or await self.catchup.begin())
+            except Exception:  # a failed catch-up must not stop live capture
+                log.exception("catching up on missed Discord messages failed")
+                return CatchUpReport(failures=1)
 
     # ------------------------------------------------------------------ gateway events
 
@@ -135,11 +155,11 @@ class DiscordAdapter:
     ) -> Place:
         return await self.directory.place(channel, channel_id, guild_id)
 
-    def _is_me(self, user_id: int) -> bool:
+    def is_me(self, user_id: int) -> bool:
         return self.client.user is not None and user_id == self.client.user.id
 
     async def on_message(self, message: discord.Message) -> None:
-        if not is_chat_message(message) or self._is_me(message.author.id):
+        if not is_chat_message(message) or self.is_me(message.author.id):
             return
         guild_id = message.guild.id if message.guild else None
         place = await self.place(message.channel, message.channel.id, guild_id)
@@ -147,7 +167,7 @@ class DiscordAdapter:
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Edits come raw, so a message edited after a restart (not in the cache) still syncs."""
-        if self._is_me(payload.message.author.id):
+        if self.is_me(payload.message.author.id):
             return
         place = await self.place(None, payload.channel_id, payload.guild_id)
         event = edit_event(payload.message, place)
@@ -159,7 +179,7 @@ class DiscordAdapter:
         await self._handle(delete_event(payload.message_id, place))
 
     async def on_raw_reaction(self, payload: discord.RawReactionActionEvent) -> None:
-        if self._is_me(payload.user_id):
+        if self.is_me(payload.user_id):
             return
         place = await self.place(None, payload.channel_id, payload.guild_id)
         # A FetchMessage for this message must look in the thread, not the parent.

@@ -137,6 +137,10 @@ class CopbotClient(discord.Client):
             when = "" if guild is not None else " (Discord may take up to an hour to show it)"
             log.info("Discord: registered /cop %s%s", where, when)
 
+    async def on_connect(self) -> None:
+        # Dispatched as READY is parsed, before the session's first message event.
+        await self.adapter.begin_catch_up()
+
     async def on_ready(self) -> None:
         # READY comes after every new session (not after a RESUME, which replays):
         # read what was said while we were disconnected.
@@ -148,6 +152,10 @@ class CopbotClient(discord.Client):
                 len(self.guilds),
                 invite_url(self.application_id),
             )
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        # Added (back) to a server: read what was said there while copbot was out of it.
+        self.loop.create_task(self.adapter.catch_up(guild.id), name="copbot-discord-rejoin")
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)

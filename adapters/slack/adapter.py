@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -25,11 +26,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.catchup import CatchUpReport
 from adapters.slack.app import SlackBridge, build_app
-from adapters.slack.catchup import CatchUpReport, catch_up
 from bot.config import ConfigError, Settings
 from bot.events import Post
+from bot.read_marks import Mark
 from bot.runtime import AsyncCore
+from knowledge.models import ChannelRef
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,9 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
         self.started = asyncio.Event()
+        self._catching_up = asyncio.Lock()
+        self._said_hello = False
+        self._tasks: set[asyncio.Task[CatchUpReport]] = set()
 
     def web_app(self) -> web.Application:
         """The aiohttp application of HTTP mode (tests serve it on port 0)."""
@@ -137,6 +143,8 @@ class SlackAdapter:
         return web_app
 
     async def start(self) -> None:
+        # Before any live event: they must not move the read marks past the gap.
+        marks = await self.bridge.catchup.begin()
         if self.http:
             self._runner = web.AppRunner(self.web_app())
             await self._runner.setup()
@@ -149,26 +157,47 @@ class SlackAdapter:
             log.info("Slack over Socket Mode: connected")
         self.started.set()
         # Live events flow from here on; read what was said while we were away.
-        await self.catch_up()
+        await self.catch_up(marks)
         await self._stopped.wait()
 
-    async def catch_up(self) -> CatchUpReport:
-        """Read the channels from where copbot last read them (see ``catchup.py``)."""
-        try:
-            return await catch_up(self.core, self.bridge)
-        except Exception:  # a failed catch-up must not stop live capture
-            log.exception("catching up on missed Slack messages failed")
-            return CatchUpReport(failures=1)
+    async def catch_up(self, marks: dict[ChannelRef, Mark] | None = None) -> CatchUpReport:
+        """Read the channels from where copbot last read them (``adapters.catchup``)."""
+        async with self._catching_up:
+            try:
+                if marks is None:
+                    marks = await self.bridge.catchup.begin()
+                return await self.bridge.catchup.run(marks)
+            except Exception:  # a failed catch-up must not stop live capture
+                log.exception("catching up on missed Slack messages failed")
+                return CatchUpReport(failures=1)
+
+    async def _on_socket_message(
+        self, _client: object, message: dict[str, Any], _raw: str | None
+    ) -> None:
+        """Slack says "hello" on every new Socket Mode connection: after a reconnect, catch up."""
+        if message.get("type") != "hello":
+            return
+        if not self._said_hello:
+            self._said_hello = True  # the first connection: start() catches up
+            return
+        log.info("Slack over Socket Mode: reconnected; reading what was said meanwhile")
+        task = asyncio.create_task(self.catch_up(), name="copbot-slack-catch-up")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def socket_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app (it connects when asked to)."""
-        return AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        handler.client.message_listeners.append(self._on_socket_message)
+        return handler
 
     async def post(self, post: Post) -> str | None:
         return await self.bridge.outbox.post(post)
 
     async def close(self) -> None:
         self._stopped.set()
+        for task in list(self._tasks):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

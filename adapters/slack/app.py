@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.catchup import CatchUp
 from adapters.slack.blocks import (
     ACCEPT_SHORTCUT,
     FEEDBACK_ACTIONS,
@@ -30,10 +31,12 @@ from adapters.slack.blocks import (
     SHARE_ACTION,
     save_modal,
 )
+from adapters.slack.catchup import SlackHistory
 from adapters.slack.directory import SlackDirectory, slack_error
 from adapters.slack.outbound import SlackOutbox
 from adapters.slack.translate import (
     SPOKEN_SUBTYPES,
+    MessageEvent,
     Payload,
     author_id,
     bot_user_of,
@@ -48,12 +51,14 @@ from adapters.slack.translate import (
     team_of,
     ts_to_datetime,
 )
+from bot.capture import channel_ref
 from bot.config import Settings
 from bot.events import (
     AcceptMark,
     Actor,
     BotJoinedChannel,
     CommandInvocation,
+    InboundEvent,
     KnowhowKind,
     MemberLeftChannel,
     SaveRequest,
@@ -107,14 +112,25 @@ class SlackBridge:
         self.client = client
         self.directory = SlackDirectory(client, settings.slack.workspace_url)
         self.outbox = SlackOutbox(core, settings, client, self.directory)
+        self.catchup = CatchUp(core, SlackHistory(self), self.handle)
 
     # ------------------------------------------------------------------ events
 
     async def on_message(self, body: Payload, event: Payload) -> None:
-        team = team_of(body)
         if not isinstance(event.get("channel"), str) or not event.get("channel"):
             log.warning("skipped Slack event %s: no channel", envelope_event_id(body))
             return
+        core_event = await self.translate_message(body, event)
+        if core_event is not None:
+            await self.handle(core_event)
+
+    async def handle(self, event: InboundEvent, member: Actor | None = None) -> None:
+        """Let the core answer an event and send what it says (live or caught up)."""
+        await self.outbox.deliver(await self.core.handle(event), member=member)
+
+    async def translate_message(self, body: Payload, event: Payload) -> MessageEvent | None:
+        """A ``message`` event (or a message read from history) as the core's event."""
+        team = team_of(body)
         subtype = event.get("subtype")
         message: Payload = event
         if subtype == "message_changed":
@@ -128,10 +144,7 @@ class SlackBridge:
                 where.channel, str(event["ts"]), event.get("thread_ts")
             )
         handles = await self.directory.handles(mentioned_users(str(message.get("text") or "")))
-        core_event = message_event(body, event, where, author, permalink, handles)
-        if core_event is None:
-            return
-        await self.outbox.deliver(await self.core.handle(core_event))
+        return message_event(body, event, where, author, permalink, handles)
 
     async def on_reaction(self, body: Payload, event: Payload) -> None:
         team = team_of(body)
@@ -142,7 +155,7 @@ class SlackBridge:
         actor = await self.directory.actor(team, str(event.get("user") or ""))
         change = reaction_event(body, event, where, actor)
         if change is not None:
-            await self.outbox.deliver(await self.core.handle(change), member=actor)
+            await self.handle(change, member=actor)
 
     async def on_bot_membership(self, body: Payload, channel: str, *, joined: bool) -> None:
         """The bot was removed from (or added back to) a channel: capture stops (resumes)."""
@@ -152,6 +165,8 @@ class SlackBridge:
         event_id = envelope_event_id(body)
         change = BotJoinedChannel(where, event_id) if joined else MemberLeftChannel(where, event_id)
         await self.core.handle(change)
+        if joined:  # back in the channel: read what was said while copbot was out of it
+            await self.catchup.run(only={channel_ref(where)})
 
     # ------------------------------------------------------------------ /cop
 

@@ -128,8 +128,9 @@ class SlackOps:
         for message in history.get("messages") or []:
             if str(message.get("ts")) == ts:
                 return dict(message)
+        # A reply: its thread from it on (Slack puts the thread's parent first).
         replies = await self.client.conversations_replies(
-            channel=channel, ts=ts, latest=ts, inclusive=True, limit=1
+            channel=channel, ts=ts, oldest=ts, inclusive=True, limit=2
         )
         for message in replies.get("messages") or []:
             if str(message.get("ts")) == ts:
