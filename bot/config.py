@@ -22,6 +22,8 @@ from bot.events import Where
 SECRET_ENV_VARS = {
     "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
     "discord": ("DISCORD_TOKEN",),
+    # A postgresql:// URL with a password (knowledge/postgres/url.py says where it may come from).
+    "storage": ("COPBOT_DATABASE_URL",),
 }
 #: Where the config file is looked for when ``--config`` is not given.
 CONFIG_ENV_VAR = "COPBOT_CONFIG"

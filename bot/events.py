@@ -323,6 +323,10 @@ class Reply:
     actions: tuple[str, ...] = ()
     recipient: Actor | None = None
     suggestion_id: int | None = None
+    #: A quiet offer ("possibly related", to the asker alone): shown only where the
+    #: platform can show it to the recipient alone in place (Slack's ephemeral
+    #: messages); never turned into a DM, so it costs nobody's attention.
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)

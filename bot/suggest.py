@@ -45,8 +45,9 @@ from bot.events import (
 from bot.ports import Services
 from bot.results import entry_title, hit_to_item
 from knowledge import feedback
+from knowledge.confidence import QUIET_THRESHOLD, SEMANTIC_QUIET_THRESHOLD, ChannelThreshold
 from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
-from knowledge.models import Entry, SearchHit
+from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
 from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
 from knowledge.text import shorten
@@ -63,6 +64,26 @@ NOT_RELATED_REACTIONS = frozenset({"👎", "❌"})
 #: How much of an accepted answer a suggestion shows: its first lines, cut.
 ANSWER_LINES = 2
 ANSWER_CHARS = 240
+#: How many matched words an explanation names.
+EXPLAINED_WORDS = 4
+
+
+def explain(hit: SearchHit) -> str:
+    """Why a past question was suggested.
+
+    For example "matched: `arpeggio`, `tracker`; accepted answer; 0.71".
+    """
+    parts: list[str] = []
+    if hit.matched:
+        parts.append("matched: " + ", ".join(f"`{w}`" for w in hit.matched[:EXPLAINED_WORDS]))
+    if hit.entry.kind == EntryKind.KNOWHOW:
+        parts.append("know-how")
+    elif hit.answer is not None and hit.answer.accepted:
+        parts.append("accepted answer")
+    elif hit.answer is not None:
+        parts.append("answered")
+    parts.append(f"{hit.score:.2f}")
+    return "; ".join(parts)
 
 
 def first_lines(text: str, lines: int = ANSWER_LINES, limit: int = ANSWER_CHARS) -> str:
@@ -101,10 +122,22 @@ class Suggester:
 
     @property
     def threshold(self) -> float:
+        """The configured (or shipped) probability from which the bot replies in public."""
         configured = self.services.settings.similar.min_confidence
         if configured is not None:
             return configured
         return SUGGEST_THRESHOLD if self.embedder is None else SEMANTIC_SUGGEST_THRESHOLD
+
+    @property
+    def quiet_threshold(self) -> float:
+        """From this probability, below :attr:`threshold`, the asker alone is told."""
+        shipped = QUIET_THRESHOLD if self.embedder is None else SEMANTIC_QUIET_THRESHOLD
+        return min(shipped, self.threshold)
+
+    def channel_threshold(self, where: Where) -> ChannelThreshold:
+        """This channel's threshold, moved by its members' ✅ and 👎 (bounded, resettable)."""
+        solved, rejected = feedback.channel_verdicts(self.services.repertoire, channel_ref(where))
+        return ChannelThreshold(self.threshold, solved, rejected)
 
     def enabled_in(self, where: Where) -> bool:
         settings = self.services.settings
@@ -144,18 +177,20 @@ class Suggester:
             if question.text.startswith(question.title)
             else (f"{question.title}\n{question.text}")
         )
-        hits = find_similar(
+        channel = self.channel_threshold(where)
+        found = find_similar(
             repertoire,
             text,
             channel_ref(where),
             exclude_entry_id=question.id,
             exclude_ids=excluded,
             limit=self.services.settings.similar.max_suggestions,
-            min_confidence=self.threshold,
+            min_confidence=channel.applied(self.quiet_threshold),
             embedder=self.embedder,
         )
+        hits = [h for h in found if h.score >= channel.value]
         if not hits:
-            return []
+            return self._quietly(question, where, found[:1])
         suggestion_id = feedback.record_suggestion(
             repertoire,
             question.id,
@@ -180,6 +215,24 @@ class Suggester:
                 thread_id=question.source.message_id,
                 actions=ACTIONS,
                 suggestion_id=suggestion_id,
+            )
+        ]
+
+    def _quietly(self, question: Entry, where: Where, hits: list[SearchHit]) -> list[Outbound]:
+        """Not sure enough for the thread: offer the best match to the asker alone."""
+        asker = self.services.repertoire.get_member(question.author_id)
+        if not hits or asker is None:
+            return []
+        return [
+            Reply(
+                where=where,
+                text="🔎 Possibly related (only you see this; I'm not sure enough to say it "
+                f"in the thread): {explain(hits[0])}",
+                items=(suggestion_item(hits[0]),),
+                ephemeral=True,
+                quiet=True,
+                recipient=Actor(where.platform, asker.user_id, asker.display_name, where.workspace),
+                thread_id=question.source.message_id,
             )
         ]
 

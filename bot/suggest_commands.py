@@ -4,11 +4,11 @@ and feedback typed in a suggestion's thread (the same as its buttons and reactio
 
 from __future__ import annotations
 
-from bot.capture import source_key
+from bot.capture import channel_ref, source_key
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
 from bot.events import Outbound
-from bot.suggest import Suggester, suggestion_item
+from bot.suggest import Suggester, explain, suggestion_item
 from knowledge import feedback
 from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
 from knowledge.similar import find_similar
@@ -70,15 +70,49 @@ def _similar(ctx: CommandContext) -> list[Outbound]:
     )
     if not hits:
         return [ctx.reply("No similar answered question or know-how found.")]
-    threshold = suggester.threshold
-    scores = ", ".join(
-        f"{i}) {h.score:.2f}{' ✓' if h.score >= threshold else ''}" for i, h in enumerate(hits, 1)
-    )
+    channel = suggester.channel_threshold(ctx.invocation.where)
+    quiet = channel.applied(suggester.quiet_threshold)
+    lines = [
+        f"{i}) {explain(h)}"
+        + (" ✓" if h.score >= channel.value else " (quietly)" if h.score >= quiet else "")
+        for i, h in enumerate(hits, 1)
+    ]
     return [
         ctx.reply(
-            f"Closest past answers; confidence {scores} (✓: I would suggest it at ask time, "
-            f"from {threshold:.2f}):",
+            "Closest past answers, with the chance each one answers it:\n"
+            + "\n".join(lines)
+            + f"\n✓: I would suggest it in the thread here (from {channel.value:.2f}); "
+            f"quietly: only to the asker (from {quiet:.2f}).",
             items=tuple(suggestion_item(h) for h in hits),
+        )
+    ]
+
+
+def _suggestions(ctx: CommandContext) -> list[Outbound]:
+    args = ctx.args.strip().lower()
+    suggester = Suggester(ctx.services)
+    where = ctx.invocation.where
+    if args == "reset":
+        feedback.reset_channel(ctx.services.repertoire, channel_ref(where), ctx.invocation.at)
+        channel = suggester.channel_threshold(where)
+        return [
+            ctx.reply(
+                f"Reset: I suggest past answers here from {channel.value:.2f} again; "
+                "earlier ✅ and 👎 no longer move it.",
+                ephemeral=False,
+            )
+        ]
+    if args:
+        raise UsageError(
+            f"'{args}'? Try `/cop suggestions` or `/cop suggestions reset`.", "suggestions"
+        )
+    channel = suggester.channel_threshold(where)
+    return [
+        ctx.reply(
+            f"Here I suggest a past answer in the thread from {channel.explain()}; below that, "
+            f"from {channel.applied(suggester.quiet_threshold):.2f}, I offer it quietly to the "
+            "asker. 👎 on my suggestions raises it, ✅ lowers it; `/cop suggestions reset` "
+            "forgets this channel's feedback."
         )
     ]
 
@@ -113,5 +147,16 @@ SUGGEST_COMMANDS = (
         "in a suggestion's thread: those suggestions miss",
         _unrelated,
         (Param("numbers", "Which suggestions miss, e.g. 1 3 (default: all)", required=False),),
+    ),
+    CommandSpec(
+        "suggestions",
+        "suggestions [reset]",
+        "how sure I must be to suggest past answers here; reset forgets this channel's feedback",
+        _suggestions,
+        (
+            Param(
+                "reset", "reset: forget this channel's feedback", required=False, choices=("reset",)
+            ),
+        ),
     ),
 )

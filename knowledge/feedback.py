@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from knowledge.models import SourceKey, to_db_time
+from knowledge.models import ChannelRef, SourceKey, to_db_time
 from knowledge.store import Repertoire
 
 SOLVED_IT = "solved_it"
@@ -195,3 +195,32 @@ def linked_entry(repertoire: Repertoire, question_id: int) -> int | None:
         "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def channel_verdicts(repertoire: Repertoire, channel: ChannelRef) -> tuple[int, int]:
+    """``(solved_it, not_related)`` verdicts on suggestions made in a channel since its reset.
+
+    One per member, question and suggested entry (the feedback table's key), so a
+    member cannot move a channel's threshold twice with the same verdict.
+    """
+    rows = repertoire.db.execute(
+        "SELECT f.verdict, count(*) FROM similar_feedback f WHERE EXISTS (SELECT 1 FROM "
+        "similar_suggestions s JOIN similar_items i ON i.suggestion_id = s.id "
+        "WHERE s.question_id = f.question_id AND i.entry_id = f.entry_id "
+        "AND s.platform = ? AND s.workspace = ? AND s.channel = ?) "
+        "AND f.created_at > coalesce((SELECT reset_at FROM similar_channel_resets r "
+        "WHERE r.platform = ? AND r.workspace = ? AND r.channel = ?), '') GROUP BY f.verdict",
+        [channel.platform, channel.workspace, channel.channel] * 2,
+    ).fetchall()
+    counts = {str(verdict): int(n) for verdict, n in rows}
+    return counts.get(SOLVED_IT, 0), counts.get(NOT_RELATED, 0)
+
+
+def reset_channel(repertoire: Repertoire, channel: ChannelRef, at: datetime) -> None:
+    """Forget what a channel's feedback taught: its threshold is the shipped one again."""
+    repertoire.db.execute(
+        "INSERT INTO similar_channel_resets (platform, workspace, channel, reset_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
+        "DO UPDATE SET reset_at = excluded.reset_at",
+        [channel.platform, channel.workspace, channel.channel, to_db_time(at)],
+    )

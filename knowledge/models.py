@@ -96,6 +96,8 @@ class SearchHit:
     answer: Entry | None = None
     answer_snippet: str = ""
     answer_count: int = 0
+    #: Why a similar-question hit matched: the question's words it shares, rarest first.
+    matched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

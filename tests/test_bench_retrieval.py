@@ -84,8 +84,15 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"default", "methods"}
+    assert set(report) == {"default", "methods", "speak"}
     assert report["default"] in report["methods"]
+    # the shipped ranking and threshold: spoke / precision, alone and with half the
+    # questions new (their duplicates held out)
+    speak = report["speak"]["mlt"]
+    assert set(speak) == {"threshold", "spoke", "precision", "spoke_mixed", "precision_mixed"}
+    assert all(0 <= speak[k] <= 1 for k in speak)
+    assert speak["spoke_mixed"] <= speak["spoke"]  # a new question never adds a right answer
+    assert speak["precision_mixed"] <= speak["precision"]
     assert {"bm25", "search", "mlt"} <= set(report["methods"])
     for metrics in report["methods"].values():
         assert set(metrics) == {"recall@1", "recall@5", "mrr@10", "ndcg@10", "ms_per_query"}

@@ -4,9 +4,11 @@ An interaction was deferred (``ephemeral=True``) before the core was asked, so
 private replies for the caller go out as ephemeral follow-ups, and an
 interaction that got none is closed with a short one. A private reply meant
 for one member outside an interaction (e.g. "saved" after a 📌 reaction) goes
-to them as a DM, since Discord has no ephemeral messages there. Public replies
-go into the thread when there is one (its id is the root message's id), else
-into the channel; a question posted for ``/cop ask`` gets a thread of its own.
+to them as a DM, since Discord has no ephemeral messages there; a quiet offer
+(``Reply.quiet``, a "possibly related" for the asker) is skipped instead.
+Public replies go into the thread when there is one (its id is the root
+message's id), else into the channel; a question posted for ``/cop ask`` gets
+a thread of its own.
 """
 
 from __future__ import annotations
@@ -95,8 +97,10 @@ class DiscordOps:
             except discord.HTTPException as exc:
                 raise SendFailed(_reason(exc)) from exc
             context.followed_up = True
-        elif recipient is not None:
+        elif recipient is not None and not reply.quiet:
             await self._direct_message(int(recipient.user_id), rendered)
+        # A quiet offer outside an interaction is skipped: Discord has no message
+        # only one member sees there, and a DM for a "possibly related" is noise.
 
     async def send_public(self, reply: Reply, context: InteractionContext) -> Sent | None:
         rendered = render_reply(reply)

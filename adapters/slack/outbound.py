@@ -76,8 +76,9 @@ class SlackOps:
         try:
             if context.respond is not None:
                 await context.respond(text=text, blocks=blocks, response_type="ephemeral")
-            else:  # a note from the app, in the member's DM with it
+            elif not reply.quiet:  # a note from the app, in the member's DM with it
                 await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+            # A quiet offer ("possibly related") is never turned into a DM.
         except SlackApiError as exc:
             raise SendFailed(slack_error(exc)) from exc
 
