@@ -217,6 +217,8 @@ class SlackSettings(_Section):
     command: str = "/cop"
     http_port: Annotated[int, Field(ge=1, le=65535)] = 3000
     workspace_url: str = ""
+    #: The Web API's base URL (GovSlack: https://slack-gov.com/api/).
+    api_url: str = "https://slack.com/api/"
 
 
 class DiscordSettings(_Section):

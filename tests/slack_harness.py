@@ -77,6 +77,8 @@ class FakeSlackApi:
     not_member: set[str] = field(default_factory=set)
     #: Fewer messages per page than asked, as Slack may return (``None``: as asked).
     page_cap: int | None = None
+    #: Method -> the error Slack answers it with (``{"ok": false, "error": ...}``, HTTP 200).
+    errors: dict[str, str] = field(default_factory=dict)
     auth_url: str = WORKSPACE_URL
     url: str = ""
     _ts: int = 0
@@ -125,6 +127,8 @@ class FakeSlackApi:
             return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
         self.calls.append(Call(method, params))
         self._changed.set()
+        if method in self.errors:
+            return web.json_response({"ok": False, "error": self.errors[method]})
         body, headers = self.answer(method, params)
         return web.json_response(body, headers=headers)
 

@@ -38,6 +38,7 @@ from adapters.discord.translate import (
     reaction_event,
     split_tags,
 )
+from adapters.supervisor import CredentialsRejected
 from bot.config import ConfigError, Settings
 from bot.events import (
     AcceptMark,
@@ -81,23 +82,33 @@ class DiscordAdapter:
                 "from the Discord developer portal (Bot > Reset Token), see the README section "
                 "'Connect to Discord'."
             )
-        self.client = CopbotClient(self, sync_commands=sync_commands)
-        self.directory = Directory(self.client)
-        self.outbox = Outbox(self.client, core, self.directory)
+        self._sync_commands = sync_commands
+        self._connect()
         self.catchup = CatchUp(core, DiscordHistory(self), self._handle)
         self._marks: dict[ChannelRef, Mark] | None = None
         self._catching_up = asyncio.Lock()
+        self._started = False
+
+    def _connect(self) -> None:
+        """A discord.py client and what sends through it (a closed client cannot log in again)."""
+        self.client = CopbotClient(self, sync_commands=self._sync_commands)
+        self.directory = Directory(self.client)
+        self.outbox = Outbox(self.client, self.core, self.directory)
 
     # ------------------------------------------------------------------ PlatformAdapter
 
     async def start(self) -> None:
-        """Log in and stay connected until closed."""
+        """Log in and stay connected until closed (each attempt with a fresh client)."""
+        if self._started:
+            self._connect()
+        self._started = True
         try:
             await self.client.start(self._token)
         except discord.LoginFailure:
-            raise ConfigError(
+            raise CredentialsRejected(
+                TOKEN_ENV_VAR,
                 f"Discord refused {TOKEN_ENV_VAR}: reset the bot token in the developer portal "
-                "and export the new one."
+                "(Bot > Reset Token) and export the new one.",
             ) from None
         except discord.PrivilegedIntentsRequired:
             raise ConfigError(

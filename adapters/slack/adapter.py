@@ -19,6 +19,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -28,6 +29,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.catchup import CatchUpReport
 from adapters.slack.app import SlackBridge, build_app
+from adapters.slack.directory import slack_error
+from adapters.slack.socket import REFUSED_TOKEN, SocketHandler
+from adapters.supervisor import CredentialsRejected
 from bot.config import ConfigError, Settings
 from bot.events import Post
 from bot.read_marks import Mark
@@ -103,7 +107,7 @@ class SlackAdapter:
         else:
             env = _require(("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"), "Socket")
             self._app_token = env["SLACK_APP_TOKEN"]
-        self.client = make_client(env["SLACK_BOT_TOKEN"], client_base_url)
+        self.client = make_client(env["SLACK_BOT_TOKEN"], client_base_url or settings.slack.api_url)
         self.app: AsyncApp
         self.bridge: SlackBridge
         self.app, self.bridge = build_app(
@@ -120,6 +124,7 @@ class SlackAdapter:
         self._stopped = asyncio.Event()
         self.started = asyncio.Event()
         self._catching_up = asyncio.Lock()
+        self._refused: CredentialsRejected | None = None
         self._said_hello = False
         self._tasks: set[asyncio.Task[CatchUpReport]] = set()
 
@@ -143,6 +148,7 @@ class SlackAdapter:
         return web_app
 
     async def start(self) -> None:
+        await self._check_bot_token()
         # Before any live event: they must not move the read marks past the gap.
         marks = await self.bridge.catchup.begin()
         if self.http:
@@ -154,11 +160,40 @@ class SlackAdapter:
             handler = self.socket_handler()
             self._socket = handler
             await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Slack over Socket Mode: connected")
-        self.started.set()
-        # Live events flow from here on; read what was said while we were away.
-        await self.catch_up(marks)
-        await self._stopped.wait()
+            if self._refused is None:
+                log.info("Slack over Socket Mode: connected")
+        if self._refused is None:
+            self.started.set()
+            # Live events flow from here on; read what was said while we were away.
+            await self.catch_up(marks)
+            await self._stopped.wait()
+        if self._refused is not None:
+            raise self._refused
+
+    async def _check_bot_token(self) -> None:
+        """Ask Slack who we are: a refused token stops Slack alone, with what to do."""
+        try:
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error in REFUSED_TOKEN:
+                raise CredentialsRejected(
+                    "SLACK_BOT_TOKEN",
+                    f"Slack refused SLACK_BOT_TOKEN ({error}): reinstall the app to the "
+                    "workspace (OAuth & Permissions) and export the new xoxb- token; "
+                    "`copbot doctor` checks it.",
+                ) from None
+            raise
+
+    def _app_token_refused(self, error: str) -> None:
+        """Slack refused the app token (revoked?): stop Slack, rather than retry forever."""
+        self._refused = CredentialsRejected(
+            "SLACK_APP_TOKEN",
+            f"Slack refused SLACK_APP_TOKEN ({error}): generate a new app-level token with "
+            "connections:write (Basic Information > App-Level Tokens) and export it; "
+            "`copbot doctor` checks it.",
+        )
+        self._stopped.set()
 
     async def catch_up(self, marks: dict[ChannelRef, Mark] | None = None) -> CatchUpReport:
         """Read the channels from where copbot last read them (``adapters.catchup``)."""
@@ -187,7 +222,9 @@ class SlackAdapter:
 
     def socket_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app (it connects when asked to)."""
-        handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        handler = SocketHandler(
+            self.app, self._app_token, self.client, on_refused=self._app_token_refused
+        )
         handler.client.message_listeners.append(self._on_socket_message)
         return handler
 
