@@ -225,6 +225,9 @@ class DiscordSettings(_Section):
     enabled: bool = False
     solved_tags: tuple[str, ...] = ("solved", "answered")
     guild_ids: tuple[int, ...] = ()
+    #: Roles (ids, or names) that count as "everyone" in servers that gate their
+    #: channels behind a member role: a channel such a role may view is public.
+    everyone_roles: tuple[int | str, ...] = ()
 
 
 class Settings(_Section):

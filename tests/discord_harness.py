@@ -202,8 +202,13 @@ def thread(
     return data
 
 
-def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-    """GUILD_CREATE: the server, its @everyone role, channels (with overwrites) and threads."""
+def guild(
+    channels: list[dict[str, Any]],
+    threads: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    roles: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """GUILD_CREATE: the server, its roles (default: @everyone who may view), channels
+    (with overwrites) and threads."""
     return {
         "id": str(GUILD_ID),
         "name": "Data Practice",
@@ -214,7 +219,7 @@ def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]] = ()) ->
         "features": [],
         "emojis": [],
         "stickers": [],
-        "roles": [role(EVERYONE, "@everyone", VIEW_CHANNEL | (1 << 11) | (1 << 16))],
+        "roles": roles or [role(EVERYONE, "@everyone", VIEW_CHANNEL | (1 << 11) | (1 << 16))],
         "channels": channels,
         "threads": list(threads),
         "members": [],

@@ -353,3 +353,23 @@ async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> No
         "undo c3",
         "digest 14",
     ]
+
+
+async def test_ask_where_copbot_may_not_send_messages_says_so_and_keeps_no_orphan(
+    tmp_path: Path,
+) -> None:
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        h.api.answer(
+            "POST",
+            f"/channels/{GENERAL}/messages",
+            {"message": "Missing Permissions", "code": 50013},
+            status=403,
+        )
+        ask = dh.slash_command(general(), ALICE, "ask", question="Which orchestrator for dbt?")
+        await h.feed("INTERACTION_CREATE", ask)
+        assert h.core.repertoire.list_entries() == []
+        [notice] = followups(h, ask)
+        assert notice.flags & EPHEMERAL
+        assert "could not post your question" in notice.body["content"]
+        assert "Missing Permissions" in notice.body["content"]

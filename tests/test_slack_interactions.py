@@ -393,3 +393,16 @@ async def test_saving_a_message_without_text_tells_the_saver(slack: SlackHarness
     assert slack.entries() == []
     [notice] = slack.fake.of("chat.postEphemeral")
     assert notice["user"] == "U0SAVE" and "no text" in notice["text"]
+
+
+async def test_the_save_modal_opens_before_any_member_lookup(slack: SlackHarness) -> None:
+    """views.open must come within the trigger's 3 seconds: names are looked up after."""
+    mentions = " ".join(f"<@U0M{n}>" for n in range(8))
+    text = f"Deploy checklist from {mentions}: pin, tag, release"
+    await slack.interactive(save_shortcut(MSG_TS, text))
+    methods = [c.method for c in slack.fake.calls]
+    assert "users.info" not in methods[: methods.index("views.open")]
+    view = slack.fake.of("views.open")[0]["view"]
+    await slack.interactive(submission(view, "Deploy checklist", "deploy", "howto"))
+    [saved] = slack.entries()
+    assert "@u0m0" in str(saved["text"]) and "<@" not in str(saved["text"])

@@ -92,7 +92,7 @@ class DiscordAdapter:
     def _connect(self) -> None:
         """A discord.py client and what sends through it (a closed client cannot log in again)."""
         self.client = CopbotClient(self, sync_commands=self._sync_commands)
-        self.directory = Directory(self.client)
+        self.directory = Directory(self.client, self.settings.discord.everyone_roles)
         self.outbox = Outbox(self.client, self.core, self.directory)
 
     # ------------------------------------------------------------------ PlatformAdapter
@@ -216,7 +216,7 @@ class DiscordAdapter:
         old_tags, new_tags = forum_tags(before, solved_names), forum_tags(after, solved_names)
         if was == now and old_tags == new_tags and before.name == after.name:
             return
-        place = place_of(after, after.guild.id, after.id)
+        place = place_of(after, after.guild.id, after.id, self.directory.everyone_roles)
         await self._handle(
             ForumPostChanged(
                 where=place.where,
@@ -245,7 +245,7 @@ class DiscordAdapter:
             if tag is not None:
                 names.append(tag.name)
         tags, solved = split_tags(names, self.settings.discord.solved_tags)
-        place = place_of(parent, payload.guild_id, payload.parent_id)
+        place = place_of(parent, payload.guild_id, payload.parent_id, self.directory.everyone_roles)
         await self._handle(
             ForumPostChanged(
                 where=place.where,
@@ -267,7 +267,7 @@ class DiscordAdapter:
         parent = await self.channel(payload.parent_id, payload.guild_id)
         if not isinstance(parent, discord.ForumChannel):
             return
-        place = place_of(parent, payload.guild_id, payload.parent_id)
+        place = place_of(parent, payload.guild_id, payload.parent_id, self.directory.everyone_roles)
         await self._handle(delete_event(payload.thread_id, place))
 
     # ------------------------------------------------------------------ interactions
