@@ -197,8 +197,9 @@ class ConsoleChat:
         self.printer = Printer(out, color=color)
         self.ops = ConsoleOps(transcript, self.printer, self._author)
         self.delivery: Delivery[None] = Delivery(core, self.ops)
-        history = ConsoleHistory(transcript, self._where_of, self._author)
-        self.catchup = CatchUp(core, history, self._handle)
+        #: The transcript read back after downtime (its ``page_size`` may be set).
+        self.history = ConsoleHistory(transcript, self._where_of, self._author)
+        self.catchup = CatchUp(core, self.history, self._handle)
         self.prefix = command_prefix
         self.members: dict[str, Actor] = {}
         self.channels: dict[str, Where] = {}

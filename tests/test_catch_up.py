@@ -94,15 +94,15 @@ async def test_a_socket_mode_reconnect_catches_up_what_was_said_meanwhile(
     try:
         # Slack says "hello" on each connection: the first is start(), which catches up itself.
         await handler.client.run_message_listeners({"type": "hello"}, "{}")
-        assert socket._tasks == set()
+        assert socket.reconnect_catch_up is None
         [missed] = away(slack, 1)
         await handler.client.run_message_listeners({"type": "hello"}, "{}")
-        [task] = socket._tasks
-        report = await task
+        assert socket.reconnect_catch_up is not None
+        report = await socket.reconnect_catch_up
         assert report.messages == 1
         assert missed in {e["message_id"] for e in slack.entries()}
     finally:
-        await handler.client.close()
+        await handler.client.close()  # type: ignore[no-untyped-call]
         await socket.close()
 
 

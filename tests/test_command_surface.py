@@ -38,7 +38,9 @@ NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 
 
 def guild_settings(tmp_path: Path) -> Settings:
-    return Settings(database=str(tmp_path / "copbot.db"), discord={"guild_ids": [dh.GUILD_ID]})
+    return Settings.model_validate(
+        {"database": str(tmp_path / "copbot.db"), "discord": {"guild_ids": [dh.GUILD_ID]}}
+    )
 
 
 def printed(*args: str) -> str:

@@ -127,6 +127,8 @@ class SlackAdapter:
         self._refused: CredentialsRejected | None = None
         self._said_hello = False
         self._tasks: set[asyncio.Task[CatchUpReport]] = set()
+        #: The catch-up the latest Socket Mode reconnection started.
+        self.reconnect_catch_up: asyncio.Task[CatchUpReport] | None = None
 
     def web_app(self) -> web.Application:
         """The aiohttp application of HTTP mode (tests serve it on port 0)."""
@@ -219,6 +221,7 @@ class SlackAdapter:
         task = asyncio.create_task(self.catch_up(), name="copbot-slack-catch-up")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self.reconnect_catch_up = task
 
     def socket_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app (it connects when asked to)."""
