@@ -126,15 +126,16 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
     )
     try:
-        if seed and core.services.repertoire.get_meta("sample_seeded") is None:
+        seeded = seed and core.services.repertoire.get_meta("sample_seeded") is None
+        if seeded:
             count = await chat.seed(load_sample(), core.services.clock.now())
             await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
             click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
         report = await chat.catch_up()  # said in the transcript while copbot was not running
-        if report.messages:
-            click.echo(f"(read {report.messages} message(s) said while copbot was not running)")
+        if report.messages and not seeded:  # (after seeding: the sample's own messages)
+            click.echo(f"(read {report.messages} message(s) said while copbot was away)")
         click.echo(
             f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."

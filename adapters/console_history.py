@@ -90,7 +90,7 @@ class ConsoleHistory:
             )
             if not rows:
                 return
-            yield [self._read(row, seq) for row in rows]
+            yield [self._read(row, seq, after) for row in rows]
             last = int(rows[-1][6])
             if len(rows) < self.page_size:
                 return
@@ -107,7 +107,7 @@ class ConsoleHistory:
             )
             if not rows:
                 return
-            yield [self._read(row, mark_seq) for row in rows]
+            yield [self._read(row, mark_seq, after) for row in rows]
             last = int(rows[-1][6])
             if len(rows) < self.page_size:
                 return
@@ -120,7 +120,9 @@ class ConsoleHistory:
         )
         return {str(row[0]) for row in rows}
 
-    def _read(self, row: tuple[Any, ...], mark_seq: int) -> ReadMessage:
+    def _read(self, row: tuple[Any, ...], mark_seq: int, mark: Mark) -> ReadMessage:
+        """A transcript row; new when written after the mark (a seeded sample, written in
+        another order than its times, is not)."""
         message_id, channel, author, text, created_at, thread_id, seq = row
         where = self.where_of(str(channel))
         at = datetime.fromisoformat(str(created_at))
@@ -149,7 +151,7 @@ class ConsoleHistory:
             message_id=str(message_id),
             at=at,
             event=event,
-            new=int(seq) > mark_seq,
+            new=int(seq) > mark_seq and at > mark[0],
             reactions=reactions,
             opens_thread=opens,
         )
