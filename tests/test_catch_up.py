@@ -149,3 +149,22 @@ async def test_discord_voice_channel_text_chat_is_caught_up(tmp_path: Path) -> N
         assert report.messages == 1
         ids = {e.source.message_id for e in h.core.repertoire.list_entries()}
         assert ids == {str(first), str(missed)}
+
+
+async def test_a_long_thread_said_while_away_is_read_past_its_first_page(
+    slack: SlackHarness,
+) -> None:
+    await seen_before(slack)
+    slack.fake.page_cap = 15  # replies come 15 a page: the reader follows next_cursor
+    root = "1800000100.000100"
+    slack.fake.messages[("C0PUBLIC", root)] = said(root, "How do I shard zorblax?", reply_count=40)
+    replies = [f"18000002{n:02d}.000100" for n in range(40)]
+    for ts in replies:
+        slack.fake.messages[("C0PUBLIC", ts)] = said(ts, f"try {ts}", "U0ANS", thread_ts=root)
+    report = await slack.adapter.catch_up()
+    assert report.failures == 0
+    kinds = {e["message_id"]: e["kind"] for e in slack.entries()}
+    assert all(kinds.get(ts) == "answer" for ts in replies)
+    calls = [p for p in slack.fake.of("conversations.replies") if p["ts"] == root]
+    cursors = [p.get("cursor") for p in calls]  # 41 messages (the parent first), 15 a page
+    assert len(cursors) == 3 and cursors[0] is None and all(cursors[1:])
