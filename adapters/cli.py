@@ -27,6 +27,7 @@ from bot.events import Reply, Visibility, Where
 from bot.logs import setup_logging
 from bot.render_text import render_reply
 from bot.results import hit_to_item
+from knowledge.dbfile import DatabaseFileError
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
@@ -77,7 +78,18 @@ def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loa
         core.services.repertoire.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CopbotGroup(click.Group):
+    """Every command: a database file that cannot be used is one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DatabaseFileError as exc:
+            click.echo(f"copbot: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=CopbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="copbot")
 def cli() -> None:
     """copbot keeps a community of practice's answers and know-how from chat."""

@@ -14,7 +14,7 @@ from bot.ports import Clock, Services, SystemClock
 from bot.practice_commands import PRACTICE_COMMANDS
 from bot.suggest import Suggester
 from bot.suggest_commands import SUGGEST_COMMANDS
-from knowledge.store import Repertoire
+from knowledge.dbfile import open_repertoire
 
 
 def command_registry() -> CommandRegistry:
@@ -37,8 +37,11 @@ def command_registry() -> CommandRegistry:
 def build_core(
     settings: Settings, db_path: str | Path | None = None, clock: Clock | None = None
 ) -> Core:
-    """Open the repertoire (migrating it) and assemble the core with every feature."""
-    repertoire = Repertoire.open(db_path or settings.database)
+    """Open the repertoire (migrating it) and assemble the core with every feature.
+
+    A file that is not an SQLite database raises :class:`knowledge.dbfile.DatabaseFileError`.
+    """
+    repertoire = open_repertoire(db_path or settings.database)
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
     core = Core(services, command_registry())
     suggester = Suggester(services)  # similar questions at ask time (issue 6)
