@@ -182,6 +182,13 @@ class Transcript:
         changed += self.db.execute(
             "DELETE FROM console_places WHERE kind = 'member' AND id = ?", [user_id]
         ).rowcount
+        if self.db["console_reactions"].exists():
+            # Their reactions, and any reaction left on a message that just went.
+            changed += self.db.execute(
+                "DELETE FROM console_reactions WHERE user_id = ? OR message_id NOT IN "
+                "(SELECT message_id FROM console_messages)",
+                [user_id],
+            ).rowcount
         if len(name.strip()) >= 3:
             pattern = re.compile(re.escape(name.strip()), re.IGNORECASE)
             rows = self.db.execute(
