@@ -1,9 +1,9 @@
 """Hard limits of ``copbot import``: small hostile files stay small.
 
 Each hostile file is built in ``tmp_path`` and imported by the real ``copbot
-import`` in a child process, which reports its own peak memory
-(the high-water mark of its own memory, ``VmHWM``) and runs under an address-space cap, so a regression fails the
-test instead of swapping the machine. A good file in the same run is still
+import`` in a child process, which reports its own peak memory (``VmHWM``) and
+runs under an address-space cap, so a regression fails the test instead of
+swapping the machine. A good file in the same run is still
 imported, and the exit code says something was refused.
 """
 
