@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -70,6 +70,14 @@ class Transcript:
             ],
         )
         self.db.conn.commit()
+
+    def write(
+        self, channel: str, author: str, text: str, thread_id: str | None = None
+    ) -> ChatMessage:
+        """Keep a new message said now; it gets the next id."""
+        message = ChatMessage(self.next_id(), channel, author, text, datetime.now(UTC), thread_id)
+        self.add(message)
+        return message
 
     def next_id(self) -> str:
         row = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM console_messages").fetchone()
@@ -139,6 +147,13 @@ class Transcript:
         changed += self.db.execute(
             "DELETE FROM console_places WHERE kind = 'member' AND id = ?", [user_id]
         ).rowcount
+        if self.db["console_reactions"].exists():
+            # Their reactions, and any reaction left on a message that just went.
+            changed += self.db.execute(
+                "DELETE FROM console_reactions WHERE user_id = ? OR message_id NOT IN "
+                "(SELECT message_id FROM console_messages)",
+                [user_id],
+            ).rowcount
         if len(name.strip()) >= 3:
             pattern = re.compile(re.escape(name.strip()), re.IGNORECASE)
             rows = self.db.execute(

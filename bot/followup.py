@@ -51,13 +51,13 @@ class FollowUps:
         found: list[tuple[int, ChannelRule]] = []
         for rule in self.rules():
             assert rule.follow_up_hours is not None
-            platform, _, rest = rule.channel.partition(":")
-            by_name = rest.startswith("#")
+            spec = rule.spec
             due_before = now - timedelta(hours=rule.follow_up_hours)
             entries = self.repertoire.due_follow_ups(
-                platform,
-                channel_id=None if by_name else rest,
-                channel_name=rest.lstrip("#") if by_name else None,
+                spec.platform,
+                workspace=spec.workspace or None,
+                channel_id=None if spec.by_name else spec.channel,
+                channel_name=spec.name if spec.by_name else None,
                 asked_from=due_before - LOOKBACK,
                 asked_until=due_before,
                 limit=PER_SCAN,

@@ -116,6 +116,7 @@ class EntryListings:
         self: _Lister,
         platform: str,
         *,
+        workspace: str | None = None,
         channel_id: str | None = None,
         channel_name: str | None = None,
         asked_from: datetime,
@@ -134,6 +135,7 @@ class EntryListings:
         wanted = EntryFilter(
             kinds=(EntryKind.QUESTION,),
             platform=platform,
+            workspace=workspace,
             channel_id=channel_id,
             channel_name=channel_name,
             created_from=asked_from,

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The terminal chat's own transcript store, not the repertoire.
-ALLOWED = {Path("adapters/console_transcript.py")}
+#: The terminal chat's own transcript store and its catch-up reader, not the repertoire.
+ALLOWED = {Path("adapters/console_transcript.py"), Path("adapters/console_history.py")}
 SQL = re.compile(
     r"^\s*(SELECT\b.+\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|"
     r"PRAGMA\b|CREATE\s+(TABLE|INDEX)\b)",

@@ -137,6 +137,7 @@ class EntryListing(Protocol):
         self,
         platform: str,
         *,
+        workspace: str | None = None,
         channel_id: str | None = None,
         channel_name: str | None = None,
         asked_from: datetime,
