@@ -21,12 +21,15 @@ import click
 from adapters.importers.commands import export_command, import_command
 from adapters.web.commands import web_command
 from bot.app import build_core
+from bot.channel_spec import ChannelSpec
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
 from bot.events import Reply, Visibility, Where
 from bot.logs import setup_logging
 from bot.render_text import render_reply
 from bot.results import hit_to_item
+from knowledge.dbfile import DatabaseFileError
+from knowledge.forget import ForgetPlan
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
@@ -77,7 +80,18 @@ def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loa
         core.services.repertoire.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CopbotGroup(click.Group):
+    """Every command: a database file that cannot be used is one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DatabaseFileError as exc:
+            click.echo(f"copbot: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=CopbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="copbot")
 def cli() -> None:
     """copbot keeps a community of practice's answers and know-how from chat."""
@@ -148,7 +162,8 @@ async def _chat(
     web_port: int | None = None,
 ) -> None:
     """The terminal chat; with ``web``, the web view beside it in the same loop."""
-    from adapters.console import ConsoleChat, Transcript, stdin_lines
+    from adapters.console import ConsoleChat, stdin_lines
+    from adapters.console_transcript import Transcript
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
@@ -160,12 +175,16 @@ async def _chat(
         async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
     )
     try:
-        if seed and core.services.repertoire.get_meta("sample_seeded") is None:
+        seeded = seed and core.services.repertoire.get_meta("sample_seeded") is None
+        if seeded:
             count = await chat.seed(load_sample(), core.services.clock.now())
             await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
             click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
+        report = await chat.catch_up()  # said in the transcript while copbot was not running
+        if report.messages and not seeded:  # (after seeding: the sample's own messages)
+            click.echo(f"(read {report.messages} message(s) said while copbot was away)")
         click.echo(
             f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."
@@ -212,6 +231,38 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
         pass
 
 
+@cli.command("commands")
+@click.option(
+    "--platform",
+    type=click.Choice(["discord", "slack"]),
+    required=True,
+    help="Whose registration to print.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON payload itself.")
+@config_option
+def commands_command(platform: str, as_json: bool, config_path: Path | None) -> None:
+    """Print the commands copbot registers: Discord's payload, or Slack's manifest part."""
+    from bot.app import command_registry
+
+    loaded = load(config_path, None)
+    registry = command_registry()
+    payload: Any
+    if platform == "discord":
+        from adapters.discord.commands import registration_payload
+
+        payload = registration_payload(registry)
+    else:
+        from adapters.slack.manifest import manifest_commands
+
+        payload = manifest_commands(loaded.settings.slack.command, registry)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    prefix = "/cop" if platform == "discord" else loaded.settings.slack.command
+    for spec in registry:
+        click.echo(f"{prefix} {spec.usage}")
+
+
 @cli.command()
 @click.option("--http", is_flag=True, help="Check for HTTP mode (signing secret, no app token).")
 @click.option("--api-url", default=None, hidden=True, help="Slack Web API base URL (tests).")
@@ -236,10 +287,13 @@ def _viewer(channel: str | None) -> ChannelRef | None:
     """``platform:workspace:channel`` to search as that channel sees; else public only."""
     if not channel:
         return None
-    parts = channel.split(":")
-    if len(parts) != 3:
+    try:
+        spec = ChannelSpec.parse(channel)
+    except ValueError:
+        spec = None
+    if spec is None or not spec.workspace or spec.by_name:
         raise click.BadParameter("use platform:workspace:channel, e.g. console:local:G03PLATFORM")
-    return ChannelRef(*parts)
+    return ChannelRef(spec.platform, spec.workspace, spec.channel)
 
 
 @cli.command("search")
@@ -338,18 +392,23 @@ def forget(
     """Remove a member's entries, reactions and profile from the repertoire."""
     from bot.errors import UserError
     from bot.forget import carry_out, plan_for
+    from knowledge.forget import ScrubIncomplete, scrub, scrub_pending
 
-    with opened(config_path, db_path) as (_loaded, core):
+    with opened(config_path, db_path) as (loaded, core):
         try:
             plans = plan_for(core, member, platform)
         except UserError as exc:
+            if not dry_run and scrub_pending(core.services.repertoire):
+                _finish_scrub(core)
             click.echo(f"copbot: {exc}", err=True)
             sys.exit(1)
         for plan in plans:
             who = plan.member
             click.echo(
                 f"{who.display_name} ({who.platform}:{who.workspace}:{who.user_id}): "
-                f"{len(plan.entries)} entries, {plan.reactions} reactions, and the profile"
+                f"{len(plan.entries)} entries, {plan.reactions} reactions, {plan.thanks} thanks, "
+                f"{plan.identity_links} identity links, {plan.curation_changes} curation "
+                "changes (kept, credited to 'a forgotten member'), and the profile"
             )
             for entry in plan.entries:
                 click.echo(
@@ -364,7 +423,46 @@ def forget(
             return
         for plan in plans:
             carry_out(core, plan)
+        _forget_in_console_transcript(core, plans, loaded.db_path)
+        try:
+            scrub(core.services.repertoire)
+        except ScrubIncomplete as exc:
+            click.echo(f"copbot: forgot {len(plans)} member(s), but {exc}", err=True)
+            sys.exit(1)
         click.echo(f"Forgot {len(plans)} member(s).")
+
+
+def _finish_scrub(core: Core) -> None:
+    """An earlier forget could not empty the write-ahead log: finish that first."""
+    from knowledge.forget import ScrubIncomplete, scrub
+
+    try:
+        scrub(core.services.repertoire)
+    except ScrubIncomplete as exc:
+        click.echo(f"copbot: an earlier forget is still unfinished: {exc}", err=True)
+        sys.exit(1)
+    click.echo("Finished removing what an earlier forget left in the write-ahead log.")
+
+
+def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
+    """The terminal chat keeps its transcript in the same file: forget them there too."""
+    from adapters.console import PLATFORM as CONSOLE
+    from adapters.console_transcript import Transcript
+
+    if not Transcript.exists_in(db_path):
+        return
+    transcript = Transcript(db_path)
+    try:
+        for plan in plans:
+            if plan.member.platform != CONSOLE:
+                continue
+            transcript.forget(
+                plan.member.user_id,
+                plan.member.display_name,
+                [e.source.message_id for e in plan.entries if e.source.platform == CONSOLE],
+            )
+    finally:
+        transcript.close()
 
 
 @cli.command("digest")

@@ -248,6 +248,16 @@ def mlt(repertoire: Repertoire, **kwargs: Any) -> Ranker:
     return rank
 
 
+def hybrid(words: Ranker, dense: Ranker, k: int = 60) -> Ranker:
+    """The usual hybrid baseline: plain bm25 and the embeddings, fused by equal-weight RRF."""
+    from knowledge.semantic import fuse
+
+    def rank(text: str) -> list[int]:
+        return fuse([words(text), dense(text)], k=k)[:K]
+
+    return rank
+
+
 def methods_for(
     repertoire: Repertoire, *, semantic: bool, static_model: str | None, ablations: bool
 ) -> dict[str, Ranker]:
@@ -286,6 +296,7 @@ def methods_for(
             return [entry_id for entry_id, _ in ranked]
 
         methods[f"{label}"] = dense
+        methods[f"bm25+{label}"] = hybrid(methods["bm25"], dense)
         methods[f"mlt+{label}"] = mlt(repertoire, embedder=embedder)
         EMBEDDERS_USED.append((f"mlt+{label}", embedder))
     return methods
@@ -375,6 +386,28 @@ def threshold_table(
     return rows
 
 
+def speak_summary(
+    repertoire: Repertoire, queries: list[dict[str, Any]], ids: dict[int, str], embedder: Any
+) -> dict[str, float]:
+    """At the shipped threshold: how often the bot speaks and how often it is right.
+
+    ``spoke``/``precision``: on the questions that have an earlier duplicate.
+    ``spoke_mixed``/``precision_mixed``: when half the questions asked are new (each
+    question is asked again with its relevant documents held out).
+    """
+    from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD
+
+    threshold = SUGGEST_THRESHOLD if embedder is None else SEMANTIC_SUGGEST_THRESHOLD
+    [row] = threshold_table(repertoire, queries, ids, [threshold], embedder=embedder)
+    return {
+        "threshold": threshold,
+        "spoke": round(row.spoke_with_duplicate, 4),
+        "precision": round(row.precision_top1, 4),
+        "spoke_mixed": round((row.spoke_with_duplicate + row.spoke_when_new) / 2, 4),
+        "precision_mixed": round(row.precision_mixed, 4),
+    }
+
+
 def format_table(results: dict[str, dict[str, float]], default: str) -> str:
     header = f"{'method':<24} {'R@1':>7} {'R@5':>7} {'MRR@10':>7} {'nDCG@10':>8} {'ms/q':>8}"
     lines = [header, "-" * len(header)]
@@ -431,10 +464,24 @@ def main(argv: list[str] | None = None) -> int:
             if queries:
                 ranker(str(queries[0]["text"]))
         results = evaluate(methods, queries, ids)
+        speak = {
+            label: speak_summary(repertoire, queries, ids, embedder)
+            for label, embedder in [(DEFAULT_METHOD, None), *EMBEDDERS_USED]
+        }
         if args.json:
-            print(json.dumps({"default": DEFAULT_METHOD, "methods": results}, indent=2))
+            print(
+                json.dumps(
+                    {"default": DEFAULT_METHOD, "methods": results, "speak": speak}, indent=2
+                )
+            )
         else:
             print(format_table(results, DEFAULT_METHOD))
+            for label, row in speak.items():
+                print(
+                    f"speak ({label}, from {row['threshold']:.2f}): spoke {row['spoke']:.3f}, "
+                    f"precision {row['precision']:.3f}; half new: spoke {row['spoke_mixed']:.3f}, "
+                    f"precision {row['precision_mixed']:.3f}"
+                )
         if args.thresholds:
             steps = [round(0.05 * i, 2) for i in range(1, 20)]
             out = sys.stderr if args.json else sys.stdout

@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.channel_spec import ChannelSpec
+from bot.emoji import canonical
+from bot.events import Where
 
 #: Environment variables that hold secrets, per platform.
 SECRET_ENV_VARS = {
     "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
     "discord": ("DISCORD_TOKEN",),
+    # A postgresql:// URL with a password (knowledge/postgres/url.py says where it may come from).
+    "storage": ("COPBOT_DATABASE_URL",),
 }
 #: Where the config file is looked for when ``--config`` is not given.
 CONFIG_ENV_VAR = "COPBOT_CONFIG"
@@ -85,6 +99,40 @@ class CaptureSettings(_Section):
     # The reaction that thanks a message's author (counted once per member and entry).
     thanks_reaction: str = "pray"
 
+    @field_validator("accept_reaction", "save_reaction", "thanks_reaction")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip().strip(":").strip():
+            raise ValueError("give a reaction, by name ('white_check_mark') or as the emoji (✅)")
+        return value
+
+    @field_validator("kind_reactions")
+    @classmethod
+    def _kinds_named(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(not name.strip().strip(":").strip() for name in value):
+            raise ValueError("a reaction name is empty; write it as 'link' = \"resource\"")
+        return value
+
+    @model_validator(mode="after")
+    def _one_role_per_reaction(self) -> CaptureSettings:
+        """A reaction means one thing: the same emoji cannot accept and save, or thank."""
+        roles = [
+            ("capture.accept_reaction", self.accept_reaction),
+            ("capture.save_reaction", self.save_reaction),
+            ("capture.thanks_reaction", self.thanks_reaction),
+            *((f"capture.kind_reactions.{name}", name) for name in self.kind_reactions),
+        ]
+        seen: dict[str, str] = {}
+        for key, emoji in roles:
+            same = canonical(emoji)
+            if same in seen:
+                raise ValueError(
+                    f"{seen[same]} and {key} are the same reaction ({same}); "
+                    "give each role its own emoji"
+                )
+            seen[same] = key
+        return self
+
 
 class ChannelRule(_Section):
     """Per-channel overrides. ``channel`` is ``platform:id`` or ``platform:#name``."""
@@ -100,16 +148,31 @@ class ChannelRule(_Section):
     @field_validator("channel")
     @classmethod
     def _has_platform(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError(
-                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
-            )
-        return value
+        return str(ChannelSpec.parse(value))
+
+    @property
+    def spec(self) -> ChannelSpec:
+        return ChannelSpec.parse(self.channel)
 
 
 class ChannelSettings(_Section):
     capture_by_default: bool = True
     rules: tuple[ChannelRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_rule_per_channel(self) -> ChannelSettings:
+        """Two rules for one channel would silently drop one: say so instead."""
+        seen: dict[ChannelSpec, int] = {}
+        for number, rule in enumerate(self.rules, 1):
+            spec = rule.spec
+            key = replace(spec, name=spec.name.casefold())  # names are case-insensitive
+            if key in seen:
+                raise ValueError(
+                    f"channels.rules {seen[key]} and {number} are both for {rule.channel}; "
+                    "merge them into one [[channels.rules]]"
+                )
+            seen[key] = number
+        return self
 
 
 class DigestSchedule(_Section):
@@ -134,6 +197,16 @@ class DigestSchedule(_Section):
     #: A digest missed while the bot was down is posted once if it is back within this time.
     catch_up_hours: Annotated[float, Field(ge=0, le=168)] = 12
 
+    @model_validator(mode="after")
+    def _one_way_to_fire(self) -> DigestSchedule:
+        given = sorted({"days", "time"} & self.model_fields_set)
+        if self.every_minutes is not None and given:
+            raise ValueError(
+                f"every_minutes fires every N minutes, so {' and '.join(given)} would be "
+                "ignored: keep every_minutes, or days and time"
+            )
+        return self
+
     @field_validator("days")
     @classmethod
     def _cron_days(cls, value: str) -> str:
@@ -153,11 +226,11 @@ class DigestSchedule(_Section):
     @field_validator("channel")
     @classmethod
     def _digest_channel(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError(
-                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
-            )
-        return value
+        return str(ChannelSpec.parse(value))
+
+    @property
+    def spec(self) -> ChannelSpec:
+        return ChannelSpec.parse(self.channel)
 
     @field_validator("time")
     @classmethod
@@ -212,12 +285,17 @@ class SlackSettings(_Section):
     command: str = "/cop"
     http_port: Annotated[int, Field(ge=1, le=65535)] = 3000
     workspace_url: str = ""
+    #: The Web API's base URL (GovSlack: https://slack-gov.com/api/).
+    api_url: str = "https://slack.com/api/"
 
 
 class DiscordSettings(_Section):
     enabled: bool = False
     solved_tags: tuple[str, ...] = ("solved", "answered")
     guild_ids: tuple[int, ...] = ()
+    #: Roles (ids, or names) that count as "everyone" in servers that gate their
+    #: channels behind a member role: a channel such a role may view is public.
+    everyone_roles: tuple[int | str, ...] = ()
 
 
 class WebSettings(_Section):
@@ -245,13 +323,7 @@ class WebSettings(_Section):
     @field_validator("channels")
     @classmethod
     def _channel_specs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for spec in value:
-            if ":" not in spec or not spec.partition(":")[2].strip("#"):
-                raise ValueError(
-                    f"write the channel '{spec}' as 'platform:ID' or 'platform:#name', "
-                    "e.g. 'slack:#data-help'"
-                )
-        return value
+        return tuple(str(ChannelSpec.parse(spec)) for spec in value)
 
     @field_validator("base_url")
     @classmethod
@@ -278,13 +350,14 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     web: WebSettings = WebSettings()
 
-    def rule_for(self, platform: str, channel: str, channel_name: str = "") -> ChannelRule:
-        """The rule that applies to a channel: by id first, then by ``#name``."""
-        for rule in self.channels.rules:
-            if rule.channel in (f"{platform}:{channel}", f"{platform}:#{channel_name}"):
-                return rule
+    def rule_for(self, where: Where) -> ChannelRule:
+        """The rule that applies to a channel: one naming its id first, then its ``#name``."""
+        matching = [rule for rule in self.channels.rules if rule.spec.matches(where)]
+        by_id = [rule for rule in matching if not rule.spec.by_name]
+        if by_id or matching:
+            return (by_id or matching)[0]
         return ChannelRule(
-            channel=f"{platform}:{channel}", capture=self.channels.capture_by_default
+            channel=f"{where.platform}:{where.channel}", capture=self.channels.capture_by_default
         )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from bot.channel_spec import ChannelSpec
 from bot.config import Settings
-from bot.digest import split_channel_spec
 from knowledge.models import PublicWeb
 from knowledge.published import public_web
 from knowledge.store import Repertoire
@@ -20,12 +20,9 @@ from knowledge.store import Repertoire
 def channel_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
     """``[web] channels`` as ``(platform, workspace, channel id, name)``; empty parts match any."""
     specs: list[tuple[str, str, str, str]] = []
-    for spec in settings.web.channels:
-        platform, workspace, rest = split_channel_spec(spec.strip())
-        if rest.startswith("#"):
-            specs.append((platform, workspace, "", rest[1:]))
-        else:
-            specs.append((platform, workspace, rest, ""))
+    for text in settings.web.channels:
+        spec = ChannelSpec.parse(text)
+        specs.append((spec.platform, spec.workspace, spec.channel, spec.name))
     return specs
 
 

@@ -28,8 +28,8 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from bot import dm_policy
 from bot.capture import accepts, channel_ref, source_key
-from bot.commands import CommandContext, command
 from bot.emoji import canonical
 from bot.errors import UsageError
 from bot.events import (
@@ -40,16 +40,17 @@ from bot.events import (
     Reply,
     ResultItem,
     SuggestionFeedback,
-    Visibility,
     Where,
 )
 from bot.ports import Services
 from bot.results import entry_title, hit_to_item
 from knowledge import feedback
+from knowledge.confidence import QUIET_THRESHOLD, SEMANTIC_QUIET_THRESHOLD, ChannelThreshold
 from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
-from knowledge.models import Entry, SearchHit
+from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
 from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
+from knowledge.storage import Viewer
 from knowledge.text import shorten
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,26 @@ NOT_RELATED_REACTIONS = frozenset({"👎", "❌"})
 #: How much of an accepted answer a suggestion shows: its first lines, cut.
 ANSWER_LINES = 2
 ANSWER_CHARS = 240
+#: How many matched words an explanation names.
+EXPLAINED_WORDS = 4
+
+
+def explain(hit: SearchHit) -> str:
+    """Why a past question was suggested.
+
+    For example "matched: `arpeggio`, `tracker`; accepted answer; 0.71".
+    """
+    parts: list[str] = []
+    if hit.matched:
+        parts.append("matched: " + ", ".join(f"`{w}`" for w in hit.matched[:EXPLAINED_WORDS]))
+    if hit.entry.kind == EntryKind.KNOWHOW:
+        parts.append("know-how")
+    elif hit.answer is not None and hit.answer.accepted:
+        parts.append("accepted answer")
+    elif hit.answer is not None:
+        parts.append("answered")
+    parts.append(f"{hit.score:.2f}")
+    return "; ".join(parts)
 
 
 def first_lines(text: str, lines: int = ANSWER_LINES, limit: int = ANSWER_CHARS) -> str:
@@ -102,16 +123,28 @@ class Suggester:
 
     @property
     def threshold(self) -> float:
+        """The configured (or shipped) probability from which the bot replies in public."""
         configured = self.services.settings.similar.min_confidence
         if configured is not None:
             return configured
         return SUGGEST_THRESHOLD if self.embedder is None else SEMANTIC_SUGGEST_THRESHOLD
 
+    @property
+    def quiet_threshold(self) -> float:
+        """From this probability, below :attr:`threshold`, the asker alone is told."""
+        shipped = QUIET_THRESHOLD if self.embedder is None else SEMANTIC_QUIET_THRESHOLD
+        return min(shipped, self.threshold)
+
+    def channel_threshold(self, where: Where) -> ChannelThreshold:
+        """This channel's threshold, moved by its members' ✅ and 👎 (bounded, resettable)."""
+        solved, rejected = feedback.channel_verdicts(self.services.repertoire, channel_ref(where))
+        return ChannelThreshold(self.threshold, solved, rejected)
+
     def enabled_in(self, where: Where) -> bool:
         settings = self.services.settings
-        if not settings.similar.enabled or where.visibility == Visibility.DM:
+        if not settings.similar.enabled or not dm_policy.suggests(where):
             return False
-        return settings.rule_for(where.platform, where.channel, where.channel_name).suggest_similar
+        return settings.rule_for(where).suggest_similar
 
     # ------------------------------------------------------------------ ask time
 
@@ -145,18 +178,20 @@ class Suggester:
             if question.text.startswith(question.title)
             else (f"{question.title}\n{question.text}")
         )
-        hits = find_similar(
+        channel = self.channel_threshold(where)
+        found = find_similar(
             repertoire,
             text,
             channel_ref(where),
             exclude_entry_id=question.id,
             exclude_ids=excluded,
             limit=self.services.settings.similar.max_suggestions,
-            min_confidence=self.threshold,
+            min_confidence=channel.applied(self.quiet_threshold),
             embedder=self.embedder,
         )
+        hits = [h for h in found if h.score >= channel.value]
         if not hits:
-            return []
+            return self._quietly(question, where, found[:1])
         suggestion_id = feedback.record_suggestion(
             repertoire,
             question.id,
@@ -181,6 +216,24 @@ class Suggester:
                 thread_id=question.source.message_id,
                 actions=ACTIONS,
                 suggestion_id=suggestion_id,
+            )
+        ]
+
+    def _quietly(self, question: Entry, where: Where, hits: list[SearchHit]) -> list[Outbound]:
+        """Not sure enough for the thread: offer the best match to the asker alone."""
+        asker = self.services.repertoire.get_member(question.author_id)
+        if not hits or asker is None:
+            return []
+        return [
+            Reply(
+                where=where,
+                text="🔎 Possibly related (only you see this; I'm not sure enough to say it "
+                f"in the thread): {explain(hits[0])}",
+                items=(suggestion_item(hits[0]),),
+                ephemeral=True,
+                quiet=True,
+                recipient=Actor(where.platform, asker.user_id, asker.display_name, where.workspace),
+                thread_id=question.source.message_id,
             )
         ]
 
@@ -274,7 +327,7 @@ class Suggester:
         if verdict == NOT_RELATED:
             if not added:
                 return []
-            titles = ", ".join(f"“{self._title(i)}”" for i in entry_ids)
+            titles = ", ".join(f"“{self._title(i, where)}”" for i in entry_ids)
             return [
                 Reply(
                     where=where,
@@ -292,7 +345,7 @@ class Suggester:
                     Reply(
                         where=where,
                         text="✅ Marked as solved by an earlier answer: "
-                        f"“{self._title(entry_id)}”. The two questions are now linked.",
+                        f"“{self._title(entry_id, where)}”. The two questions are now linked.",
                         ephemeral=False,
                         thread_id=thread,
                     )
@@ -318,81 +371,9 @@ class Suggester:
         asker = repertoire.get_member(question.author_id)
         return accepts(rules, asker.user_id if asker else None, set(votes))
 
-    def _title(self, entry_id: int) -> str:
-        entry = self.services.repertoire.get_entry(entry_id)
-        return shorten(entry_title(entry), 80) if entry else f"#{entry_id}"
-
-
-# ---------------------------------------------------------------------------- commands
-
-
-def _thread_suggestion(ctx: CommandContext) -> Suggestion:
-    inv = ctx.invocation
-    if inv.thread_id is None:
-        raise UsageError("Use this in the thread of a question where I suggested answers.")
-    suggestion = feedback.suggestion_in_thread(
-        ctx.services.repertoire, source_key(inv.where, inv.thread_id)
-    )
-    if suggestion is None or not suggestion.entry_ids:
-        raise UsageError("I made no suggestion in this thread.")
-    return suggestion
-
-
-def _picked(suggestion: Suggestion, args: str, name: str) -> tuple[int, ...] | None:
-    """Item numbers typed after the command (``2`` or ``1 3``); ``None`` when none were."""
-    numbers = args.replace(",", " ").split()
-    if not numbers:
-        return None
-    picked: list[int] = []
-    for number in numbers:
-        if not number.isdigit() or not 1 <= int(number) <= len(suggestion.entry_ids):
-            raise UsageError(
-                f"'{number}' is not one of the suggestions (1 to {len(suggestion.entry_ids)}).",
-                name,
-            )
-        picked.append(suggestion.entry_ids[int(number) - 1])
-    return tuple(picked)
-
-
-@command("solved", "solved [N]", "in a suggestion's thread: suggestion N (default 1) solved it")
-def _solved(ctx: CommandContext) -> list[Outbound]:
-    suggestion = _thread_suggestion(ctx)
-    picked = _picked(suggestion, ctx.args, "solved") or suggestion.entry_ids[:1]
-    inv = ctx.invocation
-    return Suggester(ctx.services).give(
-        suggestion, picked[:1], inv.actor, inv.where, SOLVED_IT, inv.at
-    )
-
-
-@command("unrelated", "unrelated [N ...]", "in a suggestion's thread: those suggestions miss")
-def _unrelated(ctx: CommandContext) -> list[Outbound]:
-    suggestion = _thread_suggestion(ctx)
-    picked = _picked(suggestion, ctx.args, "unrelated") or suggestion.entry_ids
-    inv = ctx.invocation
-    return Suggester(ctx.services).give(
-        suggestion, picked, inv.actor, inv.where, NOT_RELATED, inv.at
-    )
-
-
-@command("similar", "similar <question>", "past answers close to a question, with confidence")
-def _similar(ctx: CommandContext) -> list[Outbound]:
-    text = ctx.args.strip()
-    if not text:
-        raise UsageError("Which question? Try `/cop similar how do I read a big CSV?`", "similar")
-    suggester = Suggester(ctx.services)
-    hits = find_similar(
-        ctx.services.repertoire, text, ctx.viewer, limit=5, embedder=suggester.embedder
-    )
-    if not hits:
-        return [ctx.reply("No similar answered question or know-how found.")]
-    threshold = suggester.threshold
-    scores = ", ".join(
-        f"{i}) {h.score:.2f}{' ✓' if h.score >= threshold else ''}" for i, h in enumerate(hits, 1)
-    )
-    return [
-        ctx.reply(
-            f"Closest past answers; confidence {scores} (✓: I would suggest it at ask time, "
-            f"from {threshold:.2f}):",
-            items=tuple(suggestion_item(h) for h in hits),
-        )
-    ]
+    def _title(self, entry_id: int, where: Where) -> str:
+        """The entry's title as ``where`` may read it (its channel may have turned private)."""
+        entry = self.services.repertoire.entry_for(Viewer.in_channel(channel_ref(where)), entry_id)
+        if entry is None:
+            return "an earlier answer"
+        return shorten(entry_title(entry), 80)

@@ -10,7 +10,7 @@ whether this channel is published.
 from __future__ import annotations
 
 from bot.capture import channel_ref
-from bot.commands import CommandContext, command
+from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
 from bot.events import Outbound
 from bot.practice_commands import actor_member
@@ -21,7 +21,6 @@ _OFF = {"off", "hide", "no", "optout", "opt-out"}
 _ON = {"on", "show", "yes", "optin", "opt-in"}
 
 
-@command("web", "web [on|off]", "show (on) or hide (off) what you wrote on the public web view")
 def _web(ctx: CommandContext) -> list[Outbound]:
     word = ctx.args.strip().lower()
     repertoire = ctx.services.repertoire
@@ -67,3 +66,21 @@ def _web(ctx: CommandContext) -> list[Outbound]:
         else "What you write in published channels is shown there (`/cop web off` hides it all).",
     ]
     return [ctx.reply("\n".join(lines))]
+
+
+WEB_COMMANDS = (
+    CommandSpec(
+        "web",
+        "web [on|off]",
+        "show (on) or hide (off) what you wrote on the public web view",
+        _web,
+        (
+            Param(
+                "setting",
+                "off hides what you wrote on the web view, on shows it (none: where you stand)",
+                required=False,
+                choices=("on", "off"),
+            ),
+        ),
+    ),
+)

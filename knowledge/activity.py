@@ -14,8 +14,9 @@ from datetime import date, datetime, tzinfo
 from statistics import median
 from typing import Any
 
-from knowledge.models import Entry, Member, Viewer, from_db_time, to_db_time
-from knowledge.store import Repertoire, visibility_clause, visible_to
+from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.storage import EntryFilter, as_viewer
+from knowledge.store import Repertoire, visibility_clause
 
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
 _ANSWER_OF = (
@@ -79,34 +80,32 @@ def _between(
 
 
 def new_knowhow(
-    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime, limit: int
+    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
 ) -> Listing:
     """Know-how shared in the period, newest first."""
-    visible, vparams = visibility_clause(viewer)
-    period, pparams = _between("e", start, end)
-    where = f"e.kind = 'knowhow' AND {visible} AND {period}"
-    params = [*vparams, *pparams]
+    seen = as_viewer(viewer)
+    wanted = EntryFilter(kinds=(EntryKind.KNOWHOW,), created_from=start, created_before=end)
     return Listing(
-        tuple(repertoire.list_entries(where, params, "e.created_at DESC", limit)),
-        repertoire.count(where, params),
+        tuple(repertoire.entries(seen, wanted, order="newest", limit=limit)),
+        repertoire.count_entries(seen, wanted),
     )
 
 
 def answered_questions(
-    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime, limit: int
+    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
 ) -> tuple[list[AnsweredQuestion], int]:
     """Questions that got an answer in the period: accepted first, then most recent.
 
     Each comes with its accepted answer, or else the latest answer of the period.
     """
     visible, vparams = visibility_clause(viewer, "q")
-    visible_a, vparams_a = visibility_clause(viewer, "a")
+    answer_visible, aparams = visibility_clause(viewer, "a")
     period, pparams = _between("a", start, end, in_thread=True)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
-        f"WHERE {_ANSWER_OF} AND {visible_a} AND {period})"
+        f"WHERE {_ANSWER_OF} AND {answer_visible} AND {period})"
     )
-    params = [*vparams, *vparams_a, *pparams]
+    params = [*vparams, *aparams, *pparams]
     rows = repertoire.db.execute(
         f"SELECT q.id FROM entries q WHERE {condition} "
         "ORDER BY q.has_accepted DESC, q.created_at DESC LIMIT ?",
@@ -122,8 +121,7 @@ def answered_questions(
         question = repertoire.get_entry(int(question_id))
         if question is None:
             continue
-        # Each answer by its own visibility: it may have come after the channel turned private.
-        answers = [a for a in repertoire.answers_for(question) if visible_to(a, viewer)]
+        answers = repertoire.visible_answers(question, viewer, borrowed=False)
         accepted = [a for a in answers if a.accepted]
         in_period = [a for a in answers if start <= a.created_at < end]
         chosen = accepted[0] if accepted else (in_period[-1] if in_period else None)
@@ -133,20 +131,19 @@ def answered_questions(
 
 
 def unanswered_questions(
-    repertoire: Repertoire, viewer: Viewer, end: datetime, limit: int
+    repertoire: Repertoire, viewer: ChannelRef | None, end: datetime, limit: int
 ) -> Listing:
     """Questions asked before ``end`` that have no answer at all: oldest first."""
-    visible, vparams = visibility_clause(viewer)
-    where = f"e.kind = 'question' AND e.answer_count = 0 AND {visible} AND e.created_at < ?"
-    params = [*vparams, to_db_time(end)]
+    seen = as_viewer(viewer)
+    wanted = EntryFilter(kinds=(EntryKind.QUESTION,), answered=False, created_before=end)
     return Listing(
-        tuple(repertoire.list_entries(where, params, "e.created_at ASC", limit)),
-        repertoire.count(where, params),
+        tuple(repertoire.entries(seen, wanted, order="oldest", limit=limit)),
+        repertoire.count_entries(seen, wanted),
     )
 
 
 def helpers(
-    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime, limit: int
+    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
 ) -> tuple[list[Helper], int]:
     """Members who answered others or shared know-how in the period, most helpful first.
 
@@ -191,29 +188,29 @@ def helpers(
 
 
 def period_activity(
-    repertoire: Repertoire, viewer: Viewer, start: datetime, end: datetime
+    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime
 ) -> PeriodActivity:
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
-    visible_a, vparams_a = visibility_clause(viewer, "a")
+    answer_visible, aparams = visibility_clause(viewer, "a")
     period, pparams = _between("q", start, end)
     rows = repertoire.db.execute(
-        f"SELECT q.created_at, (SELECT min(+a.created_at) FROM entries a WHERE {_ANSWER_OF} "
-        f"AND {visible_a}) FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
-        [*vparams_a, *vparams, *pparams],
+        "SELECT q.created_at, (SELECT min(+a.created_at) FROM entries a "
+        f"WHERE {_ANSWER_OF} AND {answer_visible}) "
+        f"FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
+        [*aparams, *vparams, *pparams],
     ).fetchall()
     waits = [
         (from_db_time(first) - from_db_time(asked)).total_seconds()
         for asked, first in rows
         if first is not None
     ]
-    visible_e, vparams_e = visibility_clause(viewer)
-    period_e, pparams_e = _between("e", start, end)
-    answers = repertoire.count(
-        f"e.kind = 'answer' AND {visible_e} AND {period_e}", [*vparams_e, *pparams_e]
-    )
-    knowhow = repertoire.count(
-        f"e.kind = 'knowhow' AND {visible_e} AND {period_e}", [*vparams_e, *pparams_e]
+    seen = as_viewer(viewer)
+    answers, knowhow = (
+        repertoire.count_entries(
+            seen, EntryFilter(kinds=(kind,), created_from=start, created_before=end)
+        )
+        for kind in (EntryKind.ANSWER, EntryKind.KNOWHOW)
     )
     return PeriodActivity(
         asked=len(rows),
@@ -226,7 +223,7 @@ def period_activity(
 
 def daily_counts(
     repertoire: Repertoire,
-    viewer: Viewer,
+    viewer: ChannelRef | None,
     start: datetime,
     end: datetime,
     tz: tzinfo,

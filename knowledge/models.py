@@ -51,7 +51,7 @@ class PublicWeb:
 
 #: Who will see a result: a channel (public entries and its own), the public web,
 #: or ``None`` for public entries anywhere (the CLI).
-Viewer = ChannelRef | PublicWeb | None
+Audience = ChannelRef | PublicWeb | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,8 @@ class SearchHit:
     answer: Entry | None = None
     answer_snippet: str = ""
     answer_count: int = 0
+    #: Why a similar-question hit matched: the question's words it shares, rarest first.
+    matched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,29 @@ class Expert:
     answers: int
     knowhow: int
     latest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """One row of the digest log."""
+
+    id: int
+    channel: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    claimed_at: datetime
+    posted_at: datetime | None
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownChannel:
+    """A channel as copbot last saw it: where it is, its name and its visibility now."""
+
+    ref: ChannelRef
+    name: str
+    visibility: str
 
 
 def utc(dt: datetime) -> datetime:

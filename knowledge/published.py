@@ -20,7 +20,7 @@ from typing import Any
 
 from knowledge.curation import outdated_entries
 from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time
-from knowledge.store import Repertoire, visibility_clause, visible_to
+from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry, visibility_clause, visible_to
 from knowledge.web_consent import hidden_members
 
 #: Joins an answer ``a`` to the entry ``e`` whose thread it is in.
@@ -85,6 +85,40 @@ class PublishedChannel:
     name: str
 
 
+# ----------------------------------------------------------------------------- reading
+
+
+def entries_where(
+    repertoire: Repertoire,
+    where: str,
+    params: Sequence[Any],
+    order: str = "e.created_at DESC",
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    index: str = "",
+) -> list[Entry]:
+    """Entries (alias ``e``) meeting SQL conditions: the web view's own listings.
+
+    SQLite's SQL (``INDEXED BY``): these readers move into ``knowledge/sqlite/``
+    with the rest of the relational code. ``index`` names the index to walk,
+    where SQLite (which has no statistics here) would pick one that reads far
+    more rows.
+    """
+    select = ENTRY_SELECT
+    if index:
+        select = select.replace("FROM entries e", f"FROM entries e INDEXED BY {index}", 1)
+    rows = repertoire.db.execute(
+        f"{select} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
+    ).fetchall()
+    return [row_to_entry(tuple(r)) for r in rows]
+
+
+def count_where(repertoire: Repertoire, where: str, params: Sequence[Any]) -> int:
+    row = repertoire.db.execute(f"SELECT count(*) FROM entries e WHERE {where}", list(params))
+    return int(row.fetchone()[0])
+
+
 # ----------------------------------------------------------------------------- the viewer
 
 
@@ -129,6 +163,20 @@ def published_channels(repertoire: Repertoire, web: PublicWeb) -> list[Published
 def _published_entry(repertoire: Repertoire, web: PublicWeb, entry_id: int) -> Entry | None:
     entry = repertoire.get_entry(entry_id)
     return entry if entry is not None and visible_to(entry, web) else None
+
+
+def page_entry(repertoire: Repertoire, web: PublicWeb, entry_id: int) -> Entry | None:
+    """The published question or know-how ``entry_id``: an entry that has a page."""
+    entry = _published_entry(repertoire, web, entry_id)
+    return entry if entry is not None and entry.kind != EntryKind.ANSWER else None
+
+
+def answer_page(repertoire: Repertoire, web: PublicWeb, answer: Entry) -> Entry | None:
+    """The published question an answer is shown under, if it has one."""
+    root = repertoire.thread_root(answer)
+    if root is None or root.kind != EntryKind.QUESTION or not visible_to(root, web):
+        return None
+    return root
 
 
 def question_thread(repertoire: Repertoire, web: PublicWeb, entry_id: int) -> QuestionThread | None:
@@ -217,8 +265,14 @@ def _summaries(
     would otherwise pick one that reads far more rows.
     """
     visible_e, vparams_e = visibility_clause(web, "e")
-    entries = repertoire.list_entries(
-        f"{visible_e} AND {where}", [*vparams_e, *params], order, limit, offset, index=index
+    entries = entries_where(
+        repertoire,
+        f"{visible_e} AND {where}",
+        [*vparams_e, *params],
+        order,
+        limit,
+        offset,
+        index=index,
     )
     return tuple(_with_counts(repertoire, web, entries))
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from knowledge.activity import AnsweredQuestion, Helper, PeriodActivity
 from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time, to_db_time
+from knowledge.published import entries_where
 from knowledge.store import Repertoire, visibility_clause, visible_to
 
 #: The index of one channel's entries by date (knowledge/web_schema.py).
@@ -97,7 +98,8 @@ def period_digest(
     if narrowed is None:
         return None
     visible, params = visibility_clause(narrowed, "e")
-    period = repertoire.list_entries(
+    period = entries_where(
+        repertoire,
         f"{_IN_CHANNEL} AND e.created_at >= ? AND e.created_at < ? AND {visible}",
         [
             channel.platform,
@@ -175,7 +177,8 @@ def _questions_of(
     for chunk in _chunks(missing):
         visible, params = visibility_clause(web, "e")
         marks = ", ".join("?" for _ in chunk)
-        for question in repertoire.list_entries(
+        for question in entries_where(
+            repertoire,
             f"e.kind = 'question' AND e.platform = ? AND e.workspace = ? AND e.channel = ? "
             f"AND e.message_id IN ({marks}) AND {visible}",
             [channel.platform, channel.workspace, channel.channel, *chunk, *params],

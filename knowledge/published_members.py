@@ -18,7 +18,7 @@ from typing import Any
 
 from knowledge.identity import identity_group
 from knowledge.models import Entry, Member, PublicWeb
-from knowledge.published import TopicCount
+from knowledge.published import TopicCount, entries_where
 from knowledge.store import Repertoire, visibility_clause
 
 #: Joins an answer ``a`` to its question ``q``.
@@ -111,8 +111,8 @@ def member_page(
         [*answers_params, *own, limit],
     ).fetchall()
     contributions = _contributions(repertoire, recent)
-    asked = repertoire.list_entries(
-        f"{mine_e} AND e.kind = 'question'", own, "e.created_at DESC", limit
+    asked = entries_where(
+        repertoire, f"{mine_e} AND e.kind = 'question'", own, "e.created_at DESC", limit
     )
     latest = [c.entry for c in contributions] + list(asked)
     last_modified = max((max(e.created_at, e.updated_at) for e in latest), default=_EPOCH)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, PublicWeb, from_db_time
+from knowledge.published import entries_where
 from knowledge.store import Repertoire, visibility_clause
 
 #: URLs per sitemap file. The sitemaps.org protocol allows up to 50,000; smaller
@@ -53,7 +54,7 @@ def sitemap_entries(
 ) -> list[SitemapEntry]:
     """Published questions and know-how by id, ``limit`` of them from ``offset``."""
     visible, params = visibility_clause(web, "e")
-    entries = repertoire.list_entries(f"{_KINDS} AND {visible}", params, "e.id", limit, offset)
+    entries = entries_where(repertoire, f"{_KINDS} AND {visible}", params, "e.id", limit, offset)
     if not entries:
         return []
     block = [entries[0].id, entries[-1].id]

@@ -12,17 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.models import Entry, EntryKind, PublicWeb, SearchHit, Viewer, to_db_time
+from knowledge.models import Audience, Entry, EntryKind, PublicWeb, SearchHit, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
-from knowledge.store import (
-    _ENTRY_COLUMNS,
-    Repertoire,
-    row_to_entry,
-    visibility_clause,
-    visible_to,
-)
+from knowledge.sqlite.visible_match import still_matching
+from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import fold, highlight
-from knowledge.visible_match import still_matching
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
@@ -116,7 +110,7 @@ def _boost_sql() -> str:
 def search(
     repertoire: Repertoire,
     query: ParsedQuery,
-    viewer: Viewer,
+    viewer: Audience,
     options: SearchOptions | None = None,
 ) -> list[SearchHit]:
     """Ranked hits for ``query`` that ``viewer`` may see. Never raises on user text."""
@@ -252,7 +246,7 @@ def _to_hit(
     row: tuple[Any, ...],
     query: ParsedQuery,
     options: SearchOptions,
-    viewer: Viewer,
+    viewer: Audience,
 ) -> SearchHit:
     entry = row_to_entry(row)
     score = float(row[-1] or 0.0)
@@ -265,12 +259,8 @@ def _to_hit(
     answer_snippet = ""
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        # plus the answer of an older question a member said solved it (issue 6)
-        # An answer is shown only where it may be seen itself (it may have been
-        # given after the question's channel turned private).
-        answers = [a for a in repertoire.answers_for(entry) if visible_to(a, viewer)] or [
-            a for a in repertoire.linked_answers(entry.id) if visible_to(a, viewer)
-        ]
+        # Each answer by its own visibility; else the answer a "solved it" link lends.
+        answers = repertoire.visible_answers(entry, viewer)
         if answers:
             answer = answers[0]
             answer_snippet = highlight(

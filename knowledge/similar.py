@@ -26,10 +26,20 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from knowledge.confidence import (
+    LEXICAL_MODEL,
+    SEMANTIC_MODEL,
+    SEMANTIC_SPEAK_THRESHOLD,
+    SPEAK_THRESHOLD,
+    ConfidenceModel,
+    QueryTerm,
+    features,
+)
 from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.search import SearchOptions, _boost_sql
@@ -56,12 +66,15 @@ POOL = 20
 MIN_CAPPED_DF = 1000
 #: FTS5 ranks this many matches before the visibility filters and boosts apply.
 CANDIDATE_WINDOW = 200
-#: The confidence from which the bot speaks up at ask time (see bench/README.md).
-SUGGEST_THRESHOLD = 0.4
-#: The same with the semantic stage on, where confidence is a cosine margin.
-SEMANTIC_SUGGEST_THRESHOLD = 0.25
+#: The confidence (a calibrated probability) from which the bot speaks up at ask time.
+SUGGEST_THRESHOLD = SPEAK_THRESHOLD
+#: The same with the semantic stage on (its model also sees the cosines).
+SEMANTIC_SUGGEST_THRESHOLD = SEMANTIC_SPEAK_THRESHOLD
 #: Confidence compares a candidate's score with the score at this rank.
 CROWD_RANK = 5
+#: Candidates that get a calibrated confidence (and are returned): a reply shows
+#: three, ``/cop similar`` five, the benchmark ten; stemming each candidate is the cost.
+CALIBRATED = 10
 
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"
@@ -389,7 +402,7 @@ def _candidates(
         sql = (
             f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
             f"FROM search_fts WHERE search_fts MATCH ? {window}) "
-            f"SELECT {_ENTRY_COLUMNS}, top.s{boost} AS score FROM top "
+            f"SELECT {_ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
             "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
             f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
         )
@@ -410,10 +423,17 @@ def _candidates(
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """One candidate of :func:`rank_similar`: the entry and its confidence."""
+    """One candidate of :func:`rank_similar`: the entry, its confidence, and why.
+
+    ``confidence`` is the calibrated probability that the candidate is a real
+    duplicate (:mod:`knowledge.confidence`); ``matched`` the question's words it
+    shares, rarest first; ``features`` what the model saw.
+    """
 
     entry: Entry
     confidence: float
+    matched: tuple[str, ...] = ()
+    features: Mapping[str, float] = field(default_factory=dict)
 
 
 def rank_similar(
@@ -442,6 +462,7 @@ def rank_similar(
     excluded = set(exclude_ids)
     entries: list[Entry] = []
     scores: dict[int, float] = {}
+    solved: set[int] = set()
     if expression is not None:
         rows = _candidates(
             repertoire,
@@ -455,15 +476,15 @@ def rank_similar(
         )
         entries = [row_to_entry(r) for r in rows]
         scores = {e.id: -float(r[-1] or 0.0) for e, r in zip(entries, rows, strict=True)}
+        solved = {e.id for e, r in zip(entries, rows, strict=True) if r[-2]}
     crowd = (
         sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
     )
     own_weight = query_weight(selected)
     if embedder is None:
-        return [
-            Ranked(e, margin_confidence(scores.get(e.id, 0.0), crowd, own_weight))
-            for e in entries[:pool]
-        ]
+        return _calibrated(
+            repertoire, selected, entries[:pool], scores, solved, crowd, own_weight, LEXICAL_MODEL
+        )
     from knowledge.semantic import RRF_K, SEMANTIC_WEIGHT, fuse, semantic_ranking
 
     semantic = semantic_ranking(
@@ -487,15 +508,72 @@ def rank_similar(
             entry = repertoire.get_entry(entry_id)
             if entry is not None:
                 known[entry_id] = entry
-    # With embeddings, confidence is the cosine's margin over the crowd (the
-    # CROWD_RANK-th nearest): it separates duplicates better than words do.
+    # With embeddings, the model also sees the cosine and its margin over the
+    # crowd (the CROWD_RANK-th nearest): they separate duplicates better than words.
     ranked_cosines = [c for _, c in semantic]
     cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
-    return [
-        Ranked(known[i], max(0.0, min(1.0, cosines.get(i, cos_crowd) - cos_crowd)))
-        for i in order
-        if i in known
-    ]
+    return _calibrated(
+        repertoire,
+        selected,
+        [known[i] for i in order if i in known],
+        scores,
+        solved,
+        crowd,
+        own_weight,
+        SEMANTIC_MODEL,
+        cosines=cosines,
+        cosine_crowd=cos_crowd,
+    )
+
+
+def _calibrated(
+    repertoire: Repertoire,
+    selected: Sequence[Term],
+    entries: Sequence[Entry],
+    scores: Mapping[int, float],
+    solved: set[int],
+    crowd: float,
+    own_weight: float,
+    model: ConfidenceModel,
+    *,
+    cosines: Mapping[int, float] | None = None,
+    cosine_crowd: float = 0.0,
+) -> list[Ranked]:
+    """Each candidate with the model's probability and the evidence behind it."""
+    entries = entries[:CALIBRATED]
+    if not entries:
+        return []
+    query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
+    stems = stems_of(
+        repertoire,
+        {2 * i: e.title for i, e in enumerate(entries)}
+        | {2 * i + 1: e.text for i, e in enumerate(entries)},
+    )
+    lexical = sorted((scores.get(e.id, 0.0) for e in entries), reverse=True)
+    now = datetime.now(UTC)
+    out: list[Ranked] = []
+    for i, entry in enumerate(entries):
+        score = scores.get(entry.id, 0.0)
+        below = [s for s in lexical if s < score]
+        evidence = features(
+            query,
+            title_stems=frozenset(stems[2 * i]),
+            text_stems=frozenset(stems[2 * i + 1]),
+            score=score,
+            next_score=below[0] if below else 0.0,
+            crowd=crowd,
+            own_weight=own_weight,
+            tags=entry.tags,
+            accepted=entry.id in solved or entry.accepted,
+            created_at=entry.created_at,
+            now=now,
+            cosine=None if cosines is None else cosines.get(entry.id, cosine_crowd),
+            cosine_crowd=None if cosines is None else cosine_crowd,
+        )
+        out.append(
+            Ranked(entry, model.probability(evidence.values), evidence.matched, evidence.values)
+        )
+    return out
 
 
 def query_weight(terms: Sequence[Term]) -> float:
@@ -547,14 +625,20 @@ def find_similar(
     for candidate in ranked:
         if candidate.confidence < min_confidence:
             continue
-        hits.append(_hit(repertoire, candidate.entry, candidate.confidence, words, opts))
+        hit = _hit(repertoire, candidate.entry, candidate.confidence, words, opts, viewer)
+        hits.append(replace(hit, matched=candidate.matched))
         if len(hits) >= limit:
             break
     return hits
 
 
 def _hit(
-    repertoire: Repertoire, entry: Entry, conf: float, words: list[str], options: SearchOptions
+    repertoire: Repertoire,
+    entry: Entry,
+    conf: float,
+    words: list[str],
+    options: SearchOptions,
+    viewer: ChannelRef | None,
 ) -> SearchHit:
     body = entry.text
     if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
@@ -562,7 +646,7 @@ def _hit(
     snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+        answers = repertoire.visible_answers(entry, viewer)
     answer = answers[0] if answers else None
     answer_snippet = (
         highlight(answer.text, words, options.mark_start, options.mark_end, options.snippet_chars)

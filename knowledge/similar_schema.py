@@ -103,3 +103,14 @@ def m003_document_frequencies(db: Database) -> None:
         "CREATE TABLE similar_df (term TEXT PRIMARY KEY, doc INTEGER NOT NULL, "
         "n_docs INTEGER NOT NULL) WITHOUT ROWID"
     )
+
+
+@migrations()
+def m004_channel_resets(db: Database) -> None:
+    # When a channel's suggestion threshold was last reset (/cop suggestions reset):
+    # only feedback given after it moves the channel's threshold.
+    db.execute(
+        "CREATE TABLE similar_channel_resets (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "channel TEXT NOT NULL, reset_at TEXT NOT NULL, "
+        "PRIMARY KEY (platform, workspace, channel)) WITHOUT ROWID"
+    )

@@ -22,13 +22,14 @@ from knowledge.store import Repertoire
 def set_web_optout(repertoire: Repertoire, member_id: int, hidden: bool, at: datetime) -> bool:
     """Hide (``/cop web off``) or show again (``on``) a member; ``True`` when that changed."""
     if hidden:
-        cursor = repertoire.db.execute(
-            "INSERT OR IGNORE INTO web_optouts (member_id, at) VALUES (?, ?)",
+        changed = repertoire.sql.execute(
+            "INSERT INTO web_optouts (member_id, at) VALUES (?, ?) "
+            "ON CONFLICT (member_id) DO NOTHING",
             [member_id, to_db_time(at)],
         )
     else:
-        cursor = repertoire.db.execute("DELETE FROM web_optouts WHERE member_id = ?", [member_id])
-    return cursor.rowcount == 1
+        changed = repertoire.sql.execute("DELETE FROM web_optouts WHERE member_id = ?", [member_id])
+    return changed == 1
 
 
 def is_hidden_from_web(repertoire: Repertoire, member_id: int) -> bool:
@@ -38,7 +39,7 @@ def is_hidden_from_web(repertoire: Repertoire, member_id: int) -> bool:
 
 def hidden_members(repertoire: Repertoire) -> frozenset[int]:
     """Every member id that must not appear on the web: opted out, or linked to one who did."""
-    opted = [int(r[0]) for r in repertoire.db.execute("SELECT member_id FROM web_optouts")]
+    opted = [int(r[0]) for r in repertoire.sql.rows("SELECT member_id FROM web_optouts")]
     hidden: set[int] = set()
     for member_id in opted:
         if member_id not in hidden:

@@ -84,8 +84,15 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"default", "methods"}
+    assert set(report) == {"default", "methods", "speak"}
     assert report["default"] in report["methods"]
+    # the shipped ranking and threshold: spoke / precision, alone and with half the
+    # questions new (their duplicates held out)
+    speak = report["speak"]["mlt"]
+    assert set(speak) == {"threshold", "spoke", "precision", "spoke_mixed", "precision_mixed"}
+    assert all(0 <= speak[k] <= 1 for k in speak)
+    assert speak["spoke_mixed"] <= speak["spoke"]  # a new question never adds a right answer
+    assert speak["precision_mixed"] <= speak["precision"]
     assert {"bm25", "search", "mlt"} <= set(report["methods"])
     for metrics in report["methods"].values():
         assert set(metrics) == {"recall@1", "recall@5", "mrr@10", "ndcg@10", "ms_per_query"}
@@ -112,11 +119,16 @@ def test_table_and_thresholds(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_corpus_loads_through_copbot_storage(tmp_path: Path) -> None:
+    from knowledge.models import EntryKind
+    from knowledge.storage import EntryFilter, Viewer
     from knowledge.store import Repertoire
 
     rep = Repertoire.open(tmp_path / "b.db")
     ids = retrieval.load_corpus(rep, retrieval.read_jsonl(FIXTURES / "bench_corpus.jsonl"))
     assert sorted(ids.values()) == ["c1", "c2", "c3", "c4", "c5"]
-    accepted = rep.count("e.kind = 'question' AND e.has_accepted = 1")
+    accepted = rep.count_entries(
+        Viewer.operator_including_private(),
+        EntryFilter(kinds=(EntryKind.QUESTION,), has_accepted=True),
+    )
     assert accepted == 4  # c3 has no answers; the first answer counts as accepted
     rep.close()

@@ -26,13 +26,17 @@ from bot.config import Settings, parse_settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, Where
 from bot.history import Problem, UnthreadedLinker, run_import
-from knowledge.export import export_json, export_markdown, import_json
+from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
+from knowledge.restore import import_json
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"
 DISCORD = FIXTURES / "discord"
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def make_core(tmp_path: Path, name: str = "copbot.db", settings: Settings | None = None) -> Core:
@@ -148,7 +152,7 @@ def test_slack_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     assert "[task.log](https://acme.slack.com/files/U03CHEN/F01/task.log)" in q2_entry.text
     assert q2_entry.permalink == "https://acme.slack.com/archives/C01DATA/p1709366400000100"
     assert q2_entry.author_name == "chen"
-    assert "Who is presenting" not in json.dumps([e.text for e in repertoire.list_entries()])
+    assert "Who is presenting" not in json.dumps([e.text for e in repertoire.entries(EVERYTHING)])
     # Slack markup reads as in live capture: a mention is the member's handle.
     mention = repertoire.entries_for_message(
         SourceKey("slack", "T0ACME", "C02OLD", f"{old + 11400}.000007")
@@ -243,11 +247,15 @@ def test_malformed_exports_name_the_file_and_line_and_go_on(tmp_path: Path) -> N
     core = make_core(tmp_path)
     summary = import_slack(core, broken)
     problems = [str(p) for p in summary.problems]
-    assert "channels.json: missing; channel folders are read as public channels" in problems
+    assert "channels.json: missing; conversation folders are read as private" in problems
+    assert (  # unknown means private
+        "data-help/: not listed in a readable channels.json or groups.json "
+        "(channels.json missing); read as a private channel"
+    ) in problems
     assert any(p.startswith("data-help/2024-03-02.json:3: bad JSON") for p in problems)
     assert any(p.startswith("platform-team/2024-03-01.json:2: not UTF-8") for p in problems)
     got = entries(core)
-    assert ("1709280100.000200", "question") in got  # the rest went through
+    assert got[("1709280100.000200", "question")][2] == "private"  # the rest went through
     assert got[("1709280800.000100", "question")][2] == "private"  # groups.json still read
 
 
@@ -255,7 +263,10 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     runner = CliRunner()
     result = runner.invoke(cli, ["import", str(SLACK), str(DISCORD), "--db", str(db)])
-    assert result.exit_code == 0, result.output
+    # The fixture's one unknown subtype is a message skipped for an error: exit code 1,
+    # everything else imported.
+    assert result.exit_code == 1, result.output
+    assert "finished with 1 problem(s): exit code 1" in result.output
     assert "messages read: 30" in result.output
     assert "entries made: 21 (questions 9, answers 11, know-how 1)" in result.output
     assert "skipped 1: subtype channel_join" in result.output
@@ -282,8 +293,8 @@ def test_discord_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     summary = run_import(
         core,
         [
-            *DiscordExport(DISCORD / "python-help.json"),
-            *DiscordExport(DISCORD / "docker-thread.json"),
+            *DiscordExport(DISCORD / "python-help.json", public=True),
+            *DiscordExport(DISCORD / "docker-thread.json", public=True),
         ],
     )
     got = entries(core)
@@ -301,11 +312,11 @@ def test_discord_export_gives_the_known_repertoire(tmp_path: Path) -> None:
         "message type ChannelPinnedMessage": 1,
     }
     repertoire = core.services.repertoire
-    answer = next(e for e in repertoire.list_entries() if e.source.message_id == "1007")
+    answer = next(e for e in repertoire.entries(EVERYTHING) if e.source.message_id == "1007")
     assert "[notes.pdf](https://cdn.discordapp.com/attachments/200/5001/notes.pdf)" in answer.text
     assert answer.permalink == "https://discord.com/channels/900/200/1007"
     assert answer.author_name == "alice"
-    question = next(e for e in repertoire.list_entries() if e.source.message_id == "300")
+    question = next(e for e in repertoire.entries(EVERYTHING) if e.source.message_id == "300")
     assert question.title == "Docker build fails on M1"
 
 
@@ -409,7 +420,7 @@ def test_json_export_round_trips_on_an_empty_database(tmp_path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "copbot-repertoire" and data["version"] == 1
     restored = Repertoire.open(tmp_path / "restored.db")
-    import_json(restored, path, batch=4)
+    import_json(restored, path)
     assert snapshot(restored) == snapshot(source)
     import_json(restored, path)  # restoring twice changes nothing
     assert snapshot(restored) == snapshot(source)

@@ -24,8 +24,8 @@ from adapters.web import WebReader, build_web_app
 from bot.config import Settings, parse_settings
 from bot.events import Visibility
 
-#: What the tests' config publishes: two public channels and one that turns private
-#: and back; the private channel and the DM are listed too, to show listing is not enough.
+#: What the tests' config publishes: two public channels and one that turns private;
+#: the private channel and the DM are listed too, to show listing is not enough.
 WEB_CHANNELS = ("test:#data-help", "test:#tips", "test:#ops", "test:#platform", "test:D1")
 
 PERMALINK = "https://chat.example.com/archives/C1/p"
@@ -130,7 +130,7 @@ def scenario(chat: Chat) -> Scenario:
     # Saved on purpose in a DM: visible there only.
     chat.save("dm1", "The wombat token lives in the vault. #secrets", channel="D1")
     said.secrets += ["wombat"]
-    # A question in #ops; the channel turns private, gets an answer, then turns public again.
+    # A question in #ops, then the channel turns private: all of it is unpublished at once.
     chat.say(
         "How do we rotate the ops certificates?", mid="o1", user="bob", channel="C4", minutes=40
     )
@@ -143,9 +143,7 @@ def scenario(chat: Chat) -> Scenario:
         channel="C4",
         minutes=41,
     )
-    chat.places["C4"] = where("C4", Visibility.PUBLIC, "ops")
-    chat.say("Is the ops channel public again?", mid="o2", user="bob", channel="C4", minutes=42)
-    said.secrets += ["narwhal"]
+    said.secrets += ["narwhal", "rotate the ops certificates"]
     # Know-how in #tips, one of them an update that holds until a date.
     chat.cop(
         "share kind:update until:2030-01-31 pandas 3 makes copy-on-write the default #pandas",

@@ -21,9 +21,11 @@ from knowledge.published import (
     QuestionSummary,
     QuestionThread,
     TopicCount,
+    answer_page,
     knowhow_page,
     new_knowhow,
     open_questions,
+    page_entry,
     published_channels,
     published_tags,
     question_thread,
@@ -41,7 +43,6 @@ from knowledge.published_sitemap import (
 )
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
-from knowledge.store import visible_to
 
 #: Results per page of search and topic listings.
 PER_PAGE = 10
@@ -120,18 +121,15 @@ def search_page(ctx: ReadContext, text: str, page: int) -> SearchData:
             shown.append(WebHit(hit, hit.entry))
             continue
         # kind:answer finds answers themselves: shown on their question's page, if it has one.
-        root = ctx.repertoire.thread_root(hit.entry)
-        if root is not None and root.kind == EntryKind.QUESTION and visible_to(root, ctx.web):
+        root = answer_page(ctx.repertoire, ctx.web, hit.entry)
+        if root is not None:
             shown.append(WebHit(hit, root))
     return SearchData(text, query.notes, shown, page, len(hits) > PER_PAGE)
 
 
 def published_entry(ctx: ReadContext, entry_id: int) -> Entry | None:
     """The published question or know-how ``entry_id`` (for redirects to its page)."""
-    entry = ctx.repertoire.get_entry(entry_id)
-    if entry is None or entry.kind == EntryKind.ANSWER or not visible_to(entry, ctx.web):
-        return None
-    return entry
+    return page_entry(ctx.repertoire, ctx.web, entry_id)
 
 
 def question(ctx: ReadContext, entry_id: int) -> QuestionThread | None:

@@ -1,9 +1,9 @@
 """Does a hit still match when only what the viewer may see of it is searched?
 
-A question's search document holds the text of every answer in its thread, so a
-word said only in an answer the viewer may not see (a member who opted out of
-the web, an answer given after the channel turned private) could make the
-question come up, and tell that the word is in there. For the public web,
+A question's search document holds the text of the answers as visible as the
+question itself, so a word said only in an answer the public web may not see
+(by a member who opted out of it) could make the question come up there, and
+tell that the word is in there. For the public web,
 :func:`knowledge.search.search` re-checks each hit against the document of what
 that viewer may see, with the same FTS5 expression and tokenizer, in a private
 in-memory index of just those few documents.
@@ -15,11 +15,11 @@ import sqlite3
 from collections.abc import Sequence
 
 from knowledge.migrations import FTS_TOKENIZER
-from knowledge.models import Entry, EntryKind, Viewer
+from knowledge.models import Audience, Entry, EntryKind
 from knowledge.store import Repertoire, visible_to
 
 
-def visible_document(repertoire: Repertoire, entry: Entry, viewer: Viewer) -> tuple[str, ...]:
+def visible_document(repertoire: Repertoire, entry: Entry, viewer: Audience) -> tuple[str, ...]:
     """``(title, body, answers, tags)`` as :meth:`Repertoire.reindex` builds them, but only
     with the answers ``viewer`` may see."""
     body = entry.text
@@ -33,7 +33,7 @@ def visible_document(repertoire: Repertoire, entry: Entry, viewer: Viewer) -> tu
 
 
 def still_matching(
-    repertoire: Repertoire, entries: Sequence[Entry], expression: str, viewer: Viewer
+    repertoire: Repertoire, entries: Sequence[Entry], expression: str, viewer: Audience
 ) -> set[int]:
     """The ids of ``entries`` whose visible document matches the FTS5 ``expression``."""
     if not entries:
