@@ -208,6 +208,16 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         repertoire.documents.upgrade()
         return repertoire
 
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Repertoire:
+        """A connection that may only read (``query_only``): the web view's readers.
+
+        The file must exist and be migrated already (open it with :meth:`open` first).
+        """
+        repertoire = cls.open(path)
+        repertoire.db.execute("PRAGMA query_only = ON")
+        return repertoire
+
     def close(self) -> None:
         self.db.conn.close()
 

@@ -21,8 +21,9 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from bot.config import Settings
 from bot.publication import web_viewer
+from knowledge.dbfile import open_repertoire
 from knowledge.models import PublicWeb
-from knowledge.store import Repertoire, open_database
+from knowledge.store import Repertoire
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -44,7 +45,7 @@ class WebReader:
     def __init__(self, db_path: str | Path, settings: Settings, threads: int = 2) -> None:
         self.db_path = Path(db_path)
         self.settings = settings
-        Repertoire.open(self.db_path).close()  # create and migrate once, before readers start
+        open_repertoire(self.db_path).close()  # check, create and migrate once, before readers
         self._local = threading.local()
         self._opened: list[Repertoire] = []
         self._lock = threading.Lock()
@@ -53,9 +54,7 @@ class WebReader:
     def _repertoire(self) -> Repertoire:
         repertoire: Repertoire | None = getattr(self._local, "repertoire", None)
         if repertoire is None:
-            db = open_database(self.db_path)
-            db.execute("PRAGMA query_only = ON")
-            repertoire = Repertoire(db)
+            repertoire = Repertoire.open_read_only(self.db_path)
             self._local.repertoire = repertoire
             with self._lock:
                 self._opened.append(repertoire)
