@@ -18,7 +18,8 @@ from typing import Any
 
 from knowledge.identity import identity_group
 from knowledge.models import Entry, Member, PublicWeb
-from knowledge.published import TopicCount, entries_where
+from knowledge.published import entries_where
+from knowledge.published_lists import TopicCount
 from knowledge.store import Repertoire, visibility_clause
 
 #: Joins an answer ``a`` to its question ``q``.

@@ -10,13 +10,14 @@ pages are read back with a small HTML parser (no regex on markup).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from conftest import PLATFORM, WORKSPACE, Chat, where
 
@@ -265,4 +266,46 @@ class Page(HTMLParser):
         raise AssertionError(f"no link with {text!r}: {[label for _, label in self.links]}")
 
 
-__all__ = ["PLATFORM", "WORKSPACE", "Page", "Scenario", "get_page", "scenario", "serve"]
+@pytest.fixture
+def community(make_chat: Callable[..., Chat]) -> tuple[Chat, Scenario]:
+    """The scenario community, said through a core over tmp_path/copbot.db."""
+    chat = make_chat(web_settings())
+    return chat, scenario(chat)
+
+
+@pytest.fixture
+async def site(
+    community: tuple[Chat, Scenario], tmp_path: Path
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The real web application over the scenario community's file."""
+    async with serve(tmp_path / "copbot.db", web_settings()) as client:
+        yield client
+
+
+def entry_id(chat: Chat, mid: str, channel: str = "C1") -> int:
+    entry = chat.entry(mid, channel)
+    assert entry is not None, mid
+    return entry.id
+
+
+async def question_page(client: TestClient[Any, Any], chat: Chat, mid: str) -> Page:
+    """Follow /q/<id> to its canonical address and parse it."""
+    response = await client.get(f"/q/{entry_id(chat, mid)}", allow_redirects=False)
+    assert response.status == 301
+    html = await get_page(client, response.headers["Location"])
+    return Page(html)
+
+
+__all__ = [
+    "PLATFORM",
+    "WORKSPACE",
+    "Page",
+    "Scenario",
+    "community",
+    "entry_id",
+    "get_page",
+    "question_page",
+    "scenario",
+    "serve",
+    "site",
+]

@@ -15,25 +15,27 @@ from adapters.web.render import MARK_END, MARK_START
 from bot.publication import week_bounds, weeks_between
 from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.published import (
-    EntryPage,
     KnowhowPage,
     PublishedChannel,
-    QuestionSummary,
     QuestionThread,
-    TopicCount,
     answer_page,
     knowhow_page,
-    new_knowhow,
-    open_questions,
     page_entry,
     published_channels,
-    published_tags,
     question_thread,
+)
+from knowledge.published_archive import PeriodDigest, channel_span, period_digest
+from knowledge.published_lists import (
+    EntryPage,
+    QuestionSummary,
+    TopicCount,
+    new_knowhow,
+    open_questions,
+    published_tags,
     recent_answered,
     recent_topics,
     topic_page,
 )
-from knowledge.published_archive import PeriodDigest, channel_span, period_digest
 from knowledge.published_members import MemberPage, member_page
 from knowledge.published_sitemap import (
     SITEMAP_URLS,
