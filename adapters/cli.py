@@ -140,12 +140,17 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         from adapters.digest_cli import demo_schedule, start_digests
 
         extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
+        from bot.semantic_job import start_embedding
+
         digests = await start_digests(async_core, chat, loaded.db_path, extra)
+        embedding = await start_embedding(async_core)
         try:
             await chat.run(stdin_lines(None, chat))
         finally:
             if digests is not None:
                 digests.shutdown()
+            if embedding is not None:
+                await embedding.stop()
     finally:
         async_core.close()
         transcript.close()
@@ -278,6 +283,8 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
 
 cli.add_command(import_command)
 cli.add_command(export_command)
+
+
 @cli.command()
 @click.argument("member")
 @click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")

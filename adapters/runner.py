@@ -63,8 +63,10 @@ async def run(
         outboxes.register(adapter)
     tasks = [asyncio.create_task(a.start(), name=f"copbot-{a.platform}") for a in adapters]
     from adapters.digest_cli import start_digests
+    from bot.semantic_job import start_embedding
 
     digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups
+    embedding = await start_embedding(async_core)  # the semantic stage's vectors, if on
     try:
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
@@ -73,6 +75,8 @@ async def run(
     finally:
         if digests is not None:
             digests.shutdown()
+        if embedding is not None:
+            await embedding.stop()
         for task in tasks:
             task.cancel()
         for adapter in adapters:

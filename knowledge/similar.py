@@ -485,8 +485,9 @@ def rank_similar(
         return _calibrated(
             repertoire, selected, entries[:pool], scores, solved, crowd, own_weight, LEXICAL_MODEL
         )
-    from knowledge.semantic import RRF_K, SEMANTIC_WEIGHT, fuse, semantic_ranking
+    from knowledge.semantic import cosines, query_vector, semantic_ranking
 
+    vector = query_vector(embedder, text)
     semantic = semantic_ranking(
         repertoire,
         embedder,
@@ -495,35 +496,35 @@ def rank_similar(
         exclude_ids=excluded,
         answered_only=answered_only,
         limit=pool,
+        vector=vector,
     )
-    cosines = dict(semantic)
-    known = {e.id: e for e in entries}
-    order = fuse(
-        [[e.id for e in entries[:pool]], [i for i, _ in semantic]],
-        k=RRF_K,
-        weights=(1.0, SEMANTIC_WEIGHT),
-    )[:pool]
-    for entry_id in order:
+    # The candidates of both rankings, each scored by the semantic model, which
+    # sees words and embeddings alike: it is the ranking as well as the confidence.
+    known = {e.id: e for e in entries[:pool]}
+    for entry_id, _ in semantic:
         if entry_id not in known:
             entry = repertoire.get_entry(entry_id)
             if entry is not None:
                 known[entry_id] = entry
-    # With embeddings, the model also sees the cosine and its margin over the
-    # crowd (the CROWD_RANK-th nearest): they separate duplicates better than words.
     ranked_cosines = [c for _, c in semantic]
     cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
-    return _calibrated(
+    similarity = cosines(repertoire, embedder.name, vector, known)
+    scored = _calibrated(
         repertoire,
         selected,
-        [known[i] for i in order if i in known],
+        list(known.values()),
         scores,
         solved,
         crowd,
         own_weight,
         SEMANTIC_MODEL,
-        cosines=cosines,
+        cosines=similarity,
         cosine_crowd=cos_crowd,
+        cosine_best=ranked_cosines[0] if ranked_cosines else 0.0,
+        limit=len(known),
     )
+    scored.sort(key=lambda r: -r.confidence)
+    return scored[:pool]
 
 
 def _calibrated(
@@ -538,9 +539,11 @@ def _calibrated(
     *,
     cosines: Mapping[int, float] | None = None,
     cosine_crowd: float = 0.0,
+    cosine_best: float = 0.0,
+    limit: int = CALIBRATED,
 ) -> list[Ranked]:
     """Each candidate with the model's probability and the evidence behind it."""
-    entries = entries[:CALIBRATED]
+    entries = entries[:limit]
     if not entries:
         return []
     query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
@@ -569,6 +572,7 @@ def _calibrated(
             now=now,
             cosine=None if cosines is None else cosines.get(entry.id, cosine_crowd),
             cosine_crowd=None if cosines is None else cosine_crowd,
+            cosine_best=None if cosines is None else cosine_best,
         )
         out.append(
             Ranked(entry, model.probability(evidence.values), evidence.matched, evidence.values)

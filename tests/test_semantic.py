@@ -95,6 +95,8 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     bow = _BagOfWords()
     from knowledge.models import ChannelRef
 
+    assert embed_missing(rep, bow) == 2  # the bot's background job does this
+
     seen = [
         i
         for i, _ in semantic_ranking(
@@ -105,6 +107,7 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     inside = semantic_ranking(rep, bow, "rotate snowflake key", ChannelRef("slack", "T", "G1"))
     assert {i for i, _ in inside} == {public, secret}
     later = add("C1", "public", "kafka consumer lag")
+    assert embed_missing(rep, bow) == 1
     near = semantic_ranking(rep, bow, "kafka consumer lag", None)
     assert near[0][0] == later and near[0][1] == pytest.approx(1.0, abs=1e-5)
     assert embed_missing(rep, bow) == 0

@@ -45,7 +45,6 @@ SKIPPED_SUBTYPES = frozenset(
 )
 
 
-
 @dataclass(frozen=True, slots=True)
 class _Conversation:
     id: str
