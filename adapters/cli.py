@@ -26,6 +26,8 @@ from bot.events import Reply, Visibility, Where
 from bot.logs import setup_logging
 from bot.render_text import render_reply
 from bot.results import hit_to_item
+from knowledge.dbfile import DatabaseFileError
+from knowledge.forget import ForgetPlan
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
@@ -76,7 +78,18 @@ def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loa
         core.services.repertoire.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CopbotGroup(click.Group):
+    """Every command: a database file that cannot be used is one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DatabaseFileError as exc:
+            click.echo(f"copbot: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=CopbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="copbot")
 def cli() -> None:
     """copbot keeps a community of practice's answers and know-how from chat."""
@@ -303,18 +316,23 @@ def forget(
     """Remove a member's entries, reactions and profile from the repertoire."""
     from bot.errors import UserError
     from bot.forget import carry_out, plan_for
+    from knowledge.forget import ScrubIncomplete, scrub, scrub_pending
 
-    with opened(config_path, db_path) as (_loaded, core):
+    with opened(config_path, db_path) as (loaded, core):
         try:
             plans = plan_for(core, member, platform)
         except UserError as exc:
+            if not dry_run and scrub_pending(core.services.repertoire):
+                _finish_scrub(core)
             click.echo(f"copbot: {exc}", err=True)
             sys.exit(1)
         for plan in plans:
             who = plan.member
             click.echo(
                 f"{who.display_name} ({who.platform}:{who.workspace}:{who.user_id}): "
-                f"{len(plan.entries)} entries, {plan.reactions} reactions, and the profile"
+                f"{len(plan.entries)} entries, {plan.reactions} reactions, {plan.thanks} thanks, "
+                f"{plan.identity_links} identity links, {plan.curation_changes} curation "
+                "changes (kept, credited to 'a forgotten member'), and the profile"
             )
             for entry in plan.entries:
                 click.echo(
@@ -329,7 +347,49 @@ def forget(
             return
         for plan in plans:
             carry_out(core, plan)
+        _forget_in_console_transcript(core, plans, loaded.db_path)
+        try:
+            scrub(core.services.repertoire)
+        except ScrubIncomplete as exc:
+            click.echo(f"copbot: forgot {len(plans)} member(s), but {exc}", err=True)
+            sys.exit(1)
         click.echo(f"Forgot {len(plans)} member(s).")
+
+
+def _finish_scrub(core: Core) -> None:
+    """An earlier forget could not empty the write-ahead log: finish that first."""
+    from knowledge.forget import ScrubIncomplete, scrub
+
+    try:
+        scrub(core.services.repertoire)
+    except ScrubIncomplete as exc:
+        click.echo(f"copbot: an earlier forget is still unfinished: {exc}", err=True)
+        sys.exit(1)
+    click.echo("Finished removing what an earlier forget left in the write-ahead log.")
+
+
+def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
+    """The terminal chat keeps its transcript in the same file: forget them there too."""
+    has_transcript = core.services.repertoire.db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'console_messages'"
+    ).fetchone()
+    if not has_transcript:
+        return
+    from adapters.console import PLATFORM as CONSOLE
+    from adapters.console import Transcript
+
+    transcript = Transcript(db_path)
+    try:
+        for plan in plans:
+            if plan.member.platform != CONSOLE:
+                continue
+            transcript.forget(
+                plan.member.user_id,
+                plan.member.display_name,
+                [e.source.message_id for e in plan.entries if e.source.platform == CONSOLE],
+            )
+    finally:
+        transcript.close()
 
 
 @cli.command("digest")

@@ -155,6 +155,39 @@ class Transcript:
         ).fetchall()
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    def forget(self, user_id: str, name: str, message_ids: Iterable[str]) -> int:
+        """Forget a member here too: what they said, copbot's posts of it, their name.
+
+        Their messages and the messages that carried their entries (a ``/cop
+        ask`` question is posted by copbot) go; where another message names
+        them, the name becomes "a forgotten member". How many rows changed.
+        """
+        changed = 0
+        for message_id in message_ids:
+            changed += self.db.execute(
+                "DELETE FROM console_messages WHERE message_id = ?", [message_id]
+            ).rowcount
+        changed += self.db.execute(
+            "DELETE FROM console_messages WHERE author = ?", [user_id]
+        ).rowcount
+        changed += self.db.execute(
+            "DELETE FROM console_places WHERE kind = 'member' AND id = ?", [user_id]
+        ).rowcount
+        if len(name.strip()) >= 3:
+            pattern = re.compile(re.escape(name.strip()), re.IGNORECASE)
+            rows = self.db.execute(
+                "SELECT message_id, text FROM console_messages WHERE instr(lower(text), ?) > 0",
+                [name.strip().lower()],
+            ).fetchall()
+            for message_id, text in rows:
+                self.db.execute(
+                    "UPDATE console_messages SET text = ? WHERE message_id = ?",
+                    [pattern.sub("a forgotten member", str(text)), message_id],
+                )
+                changed += 1
+        self.db.conn.commit()
+        return changed
+
     def close(self) -> None:
         self.db.conn.close()
 

@@ -10,14 +10,17 @@ from bot.core import Core
 from bot.events import SuggestionFeedback
 from bot.ports import Clock, Services, SystemClock
 from bot.suggest import Suggester
-from knowledge.store import Repertoire
+from knowledge.dbfile import open_repertoire
 
 
 def build_core(
     settings: Settings, db_path: str | Path | None = None, clock: Clock | None = None
 ) -> Core:
-    """Open the repertoire (migrating it) and assemble the core with every feature."""
-    repertoire = Repertoire.open(db_path or settings.database)
+    """Open the repertoire (migrating it) and assemble the core with every feature.
+
+    A file that is not an SQLite database raises :class:`knowledge.dbfile.DatabaseFileError`.
+    """
+    repertoire = open_repertoire(db_path or settings.database)
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
     core = Core(services)
     suggester = Suggester(services)  # similar questions at ask time (issue 6)

@@ -180,7 +180,8 @@ class Capture:
         src = source_key(edit.where, edit.message_id)
         if not text or self.repertoire.is_tombstoned(src):
             return []
-        if not self.repertoire.record_edit(src, text, edit.edited_at):
+        editor = edit.editor.user_id if edit.editor is not None else ""
+        if not self.repertoire.record_edit(src, text, edit.edited_at, editor):
             return []
         return self.repertoire.update_text(src, text, title_from(text), edit.edited_at)
 

@@ -13,12 +13,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.emoji import canonical
 
 #: Environment variables that hold secrets, per platform.
 SECRET_ENV_VARS = {
     "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
     "discord": ("DISCORD_TOKEN",),
+    # A postgresql:// URL with a password (knowledge/postgres/url.py says where it may come from).
+    "storage": ("COPBOT_DATABASE_URL",),
 }
 #: Where the config file is looked for when ``--config`` is not given.
 CONFIG_ENV_VAR = "COPBOT_CONFIG"
@@ -85,6 +96,40 @@ class CaptureSettings(_Section):
     # The reaction that thanks a message's author (counted once per member and entry).
     thanks_reaction: str = "pray"
 
+    @field_validator("accept_reaction", "save_reaction", "thanks_reaction")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip().strip(":").strip():
+            raise ValueError("give a reaction, by name ('white_check_mark') or as the emoji (✅)")
+        return value
+
+    @field_validator("kind_reactions")
+    @classmethod
+    def _kinds_named(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(not name.strip().strip(":").strip() for name in value):
+            raise ValueError("a reaction name is empty; write it as 'link' = \"resource\"")
+        return value
+
+    @model_validator(mode="after")
+    def _one_role_per_reaction(self) -> CaptureSettings:
+        """A reaction means one thing: the same emoji cannot accept and save, or thank."""
+        roles = [
+            ("capture.accept_reaction", self.accept_reaction),
+            ("capture.save_reaction", self.save_reaction),
+            ("capture.thanks_reaction", self.thanks_reaction),
+            *((f"capture.kind_reactions.{name}", name) for name in self.kind_reactions),
+        ]
+        seen: dict[str, str] = {}
+        for key, emoji in roles:
+            same = canonical(emoji)
+            if same in seen:
+                raise ValueError(
+                    f"{seen[same]} and {key} are the same reaction ({same}); "
+                    "give each role its own emoji"
+                )
+            seen[same] = key
+        return self
+
 
 class ChannelRule(_Section):
     """Per-channel overrides. ``channel`` is ``platform:id`` or ``platform:#name``."""
@@ -111,6 +156,21 @@ class ChannelSettings(_Section):
     capture_by_default: bool = True
     rules: tuple[ChannelRule, ...] = ()
 
+    @model_validator(mode="after")
+    def _one_rule_per_channel(self) -> ChannelSettings:
+        """Two rules for one channel would silently drop one: say so instead."""
+        seen: dict[str, int] = {}
+        for number, rule in enumerate(self.rules, 1):
+            platform, _, place = rule.channel.strip().partition(":")
+            key = f"{platform.lower()}:{place.lower() if place.startswith('#') else place}"
+            if key in seen:
+                raise ValueError(
+                    f"channels.rules {seen[key]} and {number} are both for {rule.channel}; "
+                    "merge them into one [[channels.rules]]"
+                )
+            seen[key] = number
+        return self
+
 
 class DigestSchedule(_Section):
     """One channel's digest: when (cron-like, community time zone) and what it shows."""
@@ -133,6 +193,16 @@ class DigestSchedule(_Section):
     every_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     #: A digest missed while the bot was down is posted once if it is back within this time.
     catch_up_hours: Annotated[float, Field(ge=0, le=168)] = 12
+
+    @model_validator(mode="after")
+    def _one_way_to_fire(self) -> DigestSchedule:
+        given = sorted({"days", "time"} & self.model_fields_set)
+        if self.every_minutes is not None and given:
+            raise ValueError(
+                f"every_minutes fires every N minutes, so {' and '.join(given)} would be "
+                "ignored: keep every_minutes, or days and time"
+            )
+        return self
 
     @field_validator("days")
     @classmethod

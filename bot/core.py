@@ -10,6 +10,7 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from bot.events import (
     AcceptMark,
     Actor,
     BotJoinedChannel,
+    ChannelVisibilityChanged,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,
@@ -40,9 +42,13 @@ from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
 from knowledge.models import ChannelRef, Entry, to_db_time
-from knowledge.store import Repertoire
+from knowledge.store import Repertoire, is_lock_error
 
 log = logging.getLogger(__name__)
+
+#: How many times a live event is tried when another writer holds the lock
+#: (each try waits up to the busy timeout, ``knowledge.store.BUSY_TIMEOUT_MS``).
+LOCK_ATTEMPTS = 3
 
 #: Catch-up re-reads the threads of questions asked this long before a read mark ...
 RECHECK_WINDOW = timedelta(days=14)
@@ -85,7 +91,29 @@ class Core:
         return self.services.repertoire
 
     def handle(self, event: InboundEvent) -> list[Outbound]:
-        """Apply one inbound event; return what to send. Never raises."""
+        """Apply one inbound event; return what to send. Never raises, but in a batch.
+
+        When another process holds the database's write lock past the busy
+        timeout, a live event is tried again (:data:`LOCK_ATTEMPTS` times in
+        all) before it is logged as failed; inside :meth:`handle_batch` the lock
+        error goes up, so the whole batch is retried (nothing half-applied).
+        """
+        in_batch = self._batch_channels is not None
+        attempts = 1 if in_batch else LOCK_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._handle_once(event, raise_lock_errors=in_batch or attempt < attempts)
+            except sqlite3.OperationalError:
+                if in_batch:
+                    raise
+                log.warning(
+                    "the database is locked by another writer; trying %s event %r again",
+                    type(event).__name__,
+                    getattr(event, "event_id", "") or "?",
+                )
+        return []  # pragma: no cover - the last attempt never raises
+
+    def _handle_once(self, event: InboundEvent, *, raise_lock_errors: bool) -> list[Outbound]:
         event_id = getattr(event, "event_id", "")
         try:
             with self.services.repertoire.transaction():
@@ -101,19 +129,15 @@ class Core:
                 ):
                     if known is not None:
                         known.add(where)
-                    self.services.repertoire.upsert_channel(
-                        where.platform,
-                        where.workspace,
-                        where.channel,
-                        where.channel_name,
-                        where.visibility.value,
-                    )
+                    self._claim_channel(event, where)
                 return self._apply(event)
         except UserError as exc:
             self._forget_batch_caches()
             return [self._user_error_reply(event, exc)]
-        except Exception:
+        except Exception as exc:
             self._forget_batch_caches()
+            if raise_lock_errors and is_lock_error(exc):
+                raise
             self.failed_events += 1
             log.exception(
                 "could not handle %s event %r; skipped", type(event).__name__, event_id or "?"
@@ -129,6 +153,29 @@ class Core:
                     )
                 ]
             return []
+
+    def _claim_channel(self, event: InboundEvent, where: Where) -> None:
+        """What the event says of its channel; the rule is :meth:`ChannelBook.claim`'s.
+
+        A message, an edit or a conversion notice carries the platform's word on
+        the channel as it was said (Slack's ``channel_type``, Discord's current
+        permissions, an export's channel lists): it may reopen a channel. Other
+        events carry what the adapter last looked up, which may be stale: they
+        may only close it further.
+        """
+        authoritative = isinstance(
+            event, IncomingMessage | MessageEdited | ChannelVisibilityChanged
+        )
+        at = _event_time(event) or self.services.clock.now()
+        self.services.repertoire.upsert_channel(
+            where.platform,
+            where.workspace,
+            where.channel,
+            where.channel_name,
+            where.visibility.value,
+            at=at,
+            authoritative=authoritative,
+        )
 
     def handle_batch(self, events: Iterable[InboundEvent]) -> list[Outbound]:
         """Apply many events in one transaction: the bulk path of history imports.
@@ -199,6 +246,8 @@ class Core:
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []
+        if isinstance(event, ChannelVisibilityChanged):
+            return []  # claimed in handle(): its entries and documents followed
         if isinstance(event, BotJoinedChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
             return []
@@ -229,7 +278,7 @@ class Core:
 
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
         """Where each channel was last read: adapters catch up from here after a restart."""
-        with self.services.repertoire.transaction():
+        with self.services.repertoire.reading():
             return self.services.repertoire.read_marks(platform)
 
     def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
@@ -240,7 +289,7 @@ class Core:
         before the channel's read mark.
         """
         since = to_db_time(last_read - RECHECK_WINDOW)
-        with self.services.repertoire.transaction():
+        with self.services.repertoire.reading():
             entries = self.services.repertoire.list_entries(
                 "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
                 "AND e.created_at >= ?",
@@ -297,6 +346,16 @@ class Core:
         with self.services.repertoire.transaction():
             for hook in self.posted_hooks:
                 hook(reply, message_id)
+
+
+def _event_time(event: InboundEvent) -> datetime | None:
+    """When the event happened on the platform, when it says."""
+    if isinstance(event, IncomingMessage | SaveRequest):
+        return event.created_at
+    if isinstance(event, MessageEdited):
+        return event.edited_at
+    at = getattr(event, "at", None)
+    return at if isinstance(at, datetime) else None
 
 
 import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)

@@ -2,7 +2,10 @@
 
 Tokens come from the environment; a filter replaces their values, and
 anything shaped like a Slack or Discord token, with ``[redacted]`` before a
-record is written, whatever library logged it.
+record is written, whatever library logged it. Database passwords too: the
+password of any ``postgresql://user:password@host`` URL or ``password=``
+setting in a line, and the password of ``COPBOT_DATABASE_URL`` wherever it
+shows (the rest of a URL, its host and database, stays readable).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from urllib.parse import unquote, urlsplit
 
 from bot.config import SECRET_ENV_VARS
 
@@ -19,13 +23,30 @@ _TOKEN_SHAPES = re.compile(
 )
 
 
+# The password of a URL's user part: scheme://user:PASSWORD@ (no "/" in it, so a
+# host:port/path is never taken for one).
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@", re.IGNORECASE)
+# password=... in a libpq conninfo string or a URL's query: quoted or up to a space or "&".
+_PASSWORD_SETTING = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
+
+
+def _database_password() -> str:
+    """The password inside ``COPBOT_DATABASE_URL`` ('' when none), as a server would see it."""
+    url = os.environ.get("COPBOT_DATABASE_URL", "")
+    try:
+        return unquote(urlsplit(url).password or "")
+    except ValueError:
+        return ""
+
+
 def redact(text: str) -> str:
     """``text`` with every known secret value and token-shaped string replaced."""
-    for names in SECRET_ENV_VARS.values():
-        for name in names:
-            value = os.environ.get(name)
-            if value and len(value) >= 6:
-                text = text.replace(value, "[redacted]")
+    text = _URL_PASSWORD.sub(r"\1[redacted]@", text)
+    text = _PASSWORD_SETTING.sub(r"\1[redacted]", text)
+    secrets = [os.environ.get(name) for names in SECRET_ENV_VARS.values() for name in names]
+    for value in [*secrets, _database_password()]:
+        if value and len(value) >= 6:
+            text = text.replace(value, "[redacted]")
     return _TOKEN_SHAPES.sub("[redacted]", text)
 
 

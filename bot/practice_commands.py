@@ -539,9 +539,12 @@ def _undo(ctx: CommandContext) -> list[Outbound]:
     change_match = _CHANGE_REF.match(ref)
     if change_match:
         change = get_change(repertoire, int(change_match.group(1)))
-        if change is None:
-            raise UserError(f"There is no change {ref}.")
-        entry = visible_entry(ctx, str(change.entry_id), "undo")
+        shown = repertoire.get_entry(change.entry_id) if change is not None else None
+        if change is None or shown is None or not visible_to(shown, ctx.viewer):
+            # The same words whether it is missing or belongs to a place this
+            # channel cannot see: the answer must not tell the two apart.
+            raise UserError(f"There is no change {ref.lower()} that can be undone here.")
+        entry = shown
     elif ref:
         entry = visible_entry(ctx, ref, "undo")
         change = latest_undoable(repertoire, entry.id)

@@ -34,7 +34,7 @@ def share_result(services: Services, entry_id: int, where: Where, actor: Actor) 
                 recipient=actor,
             )
         ]
-    answers = repertoire.answers_for(entry)
+    answers = repertoire.visible_answers(entry, channel_ref(where))
     accepted = next((a for a in answers if a.accepted), None)
     hit = SearchHit(
         entry=entry,

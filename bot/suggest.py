@@ -51,6 +51,7 @@ from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
 from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
 from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
+from knowledge.store import visible_to
 from knowledge.text import shorten
 
 log = logging.getLogger(__name__)
@@ -327,7 +328,7 @@ class Suggester:
         if verdict == NOT_RELATED:
             if not added:
                 return []
-            titles = ", ".join(f"“{self._title(i)}”" for i in entry_ids)
+            titles = ", ".join(f"“{self._title(i, where)}”" for i in entry_ids)
             return [
                 Reply(
                     where=where,
@@ -345,7 +346,7 @@ class Suggester:
                     Reply(
                         where=where,
                         text="✅ Marked as solved by an earlier answer: "
-                        f"“{self._title(entry_id)}”. The two questions are now linked.",
+                        f"“{self._title(entry_id, where)}”. The two questions are now linked.",
                         ephemeral=False,
                         thread_id=thread,
                     )
@@ -371,9 +372,12 @@ class Suggester:
         asker = repertoire.get_member(question.author_id)
         return accepts(rules, asker.user_id if asker else None, set(votes))
 
-    def _title(self, entry_id: int) -> str:
+    def _title(self, entry_id: int, where: Where) -> str:
+        """The entry's title as ``where`` may read it (its channel may have turned private)."""
         entry = self.services.repertoire.get_entry(entry_id)
-        return shorten(entry_title(entry), 80) if entry else f"#{entry_id}"
+        if entry is None or not visible_to(entry, channel_ref(where)):
+            return "an earlier answer"
+        return shorten(entry_title(entry), 80)
 
 
 # ---------------------------------------------------------------------------- commands

@@ -98,12 +98,13 @@ def answered_questions(
     Each comes with its accepted answer, or else the latest answer of the period.
     """
     visible, vparams = visibility_clause(viewer, "q")
+    answer_visible, aparams = visibility_clause(viewer, "a")
     period, pparams = _between("a", start, end)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
-        f"WHERE {_ANSWER_OF} AND {period})"
+        f"WHERE {_ANSWER_OF} AND {answer_visible} AND {period})"
     )
-    params = [*vparams, *pparams]
+    params = [*vparams, *aparams, *pparams]
     rows = repertoire.db.execute(
         f"SELECT q.id FROM entries q WHERE {condition} "
         "ORDER BY q.has_accepted DESC, q.created_at DESC LIMIT ?",
@@ -119,7 +120,7 @@ def answered_questions(
         question = repertoire.get_entry(int(question_id))
         if question is None:
             continue
-        answers = repertoire.answers_for(question)
+        answers = repertoire.visible_answers(question, viewer, borrowed=False)
         accepted = [a for a in answers if a.accepted]
         in_period = [a for a in answers if start <= a.created_at < end]
         chosen = accepted[0] if accepted else (in_period[-1] if in_period else None)
@@ -189,11 +190,13 @@ def period_activity(
 ) -> PeriodActivity:
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
+    answer_visible, aparams = visibility_clause(viewer, "a")
     period, pparams = _between("q", start, end)
     rows = repertoire.db.execute(
-        f"SELECT q.created_at, (SELECT min(a.created_at) FROM entries a WHERE {_ANSWER_OF}) "
+        "SELECT q.created_at, (SELECT min(a.created_at) FROM entries a "
+        f"WHERE {_ANSWER_OF} AND {answer_visible}) "
         f"FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
-        [*vparams, *pparams],
+        [*aparams, *vparams, *pparams],
     ).fetchall()
     waits = [
         (from_db_time(first) - from_db_time(asked)).total_seconds()

@@ -1,12 +1,11 @@
-"""Export the repertoire (JSON that round-trips, or Markdown) and restore a JSON export.
+"""Export the repertoire: JSON that round-trips, or Markdown to share.
 
-JSON (``copbot-repertoire`` version 1) holds everything the repertoire is:
-members, channels (with their visibility), entries (with their source,
-thread, tags, acceptance, who saved know-how) and reactions. It is written and
-read as a stream (``ijson``), so a large repertoire needs no more memory than
-a small one. :func:`import_json` of an export into an empty database gives the
-same repertoire; into a non-empty one it adds what is missing and refreshes
-the rest (entries are keyed on their source message, as capture keys them).
+JSON (``copbot-repertoire`` version 1, :mod:`knowledge.export_format`) holds
+everything the repertoire is: members, channels (with their visibility),
+entries (with their source, thread, tags, acceptance, who saved know-how) and
+reactions. It is written as a stream, so a large repertoire needs no more
+memory than a small one; :func:`knowledge.restore.import_json` of an export
+into an empty database gives the same repertoire.
 
 Markdown is a small static knowledge base: ``index.md`` (topics and the
 latest questions), one file per topic in ``topics/``, one per question in
@@ -20,52 +19,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import ijson
-
-from knowledge.models import Entry, EntryKind, NewEntry, SourceKey, from_db_time, to_db_time
+from knowledge.export_format import (
+    CHANNEL_COLUMNS,
+    EDIT_COLUMNS,
+    FORMAT,
+    MEMBER_COLUMNS,
+    REACTION_COLUMNS,
+    TOMBSTONE_COLUMNS,
+    VERSION,
+)
+from knowledge.markdown_text import md_text, safe_url, text_escape
+from knowledge.models import Entry, EntryKind, to_db_time
 from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry
 from knowledge.text import shorten
 
-FORMAT = "copbot-repertoire"
-VERSION = 1
-#: The sections of an export, in the order they are written and restored.
-SECTIONS = (
-    "members",
-    "channels",
-    "entries",
-    "reactions",
-    "tombstones",
-    "edits",
-    "thanks",
-    "curation_changes",
-    "identity_links",
-)
-
-_MEMBER_COLUMNS = ("platform", "workspace", "user_id", "handle", "display_name", "created_at")
-_CHANNEL_COLUMNS = ("platform", "workspace", "channel", "name", "visibility", "capture_stopped")
-_REACTION_COLUMNS = (
-    "platform",
-    "workspace",
-    "channel",
-    "message_id",
-    "user_id",
-    "emoji",
-    "created_at",
-    "present",
-)
-_TOMBSTONE_COLUMNS = ("platform", "workspace", "channel", "message_id", "deleted_at")
-_EDIT_COLUMNS = ("platform", "workspace", "channel", "message_id", "text", "edited_at")
 _MEMBER_KEY = "{a}.platform, {a}.workspace, {a}.user_id"
 _ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind"
-
-
-class ExportFormatError(ValueError):
-    """The file is not a copbot JSON export this version can read."""
 
 
 # --------------------------------------------------------------------------- JSON out
@@ -176,14 +150,14 @@ def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
     out.write(f'"format": "{FORMAT}",\n"version": {VERSION},\n')
     out.write(f'"exported_at": "{to_db_time(datetime.now(UTC))}",\n')
     sections: list[tuple[str, Iterator[dict[str, Any]]]] = [
-        ("members", _table_rows(repertoire, "members", _MEMBER_COLUMNS)),
-        ("channels", _table_rows(repertoire, "channels", _CHANNEL_COLUMNS)),
+        ("members", _table_rows(repertoire, "members", MEMBER_COLUMNS)),
+        ("channels", _table_rows(repertoire, "channels", CHANNEL_COLUMNS)),
         ("entries", _entry_rows(repertoire)),
-        ("reactions", _table_rows(repertoire, "reactions", _REACTION_COLUMNS)),
+        ("reactions", _table_rows(repertoire, "reactions", REACTION_COLUMNS)),
         # Deleted messages stay deleted and the newest edits win after a restore,
         # even when the chat history is imported again on top of it.
-        ("tombstones", _table_rows(repertoire, "message_tombstones", _TOMBSTONE_COLUMNS)),
-        ("edits", _table_rows(repertoire, "message_edits", _EDIT_COLUMNS)),
+        ("tombstones", _table_rows(repertoire, "message_tombstones", TOMBSTONE_COLUMNS)),
+        ("edits", _table_rows(repertoire, "message_edits", EDIT_COLUMNS)),
         ("thanks", _thanks(repertoire)),
         ("curation_changes", _curation(repertoire)),
         ("identity_links", _identity_links(repertoire)),
@@ -199,200 +173,6 @@ def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
         counts[name] = n
     out.write("}\n")
     return counts
-
-
-# --------------------------------------------------------------------------- JSON in
-
-
-def _items(path: Path, prefix: str) -> Iterator[dict[str, Any]]:
-    with path.open("rb") as handle:
-        for item in ijson.items(handle, f"{prefix}.item"):
-            if isinstance(item, dict):
-                yield item
-
-
-def import_json(repertoire: Repertoire, path: str | Path, batch: int = 5_000) -> dict[str, int]:
-    """Restore a :func:`export_json` file; idempotent. Counts of what was read per section."""
-    path = Path(path)
-    with path.open("rb") as handle:
-        head = next(ijson.items(handle, "format"), None)
-    if head != FORMAT:
-        raise ExportFormatError(f"{path}: not a copbot JSON export (format {head!r})")
-    with path.open("rb") as handle:
-        version = next(ijson.items(handle, "version"), None)
-    if version != VERSION:
-        raise ExportFormatError(f"{path}: export version {version} (this copbot reads {VERSION})")
-    counts = dict.fromkeys(SECTIONS, 0)
-    members: dict[tuple[str, str, str], int] = {}
-    with repertoire.transaction():
-        for m in _items(path, "members"):
-            key = (str(m["platform"]), str(m["workspace"]), str(m["user_id"]))
-            members[key] = repertoire.upsert_member(
-                *key,
-                display_name=str(m.get("display_name") or ""),
-                handle=str(m.get("handle") or ""),
-                at=from_db_time(str(m["created_at"])),
-            )
-            counts["members"] += 1
-        for c in _items(path, "channels"):
-            repertoire.upsert_channel(
-                str(c["platform"]),
-                str(c["workspace"]),
-                str(c["channel"]),
-                str(c.get("name") or ""),
-                str(c["visibility"]),
-            )
-            if c.get("capture_stopped"):
-                repertoire.db.execute(
-                    "UPDATE channels SET capture_stopped = 1 WHERE platform = ? AND "
-                    "workspace = ? AND channel = ?",
-                    [c["platform"], c["workspace"], c["channel"]],
-                )
-            counts["channels"] += 1
-
-    def member(key: list[str] | None) -> int | None:
-        if not key:
-            return None
-        triple = (str(key[0]), str(key[1]), str(key[2]))
-        if triple not in members:
-            members[triple] = repertoire.upsert_member(*triple)
-        return members[triple]
-
-    entries = _items(path, "entries")
-    done = False
-    while not done:
-        with repertoire.transaction(), repertoire.deferred_reindex():
-            for n, e in enumerate(entries, 1):
-                author = member(e["author"])
-                entry_id, _ = repertoire.save_entry(
-                    NewEntry(
-                        kind=EntryKind(e["kind"]),
-                        source=SourceKey(
-                            str(e["platform"]),
-                            str(e["workspace"]),
-                            str(e["channel"]),
-                            str(e["message_id"]),
-                        ),
-                        text=str(e["text"]),
-                        author_id=author or 0,
-                        created_at=from_db_time(str(e["created_at"])),
-                        visibility=str(e["visibility"]),
-                        title=str(e.get("title") or ""),
-                        thread_id=e.get("thread_id"),
-                        permalink=str(e.get("permalink") or ""),
-                        tags=tuple(e.get("tags") or ()),
-                        knowhow_kind=str(e.get("knowhow_kind") or ""),
-                        channel_name=str(e.get("channel_name") or ""),
-                        saved_by_id=member(e.get("saved_by")),
-                    )
-                )
-                repertoire.db.execute(
-                    "UPDATE entries SET accepted = ?, updated_at = ?, title = ?, valid_until = ?, "
-                    "outdated = ? WHERE id = ?",
-                    [
-                        int(bool(e.get("accepted"))),
-                        e["updated_at"],
-                        e.get("title") or "",
-                        e.get("valid_until"),
-                        int(bool(e.get("outdated"))),
-                        entry_id,
-                    ],
-                )
-                repertoire.reindex_thread_of(entry_id)
-                counts["entries"] += 1
-                if n >= batch:
-                    break
-            else:
-                done = True
-    with repertoire.transaction():
-        _restore_rest(repertoire, path, counts, member)
-    return counts
-
-
-def _restore_rest(
-    repertoire: Repertoire,
-    path: Path,
-    counts: dict[str, int],
-    member: Callable[[list[str] | None], int | None],
-) -> None:
-    """Reactions, tombstones, edits, thanks, curation history and identity links."""
-    db = repertoire.db
-
-    def entry(key: list[str] | None) -> int | None:
-        if not key:
-            return None
-        row = db.execute(
-            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND kind = ?",
-            [str(k) for k in key],
-        ).fetchone()
-        return int(row[0]) if row else None
-
-    for r in _items(path, "reactions"):
-        db.execute(
-            f"INSERT INTO reactions ({', '.join(_REACTION_COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
-            "SET created_at = excluded.created_at, present = excluded.present",
-            [r.get(c, 1) if c == "present" else r[c] for c in _REACTION_COLUMNS],
-        )
-        counts["reactions"] += 1
-    for name, table, columns in (
-        ("tombstones", "message_tombstones", _TOMBSTONE_COLUMNS),
-        ("edits", "message_edits", _EDIT_COLUMNS),
-    ):
-        for t in _items(path, name):
-            db.execute(
-                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                [t[c] for c in columns],
-            )
-            counts[name] += 1
-    for t in _items(path, "thanks"):
-        db.execute(
-            "INSERT OR IGNORE INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
-            "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [member(t["giver"]), member(t["receiver"]), entry(t.get("entry")), t["reason"],
-             t["via"], t["platform"], t["workspace"], t["channel"], t["visibility"],
-             t["created_at"]],
-        )  # fmt: skip
-        counts["thanks"] += 1
-    ids: dict[int, int] = {}
-    later: list[tuple[int, int]] = []
-    for c in _items(path, "curation_changes"):
-        entry_id, member_id = entry(c["entry"]), member(c["member"])
-        if entry_id is None or member_id is None:
-            continue
-        values = [entry_id, c["field"], c["old_value"], c["new_value"], member_id, c["at"]]
-        known = db.execute(
-            "SELECT id FROM curation_changes WHERE entry_id = ? AND field = ? AND old_value = ? "
-            "AND new_value = ? AND member_id = ? AND at = ?",
-            values,
-        ).fetchone()
-        if known is not None:
-            ids[int(c["id"])] = int(known[0])
-            continue
-        cursor = db.execute(
-            "INSERT INTO curation_changes (entry_id, field, old_value, new_value, member_id, at, "
-            "undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [*values, ids.get(int(c["undoes"])) if c.get("undoes") is not None else None],
-        )
-        ids[int(c["id"])] = int(cursor.lastrowid or 0)
-        if c.get("undone_by") is not None:
-            later.append((ids[int(c["id"])], int(c["undone_by"])))
-        counts["curation_changes"] += 1
-    for new_id, undone_by in later:
-        db.execute(
-            "UPDATE curation_changes SET undone_by = ? WHERE id = ?", [ids.get(undone_by), new_id]
-        )
-    for link in _items(path, "identity_links"):
-        db.execute(
-            "INSERT OR IGNORE INTO identity_links (from_member_id, to_platform, to_user_id, "
-            "to_member_id, status, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [member(link["from"]), link["to_platform"], link["to_user_id"],
-             member(link.get("to")), link["status"], link["created_at"], link.get("confirmed_at")],
-        )  # fmt: skip
-        counts["identity_links"] += 1
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -411,18 +191,19 @@ def _entry_path(entry: Entry) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("\r", "")
+    """A member's text on a page that may be published: shown, never run (markdown_text)."""
+    return md_text(text)
 
 
 def _source_line(entry: Entry) -> str:
     where = f"#{entry.channel_name}" if entry.channel_name else entry.source.channel
     when = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    link = (
-        f" · [open in {entry.source.platform.title()}]({entry.permalink})"
-        if entry.permalink
-        else ""
+    url = safe_url(entry.permalink)
+    link = f" · [open in {text_escape(entry.source.platform.title())}]({url})" if url else ""
+    return (
+        f"*{text_escape(entry.author_name)}* in {text_escape(where)} "
+        f"({text_escape(entry.source.platform)}), {when}{link}"
     )
-    return f"*{entry.author_name}* in {where} ({entry.source.platform}), {when}{link}"
 
 
 def _iter_entries(
@@ -452,16 +233,22 @@ def export_markdown(
     visible = "1" if include_private else "e.visibility = 'public'"
     counts = {"questions": 0, "knowhow": 0, "topics": 0}
     for entry in _iter_entries(repertoire, f"{visible} AND e.kind != 'answer'", []):
-        lines = [f"# {_md_escape(entry.title or shorten(entry.text, 80))}", ""]
+        lines = [f"# {text_escape(entry.title or shorten(entry.text, 80))}", ""]
         if entry.kind == EntryKind.KNOWHOW:
             lines.append(f"**Know-how** ({entry.knowhow_kind or 'howto'})")
             lines.append("")
         lines += [_source_line(entry), "", _md_escape(entry.text), ""]
         if entry.tags:
-            tag_links = ", ".join(f"[#{t}](../topics/{slug(t)}.md)" for t in entry.tags)
+            tag_links = ", ".join(
+                f"[#{text_escape(t)}](../topics/{slug(t)}.md)" for t in entry.tags
+            )
             lines += [f"Topics: {tag_links}", ""]
         if entry.kind == EntryKind.QUESTION:
-            answers = repertoire.answers_for(entry)
+            answers = (
+                repertoire.answers_for(entry)
+                if include_private
+                else repertoire.visible_answers(entry, None, borrowed=False)
+            )
             lines.append(f"## Answers ({len(answers)})" if answers else "## No answer yet")
             for answer in answers:
                 mark = "✅ Accepted answer — " if answer.accepted else ""
@@ -475,7 +262,7 @@ def export_markdown(
         f"WHERE {visible} AND e.kind != 'answer' GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
     ).fetchall()
     for tag, n in tags:
-        lines = [f"# #{tag}", "", f"{n} entries.", ""]
+        lines = [f"# #{text_escape(tag)}", "", f"{n} entries.", ""]
         for entry in _iter_entries(
             repertoire,
             f"{visible} AND e.kind != 'answer' AND e.id IN "
@@ -486,13 +273,13 @@ def export_markdown(
         lines += ["", "[← back to the index](../index.md)"]
         (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["topics"] += 1
-    index = [f"# {title or 'Repertoire'}", ""]
+    index = [f"# {text_escape(title or 'Repertoire')}", ""]
     index.append(
         f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
         f"{counts['topics']} topics."
     )
     index += ["", "## Topics", ""]
-    index += [f"- [#{tag}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
+    index += [f"- [#{text_escape(tag)}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
     index += ["", "## Latest questions and know-how", ""]
     latest = repertoire.list_entries(
         f"{visible} AND e.kind != 'answer'", order="e.created_at DESC", limit=100
@@ -507,5 +294,5 @@ def _index_line(entry: Entry, up: str) -> str:
     if entry.kind == EntryKind.KNOWHOW:
         badge = " (know-how)"
     day = entry.created_at.strftime("%Y-%m-%d")
-    text = (entry.title or shorten(entry.text, 80)).replace("]", "\\]")
-    return f"- [{text}]({up}{_entry_path(entry)}){badge} — {entry.author_name}, {day}"
+    text = text_escape(entry.title or shorten(entry.text, 80))
+    return f"- [{text}]({up}{_entry_path(entry)}){badge} — {text_escape(entry.author_name)}, {day}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from knowledge import similar_schema
+from knowledge import privacy_schema, similar_schema
 from knowledge.digestlog import migrations as digest_migrations
 from knowledge.practice_schema import practice
 
@@ -188,6 +188,7 @@ MIGRATION_SETS: list[Migrations] = [core]
 MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
 MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
 MIGRATION_SETS.append(similar_schema.migrations)  # similar questions (issue 6)
+MIGRATION_SETS.append(privacy_schema.migrations)  # visibility follows the channel; forget
 
 
 def migrate(db: Database) -> None:

@@ -124,7 +124,7 @@ def member_profile(
 
     open_questions: list[OpenQuestion] = []
     for question in questions:  # one answers query per question, not two
-        replies = repertoire.answers_for(question)
+        replies = repertoire.visible_answers(question, viewer, borrowed=False)
         if not any(a.accepted for a in replies):
             open_questions.append(OpenQuestion(question, len(replies)))
             if len(open_questions) >= open_limit:

@@ -133,7 +133,7 @@ def search(
                 break
     else:
         rows = _filtered_rows(repertoire, query, conditions, params, options.limit)
-    return [_to_hit(repertoire, row, query, options) for row in rows]
+    return [_to_hit(repertoire, row, query, options, viewer) for row in rows]
 
 
 #: How many documents FTS5 ranks on text alone before boosts and filters re-rank them.
@@ -222,7 +222,11 @@ def _filtered_rows(
 
 
 def _to_hit(
-    repertoire: Repertoire, row: tuple[Any, ...], query: ParsedQuery, options: SearchOptions
+    repertoire: Repertoire,
+    row: tuple[Any, ...],
+    query: ParsedQuery,
+    options: SearchOptions,
+    viewer: ChannelRef | None,
 ) -> SearchHit:
     entry = row_to_entry(row)
     score = float(row[-1] or 0.0)
@@ -235,8 +239,8 @@ def _to_hit(
     answer_snippet = ""
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        # plus the answer of an older question a member said solved it (issue 6)
-        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+        # Each answer by its own visibility; else the answer a "solved it" link lends.
+        answers = repertoire.visible_answers(entry, viewer)
         if answers:
             answer = answers[0]
             answer_snippet = highlight(

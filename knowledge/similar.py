@@ -629,7 +629,7 @@ def find_similar(
     for candidate in ranked:
         if candidate.confidence < min_confidence:
             continue
-        hit = _hit(repertoire, candidate.entry, candidate.confidence, words, opts)
+        hit = _hit(repertoire, candidate.entry, candidate.confidence, words, opts, viewer)
         hits.append(replace(hit, matched=candidate.matched))
         if len(hits) >= limit:
             break
@@ -637,7 +637,12 @@ def find_similar(
 
 
 def _hit(
-    repertoire: Repertoire, entry: Entry, conf: float, words: list[str], options: SearchOptions
+    repertoire: Repertoire,
+    entry: Entry,
+    conf: float,
+    words: list[str],
+    options: SearchOptions,
+    viewer: ChannelRef | None,
 ) -> SearchHit:
     body = entry.text
     if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
@@ -645,7 +650,7 @@ def _hit(
     snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+        answers = repertoire.visible_answers(entry, viewer)
     answer = answers[0] if answers else None
     answer_snippet = (
         highlight(answer.text, words, options.mark_start, options.mark_end, options.snippet_chars)

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from knowledge.channels import ChannelBook
+from knowledge.documents import SearchDocuments
 from knowledge.migrations import migrate
 from knowledge.models import (
     ChannelRef,
@@ -48,18 +50,46 @@ EVENT_ID_MEMORY = timedelta(days=7)
 PRUNE_EVERY = 1_000
 
 
-def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) the SQLite file with copbot's pragmas, migrated."""
+#: How long a write waits for another writer (another process) before "database is locked".
+BUSY_TIMEOUT_MS = 5_000
+
+#: SQLite's primary result codes for "another connection holds the lock".
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying another writer holds the lock (worth a retry)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def open_database(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+    """Open (creating if needed) the SQLite file with copbot's pragmas, migrated.
+
+    ``secure_delete`` is on: deleted content is overwritten, not left in free
+    space, so a removed message (or a forgotten member) does not linger in the
+    file's bytes.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # One connection, used from one thread at a time (the runtime's worker);
     # check_same_thread is off because that thread is not the one that opened it.
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn = sqlite3.connect(
+        str(path),
+        check_same_thread=False,
+        isolation_level=None,
+        timeout=busy_timeout_ms / 1000,
+    )
     db = Database(conn)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    db.execute("PRAGMA secure_delete = ON")
     # 32 MiB of page cache (the default is 2 MiB): the B-tree and FTS pages a busy
     # community touches stay in memory; the search process stays well under 200 MB.
     db.execute("PRAGMA cache_size = -32768")
@@ -130,24 +160,60 @@ class Repertoire:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Channels change rarely and are written on every event: remember what is
-        # stored (name, visibility, capture stopped) to skip no-op writes. Only
-        # this object writes channels, so the cache cannot go stale in-process.
-        self._channels: dict[tuple[str, str, str], tuple[str, str, bool]] = {}
+        #: Channels and their visibility, which every entry said in them follows.
+        self.channels = ChannelBook(db)
+        #: The search documents (what a search from any channel may match).
+        self.documents = SearchDocuments(db)
         self._new_event_ids = 0
-        #: Entry ids whose search document waits for :meth:`flush_reindex` (bulk mode).
-        self._deferred: set[int] | None = None
 
     @classmethod
-    def open(cls, path: str | Path) -> Repertoire:
-        return cls(open_database(path))
+    def open(cls, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Repertoire:
+        repertoire = cls(open_database(path, busy_timeout_ms=busy_timeout_ms))
+        repertoire.documents.upgrade()
+        return repertoire
 
     def close(self) -> None:
         self.db.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work; nested uses join the outer one."""
+        """One atomic unit of work that writes; nested uses join the outer one (a savepoint).
+
+        The outer one begins ``IMMEDIATE``: it takes the write lock first,
+        waiting up to the busy timeout for another writer, instead of reading
+        first and failing to upgrade to a write once another process has
+        committed (SQLite cannot wait then: "database is locked" at once).
+        A rollback also drops what the repertoire remembers of channels.
+        """
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self.channels.forget()
+            raise
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A consistent read of several statements that takes no write lock."""
+        if self.db.conn.in_transaction:
+            yield
+            return
         with self.db.atomic():
             yield
 
@@ -261,43 +327,33 @@ class Repertoire:
         return [Member(*r) for r in rows]
 
     def upsert_channel(
-        self, platform: str, workspace: str, channel: str, name: str, visibility: str
-    ) -> None:
-        key = (platform, workspace, channel)
-        known = self._channels.get(key)
-        if known is not None and known[1] == visibility and (not name or known[0] == name):
-            return
-        self._channels.pop(key, None)
-        self.db.execute(
-            "INSERT INTO channels (platform, workspace, channel, name, visibility) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
-            "name = CASE WHEN excluded.name != '' THEN excluded.name ELSE channels.name END, "
-            "visibility = excluded.visibility",
-            [platform, workspace, channel, name, visibility],
-        )
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        name: str,
+        visibility: str,
+        *,
+        at: datetime | None = None,
+        authoritative: bool = True,
+    ) -> bool:
+        """Record what an event says of a channel (:meth:`ChannelBook.claim`'s rule).
+
+        When the channel's visibility changes, its entries follow in the same
+        statement (triggers), and so do the search documents that borrow an
+        answer from it. ``True`` when the visibility changed.
+        """
+        ref = ChannelRef(platform, workspace, channel)
+        changed = self.channels.claim(ref, name, visibility, at=at, authoritative=authoritative)
+        if changed:
+            self.documents.reindex_linking_channel(ref)
+        return changed
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
-        self._channels.pop((ref.platform, ref.workspace, ref.channel), None)
-        self.db.execute(
-            "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
-            "AND channel = ?",
-            [int(stopped), ref.platform, ref.workspace, ref.channel],
-        )
+        self.channels.set_capture_stopped(ref, stopped)
 
     def capture_stopped(self, ref: ChannelRef) -> bool:
-        key = (ref.platform, ref.workspace, ref.channel)
-        known = self._channels.get(key)
-        if known is not None:
-            return known[2]
-        row = self._one(
-            "SELECT name, visibility, capture_stopped FROM channels WHERE platform = ? "
-            "AND workspace = ? AND channel = ?",
-            [ref.platform, ref.workspace, ref.channel],
-        )
-        if row is None:
-            return False
-        self._channels[key] = (str(row[0]), str(row[1]), bool(row[2]))
-        return bool(row[2])
+        return self.channels.capture_stopped(ref)
 
     # ------------------------------------------------------------------ entries
 
@@ -335,6 +391,11 @@ class Repertoire:
                 self._add_tags(entry_id, new.tags)
             self.reindex_thread_of(entry_id)
             return entry_id, False
+        # Its channel has a row (unknown means private: the entry's own visibility
+        # is the best claim there is); the entry then takes the channel's visibility.
+        self.channels.ensure(
+            ChannelRef(src.platform, src.workspace, src.channel), new.channel_name, new.visibility
+        )
         cursor = self.db.execute(
             "INSERT INTO entries (kind, platform, workspace, channel, message_id, thread_id, "
             "title, "
@@ -413,16 +474,25 @@ class Repertoire:
         self.reindex_thread_of(entry_id)
 
     def delete_message(self, src: SourceKey) -> list[Entry]:
-        """A delete in chat: its entries, their index rows and reactions go."""
+        """A delete in chat: its entries, their index rows, embeddings, edits and reactions go.
+
+        The documents that held its text go too: its question's, and those of
+        questions that borrowed it through a "solved it" link.
+        """
         entries = self.entries_for_message(src)
+        borrowers: set[int] = set()
         for entry in entries:
+            borrowers |= self._questions_linking(entry)
             self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry.id])
             self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry.id])
+            self.db.execute("DELETE FROM entry_embeddings WHERE entry_id = ?", [entry.id])
             self.db.execute("DELETE FROM entries WHERE id = ?", [entry.id])
             if entry.kind == EntryKind.ANSWER:
                 root = self.thread_root(entry)
                 if root is not None:
                     self.reindex(root.id)
+        for question_id in sorted(borrowers):
+            self.reindex_thread_of(question_id)
         for table in ("reactions", "message_edits"):  # no trace of the text or its reactions
             self.db.execute(
                 f"DELETE FROM {table} WHERE platform = ? AND workspace = ? AND channel = ? "
@@ -430,6 +500,19 @@ class Repertoire:
                 [src.platform, src.workspace, src.channel, src.message_id],
             )
         return entries
+
+    def _questions_linking(self, entry: Entry) -> set[int]:
+        """Questions whose document borrows this entry's text through a "solved it" link."""
+        targets = [entry.id]
+        if entry.kind == EntryKind.ANSWER:
+            root = self.thread_root(entry)
+            if root is not None:
+                targets.append(root.id)
+        marks = ", ".join("?" for _ in targets)
+        rows = self._rows(
+            f"SELECT question_id FROM similar_links WHERE entry_id IN ({marks})", targets
+        )
+        return {int(r[0]) for r in rows} - {entry.id}
 
     def relink_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
         """Point an entry at the chat message that now carries it (``/cop ask`` posts)."""
@@ -460,7 +543,11 @@ class Repertoire:
         return row_to_entry(row) if row else None
 
     def answers_for(self, question: Entry) -> list[Entry]:
-        """Answers in the question's thread: accepted first, then oldest first."""
+        """Every answer in the question's thread: accepted first, then oldest first.
+
+        Unfiltered: for the capture rules (acceptance, deletes). Anything shown
+        or indexed goes through :meth:`visible_answers`.
+        """
         rows = self._rows(
             f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.thread_id = ? AND e.kind = 'answer' ORDER BY e.accepted DESC, e.created_at",
@@ -472,6 +559,21 @@ class Repertoire:
             ],
         )
         return [row_to_entry(r) for r in rows]
+
+    def visible_answers(
+        self, question: Entry, viewer: ChannelRef | None, *, borrowed: bool = True
+    ) -> list[Entry]:
+        """The answers ``viewer`` may see, each by its own visibility: the one place for it.
+
+        The thread's answers (accepted first), or else (``borrowed``) the answer
+        a "solved it" link lends the question. Whatever shows a question with
+        its answers (search, similar, share, digests, export, profiles) reads
+        them here.
+        """
+        answers = [a for a in self.answers_for(question) if visible_to(a, viewer)]
+        if answers or not borrowed or question.kind != EntryKind.QUESTION:
+            return answers
+        return [a for a in self.linked_answers(question.id) if visible_to(a, viewer)]
 
     def set_accepted(self, entry_id: int, accepted: bool) -> bool:
         """Mark or unmark an answer as accepted; ``True`` when that changed anything."""
@@ -536,15 +638,27 @@ class Repertoire:
             is not None
         )
 
-    def record_edit(self, src: SourceKey, text: str, at: datetime) -> bool:
-        """Keep the newest edit of a message; ``False`` when a newer one is already known."""
+    def record_edit(self, src: SourceKey, text: str, at: datetime, author: str = "") -> bool:
+        """Keep the newest edit of a message; ``False`` when a newer one is already known.
+
+        ``author`` (the editor's platform user id) lets forgetting a member find it.
+        """
         cursor = self.db.execute(
             "INSERT INTO message_edits (platform, workspace, channel, message_id, text, "
-            "edited_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "edited_at, author) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE "
-            "SET text = excluded.text, edited_at = excluded.edited_at "
+            "SET text = excluded.text, edited_at = excluded.edited_at, "
+            "author = CASE WHEN excluded.author != '' THEN excluded.author ELSE author END "
             "WHERE excluded.edited_at >= message_edits.edited_at",
-            [src.platform, src.workspace, src.channel, src.message_id, text, to_db_time(at)],
+            [
+                src.platform,
+                src.workspace,
+                src.channel,
+                src.message_id,
+                text,
+                to_db_time(at),
+                author,
+            ],
         )
         return cursor.rowcount == 1
 
@@ -592,124 +706,21 @@ class Repertoire:
 
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
-        if self._deferred is not None:
-            self._deferred.add(entry_id)
-            return
-        row = self._one(
-            "SELECT kind, platform, workspace, channel, thread_id FROM entries WHERE id = ?",
-            [entry_id],
-        )
-        if row is None:
-            return
-        kind, platform, workspace, channel, thread_id = row
-        if kind != EntryKind.ANSWER:
-            self.reindex(entry_id)
-            return
-        root = self._one(
-            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND kind IN ('question', 'knowhow') ORDER BY kind DESC",
-            [platform, workspace, channel, thread_id],
-        )
-        if root is not None:
-            self.reindex(int(root[0]))
+        self.documents.reindex_thread_of(entry_id)
 
     def reindex(self, entry_id: int) -> None:
-        """Rebuild one search document: title, body, answers and tags of a question or know-how.
-
-        The hot path of capture: plain column reads, no :class:`Entry` building.
-        """
-        self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
-        row = self._one(
-            "SELECT kind, title, text, platform, workspace, channel, message_id, "
-            "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM entry_tags "
-            "WHERE entry_id = entries.id ORDER BY tag)) FROM entries WHERE id = ?",
-            [entry_id],
-        )
-        if row is None or row[0] == EntryKind.ANSWER:
-            return
-        kind, title, body, platform, workspace, channel, message_id, tags = row
-        answers: list[tuple[str, int]] = []
-        if kind == EntryKind.QUESTION:
-            answers = [
-                (str(r[0]), int(r[1]))
-                for r in self._rows(
-                    "SELECT text, accepted FROM entries WHERE platform = ? AND workspace = ? "
-                    "AND channel = ? AND thread_id = ? AND kind = 'answer' "
-                    "ORDER BY accepted DESC, created_at",
-                    [platform, workspace, channel, message_id],
-                )
-            ]
-        linked: list[Entry] = []
-        if kind == EntryKind.QUESTION:
-            # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
-            # entry's answer counts as this question's accepted answer.
-            linked = self.linked_answers(entry_id)
-            answers += [(a.text, 1) for a in linked]
-        self.db.execute(
-            "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
-            [len(answers), int(any(accepted for _, accepted in answers) or bool(linked)), entry_id],
-        )
-        if title and body.startswith(title):
-            body = body[len(title) :]
-        self.db.execute(
-            "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
-            [entry_id, title, body, "\n".join(text for text, _ in answers), tags or ""],
-        )
-
-    # ------------------------------------------------------------------ bulk mode
+        """Rebuild one search document (:meth:`SearchDocuments.reindex`)."""
+        self.documents.reindex(entry_id)
 
     @contextmanager
     def deferred_reindex(self) -> Iterator[None]:
-        """Bulk mode: search documents are rebuilt by :meth:`flush_reindex`, not per write.
-
-        Inside the block, writes that would rebuild a question's search document
-        (a new answer, an edit, an acceptance) only note the entry; the caller
-        calls :meth:`flush_reindex` before each commit, so every committed
-        transaction still has an index in step with its entries. Searches inside
-        the block (before a flush) may not see the newest writes. Leaving the
-        block flushes what is left. Used by history imports; live capture never is.
-        """
-        outer = self._deferred is not None
-        if not outer:
-            self._deferred = set()
-        try:
+        """Bulk mode (:meth:`SearchDocuments.deferring`): documents rebuilt once per flush."""
+        with self.documents.deferring():
             yield
-            if not outer:
-                self.flush_reindex()
-        finally:
-            if not outer:
-                self._deferred = None
 
     def flush_reindex(self) -> int:
-        """Rebuild the search documents of what bulk mode noted, each once; how many."""
-        if not self._deferred:
-            return 0
-        touched, self._deferred = self._deferred, set()
-        db = self.db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS _touched (id INTEGER PRIMARY KEY)")
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS _roots (id INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM _touched")
-        db.execute("DELETE FROM _roots")
-        db.conn.executemany("INSERT INTO _touched (id) VALUES (?)", [(i,) for i in touched])
-        # The entry itself when it is a question or know-how; its thread's root when an answer.
-        db.execute(
-            "INSERT OR IGNORE INTO _roots (id) SELECT e.id FROM _touched t "
-            "JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
-        )
-        db.execute(
-            "INSERT OR IGNORE INTO _roots (id) SELECT r.id FROM _touched t "
-            "JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
-            "JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
-            "AND r.channel = a.channel AND r.message_id = a.thread_id "
-            "AND r.kind IN ('question', 'knowhow')"
-        )
-        db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _touched)")
-        # Each root once per batch, through reindex() itself: the same document as live
-        # capture builds (answers, tags, linked answers, counts), whatever it comes to hold.
-        for (root_id,) in db.execute("SELECT id FROM _roots ORDER BY id").fetchall():
-            self.reindex(int(root_id))
-        count = self._one("SELECT count(*) FROM _roots")
-        return int(count[0]) if count else 0
+        """Rebuild the search documents bulk mode noted, each once; how many."""
+        return self.documents.flush()
 
     def linked_answers(self, question_id: int) -> list[Entry]:
         """The answer (or know-how) of the entry a member said solved this question."""

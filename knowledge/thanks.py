@@ -6,8 +6,10 @@ a command, a retry) counts once; so does thanking the same member twice
 without an entry. Thanks are shown, never scored: no leaderboard unless a
 channel turns one on (the caller decides).
 
-Visibility: a thank-you on an entry is visible where the entry is; one without
-an entry is visible where it was given (public channel, or that channel).
+Visibility: a thank-you is visible where it was given (a public channel, or
+that channel only), and one on an entry only where that entry is visible too:
+a thank-you said in a private channel counts nowhere else, whatever it thanks
+for. Its visibility follows its channel's, as entries' do.
 """
 
 from __future__ import annotations
@@ -92,9 +94,8 @@ def _visible_thanks(viewer: ChannelRef | None) -> tuple[str, list[Any]]:
     entry_sql, entry_params = visibility_clause(viewer, "e")
     own_sql, own_params = visibility_clause(viewer, "t")
     return (
-        f"((t.entry_id IS NOT NULL AND e.id IS NOT NULL AND {entry_sql}) "
-        f"OR (t.entry_id IS NULL AND {own_sql}))",
-        [*entry_params, *own_params],
+        f"({own_sql} AND (t.entry_id IS NULL OR (e.id IS NOT NULL AND {entry_sql})))",
+        [*own_params, *entry_params],
     )
 
 

@@ -37,6 +37,26 @@ from bot.events import (
 from bot.ports import FixedClock, Services
 from knowledge.models import Entry, EntryKind
 from knowledge.store import Repertoire
+from tests.postgres_cluster import (  # the real PostgreSQL fixtures, shared by every test module
+    mark_postgres_tests,
+    pg_conn,
+    pg_dsn,
+    pg_empty_dsn,
+    pg_fresh_dsn,
+    postgres_server,
+    postgres_shared,
+    postgres_template,
+)
+
+__all__ = [
+    "pg_conn",
+    "pg_dsn",
+    "pg_empty_dsn",
+    "pg_fresh_dsn",
+    "postgres_server",
+    "postgres_shared",
+    "postgres_template",
+]
 
 # CI must be reproducible: property tests use a fixed seed there (and a random one
 # on a developer's machine, where a new counterexample is welcome).
@@ -221,6 +241,10 @@ def text_of(outbound: list[Outbound]) -> str:
         parts.append(reply.text)
         parts.extend(item.title for item in reply.items)
     return "\n".join(parts)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_postgres_tests(items)
 
 
 @pytest.fixture(autouse=True)

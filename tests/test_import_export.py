@@ -26,8 +26,9 @@ from bot.config import Settings, parse_settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, Where
 from bot.history import Problem, UnthreadedLinker, run_import
-from knowledge.export import export_json, export_markdown, import_json
+from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
+from knowledge.restore import import_json
 from knowledge.store import Repertoire
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -243,11 +244,15 @@ def test_malformed_exports_name_the_file_and_line_and_go_on(tmp_path: Path) -> N
     core = make_core(tmp_path)
     summary = import_slack(core, broken)
     problems = [str(p) for p in summary.problems]
-    assert "channels.json: missing; channel folders are read as public channels" in problems
+    assert "channels.json: missing; conversation folders are read as private" in problems
+    assert (  # unknown means private
+        "data-help/: not listed in a readable channels.json or groups.json "
+        "(channels.json missing); read as a private channel"
+    ) in problems
     assert any(p.startswith("data-help/2024-03-02.json:3: bad JSON") for p in problems)
     assert any(p.startswith("platform-team/2024-03-01.json:2: not UTF-8") for p in problems)
     got = entries(core)
-    assert ("1709280100.000200", "question") in got  # the rest went through
+    assert got[("1709280100.000200", "question")][2] == "private"  # the rest went through
     assert got[("1709280800.000100", "question")][2] == "private"  # groups.json still read
 
 
@@ -255,7 +260,10 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     runner = CliRunner()
     result = runner.invoke(cli, ["import", str(SLACK), str(DISCORD), "--db", str(db)])
-    assert result.exit_code == 0, result.output
+    # The fixture's one unknown subtype is a message skipped for an error: exit code 1,
+    # everything else imported.
+    assert result.exit_code == 1, result.output
+    assert "finished with 1 problem(s): exit code 1" in result.output
     assert "messages read: 30" in result.output
     assert "entries made: 21 (questions 9, answers 11, know-how 1)" in result.output
     assert "skipped 1: subtype channel_join" in result.output
@@ -282,8 +290,8 @@ def test_discord_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     summary = run_import(
         core,
         [
-            *DiscordExport(DISCORD / "python-help.json"),
-            *DiscordExport(DISCORD / "docker-thread.json"),
+            *DiscordExport(DISCORD / "python-help.json", public=True),
+            *DiscordExport(DISCORD / "docker-thread.json", public=True),
         ],
     )
     got = entries(core)
@@ -409,7 +417,7 @@ def test_json_export_round_trips_on_an_empty_database(tmp_path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "copbot-repertoire" and data["version"] == 1
     restored = Repertoire.open(tmp_path / "restored.db")
-    import_json(restored, path, batch=4)
+    import_json(restored, path)
     assert snapshot(restored) == snapshot(source)
     import_json(restored, path)  # restoring twice changes nothing
     assert snapshot(restored) == snapshot(source)

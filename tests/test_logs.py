@@ -100,3 +100,43 @@ def test_setup_logging_installs_the_filter(
     err = capsys.readouterr().err
     assert "connecting with [redacted]" in err
     assert BOT_TOKEN not in err
+
+
+DATABASE_URL = "postgresql://copbot:s3cr%40t-Pw9@db.internal:5432/copbot?sslmode=require"
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("connecting to " + DATABASE_URL, "postgresql://copbot:[redacted]@db.internal:5432/copbot"),
+        ("postgres://u:hunter22@h/db failed", "postgres://u:[redacted]@h/db failed"),
+        ("conninfo host=db password='a b\\' c' user=x", "host=db password=[redacted] user=x"),
+        ("postgresql://h/db?password=hunter22&sslmode=x", "?password=[redacted]&sslmode=x"),
+        ("auth failed for s3cr@t-Pw9", "auth failed for [redacted]"),  # decoded, on its own
+    ],
+)
+def test_database_passwords_are_redacted_and_the_rest_of_the_url_kept(
+    logged: tuple[logging.Logger, io.StringIO],
+    monkeypatch: pytest.MonkeyPatch,
+    line: str,
+    kept: str,
+) -> None:
+    monkeypatch.setenv("COPBOT_DATABASE_URL", DATABASE_URL)
+    logger, stream = logged
+    logger.warning("%s", line)
+    output = stream.getvalue()
+    assert kept in output
+    for secret in ("s3cr", "hunter22", "a b"):
+        assert secret not in output
+
+
+def test_urls_without_passwords_are_untouched() -> None:
+    for line in ("postgresql://copbot@db/copbot", "http://example.com:8080/x?password"):
+        assert redact(line) == line
+
+
+def test_the_database_url_variable_is_the_backends() -> None:
+    from bot.config import SECRET_ENV_VARS
+    from knowledge.postgres.url import DATABASE_URL_ENV
+
+    assert SECRET_ENV_VARS["storage"] == (DATABASE_URL_ENV,)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 
 import discord
 
@@ -36,9 +37,11 @@ from adapters.discord.translate import (
     place_of,
     reaction_event,
     split_tags,
+    visibility_of,
 )
 from bot.config import ConfigError, Settings
 from bot.events import (
+    ChannelVisibilityChanged,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,
@@ -157,6 +160,18 @@ class DiscordAdapter:
         self.directory.note_origin(place, payload.message_id)
         user = payload.member or self.client.get_user(payload.user_id)
         await self._handle(reaction_event(payload, place, user))
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """Permissions changed so that @everyone can (no longer) view it: tell the core now.
+
+        Everything said in the channel (and its threads, placed in it) follows.
+        """
+        if visibility_of(before) == visibility_of(after):
+            return
+        place = place_of(after, after.guild.id, after.id)
+        await self._handle(ChannelVisibilityChanged(place.where, datetime.now(UTC)))
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """Join new public threads so their messages reach us (private ones need an invite)."""

@@ -140,6 +140,11 @@ class CopbotClient(discord.Client):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self.adapter.on_raw_reaction(payload)
 
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        await self.adapter.on_guild_channel_update(before, after)
+
     async def on_thread_create(self, thread: discord.Thread) -> None:
         await self.adapter.on_thread_create(thread)
 

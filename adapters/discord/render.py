@@ -4,6 +4,10 @@ Discord refuses a message that breaks its limits, so everything here is cut
 to fit rather than hoped to fit: content 2,000 characters; per embed a title
 of 256, a description of 4,096, 25 fields of 1,024 (names 256), a footer of
 2,048; 6,000 characters over all the embeds of a message; 10 embeds.
+
+Member text is made inert here, where it becomes Discord markdown
+(:func:`adapters.discord.neutral.neutral`: no masked links, headings or
+spoilers, no ``@everyone``); footers are shown as plain text by Discord.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from adapters.discord.neutral import neutral
 from bot.events import Post, Reply, ResultItem
 from bot.mentions import render_mentions
 from bot.render_text import cut, kind_label, mark, question_status, unmarked
@@ -42,8 +47,8 @@ class Rendered:
 
 
 def marked(text: str) -> str:
-    """Escape Discord markdown in member text and turn the core's match markers into bold."""
-    return mark(text, lambda word: f"**{word}**", discord.utils.escape_markdown)
+    """Neutralise Discord markdown in member text and turn the core's match markers into bold."""
+    return mark(text, lambda word: f"**{word}**", neutral)
 
 
 def _is_link(url: str) -> bool:
@@ -59,7 +64,7 @@ def item_embed(index: int, item: ResultItem, description_limit: int = 700) -> di
     """One search result: linked title, snippet, best answer, who/when/where in the footer."""
     label = kind_label(item)
     status = {"accepted": " ✅", "open": " (open)"}.get(question_status(item), "")
-    title = cut(f"{index}. {item.title}{status}", TITLE_LIMIT)
+    title = cut(f"{index}. {neutral(item.title)}{status}", TITLE_LIMIT)
     embed = discord.Embed(
         title=title,
         url=item.permalink if _is_link(item.permalink) else None,
@@ -69,7 +74,7 @@ def item_embed(index: int, item: ResultItem, description_limit: int = 700) -> di
     if item.snippet and unmarked(item.snippet) != item.title:
         lines.append(marked(item.snippet))
     if item.answer_snippet:
-        answer = f"↳ **{discord.utils.escape_markdown(item.answer_author)}**: "
+        answer = f"↳ **{neutral(item.answer_author)}**: "
         answer += marked(item.answer_snippet)
         if _is_link(item.answer_permalink):
             answer += f" ([answer]({item.answer_permalink}))"
@@ -104,7 +109,7 @@ def render_reply(reply: Reply) -> Rendered:
     budget = max(150, min(700, 4500 // max(1, len(reply.items)) - 150))
     embeds = [item_embed(i, item, budget) for i, item in enumerate(reply.items, 1)]
     kept, dropped = _fit(embeds)
-    text = reply.text
+    text = neutral(reply.text)
     if dropped:
         text += f"\n…and {dropped} more; narrow the search to see them."
     if len(text) > CONTENT_LIMIT and not kept:
@@ -142,8 +147,8 @@ def render_post(post: Post) -> Rendered:
     counted in the content line.
     """
     first = discord.Embed(
-        title=cut(post.title, TITLE_LIMIT) or None,
-        description=cut(post.text, DESCRIPTION_LIMIT // 2) or None,
+        title=cut(neutral(post.title), TITLE_LIMIT) or None,
+        description=cut(neutral(post.text), DESCRIPTION_LIMIT // 2) or None,
         colour=COLOUR,
     )
     embeds = [first]
@@ -160,8 +165,8 @@ def render_post(post: Post) -> Rendered:
         return render_mentions(text, ping)
 
     for section in post.sections:
-        name = cut(section.title, FIELD_NAME_LIMIT) or "—"
-        lines = tuple(as_discord(line) for line in section.lines)
+        name = cut(neutral(section.title), FIELD_NAME_LIMIT) or "—"
+        lines = tuple(as_discord(neutral(line)) for line in section.lines)
         value = _section_value(lines, section.more, section.more_command)
         if dropped or total + len(name) + len(value) > EMBEDS_TOTAL_LIMIT:
             dropped += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import Protocol
 
 import click
 
-from bot.history import ImportItem, ImportSummary, Problem, run_import
+from bot.history import ImportItem, ImportStopped, ImportSummary, Problem, run_import
+from knowledge.store import Repertoire
+
+log = logging.getLogger(__name__)
 
 
 class ItemSource(Protocol):
@@ -46,7 +50,7 @@ def sources_for(
     include_dms: bool,
     workspace: str,
     workspace_url: str,
-    private: bool,
+    public: bool,
 ) -> list[ItemSource]:
     from adapters.importers.discord_export import DiscordExport
     from adapters.importers.slack_export import SlackExport
@@ -59,10 +63,10 @@ def sources_for(
             )
         ]
     if kind == "discord":
-        return [DiscordExport(path, include_dms=include_dms, private=private)]
+        return [DiscordExport(path, include_dms=include_dms, public=public)]
     if kind == "discord-folder":
         return [
-            DiscordExport(p, include_dms=include_dms, private=private)
+            DiscordExport(p, include_dms=include_dms, public=public)
             for p in sorted(path.rglob("*.json"))
         ]
     return [_Unknown(path)]
@@ -101,7 +105,12 @@ class _Chained:
 
     def __iter__(self) -> Iterator[ImportItem]:
         for source in self.sources:
-            yield from source
+            try:
+                yield from source
+            except Exception as exc:  # one unreadable file never stops the others
+                name = str(getattr(source, "path", "?"))
+                log.debug("import of %s stopped", name, exc_info=True)
+                yield Problem(name, f"could not be read further ({type(exc).__name__}: {exc})")
 
 
 @click.command("import")
@@ -115,7 +124,11 @@ class _Chained:
     "(default: slack.workspace_url in the config).",
 )
 @click.option(
-    "--private", is_flag=True, help="Discord: keep the imported channels' entries private."
+    "--public/--private",
+    default=False,
+    help="Discord: the exported guild channels are public (their entries show in every "
+    "channel). Default --private: a DiscordChatExporter file does not say who could read "
+    "a channel, and unknown means private.",
 )
 @click.option("--batch-size", default=5_000, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option(
@@ -123,6 +136,14 @@ class _Chained:
     is_flag=True,
     help="PRAGMA synchronous=OFF during the import: a killed import loses nothing committed, "
     "but a power loss may corrupt the file (import into a fresh file).",
+)
+@click.option(
+    "--lock-wait",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0, 86_400),
+    help="Seconds to wait, in all, for another process writing to the database (a running "
+    "bot) before stopping; what was imported stays, and a re-run completes it.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -132,9 +153,10 @@ def import_command(
     include_dms: bool,
     workspace: str,
     workspace_url: str | None,
-    private: bool,
+    public: bool,
     batch_size: int,
     fast: bool,
+    lock_wait: float,
     no_progress: bool,
     db_path: Path | None,
     config_path: Path | None,
@@ -146,38 +168,69 @@ def import_command(
     """
     from adapters.cli import opened
 
+    failed = 0
     with opened(config_path, db_path) as (loaded, core):
         url = workspace_url if workspace_url is not None else loaded.settings.slack.workspace_url
         own = [p for p in paths if sniff(p) == "copbot"]
         chats = [p for p in paths if p not in own]
         for path in own:
-            from knowledge.export import import_json
-
-            counts = import_json(core.services.repertoire, path)
-            click.echo(f"{path}: restored " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        if not chats:
-            return
-        sources: list[ItemSource] = []
-        for path in chats:
-            sources.extend(
-                sources_for(
-                    path,
-                    include_dms=include_dms,
-                    workspace=workspace,
-                    workspace_url=url,
-                    private=private,
+            failed += not _restore(core.services.repertoire, path)
+        if chats:
+            sources: list[ItemSource] = []
+            for path in chats:
+                sources.extend(
+                    sources_for(
+                        path,
+                        include_dms=include_dms,
+                        workspace=workspace,
+                        workspace_url=url,
+                        public=public,
+                    )
                 )
-            )
-        source = _Chained(sources)
-        summary = _run_with_progress(core, source, batch_size, fast, no_progress)
-        for line in summary.lines():
-            click.echo(line)
-        if summary.problem_count:
-            sys.exit(1 if summary.messages_read == 0 else 0)
+            source = _Chained(sources)
+            try:
+                summary = _run_with_progress(
+                    core, source, batch_size, fast, no_progress, lock_wait
+                )
+            except ImportStopped as stopped:
+                for line in stopped.summary.lines():
+                    click.echo(line)
+                click.echo(f"copbot: import stopped: {stopped}", err=True)
+                sys.exit(1)
+            for line in summary.lines():
+                click.echo(line)
+            failed += summary.problem_count + summary.failed
+    if failed:
+        # Scripts must know: something was not imported (the rest was, and is kept).
+        click.echo(f"finished with {failed:,} problem(s): exit code 1", err=True)
+        sys.exit(1)
+
+
+def _restore(repertoire: Repertoire, path: Path) -> bool:
+    """Restore one copbot JSON export whole, or report why not and keep nothing of it."""
+    from knowledge.restore import ExportFormatError, RestoreError, import_json
+
+    try:
+        counts = import_json(repertoire, path)
+    except (ExportFormatError, RestoreError) as exc:
+        click.echo(f"{exc}", err=True)
+        return False
+    except OSError as exc:
+        click.echo(
+            f"{path}: could not be read ({exc.strerror or exc}); nothing was restored", err=True
+        )
+        return False
+    click.echo(f"{path}: restored " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return True
 
 
 def _run_with_progress(
-    core: object, source: _Chained, batch_size: int, fast: bool, no_progress: bool
+    core: object,
+    source: _Chained,
+    batch_size: int,
+    fast: bool,
+    no_progress: bool,
+    lock_wait: float,
 ) -> ImportSummary:
     from rich.console import Console
     from rich.progress import (
@@ -219,7 +272,14 @@ def _run_with_progress(
             )
 
         items: Iterable[ImportItem] = source
-        return run_import(core, items, batch_size=batch_size, durable=not fast, on_progress=update)
+        return run_import(
+            core,
+            items,
+            batch_size=batch_size,
+            durable=not fast,
+            on_progress=update,
+            lock_wait=lock_wait,
+        )
 
 
 @click.command("export")

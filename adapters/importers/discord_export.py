@@ -6,8 +6,15 @@ content, author {id, name, nickname, isBot}, reactions [{emoji {id, name},
 count, users?}], mentions [{id, name}], reference {messageId, channelId,
 guildId}, attachments [{url, fileName}]}].
 
-Streaming with ``ijson``: the ``messages`` array is parsed one message at a
-time, so a multi-gigabyte export runs in constant memory. A thread exported on
+Streaming with ``ijson`` (through :mod:`knowledge.jsonstream`, which refuses
+nesting deeper than 64 levels): the ``messages`` array is parsed one message
+at a time, so a multi-gigabyte export runs in constant memory.
+
+Visibility: the file does not say who could read the channel, so its entries
+are **private** (seen only in that channel) unless the import says the guild's
+channels are public (``public=True``, ``copbot import --public``). A private
+thread is always private, a DM always a DM, and a channel type this importer
+does not know is private even with ``--public``. A thread exported on
 its own (channel type ``Guild*Thread``) is placed as the live adapter places it:
 in its parent channel (``categoryId``), its messages in the thread whose id is
 the thread's; a message with the thread's own id is a forum post's starter (a
@@ -29,6 +36,7 @@ import ijson
 
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from bot.history import ImportItem, Problem, Skipped
+from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
 
 PLATFORM = "discord"
 
@@ -44,9 +52,14 @@ SKIPPED_TYPES = frozenset(
 )
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread"})
 DM_TYPES = frozenset({"DirectTextChat", "DirectGroupTextChat"})
+#: Guild channel types whose entries ``--public`` makes public (DiscordChatExporter's names).
+PUBLIC_TYPES = frozenset(
+    {"GuildTextChat", "GuildNews", "GuildForum", "GuildMedia", "GuildVoiceChat",
+     "GuildStageVoice", "GuildPublicThread", "GuildNewsThread"}
+)  # fmt: skip
 
 #: Re-parse a broken file whole to find the line of the error only below this size.
-_LOCATE_LIMIT = 64 * 1024 * 1024
+_LOCATE_LIMIT = 16 * 1024 * 1024
 
 
 class _Counting:
@@ -75,18 +88,28 @@ def _when(value: object) -> datetime | None:
 class DiscordExport:
     """Iterate one DiscordChatExporter JSON file as import items."""
 
-    def __init__(self, path: str | Path, *, include_dms: bool = False, private: bool = False):
+    def __init__(self, path: str | Path, *, include_dms: bool = False, public: bool = False):
         self.path = Path(path)
         self.include_dms = include_dms
-        self.private = private
+        self.public = public
         self.total_bytes = 0
         self.bytes_done = 0
 
     def _header(self, key: str) -> dict[str, Any]:
         with self.path.open("rb") as handle:
-            for value in ijson.items(handle, key, use_float=True):
-                return value if isinstance(value, dict) else {}
-        return {}
+            value = value_of(handle, key, use_float=True)
+        return value if isinstance(value, dict) else {}
+
+    def _visibility(self, kind: str) -> tuple[Visibility, Problem | None]:
+        """Unknown means private: public only when said so, for a channel type we know."""
+        if kind in DM_TYPES:
+            return Visibility.DM, None
+        if not self.public or kind == "GuildPrivateThread":
+            return Visibility.PRIVATE, None
+        if kind in PUBLIC_TYPES:
+            return Visibility.PUBLIC, None
+        note = f"channel type '{kind or '(none)'}' unknown: its entries are kept private"
+        return Visibility.PRIVATE, Problem(str(self.path), note)
 
     def __iter__(self) -> Iterator[ImportItem]:
         name = str(self.path)
@@ -100,6 +123,9 @@ class DiscordExport:
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             yield self._locate(exc)
             return
+        except (JsonLimitError, JsonShapeError) as exc:
+            yield Problem(name, f"{exc}; file skipped")
+            return
         if not channel.get("id"):
             yield Problem(name, "no 'channel' with an 'id': not a DiscordChatExporter JSON file")
             return
@@ -110,12 +136,9 @@ class DiscordExport:
             )
             self.bytes_done = self.total_bytes
             return
-        if kind in DM_TYPES:
-            visibility = Visibility.DM
-        elif self.private or kind == "GuildPrivateThread":
-            visibility = Visibility.PRIVATE
-        else:
-            visibility = Visibility.PUBLIC
+        visibility, note = self._visibility(kind)
+        if note is not None:
+            yield note
         guild_id = str(guild.get("id") or "0")
         channel_id = str(channel["id"])
         name = str(channel.get("name") or "")
@@ -135,17 +158,15 @@ class DiscordExport:
             state.thread_name = name  # no parent known: the thread is its own channel
         with self.path.open("rb") as raw:
             counting = _Counting(raw)
+            messages = top_level(counting, arrays=("messages",), required=("messages",))
             try:
-                for index, message in enumerate(
-                    ijson.items(counting, "messages.item", use_float=True)
-                ):
+                for _key, index, message in messages:
                     self.bytes_done = counting.count
-                    if not isinstance(message, dict):
-                        yield Problem(name, f"message #{index + 1} is not an object; skipped")
-                        continue
-                    yield from self._message(message, index, where, is_thread, state)
+                    yield from self._guarded(message, index or 0, where, is_thread, state)
             except (ijson.JSONError, UnicodeDecodeError) as exc:
                 yield self._locate(exc)
+            except (JsonLimitError, JsonShapeError) as exc:
+                yield Problem(str(self.path), f"{exc}; the rest of the file skipped")
         if state.reactions_without_users:
             yield Problem(
                 name,
@@ -153,6 +174,23 @@ class DiscordExport:
                 "a recent DiscordChatExporter so that a ✅ from the asker can count",
             )
         self.bytes_done = self.total_bytes
+
+    def _guarded(
+        self, message: object, index: int, where: Where, is_thread: bool, state: _State
+    ) -> Iterator[ImportItem]:
+        """One message's events, or a problem naming it when its fields cannot be read."""
+        if not isinstance(message, dict):
+            yield Problem(str(self.path), f"message #{index + 1} is not an object; skipped")
+            yield Skipped("malformed message")
+            return
+        try:
+            items = list(self._message(message, index, where, is_thread, state))
+        except (AttributeError, TypeError, ValueError) as exc:
+            label = f"#{index + 1}" + (f" ({message['id']})" if message.get("id") else "")
+            yield Problem(str(self.path), f"message {label} unreadable ({exc}); skipped")
+            yield Skipped("malformed message")
+            return
+        yield from items
 
     def _locate(self, exc: Exception) -> Problem:
         """A problem naming the file and, when it can be found, the line of the error."""
@@ -169,6 +207,8 @@ class DiscordExport:
                     return Problem(name, "not UTF-8 text; the rest of the file skipped", line)
                 try:
                     json.loads(text)
+                except RecursionError:
+                    return Problem(name, "nested too deeply; the rest of the file skipped")
                 except json.JSONDecodeError as err:
                     return Problem(
                         name,

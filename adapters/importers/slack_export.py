@@ -8,9 +8,19 @@ file per day: an array of messages (``ts``, ``user``, ``text``, ``thread_ts``,
 ``subtype``, ``edited``, ``files``). Replies of a thread appear as messages
 with ``thread_ts`` different from their ``ts``.
 
-Streaming: one day file is in memory at a time. Nothing here decides what is
-a question: messages become :class:`IncomingMessage` and reactions
-:class:`ReactionChange`, and the core's capture rules do the rest.
+Unknown means private: a conversation folder is public only when a readable
+``channels.json`` lists it as a public channel. A folder that no readable
+index lists is private (a problem names it and the index that was missing or
+unreadable); ``D…`` ids and ``mpdm-`` names are direct messages wherever they
+are listed, skipped unless ``include_dms``.
+
+Limits: one day file is in memory at a time (at most 32 MiB, and a ZIP member
+is checked before it is inflated: see :mod:`adapters.importers.archive`); the
+indexes and ``users.json`` are streamed. A file that cannot be read (bad JSON,
+nesting too deep, a refused size) is reported with its name and skipped; the
+rest of the export goes on. Nothing here decides what is a question: messages
+become :class:`IncomingMessage` and reactions :class:`ReactionChange`, and the
+core's capture rules do the rest.
 """
 
 from __future__ import annotations
@@ -22,9 +32,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.slack.translate import mentioned_users, permalink_from_url, plain_text, ts_to_datetime
+import ijson
+
+from adapters.importers.archive import READ_ERRORS, ExportFiles, FileRefused
+from adapters.slack.translate import (
+    guess_visibility,
+    mentioned_users,
+    permalink_from_url,
+    plain_text,
+    ts_to_datetime,
+)
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from bot.history import ImportItem, Problem, Skipped
+from knowledge.jsonstream import JsonLimitError, JsonShapeError, array_items
 
 PLATFORM = "slack"
 
@@ -44,6 +64,15 @@ SKIPPED_SUBTYPES = frozenset(
     """.split()
 )
 
+#: The conversation indexes of an export and the visibility of what each lists.
+INDEXES = (
+    ("channels.json", Visibility.PUBLIC),
+    ("groups.json", Visibility.PRIVATE),
+    ("mpims.json", Visibility.DM),
+    ("dms.json", Visibility.DM),
+)
+#: Parse errors of a streamed index file.
+_STREAM_ERRORS = (ijson.JSONError, JsonLimitError, JsonShapeError, UnicodeDecodeError)
 
 @dataclass(frozen=True, slots=True)
 class _Conversation:
@@ -51,69 +80,6 @@ class _Conversation:
     name: str
     folder: str
     visibility: Visibility
-
-
-class _Files:
-    """The export's files, from a ZIP or a folder, by their relative POSIX path."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._zip: zipfile.ZipFile | None = None
-        self._prefix = ""
-        if path.is_file():
-            self._zip = zipfile.ZipFile(path)
-            names = self._zip.namelist()
-            if "channels.json" not in names and "users.json" not in names:
-                roots = [n for n in names if n.endswith("/channels.json")]
-                if len(roots) == 1:
-                    self._prefix = roots[0][: -len("channels.json")]
-
-    def exists(self, name: str) -> bool:
-        if self._zip is not None:
-            try:
-                self._zip.getinfo(self._prefix + name)
-            except KeyError:
-                return False
-            return True
-        return (self.path / name).is_file()
-
-    def read(self, name: str) -> bytes:
-        if self._zip is not None:
-            return self._zip.read(self._prefix + name)
-        return (self.path / name).read_bytes()
-
-    def folders(self) -> list[str]:
-        if self._zip is not None:
-            found = set()
-            for name in self._zip.namelist():
-                rel = name[len(self._prefix) :] if name.startswith(self._prefix) else None
-                if rel and "/" in rel:
-                    found.add(rel.split("/", 1)[0])
-            return sorted(found)
-        return sorted(p.name for p in self.path.iterdir() if p.is_dir())
-
-    def day_files(self, folder: str) -> list[tuple[str, int]]:
-        """``(relative path, size)`` of a conversation's day files, in date order."""
-        if self._zip is not None:
-            start = f"{self._prefix}{folder}/"
-            out = [
-                (info.filename[len(self._prefix) :], info.file_size)
-                for info in self._zip.infolist()
-                if info.filename.startswith(start)
-                and info.filename.endswith(".json")
-                and "/" not in info.filename[len(start) :]
-            ]
-            return sorted(out)
-        base = self.path / folder
-        if not base.is_dir():
-            return []
-        return sorted(
-            (f"{folder}/{p.name}", p.stat().st_size) for p in base.iterdir() if p.suffix == ".json"
-        )
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
 
 
 def _decode(name: str, data: bytes) -> tuple[Any, list[Problem]]:
@@ -129,6 +95,9 @@ def _decode(name: str, data: bytes) -> tuple[Any, list[Problem]]:
         text = data.decode("utf-8", "replace")
     try:
         return json.loads(text), problems
+    except RecursionError:
+        problems.append(Problem(name, "nested too deeply to be chat messages; file skipped"))
+        return None, problems
     except json.JSONDecodeError as exc:
         problems.append(
             Problem(name, f"bad JSON: {exc.msg} (column {exc.colno}); file skipped", exc.lineno)
@@ -167,8 +136,8 @@ class SlackExport:
             yield Problem(str(self.path), "no such file or folder")
             return
         try:
-            files = _Files(self.path)
-        except zipfile.BadZipFile as exc:
+            files = ExportFiles(self.path)
+        except (zipfile.BadZipFile, OSError) as exc:
             yield Problem(str(self.path), f"not a ZIP file or folder ({exc})")
             return
         try:
@@ -178,68 +147,117 @@ class SlackExport:
 
     # ------------------------------------------------------------------ reading
 
-    def _load_list(self, files: _Files, name: str) -> tuple[list[dict[str, Any]], list[Problem]]:
-        if not files.exists(name):
-            return [], []
-        data, problems = _decode(name, files.read(name))
-        if data is None:
-            return [], problems
-        if not isinstance(data, list):
-            return [], [*problems, Problem(name, "expected a JSON array; file skipped", 1)]
-        return [d for d in data if isinstance(d, dict)], problems
+    def _stream(self, files: ExportFiles, name: str) -> Iterator[Any]:
+        """The items of a JSON array file, one at a time (raises on a damaged file)."""
+        with files.open(name) as handle:
+            yield from array_items(handle)
 
-    def _read(self, files: _Files) -> Iterator[ImportItem]:
-        users, problems = self._load_list(files, "users.json")
-        yield from problems
+    def _unreadable(self, files: ExportFiles, name: str, exc: Exception) -> Problem:
+        """What is wrong with a streamed file, with its line when it is small enough to find."""
+        if isinstance(exc, FileRefused | JsonLimitError | JsonShapeError):
+            return Problem(name, str(exc))
+        try:
+            _data, problems = _decode(name, files.read(name))
+        except (*READ_ERRORS, FileRefused):
+            problems = []
+        for problem in problems:
+            if "bad JSON" in problem.message:
+                return Problem(name, problem.message.removesuffix("; file skipped"), problem.line)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Problem(name, f"could not be read ({reason})")
+
+    def _users(self, files: ExportFiles) -> Iterator[ImportItem]:
         if not files.exists("users.json"):
             yield Problem("users.json", "missing; members are named by their ids")
-        for user in users:
-            profile = user.get("profile") or {}
-            name = (
-                profile.get("display_name")
-                or profile.get("real_name")
-                or user.get("real_name")
-                or user.get("name")
-                or ""
+            return
+        try:
+            for number, user in enumerate(self._stream(files, "users.json"), 1):
+                if not isinstance(user, dict):
+                    yield Problem("users.json", f"member #{number} is not an object; skipped")
+                    continue
+                yield from self._user(user, number)
+        except (*_STREAM_ERRORS, *READ_ERRORS, FileRefused) as exc:
+            problem = self._unreadable(files, "users.json", exc)
+            yield Problem(
+                problem.file, f"{problem.message}; members are named by their ids", problem.line
             )
-            self._names[str(user.get("id", ""))] = (str(name), bool(user.get("is_bot")))
-            if user.get("name"):
-                self._handles[str(user.get("id", ""))] = str(user["name"])
-            if not self.workspace and user.get("team_id"):
-                self.workspace = str(user["team_id"])
-        conversations: list[_Conversation] = []
-        listed: set[str] = set()
-        for index_name, visibility in (
-            ("channels.json", Visibility.PUBLIC),
-            ("groups.json", Visibility.PRIVATE),
-            ("mpims.json", Visibility.DM),
-            ("dms.json", Visibility.DM),
-        ):
-            entries, problems = self._load_list(files, index_name)
-            yield from problems
-            for conv in entries:
-                cid = str(conv.get("id", ""))
-                name = str(conv.get("name") or cid)
-                folder = name if visibility != Visibility.DM or conv.get("name") else cid
-                private = visibility == Visibility.PUBLIC and conv.get("is_private")
-                conversations.append(
-                    _Conversation(cid, name, folder, Visibility.PRIVATE if private else visibility)
+
+    def _user(self, user: dict[str, Any], number: int) -> Iterator[Problem]:
+        user_id = str(user.get("id", ""))
+        profile = user.get("profile") or {}
+        if not isinstance(profile, dict):
+            yield Problem("users.json", f"member #{number} ({user_id}): 'profile' is not an object")
+            profile = {}
+        name = (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or ""
+        )
+        self._names[user_id] = (str(name), bool(user.get("is_bot")))
+        if user.get("name"):
+            self._handles[user_id] = str(user["name"])
+        if not self.workspace and user.get("team_id"):
+            self.workspace = str(user["team_id"])
+
+    def _indexes(
+        self, files: ExportFiles, conversations: list[_Conversation], why: dict[str, str]
+    ) -> Iterator[Problem]:
+        """Read the conversation indexes; ``why`` gets each one that could not be read."""
+        for index_name, visibility in INDEXES:
+            if not files.exists(index_name):
+                why[index_name] = "missing"
+                continue
+            listed: list[_Conversation] = []
+            try:
+                for conv in self._stream(files, index_name):
+                    if isinstance(conv, dict) and conv.get("id"):
+                        listed.append(_listed(conv, visibility))
+            except (*_STREAM_ERRORS, *READ_ERRORS, FileRefused) as exc:
+                problem = self._unreadable(files, index_name, exc)
+                why[index_name] = "unreadable"
+                yield Problem(
+                    problem.file,
+                    f"{problem.message}; the conversations it lists are read as private",
+                    problem.line,
                 )
-                listed.add(folder)
-        if not files.exists("channels.json"):
-            yield Problem("channels.json", "missing; channel folders are read as public channels")
+                continue
+            conversations.extend(listed)
+        if why.get("channels.json") == "missing":
+            yield Problem("channels.json", "missing; conversation folders are read as private")
+
+    def _read(self, files: ExportFiles) -> Iterator[ImportItem]:
+        yield from self._users(files)
+        conversations: list[_Conversation] = []
+        why: dict[str, str] = {}
+        yield from self._indexes(files, conversations, why)
+        listed = {conv.folder for conv in conversations}
+        unread = ", ".join(
+            f"{name} {why[name]}" for name in ("channels.json", "groups.json") if name in why
+        )
         for folder in files.folders():
-            if folder not in listed:
-                conversations.append(_Conversation(folder, folder, folder, Visibility.PUBLIC))
+            if folder in listed:
+                continue
+            # Unknown means private; a DM's folder is its id (D...) or an mpdm- name.
+            visibility = guess_visibility(folder, folder)
+            conversations.append(_Conversation(folder, folder, folder, visibility))
+            if visibility != Visibility.DM:
+                yield Problem(
+                    f"{folder}/",
+                    "not listed in a readable channels.json or groups.json"
+                    + (f" ({unread})" if unread else "")
+                    + "; read as a private channel",
+                )
         plan: list[tuple[_Conversation, list[tuple[str, int]]]] = []
-        for listed_conv in conversations:
-            days = files.day_files(listed_conv.folder)
-            if listed_conv.visibility == Visibility.DM and not self.include_dms:
+        for conv in conversations:
+            if conv.visibility == Visibility.DM and not self.include_dms:
                 yield Skipped(
                     "direct-message conversations not read (use --include-dms)", 1, "conversation"
                 )
                 continue
-            plan.append((listed_conv, days))
+            days = files.day_files(conv.folder)
+            plan.append((conv, days))
             self.total_bytes += sum(size for _, size in days)
         workspace = self.workspace or "slack-export"
         for chosen, days in plan:
@@ -248,10 +266,13 @@ class SlackExport:
                 yield from self._day(files, name, where)
                 self.bytes_done += size
 
-    def _day(self, files: _Files, name: str, where: Where) -> Iterator[ImportItem]:
+    def _day(self, files: ExportFiles, name: str, where: Where) -> Iterator[ImportItem]:
         try:
             raw = files.read(name)
-        except OSError as exc:
+        except FileRefused as exc:
+            yield Problem(name, f"{exc}; file skipped")
+            return
+        except READ_ERRORS as exc:
             yield Problem(name, f"could not read: {exc}")
             return
         data, problems = _decode(name, raw)
@@ -266,7 +287,14 @@ class SlackExport:
             yield Problem(name, f"{len(data) - len(messages)} item(s) are not messages; skipped")
         messages.sort(key=lambda m: _ts_key(m.get("ts")))
         for message in messages:
-            yield from self._message(message, name, raw, where)
+            try:
+                items = list(self._message(message, name, raw, where))
+            except (AttributeError, TypeError, ValueError) as exc:
+                ts = str(message.get("ts") or "?")
+                yield Problem(name, f"message {ts} unreadable ({exc}); skipped", _line_of(raw, ts))
+                yield Skipped("malformed message")
+                continue
+            yield from items
 
     def _message(
         self, message: dict[str, Any], name: str, raw: bytes, where: Where
@@ -343,6 +371,18 @@ class SlackExport:
                     emoji=str(reaction["name"]),
                     at=created,
                 )
+
+
+def _listed(conv: dict[str, Any], visibility: Visibility) -> _Conversation:
+    """A conversation as an index lists it; ``D…`` ids and ``mpdm-`` names are DMs anywhere."""
+    cid = str(conv.get("id"))
+    name = str(conv.get("name") or cid)
+    folder = name if visibility != Visibility.DM or conv.get("name") else cid
+    if guess_visibility(cid, name) == Visibility.DM:
+        visibility = Visibility.DM
+    elif visibility == Visibility.PUBLIC and conv.get("is_private"):
+        visibility = Visibility.PRIVATE
+    return _Conversation(cid, name, folder, visibility)
 
 
 def _ts_key(ts: object) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -27,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackBridge, build_app
 from adapters.slack.catchup import CatchUpReport, catch_up
+from adapters.slack.request_check import refusal, shape_problem, unreadable
 from bot.config import ConfigError, Settings
 from bot.events import Post
 from bot.runtime import AsyncCore
@@ -101,6 +103,7 @@ class SlackAdapter:
             env = _require(("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"), "Socket")
             self._app_token = env["SLACK_APP_TOKEN"]
         self.client = make_client(env["SLACK_BOT_TOKEN"], client_base_url)
+        self._signing_secret = env.get("SLACK_SIGNING_SECRET", "")
         self.app: AsyncApp
         self.bridge: SlackBridge
         self.app, self.bridge = build_app(
@@ -118,15 +121,29 @@ class SlackAdapter:
         self.started = asyncio.Event()
 
     def web_app(self) -> web.Application:
-        """The aiohttp application of HTTP mode (tests serve it on port 0)."""
+        """The aiohttp application of HTTP mode (tests serve it on port 0).
+
+        Every request is checked before Bolt sees it (``request_check.py``): not
+        signed by Slack, 401; signed but not shaped as Slack sends it, 400. Each
+        refusal is one short log line, never the body and never a traceback.
+        """
         # Slack caps messages at 40,000 characters; a few MB leaves room for odd payloads.
         web_app = web.Application(client_max_size=MAX_REQUEST_BYTES)
 
         async def events(request: web.Request) -> web.Response:
+            body = await request.read()
+            why = refusal(self._signing_secret, body, request.headers, time.time())
+            if why is not None:
+                log.warning("refused a request to %s: %s (%d bytes)", EVENTS_PATH, why, len(body))
+                return web.Response(status=401, text="invalid request")
             try:
                 bolt_request = await to_bolt_request(request)
-            except Exception:  # Bolt could not even read it (wrong types where ids go)
-                log.warning("refused an unreadable request to %s", EVENTS_PATH, exc_info=True)
+            except Exception as exc:  # signed, but Bolt cannot read it (a list, a bad payload)
+                why = unreadable(exc)
+            else:
+                why = shape_problem(bolt_request.body)
+            if why is not None:
+                log.warning("refused a signed request to %s: %s", EVENTS_PATH, why)
                 return web.Response(status=400, text="unreadable request")
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 

@@ -120,6 +120,7 @@ class SlackBridge:
         if subtype == "message_changed":
             message = event.get("message") or {}
         where = message_where(event, await self.directory.where(team, str(event.get("channel"))))
+        self.directory.note_visibility(where.channel, where.visibility)
         bot = is_bot_message(message)
         author = await self.directory.actor(team, author_id(message), is_bot=bot)
         permalink = ""

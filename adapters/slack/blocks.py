@@ -3,7 +3,9 @@
 Slack's limits are enforced here so that a long answer never makes a call
 fail: at most 50 blocks per message, 3,000 characters per section text, 150
 per header and button text, 2,000 per button value. Text from members is
-escaped (``&``, ``<``, ``>``) so it can neither ping anybody nor forge a link.
+escaped (``&``, ``<``, ``>``) so it can neither ping anybody nor forge a link,
+in the blocks and in the fallback ``text`` alike (Slack shows the fallback in
+notifications and where blocks are not shown, and parses it the same way).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events import KnowhowKind, Post, Reply, ResultItem
-from bot.mentions import platform_mentions
+from bot.mentions import plain_mentions, platform_mentions
 from bot.render_text import cut, kind_label, mark, question_status, unmarked
 from bot.suggest import FEEDBACK_LABELS
 
@@ -124,7 +126,7 @@ def reply_blocks(reply: Reply, tz: ZoneInfo | None = None) -> tuple[str, list[Bl
     fallback = unmarked(reply.text)
     if reply.items:
         fallback += "".join(f"\n{i}. {unmarked(it.title)}" for i, it in enumerate(reply.items, 1))
-    return cut(fallback, MAX_FALLBACK_CHARS), cap_blocks(blocks)
+    return cut(escape(fallback), MAX_FALLBACK_CHARS), cap_blocks(blocks)
 
 
 def escape_reply_text(text: str) -> str:
@@ -180,7 +182,7 @@ def post_blocks(post: Post) -> tuple[str, list[Block]]:
             lines.append(f"_… and {part.more} more_")
         blocks.extend(_text_sections("\n".join(lines)))
     fallback = post.title + (f"\n{post.text}" if post.text else "")
-    return cut(fallback, MAX_FALLBACK_CHARS), cap_blocks(blocks)
+    return cut(escape(plain_mentions(fallback)), MAX_FALLBACK_CHARS), cap_blocks(blocks)
 
 
 def save_modal(

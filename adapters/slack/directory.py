@@ -86,6 +86,12 @@ class SlackDirectory:
         self._channels[channel_id] = (time.monotonic(), info)
         return info
 
+    def note_visibility(self, channel_id: str, visibility: Visibility) -> None:
+        """A message said what the channel is now (its ``channel_type``): trust it from here."""
+        cached = self._channels.get(channel_id)
+        if cached is not None and cached[1].visibility != visibility:
+            self._channels[channel_id] = (time.monotonic(), ChannelInfo(cached[1].name, visibility))
+
     async def where(self, team: str, channel_id: str, name_hint: str = "") -> Where:
         info = await self.channel(channel_id, name_hint)
         return Where(PLATFORM, team, channel_id, info.visibility, info.name)

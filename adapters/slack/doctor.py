@@ -8,9 +8,12 @@ prints a token, not even part of one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,17 +26,35 @@ FIX_SCOPES = (
 )
 
 
+#: What a call raises when Slack cannot be reached at all (no network, DNS, proxy, timeout).
+UNREACHABLE = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+
 @dataclass(frozen=True)
 class Check:
     ok: bool
     text: str
+    #: Slack could not be reached: the other checks cannot say more.
+    offline: bool = False
 
     def line(self) -> str:
         return f"{'✓' if self.ok else '✗'} {self.text}"
 
 
 def _client(token: str, base_url: str | None) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url or AsyncWebClient.BASE_URL)
+    return AsyncWebClient(token=token, base_url=base_url or AsyncWebClient.BASE_URL, timeout=15)
+
+
+def unreachable(base_url: str | None, exc: BaseException) -> Check:
+    """One line for "no network": where copbot tried, and why it could not get there."""
+    host = urlsplit(base_url or AsyncWebClient.BASE_URL).netloc
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Check(
+        False,
+        f"could not reach Slack at {host} ({reason}): check the network connection or proxy, "
+        "then run `copbot doctor` again",
+        offline=True,
+    )
 
 
 def _granted(headers: Mapping[str, object]) -> set[str]:
@@ -62,6 +83,8 @@ async def check_bot_token(env: Mapping[str, str], base_url: str | None = None) -
         response = await _client(token, base_url).auth_test()
     except SlackApiError as exc:
         return [Check(False, f"SLACK_BOT_TOKEN was refused by Slack ({slack_error(exc)})")]
+    except UNREACHABLE as exc:
+        return [unreachable(base_url, exc)]
     checks = [
         Check(
             True,
@@ -93,6 +116,8 @@ async def check_app_token(env: Mapping[str, str], base_url: str | None = None) -
         return [Check(False, "SLACK_APP_TOKEN does not look like an app-level token (xapp-...)")]
     try:
         await _client(token, base_url).apps_connections_open(app_token=token)
+    except UNREACHABLE as exc:
+        return [unreachable(base_url, exc)]
     except SlackApiError as exc:
         return [
             Check(
@@ -123,6 +148,8 @@ async def run_checks(
 ) -> list[Check]:
     """Every check for the chosen mode, in the order a new admin would fix them."""
     checks = await check_bot_token(env, base_url)
+    if any(check.offline for check in checks):
+        return checks  # one clear line; every other check would say the same
     if http:
         checks += check_signing_secret(env)
     else:

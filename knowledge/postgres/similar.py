@@ -1,0 +1,91 @@
+"""The lexical stage of similar questions on PostgreSQL: a question's terms in, candidates out.
+
+The SQLite finder (``knowledge/similar.py``) picks a question's most
+informative terms (tf-idf, quoted and first-line words weighted up, within a
+posting budget) and ranks past entries with an OR of them through bm25 with
+flatter field weights. That choice of terms is plain Python over stems and
+document frequencies; this module supplies those from PostgreSQL
+(:func:`question_parts`) and the ranking (:func:`similar_candidates`): the
+same bounded any-word ranking as search (rarest terms gate the candidates),
+with the similar finder's field weights, its term weights, and the filters
+it needs (answered entries only, some ids left out, what the viewer may see).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg import Connection
+
+from knowledge.models import ChannelRef
+from knowledge.postgres.filters import visibility
+from knowledge.postgres.params import Params
+from knowledge.postgres.ranking import Ranked, WeightedPart, idf, rank_any_word
+from knowledge.postgres.termstats import document_count, document_frequencies
+from knowledge.postgres.tsquery import MatchPart
+
+#: Field weights for question-to-question matching (title, body, answers, tags), as on SQLite.
+SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
+#: Postings the gating terms of one lookup may add up to (the SQLite finder's budget).
+MAX_POSTINGS = 10_000
+#: At most this many candidates are scored, whatever the terms.
+CANDIDATE_CAP = 1_000
+
+
+def question_parts(
+    conn: Connection[Any], words: Sequence[str], boosts: Sequence[float] | None = None
+) -> list[WeightedPart]:
+    """Each distinct word with its document frequency and ``idf * boost`` as its weight.
+
+    Words the index has never seen are left out: they can neither match nor
+    tell candidates apart. ``boosts`` (one per word, default 1) carry the
+    finder's emphasis on quoted or first-line words.
+    """
+    factors = list(boosts) if boosts is not None else [1.0] * len(words)
+    best: dict[str, float] = {}
+    for word, factor in zip(words, factors, strict=True):
+        best[word] = max(best.get(word, 0.0), factor)
+    parts = [MatchPart(word) for word in best]
+    n_docs = document_count(conn)
+    frequencies = document_frequencies(conn, parts, n_docs)
+    return [
+        WeightedPart(part, df, idf(n_docs, df) * best[word])
+        for (word, part), df in zip(zip(best, parts, strict=True), frequencies, strict=True)
+        if df > 0
+    ]
+
+
+def similar_candidates(
+    conn: Connection[Any],
+    parts: Sequence[WeightedPart],
+    viewer: ChannelRef | None,
+    *,
+    exclude_ids: Iterable[int] = (),
+    answered_only: bool = True,
+    limit: int = 20,
+    budget: int = MAX_POSTINGS,
+    cap: int = CANDIDATE_CAP,
+) -> list[Ranked]:
+    """Past questions and know-how sharing the most informative of ``parts``, best first.
+
+    Only what ``viewer`` may see; only answered questions (and know-how)
+    unless ``answered_only`` is off; never the ids in ``exclude_ids``.
+    """
+    params = Params()
+    conditions = [visibility(viewer, params), "e.kind IN ('question', 'knowhow')"]
+    if answered_only:
+        conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
+    excluded = sorted(set(exclude_ids))
+    if excluded:
+        conditions.append(f"NOT (e.id = ANY({params.add(excluded)}))")
+    return rank_any_word(
+        conn,
+        parts,
+        conditions,
+        params,
+        field_weights=SIMILAR_FIELD_WEIGHTS,
+        limit=limit,
+        budget=budget,
+        cap=cap,
+    )
