@@ -26,7 +26,7 @@ from bot.ports import FixedClock
 from bot.runtime import AsyncCore
 from bot.semantic_job import EmbeddingJob
 from knowledge.models import ChannelRef
-from knowledge.semantic import embed_missing, pending, semantic_ranking
+from knowledge.semantic import embed_missing, pending, semantic_ranking, store_vectors
 from knowledge.similar import find_similar
 from tests.streams import START
 
@@ -171,6 +171,23 @@ def test_deleted_edited_and_forgotten_entries_lose_their_vectors(core: Core) -> 
     (plan,) = plan_for(core, "ada")
     carry_out(core, plan)
     assert vectors(core) == {}
+
+
+def test_a_batch_read_before_a_delete_or_edit_writes_nothing_for_it(core: Core) -> None:
+    ask(core, HELP, "q1", "How do I rotate the snowflake key?")
+    ask(core, HELP, "q2", "Why does kafka consumer lag grow?", minutes=1)
+    embedder = HashedWords()
+    batch = pending(core.repertoire, embedder.name).items
+    assert len(batch) == 2
+    # While the model works on the batch, q1 is deleted and q2 edited.
+    core.handle(MessageDeleted(HELP, "q1"))
+    core.handle(MessageEdited(HELP, "q2", "Why does the redis cache miss?", START))
+    stored = store_vectors(
+        core.repertoire, embedder.name, batch, embedder.encode([i.text for i in batch])
+    )
+    assert stored == 0 and vectors(core) == {}
+    assert embed_missing(core.repertoire, embedder) == 1  # q2 again, with its new text
+    assert "redis" in embedder.calls[-1][0]
 
 
 def test_vectors_left_behind_are_purged_by_a_full_sweep(core: Core) -> None:
