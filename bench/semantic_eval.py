@@ -111,8 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="minilm", help="minilm or static:PATH")
+    parser.add_argument("--max-tokens", type=int, help="MiniLM's input cut (default 256)")
     args = parser.parse_args(argv)
-    embedder = CachedEmbedder(load_embedder(args.model))
+    if args.max_tokens:
+        from knowledge.semantic import MiniLMEmbedder
+
+        embedder = CachedEmbedder(MiniLMEmbedder(max_tokens=args.max_tokens))
+    else:
+        embedder = CachedEmbedder(load_embedder(args.model))
     out: dict[str, dict[str, float]] = {}
     for name in SETS:
         repertoire, ids, queries = open_set(name, embedder)
