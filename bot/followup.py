@@ -52,17 +52,20 @@ class FollowUps:
         found: list[tuple[int, ChannelRule]] = []
         for rule in self.rules():
             assert rule.follow_up_hours is not None
-            platform, _, rest = rule.channel.partition(":")
-            by_name = rest.startswith("#")
+            spec = rule.spec
+            by_name = spec.by_name
             column = "lower(e.channel_name) = lower(?)" if by_name else "e.channel = ?"
+            if spec.workspace:
+                column += " AND e.workspace = ?"
             due_before = now - timedelta(hours=rule.follow_up_hours)
             entries = self.repertoire.list_entries(
                 f"e.kind = 'question' AND e.answer_count = 0 AND e.platform = ? AND {column} "
                 "AND e.visibility != 'dm' AND e.created_at <= ? AND e.created_at >= ? "
                 "AND e.id NOT IN (SELECT entry_id FROM follow_ups WHERE status != 'failed')",
                 [
-                    platform,
-                    rest.lstrip("#") if by_name else rest,
+                    spec.platform,
+                    spec.name if by_name else spec.channel,
+                    *([spec.workspace] if spec.workspace else []),
                     to_db_time(due_before),
                     to_db_time(due_before - LOOKBACK),
                 ],

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.events import (
@@ -270,7 +271,7 @@ def make_core(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., Core]
     def factory(settings: Settings | None = None, name: str = "copbot.db") -> Core:
         repertoire = Repertoire.open(tmp_path / name)
         opened.append(repertoire)
-        return Core(Services(repertoire, settings or Settings(), clock))
+        return Core(Services(repertoire, settings or Settings(), clock), command_registry())
 
     yield factory
     for repertoire in opened:

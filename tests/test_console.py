@@ -178,3 +178,26 @@ async def test_seeding_twice_makes_nothing_twice(console: Console) -> None:
         + len(sample.raw["knowhow"])
     )
     assert rows == expected  # every sample thread, reply and know-how is kept, once
+
+
+async def test_match_marks_are_bold_on_a_colour_terminal_and_plain_words_otherwise(
+    make_core: Callable[..., Core], tmp_path: Path
+) -> None:
+    core = make_core(name="marks.db")
+    outputs: dict[bool, str] = {}
+    for color in (True, False):
+        async_core = AsyncCore(core)
+        transcript = Transcript(tmp_path / "marks.db")
+        out = io.StringIO()
+        chat = ConsoleChat(async_core, transcript, out, color=color)
+        try:
+            if color:
+                await chat.handle_line("How do I speed up imports? The zorblax loader is slow.")
+            await chat.handle_line("/cop search zorblax")
+        finally:
+            async_core.close()
+            transcript.close()
+        outputs[color] = out.getvalue().split("result for")[-1]
+    assert "\x1b[1mzorblax\x1b[0m" in outputs[True]  # rich's bold, around the match only
+    assert "zorblax" in outputs[False]
+    assert "**" not in outputs[False] and "\x1b[" not in outputs[False]

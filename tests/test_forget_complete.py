@@ -95,7 +95,7 @@ class _Ids:
         self.chat = chat
 
     async def say(self, line: str) -> str:
-        out = self.chat.out
+        out = self.chat.printer.out
         assert isinstance(out, _Sink)
         start = len(out.text)
         await self.chat.handle_line(line)
