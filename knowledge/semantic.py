@@ -6,10 +6,15 @@ nothing here is imported and copbot works lexically.
 
 Each question or know-how entry gets one vector per model in
 ``entry_embeddings`` (float32, L2-normalised, so a dot product is the cosine).
-Only the entry's own title, text and tags are embedded, not its answers: that
-is what a new question resembles. A query is compared with every visible
-vector (brute force with numpy; fine for tens of thousands of entries), and
-the result is fused with the lexical ranking by reciprocal rank (:func:`fuse`).
+Only the entry's own title, the start of its text and its tags are embedded,
+not its answers: that is what a new question resembles. Vectors are written in
+the background (:func:`pending`, then the model, then :func:`store_vectors`;
+the bot's job in ``bot/semantic_job.py``), and go with their entry (triggers,
+:func:`ensure_cleanup`). A query is compared with every vector in memory (brute
+force with numpy; fine for tens of thousands of entries), the visibility rule
+applied to the nearest; :mod:`knowledge.similar` then scores the candidates of
+both rankings with the semantic confidence model. :func:`fuse` (reciprocal rank
+fusion) stays for the benchmark's references.
 """
 
 from __future__ import annotations
@@ -22,12 +27,9 @@ from typing import Any, Protocol
 from knowledge.models import ChannelRef
 from knowledge.store import Repertoire, visibility_clause
 
-#: Reciprocal-rank-fusion constant. 60 is the classic (Cormack et al. 2009); a
-#: smaller one trusts the first places more, which measured better here.
+#: Reciprocal-rank-fusion constant of :func:`fuse`. 60 is the classic (Cormack
+#: et al. 2009); a smaller one trusts the first places more.
 RRF_K = 10
-#: The embedding ranking's weight in the fusion (the words' is 1): on the
-#: evaluation set the embeddings find paraphrased duplicates words miss.
-SEMANTIC_WEIGHT = 3.0
 
 
 class SemanticUnavailable(RuntimeError):

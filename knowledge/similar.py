@@ -451,9 +451,10 @@ def rank_similar(
 
     Lexical: the ``max_terms`` most informative terms, OR-ed, ranked by the
     weighted bm25 (with boosts). With an ``embedder`` (the optional semantic
-    stage), the lexical and the embedding rankings are fused by weighted
-    reciprocal rank, and confidence becomes the cosine's margin over the crowd
-    (compare it with :data:`SEMANTIC_SUGGEST_THRESHOLD`).
+    stage), the ``pool`` best by words and the ``pool`` nearest by cosine are
+    each scored by the semantic confidence model, which sees the words' evidence
+    and the cosines: its probability is the order and the confidence (compare it
+    with :data:`SEMANTIC_SUGGEST_THRESHOLD`).
     """
     max_terms = config.max_terms
     terms = question_terms(repertoire, text, config=config)
