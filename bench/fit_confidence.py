@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.name}")
     parser.add_argument("--grid", action="store_true", help="print every threshold's figures")
     parser.add_argument("--only-semantic", action="store_true", help="skip the lexical model")
+    parser.add_argument("--max-tokens", type=int, help="MiniLM's input cut (default: shipped)")
     parser.add_argument(
         "--subsets", action="store_true", help="cross-validated MRR of feature subsets too"
     )
@@ -280,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.semantic_eval import CachedEmbedder
         from knowledge.semantic import MiniLMEmbedder
 
-        variants.append(("semantic", SEMANTIC_FEATURES, CachedEmbedder(MiniLMEmbedder())))
+        inner = MiniLMEmbedder(max_tokens=args.max_tokens) if args.max_tokens else MiniLMEmbedder()
+        variants.append(("semantic", SEMANTIC_FEATURES, CachedEmbedder(inner)))
     for label, names, embedder in variants:
         semantic = embedder is not None
         runs = [

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         from knowledge.semantic import MiniLMEmbedder
 
         for tokens in [int(t) for t in args.tokens.split(",") if t]:
-            embedders.append(MiniLMEmbedder(max_tokens=None if tokens == 256 else tokens))
+            embedders.append(MiniLMEmbedder(max_tokens=tokens))
     except Exception as exc:  # the extra is not installed
         print(f"(MiniLM skipped: {exc})", file=sys.stderr)
     if args.static_model:
