@@ -17,8 +17,10 @@ community as a Slack export (:mod:`bench.synth`), then measures:
   table) and searched through ``knowledge.search`` (:func:`similar_lookup`, the
   one place to switch to ``knowledge.similar.find_similar``);
 * live capture throughput: one message per transaction through ``Core.handle``;
-* the same corpus (the search documents) and queries through two reference
-  engines, ``tantivy`` and ``bm25s``, each figure also printed as a ratio.
+* the same corpus (the search documents) and queries through reference engines
+  (:mod:`bench.references`): a bare FTS5 table (the engine under copbot, asked
+  the very MATCH expressions copbot builds), ``tantivy`` and ``bm25s``; each
+  copbot figure is also printed as a ratio to each of them.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.references import percentiles, references
 
 ROOT = Path(__file__).resolve().parent
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -114,12 +117,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
-
-
 def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
     """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
     from knowledge.query import parse_query
@@ -155,11 +152,11 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
         found += bool(result)
         itself += any(hit.entry.text == q for hit in result)  # the question finds itself
     return {
-        "keyword": _percentiles(keyword),
-        "keyword_cpu": _percentiles(keyword_cpu),
+        "keyword": percentiles(keyword),
+        "keyword_cpu": percentiles(keyword_cpu),
         "keyword_hit_rate": hits / len(keyword),
-        "similar": _percentiles(similar),
-        "similar_cpu": _percentiles(similar_cpu),
+        "similar": percentiles(similar),
+        "similar_cpu": percentiles(similar_cpu),
         "similar_hit_rate": found / max(1, len(similar)),
         "similar_finds_itself": itself / max(1, len(similar)),
         "peak_rss_mb": peak_rss_mb(),
@@ -221,115 +218,6 @@ def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
     return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
 
 
-# --------------------------------------------------------------------------- references
-
-
-def _documents(db_path: Path) -> list[str]:
-    import sqlite3
-
-    conn = sqlite3.connect(db_path)
-    docs = [
-        " ".join(part or "" for part in row)
-        for row in conn.execute("SELECT title, body, answers, tags FROM search_fts ORDER BY rowid")
-    ]
-    conn.close()
-    return docs
-
-
-def references(db_path: Path, queries: dict[str, Any], messages: int) -> dict[str, Any]:
-    import re
-
-    out: dict[str, Any] = {}
-    docs = _documents(db_path)
-    from knowledge.text import STOPWORDS
-
-    def kw_terms(q: str) -> list[str]:
-        return [w for w in re.findall(r"\w+", q.lower()) if w not in STOPWORDS] or re.findall(
-            r"\w+", q.lower()
-        )
-
-    # Document frequencies for the references' own informative-term pick (same rule).
-    import tantivy
-
-    schema_builder = tantivy.SchemaBuilder()
-    schema_builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
-    schema_builder.add_integer_field("id", stored=True)
-    schema = schema_builder.build()
-    index = tantivy.Index(schema)
-    t0 = time.perf_counter()
-    writer = index.writer(heap_size=200_000_000, num_threads=2)
-    for i, doc in enumerate(docs):
-        writer.add_document(tantivy.Document(body=doc, id=i))
-    writer.commit()
-    writer.wait_merging_threads()
-    index.reload()
-    tantivy_index_s = time.perf_counter() - t0
-    searcher = index.searcher()
-
-    def tantivy_search(expr: str) -> None:
-        query = index.parse_query(expr, ["body"])
-        searcher.search(query, 5)
-
-    kw: list[float] = []
-    for q in queries["keyword"]:
-        expr = " AND ".join(kw_terms(q))
-        t0 = time.thread_time()
-        tantivy_search(expr)
-        kw.append(time.thread_time() - t0)
-    sim: list[float] = []
-    for q in queries["similar"]:
-        t0 = time.thread_time()
-        words = list(dict.fromkeys(kw_terms(q)))
-        tantivy_search(" OR ".join(_top_by_df(words, searcher, index)[:6]))
-        sim.append(time.thread_time() - t0)
-    out["tantivy"] = {
-        "index_rate": messages / tantivy_index_s,
-        "keyword": _percentiles(kw),
-        "similar": _percentiles(sim),
-    }
-
-    import bm25s
-
-    t0 = time.perf_counter()
-    tokens = bm25s.tokenize(docs, stopwords="en", show_progress=False)
-    retriever = bm25s.BM25()
-    retriever.index(tokens, show_progress=False)
-    bm25_index_s = time.perf_counter() - t0
-    kw = []
-    for q in queries["keyword"]:
-        t0 = time.thread_time()
-        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
-        retriever.retrieve(qt, k=5, show_progress=False, n_threads=0)
-        kw.append(time.thread_time() - t0)
-    sim = []
-    for q in queries["similar"]:
-        t0 = time.thread_time()
-        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
-        retriever.retrieve(qt, k=5, show_progress=False, n_threads=0)
-        sim.append(time.thread_time() - t0)
-    out["bm25s"] = {
-        "index_rate": messages / bm25_index_s,
-        "keyword": _percentiles(kw),
-        "similar": _percentiles(sim),
-    }
-    return out
-
-
-def _top_by_df(words: list[str], searcher: Any, index: Any) -> list[str]:
-    """Tantivy side of the MoreLikeThis pick: the rarest terms first, by document frequency.
-
-    ``doc_freq`` looks the term up as written (not stemmed): a word whose stem
-    differs is left out, which only makes the reference's query shorter.
-    """
-    scored = []
-    for w in words:
-        count = searcher.doc_freq("body", w)
-        if count:
-            scored.append((count, w))
-    scored.sort()
-    return [w for _, w in scored]
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -370,7 +258,9 @@ def run_size(
     print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
     if not skip_refs:
         queries = json.loads(queries_path.read_text())
-        result["refs"] = references(db_path, queries, result["import"]["messages"])
+        result["refs"] = references(
+            db_path, queries, result["import"]["messages"], folder / "raw_fts5.db"
+        )
         print(f"[{label}] references: {json.dumps(result['refs'])}", flush=True)
     copy = folder / "live.db"
     shutil.copy(db_path, copy)
@@ -436,7 +326,7 @@ def main() -> None:
     parser.add_argument(
         "--durable", action="store_true", help="import with synchronous=NORMAL (default OFF)"
     )
-    parser.add_argument("--no-refs", action="store_true", help="skip tantivy and bm25s")
+    parser.add_argument("--no-refs", action="store_true", help="skip the reference engines")
     parser.add_argument("--search-child", nargs=2, metavar=("DB", "QUERIES"))
     parser.add_argument(
         "--similar",
