@@ -79,6 +79,7 @@ CALIBRATED = 10
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"
 _SCRATCH = "similar_scratch"
+_PRESENCE = "similar_presence"
 # unicode61 splits on everything that is not a letter or a digit (underscore too).
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -135,6 +136,47 @@ def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter
     finally:
         db.execute(f"DELETE FROM temp.{_SCRATCH}")
     return out
+
+
+def _ensure_presence_scratch(repertoire: Repertoire) -> None:
+    db = repertoire.db
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_PRESENCE} USING fts5(t, "
+        f"tokenize = '{FTS_TOKENIZER}', detail = none, columnsize = 0)"
+    )
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_PRESENCE}_terms "
+        f"USING fts5vocab(temp, {_PRESENCE}, 'instance')"
+    )
+
+
+def stems_present(
+    repertoire: Repertoire, texts: Mapping[int, str], stems: Iterable[str]
+) -> dict[int, frozenset[str]]:
+    """Which of ``stems`` each text holds, as the search index would stem it.
+
+    What the confidence features need of a candidate, and much cheaper than
+    :func:`stems_of` on long texts: the scratch table keeps no positions
+    (``detail = none``), and the vocabulary is read for the wanted stems only
+    (a lookup per stem) instead of row by row for every token of every text.
+    """
+    wanted = sorted(set(stems))
+    found: dict[int, set[str]] = {key: set() for key in texts}
+    if not texts or not wanted:
+        return {key: frozenset(v) for key, v in found.items()}
+    _ensure_presence_scratch(repertoire)
+    conn = repertoire.db.conn
+    conn.executemany(f"INSERT INTO temp.{_PRESENCE} (rowid, t) VALUES (?, ?)", list(texts.items()))
+    marks = ", ".join("?" for _ in wanted)
+    try:
+        for term, doc in conn.execute(
+            f"SELECT DISTINCT term, doc FROM temp.{_PRESENCE}_terms WHERE term IN ({marks})",
+            wanted,
+        ).fetchall():
+            found[int(doc)].add(str(term))
+    finally:
+        conn.execute(f"DELETE FROM temp.{_PRESENCE}")
+    return {key: frozenset(v) for key, v in found.items()}
 
 
 def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]:
@@ -544,10 +586,12 @@ def _calibrated(
     if not entries:
         return []
     query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
-    stems = stems_of(
+    # The features only ask which of the query's stems a candidate holds.
+    stems = stems_present(
         repertoire,
         {2 * i: e.title for i, e in enumerate(entries)}
         | {2 * i + 1: e.text for i, e in enumerate(entries)},
+        (t.stem for t in selected),
     )
     lexical = sorted((scores.get(e.id, 0.0) for e in entries), reverse=True)
     now = datetime.now(UTC)
@@ -557,8 +601,8 @@ def _calibrated(
         below = [s for s in lexical if s < score]
         evidence = features(
             query,
-            title_stems=frozenset(stems[2 * i]),
-            text_stems=frozenset(stems[2 * i + 1]),
+            title_stems=stems[2 * i],
+            text_stems=stems[2 * i + 1],
             score=score,
             next_score=below[0] if below else 0.0,
             crowd=crowd,
