@@ -9,16 +9,14 @@ import pytest
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.similar import (
     DEFAULT_CONFIG,
-    document_count,
     find_similar,
     margin_confidence,
     mlt_expression,
     question_terms,
     rank_similar,
-    stems_of,
-    stems_present,
 )
 from knowledge.store import Repertoire
+from knowledge.vocabulary import document_count, stems_of, stems_present
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 HELP = ChannelRef("slack", "T1", "C-help")
