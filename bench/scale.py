@@ -16,7 +16,9 @@ community as a Slack export (:mod:`bench.synth`), then measures:
   most informative terms (lowest document frequency, from an ``fts5vocab``
   table) and searched through ``knowledge.search`` (:func:`similar_lookup`, the
   one place to switch to ``knowledge.similar.find_similar``);
-* live capture throughput: one message per transaction through ``Core.handle``;
+* live capture throughput: one message per transaction through ``Core.handle``,
+  and the same messages as a burst through the runtime (``bot.runtime.AsyncCore``:
+  group commit, each message answered after its group's commit);
 * the same corpus (the search documents) and queries through reference engines
   (:mod:`bench.references`): a bare FTS5 table (the engine under copbot, asked
   the very MATCH expressions copbot builds), ``tantivy`` and ``bm25s``; each
@@ -190,17 +192,14 @@ def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, An
     }
 
 
-def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
-    """One message per transaction through Core.handle: questions and thread answers."""
-    from bot.app import build_core
-    from bot.config import Settings
+def live_messages(n: int) -> list[Any]:
+    """Live traffic: a question, then three answers in its thread, over and over."""
     from bot.events import Actor, IncomingMessage, Where
 
-    core = build_core(Settings(), db_path)
     where = Where("slack", "TSYNTH", "C00000000", channel_name="chan-0")
     base = datetime(2030, 1, 1, tzinfo=UTC)
     root = ""
-    t0, c0 = time.perf_counter(), time.process_time()
+    out: list[Any] = []
     for i in range(n):
         ts = f"{1_900_000_000 + i}.000100"
         actor = Actor("slack", f"U{i % 300:07d}", f"user{i % 300}", "TSYNTH")
@@ -211,10 +210,50 @@ def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
         else:
             text = f"try batching the writes, and check the pragma settings for run {i}"
             msg = IncomingMessage(where, actor, ts, text, base + timedelta(seconds=i), root)
+        out.append(msg)
+    return out
+
+
+def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+    """One message per transaction through Core.handle: questions and thread answers."""
+    from bot.app import build_core
+    from bot.config import Settings
+
+    core = build_core(Settings(), db_path)
+    messages = live_messages(n)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for msg in messages:
         core.handle(msg)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     core.services.repertoire.close()
+    return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
+
+
+def live_capture_grouped(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+    """The same traffic as a burst through the runtime (``AsyncCore``): group commit.
+
+    Every message is awaited by its own task, as adapters do; each returns once
+    its group's transaction has committed.
+    """
+    import asyncio
+
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.runtime import AsyncCore
+
+    runtime = AsyncCore(build_core(Settings(), db_path))
+    messages = live_messages(n)
+
+    async def burst() -> None:
+        await asyncio.gather(*(runtime.handle(msg) for msg in messages))
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    asyncio.run(burst())
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    runtime.close()
+    runtime.core.services.repertoire.close()
     return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
 
 
@@ -262,13 +301,14 @@ def run_size(
             db_path, queries, result["import"]["messages"], folder / "raw_fts5.db"
         )
         print(f"[{label}] references: {json.dumps(result['refs'])}", flush=True)
-    copy = folder / "live.db"
-    shutil.copy(db_path, copy)
-    result["live"] = live_capture(copy)
-    copy.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(str(copy) + suffix).unlink(missing_ok=True)
-    print(f"[{label}] live capture: {json.dumps(result['live'])}", flush=True)
+    for key, capture in (("live", live_capture), ("live_grouped", live_capture_grouped)):
+        copy = folder / "live.db"
+        shutil.copy(db_path, copy)
+        result[key] = capture(copy)
+        copy.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(str(copy) + suffix).unlink(missing_ok=True)
+        print(f"[{label}] {key} capture: {json.dumps(result[key])}", flush=True)
     return result
 
 
@@ -285,17 +325,20 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print()
     print(
         "| size | messages | import msg/s (CPU) | DB MB | search p50 / p99 ms | (CPU) "
-        "| similar p50 / p99 ms | (CPU) | live msg/s (CPU) | search RSS MB |"
+        "| similar p50 / p99 ms | (CPU) | live msg/s (CPU) | live, group commit msg/s (CPU) "
+        "| search RSS MB |"
     )
-    print("|" + "---|" * 10)
+    print("|" + "---|" * 11)
     for r in results:
-        i, s, live = r["import"], r["search"], r["live"]
+        i, s, live, grouped = r["import"], r["search"], r["live"], r.get("live_grouped", {})
         print(
             f"| {r['size']} | {i['messages']:,} | {i['rate']:,.0f} ({i.get('cpu_rate', 0):,.0f}) "
             f"| {i['db_mb']:,.0f} | {_ms(s['keyword'])} "
             f"| {_ms(s.get('keyword_cpu', s['keyword']))} "
             f"| {_ms(s['similar'])} | {_ms(s.get('similar_cpu', s['similar']))} "
-            f"| {live['rate']:,.0f} ({live.get('cpu_rate', 0):,.0f}) | {s['peak_rss_mb']:.0f} |"
+            f"| {live['rate']:,.0f} ({live.get('cpu_rate', 0):,.0f}) "
+            f"| {grouped.get('rate', 0):,.0f} ({grouped.get('cpu_rate', 0):,.0f}) "
+            f"| {s['peak_rss_mb']:.0f} |"
         )
     if not any("refs" in r for r in results):
         return
