@@ -20,6 +20,7 @@ import click
 
 from adapters.importers.commands import export_command, import_command
 from bot.app import build_core
+from bot.channel_spec import ChannelSpec
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
 from bot.events import Reply, Visibility, Where
@@ -126,7 +127,8 @@ def chat(db_path: Path | None, config_path: Path | None, digest_every: int | Non
 
 
 async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> None:
-    from adapters.console import ConsoleChat, Transcript, stdin_lines
+    from adapters.console import ConsoleChat, stdin_lines
+    from adapters.console_transcript import Transcript
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
@@ -138,12 +140,16 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
     )
     try:
-        if seed and core.services.repertoire.get_meta("sample_seeded") is None:
+        seeded = seed and core.services.repertoire.get_meta("sample_seeded") is None
+        if seeded:
             count = await chat.seed(load_sample(), core.services.clock.now())
             await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
             click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
+        report = await chat.catch_up()  # said in the transcript while copbot was not running
+        if report.messages and not seeded:  # (after seeding: the sample's own messages)
+            click.echo(f"(read {report.messages} message(s) said while copbot was away)")
         click.echo(
             f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."
@@ -186,6 +192,38 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
         pass
 
 
+@cli.command("commands")
+@click.option(
+    "--platform",
+    type=click.Choice(["discord", "slack"]),
+    required=True,
+    help="Whose registration to print.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON payload itself.")
+@config_option
+def commands_command(platform: str, as_json: bool, config_path: Path | None) -> None:
+    """Print the commands copbot registers: Discord's payload, or Slack's manifest part."""
+    from bot.app import command_registry
+
+    loaded = load(config_path, None)
+    registry = command_registry()
+    payload: Any
+    if platform == "discord":
+        from adapters.discord.commands import registration_payload
+
+        payload = registration_payload(registry)
+    else:
+        from adapters.slack.manifest import manifest_commands
+
+        payload = manifest_commands(loaded.settings.slack.command, registry)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    prefix = "/cop" if platform == "discord" else loaded.settings.slack.command
+    for spec in registry:
+        click.echo(f"{prefix} {spec.usage}")
+
+
 @cli.command()
 @click.option("--http", is_flag=True, help="Check for HTTP mode (signing secret, no app token).")
 @click.option("--api-url", default=None, hidden=True, help="Slack Web API base URL (tests).")
@@ -210,10 +248,13 @@ def _viewer(channel: str | None) -> ChannelRef | None:
     """``platform:workspace:channel`` to search as that channel sees; else public only."""
     if not channel:
         return None
-    parts = channel.split(":")
-    if len(parts) != 3:
+    try:
+        spec = ChannelSpec.parse(channel)
+    except ValueError:
+        spec = None
+    if spec is None or not spec.workspace or spec.by_name:
         raise click.BadParameter("use platform:workspace:channel, e.g. console:local:G03PLATFORM")
-    return ChannelRef(*parts)
+    return ChannelRef(spec.platform, spec.workspace, spec.channel)
 
 
 @cli.command("search")
@@ -291,6 +332,8 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
 
 cli.add_command(import_command)
 cli.add_command(export_command)
+
+
 @cli.command()
 @click.argument("member")
 @click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")
@@ -363,14 +406,11 @@ def _finish_scrub(core: Core) -> None:
 
 def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
     """The terminal chat keeps its transcript in the same file: forget them there too."""
-    has_transcript = core.services.repertoire.db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'console_messages'"
-    ).fetchone()
-    if not has_transcript:
-        return
     from adapters.console import PLATFORM as CONSOLE
-    from adapters.console import Transcript
+    from adapters.console_transcript import Transcript
 
+    if not Transcript.exists_in(db_path):
+        return
     transcript = Transcript(db_path)
     try:
         for plan in plans:

@@ -10,14 +10,15 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bot.capture import Capture, channel_ref, source_key
-from bot.commands import COMMANDS, CommandContext, dispatch, help_text
+from bot import dm_policy
+from bot.capture import Capture, channel_ref
+from bot.command_registry import CommandContext, CommandRegistry
+from bot.commands import ASKED_PREFIX
 from bot.errors import UsageError, UserError
 from bot.events import (
     AcceptMark,
@@ -35,13 +36,16 @@ from bot.events import (
     ReactionChange,
     Reply,
     SaveRequest,
+    ShareRequest,
     Visibility,
     Where,
 )
 from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
-from knowledge.models import ChannelRef, Entry, to_db_time
+from bot.read_marks import ReadMarks
+from bot.share import share_result
+from knowledge.models import ChannelRef, Entry
 from knowledge.store import Repertoire, is_lock_error
 
 log = logging.getLogger(__name__)
@@ -49,11 +53,6 @@ log = logging.getLogger(__name__)
 #: How many times a live event is tried when another writer holds the lock
 #: (each try waits up to the busy timeout, ``knowledge.store.BUSY_TIMEOUT_MS``).
 LOCK_ATTEMPTS = 3
-
-#: Catch-up re-reads the threads of questions asked this long before a read mark ...
-RECHECK_WINDOW = timedelta(days=14)
-#: ... at most this many of them per channel.
-RECHECK_LIMIT = 200
 
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
@@ -67,6 +66,8 @@ PostedHook = Callable[[Reply, str], None]
 @dataclass
 class Core:
     services: Services
+    #: The ``/cop`` commands this core answers (:func:`bot.app.command_registry`).
+    commands: CommandRegistry
     question_hooks: list[QuestionHook] = field(default_factory=list)
     #: Links top-level replies to a recent question in unthreaded channels
     #: (``capture.link_unthreaded``; history imports always set one).
@@ -82,6 +83,8 @@ class Core:
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
+        #: Read marks, and which platforms are being caught up (``adapters.catchup``).
+        self.marks = ReadMarks(self.services)
         self._batch_channels: set[Where] | None = None
         if self.linker is None and self.services.settings.capture.link_unthreaded:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
@@ -103,8 +106,8 @@ class Core:
         for attempt in range(1, attempts + 1):
             try:
                 return self._handle_once(event, raise_lock_errors=in_batch or attempt < attempts)
-            except sqlite3.OperationalError:
-                if in_batch:
+            except Exception as exc:
+                if in_batch or not is_lock_error(exc):
                     raise
                 log.warning(
                     "the database is locked by another writer; trying %s event %r again",
@@ -124,9 +127,7 @@ class Core:
                     log.debug("skipping event %s: already handled", event_id)
                     return []
                 known = self._batch_channels
-                if (where.visibility != Visibility.DM or isinstance(event, SaveRequest)) and (
-                    known is None or where not in known
-                ):
+                if dm_policy.keeps_conversation(event) and (known is None or where not in known):
                     if known is not None:
                         known.add(where)
                     self._claim_channel(event, where)
@@ -225,10 +226,7 @@ class Core:
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
-            if event.where.visibility != Visibility.DM:
-                self.services.repertoire.advance_read_mark(
-                    source_key(event.where, event.message_id), event.created_at
-                )
+            self.marks.saw_live(event.where, event.message_id, event.created_at)
             if self.linker is not None:
                 event = self.linker.before(
                     event, self.services.repertoire, self.capture.looks_like_question
@@ -259,7 +257,7 @@ class Core:
         if isinstance(event, SaveRequest):
             return self.capture.on_save(event)
         if isinstance(event, CommandInvocation):
-            return dispatch(lambda args: self._context(event, args), event.text)
+            return self.commands.dispatch(lambda args: self._context(event, args), event.text)
         if isinstance(event, AcceptMark):
             return self.capture.on_reaction(self.capture.accept_reaction_of(event))
         if isinstance(event, MemberLeftChannel):
@@ -270,6 +268,8 @@ class Core:
         if isinstance(event, BotJoinedChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
             return []
+        if isinstance(event, ShareRequest):
+            return share_result(self.services, event.entry_id, event.where, event.actor)
         if isinstance(event, ForumPostChanged):
             return on_forum_post_changed(self.capture, event)
         handler = self.event_handlers.get(type(event))
@@ -278,15 +278,15 @@ class Core:
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
-        return CommandContext(self.services, self.capture, invocation, args)
+        return CommandContext(self.services, self.capture, invocation, args, self.commands)
 
     def _user_error_reply(self, event: InboundEvent, exc: UserError) -> Reply:
         text = str(exc)
-        if isinstance(exc, UsageError) and exc.command in COMMANDS:
-            spec = COMMANDS[exc.command]
+        spec = self.commands.get(exc.command) if isinstance(exc, UsageError) else None
+        if spec is not None:
             text += f"\nUsage: `/cop {spec.usage}`"
         elif isinstance(exc, UsageError):
-            text += "\n" + help_text()
+            text += "\n" + self.commands.help_text()
         actor = getattr(event, "actor", None)
         return Reply(
             where=event.where,
@@ -295,28 +295,19 @@ class Core:
             thread_id=getattr(event, "thread_id", None),
         )
 
+    def recall(self, key: str) -> str | None:
+        """A small value an adapter kept across restarts (e.g. its registered commands' hash)."""
+        with self.services.repertoire.transaction():
+            return self.services.repertoire.get_meta(key)
+
+    def remember(self, key: str, value: str) -> None:
+        """Keep a small value across restarts (see :meth:`recall`)."""
+        with self.services.repertoire.transaction():
+            self.services.repertoire.set_meta(key, value)
+
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
-        """Where each channel was last read: adapters catch up from here after a restart."""
-        with self.services.repertoire.reading():
-            return self.services.repertoire.read_marks(platform)
-
-    def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
-        """Questions of a channel whose threads may have grown while copbot was away.
-
-        A reply in an old thread never shows in a channel's history, so catch-up
-        re-reads the threads of the questions asked in the :data:`RECHECK_WINDOW`
-        before the channel's read mark.
-        """
-        since = to_db_time(last_read - RECHECK_WINDOW)
-        with self.services.repertoire.reading():
-            entries = self.services.repertoire.list_entries(
-                "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
-                "AND e.created_at >= ?",
-                [ref.platform, ref.workspace, ref.channel, since],
-                "e.created_at DESC",
-                RECHECK_LIMIT,
-            )
-        return {entry.source.message_id for entry in entries}
+        """Where each channel was last read: adapters catch up from here (:attr:`marks`)."""
+        return self.marks.marks(platform)
 
     def link_posted_message(
         self, entry_id: int, message_id: str, permalink: str = ""
@@ -358,6 +349,19 @@ class Core:
                 return []
             return out
 
+    def withdraw_question(self, entry_id: int) -> bool:
+        """A ``/cop ask`` question the platform would not post is not kept.
+
+        Only a question still waiting for its message is removed (one already
+        posted belongs to its conversation); ``True`` when it was.
+        """
+        with self.services.repertoire.transaction():
+            entry = self.services.repertoire.get_entry(entry_id)
+            if entry is None or not entry.source.message_id.startswith(ASKED_PREFIX):
+                return False
+            self.services.repertoire.delete_message(entry.source)
+            return True
+
     def reply_posted(self, reply: Reply, message_id: str) -> None:
         """The adapter posted a public ``reply`` as ``message_id`` (for ``suggestion_id``)."""
         if not self.posted_hooks:
@@ -375,6 +379,3 @@ def _event_time(event: InboundEvent) -> datetime | None:
         return event.edited_at
     at = getattr(event, "at", None)
     return at if isinstance(at, datetime) else None
-
-
-import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)

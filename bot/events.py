@@ -249,6 +249,20 @@ class SuggestionFeedback:
     at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ShareRequest:
+    """A member asks to post a result they were shown for everyone in ``where``.
+
+    The core checks again, at click time, that the entry may be shown there
+    (``bot.share``): it may have been deleted or turned private since.
+    """
+
+    where: Where
+    actor: Actor
+    entry_id: int
+    event_id: str = ""
+
+
 InboundEvent = (
     IncomingMessage
     | MessageEdited
@@ -262,6 +276,7 @@ InboundEvent = (
     | ChannelVisibilityChanged
     | ForumPostChanged
     | SuggestionFeedback
+    | ShareRequest
 )
 
 

@@ -221,6 +221,7 @@ def test_an_import_locked_out_too_long_stops_non_zero_and_a_rerun_completes(
 def test_a_live_event_waits_out_another_writer_longer_than_the_busy_timeout(
     tmp_path: Path,
 ) -> None:
+    from bot.app import command_registry
     from bot.core import Core
     from bot.events import Actor, IncomingMessage, Visibility, Where
     from bot.ports import FixedClock, Services
@@ -228,7 +229,7 @@ def test_a_live_event_waits_out_another_writer_longer_than_the_busy_timeout(
 
     db = _fresh_db(tmp_path)
     repertoire = Repertoire.open(db, busy_timeout_ms=200)
-    core = Core(Services(repertoire, Settings(), FixedClock(START)))
+    core = Core(Services(repertoire, Settings(), FixedClock(START)), command_registry())
     help_ = Where("slack", "T1", "C1", Visibility.PUBLIC, "help")
     try:
         with _lock_held(db, 0.3):  # longer than one try waits

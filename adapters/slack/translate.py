@@ -57,6 +57,8 @@ def mentioned_users(text: str) -> list[str]:
 
 
 Payload = dict[str, Any]
+#: What one Slack ``message`` event means to the core.
+MessageEvent = IncomingMessage | MessageEdited | MessageDeleted | ChannelVisibilityChanged
 
 
 def visibility_from_channel_type(channel_type: str | None) -> Visibility | None:
@@ -155,7 +157,7 @@ def message_event(
     author: Actor,
     permalink: str = "",
     handles: Mapping[str, str] | None = None,
-) -> IncomingMessage | MessageEdited | MessageDeleted | ChannelVisibilityChanged | None:
+) -> MessageEvent | None:
     """One Slack ``message`` event (any subtype) as a core event, or ``None`` to ignore it."""
     event_id = envelope_event_id(body)
     subtype = event.get("subtype")
