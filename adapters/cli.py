@@ -127,7 +127,8 @@ def chat(db_path: Path | None, config_path: Path | None, digest_every: int | Non
 
 
 async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> None:
-    from adapters.console import ConsoleChat, Transcript, stdin_lines
+    from adapters.console import ConsoleChat, stdin_lines
+    from adapters.console_transcript import Transcript
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
@@ -410,14 +411,11 @@ def _finish_scrub(core: Core) -> None:
 
 def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
     """The terminal chat keeps its transcript in the same file: forget them there too."""
-    has_transcript = core.services.repertoire.db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'console_messages'"
-    ).fetchone()
-    if not has_transcript:
-        return
     from adapters.console import PLATFORM as CONSOLE
-    from adapters.console import Transcript
+    from adapters.console_transcript import Transcript
 
+    if not Transcript.exists_in(db_path):
+        return
     transcript = Transcript(db_path)
     try:
         for plan in plans:

@@ -19,7 +19,7 @@ from bot.read_marks import Mark
 from knowledge.models import ChannelRef
 
 if TYPE_CHECKING:
-    from adapters.console import Transcript
+    from adapters.console_transcript import Transcript
 
 #: Messages per page: small, as the chat server is local.
 PAGE_SIZE = 50
@@ -139,8 +139,7 @@ class ConsoleHistory:
         reactions = tuple(
             ReactionChange(where, str(message_id), self.author(str(user)), str(emoji), at=now)
             for user, emoji in self._rows(
-                "SELECT user_id, emoji FROM console_reactions WHERE message_id = ? "
-                "ORDER BY rowid",
+                "SELECT user_id, emoji FROM console_reactions WHERE message_id = ? ORDER BY rowid",
                 [message_id],
             )
         )

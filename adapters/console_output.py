@@ -23,7 +23,7 @@ from bot.events import Actor, Post, Reply, Where
 from bot.render_text import render_post, render_reply
 
 if TYPE_CHECKING:
-    from adapters.console import Transcript
+    from adapters.console_transcript import Transcript
 
 #: Private-use delimiters the renderers put around styled words; never shown.
 _BOLD = ("\ue000", "\ue001")

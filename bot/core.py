@@ -10,8 +10,7 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -107,8 +106,8 @@ class Core:
         for attempt in range(1, attempts + 1):
             try:
                 return self._handle_once(event, raise_lock_errors=in_batch or attempt < attempts)
-            except sqlite3.OperationalError:
-                if in_batch:
+            except Exception as exc:
+                if in_batch or not is_lock_error(exc):
                     raise
                 log.warning(
                     "the database is locked by another writer; trying %s event %r again",
@@ -195,6 +194,25 @@ class Core:
             with repertoire.transaction(), repertoire.deferred_reindex():
                 for event in events:
                     out.extend(self.handle(event))
+        finally:
+            self._batch_channels, self.capture.member_cache = None, None
+        return out
+
+    def handle_group(self, events: Sequence[InboundEvent]) -> list[list[Outbound]]:
+        """Apply live events in one transaction (group commit); what to send, per event.
+
+        Each event runs exactly as :meth:`handle` would, in its own savepoint (one
+        that fails is logged and rolled back alone), and the search index is kept
+        current event by event, unlike :meth:`handle_batch`: a question hook sees
+        what the events before it wrote. Only the commit is shared. A lock error
+        goes up with nothing applied, for the caller to retry the events one by one.
+        """
+        out: list[list[Outbound]] = []
+        self._batch_channels, self.capture.member_cache = set(), {}
+        try:
+            with self.services.repertoire.transaction():
+                for event in events:
+                    out.append(self.handle(event))
         finally:
             self._batch_channels, self.capture.member_cache = None, None
         return out
@@ -361,4 +379,3 @@ def _event_time(event: InboundEvent) -> datetime | None:
         return event.edited_at
     at = getattr(event, "at", None)
     return at if isinstance(at, datetime) else None
-

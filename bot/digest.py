@@ -92,21 +92,18 @@ def resolve_channel(repertoire: Repertoire, spec: str) -> DigestTarget:
     parsed = ChannelSpec.parse(spec)
     platform, workspace, by_name = parsed.platform, parsed.workspace, parsed.by_name
     value = parsed.name if by_name else parsed.channel
-    column = "lower(name) = lower(?)" if by_name else "channel = ?"
-    sql = (
-        f"SELECT workspace, channel, name, visibility FROM channels WHERE platform = ? AND {column}"
+    known = repertoire.find_channel(
+        platform,
+        channel_id=None if by_name else value,
+        name=value if by_name else None,
+        workspace=workspace,
     )
-    params = [platform, value]
-    if workspace:
-        sql += " AND workspace = ?"
-        params.append(workspace)
-    row = repertoire.db.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
-    if row is None:
+    if known is None:
         where = Where(platform, workspace, value, Visibility.PUBLIC, value if by_name else "")
         return DigestTarget(spec, where, None)
-    ws, channel, name, visibility = (str(v) for v in row)
-    where = Where(platform, ws, channel, Visibility(visibility), name)
-    return DigestTarget(spec, where, ChannelRef(platform, ws, channel))
+    ref = known.ref
+    where = Where(platform, ref.workspace, ref.channel, Visibility(known.visibility), known.name)
+    return DigestTarget(spec, where, ref)
 
 
 def target_for(where: Where) -> DigestTarget:

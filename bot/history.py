@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,6 +49,7 @@ from bot.events import (
     SaveRequest,
 )
 from knowledge.models import ChannelRef, EntryKind
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire, is_lock_error
 
 if TYPE_CHECKING:
@@ -181,9 +182,6 @@ class Problem:
 
 ImportItem = InboundEvent | Skipped | Problem
 
-#: SQLite page cache during an import (KiB).
-IMPORT_CACHE_KB = 64 * 1024
-
 #: How long, in all, an import waits for another writer (a running bot, another
 #: import) to let go of the database before it stops and says so.
 LOCK_WAIT_SECONDS = 60.0
@@ -197,6 +195,7 @@ class ImportStopped(RuntimeError):
     def __init__(self, message: str, summary: ImportSummary) -> None:
         super().__init__(message)
         self.summary = summary
+
 
 #: Problems kept for the summary (the rest are counted).
 MAX_PROBLEMS = 200
@@ -257,9 +256,14 @@ class ImportSummary:
 
 
 def _entry_counts(repertoire: Repertoire) -> dict[str, int]:
-    rows = repertoire.db.execute("SELECT kind, count(*) FROM entries GROUP BY kind").fetchall()
-    counts = {str(k): int(n) for k, n in rows}
-    counts["accepted"] = repertoire.count("e.accepted = 1")
+    """What the repertoire holds, private entries included (the operator runs the import)."""
+    everything = Viewer.operator_including_private()
+    counts = {
+        kind.value: n
+        for kind in EntryKind
+        if (n := repertoire.count_entries(everything, EntryFilter(kinds=(kind,))))
+    }
+    counts["accepted"] = repertoire.count_entries(everything, EntryFilter(accepted=True))
     return counts
 
 
@@ -284,9 +288,10 @@ def run_import(
     stops with :class:`ImportStopped`, which names what was not imported. No
     event is ever dropped silently.
 
-    ``durable=False`` sets ``PRAGMA synchronous = OFF`` for the import only: a
-    killed process loses nothing committed, but an OS crash or power loss during
-    the import may corrupt the file (import into a fresh file, or keep a copy).
+    ``durable=False`` turns off syncing to disk for the import only (SQLite's
+    ``synchronous = OFF``): a killed process loses nothing committed, but an OS
+    crash or power loss during the import may corrupt the file (import into a
+    fresh file, or keep a copy).
     """
     repertoire = core.services.repertoire
     summary = ImportSummary(entries_before=_entry_counts(repertoire))
@@ -297,18 +302,13 @@ def run_import(
     core.quiet = True
     failed_before = core.failed_events
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage] = OrderedDict()
-    if not durable:
-        repertoire.db.execute("PRAGMA synchronous = OFF")
-    # A bigger page cache and fewer checkpoints while the import runs.
-    cache_size = repertoire.db.execute("PRAGMA cache_size").fetchone()[0]
-    checkpoint = repertoire.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    busy_timeout = repertoire.db.execute("PRAGMA busy_timeout").fetchone()[0]
-    repertoire.db.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KB}")
-    repertoire.db.execute("PRAGMA wal_autocheckpoint = 20000")
-    # Each try waits for the lock a while (a quarter of the patience, at most the usual
-    # busy timeout); the retries of the whole batch make up the rest.
-    per_try = min(int(busy_timeout), int(lock_wait * 1000 / 4))
-    repertoire.db.execute(f"PRAGMA busy_timeout = {per_try}")
+    # A bigger page cache and fewer checkpoints while the import runs; each try waits
+    # for the lock a while (a quarter of the patience, at most the usual busy timeout);
+    # the retries of the whole batch make up the rest.
+    tuning = ExitStack()
+    tuning.enter_context(
+        repertoire.bulk_load(durable=durable, lock_wait_ms=int(lock_wait * 1000 / 4))
+    )
     flush = _Flusher(core, recent, lock_wait, summary)
     try:
         batch: list[InboundEvent] = []
@@ -349,11 +349,7 @@ def run_import(
         if batch:
             flush(batch)
     finally:
-        if not durable:
-            repertoire.db.execute("PRAGMA synchronous = NORMAL")
-        repertoire.db.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        repertoire.db.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
-        repertoire.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
+        tuning.close()
         core.linker, core.quiet = linker_was, quiet_was
     summary.failed = core.failed_events - failed_before
     summary.entries_after = _entry_counts(repertoire)
@@ -392,7 +388,7 @@ class _Flusher:
         while True:
             try:
                 return core.handle_batch(batch)
-            except sqlite3.OperationalError as exc:
+            except Exception as exc:
                 if not is_lock_error(exc):
                     raise
                 core.failed_events = failed_before  # the whole batch was rolled back

@@ -36,9 +36,9 @@ from knowledge.identity import (
     request_link,
     unlink,
 )
-from knowledge.models import Entry, EntryKind, Member
+from knowledge.models import ChannelRef, Entry, EntryKind, Member
 from knowledge.profiles import member_profile
-from knowledge.store import visible_to
+from knowledge.storage import Viewer, as_viewer
 from knowledge.text import fold, normalize_tag, shorten
 from knowledge.thanks import record_thanks, thanks_leaderboard
 
@@ -69,31 +69,19 @@ def resolve_member(ctx: CommandContext, text: str, command_name: str) -> Member:
     mention = _MENTION.match(raw)
     candidates: list[Member] = []
     if mention:
-        rows = repertoire.db.execute(
-            "SELECT id FROM members WHERE platform = ? AND user_id = ?",
-            [where.platform, mention.group(1)],
-        ).fetchall()
-        candidates = [m for r in rows if (m := repertoire.get_member(int(r[0])))]
+        candidates = repertoire.members_with_user_id(where.platform, mention.group(1))
         if not candidates:  # a mention names a real member of this platform, even a quiet one
             member_id = repertoire.upsert_member(where.platform, where.workspace, mention.group(1))
             candidates = [m for m in [repertoire.get_member(member_id)] if m]
     elif ":" in raw and not raw.startswith("@"):
         platform, _, user_id = raw.partition(":")
-        rows = repertoire.db.execute(
-            "SELECT id FROM members WHERE platform = ? AND user_id = ?",
-            [platform.lower(), user_id],
-        ).fetchall()
-        candidates = [m for r in rows if (m := repertoire.get_member(int(r[0])))]
+        candidates = repertoire.members_with_user_id(platform.lower(), user_id)
     else:
         name = raw.lstrip("@")
         candidates = repertoire.find_members(name)
         if not candidates and name:
             wanted = fold(name).replace(" ", "")
-            rows = repertoire.db.execute("SELECT id FROM members ORDER BY id").fetchall()
-            for row in rows:
-                member = repertoire.get_member(int(row[0]))
-                if member is None:
-                    continue
+            for member in repertoire.all_members():
                 full = fold(member.display_name)
                 if wanted in (full.replace(" ", ""), full.split(" ")[0]) or (
                     len(wanted) >= 3 and full.startswith(wanted)
@@ -118,8 +106,8 @@ def visible_entry(ctx: CommandContext, ref: str, command_name: str) -> Entry:
     match = _ENTRY_REF.match(ref.strip())
     if match is None:
         raise UsageError(f"“{shorten(ref, 20)}” is not an entry number like #12.", command_name)
-    entry = ctx.services.repertoire.get_entry(int(match.group(1)))
-    if entry is None or not visible_to(entry, ctx.viewer):
+    entry = ctx.services.repertoire.entry_for(as_viewer(ctx.viewer), int(match.group(1)))
+    if entry is None:
         raise UserError(f"There is no entry #{match.group(1)} that can be shown here.")
     return entry
 
@@ -218,14 +206,10 @@ def _thread_answer(ctx: CommandContext, member_id: int) -> Entry | None:
     if not inv.thread_id:
         return None
     ids = identity_group(ctx.services.repertoire, member_id)
-    marks = ", ".join("?" for _ in ids)
-    found = ctx.services.repertoire.list_entries(
-        f"e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.thread_id = ? "
-        f"AND e.kind = 'answer' AND e.author_id IN ({marks})",
-        [inv.where.platform, inv.where.workspace, inv.where.channel, inv.thread_id, *ids],
-        limit=1,
+    here = ChannelRef(inv.where.platform, inv.where.workspace, inv.where.channel)
+    return ctx.services.repertoire.latest_answer_in_thread(
+        Viewer.in_channel(here), here, inv.thread_id, tuple(ids)
     )
-    return found[0] if found else None
 
 
 def _thanks(ctx: CommandContext) -> list[Outbound]:
@@ -530,8 +514,12 @@ def _undo(ctx: CommandContext) -> list[Outbound]:
     change_match = _CHANGE_REF.match(ref)
     if change_match:
         change = get_change(repertoire, int(change_match.group(1)))
-        shown = repertoire.get_entry(change.entry_id) if change is not None else None
-        if change is None or shown is None or not visible_to(shown, ctx.viewer):
+        shown = (
+            repertoire.entry_for(as_viewer(ctx.viewer), change.entry_id)
+            if change is not None
+            else None
+        )
+        if change is None or shown is None:
             # The same words whether it is missing or belongs to a place this
             # channel cannot see: the answer must not tell the two apart.
             raise UserError(f"There is no change {ref.lower()} that can be undone here.")

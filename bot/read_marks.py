@@ -23,7 +23,8 @@ from bot.emoji import canonical
 from bot.events import Where
 from bot.ports import Services
 from bot.suggest import NOT_RELATED_REACTIONS
-from knowledge.models import ChannelRef, SourceKey, to_db_time
+from knowledge.models import ChannelRef, SourceKey
+from knowledge.storage import Viewer
 
 #: Catch-up re-reads the threads of questions asked this long before a read mark ...
 RECHECK_WINDOW = timedelta(days=14)
@@ -92,14 +93,10 @@ class ReadMarks:
         re-reads the threads of the questions asked in the :data:`RECHECK_WINDOW`
         before the channel's read mark.
         """
-        since = to_db_time(last_read - RECHECK_WINDOW)
-        with self.services.repertoire.transaction():
-            entries = self.services.repertoire.list_entries(
-                "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
-                "AND e.created_at >= ?",
-                [ref.platform, ref.workspace, ref.channel, since],
-                "e.created_at DESC",
-                RECHECK_LIMIT,
+        since = last_read - RECHECK_WINDOW
+        with self.services.repertoire.reading():
+            entries = self.services.repertoire.questions_asked(
+                Viewer.in_channel(ref), ref, since, RECHECK_LIMIT
             )
         return {entry.source.message_id for entry in entries}
 

@@ -50,7 +50,7 @@ from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
 from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
 from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
-from knowledge.store import visible_to
+from knowledge.storage import Viewer
 from knowledge.text import shorten
 
 log = logging.getLogger(__name__)
@@ -373,8 +373,7 @@ class Suggester:
 
     def _title(self, entry_id: int, where: Where) -> str:
         """The entry's title as ``where`` may read it (its channel may have turned private)."""
-        entry = self.services.repertoire.get_entry(entry_id)
-        if entry is None or not visible_to(entry, channel_ref(where)):
+        entry = self.services.repertoire.entry_for(Viewer.in_channel(channel_ref(where)), entry_id)
+        if entry is None:
             return "an earlier answer"
         return shorten(entry_title(entry), 80)
-

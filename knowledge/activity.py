@@ -14,7 +14,8 @@ from datetime import date, datetime, tzinfo
 from statistics import median
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, Member, from_db_time, to_db_time
+from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.storage import EntryFilter, as_viewer
 from knowledge.store import Repertoire, visibility_clause
 
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
@@ -80,13 +81,11 @@ def new_knowhow(
     repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
 ) -> Listing:
     """Know-how shared in the period, newest first."""
-    visible, vparams = visibility_clause(viewer)
-    period, pparams = _between("e", start, end)
-    where = f"e.kind = 'knowhow' AND {visible} AND {period}"
-    params = [*vparams, *pparams]
+    seen = as_viewer(viewer)
+    wanted = EntryFilter(kinds=(EntryKind.KNOWHOW,), created_from=start, created_before=end)
     return Listing(
-        tuple(repertoire.list_entries(where, params, "e.created_at DESC", limit)),
-        repertoire.count(where, params),
+        tuple(repertoire.entries(seen, wanted, order="newest", limit=limit)),
+        repertoire.count_entries(seen, wanted),
     )
 
 
@@ -133,12 +132,11 @@ def unanswered_questions(
     repertoire: Repertoire, viewer: ChannelRef | None, end: datetime, limit: int
 ) -> Listing:
     """Questions asked before ``end`` that have no answer at all: oldest first."""
-    visible, vparams = visibility_clause(viewer)
-    where = f"e.kind = 'question' AND e.answer_count = 0 AND {visible} AND e.created_at < ?"
-    params = [*vparams, to_db_time(end)]
+    seen = as_viewer(viewer)
+    wanted = EntryFilter(kinds=(EntryKind.QUESTION,), answered=False, created_before=end)
     return Listing(
-        tuple(repertoire.list_entries(where, params, "e.created_at ASC", limit)),
-        repertoire.count(where, params),
+        tuple(repertoire.entries(seen, wanted, order="oldest", limit=limit)),
+        repertoire.count_entries(seen, wanted),
     )
 
 
@@ -203,13 +201,12 @@ def period_activity(
         for asked, first in rows
         if first is not None
     ]
-    visible_e, vparams_e = visibility_clause(viewer)
-    period_e, pparams_e = _between("e", start, end)
-    answers = repertoire.count(
-        f"e.kind = 'answer' AND {visible_e} AND {period_e}", [*vparams_e, *pparams_e]
-    )
-    knowhow = repertoire.count(
-        f"e.kind = 'knowhow' AND {visible_e} AND {period_e}", [*vparams_e, *pparams_e]
+    seen = as_viewer(viewer)
+    answers, knowhow = (
+        repertoire.count_entries(
+            seen, EntryFilter(kinds=(kind,), created_from=start, created_before=end)
+        )
+        for kind in (EntryKind.ANSWER, EntryKind.KNOWHOW)
     )
     return PeriodActivity(
         asked=len(rows),

@@ -34,9 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from knowledge.models import ChannelRef, to_db_time
+from knowledge.storage.sql import Sql
 
 #: Visibilities from the most open to the most closed. Anything else counts as closed.
 VISIBILITY_RANK = {"public": 0, "private": 1, "dm": 2}
@@ -89,8 +88,8 @@ class ChannelBook:
     what the file does not.
     """
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
         self._known: dict[tuple[str, str, str], ChannelState] = {}
 
     def forget(self) -> None:
@@ -101,11 +100,11 @@ class ChannelBook:
         known = self._known.get(key)
         if known is not None:
             return known
-        row = self.db.execute(
+        row = self.sql.one(
             "SELECT name, visibility, visibility_at, capture_stopped FROM channels "
             "WHERE platform = ? AND workspace = ? AND channel = ?",
             [ref.platform, ref.workspace, ref.channel],
-        ).fetchone()
+        )
         if row is None:
             return None
         state = ChannelState(str(row[0]), str(row[1]), str(row[2]), bool(row[3]))
@@ -134,7 +133,7 @@ class ChannelBook:
             and current.name == new_name
         ):
             return False
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO channels (platform, workspace, channel, name, visibility, visibility_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
             "name = excluded.name, visibility = excluded.visibility, "
@@ -153,10 +152,10 @@ class ChannelBook:
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
         self._known.pop((ref.platform, ref.workspace, ref.channel), None)
-        self.db.execute(
+        self.sql.execute(
             "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
             "AND channel = ?",
-            [int(stopped), ref.platform, ref.workspace, ref.channel],
+            [bool(stopped), ref.platform, ref.workspace, ref.channel],
         )
 
     def capture_stopped(self, ref: ChannelRef) -> bool:

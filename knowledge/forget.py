@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire, is_lock_error
 
 #: Who a forgotten member's curation changes are credited to afterwards.
@@ -58,7 +59,12 @@ def _count(repertoire: Repertoire, sql: str, params: list[object]) -> int:
 
 def plan_forget(repertoire: Repertoire, member: Member) -> ForgetPlan:
     """What forgetting ``member`` would remove (the dry run shows this)."""
-    entries = repertoire.list_entries("e.author_id = ?", [member.id], "e.created_at", 1_000_000)
+    entries = repertoire.entries(
+        Viewer.operator_including_private(),
+        EntryFilter(authors=(member.id,)),
+        order="oldest",
+        limit=1_000_000,
+    )
     return ForgetPlan(
         member,
         tuple(entries),
@@ -115,9 +121,7 @@ def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[Sourc
     db.execute(
         "DELETE FROM message_edits WHERE platform = ? AND workspace = ? AND author = ?", user
     )
-    db.execute(
-        "DELETE FROM thanks WHERE giver_id = ? OR receiver_id = ?", [member.id, member.id]
-    )
+    db.execute("DELETE FROM thanks WHERE giver_id = ? OR receiver_id = ?", [member.id, member.id])
     db.execute(
         "DELETE FROM identity_links WHERE from_member_id = ? OR to_member_id = ? "
         "OR (to_platform = ? AND to_user_id = ?)",
@@ -153,8 +157,7 @@ def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[
         chunk = entry_ids[number : number + 500]
         marks = ", ".join("?" for _ in chunk)
         db.execute(
-            f"DELETE FROM similar_feedback WHERE question_id IN ({marks}) "
-            f"OR entry_id IN ({marks})",
+            f"DELETE FROM similar_feedback WHERE question_id IN ({marks}) OR entry_id IN ({marks})",
             [*chunk, *chunk],
         )
         db.execute(

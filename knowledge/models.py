@@ -112,6 +112,29 @@ class Expert:
     latest: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """One row of the digest log."""
+
+    id: int
+    channel: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    claimed_at: datetime
+    posted_at: datetime | None
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownChannel:
+    """A channel as copbot last saw it: where it is, its name and its visibility now."""
+
+    ref: ChannelRef
+    name: str
+    visibility: str
+
+
 def utc(dt: datetime) -> datetime:
     """Return ``dt`` as an aware UTC datetime (naive values are taken as UTC)."""
     if dt.tzinfo is None:

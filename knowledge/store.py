@@ -21,7 +21,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from knowledge.channels import ChannelBook
+from knowledge.directory import Directory
 from knowledge.documents import SearchDocuments
+from knowledge.entry_listing import ORDER_SQL, EntryListings, filter_sql
 from knowledge.migrations import migrate
 from knowledge.models import (
     ChannelRef,
@@ -33,6 +35,10 @@ from knowledge.models import (
     from_db_time,
     to_db_time,
 )
+from knowledge.sqlite.connection import SqliteBacked
+from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.protocols import Storage
+from knowledge.storage.viewer import Viewer
 from knowledge.text import normalize_tag, title_from
 
 _ENTRY_COLUMNS = (
@@ -155,13 +161,13 @@ def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str,
     )
 
 
-class Repertoire:
+class Repertoire(SqliteBacked, Directory, EntryListings):
     """Entries, members, reactions and the search index of one community."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         #: Channels and their visibility, which every entry said in them follows.
-        self.channels = ChannelBook(db)
+        self.channels = ChannelBook(self.sql)
         #: The search documents (what a search from any channel may match).
         self.documents = SearchDocuments(db)
         self._new_event_ids = 0
@@ -734,23 +740,43 @@ class Repertoire:
 
     # ------------------------------------------------------------------ listings
 
-    def list_entries(
+    def entries(
         self,
-        where: str = "1",
-        params: Iterable[Any] = (),
-        order: str = "e.created_at DESC",
+        viewer: Viewer,
+        wanted: EntryFilter | None = None,
+        *,
+        order: EntryOrder = "newest",
         limit: int = 100,
+        offset: int = 0,
     ) -> list[Entry]:
-        """Entries matching a SQL condition on alias ``e`` (used by digests, stats, export)."""
+        """The entries ``viewer`` may see that meet ``wanted``: the one generic listing."""
+        conditions, params = self._listing(viewer, wanted)
         rows = self._rows(
-            f"{ENTRY_SELECT} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit]
+            f"{ENTRY_SELECT} WHERE {' AND '.join(conditions)} ORDER BY {ORDER_SQL[order]} "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
         return [row_to_entry(r) for r in rows]
 
-    def count(self, where: str = "1", params: Iterable[Any] = ()) -> int:
-        row = self._one(f"SELECT count(*) FROM entries e WHERE {where}", list(params))
+    def count_entries(self, viewer: Viewer, wanted: EntryFilter | None = None) -> int:
+        """How many entries ``viewer`` may see meet ``wanted``."""
+        conditions, params = self._listing(viewer, wanted)
+        row = self._one(f"SELECT count(*) FROM entries e WHERE {' AND '.join(conditions)}", params)
         return int(row[0]) if row else 0
+
+    @staticmethod
+    def _listing(viewer: Viewer, wanted: EntryFilter | None) -> tuple[list[str], list[Any]]:
+        conditions, params = filter_sql(wanted or EntryFilter())
+        if not viewer.includes_private:
+            visible, visible_params = visibility_clause(viewer.channel)
+            conditions, params = [visible, *conditions], [*visible_params, *params]
+        return conditions or ["1 = 1"], params
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _conforms(repertoire: Repertoire) -> Storage:
+    """mypy checks here that the SQLite repertoire is the whole storage interface."""
+    return repertoire

@@ -37,6 +37,7 @@ from bot.events import (
 )
 from bot.ports import FixedClock, Services
 from knowledge.models import Entry, EntryKind
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 from tests.postgres_cluster import (  # the real PostgreSQL fixtures, shared by every test module
     mark_postgres_tests,
@@ -64,6 +65,8 @@ __all__ = [
 hypothesis_settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -213,16 +216,20 @@ class Chat:
     # ------------------------------------------------------------------ reading back
 
     def entries(self, kind: EntryKind | None = None) -> list[Entry]:
-        if kind is None:
-            return self.repertoire.list_entries(order="e.id", limit=10_000)
-        return self.repertoire.list_entries("e.kind = ?", [kind.value], "e.id", 10_000)
+        wanted = EntryFilter(kinds=(kind,) if kind else ())
+        return self.repertoire.entries(EVERYTHING, wanted, order="id", limit=10_000)
 
     def entry(self, mid: str, channel: str = "C1") -> Entry | None:
         """The one entry made from message ``mid`` (``None`` when it was not captured)."""
         place = self.place(channel)
-        found = self.repertoire.list_entries(
-            "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.message_id = ?",
-            [place.platform, place.workspace, place.channel, mid],
+        found = self.repertoire.entries(
+            EVERYTHING,
+            EntryFilter(
+                platform=place.platform,
+                workspace=place.workspace,
+                channel_id=place.channel,
+                message_id=mid,
+            ),
         )
         assert len(found) <= 1, found
         return found[0] if found else None

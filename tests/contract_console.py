@@ -8,8 +8,9 @@ from pathlib import Path
 
 from contract_drivers import ACCEPT, MEMBERS, Shown
 
-from adapters.console import ConsoleChat, Transcript
+from adapters.console import ConsoleChat
 from adapters.console_history import record_reaction
+from adapters.console_transcript import Transcript
 from bot.core import Core
 from bot.events import Actor, Where
 from bot.runtime import AsyncCore

@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.core import Core
 from bot.ports import FixedClock
 from knowledge.models import Entry
+from knowledge.storage import EntryFilter, Viewer
 from tests import discord_harness as dh
 
 CHANNELS = ("public", "other", "private")
@@ -71,11 +72,13 @@ class Driver(Protocol):
 
 
 def entries(driver: Driver) -> list[Entry]:
-    return driver.core.repertoire.list_entries(order="e.id")
+    return driver.core.repertoire.entries(Viewer.operator_including_private(), order="id")
 
 
 def entry(driver: Driver, mid: str) -> Entry | None:
-    found = driver.core.repertoire.list_entries("e.message_id = ?", [mid])
+    found = driver.core.repertoire.entries(
+        Viewer.operator_including_private(), EntryFilter(message_id=mid)
+    )
     return found[0] if found else None
 
 

@@ -18,6 +18,7 @@ from slack_harness import BOT_USER, SlackHarness, fake_slack, slack  # noqa: F40
 from adapters.slack import SlackAdapter
 from bot.config import Settings
 from knowledge.models import ChannelRef
+from knowledge.storage import Viewer
 from tests import discord_harness as dh
 
 SEEN = "1800000001.000100"
@@ -147,7 +148,10 @@ async def test_discord_voice_channel_text_chat_is_caught_up(tmp_path: Path) -> N
         h.api.said(VOICE, dh.message(missed, VOICE, (12, "Bo"), "How do I mute everyone at once?"))
         report = await h.adapter.catch_up()
         assert report.messages == 1
-        ids = {e.source.message_id for e in h.core.repertoire.list_entries()}
+        ids = {
+            e.source.message_id
+            for e in h.core.repertoire.entries(Viewer.operator_including_private())
+        }
         assert ids == {str(first), str(missed)}
 
 

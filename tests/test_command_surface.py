@@ -24,6 +24,8 @@ from bot.config import Settings
 from bot.core import Core
 from bot.events import Outbound
 from bot.ports import FixedClock, Services
+from knowledge.models import EntryKind
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 from tests import discord_harness as dh
 
@@ -135,7 +137,7 @@ async def test_a_503_on_command_sync_does_not_stop_start_up_and_is_retried_next_
                 "MESSAGE_CREATE",
                 dh.message(question, GENERAL, ALICE, "How do I profile a slow dbt model?"),
             )
-            assert len(h.core.repertoire.list_entries()) == 1
+            assert len(h.core.repertoire.entries(Viewer.operator_including_private())) == 1
     assert "could not register /cop" in caplog.text
     async with dh.running(tmp_path, settings) as h:  # next start: registered, since it failed
         assert len(h.api.calls_to("PUT", GUILD_COMMANDS)) == 1
@@ -183,7 +185,9 @@ async def test_mark_solution_menu_accepts_the_answer_as_the_askers_reaction_woul
 
         mark = dh.message_command(thread, ALICE, target, "Mark solution")
         await h.feed("INTERACTION_CREATE", mark)
-        [entry] = h.core.repertoire.list_entries("e.kind = 'answer'")
+        [entry] = h.core.repertoire.entries(
+            Viewer.operator_including_private(), EntryFilter(kinds=(EntryKind.ANSWER,))
+        )
         assert entry.accepted
         # The accepted note goes to the thread for everybody, as after a ✅.
         [note] = h.api.calls_to("POST", f"/channels/{question}/messages")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
+from knowledge.storage import Viewer
 from tests import discord_harness as dh
 
 GENERAL = 210
@@ -22,6 +23,8 @@ ALICE = (11, "Alice")
 BOB = (12, "Bob")
 CAROL = (13, "Carol")
 G = str(dh.GUILD_ID)
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def server() -> dict:
@@ -37,7 +40,7 @@ def server() -> dict:
 
 
 def entries(h: dh.Harness) -> list[Entry]:
-    return h.core.repertoire.list_entries(order="e.id")
+    return h.core.repertoire.entries(EVERYTHING, order="id")
 
 
 def entry_for(h: dh.Harness, channel: int, message_id: int) -> list[Entry]:

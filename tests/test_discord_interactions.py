@@ -16,6 +16,7 @@ from bot.app import command_registry
 from bot.config import Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from knowledge.models import EntryKind, SourceKey
+from knowledge.storage import EntryFilter, Viewer
 from tests import discord_harness as dh
 
 GENERAL = 210
@@ -25,6 +26,8 @@ BOB = (12, "Bob")
 CAROL = (13, "Carol")
 G = str(dh.GUILD_ID)
 EPHEMERAL = 64
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def server() -> dict:
@@ -115,7 +118,9 @@ async def test_search_results_are_ephemeral_embeds_with_a_share_button(tmp_path:
         assert "**retries**=3" in embed["description"] or "retries" in embed["description"]
         assert "Bob" in embed["description"]  # the accepted answer comes with the question
         [row] = results.body["components"]
-        [question] = h.core.repertoire.list_entries("e.kind = 'question'")
+        [question] = h.core.repertoire.entries(
+            Viewer.operator_including_private(), EntryFilter(kinds=(EntryKind.QUESTION,))
+        )
         assert row["components"][0]["custom_id"] == f"copbot:share:{question.id}"
 
         # The member shares the result: the core checks it may be shown here, then posts it.
@@ -211,11 +216,11 @@ async def test_a_dm_is_captured_only_when_saved_on_purpose_and_stays_private(
         text = "How I fixed the flaky CI: pin the runner image"
         target = dh.message(dh.new_id(), 777, BOB, text, guild_id=None)
         await h.feed("MESSAGE_CREATE", target)
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(EVERYTHING) == []
 
         save = dh.message_command(dm, BOB, target, SAVE_MENU_NAME)
         await h.feed("INTERACTION_CREATE", save)
-        [entry] = h.core.repertoire.list_entries()
+        [entry] = h.core.repertoire.entries(EVERYTHING)
         assert entry.kind == EntryKind.KNOWHOW
         assert entry.visibility == "dm"
 
@@ -268,7 +273,7 @@ async def test_commands_with_bad_input_answer_with_help_and_keep_nothing(tmp_pat
         [reply] = followups(h, share)
         assert reply.flags & EPHEMERAL
         assert "Usage" in reply.body["content"]
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(EVERYTHING) == []
 
         who = dh.slash_command(general(), ALICE, "stats")
         await h.feed("INTERACTION_CREATE", who)
@@ -281,7 +286,7 @@ async def test_a_server_not_yet_announced_counts_as_private(tmp_path: Path) -> N
         target = dh.message(dh.new_id(), GENERAL, BOB, "Tip: use uv to pin Python tools")
         save = dh.message_command(general(), CAROL, target, SAVE_MENU_NAME)
         await h.feed("INTERACTION_CREATE", save)
-        [entry] = h.core.repertoire.list_entries()
+        [entry] = h.core.repertoire.entries(EVERYTHING)
         assert entry.visibility == "private"
 
 
@@ -368,7 +373,7 @@ async def test_ask_where_copbot_may_not_send_messages_says_so_and_keeps_no_orpha
         )
         ask = dh.slash_command(general(), ALICE, "ask", question="Which orchestrator for dbt?")
         await h.feed("INTERACTION_CREATE", ask)
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(Viewer.operator_including_private()) == []
         [notice] = followups(h, ask)
         assert notice.flags & EPHEMERAL
         assert "could not post your question" in notice.body["content"]

@@ -17,10 +17,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from adapters.cli import cli
-from adapters.console import ConsoleChat, Transcript
+from adapters.console import ConsoleChat
+from adapters.console_transcript import Transcript
 from bot.app import build_core
 from bot.config import Settings
 from bot.runtime import AsyncCore
+from knowledge.storage import EntryFilter, Viewer
 
 NAME = "Zebulon Quaxley"
 #: Words only the forgotten member wrote (and the forms the index keeps of them).
@@ -56,7 +58,9 @@ async def _session(db: Path) -> None:
         await chat.handle_line(f"/as {NAME}")
         await chat.handle_line(f"/react {ada_a} 🙏")
         await chat.handle_line("/cop thanks @Ada Lovelace for the moon tip")
-        question = core.repertoire.list_entries("e.message_id = ?", [ada_q])[0]
+        question = core.repertoire.entries(
+            Viewer.operator_including_private(), EntryFilter(message_id=ada_q)
+        )[0]
         await chat.handle_line(f"/cop retag #{question.id} +flux")
         await chat.handle_line(f"/cop retitle #{question.id} Flux capacitor tuning")
         await chat.handle_line(f"/save {ada_a} howto #moon")

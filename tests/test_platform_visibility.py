@@ -17,6 +17,7 @@ from slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import search
+from knowledge.storage import Viewer
 from tests import discord_harness as dh
 
 Q_TS, A_TS, CONVERTED_TS = "1800000001.000100", "1800000002.000200", "1800000005.000000"
@@ -102,7 +103,9 @@ async def test_a_discord_channel_hidden_from_everyone_takes_its_entries_private(
 
         await h.feed("CHANNEL_UPDATE", dh.text_channel(GENERAL, "general", private=True))
 
-        visibilities = {e.visibility for e in h.core.repertoire.list_entries()}
+        visibilities = {
+            e.visibility for e in h.core.repertoire.entries(Viewer.operator_including_private())
+        }
         assert visibilities == {"private"}
         assert search(h.core.repertoire, parse_query("zanzibar"), other) == []
 

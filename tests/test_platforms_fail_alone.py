@@ -24,6 +24,7 @@ from adapters.runner import NothingToRun, run
 from adapters.supervisor import Backoff, Supervisor
 from bot.config import ConfigError, Settings
 from bot.events import Post
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire
 from tests import discord_harness as dh
 
@@ -99,7 +100,7 @@ async def slack_still_captures(port: int, db: Path) -> None:
     def kept() -> bool:
         repertoire = Repertoire.open(db)
         try:
-            return len(repertoire.list_entries()) == 1
+            return len(repertoire.entries(Viewer.operator_including_private())) == 1
         finally:
             repertoire.close()
 

@@ -54,6 +54,7 @@ from knowledge.profiles import member_profile
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 from tests.streams import START
 
@@ -187,8 +188,9 @@ class Community:
         if not self.answers:
             return
         answer = self.answers[index % len(self.answers)]
-        found = self.core.repertoire.list_entries(
-            "e.channel = ? AND e.message_id = ?", [answer.where.channel, answer.message_id]
+        found = self.core.repertoire.entries(
+            Viewer.operator_including_private(),
+            EntryFilter(channel_id=answer.where.channel, message_id=answer.message_id),
         )
         if found:
             self.command(channel, MEMBERS[member], f"thanks #{found[0].id} for the {WORDS[0]}")

@@ -71,16 +71,18 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     pytest.importorskip("numpy")
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import embed_missing, semantic_ranking
+    from knowledge.storage import Viewer
     from knowledge.store import Repertoire
 
     rep = Repertoire.open(tmp_path / "v.db")
+    everything = Viewer.operator_including_private()
     member = rep.upsert_member("slack", "T", "U1", "Ann")
 
     def add(channel: str, visibility: str, text: str) -> int:
         entry_id, _ = rep.save_entry(
             NewEntry(
                 kind=EntryKind.KNOWHOW,
-                source=SourceKey("slack", "T", channel, f"m{rep.count() + 1}"),
+                source=SourceKey("slack", "T", channel, f"m{rep.count_entries(everything) + 1}"),
                 text=text,
                 author_id=member,
                 created_at=datetime(2026, 1, 1, tzinfo=UTC),

@@ -134,7 +134,8 @@ class _Chained:
 @click.option(
     "--fast",
     is_flag=True,
-    help="PRAGMA synchronous=OFF during the import: a killed import loses nothing committed, "
+    help="No syncing to disk during the import (SQLite's synchronous=OFF): a killed import "
+    "loses nothing committed, "
     "but a power loss may corrupt the file (import into a fresh file).",
 )
 @click.option(
@@ -189,9 +190,7 @@ def import_command(
                 )
             source = _Chained(sources)
             try:
-                summary = _run_with_progress(
-                    core, source, batch_size, fast, no_progress, lock_wait
-                )
+                summary = _run_with_progress(core, source, batch_size, fast, no_progress, lock_wait)
             except ImportStopped as stopped:
                 for line in stopped.summary.lines():
                     click.echo(line)

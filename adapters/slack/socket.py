@@ -64,9 +64,7 @@ class SocketHandler(AsyncSocketModeHandler):
         # Bolt's own __init__ with our client (it would build a client of its own).
         self.app = app
         self.app_token = app_token
-        client = RefusingSocketClient(
-            app_token=app_token, logger=app.logger, web_client=web_client
-        )
+        client = RefusingSocketClient(app_token=app_token, logger=app.logger, web_client=web_client)
         client.on_refused = on_refused
         client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
         self.client = client

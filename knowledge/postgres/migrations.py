@@ -23,12 +23,13 @@ from psycopg import Connection
 from psycopg.pq import TransactionStatus
 
 from knowledge.postgres import schema_entries, schema_practice, schema_privacy, schema_search
+from knowledge.storage.errors import StorageUnavailable
 
 #: The advisory lock every migrating process takes ("copbot" in ASCII, as a bigint).
 LOCK_KEY = 0x636F70626F74
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(StorageUnavailable):
     """The database was migrated by a newer copbot; this one must not touch it."""
 
 
