@@ -87,8 +87,11 @@ def vectors(core: Core, model: str = HashedWords.name) -> dict[int, bytes]:
 
 
 def entry_id(core: Core, mid: str) -> int:
-    (entry,) = core.repertoire.list_entries("e.message_id = ?", [mid])
-    return entry.id
+    rows = core.repertoire.db.execute(
+        "SELECT id FROM entries WHERE message_id = ? AND kind != 'answer'", [mid]
+    ).fetchall()
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
 
 
 @pytest.fixture
