@@ -196,12 +196,17 @@ async def _chat(
 
         web_view = await start_demo_web(loaded.db_path, loaded.settings, web_port) if web else None
         extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
+        from bot.semantic_job import start_embedding
+
         digests = await start_digests(async_core, chat, loaded.db_path, extra)
+        embedding = await start_embedding(async_core)
         try:
             await chat.run(stdin_lines(None, chat))
         finally:
             if digests is not None:
                 digests.shutdown()
+            if embedding is not None:
+                await embedding.stop()
             if web_view is not None:
                 await web_view.close()
     finally:

@@ -130,8 +130,10 @@ async def run(
     tasks = [asyncio.create_task(s.run(), name=f"copbot-{s.adapter.platform}") for s in supervisors]
     web_task = asyncio.create_task(serve_web(web_server), name="copbot-web") if web_server else None
     from adapters.digest_cli import start_digests
+    from bot.semantic_job import start_embedding
 
     digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups
+    embedding = await start_embedding(async_core)  # the semantic stage's vectors, if on
     try:
         if not supervisors and web_task is not None:  # the web view alone
             await web_task
@@ -142,6 +144,8 @@ async def run(
     finally:
         if digests is not None:
             digests.shutdown()
+        if embedding is not None:
+            await embedding.stop()
         everything = [*tasks, *([web_task] if web_task else [])]
         for task in everything:
             task.cancel()

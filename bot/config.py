@@ -245,7 +245,7 @@ class DigestSchedule(_Section):
 
 
 class PracticeSettings(_Section):
-    """Thanks, session hosts and know-how expiry (issue 9)."""
+    """Thanks, session hosts and know-how expiry."""
 
     # No public thanks leaderboard unless turned on (here, or per channel).
     leaderboard: bool = False
@@ -261,7 +261,7 @@ class SearchSettings(_Section):
 
 
 class SimilarSettings(_Section):
-    """Similar questions at ask time (issue 6); channels opt out with ``suggest_similar``."""
+    """Similar questions at ask time; channels opt out with ``suggest_similar``."""
 
     enabled: bool = True
     #: Confidence (0-1) from which the bot replies; unset: the evaluated default.

@@ -10,7 +10,7 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -194,6 +194,25 @@ class Core:
             with repertoire.transaction(), repertoire.deferred_reindex():
                 for event in events:
                     out.extend(self.handle(event))
+        finally:
+            self._batch_channels, self.capture.member_cache = None, None
+        return out
+
+    def handle_group(self, events: Sequence[InboundEvent]) -> list[list[Outbound]]:
+        """Apply live events in one transaction (group commit); what to send, per event.
+
+        Each event runs exactly as :meth:`handle` would, in its own savepoint (one
+        that fails is logged and rolled back alone), and the search index is kept
+        current event by event, unlike :meth:`handle_batch`: a question hook sees
+        what the events before it wrote. Only the commit is shared. A lock error
+        goes up with nothing applied, for the caller to retry the events one by one.
+        """
+        out: list[list[Outbound]] = []
+        self._batch_channels, self.capture.member_cache = set(), {}
+        try:
+            with self.services.repertoire.transaction():
+                for event in events:
+                    out.append(self.handle(event))
         finally:
             self._batch_channels, self.capture.member_cache = None, None
         return out

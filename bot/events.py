@@ -26,7 +26,7 @@ class Visibility(StrEnum):
 
 
 class KnowhowKind(StrEnum):
-    """The shapes know-how takes in a practice (see issue 9)."""
+    """The shapes know-how takes in a practice."""
 
     HOWTO = "howto"
     RESOURCE = "resource"

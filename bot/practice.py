@@ -1,4 +1,4 @@
-"""The parts of issue 9 that capture, search and share call into.
+"""The practice rules that capture, search and share call into.
 
 Kinds of know-how picked by reaction, the "still true until" date of an
 ``update``, the possibly-outdated mark on results, and thanks by reaction.

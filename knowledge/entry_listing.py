@@ -66,8 +66,8 @@ def filter_sql(wanted: EntryFilter) -> tuple[list[str], list[Any]]:
             params.append(to_db_time(moment))
     for flag, true_sql, false_sql in (
         (wanted.answered, "e.answer_count > 0", "e.answer_count = 0"),
-        (wanted.has_accepted, "e.has_accepted = 1", "e.has_accepted = 0"),
-        (wanted.accepted, "e.accepted = 1", "e.accepted = 0"),
+        (wanted.has_accepted, "e.has_accepted = TRUE", "e.has_accepted = FALSE"),
+        (wanted.accepted, "e.accepted = TRUE", "e.accepted = FALSE"),
     ):
         if flag is not None:
             conditions.append(true_sql if flag else false_sql)

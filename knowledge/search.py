@@ -9,7 +9,7 @@ search falls back to any word.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from knowledge.models import Audience, Entry, EntryKind, PublicWeb, SearchHit, to_db_time
@@ -17,6 +17,7 @@ from knowledge.query import ParsedQuery, fts_expression
 from knowledge.sqlite.visible_match import still_matching
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import fold, highlight
+from knowledge.vocabulary import document_count, document_frequencies, stem_words
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
@@ -129,7 +130,8 @@ def search(
     wanted = options.offset + options.limit
     if query.has_match and not wants_answers:
         for mode in ("and", "or"):
-            expression = fts_expression(query, mode=mode)
+            any_word = query if mode == "and" else rarest_words(repertoire, query)
+            expression = fts_expression(any_word, mode=mode)
             if expression is None:
                 continue
             rows = _fts_rows(repertoire, expression, conditions, params, wanted)
@@ -140,6 +142,42 @@ def search(
     else:
         rows = _filtered_rows(repertoire, query, conditions, params, wanted)
     return [_to_hit(repertoire, row, query, options, viewer) for row in rows[options.offset :]]
+
+
+#: The any-word fallback's posting budget: its words' document frequencies added up.
+FALLBACK_POSTINGS = 5_000
+
+
+def rarest_words(repertoire: Repertoire, query: ParsedQuery) -> ParsedQuery:
+    """``query`` for the any-word fallback: its rarest words, within a posting budget.
+
+    FTS5 scores every document that matches: when no document holds all of two or
+    three mid-frequency words, any-word matches tens of thousands of documents in
+    a big repertoire. So the words go rarest first (document frequency from the
+    index's vocabulary) while their frequencies add up to at most
+    :data:`FALLBACK_POSTINGS`; the rarest always stays. A common word weighs
+    little in bm25 (low idf), and a word no document holds matches nothing, so
+    leaving them out changes the ranking little; while the budget holds, the
+    query is unchanged.
+    """
+    words = list(dict.fromkeys(query.terms))
+    if len(words) < 2:
+        return query
+    stems = stem_words(repertoire, words)
+    dfs = document_frequencies(
+        repertoire, sorted({s for s in stems if s}), document_count(repertoire)
+    )
+    known = sorted((dfs.get(s, 0), i) for i, s in enumerate(stems) if s and dfs.get(s, 0))
+    if sum(df for df, _ in known) <= FALLBACK_POSTINGS:
+        return query
+    kept: list[int] = []
+    postings = 0
+    for df, i in known:
+        if kept and postings + df > FALLBACK_POSTINGS:
+            break
+        kept.append(i)
+        postings += df
+    return replace(query, terms=tuple(words[i] for i in sorted(kept)))
 
 
 #: How many documents FTS5 ranks on text alone before boosts and filters re-rank them.

@@ -1,8 +1,10 @@
 """The repertoire's storage: one SQLite file through sqlite-utils.
 
 :class:`Repertoire` is the one small interface the core talks to; it returns
-dataclasses from :mod:`knowledge.models`, never rows. A PostgreSQL backend
-would implement the same methods.
+dataclasses from :mod:`knowledge.models`, never rows. Its statements run on the
+portable :class:`~knowledge.storage.Sql` connection, with dialect hooks where
+SQLite differs (:class:`~knowledge.postgres.repertoire.PostgresRepertoire`
+supplies PostgreSQL's).
 
 Durability: WAL journal with ``synchronous=NORMAL``. A committed transaction
 survives a crash or SIGKILL of the process; after a power loss the last few
@@ -43,14 +45,27 @@ from knowledge.storage.protocols import Storage
 from knowledge.storage.viewer import Viewer
 from knowledge.text import normalize_tag, title_from
 
-_ENTRY_COLUMNS = (
-    "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
-    "e.text, e.author_id, e.created_at, e.updated_at, e.visibility, e.channel_name, "
-    "e.permalink, e.accepted, e.knowhow_kind, "
-    "coalesce(nullif(m.display_name, ''), nullif(m.handle, ''), m.user_id) AS author_name, "
-    "(SELECT group_concat(tag, ' ') FROM entry_tags t WHERE t.entry_id = e.id) AS tag_list"
-)
-ENTRY_SELECT = f"SELECT {_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id"
+
+def entry_columns(tag_list: str) -> str:
+    """The columns :func:`row_to_entry` reads; ``tag_list`` aggregates tags (the dialect's way)."""
+    return (
+        "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
+        "e.text, e.author_id, e.created_at, e.updated_at, e.visibility, e.channel_name, "
+        "e.permalink, e.accepted, e.knowhow_kind, "
+        "coalesce(nullif(m.display_name, ''), nullif(m.handle, ''), m.user_id) AS author_name, "
+        f"(SELECT {tag_list} FROM entry_tags t WHERE t.entry_id = e.id) AS tag_list"
+    )
+
+
+def entry_select(tag_list: str) -> str:
+    """``SELECT`` of entries with their author and tags, for ``WHERE`` clauses on alias ``e``."""
+    return f"SELECT {entry_columns(tag_list)} FROM entries e JOIN members m ON m.id = e.author_id"
+
+
+#: SQLite's string aggregation of an entry's tags (PostgreSQL says ``string_agg``).
+SQLITE_TAG_LIST = "group_concat(tag, ' ')"
+_ENTRY_COLUMNS = entry_columns(SQLITE_TAG_LIST)
+ENTRY_SELECT = entry_select(SQLITE_TAG_LIST)
 
 
 #: How long an event id is remembered for de-duplication, and how often old ones go.
@@ -192,10 +207,23 @@ def _public_web_clause(web: PublicWeb, alias: str) -> tuple[str, list[Any]]:
 
 
 class Repertoire(SqliteBacked, Directory, EntryListings):
-    """Entries, members, reactions and the search index of one community."""
+    """Entries, members, reactions and the search index of one community.
+
+    Its statements are portable SQL run on :attr:`sql`; where the databases
+    differ it says so in a dialect hook: :attr:`entry_select` (string
+    aggregation), and the search index's hooks (:meth:`reindex`,
+    :meth:`reindex_thread_of`, :meth:`deferred_reindex`, :meth:`flush_reindex`,
+    :meth:`reindex_linking_channel`, :meth:`drop_search_document`), which the
+    SQLite backend implements with its search documents and FTS5 rows.
+    """
+
+    #: The entry ``SELECT`` in this dialect (tags aggregated with ``group_concat``).
+    entry_select = ENTRY_SELECT
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Opened by :meth:`open_read_only`: caches that would write are skipped.
+        self.read_only = False
         #: Channels and their visibility, which every entry said in them follows.
         self.channels = ChannelBook(self.sql)
         #: The search documents (what a search from any channel may match).
@@ -210,12 +238,16 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     @classmethod
     def open_read_only(cls, path: str | Path) -> Repertoire:
-        """A connection that may only read (``query_only``): the web view's readers.
+        """A connection that cannot change the file: the web view's readers.
 
-        The file must exist and be migrated already (open it with :meth:`open` first).
+        An authorizer refuses every write to the database file (rows and
+        schema), while the connection's ``temp`` schema stays writable for the
+        scratch tables search uses to stem words. The file must exist and be
+        migrated already (open it with :meth:`open` first).
         """
         repertoire = cls.open(path)
-        repertoire.db.execute("PRAGMA query_only = ON")
+        repertoire.db.conn.set_authorizer(_reads_only)
+        repertoire.read_only = True
         return repertoire
 
     def close(self) -> None:
@@ -263,21 +295,14 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         with self.db.atomic():
             yield
 
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self.db.execute(sql, list(params)).fetchall())
-
-    def _one(self, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...] | None:
-        row = self.db.execute(sql, list(params)).fetchone()
-        return tuple(row) if row is not None else None
-
     # ------------------------------------------------------------------ meta
 
     def get_meta(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        row = self.sql.one("SELECT value FROM meta WHERE key = ?", [key])
         return str(row[0]) if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
@@ -293,15 +318,16 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         :data:`EVENT_ID_MEMORY` are dropped: the table stays small, and a replay
         older than that is still caught by the message key.
         """
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, ?)",
+        inserted = self.sql.execute(
+            "INSERT INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [platform, event_id, to_db_time(at)],
         )
-        if cursor.rowcount != 1:
+        if inserted != 1:
             return False
         self._new_event_ids += 1
         if self._new_event_ids % PRUNE_EVERY == 0:
-            self.db.execute(
+            self.sql.execute(
                 "DELETE FROM processed_events WHERE seen_at < ?",
                 [to_db_time(at - EVENT_ID_MEMORY)],
             )
@@ -321,7 +347,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         refresh: bool = True,
     ) -> int:
         """The member's id, creating the member or (``refresh``) updating a name that changed."""
-        row = self._one(
+        row = self.sql.one(
             "SELECT id, display_name, handle FROM members "
             "WHERE platform = ? AND workspace = ? AND user_id = ?",
             [platform, workspace, user_id],
@@ -332,20 +358,19 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
                 handle and handle != old_handle
             )
             if refresh and changed:
-                self.db.execute(
+                self.sql.execute(
                     "UPDATE members SET display_name = ?, handle = ? WHERE id = ?",
                     [display_name or old_name, handle or old_handle, member_id],
                 )
             return int(member_id)
-        cursor = self.db.execute(
+        return self.sql.insert(
             "INSERT INTO members (platform, workspace, user_id, handle, display_name, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [platform, workspace, user_id, handle, display_name, to_db_time(at or _now())],
         )
-        return int(cursor.lastrowid or 0)
 
     def get_member(self, member_id: int) -> Member | None:
-        row = self._one(
+        row = self.sql.one(
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) "
             "FROM members WHERE id = ?",
@@ -363,13 +388,13 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) FROM members "
         )
-        rows = self._rows(
+        rows = self.sql.rows(
             select + "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
             "OR lower(display_name) = lower(?)",
             [name, name, name],
         )
         if not rows and name.strip():
-            rows = self._rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
+            rows = self.sql.rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
         return [Member(*r) for r in rows]
 
     def upsert_channel(
@@ -392,7 +417,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         ref = ChannelRef(platform, workspace, channel)
         changed = self.channels.claim(ref, name, visibility, at=at, authoritative=authoritative)
         if changed:
-            self.documents.reindex_linking_channel(ref)
+            self.reindex_linking_channel(ref)
         return changed
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
@@ -410,7 +435,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         replays and re-imports never make a second entry.
         """
         src = new.source
-        existing = self._one(
+        existing = self.sql.one(
             "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
             "AND message_id = ? AND kind = ?",
             [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
@@ -418,7 +443,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         now = to_db_time(new.created_at)
         if existing is not None:
             entry_id = int(existing[0])
-            self.db.execute(
+            self.sql.execute(
                 "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
                 "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
                 "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
@@ -442,7 +467,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         self.channels.ensure(
             ChannelRef(src.platform, src.workspace, src.channel), new.channel_name, new.visibility
         )
-        cursor = self.db.execute(
+        entry_id = self.sql.insert(
             "INSERT INTO entries (kind, platform, workspace, channel, message_id, thread_id, "
             "title, "
             "text, author_id, saved_by_id, created_at, updated_at, visibility, channel_name, "
@@ -466,7 +491,6 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
                 new.knowhow_kind,
             ],
         )
-        entry_id = int(cursor.lastrowid or 0)
         self._add_tags(entry_id, new.tags)
         self.reindex_thread_of(entry_id)
         return entry_id, True
@@ -475,25 +499,25 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         for tag in tags:
             tag = normalize_tag(tag)
             if tag:
-                self.db.execute(
-                    "INSERT OR IGNORE INTO entry_tags (entry_id, tag) VALUES (?, ?)",
+                self.sql.execute(
+                    "INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [entry_id, tag],
                 )
 
     def set_tags(self, entry_id: int, tags: Iterable[str]) -> None:
         """Replace an entry's tags (curation)."""
-        self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
+        self.sql.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
         self._add_tags(entry_id, tags)
         self.reindex_thread_of(entry_id)
 
     def get_entry(self, entry_id: int) -> Entry | None:
-        row = self._one(f"{ENTRY_SELECT} WHERE e.id = ?", [entry_id])
+        row = self.sql.one(f"{self.entry_select} WHERE e.id = ?", [entry_id])
         return row_to_entry(row) if row else None
 
     def entries_for_message(self, src: SourceKey) -> list[Entry]:
         """Every entry made from one chat message (a question may also be saved as know-how)."""
-        rows = self._rows(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.message_id = ? ORDER BY e.id",
             [src.platform, src.workspace, src.channel, src.message_id],
         )
@@ -507,7 +531,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
             # (a forum post's name, a know-how title) stays.
             derived = not entry.title or entry.title == title_from(entry.text)
             new_title = title if derived else entry.title
-            self.db.execute(
+            self.sql.execute(
                 "UPDATE entries SET text = ?, title = ?, updated_at = ? WHERE id = ?",
                 [text, new_title, to_db_time(at), entry.id],
             )
@@ -516,7 +540,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     def set_title(self, entry_id: int, title: str) -> None:
         """Give an entry a title on purpose (a forum post renamed); later edits keep it."""
-        self.db.execute("UPDATE entries SET title = ? WHERE id = ?", [title, entry_id])
+        self.sql.execute("UPDATE entries SET title = ? WHERE id = ?", [title, entry_id])
         self.reindex_thread_of(entry_id)
 
     def delete_message(self, src: SourceKey) -> list[Entry]:
@@ -529,10 +553,10 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         borrowers: set[int] = set()
         for entry in entries:
             borrowers |= self._questions_linking(entry)
-            self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry.id])
-            self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry.id])
-            self.db.execute("DELETE FROM entry_embeddings WHERE entry_id = ?", [entry.id])
-            self.db.execute("DELETE FROM entries WHERE id = ?", [entry.id])
+            self.drop_search_document(entry.id)
+            self.sql.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry.id])
+            self.sql.execute("DELETE FROM entry_embeddings WHERE entry_id = ?", [entry.id])
+            self.sql.execute("DELETE FROM entries WHERE id = ?", [entry.id])
             if entry.kind == EntryKind.ANSWER:
                 root = self.thread_root(entry)
                 if root is not None:
@@ -540,7 +564,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         for question_id in sorted(borrowers):
             self.reindex_thread_of(question_id)
         for table in ("reactions", "message_edits"):  # no trace of the text or its reactions
-            self.db.execute(
+            self.sql.execute(
                 f"DELETE FROM {table} WHERE platform = ? AND workspace = ? AND channel = ? "
                 "AND message_id = ?",
                 [src.platform, src.workspace, src.channel, src.message_id],
@@ -555,14 +579,14 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
             if root is not None:
                 targets.append(root.id)
         marks = ", ".join("?" for _ in targets)
-        rows = self._rows(
+        rows = self.sql.rows(
             f"SELECT question_id FROM similar_links WHERE entry_id IN ({marks})", targets
         )
         return {int(r[0]) for r in rows} - {entry.id}
 
     def relink_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
         """Point an entry at the chat message that now carries it (``/cop ask`` posts)."""
-        self.db.execute(
+        self.sql.execute(
             "UPDATE entries SET message_id = ?, "
             "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
             [message_id, permalink, permalink, entry_id],
@@ -573,16 +597,16 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         """The question (or know-how) whose thread this answer is in."""
         if entry.thread_id is None:
             return None
-        row = self._one(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        row = self.sql.one(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.message_id = ? AND e.kind IN ('question', 'knowhow') ORDER BY e.kind DESC",
             [entry.source.platform, entry.source.workspace, entry.source.channel, entry.thread_id],
         )
         return row_to_entry(row) if row else None
 
     def question_for_thread(self, ref: ChannelRef, thread_id: str) -> Entry | None:
-        row = self._one(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        row = self.sql.one(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.message_id = ? AND e.kind = 'question'",
             [ref.platform, ref.workspace, ref.channel, thread_id],
         )
@@ -594,8 +618,8 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         Unfiltered: for the capture rules (acceptance, deletes). Anything shown
         or indexed goes through :meth:`visible_answers`.
         """
-        rows = self._rows(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.thread_id = ? AND e.kind = 'answer' ORDER BY e.accepted DESC, e.created_at",
             [
                 question.source.platform,
@@ -623,13 +647,13 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     def set_accepted(self, entry_id: int, accepted: bool) -> bool:
         """Mark or unmark an answer as accepted; ``True`` when that changed anything."""
-        cursor = self.db.execute(
+        changed = self.sql.execute(
             "UPDATE entries SET accepted = ? WHERE id = ? AND kind = 'answer' AND accepted != ?",
-            [int(accepted), entry_id, int(accepted)],
+            [accepted, entry_id, accepted],
         )
-        if cursor.rowcount:
+        if changed:
             self.reindex_thread_of(entry_id)
-        return bool(cursor.rowcount)
+        return bool(changed)
 
     # ------------------------------------------------------------------ reactions
 
@@ -645,13 +669,13 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         """
         if self.is_tombstoned(src):
             return
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, emoji, "
             "created_at, present) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
             "SET present = excluded.present, created_at = excluded.created_at "
             "WHERE excluded.created_at > reactions.created_at "
-            "OR (excluded.created_at = reactions.created_at AND excluded.present = 0)",
+            "OR (excluded.created_at = reactions.created_at AND excluded.present = FALSE)",
             [
                 src.platform,
                 src.workspace,
@@ -660,7 +684,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
                 user_id,
                 emoji,
                 to_db_time(at),
-                int(added),
+                added,
             ],
         )
 
@@ -668,15 +692,15 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     def add_tombstone(self, src: SourceKey, at: datetime) -> None:
         """Remember a deleted message so a late create or reaction cannot revive it."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO message_tombstones (platform, workspace, channel, message_id, "
-            "deleted_at) VALUES (?, ?, ?, ?, ?)",
+        self.sql.execute(
+            "INSERT INTO message_tombstones (platform, workspace, channel, message_id, "
+            "deleted_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [src.platform, src.workspace, src.channel, src.message_id, to_db_time(at)],
         )
 
     def is_tombstoned(self, src: SourceKey) -> bool:
         return (
-            self._one(
+            self.sql.one(
                 "SELECT 1 FROM message_tombstones WHERE platform = ? AND workspace = ? "
                 "AND channel = ? AND message_id = ?",
                 [src.platform, src.workspace, src.channel, src.message_id],
@@ -689,12 +713,13 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
         ``author`` (the editor's platform user id) lets forgetting a member find it.
         """
-        cursor = self.db.execute(
+        changed = self.sql.execute(
             "INSERT INTO message_edits (platform, workspace, channel, message_id, text, "
             "edited_at, author) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE "
             "SET text = excluded.text, edited_at = excluded.edited_at, "
-            "author = CASE WHEN excluded.author != '' THEN excluded.author ELSE author END "
+            "author = CASE WHEN excluded.author != '' THEN excluded.author "
+            "ELSE message_edits.author END "
             "WHERE excluded.edited_at >= message_edits.edited_at",
             [
                 src.platform,
@@ -706,10 +731,10 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
                 author,
             ],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def latest_edit(self, src: SourceKey) -> tuple[str, datetime] | None:
-        row = self._one(
+        row = self.sql.one(
             "SELECT text, edited_at FROM message_edits WHERE platform = ? AND workspace = ? "
             "AND channel = ? AND message_id = ?",
             [src.platform, src.workspace, src.channel, src.message_id],
@@ -718,7 +743,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     def advance_read_mark(self, src: SourceKey, at: datetime) -> None:
         """Note that the channel was read up to this message (never moves backwards)."""
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO read_marks (platform, workspace, channel, last_message_at, "
             "last_message_id) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
@@ -730,7 +755,7 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
         """Per channel of ``platform``: the newest message seen, to catch up from on restart."""
-        rows = self._rows(
+        rows = self.sql.rows(
             "SELECT workspace, channel, last_message_at, last_message_id FROM read_marks "
             "WHERE platform = ?",
             [platform],
@@ -741,14 +766,24 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         }
 
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
-        rows = self._rows(
+        rows = self.sql.rows(
             "SELECT user_id FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND emoji = ? AND present = 1",
+            "AND message_id = ? AND emoji = ? AND present = TRUE",
             [src.platform, src.workspace, src.channel, src.message_id, emoji],
         )
         return {str(r[0]) for r in rows}
 
     # ------------------------------------------------------------------ search index
+
+    # The search index's hooks: SQLite's search documents and FTS5 rows.
+
+    def reindex_linking_channel(self, ref: ChannelRef) -> None:
+        """Rebuild the documents that borrow an answer from ``ref`` (its visibility changed)."""
+        self.documents.reindex_linking_channel(ref)
+
+    def drop_search_document(self, entry_id: int) -> None:
+        """Take a deleted entry out of the full-text index."""
+        self.sql.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
 
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
@@ -770,7 +805,9 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
 
     def linked_answers(self, question_id: int) -> list[Entry]:
         """The answer (or know-how) of the entry a member said solved this question."""
-        row = self._one("SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id])
+        row = self.sql.one(
+            "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
+        )
         target = self.get_entry(int(row[0])) if row else None
         if target is None or target.id == question_id:
             return []
@@ -791,8 +828,8 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
     ) -> list[Entry]:
         """The entries ``viewer`` may see that meet ``wanted``: the one generic listing."""
         conditions, params = self._listing(viewer, wanted)
-        rows = self._rows(
-            f"{ENTRY_SELECT} WHERE {' AND '.join(conditions)} ORDER BY {ORDER_SQL[order]} "
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE {' AND '.join(conditions)} ORDER BY {ORDER_SQL[order]} "
             "LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
@@ -801,7 +838,9 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
     def count_entries(self, viewer: Viewer, wanted: EntryFilter | None = None) -> int:
         """How many entries ``viewer`` may see meet ``wanted``."""
         conditions, params = self._listing(viewer, wanted)
-        row = self._one(f"SELECT count(*) FROM entries e WHERE {' AND '.join(conditions)}", params)
+        row = self.sql.one(
+            f"SELECT count(*) FROM entries e WHERE {' AND '.join(conditions)}", params
+        )
         return int(row[0]) if row else 0
 
     @staticmethod
@@ -811,6 +850,39 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
             visible, visible_params = visibility_clause(viewer.channel)
             conditions, params = [visible, *conditions], [*visible_params, *params]
         return conditions or ["1 = 1"], params
+
+
+_SCHEMA_CHANGES = frozenset(
+    {
+        sqlite3.SQLITE_CREATE_TABLE,
+        sqlite3.SQLITE_CREATE_INDEX,
+        sqlite3.SQLITE_CREATE_TRIGGER,
+        sqlite3.SQLITE_CREATE_VIEW,
+        sqlite3.SQLITE_CREATE_VTABLE,
+        sqlite3.SQLITE_ALTER_TABLE,
+        sqlite3.SQLITE_DROP_TABLE,
+        sqlite3.SQLITE_DROP_INDEX,
+        sqlite3.SQLITE_DROP_TRIGGER,
+        sqlite3.SQLITE_DROP_VIEW,
+        sqlite3.SQLITE_DROP_VTABLE,
+    }
+)
+_ROW_CHANGES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
+
+
+def _reads_only(
+    action: int, arg1: str | None, _arg2: str | None, database: str | None, _trigger: str | None
+) -> int:
+    """SQLite authorizer: no change to the ``main`` database, anything in ``temp``.
+
+    (SQLite itself touches ``sqlite_master`` while declaring a virtual table
+    in ``temp``; no schema change reaches ``main``, so that one is let through.)
+    """
+    if database == "main" and (
+        action in _SCHEMA_CHANGES or (action in _ROW_CHANGES and arg1 != "sqlite_master")
+    ):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _now() -> datetime:

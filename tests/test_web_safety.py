@@ -187,3 +187,32 @@ async def test_web_off_hides_everything_the_member_wrote_and_on_brings_it_back(
     page = Page(await get_page(site, url))
     assert "Try dask with the yeti trick." in page.text
     assert "Use polars" in page.text
+
+
+def test_the_web_views_connections_cannot_change_the_file(
+    community: tuple[Chat, Scenario], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from knowledge.store import Repertoire
+
+    reader = Repertoire.open_read_only(tmp_path / "copbot.db")
+    try:
+        before = reader.sql.rows("SELECT count(*) FROM entries")
+        for statement in (
+            "DELETE FROM entries",
+            "UPDATE members SET display_name = 'x'",
+            "INSERT INTO meta (key, value) VALUES ('a', 'b')",
+            "CREATE TABLE stray (x)",
+            "DROP TABLE meta",
+        ):
+            with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+                reader.sql.execute(statement)
+        assert reader.sql.rows("SELECT count(*) FROM entries") == before
+        # Search still works: its scratch tables live in the connection's temp schema.
+        from knowledge.query import parse_query
+        from knowledge.search import search
+
+        assert search(reader, parse_query("huge csv"), None)
+    finally:
+        reader.close()

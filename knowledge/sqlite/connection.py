@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 
 from sqlite_utils import Database
 
 from knowledge.digestlog import DigestLog
-from knowledge.storage.sql import Row
+from knowledge.storage.sql import Row, Sql
 
 __all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
 
@@ -41,8 +42,9 @@ class SqliteBacked:
 
     db: Database
 
-    @property
-    def sql(self) -> SqliteSql:
+    @cached_property
+    def sql(self) -> Sql:
+        """The portable connection, made once (every statement goes through it)."""
         return SqliteSql(self.db)
 
     @property

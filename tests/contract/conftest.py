@@ -18,8 +18,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def repertoire(backend: str, tmp_path: Path) -> Iterator[Repertoire]:
-    rep = open_backend(backend, tmp_path)
+def repertoire(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Repertoire]:
+    dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
+    rep = open_backend(backend, tmp_path, dsn)
     try:
         yield rep
     finally:

@@ -1,9 +1,9 @@
 """The storage contract's backends and a small community builder (fixtures: ``conftest.py``).
 
-Every test in ``tests/contract/`` runs once per backend. Today that is SQLite;
-the PostgreSQL backend joins by adding its parameter to :data:`BACKENDS`
-(marked ``postgres``, opened on the session's real server from
-``tests/postgres_cluster.py``), and every contract test then runs on it too.
+Every test in ``tests/contract/`` runs once per backend: SQLite, and PostgreSQL
+(marked ``postgres``, a migrated empty database on the session's real server
+from ``tests/postgres_cluster.py``). The property test that opens a repertoire
+per example runs on SQLite only, until a per-example PostgreSQL database is cheap.
 """
 
 from __future__ import annotations
@@ -14,10 +14,17 @@ from pathlib import Path
 import pytest
 
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
+from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.store import Repertoire
 
 #: The backends the contract runs against (``postgres`` joins with its marker).
-BACKENDS = [pytest.param("sqlite", id="sqlite")]
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+#: For tests of full-text search and similar questions, not on the PostgreSQL repertoire yet.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PUBLIC = ChannelRef("slack", "T1", "C-help")
@@ -28,9 +35,12 @@ VISIBILITY = {PUBLIC: "public", OTHER_PUBLIC: "public", PRIVATE: "private", DM: 
 NAMES = {PUBLIC: "help", OTHER_PUBLIC: "data", PRIVATE: "team", DM: ""}
 
 
-def open_backend(name: str, path: Path) -> Repertoire:
+def open_backend(name: str, path: Path, dsn: str = "") -> Repertoire:
+    """A repertoire on ``name``: a SQLite file under ``path``, or PostgreSQL at ``dsn``."""
     if name == "sqlite":
         return Repertoire.open(path / "contract.db")
+    if name == "postgres" and dsn:
+        return PostgresRepertoire.connect(dsn)
     raise AssertionError(f"no backend {name!r}")
 
 

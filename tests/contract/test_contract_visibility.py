@@ -12,7 +12,16 @@ from knowledge.models import ChannelRef, Entry, EntryKind
 from knowledge.stats import repertoire_stats
 from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
-from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, T0, Community, open_backend
+from tests.contract.support import (
+    DM,
+    OTHER_PUBLIC,
+    PRIVATE,
+    PUBLIC,
+    SQLITE_ONLY,
+    T0,
+    Community,
+    open_backend,
+)
 
 CHANNELS = (PUBLIC, OTHER_PUBLIC, PRIVATE, DM)
 VIEWERS = (
@@ -77,6 +86,7 @@ entry_plans = st.lists(
 )
 
 
+@SQLITE_ONLY  # a repertoire per example: on SQLite files
 @settings(max_examples=25, deadline=None)
 @given(plan=entry_plans)
 def test_every_viewer_sees_exactly_what_the_rule_allows(
