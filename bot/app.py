@@ -46,7 +46,7 @@ def build_core(
     repertoire = open_repertoire(db_path or settings.database)
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
     core = Core(services, command_registry())
-    suggester = Suggester(services)  # similar questions at ask time (issue 6)
+    suggester = Suggester(services)  # similar questions at ask time
     core.question_hooks.append(suggester.on_question)
     core.reaction_hooks.append(suggester.on_reaction)
     core.posted_hooks.append(suggester.on_posted)

@@ -186,9 +186,9 @@ def m003_read_marks(db: Database) -> None:
 
 #: Every migration set, in the order they apply. Features append theirs.
 MIGRATION_SETS: list[Migrations] = [core]
-MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs (issue 5)
-MIGRATION_SETS.append(practice)  # issue 9: kinds' expiry, curation, thanks, identity links
-MIGRATION_SETS.append(similar_schema.migrations)  # similar questions (issue 6)
+MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs
+MIGRATION_SETS.append(practice)  # kinds' expiry, curation, thanks, identity links
+MIGRATION_SETS.append(similar_schema.migrations)  # similar questions
 MIGRATION_SETS.append(privacy_schema.migrations)  # visibility follows the channel; forget
 MIGRATION_SETS.append(web_migrations)  # the public web view: opt-outs, entries by channel and date
 
