@@ -7,6 +7,16 @@ from typing import Protocol
 from bot.events import Post
 
 
+class Service(Protocol):
+    """Something ``copbot run`` starts and stops in its loop (a platform, the web view)."""
+
+    platform: str
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class PlatformAdapter(Protocol):
     """A connection to one chat platform (Slack, Discord, the terminal).
 

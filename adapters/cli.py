@@ -19,7 +19,9 @@ from typing import Any
 import click
 
 from adapters.importers.commands import export_command, import_command
+from adapters.web.commands import web_command
 from bot.app import build_core
+from bot.channel_spec import ChannelSpec
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
 from bot.events import Reply, Visibility, Where
@@ -27,6 +29,7 @@ from bot.logs import setup_logging
 from bot.render_text import render_reply
 from bot.results import hit_to_item
 from knowledge.dbfile import DatabaseFileError
+from knowledge.forget import ForgetPlan
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
@@ -104,14 +107,40 @@ digest_every_option = click.option(
 )
 
 
+#: The sample community's public channels, published by the demo's web view.
+DEMO_WEB_CHANNELS = ("console:#data-help", "console:#tips-and-tricks")
+
+
 @cli.command()
 @db_option
 @config_option
 @digest_every_option
-def demo(db_path: Path | None, config_path: Path | None, digest_every: int | None) -> None:
-    """Open the terminal chat on a sample community (seeded on first run)."""
+@click.option("--web/--no-web", default=True, help="Also serve the web view (default: on).")
+@click.option(
+    "--web-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the web view (default: [web] port, 8080; a free one if taken).",
+)
+def demo(
+    db_path: Path | None,
+    config_path: Path | None,
+    digest_every: int | None,
+    web: bool,
+    web_port: int | None,
+) -> None:
+    """Open the terminal chat on a sample community (seeded on first run), and its web view."""
     loaded = load(config_path, db_path, DEMO_DB)
-    asyncio.run(_chat(loaded, seed=True, digest_every=digest_every))
+    if web and not loaded.settings.web.channels:
+        # The sample's public channels (not its private one), under the sample's name.
+        from bot.sample import load_sample
+
+        title = loaded.settings.web.title or load_sample().name
+        web_settings = loaded.settings.web.model_copy(
+            update={"channels": DEMO_WEB_CHANNELS, "title": title}
+        )
+        loaded.settings = loaded.settings.model_copy(update={"web": web_settings})
+    asyncio.run(_chat(loaded, seed=True, digest_every=digest_every, web=web, web_port=web_port))
 
 
 @cli.command()
@@ -124,8 +153,17 @@ def chat(db_path: Path | None, config_path: Path | None, digest_every: int | Non
     asyncio.run(_chat(loaded, seed=False, digest_every=digest_every))
 
 
-async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> None:
-    from adapters.console import ConsoleChat, Transcript, stdin_lines
+async def _chat(
+    loaded: Loaded,
+    seed: bool,
+    digest_every: int | None = None,
+    *,
+    web: bool = False,
+    web_port: int | None = None,
+) -> None:
+    """The terminal chat; with ``web``, the web view beside it in the same loop."""
+    from adapters.console import ConsoleChat, stdin_lines
+    from adapters.console_transcript import Transcript
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
@@ -137,12 +175,16 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
     )
     try:
-        if seed and core.services.repertoire.get_meta("sample_seeded") is None:
+        seeded = seed and core.services.repertoire.get_meta("sample_seeded") is None
+        if seeded:
             count = await chat.seed(load_sample(), core.services.clock.now())
             await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
             click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
+        report = await chat.catch_up()  # said in the transcript while copbot was not running
+        if report.messages and not seeded:  # (after seeding: the sample's own messages)
+            click.echo(f"(read {report.messages} message(s) said while copbot was away)")
         click.echo(
             f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."
@@ -150,14 +192,23 @@ async def _chat(loaded: Loaded, seed: bool, digest_every: int | None = None) -> 
         if not interactive:
             click.echo("(reading lines from standard input)")
         from adapters.digest_cli import demo_schedule, start_digests
+        from adapters.web.commands import start_demo_web
 
+        web_view = await start_demo_web(loaded.db_path, loaded.settings, web_port) if web else None
         extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
+        from bot.semantic_job import start_embedding
+
         digests = await start_digests(async_core, chat, loaded.db_path, extra)
+        embedding = await start_embedding(async_core)
         try:
             await chat.run(stdin_lines(None, chat))
         finally:
             if digests is not None:
                 digests.shutdown()
+            if embedding is not None:
+                await embedding.stop()
+            if web_view is not None:
+                await web_view.close()
     finally:
         async_core.close()
         transcript.close()
@@ -185,6 +236,38 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
         pass
 
 
+@cli.command("commands")
+@click.option(
+    "--platform",
+    type=click.Choice(["discord", "slack"]),
+    required=True,
+    help="Whose registration to print.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON payload itself.")
+@config_option
+def commands_command(platform: str, as_json: bool, config_path: Path | None) -> None:
+    """Print the commands copbot registers: Discord's payload, or Slack's manifest part."""
+    from bot.app import command_registry
+
+    loaded = load(config_path, None)
+    registry = command_registry()
+    payload: Any
+    if platform == "discord":
+        from adapters.discord.commands import registration_payload
+
+        payload = registration_payload(registry)
+    else:
+        from adapters.slack.manifest import manifest_commands
+
+        payload = manifest_commands(loaded.settings.slack.command, registry)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    prefix = "/cop" if platform == "discord" else loaded.settings.slack.command
+    for spec in registry:
+        click.echo(f"{prefix} {spec.usage}")
+
+
 @cli.command()
 @click.option("--http", is_flag=True, help="Check for HTTP mode (signing secret, no app token).")
 @click.option("--api-url", default=None, hidden=True, help="Slack Web API base URL (tests).")
@@ -209,10 +292,13 @@ def _viewer(channel: str | None) -> ChannelRef | None:
     """``platform:workspace:channel`` to search as that channel sees; else public only."""
     if not channel:
         return None
-    parts = channel.split(":")
-    if len(parts) != 3:
+    try:
+        spec = ChannelSpec.parse(channel)
+    except ValueError:
+        spec = None
+    if spec is None or not spec.workspace or spec.by_name:
         raise click.BadParameter("use platform:workspace:channel, e.g. console:local:G03PLATFORM")
-    return ChannelRef(*parts)
+    return ChannelRef(spec.platform, spec.workspace, spec.channel)
 
 
 @cli.command("search")
@@ -290,6 +376,9 @@ def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None
 
 cli.add_command(import_command)
 cli.add_command(export_command)
+cli.add_command(web_command)
+
+
 @cli.command()
 @click.argument("member")
 @click.option("--platform", default=None, help="Only the member on this platform (slack, discord).")
@@ -308,18 +397,23 @@ def forget(
     """Remove a member's entries, reactions and profile from the repertoire."""
     from bot.errors import UserError
     from bot.forget import carry_out, plan_for
+    from knowledge.forget import ScrubIncomplete, scrub, scrub_pending
 
-    with opened(config_path, db_path) as (_loaded, core):
+    with opened(config_path, db_path) as (loaded, core):
         try:
             plans = plan_for(core, member, platform)
         except UserError as exc:
+            if not dry_run and scrub_pending(core.services.repertoire):
+                _finish_scrub(core)
             click.echo(f"copbot: {exc}", err=True)
             sys.exit(1)
         for plan in plans:
             who = plan.member
             click.echo(
                 f"{who.display_name} ({who.platform}:{who.workspace}:{who.user_id}): "
-                f"{len(plan.entries)} entries, {plan.reactions} reactions, and the profile"
+                f"{len(plan.entries)} entries, {plan.reactions} reactions, {plan.thanks} thanks, "
+                f"{plan.identity_links} identity links, {plan.curation_changes} curation "
+                "changes (kept, credited to 'a forgotten member'), and the profile"
             )
             for entry in plan.entries:
                 click.echo(
@@ -334,7 +428,46 @@ def forget(
             return
         for plan in plans:
             carry_out(core, plan)
+        _forget_in_console_transcript(core, plans, loaded.db_path)
+        try:
+            scrub(core.services.repertoire)
+        except ScrubIncomplete as exc:
+            click.echo(f"copbot: forgot {len(plans)} member(s), but {exc}", err=True)
+            sys.exit(1)
         click.echo(f"Forgot {len(plans)} member(s).")
+
+
+def _finish_scrub(core: Core) -> None:
+    """An earlier forget could not empty the write-ahead log: finish that first."""
+    from knowledge.forget import ScrubIncomplete, scrub
+
+    try:
+        scrub(core.services.repertoire)
+    except ScrubIncomplete as exc:
+        click.echo(f"copbot: an earlier forget is still unfinished: {exc}", err=True)
+        sys.exit(1)
+    click.echo("Finished removing what an earlier forget left in the write-ahead log.")
+
+
+def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
+    """The terminal chat keeps its transcript in the same file: forget them there too."""
+    from adapters.console import PLATFORM as CONSOLE
+    from adapters.console_transcript import Transcript
+
+    if not Transcript.exists_in(db_path):
+        return
+    transcript = Transcript(db_path)
+    try:
+        for plan in plans:
+            if plan.member.platform != CONSOLE:
+                continue
+            transcript.forget(
+                plan.member.user_id,
+                plan.member.display_name,
+                [e.source.message_id for e in plan.entries if e.source.platform == CONSOLE],
+            )
+    finally:
+        transcript.close()
 
 
 @cli.command("digest")

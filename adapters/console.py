@@ -14,36 +14,38 @@ import asyncio
 import io
 import re
 import sys
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TextIO
 
-from sqlite_utils import Database
-
+from adapters.catchup import CatchUp, CatchUpReport
+from adapters.console_history import ConsoleHistory, record_reaction
+from adapters.console_output import BOT_ID, ConsoleOps, Printer, permalink, tag
+from adapters.console_transcript import ChatMessage, Transcript
+from adapters.delivery import Delivery
 from bot.events import (
+    AcceptMark,
     Actor,
     CommandInvocation,
-    FetchMessage,
+    InboundEvent,
     IncomingMessage,
+    KnowhowKind,
     MessageDeleted,
     MessageEdited,
     Outbound,
     Post,
     ReactionChange,
-    Reply,
     SaveRequest,
+    ShareRequest,
     Visibility,
     Where,
 )
-from bot.render_text import render_post, render_reply
 from bot.runtime import AsyncCore
 from bot.sample import SAMPLE_PLATFORM, SAMPLE_WORKSPACE, SampleCommunity, sample_events
 
 PLATFORM = SAMPLE_PLATFORM
 WORKSPACE = SAMPLE_WORKSPACE
-BOT_ID = "copbot"
 
 CONTROLS = """Controls (everything else you type is a chat message in the current channel):
   /cop <command>          copbot: /cop help, /cop search <words>, /cop ask, /cop who, ...
@@ -53,122 +55,13 @@ CONTROLS = """Controls (everything else you type is a chat message in the curren
   /unreact <id> <emoji>   remove your reaction
   /edit <id> <text>       edit your message        /delete <id>   delete a message
   /save <id> [kind] [#tags]  save a message as know-how (kind: howto, resource, story, update)
+  /accept <id>            this answer solved it (as the ✅ reaction)
+  /share <entry>          show a search result (its #number) to everybody here
   /history [n]            the last n messages here  /thread <id>   a whole thread
   /channel <name> [private]  switch channel (made if new)   /channels   list them
   /dm                     a private conversation with copbot
   /as <name>              speak as another member (made if new)   /members   list them
   /help                   this help                 /quit          leave"""
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    message_id: str
-    channel: str
-    author: str
-    text: str
-    created_at: datetime
-    thread_id: str | None
-
-
-def permalink(message_id: str) -> str:
-    """The console's link back to a conversation: the control that shows it."""
-    return f"/thread {message_id}"
-
-
-class Transcript:
-    """What was said in the console, as a chat server would keep it."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.db = Database(path)
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS console_messages (message_id TEXT PRIMARY KEY, "
-            "channel TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL, "
-            "created_at TEXT NOT NULL, thread_id TEXT, seq INTEGER NOT NULL)"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS console_places (kind TEXT NOT NULL, id TEXT NOT NULL, "
-            "name TEXT NOT NULL, extra TEXT NOT NULL DEFAULT '', PRIMARY KEY (kind, id))"
-        )
-
-    def add(self, message: ChatMessage) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO console_messages VALUES (?, ?, ?, ?, ?, ?, "
-            "(SELECT coalesce(max(seq), 0) + 1 FROM console_messages))",
-            [
-                message.message_id,
-                message.channel,
-                message.author,
-                message.text,
-                message.created_at.isoformat(),
-                message.thread_id,
-            ],
-        )
-        self.db.conn.commit()
-
-    def next_id(self) -> str:
-        row = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM console_messages").fetchone()
-        return f"m{row[0]}"
-
-    def get(self, message_id: str) -> ChatMessage | None:
-        row = self.db.execute(
-            "SELECT message_id, channel, author, text, created_at, thread_id "
-            "FROM console_messages WHERE message_id = ?",
-            [message_id],
-        ).fetchone()
-        return _to_message(row) if row else None
-
-    def edit(self, message_id: str, text: str) -> None:
-        self.db.execute(
-            "UPDATE console_messages SET text = ? WHERE message_id = ?", [text, message_id]
-        )
-        self.db.conn.commit()
-
-    def delete(self, message_id: str) -> None:
-        self.db.execute("DELETE FROM console_messages WHERE message_id = ?", [message_id])
-        self.db.conn.commit()
-
-    def recent(self, channel: str, limit: int) -> list[ChatMessage]:
-        rows = self.db.execute(
-            "SELECT message_id, channel, author, text, created_at, thread_id FROM console_messages "
-            "WHERE channel = ? AND thread_id IS NULL ORDER BY created_at DESC, seq DESC LIMIT ?",
-            [channel, limit],
-        ).fetchall()
-        return [_to_message(r) for r in reversed(rows)]
-
-    def thread(self, root_id: str) -> list[ChatMessage]:
-        rows = self.db.execute(
-            "SELECT message_id, channel, author, text, created_at, thread_id FROM console_messages "
-            "WHERE message_id = ? OR thread_id = ? ORDER BY created_at, seq",
-            [root_id, root_id],
-        ).fetchall()
-        return [_to_message(r) for r in rows]
-
-    def remember_place(self, kind: str, ident: str, name: str, extra: str = "") -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO console_places VALUES (?, ?, ?, ?)", [kind, ident, name, extra]
-        )
-        self.db.conn.commit()
-
-    def places(self, kind: str) -> list[tuple[str, str, str]]:
-        rows = self.db.execute(
-            "SELECT id, name, extra FROM console_places WHERE kind = ? ORDER BY rowid", [kind]
-        ).fetchall()
-        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-    def close(self) -> None:
-        self.db.conn.close()
-
-
-def _to_message(row: Iterable[object]) -> ChatMessage:
-    message_id, channel, author, text, created_at, thread_id = tuple(row)
-    return ChatMessage(
-        str(message_id),
-        str(channel),
-        str(author),
-        str(text),
-        datetime.fromisoformat(str(created_at)),
-        str(thread_id) if thread_id is not None else None,
-    )
 
 
 class ConsoleChat:
@@ -185,8 +78,12 @@ class ConsoleChat:
     ) -> None:
         self.core = core
         self.transcript = transcript
-        self.out = out
-        self.color = color
+        self.printer = Printer(out, color=color)
+        self.ops = ConsoleOps(transcript, self.printer, self._author)
+        self.delivery: Delivery[None] = Delivery(core, self.ops)
+        #: The transcript read back after downtime (its ``page_size`` may be set).
+        self.history = ConsoleHistory(transcript, self._where_of, self._author)
+        self.catchup = CatchUp(core, self.history, self._handle)
         self.prefix = command_prefix
         self.members: dict[str, Actor] = {}
         self.channels: dict[str, Where] = {}
@@ -310,24 +207,20 @@ class ConsoleChat:
         return f"console-{datetime.now(UTC).timestamp():.6f}-{self._event_seq}"
 
     async def _say(self, text: str, thread_id: str | None) -> None:
-        message_id = self.transcript.next_id()
-        now = datetime.now(UTC)
-        self.transcript.add(
-            ChatMessage(message_id, self.here.channel, self.me.user_id, text, now, thread_id)
-        )
+        said = self.transcript.write(self.here.channel, self.me.user_id, text, thread_id)
         self._print(
-            f"{self._tag(message_id)} {self.me.display_name}: {text}", indent=thread_id is not None
+            f"{tag(said.message_id)} {self.me.display_name}: {text}", indent=bool(thread_id)
         )
         await self._deliver(
             await self.core.handle(
                 IncomingMessage(
                     self.here,
                     self.me,
-                    message_id,
+                    said.message_id,
                     text,
-                    now,
+                    said.created_at,
                     thread_id=thread_id,
-                    permalink=permalink(message_id),
+                    permalink=permalink(said.message_id),
                     event_id=self._event_id(),
                 )
             )
@@ -360,6 +253,10 @@ class ConsoleChat:
             await self._delete(rest)
         elif name == "save":
             await self._save(rest)
+        elif name == "accept":
+            await self._accept(rest)
+        elif name == "share":
+            await self._share(rest)
         elif name == "history":
             self._history(int(rest) if rest.isdigit() else 10)
         elif name == "thread":
@@ -412,6 +309,7 @@ class ConsoleChat:
                 self._print("Usage: /react <id> <emoji>")
             return
         where = self._where_of(message.channel)
+        record_reaction(self.transcript, message.message_id, self.me.user_id, emoji.strip(), added)
         await self._deliver(
             await self.core.handle(
                 ReactionChange(
@@ -456,8 +354,7 @@ class ConsoleChat:
         self._print(f"(deleted {message.message_id})")
 
     async def _save(self, rest: str) -> None:
-        from bot.events import KnowhowKind
-
+        """Save a message on purpose (as a shortcut or a menu does), with a kind and tags."""
         words = rest.split()
         if not words:
             self._print("Usage: /save <id> [howto|resource|story|update] [#tags]")
@@ -468,18 +365,50 @@ class ConsoleChat:
         kinds = {k.value: k for k in KnowhowKind}
         kind = next((kinds[w.lower()] for w in words[1:] if w.lower() in kinds), KnowhowKind.HOWTO)
         tags = tuple(w.lstrip("#") for w in words[1:] if w.startswith("#"))
-        await self._deliver(
-            [FetchMessage(self._where_of(message.channel), message.message_id, self.me, kind)],
+        request = SaveRequest(
+            self._where_of(message.channel),
+            self.me,
+            message.message_id,
+            message.text,
+            self._author(message.author),
+            message.created_at,
             tags=tags,
+            kind=kind,
+            permalink=permalink(message.message_id),
+            thread_id=message.thread_id,
+            event_id=self._event_id(),
         )
+        await self._deliver(await self.core.handle(request))
+
+    async def _accept(self, rest: str) -> None:
+        """ "This solved it" on an answer: the same act as the accept reaction."""
+        message = self._known(rest.split(" ")[0] if rest else "")
+        if message is None:
+            return
+        mark = AcceptMark(
+            self._where_of(message.channel),
+            message.message_id,
+            self.me,
+            event_id=self._event_id(),
+            at=datetime.now(UTC),
+        )
+        await self._deliver(await self.core.handle(mark))
+
+    async def _share(self, rest: str) -> None:
+        """Show a result to the channel; the core checks it may be shown here."""
+        ref = rest.split(" ")[0].lstrip("#") if rest else ""
+        if not ref.isdigit():
+            self._print("Usage: /share <entry number>, e.g. /share 12 (numbers show in results)")
+            return
+        request = ShareRequest(self.here, self.me, int(ref), event_id=self._event_id())
+        await self._deliver(await self.core.handle(request))
 
     def _history(self, limit: int) -> None:
         for message in self.transcript.recent(self.here.channel, limit):
             replies = len(self.transcript.thread(message.message_id)) - 1
             more = f"  ({replies} repl{'y' if replies == 1 else 'ies'})" if replies > 0 else ""
             self._print(
-                f"{self._tag(message.message_id)} {self._name(message.author)}: "
-                f"{message.text}{more}"
+                f"{tag(message.message_id)} {self._name(message.author)}: {message.text}{more}"
             )
 
     def _thread(self, rest: str) -> None:
@@ -488,79 +417,31 @@ class ConsoleChat:
             return
         for item in self.transcript.thread(message.thread_id or message.message_id):
             self._print(
-                f"{self._tag(item.message_id)} {self._name(item.author)}: {item.text}",
+                f"{tag(item.message_id)} {self._name(item.author)}: {item.text}",
                 indent=item.thread_id is not None,
             )
 
     # ------------------------------------------------------------------ output
 
-    async def _deliver(self, outbound: list[Outbound], tags: tuple[str, ...] = ()) -> None:
-        for item in outbound:
-            if isinstance(item, Reply):
-                await self._show_reply(item)
-            elif isinstance(item, Post):
-                await self.post(item)
-            elif isinstance(item, FetchMessage):
-                message = self.transcript.get(item.message_id)
-                if message is None:
-                    self._print("That message is gone; nothing saved.")
-                    continue
-                author = self.members.get(message.author) or Actor(
-                    PLATFORM, message.author, message.author, WORKSPACE
-                )
-                await self._deliver(
-                    await self.core.handle(
-                        SaveRequest(
-                            item.where,
-                            item.saver,
-                            message.message_id,
-                            message.text,
-                            author,
-                            message.created_at,
-                            tags=tags,
-                            kind=item.kind,
-                            permalink=permalink(message.message_id),
-                            thread_id=message.thread_id,
-                            event_id=self._event_id(),
-                        )
-                    )
-                )
+    async def _deliver(self, outbound: list[Outbound]) -> None:
+        await self.delivery.deliver(outbound, None, actor=self.me)
 
-    async def _show_reply(self, reply: Reply) -> None:
-        text = render_reply(reply, bold=self._bold, dim=self._dim)
-        if reply.ephemeral:
-            self._print(
-                self._dim("(only you can see this)") + " copbot: " + text,
-                indent=bool(reply.thread_id),
-            )
-            return
-        message_id = self.transcript.next_id()
-        self.transcript.add(
-            ChatMessage(
-                message_id,
-                reply.where.channel,
-                BOT_ID,
-                reply.text,
-                datetime.now(UTC),
-                reply.thread_id,
-            )
-        )
-        self._print(f"{self._tag(message_id)} copbot: {text}", indent=bool(reply.thread_id))
-        if reply.anchor_entry_id is not None:
-            follow_up = await self.core.link_posted_message(
-                reply.anchor_entry_id, message_id, permalink(message_id)
-            )
-            await self._deliver(follow_up)
-        if reply.suggestion_id is not None:
-            await self.core.reply_posted(reply, message_id)
+    async def _handle(self, event: InboundEvent) -> None:
+        await self._deliver(await self.core.handle(event))
+
+    async def catch_up(self) -> CatchUpReport:
+        """What was said in the transcript while copbot was not running, read once."""
+        return await self.catchup.run(await self.catchup.begin())
 
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""
-        place = f"#{post.where.channel_name or post.where.channel}"
-        if post.thread_id:  # a follow-up goes into the question's thread
-            place = f"the thread of [{post.thread_id}] in {place}"
-        self._print(f"\ncopbot posted in {place}:\n" + render_post(post, bold=self._bold))
-        return None
+        return await self.ops.send_post(post)
+
+    def _author(self, user_id: str) -> Actor:
+        """The member behind a transcript author id (copbot itself is a bot)."""
+        if user_id == BOT_ID:
+            return Actor(PLATFORM, BOT_ID, "copbot", WORKSPACE, is_bot=True)
+        return self.members.get(user_id) or Actor(PLATFORM, user_id, user_id, WORKSPACE)
 
     def _name(self, user_id: str) -> str:
         if user_id == BOT_ID:
@@ -568,19 +449,8 @@ class ConsoleChat:
         actor = self.members.get(user_id)
         return actor.display_name if actor else user_id
 
-    def _tag(self, message_id: str) -> str:
-        return self._dim(f"[{message_id}]")
-
-    def _bold(self, text: str) -> str:
-        return f"\x1b[1m{text}\x1b[0m" if self.color else f"**{text}**"
-
-    def _dim(self, text: str) -> str:
-        return f"\x1b[2m{text}\x1b[0m" if self.color else text
-
     def _print(self, text: str, indent: bool = False) -> None:
-        if indent:
-            text = "\n".join("    " + line for line in text.splitlines())
-        print(text, file=self.out, flush=True)
+        self.printer.print(text, indent)
 
 
 async def stdin_lines(prompt: str | None, chat: ConsoleChat | None = None) -> AsyncIterator[str]:

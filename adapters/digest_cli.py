@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bot.channel_spec import ChannelSpec
 from bot.config import DigestSchedule, Settings
 from bot.core import Core
 from bot.digest import build_digest, resolve_channel
@@ -47,13 +48,11 @@ def schedule_for_spec(
     settings: Settings, spec: str, days: int | None, chart: bool | None = None
 ) -> DigestSchedule:
     """The configured schedule of a channel spec (else the defaults), ``days`` overriding."""
-    platform, _, rest = spec.partition(":")
-    if not platform or not rest:
-        raise DigestError(
-            f"'{spec}' is not a channel: write platform:ID or platform:#name, "
-            "e.g. console:C01HELP or slack:#data-help"
-        )
-    schedule = next((s for s in settings.digests if s.channel == spec), None)
+    try:
+        wanted = ChannelSpec.parse(spec)
+    except ValueError as exc:
+        raise DigestError(str(exc)) from None
+    schedule = next((s for s in settings.digests if s.spec == wanted), None)
     schedule = schedule or DigestSchedule(channel=spec)
     if days is not None:
         schedule = schedule.model_copy(update={"period_days": days})

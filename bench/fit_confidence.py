@@ -67,22 +67,7 @@ class Run:
     new: bool  # relevant documents held out
     rows: list[list[float]]
     labels: list[int]
-
-
-class CachedEmbedder:
-    """An embedder that remembers query vectors: each question is encoded once."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.seen: dict[str, Any] = {}
-
-    def encode(self, texts: list[str]) -> Any:
-        if len(texts) != 1:
-            return self.inner.encode(texts)
-        if texts[0] not in self.seen:
-            self.seen[texts[0]] = self.inner.encode(texts)
-        return self.seen[texts[0]]
+    relevant: int = 1  # how many relevant documents the question has in the corpus
 
 
 def open_set(name: str, embedder: Any) -> tuple[Repertoire, dict[int, str], list[dict[str, Any]]]:
@@ -108,7 +93,12 @@ def open_set(name: str, embedder: Any) -> tuple[Repertoire, dict[int, str], list
     return repertoire, ids, queries
 
 
-def collect(name: str, names: Sequence[str], embedder: Any) -> list[Run]:
+def collect(name: str, names: Sequence[str], embedder: Any, top: int | None = TOP) -> list[Run]:
+    """Both runs of every question of set ``name``; ``top=None`` keeps every candidate.
+
+    The semantic model ranks the candidates of both rankings, so it learns from all of
+    them; the lexical model only decides whether to speak, so from the first few.
+    """
     repertoire, ids, queries = open_set(name, embedder)
     by_doc = {doc: entry for entry, doc in ids.items()}
     runs: list[Run] = []
@@ -123,7 +113,7 @@ def collect(name: str, names: Sequence[str], embedder: Any) -> list[Run]:
                 answered_only=False,
                 exclude_ids=held_out if new else (),
                 embedder=embedder,
-            )[:TOP]
+            )[:top]
             runs.append(
                 Run(
                     name,
@@ -131,6 +121,7 @@ def collect(name: str, names: Sequence[str], embedder: Any) -> list[Run]:
                     new,
                     [[r.features.get(n, 0.0) for n in names] for r in ranked],
                     [int(ids.get(r.entry.id) in relevant) for r in ranked],
+                    len(held_out),
                 )
             )
     repertoire.close()
@@ -145,11 +136,82 @@ def fit(runs: Sequence[Run], names: Sequence[str]) -> ConfidenceModel:
     varying = [
         i for i in range(len(names)) if max(r[i] for r in rows) - min(r[i] for r in rows) > 1e-3
     ]
-    weights, bias = fit_logistic([[row[i] for i in varying] for row in rows], labels, l2=L2)
+    weights, bias = _fit([[row[i] for i in varying] for row in rows], labels)
     full = [0.0] * len(names)
     for i, w in zip(varying, weights, strict=True):
         full[i] = w
     return ConfidenceModel(tuple(names), tuple(full), bias)
+
+
+def _fit(rows: list[list[float]], labels: list[int]) -> tuple[list[float], float]:
+    """:func:`fit_logistic`, in numpy when it is there (the semantic rows are many)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return fit_logistic(rows, labels, l2=L2)
+    x = np.hstack([np.ones((len(rows), 1)), np.asarray(rows, dtype="float64")])
+    y = np.asarray(labels, dtype="float64")
+    beta = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], L2)
+    penalty[0] = 1e-9  # the bias is not regularised
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -35, 35)))
+        gradient = x.T @ (p - y) + penalty * beta
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return [float(b) for b in beta[1:]], float(beta[0])
+
+
+def ranking_mrr(scored: Sequence[tuple[Run, list[float]]], k: int = 10) -> dict[str, float]:
+    """MRR@k per set when the candidates are ranked by the (out-of-fold) probabilities."""
+    per_set: dict[str, list[float]] = {}
+    for run, probabilities in scored:
+        if run.new:
+            continue
+        order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:k]
+        rank = next((n for n, i in enumerate(order, 1) if run.labels[i]), 0)
+        per_set.setdefault(run.data_set, []).append(1.0 / rank if rank else 0.0)
+    return {name: round(sum(v) / len(v), 4) for name, v in per_set.items()}
+
+
+def top_first(
+    scored: Sequence[tuple[Run, list[float]]],
+) -> list[tuple[Run, list[float]]]:
+    """Each run's candidates re-ordered by probability (the speak decision reads the first)."""
+    out: list[tuple[Run, list[float]]] = []
+    for run, probabilities in scored:
+        order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+        labels = [run.labels[i] for i in order]
+        out.append(
+            (
+                Run(run.data_set, run.fold, run.new, [run.rows[i] for i in order], labels),
+                [probabilities[i] for i in order],
+            )
+        )
+    return out
+
+
+def subsets(runs: Sequence[Run], names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Cross-validated MRR@10 with one feature group left out at a time (and alone)."""
+    groups = {
+        "cosines only": [n for n in names if n.startswith("cosine")],
+        "no cosine_gap": [n for n in names if n != "cosine_gap"],
+        "no score_share": [n for n in names if n != "score_share"],
+        "no lexical features": [n for n in names if n.startswith("cosine") or n == "score_share"],
+        "cosine + score_share": ["cosine", "score_share"],
+    }
+    out: dict[str, dict[str, float]] = {}
+    for label, keep in groups.items():
+        index = [names.index(n) for n in keep]
+        reduced = [
+            Run(r.data_set, r.fold, r.new, [[row[i] for i in index] for row in r.rows], r.labels)
+            for r in runs
+        ]
+        out[label] = ranking_mrr(out_of_fold(reduced, keep))
+    return out
 
 
 def out_of_fold(runs: Sequence[Run], names: Sequence[str]) -> list[tuple[Run, list[float]]]:
@@ -203,18 +265,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--semantic", action="store_true", help="also fit the MiniLM model")
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.name}")
     parser.add_argument("--grid", action="store_true", help="print every threshold's figures")
+    parser.add_argument("--only-semantic", action="store_true", help="skip the lexical model")
+    parser.add_argument("--max-tokens", type=int, help="MiniLM's input cut (default: shipped)")
+    parser.add_argument(
+        "--subsets", action="store_true", help="cross-validated MRR of feature subsets too"
+    )
     args = parser.parse_args(argv)
     saved = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     report: dict[str, Any] = {}
     grids: dict[str, Any] = {}
-    variants: list[tuple[str, Sequence[str], Any]] = [("lexical", LEXICAL_FEATURES, None)]
-    if args.semantic:
+    variants: list[tuple[str, Sequence[str], Any]] = []
+    if not args.only_semantic:
+        variants.append(("lexical", LEXICAL_FEATURES, None))
+    if args.semantic or args.only_semantic:
+        from bench.semantic_eval import CachedEmbedder
         from knowledge.semantic import MiniLMEmbedder
 
-        variants.append(("semantic", SEMANTIC_FEATURES, CachedEmbedder(MiniLMEmbedder())))
+        inner = MiniLMEmbedder(max_tokens=args.max_tokens) if args.max_tokens else MiniLMEmbedder()
+        variants.append(("semantic", SEMANTIC_FEATURES, CachedEmbedder(inner)))
     for label, names, embedder in variants:
-        runs = [run for name in SETS for run in collect(name, names, embedder)]
+        semantic = embedder is not None
+        runs = [
+            run
+            for name in SETS
+            for run in collect(name, names, embedder, top=None if semantic else TOP)
+        ]
+        if semantic:
+            embedder.save()
         scored = out_of_fold(runs, names)
+        if semantic:
+            # The semantic model is the ranking too: its candidates are re-ordered by
+            # the out-of-fold probabilities before the first one decides to speak.
+            scored = top_first(scored)
+            report.setdefault("mrr@10 cross-validated", {})[label] = ranking_mrr(scored)
+            if args.subsets:
+                report["subsets"] = subsets(runs, names)
         grids[label] = scored
         speak, quiet = choose(scored)
         model = fit(runs, names)

@@ -16,9 +16,13 @@ community as a Slack export (:mod:`bench.synth`), then measures:
   most informative terms (lowest document frequency, from an ``fts5vocab``
   table) and searched through ``knowledge.search`` (:func:`similar_lookup`, the
   one place to switch to ``knowledge.similar.find_similar``);
-* live capture throughput: one message per transaction through ``Core.handle``;
-* the same corpus (the search documents) and queries through two reference
-  engines, ``tantivy`` and ``bm25s``, each figure also printed as a ratio.
+* live capture throughput: one message per transaction through ``Core.handle``,
+  and the same messages as a burst through the runtime (``bot.runtime.AsyncCore``:
+  group commit, each message answered after its group's commit);
+* the same corpus (the search documents) and queries through reference engines
+  (:mod:`bench.references`): a bare FTS5 table (the engine under copbot, asked
+  the very MATCH expressions copbot builds), ``tantivy`` and ``bm25s``; each
+  copbot figure is also printed as a ratio to each of them.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.references import percentiles, references
 
 ROOT = Path(__file__).resolve().parent
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -114,12 +119,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return {"median_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
-
-
 def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
     """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
     from knowledge.query import parse_query
@@ -155,11 +154,11 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
         found += bool(result)
         itself += any(hit.entry.text == q for hit in result)  # the question finds itself
     return {
-        "keyword": _percentiles(keyword),
-        "keyword_cpu": _percentiles(keyword_cpu),
+        "keyword": percentiles(keyword),
+        "keyword_cpu": percentiles(keyword_cpu),
         "keyword_hit_rate": hits / len(keyword),
-        "similar": _percentiles(similar),
-        "similar_cpu": _percentiles(similar_cpu),
+        "similar": percentiles(similar),
+        "similar_cpu": percentiles(similar_cpu),
         "similar_hit_rate": found / max(1, len(similar)),
         "similar_finds_itself": itself / max(1, len(similar)),
         "peak_rss_mb": peak_rss_mb(),
@@ -193,17 +192,14 @@ def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, An
     }
 
 
-def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
-    """One message per transaction through Core.handle: questions and thread answers."""
-    from bot.app import build_core
-    from bot.config import Settings
+def live_messages(n: int) -> list[Any]:
+    """Live traffic: a question, then three answers in its thread, over and over."""
     from bot.events import Actor, IncomingMessage, Where
 
-    core = build_core(Settings(), db_path)
     where = Where("slack", "TSYNTH", "C00000000", channel_name="chan-0")
     base = datetime(2030, 1, 1, tzinfo=UTC)
     root = ""
-    t0, c0 = time.perf_counter(), time.process_time()
+    out: list[Any] = []
     for i in range(n):
         ts = f"{1_900_000_000 + i}.000100"
         actor = Actor("slack", f"U{i % 300:07d}", f"user{i % 300}", "TSYNTH")
@@ -214,6 +210,19 @@ def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
         else:
             text = f"try batching the writes, and check the pragma settings for run {i}"
             msg = IncomingMessage(where, actor, ts, text, base + timedelta(seconds=i), root)
+        out.append(msg)
+    return out
+
+
+def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+    """One message per transaction through Core.handle: questions and thread answers."""
+    from bot.app import build_core
+    from bot.config import Settings
+
+    core = build_core(Settings(), db_path)
+    messages = live_messages(n)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for msg in messages:
         core.handle(msg)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
@@ -221,113 +230,31 @@ def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
     return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
 
 
-# --------------------------------------------------------------------------- references
+def live_capture_grouped(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+    """The same traffic as a burst through the runtime (``AsyncCore``): group commit.
 
-
-def _documents(db_path: Path) -> list[str]:
-    import sqlite3
-
-    conn = sqlite3.connect(db_path)
-    docs = [
-        " ".join(part or "" for part in row)
-        for row in conn.execute("SELECT title, body, answers, tags FROM search_fts ORDER BY rowid")
-    ]
-    conn.close()
-    return docs
-
-
-def references(db_path: Path, queries: dict[str, Any], messages: int) -> dict[str, Any]:
-    import re
-
-    out: dict[str, Any] = {}
-    docs = _documents(db_path)
-    from knowledge.text import STOPWORDS
-
-    def kw_terms(q: str) -> list[str]:
-        return [w for w in re.findall(r"\w+", q.lower()) if w not in STOPWORDS] or re.findall(
-            r"\w+", q.lower()
-        )
-
-    # Document frequencies for the references' own informative-term pick (same rule).
-    import tantivy
-
-    schema_builder = tantivy.SchemaBuilder()
-    schema_builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
-    schema_builder.add_integer_field("id", stored=True)
-    schema = schema_builder.build()
-    index = tantivy.Index(schema)
-    t0 = time.perf_counter()
-    writer = index.writer(heap_size=200_000_000, num_threads=2)
-    for i, doc in enumerate(docs):
-        writer.add_document(tantivy.Document(body=doc, id=i))
-    writer.commit()
-    writer.wait_merging_threads()
-    index.reload()
-    tantivy_index_s = time.perf_counter() - t0
-    searcher = index.searcher()
-
-    def tantivy_search(expr: str) -> None:
-        query = index.parse_query(expr, ["body"])
-        searcher.search(query, 5)
-
-    kw: list[float] = []
-    for q in queries["keyword"]:
-        expr = " AND ".join(kw_terms(q))
-        t0 = time.thread_time()
-        tantivy_search(expr)
-        kw.append(time.thread_time() - t0)
-    sim: list[float] = []
-    for q in queries["similar"]:
-        t0 = time.thread_time()
-        words = list(dict.fromkeys(kw_terms(q)))
-        tantivy_search(" OR ".join(_top_by_df(words, searcher, index)[:6]))
-        sim.append(time.thread_time() - t0)
-    out["tantivy"] = {
-        "index_rate": messages / tantivy_index_s,
-        "keyword": _percentiles(kw),
-        "similar": _percentiles(sim),
-    }
-
-    import bm25s
-
-    t0 = time.perf_counter()
-    tokens = bm25s.tokenize(docs, stopwords="en", show_progress=False)
-    retriever = bm25s.BM25()
-    retriever.index(tokens, show_progress=False)
-    bm25_index_s = time.perf_counter() - t0
-    kw = []
-    for q in queries["keyword"]:
-        t0 = time.thread_time()
-        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
-        retriever.retrieve(qt, k=5, show_progress=False, n_threads=0)
-        kw.append(time.thread_time() - t0)
-    sim = []
-    for q in queries["similar"]:
-        t0 = time.thread_time()
-        qt = bm25s.tokenize([q], stopwords="en", show_progress=False)
-        retriever.retrieve(qt, k=5, show_progress=False, n_threads=0)
-        sim.append(time.thread_time() - t0)
-    out["bm25s"] = {
-        "index_rate": messages / bm25_index_s,
-        "keyword": _percentiles(kw),
-        "similar": _percentiles(sim),
-    }
-    return out
-
-
-def _top_by_df(words: list[str], searcher: Any, index: Any) -> list[str]:
-    """Tantivy side of the MoreLikeThis pick: the rarest terms first, by document frequency.
-
-    ``doc_freq`` looks the term up as written (not stemmed): a word whose stem
-    differs is left out, which only makes the reference's query shorter.
+    Every message is awaited by its own task, as adapters do; each returns once
+    its group's transaction has committed.
     """
-    scored = []
-    for w in words:
-        count = searcher.doc_freq("body", w)
-        if count:
-            scored.append((count, w))
-    scored.sort()
-    return [w for _, w in scored]
+    import asyncio
+
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.runtime import AsyncCore
+
+    runtime = AsyncCore(build_core(Settings(), db_path))
+    messages = live_messages(n)
+
+    async def burst() -> None:
+        await asyncio.gather(*(runtime.handle(msg) for msg in messages))
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    asyncio.run(burst())
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    runtime.close()
+    runtime.core.services.repertoire.close()
+    return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
 
 
 # --------------------------------------------------------------------------- driver
@@ -370,15 +297,18 @@ def run_size(
     print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
     if not skip_refs:
         queries = json.loads(queries_path.read_text())
-        result["refs"] = references(db_path, queries, result["import"]["messages"])
+        result["refs"] = references(
+            db_path, queries, result["import"]["messages"], folder / "raw_fts5.db"
+        )
         print(f"[{label}] references: {json.dumps(result['refs'])}", flush=True)
-    copy = folder / "live.db"
-    shutil.copy(db_path, copy)
-    result["live"] = live_capture(copy)
-    copy.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(str(copy) + suffix).unlink(missing_ok=True)
-    print(f"[{label}] live capture: {json.dumps(result['live'])}", flush=True)
+    for key, capture in (("live", live_capture), ("live_grouped", live_capture_grouped)):
+        copy = folder / "live.db"
+        shutil.copy(db_path, copy)
+        result[key] = capture(copy)
+        copy.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(str(copy) + suffix).unlink(missing_ok=True)
+        print(f"[{label}] {key} capture: {json.dumps(result[key])}", flush=True)
     return result
 
 
@@ -395,17 +325,20 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print()
     print(
         "| size | messages | import msg/s (CPU) | DB MB | search p50 / p99 ms | (CPU) "
-        "| similar p50 / p99 ms | (CPU) | live msg/s (CPU) | search RSS MB |"
+        "| similar p50 / p99 ms | (CPU) | live msg/s (CPU) | live, group commit msg/s (CPU) "
+        "| search RSS MB |"
     )
-    print("|" + "---|" * 10)
+    print("|" + "---|" * 11)
     for r in results:
-        i, s, live = r["import"], r["search"], r["live"]
+        i, s, live, grouped = r["import"], r["search"], r["live"], r.get("live_grouped", {})
         print(
             f"| {r['size']} | {i['messages']:,} | {i['rate']:,.0f} ({i.get('cpu_rate', 0):,.0f}) "
             f"| {i['db_mb']:,.0f} | {_ms(s['keyword'])} "
             f"| {_ms(s.get('keyword_cpu', s['keyword']))} "
             f"| {_ms(s['similar'])} | {_ms(s.get('similar_cpu', s['similar']))} "
-            f"| {live['rate']:,.0f} ({live.get('cpu_rate', 0):,.0f}) | {s['peak_rss_mb']:.0f} |"
+            f"| {live['rate']:,.0f} ({live.get('cpu_rate', 0):,.0f}) "
+            f"| {grouped.get('rate', 0):,.0f} ({grouped.get('cpu_rate', 0):,.0f}) "
+            f"| {s['peak_rss_mb']:.0f} |"
         )
     if not any("refs" in r for r in results):
         return
@@ -436,7 +369,7 @@ def main() -> None:
     parser.add_argument(
         "--durable", action="store_true", help="import with synchronous=NORMAL (default OFF)"
     )
-    parser.add_argument("--no-refs", action="store_true", help="skip tantivy and bm25s")
+    parser.add_argument("--no-refs", action="store_true", help="skip the reference engines")
     parser.add_argument("--search-child", nargs=2, metavar=("DB", "QUERIES"))
     parser.add_argument(
         "--similar",

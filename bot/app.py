@@ -4,13 +4,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bot.digest_command  # noqa: F401  (registers /cop digest)
+from bot.command_registry import CommandRegistry
+from bot.commands import BUILTIN_COMMANDS, HELP_COMMAND
 from bot.config import Settings
 from bot.core import Core
+from bot.digest_command import DIGEST_COMMANDS
 from bot.events import SuggestionFeedback
 from bot.ports import Clock, Services, SystemClock
+from bot.practice_commands import PRACTICE_COMMANDS
 from bot.suggest import Suggester
+from bot.suggest_commands import SUGGEST_COMMANDS
+from bot.web_command import WEB_COMMANDS
 from knowledge.dbfile import open_repertoire
+
+
+def command_registry() -> CommandRegistry:
+    """Every ``/cop`` command, in the order ``/cop help`` lists them.
+
+    The one list the core answers and every platform offers: Discord's slash
+    commands are generated from it, Slack and the terminal take its text.
+    """
+    return CommandRegistry(
+        [
+            *BUILTIN_COMMANDS,
+            *SUGGEST_COMMANDS,
+            *DIGEST_COMMANDS,
+            *PRACTICE_COMMANDS,
+            *WEB_COMMANDS,
+            HELP_COMMAND,
+        ]
+    )
 
 
 def build_core(
@@ -22,8 +45,8 @@ def build_core(
     """
     repertoire = open_repertoire(db_path or settings.database)
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
-    core = Core(services)
-    suggester = Suggester(services)  # similar questions at ask time (issue 6)
+    core = Core(services, command_registry())
+    suggester = Suggester(services)  # similar questions at ask time
     core.question_hooks.append(suggester.on_question)
     core.reaction_hooks.append(suggester.on_reaction)
     core.posted_hooks.append(suggester.on_posted)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from bot import dm_policy
 from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import (
@@ -33,7 +34,6 @@ from bot.events import (
     ReactionChange,
     Reply,
     SaveRequest,
-    Visibility,
     Where,
 )
 from bot.ports import Services
@@ -73,7 +73,7 @@ class Capture:
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
         self._starter_chars = max((len(s) for s in starters), default=0) + 8
-        self._rules: dict[tuple[str, str, str], bool] = {}
+        self._rules: dict[tuple[str, str, str, str], bool] = {}
         #: Set by ``Core.handle_batch`` for one batch: members already written in it.
         self.member_cache: dict[tuple[str, str, str, str], int] | None = None
         self._accept_emoji = canonical(self.settings.capture.accept_reaction)
@@ -97,14 +97,14 @@ class Capture:
 
     def captures_in(self, where: Where) -> bool:
         """Whether ambient messages in this channel are captured (never in DMs)."""
-        if where.visibility == Visibility.DM:
+        if not dm_policy.captures_ambient(where):
             return False
         if self.repertoire.capture_stopped(channel_ref(where)):
             return False
-        key = (where.platform, where.channel, where.channel_name)
+        key = (where.platform, where.workspace, where.channel, where.channel_name)
         rule = self._rules.get(key)
         if rule is None:  # settings are frozen: one lookup per channel
-            rule = self._rules[key] = self.settings.rule_for(*key).capture
+            rule = self._rules[key] = self.settings.rule_for(where).capture
         return rule
 
     def member_id(self, actor: Actor, workspace: str) -> int:
@@ -180,7 +180,8 @@ class Capture:
         src = source_key(edit.where, edit.message_id)
         if not text or self.repertoire.is_tombstoned(src):
             return []
-        if not self.repertoire.record_edit(src, text, edit.edited_at):
+        editor = edit.editor.user_id if edit.editor is not None else ""
+        if not self.repertoire.record_edit(src, text, edit.edited_at, editor):
             return []
         return self.repertoire.update_text(src, text, title_from(text), edit.edited_at)
 

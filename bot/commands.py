@@ -1,131 +1,33 @@
-"""The ``/cop`` grammar, the same on every platform.
+"""The built-in ``/cop`` commands: search, ask, share, who, stats, help.
 
 ``/cop <sub> <args>``; a first word that is no sub-command makes the whole
-text a search (``/cop pandas memory`` = ``/cop search pandas memory``).
-Features add sub-commands with :func:`command`; each handler gets a
-:class:`CommandContext` and returns what to say.
+text a search (``/cop pandas memory`` = ``/cop search pandas memory``). Each
+handler gets a :class:`~bot.command_registry.CommandContext` and returns what
+to say; :data:`BUILTIN_COMMANDS` lists them for the registry
+(:func:`bot.app.command_registry`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
-from bot.capture import Capture, channel_ref
+from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
-from bot.events import (
-    CommandInvocation,
-    IncomingMessage,
-    KnowhowKind,
-    Outbound,
-    Reply,
-    ResultItem,
-    SaveRequest,
-)
-from bot.ports import Services
+from bot.events import IncomingMessage, KnowhowKind, Outbound, SaveRequest
 from bot.practice import mark_outdated, take_until
 from bot.results import hit_to_item
 from knowledge.expertise import rank_experts
-from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
-from knowledge.text import clean_text, extract_tags, shorten, strip_tags, title_from
-
-
-@dataclass(frozen=True)
-class CommandContext:
-    services: Services
-    capture: Capture
-    invocation: CommandInvocation
-    args: str
-
-    @property
-    def viewer(self) -> ChannelRef:
-        return channel_ref(self.invocation.where)
-
-    def reply(
-        self,
-        text: str,
-        *,
-        items: tuple[ResultItem, ...] = (),
-        ephemeral: bool = True,
-        actions: tuple[str, ...] = (),
-        anchor_entry_id: int | None = None,
-    ) -> Reply:
-        """An answer to the member, shown only to them unless said otherwise."""
-        return Reply(
-            where=self.invocation.where,
-            text=text,
-            items=items,
-            ephemeral=ephemeral,
-            actions=actions,
-            anchor_entry_id=anchor_entry_id,
-            thread_id=self.invocation.thread_id,
-            recipient=self.invocation.actor,
-        )
-
-
-Handler = Callable[[CommandContext], list[Outbound]]
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    name: str
-    usage: str
-    summary: str
-    handler: Handler
-
-
-COMMANDS: dict[str, CommandSpec] = {}
-
-
-def command(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
-    """Register a sub-command of ``/cop``."""
-
-    def register(handler: Handler) -> Handler:
-        COMMANDS[name] = CommandSpec(name, usage, summary, handler)
-        return handler
-
-    return register
-
-
-SEARCH_GRAMMAR = (
-    'Search grammar: words, "a phrase", -exclude, tag:pandas, from:alice, in:data-help, '
-    "kind:question|knowhow|howto|resource|story|update, is:answered|unanswered|accepted, "
-    "before:2026-01-31, after:30d"
-)
-
-
-def help_text(prefix: str = "/cop") -> str:
-    lines = ["copbot keeps our community's answers and know-how. Commands:"]
-    for spec in COMMANDS.values():
-        lines.append(f"• `{prefix} {spec.usage}` — {spec.summary}")
-    lines.append(f"• `{prefix} <words>` — same as search")
-    lines.append(SEARCH_GRAMMAR)
-    return "\n".join(lines)
-
-
-def dispatch(ctx_factory: Callable[[str], CommandContext], text: str) -> list[Outbound]:
-    """Pick the sub-command for ``text`` and run it."""
-    text = clean_text(text)  # strips, and drops what cannot be stored or shown
-    first, _, rest = text.partition(" ")
-    name = first.lower()
-    if not text or name in {"help", "-h", "--help", "?"}:
-        ctx = ctx_factory(rest)
-        return [ctx.reply(help_text())]
-    spec = COMMANDS.get(name)
-    if spec is None:
-        spec = COMMANDS["search"]
-        rest = text
-    return spec.handler(ctx_factory(rest.strip()))
-
+from knowledge.text import extract_tags, shorten, strip_tags, title_from
 
 # ---------------------------------------------------------------------------- built-ins
 
+#: A ``/cop ask`` question's message id until the platform posts it (then its real id).
+ASKED_PREFIX = "ask-"
 
-@command("search", "search <query>", "find past answers and know-how")
+
 def _search(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args:
         raise UsageError("What should I look for? Try `/cop search pandas memory`.", "search")
@@ -148,12 +50,11 @@ def _search(ctx: CommandContext) -> list[Outbound]:
     return [ctx.reply(header, items=items, actions=("share",))]
 
 
-@command("ask", "ask <question>", "ask the community; answers in the thread are kept")
 def _ask(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args.strip():
         raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
     inv = ctx.invocation
-    message_id = f"ask-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
+    message_id = ASKED_PREFIX + (inv.event_id or f"{inv.actor.user_id}-{inv.at.timestamp():.6f}")
     captured = ctx.capture.on_message(
         IncomingMessage(
             where=inv.where,
@@ -179,11 +80,6 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
     ]
 
 
-@command(
-    "share",
-    "share [kind:howto|resource|story|update] [until:YYYY-MM-DD] <know-how> #tags",
-    "add know-how (an update may say until when it holds)",
-)
 def _share(ctx: CommandContext) -> list[Outbound]:
     text = ctx.args.strip()
     kind = KnowhowKind.HOWTO
@@ -241,7 +137,6 @@ def describe_expert_reason(
     return reason
 
 
-@command("who", "who <topic>", "who knows a topic, from accepted answers and know-how")
 def _who(ctx: CommandContext) -> list[Outbound]:
     topic = ctx.args.strip()
     if not topic:
@@ -259,7 +154,6 @@ def _who(ctx: CommandContext) -> list[Outbound]:
     return [ctx.reply("\n".join(lines))]
 
 
-@command("stats", "stats", "what the repertoire holds")
 def _stats(ctx: CommandContext) -> list[Outbound]:
     stats = repertoire_stats(ctx.services.repertoire, ctx.viewer)
     return [
@@ -272,6 +166,50 @@ def _stats(ctx: CommandContext) -> list[Outbound]:
     ]
 
 
-@command("help", "help", "this help")
 def _help(ctx: CommandContext) -> list[Outbound]:
-    return [ctx.reply(help_text())]
+    return [ctx.reply(ctx.registry.help_text())]
+
+
+_KINDS = tuple(k.value for k in KnowhowKind)
+
+BUILTIN_COMMANDS = (
+    CommandSpec(
+        "search",
+        "search <query>",
+        "find past answers and know-how",
+        _search,
+        (Param("query", 'Words, "a phrase", tag:x, from:name, in:channel, is:accepted…'),),
+    ),
+    CommandSpec(
+        "ask",
+        "ask <question>",
+        "ask the community; answers in the thread are kept",
+        _ask,
+        (Param("question", "Your question"),),
+    ),
+    CommandSpec(
+        "share",
+        "share [kind:howto|resource|story|update] [until:YYYY-MM-DD] <know-how> #tags",
+        "add know-how (an update may say until when it holds)",
+        _share,
+        (
+            Param("kind", "What kind of know-how", required=False, choices=_KINDS, prefix="kind:"),
+            Param(
+                "until",
+                "An update holds until this day (YYYY-MM-DD)",
+                required=False,
+                prefix="until:",
+            ),
+            Param("text", "What to keep; #tags welcome"),
+        ),
+    ),
+    CommandSpec(
+        "who",
+        "who <topic>",
+        "who knows a topic, from accepted answers and know-how",
+        _who,
+        (Param("topic", "A topic, e.g. airflow"),),
+    ),
+    CommandSpec("stats", "stats", "what the repertoire holds", _stats),
+)
+HELP_COMMAND = CommandSpec("help", "help", "this help", _help)

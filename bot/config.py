@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.channel_spec import ChannelSpec
 from bot.emoji import canonical
+from bot.events import Where
 
 #: Environment variables that hold secrets, per platform.
 SECRET_ENV_VARS = {
@@ -145,11 +148,11 @@ class ChannelRule(_Section):
     @field_validator("channel")
     @classmethod
     def _has_platform(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError(
-                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
-            )
-        return value
+        return str(ChannelSpec.parse(value))
+
+    @property
+    def spec(self) -> ChannelSpec:
+        return ChannelSpec.parse(self.channel)
 
 
 class ChannelSettings(_Section):
@@ -159,10 +162,10 @@ class ChannelSettings(_Section):
     @model_validator(mode="after")
     def _one_rule_per_channel(self) -> ChannelSettings:
         """Two rules for one channel would silently drop one: say so instead."""
-        seen: dict[str, int] = {}
+        seen: dict[ChannelSpec, int] = {}
         for number, rule in enumerate(self.rules, 1):
-            platform, _, place = rule.channel.strip().partition(":")
-            key = f"{platform.lower()}:{place.lower() if place.startswith('#') else place}"
+            spec = rule.spec
+            key = replace(spec, name=spec.name.casefold())  # names are case-insensitive
             if key in seen:
                 raise ValueError(
                     f"channels.rules {seen[key]} and {number} are both for {rule.channel}; "
@@ -223,11 +226,11 @@ class DigestSchedule(_Section):
     @field_validator("channel")
     @classmethod
     def _digest_channel(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError(
-                "write the channel as 'platform:ID' or 'platform:#name', e.g. 'slack:C0123ABC'"
-            )
-        return value
+        return str(ChannelSpec.parse(value))
+
+    @property
+    def spec(self) -> ChannelSpec:
+        return ChannelSpec.parse(self.channel)
 
     @field_validator("time")
     @classmethod
@@ -242,7 +245,7 @@ class DigestSchedule(_Section):
 
 
 class PracticeSettings(_Section):
-    """Thanks, session hosts and know-how expiry (issue 9)."""
+    """Thanks, session hosts and know-how expiry."""
 
     # No public thanks leaderboard unless turned on (here, or per channel).
     leaderboard: bool = False
@@ -258,7 +261,7 @@ class SearchSettings(_Section):
 
 
 class SimilarSettings(_Section):
-    """Similar questions at ask time (issue 6); channels opt out with ``suggest_similar``."""
+    """Similar questions at ask time; channels opt out with ``suggest_similar``."""
 
     enabled: bool = True
     #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
@@ -282,12 +285,54 @@ class SlackSettings(_Section):
     command: str = "/cop"
     http_port: Annotated[int, Field(ge=1, le=65535)] = 3000
     workspace_url: str = ""
+    #: The Web API's base URL (GovSlack: https://slack-gov.com/api/).
+    api_url: str = "https://slack.com/api/"
 
 
 class DiscordSettings(_Section):
     enabled: bool = False
     solved_tags: tuple[str, ...] = ("solved", "answered")
     guild_ids: tuple[int, ...] = ()
+    #: Roles (ids, or names) that count as "everyone" in servers that gate their
+    #: channels behind a member role: a channel such a role may view is public.
+    everyone_roles: tuple[int | str, ...] = ()
+
+
+class WebSettings(_Section):
+    """The read-only public web view: ``copbot web``, or ``copbot run`` when ``enabled``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    #: The channels published on the web ('platform:ID', 'platform:#name' or
+    #: 'platform:workspace:ID'). None until chosen: a channel that is public inside
+    #: a workspace was written for its members, not for the internet.
+    channels: tuple[str, ...] = ()
+    #: The site's public address (https://answers.example.org, or with a path behind
+    #: a reverse proxy): canonical links, the sitemap and OpenGraph use it. Unset:
+    #: the address each request came to.
+    base_url: str = ""
+    #: The site's name (default: the community's name).
+    title: str = ""
+    #: How long browsers and proxies may keep a page (Cache-Control max-age).
+    cache_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
+    #: Send a Server-Timing header (CPU ms to read and to render each page): for
+    #: benchmarks and profiling; off by default.
+    server_timing: bool = False
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_specs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(ChannelSpec.parse(spec)) for spec in value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "write the address as https://host[/path], e.g. https://answers.example.org"
+            )
+        return value.rstrip("/")
 
 
 class Settings(_Section):
@@ -303,14 +348,16 @@ class Settings(_Section):
     digests: tuple[DigestSchedule, ...] = ()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
+    web: WebSettings = WebSettings()
 
-    def rule_for(self, platform: str, channel: str, channel_name: str = "") -> ChannelRule:
-        """The rule that applies to a channel: by id first, then by ``#name``."""
-        for rule in self.channels.rules:
-            if rule.channel in (f"{platform}:{channel}", f"{platform}:#{channel_name}"):
-                return rule
+    def rule_for(self, where: Where) -> ChannelRule:
+        """The rule that applies to a channel: one naming its id first, then its ``#name``."""
+        matching = [rule for rule in self.channels.rules if rule.spec.matches(where)]
+        by_id = [rule for rule in matching if not rule.spec.by_name]
+        if by_id or matching:
+            return (by_id or matching)[0]
         return ChannelRule(
-            channel=f"{platform}:{channel}", capture=self.channels.capture_by_default
+            channel=f"{where.platform}:{where.channel}", capture=self.channels.capture_by_default
         )
 
 

@@ -10,18 +10,21 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bot.capture import Capture, channel_ref, source_key
-from bot.commands import COMMANDS, CommandContext, dispatch, help_text
+from bot import dm_policy
+from bot.capture import Capture, channel_ref
+from bot.command_registry import CommandContext, CommandRegistry
+from bot.commands import ASKED_PREFIX
 from bot.errors import UsageError, UserError
 from bot.events import (
     AcceptMark,
     Actor,
     BotJoinedChannel,
+    ChannelVisibilityChanged,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,
@@ -33,21 +36,23 @@ from bot.events import (
     ReactionChange,
     Reply,
     SaveRequest,
+    ShareRequest,
     Visibility,
     Where,
 )
 from bot.forum import on_forum_post_changed
 from bot.history import UnthreadedLinker
 from bot.ports import Services
-from knowledge.models import ChannelRef, Entry, to_db_time
-from knowledge.store import Repertoire
+from bot.read_marks import ReadMarks
+from bot.share import share_result
+from knowledge.models import ChannelRef, Entry
+from knowledge.store import Repertoire, is_lock_error
 
 log = logging.getLogger(__name__)
 
-#: Catch-up re-reads the threads of questions asked this long before a read mark ...
-RECHECK_WINDOW = timedelta(days=14)
-#: ... at most this many of them per channel.
-RECHECK_LIMIT = 200
+#: How many times a live event is tried when another writer holds the lock
+#: (each try waits up to the busy timeout, ``knowledge.store.BUSY_TIMEOUT_MS``).
+LOCK_ATTEMPTS = 3
 
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
@@ -61,6 +66,8 @@ PostedHook = Callable[[Reply, str], None]
 @dataclass
 class Core:
     services: Services
+    #: The ``/cop`` commands this core answers (:func:`bot.app.command_registry`).
+    commands: CommandRegistry
     question_hooks: list[QuestionHook] = field(default_factory=list)
     #: Links top-level replies to a recent question in unthreaded channels
     #: (``capture.link_unthreaded``; history imports always set one).
@@ -76,6 +83,8 @@ class Core:
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
+        #: Read marks, and which platforms are being caught up (``adapters.catchup``).
+        self.marks = ReadMarks(self.services)
         self._batch_channels: set[Where] | None = None
         if self.linker is None and self.services.settings.capture.link_unthreaded:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
@@ -85,7 +94,29 @@ class Core:
         return self.services.repertoire
 
     def handle(self, event: InboundEvent) -> list[Outbound]:
-        """Apply one inbound event; return what to send. Never raises."""
+        """Apply one inbound event; return what to send. Never raises, but in a batch.
+
+        When another process holds the database's write lock past the busy
+        timeout, a live event is tried again (:data:`LOCK_ATTEMPTS` times in
+        all) before it is logged as failed; inside :meth:`handle_batch` the lock
+        error goes up, so the whole batch is retried (nothing half-applied).
+        """
+        in_batch = self._batch_channels is not None
+        attempts = 1 if in_batch else LOCK_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._handle_once(event, raise_lock_errors=in_batch or attempt < attempts)
+            except Exception as exc:
+                if in_batch or not is_lock_error(exc):
+                    raise
+                log.warning(
+                    "the database is locked by another writer; trying %s event %r again",
+                    type(event).__name__,
+                    getattr(event, "event_id", "") or "?",
+                )
+        return []  # pragma: no cover - the last attempt never raises
+
+    def _handle_once(self, event: InboundEvent, *, raise_lock_errors: bool) -> list[Outbound]:
         event_id = getattr(event, "event_id", "")
         try:
             with self.services.repertoire.transaction():
@@ -96,24 +127,18 @@ class Core:
                     log.debug("skipping event %s: already handled", event_id)
                     return []
                 known = self._batch_channels
-                if (where.visibility != Visibility.DM or isinstance(event, SaveRequest)) and (
-                    known is None or where not in known
-                ):
+                if dm_policy.keeps_conversation(event) and (known is None or where not in known):
                     if known is not None:
                         known.add(where)
-                    self.services.repertoire.upsert_channel(
-                        where.platform,
-                        where.workspace,
-                        where.channel,
-                        where.channel_name,
-                        where.visibility.value,
-                    )
+                    self._claim_channel(event, where)
                 return self._apply(event)
         except UserError as exc:
             self._forget_batch_caches()
             return [self._user_error_reply(event, exc)]
-        except Exception:
+        except Exception as exc:
             self._forget_batch_caches()
+            if raise_lock_errors and is_lock_error(exc):
+                raise
             self.failed_events += 1
             log.exception(
                 "could not handle %s event %r; skipped", type(event).__name__, event_id or "?"
@@ -129,6 +154,29 @@ class Core:
                     )
                 ]
             return []
+
+    def _claim_channel(self, event: InboundEvent, where: Where) -> None:
+        """What the event says of its channel; the rule is :meth:`ChannelBook.claim`'s.
+
+        A message, an edit or a conversion notice carries the platform's word on
+        the channel as it was said (Slack's ``channel_type``, Discord's current
+        permissions, an export's channel lists): it may reopen a channel. Other
+        events carry what the adapter last looked up, which may be stale: they
+        may only close it further.
+        """
+        authoritative = isinstance(
+            event, IncomingMessage | MessageEdited | ChannelVisibilityChanged
+        )
+        at = _event_time(event) or self.services.clock.now()
+        self.services.repertoire.upsert_channel(
+            where.platform,
+            where.workspace,
+            where.channel,
+            where.channel_name,
+            where.visibility.value,
+            at=at,
+            authoritative=authoritative,
+        )
 
     def handle_batch(self, events: Iterable[InboundEvent]) -> list[Outbound]:
         """Apply many events in one transaction: the bulk path of history imports.
@@ -150,6 +198,25 @@ class Core:
             self._batch_channels, self.capture.member_cache = None, None
         return out
 
+    def handle_group(self, events: Sequence[InboundEvent]) -> list[list[Outbound]]:
+        """Apply live events in one transaction (group commit); what to send, per event.
+
+        Each event runs exactly as :meth:`handle` would, in its own savepoint (one
+        that fails is logged and rolled back alone), and the search index is kept
+        current event by event, unlike :meth:`handle_batch`: a question hook sees
+        what the events before it wrote. Only the commit is shared. A lock error
+        goes up with nothing applied, for the caller to retry the events one by one.
+        """
+        out: list[list[Outbound]] = []
+        self._batch_channels, self.capture.member_cache = set(), {}
+        try:
+            with self.services.repertoire.transaction():
+                for event in events:
+                    out.append(self.handle(event))
+        finally:
+            self._batch_channels, self.capture.member_cache = None, None
+        return out
+
     def _forget_batch_caches(self) -> None:
         """An event rolled back: what it wrote may be gone, so the batch caches go too."""
         if self._batch_channels is not None:
@@ -159,10 +226,7 @@ class Core:
 
     def _apply(self, event: InboundEvent) -> list[Outbound]:
         if isinstance(event, IncomingMessage):
-            if event.where.visibility != Visibility.DM:
-                self.services.repertoire.advance_read_mark(
-                    source_key(event.where, event.message_id), event.created_at
-                )
+            self.marks.saw_live(event.where, event.message_id, event.created_at)
             if self.linker is not None:
                 event = self.linker.before(
                     event, self.services.repertoire, self.capture.looks_like_question
@@ -193,15 +257,19 @@ class Core:
         if isinstance(event, SaveRequest):
             return self.capture.on_save(event)
         if isinstance(event, CommandInvocation):
-            return dispatch(lambda args: self._context(event, args), event.text)
+            return self.commands.dispatch(lambda args: self._context(event, args), event.text)
         if isinstance(event, AcceptMark):
             return self.capture.on_reaction(self.capture.accept_reaction_of(event))
         if isinstance(event, MemberLeftChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), True)
             return []
+        if isinstance(event, ChannelVisibilityChanged):
+            return []  # claimed in handle(): its entries and documents followed
         if isinstance(event, BotJoinedChannel):
             self.services.repertoire.set_capture_stopped(channel_ref(event.where), False)
             return []
+        if isinstance(event, ShareRequest):
+            return share_result(self.services, event.entry_id, event.where, event.actor)
         if isinstance(event, ForumPostChanged):
             return on_forum_post_changed(self.capture, event)
         handler = self.event_handlers.get(type(event))
@@ -210,15 +278,15 @@ class Core:
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     def _context(self, invocation: CommandInvocation, args: str) -> CommandContext:
-        return CommandContext(self.services, self.capture, invocation, args)
+        return CommandContext(self.services, self.capture, invocation, args, self.commands)
 
     def _user_error_reply(self, event: InboundEvent, exc: UserError) -> Reply:
         text = str(exc)
-        if isinstance(exc, UsageError) and exc.command in COMMANDS:
-            spec = COMMANDS[exc.command]
+        spec = self.commands.get(exc.command) if isinstance(exc, UsageError) else None
+        if spec is not None:
             text += f"\nUsage: `/cop {spec.usage}`"
         elif isinstance(exc, UsageError):
-            text += "\n" + help_text()
+            text += "\n" + self.commands.help_text()
         actor = getattr(event, "actor", None)
         return Reply(
             where=event.where,
@@ -227,28 +295,19 @@ class Core:
             thread_id=getattr(event, "thread_id", None),
         )
 
+    def recall(self, key: str) -> str | None:
+        """A small value an adapter kept across restarts (e.g. its registered commands' hash)."""
+        with self.services.repertoire.transaction():
+            return self.services.repertoire.get_meta(key)
+
+    def remember(self, key: str, value: str) -> None:
+        """Keep a small value across restarts (see :meth:`recall`)."""
+        with self.services.repertoire.transaction():
+            self.services.repertoire.set_meta(key, value)
+
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
-        """Where each channel was last read: adapters catch up from here after a restart."""
-        with self.services.repertoire.transaction():
-            return self.services.repertoire.read_marks(platform)
-
-    def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
-        """Questions of a channel whose threads may have grown while copbot was away.
-
-        A reply in an old thread never shows in a channel's history, so catch-up
-        re-reads the threads of the questions asked in the :data:`RECHECK_WINDOW`
-        before the channel's read mark.
-        """
-        since = to_db_time(last_read - RECHECK_WINDOW)
-        with self.services.repertoire.transaction():
-            entries = self.services.repertoire.list_entries(
-                "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.kind = 'question' "
-                "AND e.created_at >= ?",
-                [ref.platform, ref.workspace, ref.channel, since],
-                "e.created_at DESC",
-                RECHECK_LIMIT,
-            )
-        return {entry.source.message_id for entry in entries}
+        """Where each channel was last read: adapters catch up from here (:attr:`marks`)."""
+        return self.marks.marks(platform)
 
     def link_posted_message(
         self, entry_id: int, message_id: str, permalink: str = ""
@@ -290,6 +349,19 @@ class Core:
                 return []
             return out
 
+    def withdraw_question(self, entry_id: int) -> bool:
+        """A ``/cop ask`` question the platform would not post is not kept.
+
+        Only a question still waiting for its message is removed (one already
+        posted belongs to its conversation); ``True`` when it was.
+        """
+        with self.services.repertoire.transaction():
+            entry = self.services.repertoire.get_entry(entry_id)
+            if entry is None or not entry.source.message_id.startswith(ASKED_PREFIX):
+                return False
+            self.services.repertoire.delete_message(entry.source)
+            return True
+
     def reply_posted(self, reply: Reply, message_id: str) -> None:
         """The adapter posted a public ``reply`` as ``message_id`` (for ``suggestion_id``)."""
         if not self.posted_hooks:
@@ -299,4 +371,11 @@ class Core:
                 hook(reply, message_id)
 
 
-import bot.practice_commands  # noqa: E402, F401  (registers issue 9's /cop commands)
+def _event_time(event: InboundEvent) -> datetime | None:
+    """When the event happened on the platform, when it says."""
+    if isinstance(event, IncomingMessage | SaveRequest):
+        return event.created_at
+    if isinstance(event, MessageEdited):
+        return event.edited_at
+    at = getattr(event, "at", None)
+    return at if isinstance(at, datetime) else None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.channel_spec import ChannelSpec
 from bot.config import DigestSchedule, Settings
 from bot.events import Post, PostSection, Visibility, Where
 from bot.mentions import MENTION_END, MENTION_START, plain_mentions, platform_mentions
@@ -77,23 +78,9 @@ class DigestTarget:
     viewer: ChannelRef | None
 
 
-def _split_spec(spec: str) -> tuple[str, str, str]:
-    """``platform:ID``, ``platform:#name`` or ``platform:workspace:ID`` -> parts."""
-    parts = spec.split(":")
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    platform, _, rest = spec.partition(":")
-    return platform, "", rest
-
-
 def channel_matches(spec: str, where: Where) -> bool:
     """Whether a config channel (``slack:C0123``, ``slack:#help``) names ``where``."""
-    platform, workspace, rest = _split_spec(spec)
-    if platform != where.platform or (workspace and workspace != where.workspace):
-        return False
-    if rest.startswith("#"):
-        return rest[1:].casefold() == where.channel_name.casefold()
-    return rest == where.channel
+    return ChannelSpec.parse(spec).matches(where)
 
 
 def resolve_channel(repertoire: Repertoire, spec: str) -> DigestTarget:
@@ -102,24 +89,21 @@ def resolve_channel(repertoire: Repertoire, spec: str) -> DigestTarget:
     A channel copbot has not seen yet gets public entries only: without its
     workspace and visibility we cannot prove an entry belongs to it.
     """
-    platform, workspace, rest = _split_spec(spec)
-    by_name = rest.startswith("#")
-    value = rest[1:] if by_name else rest
-    column = "lower(name) = lower(?)" if by_name else "channel = ?"
-    sql = (
-        f"SELECT workspace, channel, name, visibility FROM channels WHERE platform = ? AND {column}"
+    parsed = ChannelSpec.parse(spec)
+    platform, workspace, by_name = parsed.platform, parsed.workspace, parsed.by_name
+    value = parsed.name if by_name else parsed.channel
+    known = repertoire.find_channel(
+        platform,
+        channel_id=None if by_name else value,
+        name=value if by_name else None,
+        workspace=workspace,
     )
-    params = [platform, value]
-    if workspace:
-        sql += " AND workspace = ?"
-        params.append(workspace)
-    row = repertoire.db.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
-    if row is None:
+    if known is None:
         where = Where(platform, workspace, value, Visibility.PUBLIC, value if by_name else "")
         return DigestTarget(spec, where, None)
-    ws, channel, name, visibility = (str(v) for v in row)
-    where = Where(platform, ws, channel, Visibility(visibility), name)
-    return DigestTarget(spec, where, ChannelRef(platform, ws, channel))
+    ref = known.ref
+    where = Where(platform, ref.workspace, ref.channel, Visibility(known.visibility), known.name)
+    return DigestTarget(spec, where, ref)
 
 
 def target_for(where: Where) -> DigestTarget:

@@ -7,21 +7,21 @@ asking for a preview never stops the scheduled digest.
 
 from __future__ import annotations
 
-from bot.commands import CommandContext, command
+from bot import dm_policy
+from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.config import DigestSchedule
 from bot.digest import build_digest, schedule_for, target_for
 from bot.errors import UsageError
-from bot.events import Outbound, Visibility
+from bot.events import Outbound
 from bot.periods import period_for
 from bot.render_text import render_post
 
 MAX_DAYS = 366
 
 
-@command("digest", "digest [days]", "this channel's digest now, only for you")
 def _digest(ctx: CommandContext) -> list[Outbound]:
     where = ctx.invocation.where
-    if where.visibility == Visibility.DM:
+    if not dm_policy.has_digest(where):
         raise UsageError(
             "Digests belong to a channel: ask for one in the channel you want it for.", "digest"
         )
@@ -46,3 +46,23 @@ def _digest(ctx: CommandContext) -> list[Outbound]:
     if configured is None:
         text += "\n(No digest is scheduled for this channel; see [[digests]] in the config.)"
     return [ctx.reply(text)]
+
+
+DIGEST_COMMANDS = (
+    CommandSpec(
+        "digest",
+        "digest [days]",
+        "this channel's digest now, only for you",
+        _digest,
+        (
+            Param(
+                "days",
+                "How many days back (default: the configured period)",
+                kind="integer",
+                required=False,
+                min_value=1,
+                max_value=MAX_DAYS,
+            ),
+        ),
+    ),
+)

@@ -26,7 +26,7 @@ class Visibility(StrEnum):
 
 
 class KnowhowKind(StrEnum):
-    """The shapes know-how takes in a practice (see issue 9)."""
+    """The shapes know-how takes in a practice."""
 
     HOWTO = "howto"
     RESOURCE = "resource"
@@ -47,12 +47,15 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """A place in chat: platform, workspace or guild, channel, and its visibility."""
+    """A place in chat: platform, workspace or guild, channel, and its visibility.
+
+    A place whose visibility nobody stated is private: unknown means private.
+    """
 
     platform: str
     workspace: str
     channel: str
-    visibility: Visibility = Visibility.PUBLIC
+    visibility: Visibility = Visibility.PRIVATE
     channel_name: str = ""
 
     @property
@@ -198,6 +201,19 @@ class BotJoinedChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelVisibilityChanged:
+    """The platform says a channel is now ``where.visibility`` (made private, or public).
+
+    Slack's ``channel_convert_to_private`` / ``_public`` notices, a Discord
+    permission change. Everything said in the channel follows at once.
+    """
+
+    where: Where
+    at: datetime
+    event_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ForumPostChanged:
     """A forum post's state changed on the platform (Discord forums).
 
@@ -233,6 +249,20 @@ class SuggestionFeedback:
     at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ShareRequest:
+    """A member asks to post a result they were shown for everyone in ``where``.
+
+    The core checks again, at click time, that the entry may be shown there
+    (``bot.share``): it may have been deleted or turned private since.
+    """
+
+    where: Where
+    actor: Actor
+    entry_id: int
+    event_id: str = ""
+
+
 InboundEvent = (
     IncomingMessage
     | MessageEdited
@@ -243,8 +273,10 @@ InboundEvent = (
     | AcceptMark
     | MemberLeftChannel
     | BotJoinedChannel
+    | ChannelVisibilityChanged
     | ForumPostChanged
     | SuggestionFeedback
+    | ShareRequest
 )
 
 

@@ -20,8 +20,7 @@ from bot.events import Post, PostSection, Visibility, Where
 from bot.ports import Services
 from bot.results import entry_title
 from bot.who_can_help import experts_for, member_label, similar_answered
-from knowledge.digestlog import DigestLog
-from knowledge.models import Entry, to_db_time
+from knowledge.models import Entry
 from knowledge.text import shorten
 
 LOOKBACK = timedelta(days=7)
@@ -41,7 +40,7 @@ class FollowUps:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.repertoire = services.repertoire
-        self.log = DigestLog(services.repertoire.db)
+        self.log = services.repertoire.digest_log
 
     def rules(self) -> list[ChannelRule]:
         return [r for r in self.services.settings.channels.rules if r.follow_up_hours]
@@ -52,21 +51,15 @@ class FollowUps:
         found: list[tuple[int, ChannelRule]] = []
         for rule in self.rules():
             assert rule.follow_up_hours is not None
-            platform, _, rest = rule.channel.partition(":")
-            by_name = rest.startswith("#")
-            column = "lower(e.channel_name) = lower(?)" if by_name else "e.channel = ?"
+            spec = rule.spec
             due_before = now - timedelta(hours=rule.follow_up_hours)
-            entries = self.repertoire.list_entries(
-                f"e.kind = 'question' AND e.answer_count = 0 AND e.platform = ? AND {column} "
-                "AND e.visibility != 'dm' AND e.created_at <= ? AND e.created_at >= ? "
-                "AND e.id NOT IN (SELECT entry_id FROM follow_ups WHERE status != 'failed')",
-                [
-                    platform,
-                    rest.lstrip("#") if by_name else rest,
-                    to_db_time(due_before),
-                    to_db_time(due_before - LOOKBACK),
-                ],
-                order="e.created_at ASC",
+            entries = self.repertoire.due_follow_ups(
+                spec.platform,
+                workspace=spec.workspace or None,
+                channel_id=None if spec.by_name else spec.channel,
+                channel_name=spec.name if spec.by_name else None,
+                asked_from=due_before - LOOKBACK,
+                asked_until=due_before,
                 limit=PER_SCAN,
             )
             found.extend((e.id, rule) for e in entries)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from bot.core import Core
 from bot.errors import UserError
-from knowledge.forget import ForgetPlan, forget, plan_forget
+from knowledge.forget import ForgetPlan, forget, is_placeholder, plan_forget
 from knowledge.models import EntryKind
 
 
 def plan_for(core: Core, name: str, platform: str | None = None) -> list[ForgetPlan]:
     """The plans for every member called ``name`` (id, handle or display name)."""
-    members = core.repertoire.find_members(name.lstrip("@"))
+    members = [m for m in core.repertoire.find_members(name.lstrip("@")) if not is_placeholder(m)]
     if platform:
         members = [m for m in members if m.platform == platform]
     if not members:

@@ -35,6 +35,7 @@ import re
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -44,10 +45,12 @@ from bot.events import (
     FetchMessage,
     InboundEvent,
     IncomingMessage,
+    Outbound,
     SaveRequest,
 )
 from knowledge.models import ChannelRef, EntryKind
-from knowledge.store import Repertoire
+from knowledge.storage import EntryFilter, Viewer
+from knowledge.store import Repertoire, is_lock_error
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -179,8 +182,20 @@ class Problem:
 
 ImportItem = InboundEvent | Skipped | Problem
 
-#: SQLite page cache during an import (KiB).
-IMPORT_CACHE_KB = 64 * 1024
+#: How long, in all, an import waits for another writer (a running bot, another
+#: import) to let go of the database before it stops and says so.
+LOCK_WAIT_SECONDS = 60.0
+#: The first pause between tries of a locked batch; it doubles, up to a second.
+LOCK_RETRY_PAUSE = 0.05
+
+
+class ImportStopped(RuntimeError):
+    """The import could not go on. What it committed stays; running it again completes it."""
+
+    def __init__(self, message: str, summary: ImportSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
 
 #: Problems kept for the summary (the rest are counted).
 MAX_PROBLEMS = 200
@@ -241,9 +256,14 @@ class ImportSummary:
 
 
 def _entry_counts(repertoire: Repertoire) -> dict[str, int]:
-    rows = repertoire.db.execute("SELECT kind, count(*) FROM entries GROUP BY kind").fetchall()
-    counts = {str(k): int(n) for k, n in rows}
-    counts["accepted"] = repertoire.count("e.accepted = 1")
+    """What the repertoire holds, private entries included (the operator runs the import)."""
+    everything = Viewer.operator_including_private()
+    counts = {
+        kind.value: n
+        for kind in EntryKind
+        if (n := repertoire.count_entries(everything, EntryFilter(kinds=(kind,))))
+    }
+    counts["accepted"] = repertoire.count_entries(everything, EntryFilter(accepted=True))
     return counts
 
 
@@ -254,6 +274,7 @@ def run_import(
     batch_size: int = 5_000,
     durable: bool = True,
     on_progress: Callable[[ImportSummary], None] | None = None,
+    lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> ImportSummary:
     """Replay an importer's items through the core, ``batch_size`` events per transaction.
 
@@ -261,9 +282,16 @@ def run_import(
     or importing an overlapping newer export, adds nothing twice; a killed
     import loses at most its last uncommitted batch and re-runs cleanly.
 
-    ``durable=False`` sets ``PRAGMA synchronous = OFF`` for the import only: a
-    killed process loses nothing committed, but an OS crash or power loss during
-    the import may corrupt the file (import into a fresh file, or keep a copy).
+    Another writer on the same file (the running bot, a second import) is
+    waited for: a batch that finds the database locked is rolled back and
+    tried again whole, for up to ``lock_wait`` seconds in all; then the import
+    stops with :class:`ImportStopped`, which names what was not imported. No
+    event is ever dropped silently.
+
+    ``durable=False`` turns off syncing to disk for the import only (SQLite's
+    ``synchronous = OFF``): a killed process loses nothing committed, but an OS
+    crash or power loss during the import may corrupt the file (import into a
+    fresh file, or keep a copy).
     """
     repertoire = core.services.repertoire
     summary = ImportSummary(entries_before=_entry_counts(repertoire))
@@ -274,13 +302,14 @@ def run_import(
     core.quiet = True
     failed_before = core.failed_events
     recent: OrderedDict[tuple[str, str, str, str], IncomingMessage] = OrderedDict()
-    if not durable:
-        repertoire.db.execute("PRAGMA synchronous = OFF")
-    # A bigger page cache and fewer checkpoints while the import runs.
-    cache_size = repertoire.db.execute("PRAGMA cache_size").fetchone()[0]
-    checkpoint = repertoire.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    repertoire.db.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KB}")
-    repertoire.db.execute("PRAGMA wal_autocheckpoint = 20000")
+    # A bigger page cache and fewer checkpoints while the import runs; each try waits
+    # for the lock a while (a quarter of the patience, at most the usual busy timeout);
+    # the retries of the whole batch make up the rest.
+    tuning = ExitStack()
+    tuning.enter_context(
+        repertoire.bulk_load(durable=durable, lock_wait_ms=int(lock_wait * 1000 / 4))
+    )
+    flush = _Flusher(core, recent, lock_wait, summary)
     try:
         batch: list[InboundEvent] = []
         for item in items:
@@ -312,18 +341,15 @@ def run_import(
             summary.events += 1
             batch.append(item)
             if len(batch) >= batch_size:
-                _flush(core, batch, recent)
+                flush(batch)
                 batch = []
                 summary.seconds = time.perf_counter() - started
                 if on_progress is not None:
                     on_progress(summary)
         if batch:
-            _flush(core, batch, recent)
+            flush(batch)
     finally:
-        if not durable:
-            repertoire.db.execute("PRAGMA synchronous = NORMAL")
-        repertoire.db.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        repertoire.db.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+        tuning.close()
         core.linker, core.quiet = linker_was, quiet_was
     summary.failed = core.failed_events - failed_before
     summary.entries_after = _entry_counts(repertoire)
@@ -333,15 +359,52 @@ def run_import(
     return summary
 
 
-def _flush(
-    core: Core,
-    batch: list[InboundEvent],
-    recent: OrderedDict[tuple[str, str, str, str], IncomingMessage],
-) -> None:
-    out = core.handle_batch(batch)
-    saves = list(_answer_fetches(out, recent))
-    if saves:
-        core.handle_batch(saves)
+class _Flusher:
+    """Commits one batch: tried again whole while another writer holds the lock."""
+
+    def __init__(
+        self,
+        core: Core,
+        recent: OrderedDict[tuple[str, str, str, str], IncomingMessage],
+        lock_wait: float,
+        summary: ImportSummary,
+    ) -> None:
+        self.core = core
+        self.recent = recent
+        self.lock_wait = lock_wait
+        self.summary = summary
+
+    def __call__(self, batch: list[InboundEvent]) -> None:
+        out = self._commit(batch)
+        saves: list[InboundEvent] = list(_answer_fetches(out, self.recent))
+        if saves:
+            self._commit(saves)
+
+    def _commit(self, batch: list[InboundEvent]) -> list[Outbound]:
+        core = self.core
+        deadline = time.monotonic() + self.lock_wait
+        pause = LOCK_RETRY_PAUSE
+        failed_before = core.failed_events
+        while True:
+            try:
+                return core.handle_batch(batch)
+            except Exception as exc:
+                if not is_lock_error(exc):
+                    raise
+                core.failed_events = failed_before  # the whole batch was rolled back
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.summary.failed = core.failed_events
+                    raise ImportStopped(
+                        f"the database stayed locked by another writer for "
+                        f"{self.lock_wait:g} s ({exc}); this batch of {len(batch):,} events "
+                        "and the rest of the export were not imported. Run the same import "
+                        "again when the other writer is done: it adds nothing twice.",
+                        self.summary,
+                    ) from exc
+                log.warning("the database is locked by another writer; trying the batch again")
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 1.0)
 
 
 def _answer_fetches(

@@ -1,4 +1,4 @@
-"""The parts of issue 9 that capture, search and share call into.
+"""The practice rules that capture, search and share call into.
 
 Kinds of know-how picked by reaction, the "still true until" date of an
 ``update``, the possibly-outdated mark on results, and thanks by reaction.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.config import CaptureSettings, Settings
 from bot.emoji import canonical
 from bot.errors import UsageError
-from bot.events import KnowhowKind, Outbound, ReactionChange, ResultItem
+from bot.events import KnowhowKind, Outbound, ReactionChange, ResultItem, Where
 from bot.ports import Services
 from knowledge.curation import outdated_entries
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
@@ -63,8 +63,8 @@ def mark_outdated(services: Services, items: tuple[ResultItem, ...]) -> tuple[Re
     return tuple(replace(i, outdated=True) if i.entry_id in flagged else i for i in items)
 
 
-def leaderboard_on(settings: Settings, platform: str, channel: str, channel_name: str) -> bool:
-    rule = settings.rule_for(platform, channel, channel_name)
+def leaderboard_on(settings: Settings, where: Where) -> bool:
+    rule = settings.rule_for(where)
     return settings.practice.leaderboard if rule.leaderboard is None else rule.leaderboard
 
 

@@ -1,8 +1,8 @@
-"""``/cop`` commands of issue 9: profiles, thanks, session hosts, identity links, curation.
+"""``/cop`` commands of the practice: profiles, thanks, session hosts, identity links, curation.
 
-Registered on import (``bot.core`` imports this module). Every command shows
-only what the channel it was typed in may see: public entries and entries
-from that channel.
+:data:`PRACTICE_COMMANDS` lists them for the registry
+(:func:`bot.app.command_registry`). Every command shows only what the channel
+it was typed in may see: public entries and entries from that channel.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.commands import CommandContext, command, describe_expert_reason
+from bot.command_registry import CommandContext, CommandSpec, Param
+from bot.commands import describe_expert_reason
 from bot.errors import UsageError, UserError
 from bot.events import Outbound, ResultItem
 from bot.practice import leaderboard_on, mark_outdated
@@ -35,9 +36,9 @@ from knowledge.identity import (
     request_link,
     unlink,
 )
-from knowledge.models import Entry, EntryKind, Member
+from knowledge.models import ChannelRef, Entry, EntryKind, Member
 from knowledge.profiles import member_profile
-from knowledge.store import visible_to
+from knowledge.storage import Viewer, as_viewer
 from knowledge.text import fold, normalize_tag, shorten
 from knowledge.thanks import record_thanks, thanks_leaderboard
 
@@ -68,31 +69,19 @@ def resolve_member(ctx: CommandContext, text: str, command_name: str) -> Member:
     mention = _MENTION.match(raw)
     candidates: list[Member] = []
     if mention:
-        rows = repertoire.db.execute(
-            "SELECT id FROM members WHERE platform = ? AND user_id = ?",
-            [where.platform, mention.group(1)],
-        ).fetchall()
-        candidates = [m for r in rows if (m := repertoire.get_member(int(r[0])))]
+        candidates = repertoire.members_with_user_id(where.platform, mention.group(1))
         if not candidates:  # a mention names a real member of this platform, even a quiet one
             member_id = repertoire.upsert_member(where.platform, where.workspace, mention.group(1))
             candidates = [m for m in [repertoire.get_member(member_id)] if m]
     elif ":" in raw and not raw.startswith("@"):
         platform, _, user_id = raw.partition(":")
-        rows = repertoire.db.execute(
-            "SELECT id FROM members WHERE platform = ? AND user_id = ?",
-            [platform.lower(), user_id],
-        ).fetchall()
-        candidates = [m for r in rows if (m := repertoire.get_member(int(r[0])))]
+        candidates = repertoire.members_with_user_id(platform.lower(), user_id)
     else:
         name = raw.lstrip("@")
         candidates = repertoire.find_members(name)
         if not candidates and name:
             wanted = fold(name).replace(" ", "")
-            rows = repertoire.db.execute("SELECT id FROM members ORDER BY id").fetchall()
-            for row in rows:
-                member = repertoire.get_member(int(row[0]))
-                if member is None:
-                    continue
+            for member in repertoire.all_members():
                 full = fold(member.display_name)
                 if wanted in (full.replace(" ", ""), full.split(" ")[0]) or (
                     len(wanted) >= 3 and full.startswith(wanted)
@@ -117,8 +106,8 @@ def visible_entry(ctx: CommandContext, ref: str, command_name: str) -> Entry:
     match = _ENTRY_REF.match(ref.strip())
     if match is None:
         raise UsageError(f"“{shorten(ref, 20)}” is not an entry number like #12.", command_name)
-    entry = ctx.services.repertoire.get_entry(int(match.group(1)))
-    if entry is None or not visible_to(entry, ctx.viewer):
+    entry = ctx.services.repertoire.entry_for(as_viewer(ctx.viewer), int(match.group(1)))
+    if entry is None:
         raise UserError(f"There is no entry #{match.group(1)} that can be shown here.")
     return entry
 
@@ -143,7 +132,6 @@ def entry_item(entry: Entry, title: str = "", answered: bool = False) -> ResultI
 # --------------------------------------------------------------------------- profile
 
 
-@command("profile", "profile [@member]", "what a member knows and has given")
 def _profile(ctx: CommandContext) -> list[Outbound]:
     repertoire = ctx.services.repertoire
     if ctx.args.strip():
@@ -218,17 +206,12 @@ def _thread_answer(ctx: CommandContext, member_id: int) -> Entry | None:
     if not inv.thread_id:
         return None
     ids = identity_group(ctx.services.repertoire, member_id)
-    marks = ", ".join("?" for _ in ids)
-    found = ctx.services.repertoire.list_entries(
-        f"e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.thread_id = ? "
-        f"AND e.kind = 'answer' AND e.author_id IN ({marks})",
-        [inv.where.platform, inv.where.workspace, inv.where.channel, inv.thread_id, *ids],
-        limit=1,
+    here = ChannelRef(inv.where.platform, inv.where.workspace, inv.where.channel)
+    return ctx.services.repertoire.latest_answer_in_thread(
+        Viewer.in_channel(here), here, inv.thread_id, tuple(ids)
     )
-    return found[0] if found else None
 
 
-@command("thanks", "thanks @member [for #entry | for <what>]", "thank a member for their help")
 def _thanks(ctx: CommandContext) -> list[Outbound]:
     repertoire = ctx.services.repertoire
     text = ctx.args.strip()
@@ -285,7 +268,7 @@ def _thanks(ctx: CommandContext) -> list[Outbound]:
 
 def _leaderboard(ctx: CommandContext, asked: bool) -> list[Outbound]:
     where = ctx.invocation.where
-    if not leaderboard_on(ctx.services.settings, where.platform, where.channel, where.channel_name):
+    if not leaderboard_on(ctx.services.settings, where):
         if not asked:
             raise UsageError(
                 "Whom do you want to thank? Try `/cop thanks @chen for #12`.", "thanks"
@@ -312,7 +295,6 @@ def _leaderboard(ctx: CommandContext, asked: bool) -> list[Outbound]:
 # --------------------------------------------------------------------------- hosts
 
 
-@command("hosts", "hosts [topic]", "who could lead a session on a topic we ask about often")
 def _hosts(ctx: CommandContext) -> list[Outbound]:
     topic = ctx.args.strip()
     now = ctx.services.clock.now()
@@ -371,7 +353,6 @@ def _split_identity(text: str, command_name: str) -> tuple[str, str]:
     return platform.lower(), user_id.strip()
 
 
-@command("link", "link [platform:user-id]", "link your identities on Slack and Discord")
 def _link(ctx: CommandContext) -> list[Outbound]:
     repertoire = ctx.services.repertoire
     me = actor_member(ctx)
@@ -419,7 +400,6 @@ def _link(ctx: CommandContext) -> list[Outbound]:
     ]
 
 
-@command("unlink", "unlink platform:user-id", "remove a link between your identities")
 def _unlink(ctx: CommandContext) -> list[Outbound]:
     platform, user_id = _split_identity(ctx.args, "unlink")
     if unlink(ctx.services.repertoire, actor_member(ctx), platform, user_id):
@@ -448,7 +428,6 @@ def _entry_and_rest(ctx: CommandContext, name: str, example: str) -> tuple[Entry
     return visible_entry(ctx, ref, name), rest.strip()
 
 
-@command("retag", "retag <#entry> [#tag ...] [+tag] [-tag]", "change an entry's tags")
 def _retag(ctx: CommandContext) -> list[Outbound]:
     entry, rest = _entry_and_rest(ctx, "retag", "retag #12 +polars -pandas")
     words = rest.split()
@@ -474,7 +453,6 @@ def _retag(ctx: CommandContext) -> list[Outbound]:
     return _done(ctx, change, entry)
 
 
-@command("retitle", "retitle <#entry> <new title>", "fix an entry's title")
 def _retitle(ctx: CommandContext) -> list[Outbound]:
     entry, rest = _entry_and_rest(ctx, "retitle", "retitle #12 Reading huge CSVs with polars")
     if not rest:
@@ -493,7 +471,6 @@ def _retitle(ctx: CommandContext) -> list[Outbound]:
     return _done(ctx, change, entry)
 
 
-@command("outdated", "outdated <#entry> [no]", "flag an entry as outdated (`no` clears it)")
 def _outdated(ctx: CommandContext) -> list[Outbound]:
     entry, rest = _entry_and_rest(ctx, "outdated", "outdated #12")
     flag = rest.split(" ")[0].lower() not in _CLEAR_WORDS if rest else True
@@ -511,7 +488,6 @@ def _outdated(ctx: CommandContext) -> list[Outbound]:
     return _done(ctx, change, entry)
 
 
-@command("history", "history <#entry>", "who changed an entry, and when")
 def _history(ctx: CommandContext) -> list[Outbound]:
     entry, _rest = _entry_and_rest(ctx, "history", "history #12")
     changes = history(ctx.services.repertoire, entry.id)
@@ -532,16 +508,22 @@ def _history(ctx: CommandContext) -> list[Outbound]:
     return [ctx.reply("\n".join(lines))]
 
 
-@command("undo", "undo <c-change | #entry>", "undo a curation change (anyone may)")
 def _undo(ctx: CommandContext) -> list[Outbound]:
     ref = ctx.args.strip().split(" ")[0] if ctx.args.strip() else ""
     repertoire = ctx.services.repertoire
     change_match = _CHANGE_REF.match(ref)
     if change_match:
         change = get_change(repertoire, int(change_match.group(1)))
-        if change is None:
-            raise UserError(f"There is no change {ref}.")
-        entry = visible_entry(ctx, str(change.entry_id), "undo")
+        shown = (
+            repertoire.entry_for(as_viewer(ctx.viewer), change.entry_id)
+            if change is not None
+            else None
+        )
+        if change is None or shown is None:
+            # The same words whether it is missing or belongs to a place this
+            # channel cannot see: the answer must not tell the two apart.
+            raise UserError(f"There is no change {ref.lower()} that can be undone here.")
+        entry = shown
     elif ref:
         entry = visible_entry(ctx, ref, "undo")
         change = latest_undoable(repertoire, entry.id)
@@ -556,3 +538,88 @@ def _undo(ctx: CommandContext) -> list[Outbound]:
     return [
         ctx.reply(f"↩️ #{entry.id}: undid c{change.id} ({change.describe()}) as c{reverting.id}.")
     ]
+
+
+_ENTRY = Param("entry", "The entry's number, e.g. #12")
+
+PRACTICE_COMMANDS = (
+    CommandSpec(
+        "profile",
+        "profile [@member]",
+        "what a member knows and has given",
+        _profile,
+        (Param("member", "A @member, a name or platform:user-id (default: you)", required=False),),
+    ),
+    CommandSpec(
+        "thanks",
+        "thanks @member [for #entry | for <what>]",
+        "thank a member for their help",
+        _thanks,
+        (
+            Param("member", "A @member to thank (or `top` for the leaderboard)"),
+            Param("what", "What for: an #entry or a few words", required=False, prefix="for "),
+        ),
+    ),
+    CommandSpec(
+        "hosts",
+        "hosts [topic]",
+        "who could lead a session on a topic we ask about often",
+        _hosts,
+        (Param("topic", "A topic (default: the topics asked about most)", required=False),),
+    ),
+    CommandSpec(
+        "link",
+        "link [platform:user-id]",
+        "link your identities on Slack and Discord",
+        _link,
+        (
+            Param(
+                "identity",
+                "You on the other platform, e.g. slack:U0123 (empty: your links)",
+                required=False,
+            ),
+        ),
+    ),
+    CommandSpec(
+        "unlink",
+        "unlink platform:user-id",
+        "remove a link between your identities",
+        _unlink,
+        (Param("identity", "The identity to unlink, e.g. slack:U0123"),),
+    ),
+    CommandSpec(
+        "retag",
+        "retag <#entry> [#tag ...] [+tag] [-tag]",
+        "change an entry's tags",
+        _retag,
+        (_ENTRY, Param("tags", "#tags to set, +tag to add, -tag to remove", required=False)),
+    ),
+    CommandSpec(
+        "retitle",
+        "retitle <#entry> <new title>",
+        "fix an entry's title",
+        _retitle,
+        (_ENTRY, Param("title", "The new title")),
+    ),
+    CommandSpec(
+        "outdated",
+        "outdated <#entry> [no]",
+        "flag an entry as outdated (`no` clears it)",
+        _outdated,
+        (_ENTRY, Param("flag", "`no` clears the flag", required=False, choices=("yes", "no"))),
+    ),
+    CommandSpec(
+        "history",
+        "history <#entry>",
+        "who changed an entry, and when",
+        _history,
+        (_ENTRY,),
+    ),
+    CommandSpec(
+        "undo",
+        "undo <c-change | #entry>",
+        "undo a curation change (anyone may)",
+        _undo,
+        (Param("change", "A change (c12) or an entry (#12): its latest change"),),
+    ),
+)

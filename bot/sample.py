@@ -109,7 +109,7 @@ def sample_events(
                         at=replied_at + timedelta(minutes=5),
                     )
                 )
-            for thanker in reply.get("thanked_by", ()):  # the thanks reaction (issue 9)
+            for thanker in reply.get("thanked_by", ()):  # the thanks reaction
                 events.append(
                     ReactionChange(
                         where,

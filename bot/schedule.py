@@ -34,7 +34,6 @@ from bot.followup import FollowUps
 from bot.periods import latest_occurrence, period_for, trigger_for
 from bot.ports import Clock, Outbox, Services
 from bot.runtime import AsyncCore
-from knowledge.digestlog import DigestLog
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class DigestRuns:
     def __init__(self, services: Services, chart_dir: Path | None = None) -> None:
         self.services = services
         self.chart_dir = chart_dir
-        self.log = DigestLog(services.repertoire.db)
+        self.log = services.repertoire.digest_log
 
     def prepare(self, schedule: DigestSchedule, occurrence: datetime) -> PreparedDigest | None:
         """Claim the (channel, period) of ``occurrence`` and build its post.

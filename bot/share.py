@@ -15,7 +15,7 @@ from bot.events import Actor, Outbound, Reply, Where
 from bot.ports import Services
 from bot.results import hit_to_item
 from knowledge.models import SearchHit
-from knowledge.store import visible_to
+from knowledge.storage import Viewer
 from knowledge.text import shorten
 
 SNIPPET_CHARS = 220
@@ -24,8 +24,8 @@ SNIPPET_CHARS = 220
 def share_result(services: Services, entry_id: int, where: Where, actor: Actor) -> list[Outbound]:
     """Post entry ``entry_id`` in ``where`` for everybody, if the rule allows it."""
     repertoire = services.repertoire
-    entry = repertoire.get_entry(entry_id)
-    if entry is None or not visible_to(entry, channel_ref(where)):
+    entry = repertoire.entry_for(Viewer.in_channel(channel_ref(where)), entry_id)
+    if entry is None:
         return [
             Reply(
                 where=where,
@@ -34,7 +34,7 @@ def share_result(services: Services, entry_id: int, where: Where, actor: Actor) 
                 recipient=actor,
             )
         ]
-    answers = repertoire.answers_for(entry)
+    answers = repertoire.visible_answers(entry, channel_ref(where))
     accepted = next((a for a in answers if a.accepted), None)
     hit = SearchHit(
         entry=entry,

@@ -28,8 +28,8 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from bot import dm_policy
 from bot.capture import accepts, channel_ref, source_key
-from bot.commands import CommandContext, command
 from bot.emoji import canonical
 from bot.errors import UsageError
 from bot.events import (
@@ -40,7 +40,6 @@ from bot.events import (
     Reply,
     ResultItem,
     SuggestionFeedback,
-    Visibility,
     Where,
 )
 from bot.ports import Services
@@ -51,6 +50,7 @@ from knowledge.feedback import NOT_RELATED, SOLVED_IT, Suggestion
 from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.semantic import Embedder, SemanticUnavailable, load_embedder
 from knowledge.similar import SEMANTIC_SUGGEST_THRESHOLD, SUGGEST_THRESHOLD, find_similar
+from knowledge.storage import Viewer
 from knowledge.text import shorten
 
 log = logging.getLogger(__name__)
@@ -142,9 +142,9 @@ class Suggester:
 
     def enabled_in(self, where: Where) -> bool:
         settings = self.services.settings
-        if not settings.similar.enabled or where.visibility == Visibility.DM:
+        if not settings.similar.enabled or not dm_policy.suggests(where):
             return False
-        return settings.rule_for(where.platform, where.channel, where.channel_name).suggest_similar
+        return settings.rule_for(where).suggest_similar
 
     # ------------------------------------------------------------------ ask time
 
@@ -327,7 +327,7 @@ class Suggester:
         if verdict == NOT_RELATED:
             if not added:
                 return []
-            titles = ", ".join(f"“{self._title(i)}”" for i in entry_ids)
+            titles = ", ".join(f"“{self._title(i, where)}”" for i in entry_ids)
             return [
                 Reply(
                     where=where,
@@ -345,7 +345,7 @@ class Suggester:
                     Reply(
                         where=where,
                         text="✅ Marked as solved by an earlier answer: "
-                        f"“{self._title(entry_id)}”. The two questions are now linked.",
+                        f"“{self._title(entry_id, where)}”. The two questions are now linked.",
                         ephemeral=False,
                         thread_id=thread,
                     )
@@ -371,120 +371,9 @@ class Suggester:
         asker = repertoire.get_member(question.author_id)
         return accepts(rules, asker.user_id if asker else None, set(votes))
 
-    def _title(self, entry_id: int) -> str:
-        entry = self.services.repertoire.get_entry(entry_id)
-        return shorten(entry_title(entry), 80) if entry else f"#{entry_id}"
-
-
-# ---------------------------------------------------------------------------- commands
-
-
-def _thread_suggestion(ctx: CommandContext) -> Suggestion:
-    inv = ctx.invocation
-    if inv.thread_id is None:
-        raise UsageError("Use this in the thread of a question where I suggested answers.")
-    suggestion = feedback.suggestion_in_thread(
-        ctx.services.repertoire, source_key(inv.where, inv.thread_id)
-    )
-    if suggestion is None or not suggestion.entry_ids:
-        raise UsageError("I made no suggestion in this thread.")
-    return suggestion
-
-
-def _picked(suggestion: Suggestion, args: str, name: str) -> tuple[int, ...] | None:
-    """Item numbers typed after the command (``2`` or ``1 3``); ``None`` when none were."""
-    numbers = args.replace(",", " ").split()
-    if not numbers:
-        return None
-    picked: list[int] = []
-    for number in numbers:
-        if not number.isdigit() or not 1 <= int(number) <= len(suggestion.entry_ids):
-            raise UsageError(
-                f"'{number}' is not one of the suggestions (1 to {len(suggestion.entry_ids)}).",
-                name,
-            )
-        picked.append(suggestion.entry_ids[int(number) - 1])
-    return tuple(picked)
-
-
-@command("solved", "solved [N]", "in a suggestion's thread: suggestion N (default 1) solved it")
-def _solved(ctx: CommandContext) -> list[Outbound]:
-    suggestion = _thread_suggestion(ctx)
-    picked = _picked(suggestion, ctx.args, "solved") or suggestion.entry_ids[:1]
-    inv = ctx.invocation
-    return Suggester(ctx.services).give(
-        suggestion, picked[:1], inv.actor, inv.where, SOLVED_IT, inv.at
-    )
-
-
-@command("unrelated", "unrelated [N ...]", "in a suggestion's thread: those suggestions miss")
-def _unrelated(ctx: CommandContext) -> list[Outbound]:
-    suggestion = _thread_suggestion(ctx)
-    picked = _picked(suggestion, ctx.args, "unrelated") or suggestion.entry_ids
-    inv = ctx.invocation
-    return Suggester(ctx.services).give(
-        suggestion, picked, inv.actor, inv.where, NOT_RELATED, inv.at
-    )
-
-
-@command("similar", "similar <question>", "past answers close to a question, with confidence")
-def _similar(ctx: CommandContext) -> list[Outbound]:
-    text = ctx.args.strip()
-    if not text:
-        raise UsageError("Which question? Try `/cop similar how do I read a big CSV?`", "similar")
-    suggester = Suggester(ctx.services)
-    hits = find_similar(
-        ctx.services.repertoire, text, ctx.viewer, limit=5, embedder=suggester.embedder
-    )
-    if not hits:
-        return [ctx.reply("No similar answered question or know-how found.")]
-    channel = suggester.channel_threshold(ctx.invocation.where)
-    quiet = channel.applied(suggester.quiet_threshold)
-    lines = [
-        f"{i}) {explain(h)}"
-        + (" ✓" if h.score >= channel.value else " (quietly)" if h.score >= quiet else "")
-        for i, h in enumerate(hits, 1)
-    ]
-    return [
-        ctx.reply(
-            "Closest past answers, with the chance each one answers it:\n"
-            + "\n".join(lines)
-            + f"\n✓: I would suggest it in the thread here (from {channel.value:.2f}); "
-            f"quietly: only to the asker (from {quiet:.2f}).",
-            items=tuple(suggestion_item(h) for h in hits),
-        )
-    ]
-
-
-@command(
-    "suggestions",
-    "suggestions [reset]",
-    "how sure I must be to suggest past answers here; reset forgets this channel's feedback",
-)
-def _suggestions(ctx: CommandContext) -> list[Outbound]:
-    args = ctx.args.strip().lower()
-    suggester = Suggester(ctx.services)
-    where = ctx.invocation.where
-    if args == "reset":
-        feedback.reset_channel(ctx.services.repertoire, channel_ref(where), ctx.invocation.at)
-        channel = suggester.channel_threshold(where)
-        return [
-            ctx.reply(
-                f"Reset: I suggest past answers here from {channel.value:.2f} again; "
-                "earlier ✅ and 👎 no longer move it.",
-                ephemeral=False,
-            )
-        ]
-    if args:
-        raise UsageError(
-            f"'{args}'? Try `/cop suggestions` or `/cop suggestions reset`.", "suggestions"
-        )
-    channel = suggester.channel_threshold(where)
-    return [
-        ctx.reply(
-            f"Here I suggest a past answer in the thread from {channel.explain()}; below that, "
-            f"from {channel.applied(suggester.quiet_threshold):.2f}, I offer it quietly to the "
-            "asker. 👎 on my suggestions raises it, ✅ lowers it; `/cop suggestions reset` "
-            "forgets this channel's feedback."
-        )
-    ]
+    def _title(self, entry_id: int, where: Where) -> str:
+        """The entry's title as ``where`` may read it (its channel may have turned private)."""
+        entry = self.services.repertoire.entry_for(Viewer.in_channel(channel_ref(where)), entry_id)
+        if entry is None:
+            return "an earlier answer"
+        return shorten(entry_title(entry), 80)

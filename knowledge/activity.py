@@ -14,7 +14,8 @@ from datetime import date, datetime, tzinfo
 from statistics import median
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, Member, from_db_time, to_db_time
+from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.storage import EntryFilter, as_viewer
 from knowledge.store import Repertoire, visibility_clause
 
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
@@ -69,24 +70,24 @@ class PeriodActivity:
         return not (self.asked or self.answers or self.knowhow)
 
 
-def _between(alias: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
-    return (
-        f"{alias}.created_at >= ? AND {alias}.created_at < ?",
-        [to_db_time(start), to_db_time(end)],
-    )
+def _between(
+    alias: str, start: datetime, end: datetime, *, in_thread: bool = False
+) -> tuple[str, list[Any]]:
+    """``[start, end)`` on ``alias.created_at``. ``in_thread``: the row is found by its
+    thread, so the date must not steer SQLite to a by-date index (unary ``+``)."""
+    column = f"+{alias}.created_at" if in_thread else f"{alias}.created_at"
+    return f"{column} >= ? AND {column} < ?", [to_db_time(start), to_db_time(end)]
 
 
 def new_knowhow(
     repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
 ) -> Listing:
     """Know-how shared in the period, newest first."""
-    visible, vparams = visibility_clause(viewer)
-    period, pparams = _between("e", start, end)
-    where = f"e.kind = 'knowhow' AND {visible} AND {period}"
-    params = [*vparams, *pparams]
+    seen = as_viewer(viewer)
+    wanted = EntryFilter(kinds=(EntryKind.KNOWHOW,), created_from=start, created_before=end)
     return Listing(
-        tuple(repertoire.list_entries(where, params, "e.created_at DESC", limit)),
-        repertoire.count(where, params),
+        tuple(repertoire.entries(seen, wanted, order="newest", limit=limit)),
+        repertoire.count_entries(seen, wanted),
     )
 
 
@@ -98,12 +99,13 @@ def answered_questions(
     Each comes with its accepted answer, or else the latest answer of the period.
     """
     visible, vparams = visibility_clause(viewer, "q")
-    period, pparams = _between("a", start, end)
+    answer_visible, aparams = visibility_clause(viewer, "a")
+    period, pparams = _between("a", start, end, in_thread=True)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
-        f"WHERE {_ANSWER_OF} AND {period})"
+        f"WHERE {_ANSWER_OF} AND {answer_visible} AND {period})"
     )
-    params = [*vparams, *pparams]
+    params = [*vparams, *aparams, *pparams]
     rows = repertoire.db.execute(
         f"SELECT q.id FROM entries q WHERE {condition} "
         "ORDER BY q.has_accepted DESC, q.created_at DESC LIMIT ?",
@@ -119,7 +121,7 @@ def answered_questions(
         question = repertoire.get_entry(int(question_id))
         if question is None:
             continue
-        answers = repertoire.answers_for(question)
+        answers = repertoire.visible_answers(question, viewer, borrowed=False)
         accepted = [a for a in answers if a.accepted]
         in_period = [a for a in answers if start <= a.created_at < end]
         chosen = accepted[0] if accepted else (in_period[-1] if in_period else None)
@@ -132,12 +134,11 @@ def unanswered_questions(
     repertoire: Repertoire, viewer: ChannelRef | None, end: datetime, limit: int
 ) -> Listing:
     """Questions asked before ``end`` that have no answer at all: oldest first."""
-    visible, vparams = visibility_clause(viewer)
-    where = f"e.kind = 'question' AND e.answer_count = 0 AND {visible} AND e.created_at < ?"
-    params = [*vparams, to_db_time(end)]
+    seen = as_viewer(viewer)
+    wanted = EntryFilter(kinds=(EntryKind.QUESTION,), answered=False, created_before=end)
     return Listing(
-        tuple(repertoire.list_entries(where, params, "e.created_at ASC", limit)),
-        repertoire.count(where, params),
+        tuple(repertoire.entries(seen, wanted, order="oldest", limit=limit)),
+        repertoire.count_entries(seen, wanted),
     )
 
 
@@ -150,19 +151,21 @@ def helpers(
     answering one's own question does not count.
     """
     visible_a, vparams_a = visibility_clause(viewer, "a")
+    visible_q, vparams_q = visibility_clause(viewer, "q")
     visible_k, vparams_k = visibility_clause(viewer, "k")
     period_a, pparams_a = _between("a", start, end)
     period_k, pparams_k = _between("k", start, end)
+    # An answer counts where its question may be seen too (where it is shown).
     rows = repertoire.db.execute(
         f"""
         SELECT a.author_id, 'answer', a.accepted FROM entries a
-        JOIN entries q ON q.kind = 'question' AND {_ANSWER_OF}
+        JOIN entries q ON q.kind = 'question' AND {_ANSWER_OF} AND {visible_q}
         WHERE {visible_a} AND {period_a} AND a.author_id != q.author_id
         UNION ALL
         SELECT k.author_id, 'knowhow', 0 FROM entries k
         WHERE k.kind = 'knowhow' AND {visible_k} AND {period_k}
         """,
-        [*vparams_a, *pparams_a, *vparams_k, *pparams_k],
+        [*vparams_q, *vparams_a, *pparams_a, *vparams_k, *pparams_k],
     ).fetchall()
     accepted: dict[int, int] = defaultdict(int)
     answers: dict[int, int] = defaultdict(int)
@@ -189,24 +192,25 @@ def period_activity(
 ) -> PeriodActivity:
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
+    answer_visible, aparams = visibility_clause(viewer, "a")
     period, pparams = _between("q", start, end)
     rows = repertoire.db.execute(
-        f"SELECT q.created_at, (SELECT min(a.created_at) FROM entries a WHERE {_ANSWER_OF}) "
+        "SELECT q.created_at, (SELECT min(+a.created_at) FROM entries a "
+        f"WHERE {_ANSWER_OF} AND {answer_visible}) "
         f"FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
-        [*vparams, *pparams],
+        [*aparams, *vparams, *pparams],
     ).fetchall()
     waits = [
         (from_db_time(first) - from_db_time(asked)).total_seconds()
         for asked, first in rows
         if first is not None
     ]
-    visible_e, vparams_e = visibility_clause(viewer)
-    period_e, pparams_e = _between("e", start, end)
-    answers = repertoire.count(
-        f"e.kind = 'answer' AND {visible_e} AND {period_e}", [*vparams_e, *pparams_e]
-    )
-    knowhow = repertoire.count(
-        f"e.kind = 'knowhow' AND {visible_e} AND {period_e}", [*vparams_e, *pparams_e]
+    seen = as_viewer(viewer)
+    answers, knowhow = (
+        repertoire.count_entries(
+            seen, EntryFilter(kinds=(kind,), created_from=start, created_before=end)
+        )
+        for kind in (EntryKind.ANSWER, EntryKind.KNOWHOW)
     )
     return PeriodActivity(
         asked=len(rows),

@@ -33,7 +33,13 @@ LEXICAL_FEATURES = (
     "accepted",  # the candidate has an accepted answer
     "age",  # log(1 + candidate age in years)
 )
-SEMANTIC_FEATURES = (*LEXICAL_FEATURES, "cosine", "cosine_margin")
+SEMANTIC_FEATURES = (
+    *LEXICAL_FEATURES,
+    "score_share",  # the candidate's words score over the question's own weight (0: no words)
+    "cosine",  # embedding cosine with the question
+    "cosine_margin",  # cosine above the crowd (the 5th nearest)
+    "cosine_gap",  # how far below the nearest candidate's cosine (0 for the nearest)
+)
 #: How many of the question's rarest terms ``rare_cover`` looks at.
 RARE_TERMS = 3
 
@@ -70,6 +76,7 @@ def features(
     now: datetime | None = None,
     cosine: float | None = None,
     cosine_crowd: float | None = None,
+    cosine_best: float | None = None,
 ) -> Evidence:
     """The features of one candidate (see :data:`LEXICAL_FEATURES`), each about 0..1."""
     total = sum(t.idf for t in terms)
@@ -90,10 +97,12 @@ def features(
         "tag_match": 1.0 if any(tag.lower() in words for tag in tags) else 0.0,
         "accepted": 1.0 if accepted else 0.0,
         "age": age,
+        "score_share": _ratio(score, own_weight) if score > 0 else 0.0,
     }
     if cosine is not None:
         values["cosine"] = max(0.0, min(1.0, cosine))
         values["cosine_margin"] = max(0.0, min(1.0, cosine - (cosine_crowd or 0.0)))
+        values["cosine_gap"] = max(0.0, min(1.0, (cosine_best or cosine) - cosine))
     matched = tuple(t.word for t in sorted(in_text, key=lambda t: (-t.idf, t.stem)))
     return Evidence(values, matched)
 

@@ -18,13 +18,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from knowledge.models import Entry, EntryKind, from_db_time, to_db_time
+from knowledge.storage.errors import RefusedChange
 from knowledge.store import Repertoire
 from knowledge.text import normalize_tag
 
 Field = Literal["tags", "title", "outdated"]
 
 
-class CurationError(ValueError):
+class CurationError(RefusedChange):
     """A curation step that cannot be done; the message says why and what to do."""
 
 
@@ -95,7 +96,7 @@ def current_value(repertoire: Repertoire, entry_id: int, field: Field) -> Any:
         return sorted(entry.tags)
     if field == "title":
         return entry.title
-    row = repertoire.db.execute("SELECT outdated FROM entries WHERE id = ?", [entry_id]).fetchone()
+    row = repertoire.sql.one("SELECT outdated FROM entries WHERE id = ?", [entry_id])
     return bool(row and row[0])
 
 
@@ -103,10 +104,10 @@ def _apply(repertoire: Repertoire, entry_id: int, field: Field, value: Any) -> N
     if field == "tags":
         repertoire.set_tags(entry_id, value)
     elif field == "title":
-        repertoire.db.execute("UPDATE entries SET title = ? WHERE id = ?", [value, entry_id])
+        repertoire.sql.execute("UPDATE entries SET title = ? WHERE id = ?", [value, entry_id])
         repertoire.reindex(entry_id)
     else:
-        repertoire.db.execute(
+        repertoire.sql.execute(
             "UPDATE entries SET outdated = ? WHERE id = ?", [int(bool(value)), entry_id]
         )
 
@@ -121,7 +122,7 @@ def _record(
     at: datetime,
     undoes: int | None = None,
 ) -> Change:
-    cursor = repertoire.db.execute(
+    change_id = repertoire.sql.insert(
         "INSERT INTO curation_changes (entry_id, field, old_value, new_value, member_id, at, "
         "undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -134,7 +135,7 @@ def _record(
             undoes,
         ],
     )
-    change = get_change(repertoire, int(cursor.lastrowid or 0))
+    change = get_change(repertoire, change_id)
     assert change is not None
     return change
 
@@ -183,15 +184,15 @@ def retag(
 
 
 def get_change(repertoire: Repertoire, change_id: int) -> Change | None:
-    row = repertoire.db.execute(f"{_CHANGE_SELECT} WHERE c.id = ?", [change_id]).fetchone()
+    row = repertoire.sql.one(f"{_CHANGE_SELECT} WHERE c.id = ?", [change_id])
     return _row_to_change(row) if row else None
 
 
 def history(repertoire: Repertoire, entry_id: int, limit: int = 20) -> list[Change]:
     """The entry's changes, newest first."""
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"{_CHANGE_SELECT} WHERE c.entry_id = ? ORDER BY c.id DESC LIMIT ?", [entry_id, limit]
-    ).fetchall()
+    )
     return [_row_to_change(r) for r in rows]
 
 
@@ -200,11 +201,11 @@ def latest_undoable(repertoire: Repertoire, entry_id: int) -> Change | None:
 
     (An undo can still be undone by its own id: that is a redo.)
     """
-    row = repertoire.db.execute(
+    row = repertoire.sql.one(
         f"{_CHANGE_SELECT} WHERE c.entry_id = ? AND c.undone_by IS NULL AND c.undoes IS NULL "
         "ORDER BY c.id DESC LIMIT 1",
         [entry_id],
-    ).fetchone()
+    )
     return _row_to_change(row) if row else None
 
 
@@ -232,7 +233,7 @@ def undo(repertoire: Repertoire, change_id: int, member_id: int, at: datetime) -
         at,
         undoes=change.id,
     )
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "UPDATE curation_changes SET undone_by = ? WHERE id = ?", [reverting.id, change.id]
     )
     return reverting
@@ -243,16 +244,14 @@ def undo(repertoire: Repertoire, change_id: int, member_id: int, at: datetime) -
 
 def set_valid_until(repertoire: Repertoire, entry_id: int, until: date | None) -> None:
     """An update holds until this day (inclusive); ``None`` clears it."""
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "UPDATE entries SET valid_until = ? WHERE id = ?",
         [until.isoformat() if until else None, entry_id],
     )
 
 
 def valid_until(repertoire: Repertoire, entry_id: int) -> date | None:
-    row = repertoire.db.execute(
-        "SELECT valid_until FROM entries WHERE id = ?", [entry_id]
-    ).fetchone()
+    row = repertoire.sql.one("SELECT valid_until FROM entries WHERE id = ?", [entry_id])
     return date.fromisoformat(row[0]) if row and row[0] else None
 
 
@@ -271,11 +270,11 @@ def outdated_entries(
     if not entry_ids:
         return set()
     marks = ", ".join("?" for _ in entry_ids)
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"SELECT id, kind, knowhow_kind, outdated, valid_until, created_at FROM entries "
         f"WHERE id IN ({marks})",
         entry_ids,
-    ).fetchall()
+    )
     today = now.date()
     out: set[int] = set()
     for entry_id, kind, knowhow_kind, flagged, until, created_at in rows:

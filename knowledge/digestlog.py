@@ -18,13 +18,15 @@ alone: it may have been posted, and twice is worse than never for a digest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from knowledge.models import from_db_time, to_db_time
+from knowledge.models import DigestRun, from_db_time, to_db_time
+from knowledge.storage.sql import Sql
+
+__all__ = ["DigestLog", "DigestRun", "migrations"]
 
 migrations = Migrations("copbot-digest")
 
@@ -60,25 +62,14 @@ def m001_digest_and_follow_up_logs(db: Database) -> None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DigestRun:
-    """One row of the digest log."""
-
-    id: int
-    channel: str
-    period_start: datetime
-    period_end: datetime
-    status: str
-    claimed_at: datetime
-    posted_at: datetime | None
-    message_id: str
-
-
 class DigestLog:
-    """Claim, then post, then mark: the exactly-once protocol over one SQLite file."""
+    """Claim, then post, then mark: the exactly-once protocol, on the database's unique keys.
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    Portable SQL over :class:`~knowledge.storage.Sql`, so every backend shares it.
+    """
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
 
     # ------------------------------------------------------------------ digests
 
@@ -89,87 +80,79 @@ class DigestLog:
         Both statements are single atomic writes, so two processes cannot both win.
         """
         key = [channel, to_db_time(start), to_db_time(end)]
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO digest_log (channel, period_start, period_end, status, "
-            "claimed_at) VALUES (?, ?, ?, 'claimed', ?)",
+        taken = self.sql.execute(
+            "INSERT INTO digest_log (channel, period_start, period_end, status, claimed_at) "
+            "VALUES (?, ?, ?, 'claimed', ?) ON CONFLICT DO NOTHING",
             [*key, to_db_time(now)],
-        )
-        if cursor.rowcount == 1:
-            return int(cursor.lastrowid or 0)
-        cursor = self.db.execute(
+        ) or self.sql.execute(
             "UPDATE digest_log SET status = 'claimed', claimed_at = ? WHERE channel = ? "
             "AND period_start = ? AND period_end = ? AND status = 'failed'",
             [to_db_time(now), *key],
         )
-        if cursor.rowcount == 1:
-            row = self.db.execute(
-                "SELECT id FROM digest_log WHERE channel = ? AND period_start = ? "
-                "AND period_end = ?",
-                key,
-            ).fetchone()
-            return int(row[0])
-        return None
+        if taken != 1:
+            return None
+        row = self.sql.one(
+            "SELECT id FROM digest_log WHERE channel = ? AND period_start = ? AND period_end = ?",
+            key,
+        )
+        return int(row[0]) if row else None
 
     def mark(self, run_id: int, status: str, at: datetime, message_id: str = "") -> None:
         """Record how a claimed run ended: ``posted``, ``empty`` or ``failed``."""
-        self.db.execute(
+        self.sql.execute(
             "UPDATE digest_log SET status = ?, posted_at = ?, message_id = ? WHERE id = ?",
             [status, to_db_time(at), message_id, run_id],
         )
 
     def find(self, channel: str, start: datetime, end: datetime) -> DigestRun | None:
-        row = self.db.execute(
-            "SELECT id, channel, period_start, period_end, status, claimed_at, posted_at, "
-            "message_id FROM digest_log WHERE channel = ? AND period_start = ? AND period_end = ?",
+        row = self.sql.one(
+            f"{_RUN_SELECT} WHERE channel = ? AND period_start = ? AND period_end = ?",
             [channel, to_db_time(start), to_db_time(end)],
-        ).fetchone()
-        return _to_run(tuple(row)) if row else None
+        )
+        return _to_run(row) if row else None
 
     def runs(self, channel: str | None = None) -> list[DigestRun]:
         """Every logged run (of one channel), oldest period first."""
-        sql = (
-            "SELECT id, channel, period_start, period_end, status, claimed_at, posted_at, "
-            "message_id FROM digest_log"
-        )
+        sql = _RUN_SELECT
         params: list[str] = []
         if channel is not None:
             sql += " WHERE channel = ?"
             params.append(channel)
-        rows = self.db.execute(sql + " ORDER BY period_end, id", params).fetchall()
-        return [_to_run(tuple(r)) for r in rows]
+        return [_to_run(r) for r in self.sql.rows(sql + " ORDER BY period_end, id", params)]
 
     # ------------------------------------------------------------------ follow-ups
 
     def claim_follow_up(self, entry_id: int, channel: str, now: datetime) -> bool:
         """Take the one follow-up a question may get; ``False`` when it was taken."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO follow_ups (entry_id, channel, status, claimed_at) "
-            "VALUES (?, ?, 'claimed', ?)",
+        taken = self.sql.execute(
+            "INSERT INTO follow_ups (entry_id, channel, status, claimed_at) "
+            "VALUES (?, ?, 'claimed', ?) ON CONFLICT DO NOTHING",
             [entry_id, channel, to_db_time(now)],
-        )
-        if cursor.rowcount == 1:
-            return True
-        cursor = self.db.execute(
+        ) or self.sql.execute(
             "UPDATE follow_ups SET status = 'claimed', claimed_at = ? "
             "WHERE entry_id = ? AND status = 'failed'",
             [to_db_time(now), entry_id],
         )
-        return cursor.rowcount == 1
+        return taken == 1
 
     def mark_follow_up(
         self, entry_id: int, status: str, at: datetime, message_id: str = ""
     ) -> None:
-        self.db.execute(
+        self.sql.execute(
             "UPDATE follow_ups SET status = ?, posted_at = ?, message_id = ? WHERE entry_id = ?",
             [status, to_db_time(at), message_id, entry_id],
         )
 
     def followed_up(self) -> set[int]:
         """Questions that got (or are getting) their follow-up."""
-        rows = self.db.execute(
-            "SELECT entry_id FROM follow_ups WHERE status != 'failed'"
-        ).fetchall()
+        rows = self.sql.rows("SELECT entry_id FROM follow_ups WHERE status != 'failed'")
         return {int(r[0]) for r in rows}
+
+
+_RUN_SELECT = (
+    "SELECT id, channel, period_start, period_end, status, claimed_at, posted_at, message_id "
+    "FROM digest_log"
+)
 
 
 def _to_run(row: tuple[object, ...]) -> DigestRun:

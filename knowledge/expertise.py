@@ -29,19 +29,19 @@ def _topic_roots(
     ids: set[int] = set()
     words = query.terms + tuple(query.tags)
     for tag in words:
-        rows = repertoire.db.execute(
+        rows = repertoire.sql.rows(
             f"SELECT e.id FROM entry_tags t JOIN entries e ON e.id = t.entry_id "
             f"WHERE t.tag = ? AND {visible_sql}",
             [tag, *visible_params],
-        ).fetchall()
+        )
         ids.update(int(r[0]) for r in rows)
     expression = fts_expression(query, mode="and")
     if expression:
-        rows = repertoire.db.execute(
+        rows = repertoire.sql.rows(
             "SELECT e.id FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
             f"WHERE search_fts MATCH ? AND {visible_sql} LIMIT 500",
             [expression, *visible_params],
-        ).fetchall()
+        )
         ids.update(int(r[0]) for r in rows)
     return sorted(ids)
 
@@ -62,7 +62,7 @@ def rank_experts(
         return []
     visible_sql, visible_params = visibility_clause(viewer)
     marks = ", ".join("?" for _ in roots)
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"""
         SELECT e.author_id, e.kind, e.accepted, e.created_at FROM entries e
         WHERE e.id IN ({marks}) AND e.kind = 'knowhow'
@@ -74,7 +74,7 @@ def rank_experts(
         WHERE e.kind = 'answer' AND e.author_id != q.author_id AND {visible_sql}
         """,
         [*roots, *roots, *visible_params],
-    ).fetchall()
+    )
     score: dict[int, float] = defaultdict(float)
     accepted: dict[int, int] = defaultdict(int)
     answers: dict[int, int] = defaultdict(int)

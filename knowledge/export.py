@@ -35,6 +35,7 @@ from knowledge.export_format import (
 )
 from knowledge.markdown_text import md_text, safe_url, text_escape
 from knowledge.models import Entry, EntryKind, to_db_time
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry
 from knowledge.text import shorten
 
@@ -244,7 +245,11 @@ def export_markdown(
             )
             lines += [f"Topics: {tag_links}", ""]
         if entry.kind == EntryKind.QUESTION:
-            answers = repertoire.answers_for(entry)
+            answers = (
+                repertoire.answers_for(entry)
+                if include_private
+                else repertoire.visible_answers(entry, None, borrowed=False)
+            )
             lines.append(f"## Answers ({len(answers)})" if answers else "## No answer yet")
             for answer in answers:
                 mark = "✅ Accepted answer — " if answer.accepted else ""
@@ -277,9 +282,9 @@ def export_markdown(
     index += ["", "## Topics", ""]
     index += [f"- [#{text_escape(tag)}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
     index += ["", "## Latest questions and know-how", ""]
-    latest = repertoire.list_entries(
-        f"{visible} AND e.kind != 'answer'", order="e.created_at DESC", limit=100
-    )
+    viewer = Viewer.operator_including_private() if include_private else Viewer.public_web()
+    wanted = EntryFilter(kinds=(EntryKind.QUESTION, EntryKind.KNOWHOW))
+    latest = repertoire.entries(viewer, wanted, order="newest", limit=100)
     index += [_index_line(e, "") for e in latest]
     (out / "index.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return counts

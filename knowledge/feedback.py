@@ -39,7 +39,7 @@ def record_suggestion(
     at: datetime,
 ) -> int:
     """Keep a suggestion made in ``thread`` (its message id is the question's)."""
-    cursor = repertoire.db.execute(
+    suggestion_id = repertoire.sql.insert(
         "INSERT INTO similar_suggestions (question_id, platform, workspace, channel, thread_id, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -51,31 +51,32 @@ def record_suggestion(
             to_db_time(at),
         ],
     )
-    suggestion_id = int(cursor.lastrowid or 0)
-    repertoire.db.conn.executemany(
-        "INSERT INTO similar_items (suggestion_id, rank, entry_id, confidence) VALUES (?, ?, ?, ?)",
-        [(suggestion_id, rank, entry_id, conf) for rank, (entry_id, conf) in enumerate(items, 1)],
-    )
+    for rank, (entry_id, confidence) in enumerate(items, 1):
+        repertoire.sql.execute(
+            "INSERT INTO similar_items (suggestion_id, rank, entry_id, confidence) "
+            "VALUES (?, ?, ?, ?)",
+            [suggestion_id, rank, entry_id, confidence],
+        )
     return suggestion_id
 
 
 def set_suggestion_message(repertoire: Repertoire, suggestion_id: int, message_id: str) -> None:
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "UPDATE similar_suggestions SET message_id = ? WHERE id = ?", [message_id, suggestion_id]
     )
 
 
 def _load(repertoire: Repertoire, where_sql: str, params: list[object]) -> Suggestion | None:
-    row = repertoire.db.execute(
+    row = repertoire.sql.one(
         "SELECT id, question_id, platform, workspace, channel, thread_id, message_id "
         f"FROM similar_suggestions WHERE {where_sql} ORDER BY id DESC LIMIT 1",
         params,
-    ).fetchone()
+    )
     if row is None:
         return None
-    ids = repertoire.db.execute(
+    ids = repertoire.sql.rows(
         "SELECT entry_id FROM similar_items WHERE suggestion_id = ? ORDER BY rank", [row[0]]
-    ).fetchall()
+    )
     return Suggestion(
         id=int(row[0]),
         question_id=int(row[1]),
@@ -108,11 +109,11 @@ def suggestion_in_thread(repertoire: Repertoire, thread: SourceKey) -> Suggestio
 
 
 def suggested_before(repertoire: Repertoire, question_id: int) -> set[int]:
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT i.entry_id FROM similar_items i JOIN similar_suggestions s "
         "ON s.id = i.suggestion_id WHERE s.question_id = ?",
         [question_id],
-    ).fetchall()
+    )
     return {int(r[0]) for r in rows}
 
 
@@ -127,7 +128,7 @@ def record_feedback(
     """One member's verdict on one suggested entry; a new verdict replaces theirs."""
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}")
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "INSERT INTO similar_feedback (question_id, entry_id, user_id, verdict, created_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (question_id, entry_id, user_id) DO UPDATE SET "
         "verdict = excluded.verdict, created_at = excluded.created_at",
@@ -138,7 +139,7 @@ def record_feedback(
 def withdraw_feedback(
     repertoire: Repertoire, question_id: int, entry_id: int, user_id: str, verdict: str
 ) -> None:
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "DELETE FROM similar_feedback WHERE question_id = ? AND entry_id = ? AND user_id = ? "
         "AND verdict = ?",
         [question_id, entry_id, user_id, verdict],
@@ -146,32 +147,32 @@ def withdraw_feedback(
 
 
 def voters(repertoire: Repertoire, question_id: int, entry_id: int, verdict: str) -> set[str]:
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT user_id FROM similar_feedback WHERE question_id = ? AND entry_id = ? "
         "AND verdict = ?",
         [question_id, entry_id, verdict],
-    ).fetchall()
+    )
     return {str(r[0]) for r in rows}
 
 
 def not_related_ids(repertoire: Repertoire, question_id: int) -> set[int]:
     """Entries that members said are not related to this question: never suggest them again."""
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT DISTINCT entry_id FROM similar_feedback WHERE question_id = ? "
         "AND verdict = 'not_related'",
         [question_id],
-    ).fetchall()
+    )
     return {int(r[0]) for r in rows}
 
 
 def link_solved(repertoire: Repertoire, question_id: int, entry_id: int, at: datetime) -> bool:
     """The question was solved by an older entry: link them; ``True`` when that is new."""
-    row = repertoire.db.execute(
+    row = repertoire.sql.one(
         "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
-    ).fetchone()
+    )
     if row is not None and int(row[0]) == entry_id:
         return False
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "INSERT INTO similar_links (question_id, entry_id, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (question_id) DO UPDATE SET entry_id = excluded.entry_id, "
         "created_at = excluded.created_at",
@@ -182,18 +183,18 @@ def link_solved(repertoire: Repertoire, question_id: int, entry_id: int, at: dat
 
 
 def unlink_solved(repertoire: Repertoire, question_id: int, entry_id: int) -> bool:
-    cursor = repertoire.db.execute(
+    removed = repertoire.sql.execute(
         "DELETE FROM similar_links WHERE question_id = ? AND entry_id = ?", [question_id, entry_id]
     )
-    if cursor.rowcount:
+    if removed:
         repertoire.reindex(question_id)
-    return bool(cursor.rowcount)
+    return bool(removed)
 
 
 def linked_entry(repertoire: Repertoire, question_id: int) -> int | None:
-    row = repertoire.db.execute(
+    row = repertoire.sql.one(
         "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
-    ).fetchone()
+    )
     return int(row[0]) if row else None
 
 
@@ -203,7 +204,7 @@ def channel_verdicts(repertoire: Repertoire, channel: ChannelRef) -> tuple[int, 
     One per member, question and suggested entry (the feedback table's key), so a
     member cannot move a channel's threshold twice with the same verdict.
     """
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT f.verdict, count(*) FROM similar_feedback f WHERE EXISTS (SELECT 1 FROM "
         "similar_suggestions s JOIN similar_items i ON i.suggestion_id = s.id "
         "WHERE s.question_id = f.question_id AND i.entry_id = f.entry_id "
@@ -211,14 +212,14 @@ def channel_verdicts(repertoire: Repertoire, channel: ChannelRef) -> tuple[int, 
         "AND f.created_at > coalesce((SELECT reset_at FROM similar_channel_resets r "
         "WHERE r.platform = ? AND r.workspace = ? AND r.channel = ?), '') GROUP BY f.verdict",
         [channel.platform, channel.workspace, channel.channel] * 2,
-    ).fetchall()
+    )
     counts = {str(verdict): int(n) for verdict, n in rows}
     return counts.get(SOLVED_IT, 0), counts.get(NOT_RELATED, 0)
 
 
 def reset_channel(repertoire: Repertoire, channel: ChannelRef, at: datetime) -> None:
     """Forget what a channel's feedback taught: its threshold is the shipped one again."""
-    repertoire.db.execute(
+    repertoire.sql.execute(
         "INSERT INTO similar_channel_resets (platform, workspace, channel, reset_at) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
         "DO UPDATE SET reset_at = excluded.reset_at",

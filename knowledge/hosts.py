@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from knowledge.expertise import _topic_roots, rank_experts
-from knowledge.models import ChannelRef, Entry, Expert, to_db_time
+from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
 from knowledge.query import parse_query
+from knowledge.storage import EntryFilter, as_viewer
 from knowledge.store import Repertoire, visibility_clause
 
 
@@ -41,14 +42,17 @@ def _topic_questions(
     if not roots:
         return []
     marks = ", ".join("?" for _ in roots)
-    entries = repertoire.list_entries(
-        f"e.id IN ({marks}) AND e.kind = 'question'", roots, limit=len(roots)
+    # The roots were found for this viewer already; the listing checks again.
+    entries = repertoire.entries(
+        as_viewer(viewer),
+        EntryFilter(ids=tuple(roots), kinds=(EntryKind.QUESTION,)),
+        limit=len(roots),
     )
     status = {
         int(r[0]): (int(r[1]), int(r[2]))
-        for r in repertoire.db.execute(
+        for r in repertoire.sql.rows(
             f"SELECT id, answer_count, has_accepted FROM entries WHERE id IN ({marks})", roots
-        ).fetchall()
+        )
     }
     return [(e, *status.get(e.id, (0, 0))) for e in entries]
 
@@ -87,11 +91,11 @@ def frequent_topics(
 ) -> list[tuple[str, int]]:
     """Tags the community asked about most since ``since``: ``(tag, questions)``."""
     visible_sql, visible_params = visibility_clause(viewer)
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT t.tag FROM entry_tags t JOIN entries e ON e.id = t.entry_id "
         f"WHERE e.kind = 'question' AND e.created_at >= ? AND {visible_sql}",
         [to_db_time(since), *visible_params],
-    ).fetchall()
+    )
     counts = Counter(str(r[0]) for r in rows)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(tag, n) for tag, n in ranked if n >= min_questions][:limit]

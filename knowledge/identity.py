@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Literal
 
 from knowledge.models import Member, to_db_time
+from knowledge.storage.errors import RefusedChange
 from knowledge.store import Repertoire
 
 LinkStatus = Literal["pending", "confirmed", "already-pending", "already-linked"]
 
 
-class IdentityError(ValueError):
+class IdentityError(RefusedChange):
     """A link that cannot be made (same platform, oneself); the message says why."""
 
 
@@ -37,15 +38,6 @@ class PendingLink:
     to_platform: str
     to_user_id: str
     outgoing: bool
-
-
-def _member_by_platform_user(repertoire: Repertoire, platform: str, user_id: str) -> list[Member]:
-    rows = repertoire.db.execute(
-        "SELECT id FROM members WHERE platform = ? AND user_id = ? ORDER BY id",
-        [platform, user_id],
-    ).fetchall()
-    members = [repertoire.get_member(int(r[0])) for r in rows]
-    return [m for m in members if m is not None]
 
 
 def request_link(
@@ -66,64 +58,64 @@ def request_link(
         raise IdentityError(
             f"Both identities are on {me.platform}; link an identity on another platform."
         )
-    others = _member_by_platform_user(repertoire, to_platform, to_user_id)
+    others = repertoire.members_with_user_id(to_platform, to_user_id)
     # Already linked either way?
     for other in others:
         if other.id in identity_group(repertoire, me.id):
             return LinkResult("already-linked", other)
     # Did the other side ask for me first? Then this is the second confirmation.
-    reverse = repertoire.db.execute(
+    reverse = repertoire.sql.one(
         "SELECT l.id, l.from_member_id FROM identity_links l "
         "JOIN members m ON m.id = l.from_member_id "
         "WHERE l.status = 'pending' AND l.to_platform = ? AND l.to_user_id = ? "
         "AND m.platform = ? AND m.user_id = ? ORDER BY l.id LIMIT 1",
         [me.platform, me.user_id, to_platform, to_user_id],
-    ).fetchone()
+    )
     if reverse is not None:
         link_id, from_member_id = int(reverse[0]), int(reverse[1])
-        repertoire.db.execute(
+        repertoire.sql.execute(
             "UPDATE identity_links SET status = 'confirmed', to_member_id = ?, confirmed_at = ? "
             "WHERE id = ?",
             [me.id, to_db_time(at), link_id],
         )
-        repertoire.db.execute(
+        repertoire.sql.execute(
             "DELETE FROM identity_links WHERE status = 'pending' AND from_member_id = ? "
             "AND to_platform = ? AND to_user_id = ?",
             [me.id, to_platform, to_user_id],
         )
         return LinkResult("confirmed", repertoire.get_member(from_member_id))
-    cursor = repertoire.db.execute(
-        "INSERT OR IGNORE INTO identity_links (from_member_id, to_platform, to_user_id, status, "
-        "created_at) VALUES (?, ?, ?, 'pending', ?)",
+    made = repertoire.sql.execute(
+        "INSERT INTO identity_links (from_member_id, to_platform, to_user_id, status, "
+        "created_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
         [me.id, to_platform, to_user_id, to_db_time(at)],
     )
-    return LinkResult("pending" if cursor.rowcount == 1 else "already-pending")
+    return LinkResult("pending" if made == 1 else "already-pending")
 
 
 def unlink(repertoire: Repertoire, member_id: int, platform: str, user_id: str) -> bool:
     """Remove a link or a pending request between ``member_id`` and ``platform:user_id``."""
-    removed = repertoire.db.execute(
+    removed = repertoire.sql.execute(
         "DELETE FROM identity_links WHERE from_member_id = ? AND to_platform = ? "
         "AND to_user_id = ?",
         [member_id, platform.lower(), user_id],
-    ).rowcount
+    )
     me = repertoire.get_member(member_id)
     if me is not None:
-        for other in _member_by_platform_user(repertoire, platform.lower(), user_id):
-            removed += repertoire.db.execute(
+        for other in repertoire.members_with_user_id(platform.lower(), user_id):
+            removed += repertoire.sql.execute(
                 "DELETE FROM identity_links WHERE from_member_id = ? AND to_member_id = ?",
                 [other.id, me.id],
-            ).rowcount
+            )
     return removed > 0
 
 
 def _neighbours(repertoire: Repertoire, member_id: int) -> set[int]:
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT to_member_id FROM identity_links WHERE status = 'confirmed' "
         "AND from_member_id = ? UNION SELECT from_member_id FROM identity_links "
         "WHERE status = 'confirmed' AND to_member_id = ?",
         [member_id, member_id],
-    ).fetchall()
+    )
     return {int(r[0]) for r in rows if r[0] is not None}
 
 
@@ -151,17 +143,17 @@ def pending_links(repertoire: Repertoire, member_id: int) -> list[PendingLink]:
     if me is None:
         return []
     out: list[PendingLink] = []
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT to_platform, to_user_id FROM identity_links WHERE status = 'pending' "
         "AND from_member_id = ? ORDER BY id",
         [member_id],
-    ).fetchall()
+    )
     out.extend(PendingLink(me, str(r[0]), str(r[1]), True) for r in rows)
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT from_member_id FROM identity_links WHERE status = 'pending' "
         "AND to_platform = ? AND to_user_id = ? ORDER BY id",
         [me.platform, me.user_id],
-    ).fetchall()
+    )
     for row in rows:
         asker = repertoire.get_member(int(row[0]))
         if asker is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from knowledge.models import ChannelRef, Entry, to_db_time
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.models import ChannelRef, Entry, EntryKind
+from knowledge.storage import EntryFilter, as_viewer
+from knowledge.store import Repertoire
 
 #: The kinds of know-how, in the order digests show them.
 KNOWHOW_KINDS = ("howto", "resource", "story", "update")
@@ -22,13 +23,8 @@ def knowhow_by_kind(
 
     Keys in the order howto, resource, story, update; kinds with nothing are left out.
     """
-    visible_sql, visible_params = visibility_clause(viewer)
-    entries = repertoire.list_entries(
-        f"e.kind = 'knowhow' AND e.created_at >= ? AND e.created_at < ? AND {visible_sql}",
-        [to_db_time(start), to_db_time(end), *visible_params],
-        order="e.created_at DESC",
-        limit=limit,
-    )
+    wanted = EntryFilter(kinds=(EntryKind.KNOWHOW,), created_from=start, created_before=end)
+    entries = repertoire.entries(as_viewer(viewer), wanted, order="newest", limit=limit)
     grouped: dict[str, list[Entry]] = {k: [] for k in KNOWHOW_KINDS}
     for entry in entries:
         grouped.setdefault(entry.knowhow_kind or "howto", []).append(entry)

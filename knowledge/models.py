@@ -35,6 +35,26 @@ class ChannelRef:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicWeb:
+    """The viewer "the public web": what anyone on the internet may read.
+
+    Public entries of the channels the operator chose to publish (and that are
+    still public now), by members who have not opted out. It is a viewer like a
+    channel, so the one visibility rule (:func:`knowledge.store.visibility_clause`)
+    applies it everywhere, answers included.
+    """
+
+    channels: frozenset[ChannelRef] = frozenset()
+    #: Members (every linked identity of them) who said ``/cop web off``.
+    hidden_authors: frozenset[int] = frozenset()
+
+
+#: Who will see a result: a channel (public entries and its own), the public web,
+#: or ``None`` for public entries anywhere (the CLI).
+Audience = ChannelRef | PublicWeb | None
+
+
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     """What capture hands to the store to create or refresh an entry."""
 
@@ -110,6 +130,29 @@ class Expert:
     answers: int
     knowhow: int
     latest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """One row of the digest log."""
+
+    id: int
+    channel: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    claimed_at: datetime
+    posted_at: datetime | None
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownChannel:
+    """A channel as copbot last saw it: where it is, its name and its visibility now."""
+
+    ref: ChannelRef
+    name: str
+    visibility: str
 
 
 def utc(dt: datetime) -> datetime:

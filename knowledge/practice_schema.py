@@ -1,4 +1,4 @@
-"""Schema for issue 9 (practice): know-how expiry, curation history, thanks, identity links.
+"""Schema for the practice: know-how expiry, curation history, thanks, identity links.
 
 Its own sqlite-utils ``Migrations`` set, appended to
 :data:`knowledge.migrations.MIGRATION_SETS`. Steps are never edited once

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from knowledge.identity import identity_group, linked_identities
 from knowledge.models import ChannelRef, Entry, EntryKind, Member
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.storage import EntryFilter, as_viewer
+from knowledge.store import Repertoire
 from knowledge.text import title_from
 from knowledge.thanks import Helper, thanks_received
 
@@ -80,11 +81,7 @@ def member_profile(
     if member is None:
         return None
     ids = identity_group(repertoire, member_id)
-    marks = ", ".join("?" for _ in ids)
-    visible_sql, visible_params = visibility_clause(viewer)
-    mine = f"e.author_id IN ({marks}) AND {visible_sql}"
-    params = [*ids, *visible_params]
-    entries = repertoire.list_entries(mine, params, limit=10_000)
+    entries = repertoire.entries(as_viewer(viewer), EntryFilter(authors=tuple(ids)), limit=10_000)
 
     questions = [e for e in entries if e.kind == EntryKind.QUESTION]
     answers = [e for e in entries if e.kind == EntryKind.ANSWER]
@@ -124,7 +121,7 @@ def member_profile(
 
     open_questions: list[OpenQuestion] = []
     for question in questions:  # one answers query per question, not two
-        replies = repertoire.answers_for(question)
+        replies = repertoire.visible_answers(question, viewer, borrowed=False)
         if not any(a.accepted for a in replies):
             open_questions.append(OpenQuestion(question, len(replies)))
             if len(open_questions) >= open_limit:

@@ -9,13 +9,15 @@ search falls back to any word.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit, to_db_time
+from knowledge.models import Audience, Entry, EntryKind, PublicWeb, SearchHit, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
+from knowledge.sqlite.visible_match import still_matching
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import fold, highlight
+from knowledge.vocabulary import document_count, document_frequencies, stem_words
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
@@ -31,6 +33,8 @@ _KNOWHOW_KINDS = {"howto", "resource", "story", "update"}
 @dataclass(frozen=True, slots=True)
 class SearchOptions:
     limit: int = 5
+    #: Hits to skip before the ``limit`` returned (the web view's pages).
+    offset: int = 0
     mark_start: str = "\x02"
     mark_end: str = "\x03"
     snippet_chars: int = 220
@@ -107,7 +111,7 @@ def _boost_sql() -> str:
 def search(
     repertoire: Repertoire,
     query: ParsedQuery,
-    viewer: ChannelRef | None,
+    viewer: Audience,
     options: SearchOptions | None = None,
 ) -> list[SearchHit]:
     """Ranked hits for ``query`` that ``viewer`` may see. Never raises on user text."""
@@ -123,17 +127,57 @@ def search(
     params = [*visible_params, *filter_params]
 
     rows: list[tuple[Any, ...]] = []
+    wanted = options.offset + options.limit
     if query.has_match and not wants_answers:
         for mode in ("and", "or"):
-            expression = fts_expression(query, mode=mode)
+            any_word = query if mode == "and" else rarest_words(repertoire, query)
+            expression = fts_expression(any_word, mode=mode)
             if expression is None:
                 continue
-            rows = _fts_rows(repertoire, expression, conditions, params, options.limit)
+            rows = _fts_rows(repertoire, expression, conditions, params, wanted)
+            if isinstance(viewer, PublicWeb):
+                rows = _matching_what_is_shown(repertoire, rows, expression, viewer)
             if rows:
                 break
     else:
-        rows = _filtered_rows(repertoire, query, conditions, params, options.limit)
-    return [_to_hit(repertoire, row, query, options) for row in rows]
+        rows = _filtered_rows(repertoire, query, conditions, params, wanted)
+    return [_to_hit(repertoire, row, query, options, viewer) for row in rows[options.offset :]]
+
+
+#: The any-word fallback's posting budget: its words' document frequencies added up.
+FALLBACK_POSTINGS = 5_000
+
+
+def rarest_words(repertoire: Repertoire, query: ParsedQuery) -> ParsedQuery:
+    """``query`` for the any-word fallback: its rarest words, within a posting budget.
+
+    FTS5 scores every document that matches: when no document holds all of two or
+    three mid-frequency words, any-word matches tens of thousands of documents in
+    a big repertoire. So the words go rarest first (document frequency from the
+    index's vocabulary) while their frequencies add up to at most
+    :data:`FALLBACK_POSTINGS`; the rarest always stays. A common word weighs
+    little in bm25 (low idf), and a word no document holds matches nothing, so
+    leaving them out changes the ranking little; while the budget holds, the
+    query is unchanged.
+    """
+    words = list(dict.fromkeys(query.terms))
+    if len(words) < 2:
+        return query
+    stems = stem_words(repertoire, words)
+    dfs = document_frequencies(
+        repertoire, sorted({s for s in stems if s}), document_count(repertoire)
+    )
+    known = sorted((dfs.get(s, 0), i) for i, s in enumerate(stems) if s and dfs.get(s, 0))
+    if sum(df for df, _ in known) <= FALLBACK_POSTINGS:
+        return query
+    kept: list[int] = []
+    postings = 0
+    for df, i in known:
+        if kept and postings + df > FALLBACK_POSTINGS:
+            break
+        kept.append(i)
+        postings += df
+    return replace(query, terms=tuple(words[i] for i in sorted(kept)))
 
 
 #: How many documents FTS5 ranks on text alone before boosts and filters re-rank them.
@@ -195,6 +239,20 @@ def _fts_rows(
     return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
 
 
+def _matching_what_is_shown(
+    repertoire: Repertoire, rows: list[tuple[Any, ...]], expression: str, viewer: PublicWeb
+) -> list[tuple[Any, ...]]:
+    """Drop hits that matched only through answers the public web may not see.
+
+    The search document of a question holds every answer in its thread; on the
+    web, a word said only by a member who opted out (or in an answer given after
+    the channel turned private) must not bring the question up.
+    """
+    entries = [row_to_entry(row) for row in rows]
+    keep = still_matching(repertoire, entries, expression, viewer)
+    return [row for row, entry in zip(rows, entries, strict=True) if entry.id in keep]
+
+
 def _filtered_rows(
     repertoire: Repertoire,
     query: ParsedQuery,
@@ -222,7 +280,11 @@ def _filtered_rows(
 
 
 def _to_hit(
-    repertoire: Repertoire, row: tuple[Any, ...], query: ParsedQuery, options: SearchOptions
+    repertoire: Repertoire,
+    row: tuple[Any, ...],
+    query: ParsedQuery,
+    options: SearchOptions,
+    viewer: Audience,
 ) -> SearchHit:
     entry = row_to_entry(row)
     score = float(row[-1] or 0.0)
@@ -235,8 +297,8 @@ def _to_hit(
     answer_snippet = ""
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        # plus the answer of an older question a member said solved it (issue 6)
-        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+        # Each answer by its own visibility; else the answer a "solved it" link lends.
+        answers = repertoire.visible_answers(entry, viewer)
         if answers:
             answer = answers[0]
             answer_snippet = highlight(

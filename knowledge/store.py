@@ -1,8 +1,10 @@
 """The repertoire's storage: one SQLite file through sqlite-utils.
 
 :class:`Repertoire` is the one small interface the core talks to; it returns
-dataclasses from :mod:`knowledge.models`, never rows. A PostgreSQL backend
-would implement the same methods.
+dataclasses from :mod:`knowledge.models`, never rows. Its statements run on the
+portable :class:`~knowledge.storage.Sql` connection, with dialect hooks where
+SQLite differs (:class:`~knowledge.postgres.repertoire.PostgresRepertoire`
+supplies PostgreSQL's).
 
 Durability: WAL journal with ``synchronous=NORMAL``. A committed transaction
 survives a crash or SIGKILL of the process; after a power loss the last few
@@ -20,27 +22,50 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from knowledge.channels import ChannelBook
+from knowledge.directory import Directory
+from knowledge.documents import SearchDocuments
+from knowledge.entry_listing import ORDER_SQL, EntryListings, filter_sql
 from knowledge.migrations import migrate
 from knowledge.models import (
+    Audience,
     ChannelRef,
     Entry,
     EntryKind,
     Member,
     NewEntry,
+    PublicWeb,
     SourceKey,
     from_db_time,
     to_db_time,
 )
+from knowledge.sqlite.connection import SqliteBacked
+from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.protocols import Storage
+from knowledge.storage.viewer import Viewer
 from knowledge.text import normalize_tag, title_from
 
-_ENTRY_COLUMNS = (
-    "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
-    "e.text, e.author_id, e.created_at, e.updated_at, e.visibility, e.channel_name, "
-    "e.permalink, e.accepted, e.knowhow_kind, "
-    "coalesce(nullif(m.display_name, ''), nullif(m.handle, ''), m.user_id) AS author_name, "
-    "(SELECT group_concat(tag, ' ') FROM entry_tags t WHERE t.entry_id = e.id) AS tag_list"
-)
-ENTRY_SELECT = f"SELECT {_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id"
+
+def entry_columns(tag_list: str) -> str:
+    """The columns :func:`row_to_entry` reads; ``tag_list`` aggregates tags (the dialect's way)."""
+    return (
+        "e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
+        "e.text, e.author_id, e.created_at, e.updated_at, e.visibility, e.channel_name, "
+        "e.permalink, e.accepted, e.knowhow_kind, "
+        "coalesce(nullif(m.display_name, ''), nullif(m.handle, ''), m.user_id) AS author_name, "
+        f"(SELECT {tag_list} FROM entry_tags t WHERE t.entry_id = e.id) AS tag_list"
+    )
+
+
+def entry_select(tag_list: str) -> str:
+    """``SELECT`` of entries with their author and tags, for ``WHERE`` clauses on alias ``e``."""
+    return f"SELECT {entry_columns(tag_list)} FROM entries e JOIN members m ON m.id = e.author_id"
+
+
+#: SQLite's string aggregation of an entry's tags (PostgreSQL says ``string_agg``).
+SQLITE_TAG_LIST = "group_concat(tag, ' ')"
+_ENTRY_COLUMNS = entry_columns(SQLITE_TAG_LIST)
+ENTRY_SELECT = entry_select(SQLITE_TAG_LIST)
 
 
 #: How long an event id is remembered for de-duplication, and how often old ones go.
@@ -48,18 +73,46 @@ EVENT_ID_MEMORY = timedelta(days=7)
 PRUNE_EVERY = 1_000
 
 
-def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) the SQLite file with copbot's pragmas, migrated."""
+#: How long a write waits for another writer (another process) before "database is locked".
+BUSY_TIMEOUT_MS = 5_000
+
+#: SQLite's primary result codes for "another connection holds the lock".
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying another writer holds the lock (worth a retry)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def open_database(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+    """Open (creating if needed) the SQLite file with copbot's pragmas, migrated.
+
+    ``secure_delete`` is on: deleted content is overwritten, not left in free
+    space, so a removed message (or a forgotten member) does not linger in the
+    file's bytes.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # One connection, used from one thread at a time (the runtime's worker);
     # check_same_thread is off because that thread is not the one that opened it.
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn = sqlite3.connect(
+        str(path),
+        check_same_thread=False,
+        isolation_level=None,
+        timeout=busy_timeout_ms / 1000,
+    )
     db = Database(conn)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    db.execute("PRAGMA secure_delete = ON")
     # 32 MiB of page cache (the default is 2 MiB): the B-tree and FTS pages a busy
     # community touches stay in memory; the search process stays well under 200 MB.
     db.execute("PRAGMA cache_size = -32768")
@@ -109,13 +162,25 @@ def row_to_entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
     )
 
 
-def visible_to(entry: Entry, viewer: ChannelRef | None) -> bool:
+def visible_to(entry: Entry, viewer: Audience) -> bool:
     """The visibility rule for one entry in Python (:func:`visibility_clause` is its SQL)."""
+    if isinstance(viewer, PublicWeb):
+        return (
+            entry.visibility == "public"
+            and entry.channel_ref in viewer.channels
+            and entry.author_id not in viewer.hidden_authors
+        )
     return entry.visibility == "public" or entry.channel_ref == viewer
 
 
-def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str, list[Any]]:
-    """SQL for the visibility rule: public entries, plus those from the viewer's own channel."""
+def visibility_clause(viewer: Audience, alias: str = "e") -> tuple[str, list[Any]]:
+    """SQL for the visibility rule: public entries, plus those from the viewer's own channel.
+
+    For the public web: public entries of its published channels, by members who
+    did not opt out (``alias`` must be an ``entries`` row).
+    """
+    if isinstance(viewer, PublicWeb):
+        return _public_web_clause(viewer, alias)
     if viewer is None:
         return f"{alias}.visibility = 'public'", []
     return (
@@ -125,47 +190,119 @@ def visibility_clause(viewer: ChannelRef | None, alias: str = "e") -> tuple[str,
     )
 
 
-class Repertoire:
-    """Entries, members, reactions and the search index of one community."""
+def _public_web_clause(web: PublicWeb, alias: str) -> tuple[str, list[Any]]:
+    if not web.channels:
+        return "0", []  # nothing is published until the operator says so
+    channels = sorted(web.channels, key=lambda c: (c.platform, c.workspace, c.channel))
+    rows = ", ".join("(?, ?, ?)" for _ in channels)
+    params: list[Any] = [part for c in channels for part in (c.platform, c.workspace, c.channel)]
+    sql = (
+        f"({alias}.visibility = 'public' AND ({alias}.platform, {alias}.workspace, "
+        f"{alias}.channel) IN (VALUES {rows})"
+    )
+    if web.hidden_authors:
+        sql += f" AND {alias}.author_id NOT IN ({', '.join('?' for _ in web.hidden_authors)})"
+        params += sorted(web.hidden_authors)
+    return sql + ")", params
+
+
+class Repertoire(SqliteBacked, Directory, EntryListings):
+    """Entries, members, reactions and the search index of one community.
+
+    Its statements are portable SQL run on :attr:`sql`; where the databases
+    differ it says so in a dialect hook: :attr:`entry_select` (string
+    aggregation), and the search index's hooks (:meth:`reindex`,
+    :meth:`reindex_thread_of`, :meth:`deferred_reindex`, :meth:`flush_reindex`,
+    :meth:`reindex_linking_channel`, :meth:`drop_search_document`), which the
+    SQLite backend implements with its search documents and FTS5 rows.
+    """
+
+    #: The entry ``SELECT`` in this dialect (tags aggregated with ``group_concat``).
+    entry_select = ENTRY_SELECT
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Channels change rarely and are written on every event: remember what is
-        # stored (name, visibility, capture stopped) to skip no-op writes. Only
-        # this object writes channels, so the cache cannot go stale in-process.
-        self._channels: dict[tuple[str, str, str], tuple[str, str, bool]] = {}
+        #: Opened by :meth:`open_read_only`: caches that would write are skipped.
+        self.read_only = False
+        #: Channels and their visibility, which every entry said in them follows.
+        self.channels = ChannelBook(self.sql)
+        #: The search documents (what a search from any channel may match).
+        self.documents = SearchDocuments(db)
         self._new_event_ids = 0
-        #: Entry ids whose search document waits for :meth:`flush_reindex` (bulk mode).
-        self._deferred: set[int] | None = None
 
     @classmethod
-    def open(cls, path: str | Path) -> Repertoire:
-        return cls(open_database(path))
+    def open(cls, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Repertoire:
+        repertoire = cls(open_database(path, busy_timeout_ms=busy_timeout_ms))
+        repertoire.documents.upgrade()
+        return repertoire
+
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Repertoire:
+        """A connection that cannot change the file: the web view's readers.
+
+        An authorizer refuses every write to the database file (rows and
+        schema), while the connection's ``temp`` schema stays writable for the
+        scratch tables search uses to stem words. The file must exist and be
+        migrated already (open it with :meth:`open` first).
+        """
+        repertoire = cls.open(path)
+        repertoire.db.conn.set_authorizer(_reads_only)
+        repertoire.read_only = True
+        return repertoire
 
     def close(self) -> None:
         self.db.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work; nested uses join the outer one."""
+        """One atomic unit of work that writes; nested uses join the outer one (a savepoint).
+
+        The outer one begins ``IMMEDIATE``: it takes the write lock first,
+        waiting up to the busy timeout for another writer, instead of reading
+        first and failing to upgrade to a write once another process has
+        committed (SQLite cannot wait then: "database is locked" at once).
+        A rollback also drops what the repertoire remembers of channels.
+        """
+        conn = self.db.conn
+        try:
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self.channels.forget()
+            raise
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A consistent read of several statements that takes no write lock."""
+        if self.db.conn.in_transaction:
+            yield
+            return
         with self.db.atomic():
             yield
-
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self.db.execute(sql, list(params)).fetchall())
-
-    def _one(self, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...] | None:
-        row = self.db.execute(sql, list(params)).fetchone()
-        return tuple(row) if row is not None else None
 
     # ------------------------------------------------------------------ meta
 
     def get_meta(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        row = self.sql.one("SELECT value FROM meta WHERE key = ?", [key])
         return str(row[0]) if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
@@ -181,15 +318,16 @@ class Repertoire:
         :data:`EVENT_ID_MEMORY` are dropped: the table stays small, and a replay
         older than that is still caught by the message key.
         """
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, ?)",
+        inserted = self.sql.execute(
+            "INSERT INTO processed_events (platform, event_id, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [platform, event_id, to_db_time(at)],
         )
-        if cursor.rowcount != 1:
+        if inserted != 1:
             return False
         self._new_event_ids += 1
         if self._new_event_ids % PRUNE_EVERY == 0:
-            self.db.execute(
+            self.sql.execute(
                 "DELETE FROM processed_events WHERE seen_at < ?",
                 [to_db_time(at - EVENT_ID_MEMORY)],
             )
@@ -209,7 +347,7 @@ class Repertoire:
         refresh: bool = True,
     ) -> int:
         """The member's id, creating the member or (``refresh``) updating a name that changed."""
-        row = self._one(
+        row = self.sql.one(
             "SELECT id, display_name, handle FROM members "
             "WHERE platform = ? AND workspace = ? AND user_id = ?",
             [platform, workspace, user_id],
@@ -220,20 +358,19 @@ class Repertoire:
                 handle and handle != old_handle
             )
             if refresh and changed:
-                self.db.execute(
+                self.sql.execute(
                     "UPDATE members SET display_name = ?, handle = ? WHERE id = ?",
                     [display_name or old_name, handle or old_handle, member_id],
                 )
             return int(member_id)
-        cursor = self.db.execute(
+        return self.sql.insert(
             "INSERT INTO members (platform, workspace, user_id, handle, display_name, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [platform, workspace, user_id, handle, display_name, to_db_time(at or _now())],
         )
-        return int(cursor.lastrowid or 0)
 
     def get_member(self, member_id: int) -> Member | None:
-        row = self._one(
+        row = self.sql.one(
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) "
             "FROM members WHERE id = ?",
@@ -251,53 +388,43 @@ class Repertoire:
             "SELECT id, platform, workspace, user_id, "
             "coalesce(nullif(display_name, ''), nullif(handle, ''), user_id) FROM members "
         )
-        rows = self._rows(
+        rows = self.sql.rows(
             select + "WHERE lower(user_id) = lower(?) OR lower(handle) = lower(?) "
             "OR lower(display_name) = lower(?)",
             [name, name, name],
         )
         if not rows and name.strip():
-            rows = self._rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
+            rows = self.sql.rows(select + "WHERE lower(display_name) LIKE lower(?)", [f"{name} %"])
         return [Member(*r) for r in rows]
 
     def upsert_channel(
-        self, platform: str, workspace: str, channel: str, name: str, visibility: str
-    ) -> None:
-        key = (platform, workspace, channel)
-        known = self._channels.get(key)
-        if known is not None and known[1] == visibility and (not name or known[0] == name):
-            return
-        self._channels.pop(key, None)
-        self.db.execute(
-            "INSERT INTO channels (platform, workspace, channel, name, visibility) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
-            "name = CASE WHEN excluded.name != '' THEN excluded.name ELSE channels.name END, "
-            "visibility = excluded.visibility",
-            [platform, workspace, channel, name, visibility],
-        )
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        name: str,
+        visibility: str,
+        *,
+        at: datetime | None = None,
+        authoritative: bool = True,
+    ) -> bool:
+        """Record what an event says of a channel (:meth:`ChannelBook.claim`'s rule).
+
+        When the channel's visibility changes, its entries follow in the same
+        statement (triggers), and so do the search documents that borrow an
+        answer from it. ``True`` when the visibility changed.
+        """
+        ref = ChannelRef(platform, workspace, channel)
+        changed = self.channels.claim(ref, name, visibility, at=at, authoritative=authoritative)
+        if changed:
+            self.reindex_linking_channel(ref)
+        return changed
 
     def set_capture_stopped(self, ref: ChannelRef, stopped: bool) -> None:
-        self._channels.pop((ref.platform, ref.workspace, ref.channel), None)
-        self.db.execute(
-            "UPDATE channels SET capture_stopped = ? WHERE platform = ? AND workspace = ? "
-            "AND channel = ?",
-            [int(stopped), ref.platform, ref.workspace, ref.channel],
-        )
+        self.channels.set_capture_stopped(ref, stopped)
 
     def capture_stopped(self, ref: ChannelRef) -> bool:
-        key = (ref.platform, ref.workspace, ref.channel)
-        known = self._channels.get(key)
-        if known is not None:
-            return known[2]
-        row = self._one(
-            "SELECT name, visibility, capture_stopped FROM channels WHERE platform = ? "
-            "AND workspace = ? AND channel = ?",
-            [ref.platform, ref.workspace, ref.channel],
-        )
-        if row is None:
-            return False
-        self._channels[key] = (str(row[0]), str(row[1]), bool(row[2]))
-        return bool(row[2])
+        return self.channels.capture_stopped(ref)
 
     # ------------------------------------------------------------------ entries
 
@@ -308,7 +435,7 @@ class Repertoire:
         replays and re-imports never make a second entry.
         """
         src = new.source
-        existing = self._one(
+        existing = self.sql.one(
             "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
             "AND message_id = ? AND kind = ?",
             [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
@@ -316,7 +443,7 @@ class Repertoire:
         now = to_db_time(new.created_at)
         if existing is not None:
             entry_id = int(existing[0])
-            self.db.execute(
+            self.sql.execute(
                 "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
                 "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
                 "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
@@ -335,7 +462,12 @@ class Repertoire:
                 self._add_tags(entry_id, new.tags)
             self.reindex_thread_of(entry_id)
             return entry_id, False
-        cursor = self.db.execute(
+        # Its channel has a row (unknown means private: the entry's own visibility
+        # is the best claim there is); the entry then takes the channel's visibility.
+        self.channels.ensure(
+            ChannelRef(src.platform, src.workspace, src.channel), new.channel_name, new.visibility
+        )
+        entry_id = self.sql.insert(
             "INSERT INTO entries (kind, platform, workspace, channel, message_id, thread_id, "
             "title, "
             "text, author_id, saved_by_id, created_at, updated_at, visibility, channel_name, "
@@ -359,7 +491,6 @@ class Repertoire:
                 new.knowhow_kind,
             ],
         )
-        entry_id = int(cursor.lastrowid or 0)
         self._add_tags(entry_id, new.tags)
         self.reindex_thread_of(entry_id)
         return entry_id, True
@@ -368,25 +499,25 @@ class Repertoire:
         for tag in tags:
             tag = normalize_tag(tag)
             if tag:
-                self.db.execute(
-                    "INSERT OR IGNORE INTO entry_tags (entry_id, tag) VALUES (?, ?)",
+                self.sql.execute(
+                    "INSERT INTO entry_tags (entry_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [entry_id, tag],
                 )
 
     def set_tags(self, entry_id: int, tags: Iterable[str]) -> None:
         """Replace an entry's tags (curation)."""
-        self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
+        self.sql.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry_id])
         self._add_tags(entry_id, tags)
         self.reindex_thread_of(entry_id)
 
     def get_entry(self, entry_id: int) -> Entry | None:
-        row = self._one(f"{ENTRY_SELECT} WHERE e.id = ?", [entry_id])
+        row = self.sql.one(f"{self.entry_select} WHERE e.id = ?", [entry_id])
         return row_to_entry(row) if row else None
 
     def entries_for_message(self, src: SourceKey) -> list[Entry]:
         """Every entry made from one chat message (a question may also be saved as know-how)."""
-        rows = self._rows(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.message_id = ? ORDER BY e.id",
             [src.platform, src.workspace, src.channel, src.message_id],
         )
@@ -400,7 +531,7 @@ class Repertoire:
             # (a forum post's name, a know-how title) stays.
             derived = not entry.title or entry.title == title_from(entry.text)
             new_title = title if derived else entry.title
-            self.db.execute(
+            self.sql.execute(
                 "UPDATE entries SET text = ?, title = ?, updated_at = ? WHERE id = ?",
                 [text, new_title, to_db_time(at), entry.id],
             )
@@ -409,31 +540,53 @@ class Repertoire:
 
     def set_title(self, entry_id: int, title: str) -> None:
         """Give an entry a title on purpose (a forum post renamed); later edits keep it."""
-        self.db.execute("UPDATE entries SET title = ? WHERE id = ?", [title, entry_id])
+        self.sql.execute("UPDATE entries SET title = ? WHERE id = ?", [title, entry_id])
         self.reindex_thread_of(entry_id)
 
     def delete_message(self, src: SourceKey) -> list[Entry]:
-        """A delete in chat: its entries, their index rows and reactions go."""
+        """A delete in chat: its entries, their index rows, embeddings, edits and reactions go.
+
+        The documents that held its text go too: its question's, and those of
+        questions that borrowed it through a "solved it" link.
+        """
         entries = self.entries_for_message(src)
+        borrowers: set[int] = set()
         for entry in entries:
-            self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry.id])
-            self.db.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry.id])
-            self.db.execute("DELETE FROM entries WHERE id = ?", [entry.id])
+            borrowers |= self._questions_linking(entry)
+            self.drop_search_document(entry.id)
+            self.sql.execute("DELETE FROM entry_tags WHERE entry_id = ?", [entry.id])
+            self.sql.execute("DELETE FROM entry_embeddings WHERE entry_id = ?", [entry.id])
+            self.sql.execute("DELETE FROM entries WHERE id = ?", [entry.id])
             if entry.kind == EntryKind.ANSWER:
                 root = self.thread_root(entry)
                 if root is not None:
                     self.reindex(root.id)
+        for question_id in sorted(borrowers):
+            self.reindex_thread_of(question_id)
         for table in ("reactions", "message_edits"):  # no trace of the text or its reactions
-            self.db.execute(
+            self.sql.execute(
                 f"DELETE FROM {table} WHERE platform = ? AND workspace = ? AND channel = ? "
                 "AND message_id = ?",
                 [src.platform, src.workspace, src.channel, src.message_id],
             )
         return entries
 
+    def _questions_linking(self, entry: Entry) -> set[int]:
+        """Questions whose document borrows this entry's text through a "solved it" link."""
+        targets = [entry.id]
+        if entry.kind == EntryKind.ANSWER:
+            root = self.thread_root(entry)
+            if root is not None:
+                targets.append(root.id)
+        marks = ", ".join("?" for _ in targets)
+        rows = self.sql.rows(
+            f"SELECT question_id FROM similar_links WHERE entry_id IN ({marks})", targets
+        )
+        return {int(r[0]) for r in rows} - {entry.id}
+
     def relink_message(self, entry_id: int, message_id: str, permalink: str = "") -> None:
         """Point an entry at the chat message that now carries it (``/cop ask`` posts)."""
-        self.db.execute(
+        self.sql.execute(
             "UPDATE entries SET message_id = ?, "
             "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END WHERE id = ?",
             [message_id, permalink, permalink, entry_id],
@@ -444,25 +597,29 @@ class Repertoire:
         """The question (or know-how) whose thread this answer is in."""
         if entry.thread_id is None:
             return None
-        row = self._one(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        row = self.sql.one(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.message_id = ? AND e.kind IN ('question', 'knowhow') ORDER BY e.kind DESC",
             [entry.source.platform, entry.source.workspace, entry.source.channel, entry.thread_id],
         )
         return row_to_entry(row) if row else None
 
     def question_for_thread(self, ref: ChannelRef, thread_id: str) -> Entry | None:
-        row = self._one(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        row = self.sql.one(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.message_id = ? AND e.kind = 'question'",
             [ref.platform, ref.workspace, ref.channel, thread_id],
         )
         return row_to_entry(row) if row else None
 
     def answers_for(self, question: Entry) -> list[Entry]:
-        """Answers in the question's thread: accepted first, then oldest first."""
-        rows = self._rows(
-            f"{ENTRY_SELECT} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
+        """Every answer in the question's thread: accepted first, then oldest first.
+
+        Unfiltered: for the capture rules (acceptance, deletes). Anything shown
+        or indexed goes through :meth:`visible_answers`.
+        """
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE e.platform = ? AND e.workspace = ? AND e.channel = ? "
             "AND e.thread_id = ? AND e.kind = 'answer' ORDER BY e.accepted DESC, e.created_at",
             [
                 question.source.platform,
@@ -473,15 +630,30 @@ class Repertoire:
         )
         return [row_to_entry(r) for r in rows]
 
+    def visible_answers(
+        self, question: Entry, viewer: Audience, *, borrowed: bool = True
+    ) -> list[Entry]:
+        """The answers ``viewer`` may see, each by its own visibility: the one place for it.
+
+        The thread's answers (accepted first), or else (``borrowed``) the answer
+        a "solved it" link lends the question. Whatever shows a question with
+        its answers (search, similar, share, digests, export, profiles) reads
+        them here.
+        """
+        answers = [a for a in self.answers_for(question) if visible_to(a, viewer)]
+        if answers or not borrowed or question.kind != EntryKind.QUESTION:
+            return answers
+        return [a for a in self.linked_answers(question.id) if visible_to(a, viewer)]
+
     def set_accepted(self, entry_id: int, accepted: bool) -> bool:
         """Mark or unmark an answer as accepted; ``True`` when that changed anything."""
-        cursor = self.db.execute(
+        changed = self.sql.execute(
             "UPDATE entries SET accepted = ? WHERE id = ? AND kind = 'answer' AND accepted != ?",
-            [int(accepted), entry_id, int(accepted)],
+            [accepted, entry_id, accepted],
         )
-        if cursor.rowcount:
+        if changed:
             self.reindex_thread_of(entry_id)
-        return bool(cursor.rowcount)
+        return bool(changed)
 
     # ------------------------------------------------------------------ reactions
 
@@ -497,13 +669,13 @@ class Repertoire:
         """
         if self.is_tombstoned(src):
             return
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, emoji, "
             "created_at, present) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
             "SET present = excluded.present, created_at = excluded.created_at "
             "WHERE excluded.created_at > reactions.created_at "
-            "OR (excluded.created_at = reactions.created_at AND excluded.present = 0)",
+            "OR (excluded.created_at = reactions.created_at AND excluded.present = FALSE)",
             [
                 src.platform,
                 src.workspace,
@@ -512,7 +684,7 @@ class Repertoire:
                 user_id,
                 emoji,
                 to_db_time(at),
-                int(added),
+                added,
             ],
         )
 
@@ -520,15 +692,15 @@ class Repertoire:
 
     def add_tombstone(self, src: SourceKey, at: datetime) -> None:
         """Remember a deleted message so a late create or reaction cannot revive it."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO message_tombstones (platform, workspace, channel, message_id, "
-            "deleted_at) VALUES (?, ?, ?, ?, ?)",
+        self.sql.execute(
+            "INSERT INTO message_tombstones (platform, workspace, channel, message_id, "
+            "deleted_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [src.platform, src.workspace, src.channel, src.message_id, to_db_time(at)],
         )
 
     def is_tombstoned(self, src: SourceKey) -> bool:
         return (
-            self._one(
+            self.sql.one(
                 "SELECT 1 FROM message_tombstones WHERE platform = ? AND workspace = ? "
                 "AND channel = ? AND message_id = ?",
                 [src.platform, src.workspace, src.channel, src.message_id],
@@ -536,20 +708,33 @@ class Repertoire:
             is not None
         )
 
-    def record_edit(self, src: SourceKey, text: str, at: datetime) -> bool:
-        """Keep the newest edit of a message; ``False`` when a newer one is already known."""
-        cursor = self.db.execute(
+    def record_edit(self, src: SourceKey, text: str, at: datetime, author: str = "") -> bool:
+        """Keep the newest edit of a message; ``False`` when a newer one is already known.
+
+        ``author`` (the editor's platform user id) lets forgetting a member find it.
+        """
+        changed = self.sql.execute(
             "INSERT INTO message_edits (platform, workspace, channel, message_id, text, "
-            "edited_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "edited_at, author) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel, message_id) DO UPDATE "
-            "SET text = excluded.text, edited_at = excluded.edited_at "
+            "SET text = excluded.text, edited_at = excluded.edited_at, "
+            "author = CASE WHEN excluded.author != '' THEN excluded.author "
+            "ELSE message_edits.author END "
             "WHERE excluded.edited_at >= message_edits.edited_at",
-            [src.platform, src.workspace, src.channel, src.message_id, text, to_db_time(at)],
+            [
+                src.platform,
+                src.workspace,
+                src.channel,
+                src.message_id,
+                text,
+                to_db_time(at),
+                author,
+            ],
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def latest_edit(self, src: SourceKey) -> tuple[str, datetime] | None:
-        row = self._one(
+        row = self.sql.one(
             "SELECT text, edited_at FROM message_edits WHERE platform = ? AND workspace = ? "
             "AND channel = ? AND message_id = ?",
             [src.platform, src.workspace, src.channel, src.message_id],
@@ -558,7 +743,7 @@ class Repertoire:
 
     def advance_read_mark(self, src: SourceKey, at: datetime) -> None:
         """Note that the channel was read up to this message (never moves backwards)."""
-        self.db.execute(
+        self.sql.execute(
             "INSERT INTO read_marks (platform, workspace, channel, last_message_at, "
             "last_message_id) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
@@ -570,7 +755,7 @@ class Repertoire:
 
     def read_marks(self, platform: str) -> dict[ChannelRef, tuple[datetime, str]]:
         """Per channel of ``platform``: the newest message seen, to catch up from on restart."""
-        rows = self._rows(
+        rows = self.sql.rows(
             "SELECT workspace, channel, last_message_at, last_message_id FROM read_marks "
             "WHERE platform = ?",
             [platform],
@@ -581,139 +766,48 @@ class Repertoire:
         }
 
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
-        rows = self._rows(
+        rows = self.sql.rows(
             "SELECT user_id FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND emoji = ? AND present = 1",
+            "AND message_id = ? AND emoji = ? AND present = TRUE",
             [src.platform, src.workspace, src.channel, src.message_id, emoji],
         )
         return {str(r[0]) for r in rows}
 
     # ------------------------------------------------------------------ search index
 
+    # The search index's hooks: SQLite's search documents and FTS5 rows.
+
+    def reindex_linking_channel(self, ref: ChannelRef) -> None:
+        """Rebuild the documents that borrow an answer from ``ref`` (its visibility changed)."""
+        self.documents.reindex_linking_channel(ref)
+
+    def drop_search_document(self, entry_id: int) -> None:
+        """Take a deleted entry out of the full-text index."""
+        self.sql.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
+
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
-        if self._deferred is not None:
-            self._deferred.add(entry_id)
-            return
-        row = self._one(
-            "SELECT kind, platform, workspace, channel, thread_id FROM entries WHERE id = ?",
-            [entry_id],
-        )
-        if row is None:
-            return
-        kind, platform, workspace, channel, thread_id = row
-        if kind != EntryKind.ANSWER:
-            self.reindex(entry_id)
-            return
-        root = self._one(
-            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND kind IN ('question', 'knowhow') ORDER BY kind DESC",
-            [platform, workspace, channel, thread_id],
-        )
-        if root is not None:
-            self.reindex(int(root[0]))
+        self.documents.reindex_thread_of(entry_id)
 
     def reindex(self, entry_id: int) -> None:
-        """Rebuild one search document: title, body, answers and tags of a question or know-how.
-
-        The hot path of capture: plain column reads, no :class:`Entry` building.
-        """
-        self.db.execute("DELETE FROM search_fts WHERE rowid = ?", [entry_id])
-        row = self._one(
-            "SELECT kind, title, text, platform, workspace, channel, message_id, "
-            "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM entry_tags "
-            "WHERE entry_id = entries.id ORDER BY tag)) FROM entries WHERE id = ?",
-            [entry_id],
-        )
-        if row is None or row[0] == EntryKind.ANSWER:
-            return
-        kind, title, body, platform, workspace, channel, message_id, tags = row
-        answers: list[tuple[str, int]] = []
-        if kind == EntryKind.QUESTION:
-            answers = [
-                (str(r[0]), int(r[1]))
-                for r in self._rows(
-                    "SELECT text, accepted FROM entries WHERE platform = ? AND workspace = ? "
-                    "AND channel = ? AND thread_id = ? AND kind = 'answer' "
-                    "ORDER BY accepted DESC, created_at",
-                    [platform, workspace, channel, message_id],
-                )
-            ]
-        linked: list[Entry] = []
-        if kind == EntryKind.QUESTION:
-            # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
-            # entry's answer counts as this question's accepted answer.
-            linked = self.linked_answers(entry_id)
-            answers += [(a.text, 1) for a in linked]
-        self.db.execute(
-            "UPDATE entries SET answer_count = ?, has_accepted = ? WHERE id = ?",
-            [len(answers), int(any(accepted for _, accepted in answers) or bool(linked)), entry_id],
-        )
-        if title and body.startswith(title):
-            body = body[len(title) :]
-        self.db.execute(
-            "INSERT INTO search_fts (rowid, title, body, answers, tags) VALUES (?, ?, ?, ?, ?)",
-            [entry_id, title, body, "\n".join(text for text, _ in answers), tags or ""],
-        )
-
-    # ------------------------------------------------------------------ bulk mode
+        """Rebuild one search document (:meth:`SearchDocuments.reindex`)."""
+        self.documents.reindex(entry_id)
 
     @contextmanager
     def deferred_reindex(self) -> Iterator[None]:
-        """Bulk mode: search documents are rebuilt by :meth:`flush_reindex`, not per write.
-
-        Inside the block, writes that would rebuild a question's search document
-        (a new answer, an edit, an acceptance) only note the entry; the caller
-        calls :meth:`flush_reindex` before each commit, so every committed
-        transaction still has an index in step with its entries. Searches inside
-        the block (before a flush) may not see the newest writes. Leaving the
-        block flushes what is left. Used by history imports; live capture never is.
-        """
-        outer = self._deferred is not None
-        if not outer:
-            self._deferred = set()
-        try:
+        """Bulk mode (:meth:`SearchDocuments.deferring`): documents rebuilt once per flush."""
+        with self.documents.deferring():
             yield
-            if not outer:
-                self.flush_reindex()
-        finally:
-            if not outer:
-                self._deferred = None
 
     def flush_reindex(self) -> int:
-        """Rebuild the search documents of what bulk mode noted, each once; how many."""
-        if not self._deferred:
-            return 0
-        touched, self._deferred = self._deferred, set()
-        db = self.db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS _touched (id INTEGER PRIMARY KEY)")
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS _roots (id INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM _touched")
-        db.execute("DELETE FROM _roots")
-        db.conn.executemany("INSERT INTO _touched (id) VALUES (?)", [(i,) for i in touched])
-        # The entry itself when it is a question or know-how; its thread's root when an answer.
-        db.execute(
-            "INSERT OR IGNORE INTO _roots (id) SELECT e.id FROM _touched t "
-            "JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
-        )
-        db.execute(
-            "INSERT OR IGNORE INTO _roots (id) SELECT r.id FROM _touched t "
-            "JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
-            "JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
-            "AND r.channel = a.channel AND r.message_id = a.thread_id "
-            "AND r.kind IN ('question', 'knowhow')"
-        )
-        db.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM _touched)")
-        # Each root once per batch, through reindex() itself: the same document as live
-        # capture builds (answers, tags, linked answers, counts), whatever it comes to hold.
-        for (root_id,) in db.execute("SELECT id FROM _roots ORDER BY id").fetchall():
-            self.reindex(int(root_id))
-        count = self._one("SELECT count(*) FROM _roots")
-        return int(count[0]) if count else 0
+        """Rebuild the search documents bulk mode noted, each once; how many."""
+        return self.documents.flush()
 
     def linked_answers(self, question_id: int) -> list[Entry]:
         """The answer (or know-how) of the entry a member said solved this question."""
-        row = self._one("SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id])
+        row = self.sql.one(
+            "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
+        )
         target = self.get_entry(int(row[0])) if row else None
         if target is None or target.id == question_id:
             return []
@@ -723,23 +817,78 @@ class Repertoire:
 
     # ------------------------------------------------------------------ listings
 
-    def list_entries(
+    def entries(
         self,
-        where: str = "1",
-        params: Iterable[Any] = (),
-        order: str = "e.created_at DESC",
+        viewer: Viewer,
+        wanted: EntryFilter | None = None,
+        *,
+        order: EntryOrder = "newest",
         limit: int = 100,
+        offset: int = 0,
     ) -> list[Entry]:
-        """Entries matching a SQL condition on alias ``e`` (used by digests, stats, export)."""
-        rows = self._rows(
-            f"{ENTRY_SELECT} WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit]
+        """The entries ``viewer`` may see that meet ``wanted``: the one generic listing."""
+        conditions, params = self._listing(viewer, wanted)
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE {' AND '.join(conditions)} ORDER BY {ORDER_SQL[order]} "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
         return [row_to_entry(r) for r in rows]
 
-    def count(self, where: str = "1", params: Iterable[Any] = ()) -> int:
-        row = self._one(f"SELECT count(*) FROM entries e WHERE {where}", list(params))
+    def count_entries(self, viewer: Viewer, wanted: EntryFilter | None = None) -> int:
+        """How many entries ``viewer`` may see meet ``wanted``."""
+        conditions, params = self._listing(viewer, wanted)
+        row = self.sql.one(
+            f"SELECT count(*) FROM entries e WHERE {' AND '.join(conditions)}", params
+        )
         return int(row[0]) if row else 0
+
+    @staticmethod
+    def _listing(viewer: Viewer, wanted: EntryFilter | None) -> tuple[list[str], list[Any]]:
+        conditions, params = filter_sql(wanted or EntryFilter())
+        if not viewer.includes_private:
+            visible, visible_params = visibility_clause(viewer.channel)
+            conditions, params = [visible, *conditions], [*visible_params, *params]
+        return conditions or ["1 = 1"], params
+
+
+_SCHEMA_CHANGES = frozenset(
+    {
+        sqlite3.SQLITE_CREATE_TABLE,
+        sqlite3.SQLITE_CREATE_INDEX,
+        sqlite3.SQLITE_CREATE_TRIGGER,
+        sqlite3.SQLITE_CREATE_VIEW,
+        sqlite3.SQLITE_CREATE_VTABLE,
+        sqlite3.SQLITE_ALTER_TABLE,
+        sqlite3.SQLITE_DROP_TABLE,
+        sqlite3.SQLITE_DROP_INDEX,
+        sqlite3.SQLITE_DROP_TRIGGER,
+        sqlite3.SQLITE_DROP_VIEW,
+        sqlite3.SQLITE_DROP_VTABLE,
+    }
+)
+_ROW_CHANGES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
+
+
+def _reads_only(
+    action: int, arg1: str | None, _arg2: str | None, database: str | None, _trigger: str | None
+) -> int:
+    """SQLite authorizer: no change to the ``main`` database, anything in ``temp``.
+
+    (SQLite itself touches ``sqlite_master`` while declaring a virtual table
+    in ``temp``; no schema change reaches ``main``, so that one is let through.)
+    """
+    if database == "main" and (
+        action in _SCHEMA_CHANGES or (action in _ROW_CHANGES and arg1 != "sqlite_master")
+    ):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _conforms(repertoire: Repertoire) -> Storage:
+    """mypy checks here that the SQLite repertoire is the whole storage interface."""
+    return repertoire

@@ -107,9 +107,15 @@ def highlight(text: str, terms: list[str], start: str, end: str, limit: int = 20
     if not stems:
         return shorten(flat, limit)
 
+    seen: dict[str, bool] = {}  # words repeat: fold and compare each distinct one once
+
     def matches(word: str) -> bool:
-        folded = fold(word)
-        return any(folded.startswith(s) if len(s) >= 4 else folded == s for s in stems)
+        known = seen.get(word)
+        if known is None:
+            folded = fold(word)
+            known = any(folded.startswith(s) if len(s) >= 4 else folded == s for s in stems)
+            seen[word] = known
+        return known
 
     tokens = list(_WORD.finditer(flat))
     first = next((m.start() for m in tokens if matches(m.group())), 0)

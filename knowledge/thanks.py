@@ -6,8 +6,10 @@ a command, a retry) counts once; so does thanking the same member twice
 without an entry. Thanks are shown, never scored: no leaderboard unless a
 channel turns one on (the caller decides).
 
-Visibility: a thank-you on an entry is visible where the entry is; one without
-an entry is visible where it was given (public channel, or that channel).
+Visibility: a thank-you is visible where it was given (a public channel, or
+that channel only), and one on an entry only where that entry is visible too:
+a thank-you said in a private channel counts nowhere else, whatever it thanks
+for. Its visibility follows its channel's, as entries' do.
 """
 
 from __future__ import annotations
@@ -49,9 +51,10 @@ def record_thanks(
     """Keep a thank-you; ``False`` when this member already thanked for this entry."""
     if giver_id == receiver_id:
         return False
-    cursor = repertoire.db.execute(
-        "INSERT OR IGNORE INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
-        "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    made = repertoire.sql.execute(
+        "INSERT INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
+        "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         [
             giver_id,
             receiver_id,
@@ -65,14 +68,14 @@ def record_thanks(
             to_db_time(at),
         ],
     )
-    if cursor.rowcount == 1:
+    if made == 1:
         return True
     if via == "command":
         # Said in words too: the thank-you no longer goes away with the reaction.
-        repertoire.db.execute(
+        repertoire.sql.execute(
             "UPDATE thanks SET via = 'command', reason = CASE WHEN reason = '' THEN ? "
             "ELSE reason END WHERE giver_id = ? AND receiver_id = ? "
-            "AND ifnull(entry_id, 0) = ifnull(?, 0)",
+            "AND coalesce(entry_id, 0) = coalesce(?, 0)",
             [reason, giver_id, receiver_id, entry_id],
         )
     return False
@@ -80,11 +83,11 @@ def record_thanks(
 
 def withdraw_reaction_thanks(repertoire: Repertoire, giver_id: int, entry_id: int) -> bool:
     """The thanks reaction was removed: drop the thank-you it made (not a command's)."""
-    cursor = repertoire.db.execute(
+    removed = repertoire.sql.execute(
         "DELETE FROM thanks WHERE giver_id = ? AND entry_id = ? AND via = 'reaction'",
         [giver_id, entry_id],
     )
-    return cursor.rowcount > 0
+    return removed > 0
 
 
 def _visible_thanks(viewer: ChannelRef | None) -> tuple[str, list[Any]]:
@@ -92,9 +95,8 @@ def _visible_thanks(viewer: ChannelRef | None) -> tuple[str, list[Any]]:
     entry_sql, entry_params = visibility_clause(viewer, "e")
     own_sql, own_params = visibility_clause(viewer, "t")
     return (
-        f"((t.entry_id IS NOT NULL AND e.id IS NOT NULL AND {entry_sql}) "
-        f"OR (t.entry_id IS NULL AND {own_sql}))",
-        [*entry_params, *own_params],
+        f"({own_sql} AND (t.entry_id IS NULL OR (e.id IS NOT NULL AND {entry_sql})))",
+        [*own_params, *entry_params],
     )
 
 
@@ -102,13 +104,13 @@ def _helpers(
     repertoire: Repertoire, condition: str, params: list[Any], viewer: ChannelRef | None
 ) -> list[Helper]:
     visible_sql, visible_params = _visible_thanks(viewer)
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT t.receiver_id, coalesce(nullif(g.display_name, ''), nullif(g.handle, ''), "
         "g.user_id), t.entry_id, t.reason FROM thanks t LEFT JOIN entries e ON e.id = t.entry_id "
         "JOIN members g ON g.id = t.giver_id "
         f"WHERE {visible_sql} AND {condition} ORDER BY t.created_at",
         [*visible_params, *params],
-    ).fetchall()
+    )
     counts: dict[int, int] = defaultdict(int)
     givers: dict[int, list[str]] = defaultdict(list)
     entries: dict[int, list[int]] = defaultdict(list)

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 
+from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.events import (
@@ -37,6 +38,7 @@ from bot.events import (
 )
 from bot.ports import FixedClock, Services
 from knowledge.models import Entry, EntryKind
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 from tests.postgres_cluster import (  # the real PostgreSQL fixtures, shared by every test module
     mark_postgres_tests,
@@ -73,6 +75,8 @@ if os.environ.get("COPBOT_MUTATION"):
     hypothesis_settings.load_profile("mutation")
 elif os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -222,16 +226,20 @@ class Chat:
     # ------------------------------------------------------------------ reading back
 
     def entries(self, kind: EntryKind | None = None) -> list[Entry]:
-        if kind is None:
-            return self.repertoire.list_entries(order="e.id", limit=10_000)
-        return self.repertoire.list_entries("e.kind = ?", [kind.value], "e.id", 10_000)
+        wanted = EntryFilter(kinds=(kind,) if kind else ())
+        return self.repertoire.entries(EVERYTHING, wanted, order="id", limit=10_000)
 
     def entry(self, mid: str, channel: str = "C1") -> Entry | None:
         """The one entry made from message ``mid`` (``None`` when it was not captured)."""
         place = self.place(channel)
-        found = self.repertoire.list_entries(
-            "e.platform = ? AND e.workspace = ? AND e.channel = ? AND e.message_id = ?",
-            [place.platform, place.workspace, place.channel, mid],
+        found = self.repertoire.entries(
+            EVERYTHING,
+            EntryFilter(
+                platform=place.platform,
+                workspace=place.workspace,
+                channel_id=place.channel,
+                message_id=mid,
+            ),
         )
         assert len(found) <= 1, found
         return found[0] if found else None
@@ -280,7 +288,7 @@ def make_core(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., Core]
     def factory(settings: Settings | None = None, name: str = "copbot.db") -> Core:
         repertoire = Repertoire.open(tmp_path / name)
         opened.append(repertoire)
-        return Core(Services(repertoire, settings or Settings(), clock))
+        return Core(Services(repertoire, settings or Settings(), clock), command_registry())
 
     yield factory
     for repertoire in opened:

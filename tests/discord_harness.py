@@ -71,9 +71,12 @@ _ids = itertools.count(1)
 
 
 def new_id(at: datetime | None = None) -> int:
-    """A fresh, unique id created ``at`` (default: a moment after :data:`NOW`)."""
-    base = snowflake(at or NOW)
-    return base + next(_ids)
+    """A fresh, unique id a millisecond after the last (default: just after :data:`NOW`).
+
+    Each id is a later moment, as for messages said one after another, so their
+    order by time and by id agree (Discord's ids encode their creation time).
+    """
+    return snowflake((at or NOW) + timedelta(milliseconds=next(_ids)))
 
 
 # --------------------------------------------------------------------------- payloads
@@ -199,8 +202,13 @@ def thread(
     return data
 
 
-def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-    """GUILD_CREATE: the server, its @everyone role, channels (with overwrites) and threads."""
+def guild(
+    channels: list[dict[str, Any]],
+    threads: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    roles: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """GUILD_CREATE: the server, its roles (default: @everyone who may view), channels
+    (with overwrites) and threads."""
     return {
         "id": str(GUILD_ID),
         "name": "Data Practice",
@@ -211,7 +219,7 @@ def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]] = ()) ->
         "features": [],
         "emojis": [],
         "stickers": [],
-        "roles": [role(EVERYONE, "@everyone", VIEW_CHANNEL | (1 << 11) | (1 << 16))],
+        "roles": roles or [role(EVERYONE, "@everyone", VIEW_CHANNEL | (1 << 11) | (1 << 16))],
         "channels": channels,
         "threads": list(threads),
         "members": [],
@@ -309,9 +317,9 @@ def _interaction_base(
 
 
 def slash_command(
-    channel: dict[str, Any], who: tuple[int, str], sub: str, **options: str
+    channel: dict[str, Any], who: tuple[int, str], sub: str, **options: str | int
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE for ``/cop <sub> option:value ...``."""
+    """INTERACTION_CREATE for ``/cop <sub> option:value ...`` (integers as INTEGER options)."""
     interaction_id = new_id()
     data = _interaction_base(interaction_id, 2, channel, who)
     data["data"] = {
@@ -322,7 +330,10 @@ def slash_command(
             {
                 "name": sub,
                 "type": 1,
-                "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()],
+                "options": [
+                    {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
+                    for k, v in options.items()
+                ],
             }
         ],
     }
@@ -366,6 +377,18 @@ def _json(payload: Any, status: int = 200) -> web.Response:
         status=status,
         headers={"Content-Type": "application/json"},
     )
+
+
+def _limit(query: dict[str, str], *, default: int) -> int | None:
+    """A ``limit`` query value, 1-100 as Discord allows; ``None`` when out of range."""
+    raw = query.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        return None
+    return int(raw)
+
+
+def _invalid_form() -> web.Response:
+    return _json({"message": "Invalid Form Body", "code": 50035}, status=400)
 
 
 @dataclass
@@ -439,6 +462,14 @@ class FakeDiscord:
     requests: list[Request] = field(default_factory=list)
     sent: dict[int, dict[str, Any]] = field(default_factory=dict)
     gateway: FakeGateway = field(default_factory=FakeGateway)
+    #: Channel (or thread) id -> its messages, as Discord keeps them; read back in pages.
+    history: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: (channel, message, emoji) -> who reacted; read back in pages.
+    reactors: dict[tuple[int, int, str], list[dict[str, Any]]] = field(default_factory=dict)
+    #: Parent channel id -> its archived threads; listed in pages.
+    archived: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Channel or thread id -> its object (GET /channels/{id}).
+    channels: dict[int, dict[str, Any]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
@@ -471,6 +502,28 @@ class FakeDiscord:
     def answer(self, method: str, path: str, payload: Any, status: int = 200) -> None:
         """Answer ``method path`` with ``payload`` (``None``: 404 Unknown)."""
         self.canned[(method, path)] = (payload, status)
+
+    def said(
+        self,
+        channel_id: int,
+        payload: dict[str, Any],
+        reactions: dict[str, list[tuple[int, str]]] | None = None,
+    ) -> dict[str, Any]:
+        """A message said while copbot was away: in the channel's history, with its reactions."""
+        for emoji, users in (reactions or {}).items():
+            self.reactors[(channel_id, int(payload["id"]), emoji)] = [user(*u) for u in users]
+            payload.setdefault("reactions", []).append(
+                {
+                    "emoji": {"id": None, "name": emoji},
+                    "count": len(users),
+                    "count_details": {"burst": 0, "normal": len(users)},
+                    "me": False,
+                    "me_burst": False,
+                    "burst_colors": [],
+                }
+            )
+        self.history.setdefault(channel_id, []).append(payload)
+        return payload
 
     def calls(self, method: str, path_prefix: str = "") -> list[Request]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
@@ -531,7 +584,71 @@ class FakeDiscord:
             if payload is None:
                 return _json({"message": "Unknown", "code": 10008}, status=404)
             return _json(payload, status)
-        return self._synthesize(request.method, path.strip("/").split("/"), body)
+        parts = path.strip("/").split("/")
+        read = self._read(request.method, parts, dict(request.query))
+        if read is not None:
+            return read
+        return self._synthesize(request.method, parts, body)
+
+    def _read(self, method: str, parts: list[str], query: dict[str, str]) -> web.Response | None:
+        """The reads catch-up pages through, paged as Discord's API reference says.
+
+        Get Channel Messages: ``limit`` 1-100 (default 50), ``before``/``after``/``around``
+        a message id, newest first. Get Reactions: ``limit`` 1-100 (default 25), ``after``
+        a user id. List Public Archived Threads: ``before`` an ISO8601 timestamp, newest
+        archive first, ``has_more``. A bad ``limit`` is 400 Invalid Form Body (50035).
+        """
+        if method != "GET" or parts[:1] != ["channels"] or len(parts) < 2:
+            return None
+        channel_id = int(parts[1]) if parts[1].isdigit() else 0
+        match parts[2:]:
+            case []:
+                if channel_id in self.channels:
+                    return _json(self.channels[channel_id])
+                return None
+            case ["messages"] if channel_id in self.history:
+                limit = _limit(query, default=50)
+                if limit is None:
+                    return _invalid_form()
+                found = sorted(self.history[channel_id], key=lambda m: int(m["id"]))
+                if "after" in query:
+                    found = [m for m in found if int(m["id"]) > int(query["after"])][:limit]
+                else:
+                    if "before" in query:
+                        found = [m for m in found if int(m["id"]) < int(query["before"])]
+                    found = found[-limit:]
+                return _json(list(reversed(found)))
+            case ["messages", message_id, "reactions", emoji]:
+                key = (channel_id, int(message_id), emoji)
+                if key not in self.reactors:
+                    return None
+                limit = _limit(query, default=25)
+                if limit is None:
+                    return _invalid_form()
+                after = int(query.get("after", 0))
+                users = sorted(self.reactors[key], key=lambda u: int(u["id"]))
+                return _json([u for u in users if int(u["id"]) > after][:limit])
+            case ["threads", "archived", "public"] if channel_id in self.archived:
+                limit = _limit(query, default=50)
+                if limit is None:
+                    return _invalid_form()
+                threads = sorted(
+                    self.archived[channel_id],
+                    key=lambda t: t["thread_metadata"]["archive_timestamp"],
+                    reverse=True,
+                )
+                if "before" in query:
+                    before = datetime.fromisoformat(query["before"])
+                    threads = [
+                        t
+                        for t in threads
+                        if datetime.fromisoformat(t["thread_metadata"]["archive_timestamp"])
+                        < before
+                    ]
+                return _json(
+                    {"threads": threads[:limit], "members": [], "has_more": len(threads) > limit}
+                )
+        return None
 
     def _message_from(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
         message_id = new_id()

@@ -17,6 +17,7 @@ request returns, without sleeping.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import io
 import json
@@ -72,6 +73,12 @@ class FakeSlackApi:
     rate_limited: dict[str, int] = field(default_factory=dict)
     unavailable: dict[str, int] = field(default_factory=dict)
     scopes: str = ",".join(BOT_SCOPES)
+    #: Channels the bot is not a member of (history says ``not_in_channel``).
+    not_member: set[str] = field(default_factory=set)
+    #: Fewer messages per page than asked, as Slack may return (``None``: as asked).
+    page_cap: int | None = None
+    #: Method -> the error Slack answers it with (``{"ok": false, "error": ...}``, HTTP 200).
+    errors: dict[str, str] = field(default_factory=dict)
     auth_url: str = WORKSPACE_URL
     url: str = ""
     _ts: int = 0
@@ -120,6 +127,8 @@ class FakeSlackApi:
             return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
         self.calls.append(Call(method, params))
         self._changed.set()
+        if method in self.errors:
+            return web.json_response({"ok": False, "error": self.errors[method]})
         body, headers = self.answer(method, params)
         return web.json_response(body, headers=headers)
 
@@ -128,21 +137,72 @@ class FakeSlackApi:
         self._changed.set()
         return web.json_response({"ok": True})
 
-    def since(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
-        """History (top level) or a thread's replies newer than ``oldest``, as Slack pages them."""
-        channel, oldest = str(p.get("channel")), float(p["oldest"])
-        found = []
-        for (where, ts), message in self.messages.items():
-            thread = message.get("thread_ts")
-            if where != channel or float(ts) <= oldest:
-                continue
-            if method == "conversations.history" and thread not in (None, ts):
-                continue
-            if method == "conversations.replies" and thread != p.get("ts") and ts != p.get("ts"):
-                continue
-            found.append(message)
-        found.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
-        return {"ok": True, "messages": found, "has_more": False}
+    def history(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        """``conversations.history`` / ``.replies`` as Slack pages them.
+
+        Slack's reference for both methods: ``limit`` defaults to 100 for history
+        (at most 999) and to 1000 for replies, and fewer may be returned
+        (:attr:`page_cap`: 15 for apps distributed outside the Marketplace since
+        2025); ``oldest``/``latest`` bound the range, excluded unless ``inclusive``.
+        History is newest first; with ``oldest`` and no ``latest`` the page holds the
+        messages *closest to oldest* (to page forward), else those closest to
+        ``latest``. Replies are oldest first, the parent always first. Past one page,
+        ``has_more`` and ``response_metadata.next_cursor`` continue the same walk.
+        """
+        channel = str(p.get("channel") or "")
+        if channel not in CHANNELS and not any(c == channel for c, _ in self.messages):
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        history = method == "conversations.history"
+        try:
+            limit = int(p.get("limit") or (100 if history else 1000))
+            offset = _decode_cursor(str(p["cursor"])) if p.get("cursor") else 0
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor" if p.get("cursor") else "invalid_limit"}
+        limit = min(max(limit, 1), 999 if history else 1000, self.page_cap or 1000)
+        inclusive = str(p.get("inclusive", "0")).lower() in ("1", "true")
+        oldest = float(p["oldest"]) if p.get("oldest") else None
+        latest = float(p["latest"]) if p.get("latest") else None
+
+        def in_range(ts: str) -> bool:
+            at = float(ts)
+            if oldest is not None and (at < oldest or (at == oldest and not inclusive)):
+                return False
+            return not (latest is not None and (at > latest or (at == latest and not inclusive)))
+
+        mine = {ts: m for (c, ts), m in self.messages.items() if c == channel}
+        root: dict[str, Any] | None = None
+        if history:
+            found = [
+                m
+                for ts, m in mine.items()
+                if m.get("thread_ts") in (None, ts) or m.get("subtype") == "thread_broadcast"
+            ]
+        else:
+            asked = mine.get(str(p.get("ts")))
+            if asked is None:
+                return {"ok": False, "error": "thread_not_found"}
+            root_ts = str(asked.get("thread_ts") or asked["ts"])
+            root = mine.get(root_ts)
+            found = [m for ts, m in mine.items() if m.get("thread_ts") == root_ts and ts != root_ts]
+        found = [m for m in found if in_range(str(m["ts"]))]
+        forward = not history or (oldest is not None and latest is None)
+        found.sort(key=lambda m: float(m["ts"]), reverse=not forward)
+        if root is not None:
+            found.insert(0, root)
+        page = found[offset : offset + limit]
+        has_more = offset + limit < len(found)
+        if history and forward:
+            page.reverse()  # history pages are always newest first
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": has_more,
+            "response_metadata": {
+                "next_cursor": _encode_cursor(offset + limit) if has_more else ""
+            },
+        }
 
     def next_ts(self) -> str:
         self._ts += 1
@@ -186,17 +246,26 @@ class FakeSlackApi:
             }, {}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0MODAL"}}, {}
-        if method in ("conversations.history", "conversations.replies") and p.get("oldest"):
-            return self.since(method, p), {}
         if method in ("conversations.history", "conversations.replies"):
-            found = self.messages.get((str(p.get("channel")), str(p.get("latest"))))
-            is_reply = found and found.get("thread_ts") not in (None, found.get("ts"))
-            if method == "conversations.history" and is_reply:
-                found = None  # history holds top-level messages only, as Slack's does
-            return {"ok": True, "messages": [found] if found else [], "has_more": False}, {}
+            return self.history(method, p), {}
         if method == "apps.connections.open":
             return {"ok": True, "url": "wss://example.invalid/link"}, {}
         return {"ok": False, "error": "unknown_method"}, {}
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    """An offset from a cursor this fake gave; anything else is ``invalid_cursor``."""
+    try:
+        kind, _, offset = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(cursor) from None
+    if kind != "offset" or not offset.isdigit():
+        raise ValueError(cursor)
+    return int(offset)
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

@@ -119,11 +119,16 @@ def test_table_and_thresholds(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_corpus_loads_through_copbot_storage(tmp_path: Path) -> None:
+    from knowledge.models import EntryKind
+    from knowledge.storage import EntryFilter, Viewer
     from knowledge.store import Repertoire
 
     rep = Repertoire.open(tmp_path / "b.db")
     ids = retrieval.load_corpus(rep, retrieval.read_jsonl(FIXTURES / "bench_corpus.jsonl"))
     assert sorted(ids.values()) == ["c1", "c2", "c3", "c4", "c5"]
-    accepted = rep.count("e.kind = 'question' AND e.has_accepted = 1")
+    accepted = rep.count_entries(
+        Viewer.operator_including_private(),
+        EntryFilter(kinds=(EntryKind.QUESTION,), has_accepted=True),
+    )
     assert accepted == 4  # c3 has no answers; the first answer counts as accepted
     rep.close()

@@ -7,28 +7,30 @@ import logging
 import pytest
 from conftest import Chat, replies
 
-from bot.commands import COMMANDS, help_text
+from bot.app import command_registry
+
+REGISTRY = command_registry()
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP", "-h", "--help", "?", "help me"])
 def test_cop_alone_or_help_gives_the_help_text(chat: Chat, text: str) -> None:
     out = replies(chat.cop(text))
     assert len(out) == 1
-    assert out[0].text == help_text()
+    assert out[0].text == REGISTRY.help_text()
     assert out[0].ephemeral
     assert chat.entries() == []
 
 
 def test_the_help_text_lists_every_command_and_the_grammar() -> None:
-    text = help_text()
-    for spec in COMMANDS.values():
+    text = REGISTRY.help_text()
+    for spec in REGISTRY:
         assert f"/cop {spec.usage}" in text
     for element in ("tag:", "from:", "in:", "kind:", "is:", "before:", "after:", '"a phrase"'):
         assert element in text
 
 
 def test_help_uses_the_platforms_prefix() -> None:
-    assert "`/copbot search <query>`" in help_text("/copbot")
+    assert "`/copbot search <query>`" in REGISTRY.help_text("/copbot")
 
 
 @pytest.mark.parametrize("text", ["pandas memory", "whois airflow", "SEARCHING for x", "ask?"])

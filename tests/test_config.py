@@ -19,6 +19,7 @@ from bot.config import (
     load_settings,
     parse_settings,
 )
+from bot.events import Where
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "xoxb-1111111111-2222222222-abcdefghijklmnopqrstuvwx"
@@ -78,17 +79,41 @@ def test_a_small_file_overrides_only_what_it_says(tmp_path: Path) -> None:
     assert settings.capture.accept_votes == 2
     assert settings.capture.min_question_chars == Settings().capture.min_question_chars
     assert settings.digests[0].time == "08:30"
-    assert not settings.rule_for("slack", "C999", "random").capture
-    assert settings.rule_for("slack", "C999", "general").capture
-    assert settings.rule_for("discord", "C999", "random").capture
+    assert not settings.rule_for(Where("slack", "T1", "C999", channel_name="random")).capture
+    assert settings.rule_for(Where("slack", "T1", "C999", channel_name="general")).capture
+    assert settings.rule_for(Where("discord", "G1", "C999", channel_name="random")).capture
 
 
 def test_a_rule_by_id_wins_over_the_default(tmp_path: Path) -> None:
     settings = parse_settings(
         {"channels": {"capture_by_default": False, "rules": [{"channel": "slack:C1"}]}}
     )
-    assert settings.rule_for("slack", "C1").capture
-    assert not settings.rule_for("slack", "C2").capture
+    assert settings.rule_for(Where("slack", "T1", "C1")).capture
+    assert not settings.rule_for(Where("slack", "T1", "C2")).capture
+
+
+def test_a_rule_by_id_wins_over_one_by_name_and_a_workspace_narrows_a_rule() -> None:
+    settings = parse_settings(
+        {
+            "channels": {
+                "rules": [
+                    {"channel": "slack:#help", "capture": False},
+                    {"channel": "slack:C1", "capture": True},
+                    {"channel": "slack:T2:C9", "capture": False},
+                ]
+            }
+        }
+    )
+    assert settings.rule_for(Where("slack", "T1", "C1", channel_name="help")).capture
+    assert not settings.rule_for(Where("slack", "T1", "C5", channel_name="HELP")).capture
+    assert not settings.rule_for(Where("slack", "T2", "C9")).capture
+    assert settings.rule_for(Where("slack", "T1", "C9")).capture
+
+
+@pytest.mark.parametrize("bad", ["slack", "slack:", "slack:#", ":C1", "a:b:c:d"])
+def test_a_channel_that_is_not_platform_id_is_refused_with_the_forms_allowed(bad: str) -> None:
+    with pytest.raises(ConfigError, match="platform:ID"):
+        parse_settings({"channels": {"rules": [{"channel": bad}]}})
 
 
 # ------------------------------------------------------------------ finding the file

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import CONTROLS, ConsoleChat, Transcript
+from adapters.console import CONTROLS, ConsoleChat
+from adapters.console_transcript import Transcript
 from bot.core import Core
 from bot.runtime import AsyncCore
 from knowledge.models import EntryKind
+from knowledge.storage import EntryFilter, Viewer
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 class Console:
@@ -38,7 +42,7 @@ class Console:
         return match.group(1)
 
     def entry(self, mid: str):  # type: ignore[no-untyped-def]
-        found = self.core.repertoire.list_entries("e.message_id = ?", [mid])
+        found = self.core.repertoire.entries(EVERYTHING, EntryFilter(message_id=mid))
         return found[0] if found else None
 
     def close(self) -> None:
@@ -57,7 +61,7 @@ async def test_unknown_controls_print_the_controls_help(console: Console) -> Non
     printed = await console.say("/foo bar")
     assert "Unknown control '/foo'" in printed
     assert CONTROLS in printed
-    assert console.core.repertoire.list_entries() == []
+    assert console.core.repertoire.entries(EVERYTHING) == []
 
 
 async def test_help_prints_the_controls(console: Console) -> None:
@@ -70,7 +74,7 @@ async def test_quit_ends_the_session(console: Console) -> None:
             yield line
 
     await console.chat.run(lines())
-    assert [e.title for e in console.core.repertoire.list_entries()] == [
+    assert [e.title for e in console.core.repertoire.entries(EVERYTHING)] == [
         "How do I read a huge CSV file fast?"
     ]
 
@@ -154,7 +158,7 @@ async def test_lines_that_are_not_valid_text_do_not_end_the_session(console: Con
     # undecodable bytes from a pipe arrive as lone surrogates (surrogateescape)
     printed = await console.say("How do I read caf\udce9 data from a CSV file?")
     assert "data from a CSV file" in printed
-    entries = console.core.repertoire.list_entries()
+    entries = console.core.repertoire.entries(EVERYTHING)
     assert len(entries) == 1 and "data from a CSV file" in entries[0].text
     assert "1 result for" in await console.say("/cop search csv")
 
@@ -167,14 +171,37 @@ async def test_seeding_twice_makes_nothing_twice(console: Console) -> None:
     now = console.core.services.clock.now()
     first = await console.chat.seed(sample, now)
     before = repertoire_stats(console.core.repertoire, None)
-    rows = console.core.repertoire.count()
+    rows = console.core.repertoire.count_entries(EVERYTHING)
     assert first > 0 and rows > 0
     await console.chat.seed(sample, now)  # e.g. the "seeded" marker was lost
     assert repertoire_stats(console.core.repertoire, None) == before
-    assert console.core.repertoire.count() == rows
+    assert console.core.repertoire.count_entries(EVERYTHING) == rows
     expected = (
         len(sample.raw["threads"])
         + sum(len(t.get("replies", ())) for t in sample.raw["threads"])
         + len(sample.raw["knowhow"])
     )
     assert rows == expected  # every sample thread, reply and know-how is kept, once
+
+
+async def test_match_marks_are_bold_on_a_colour_terminal_and_plain_words_otherwise(
+    make_core: Callable[..., Core], tmp_path: Path
+) -> None:
+    core = make_core(name="marks.db")
+    outputs: dict[bool, str] = {}
+    for color in (True, False):
+        async_core = AsyncCore(core)
+        transcript = Transcript(tmp_path / "marks.db")
+        out = io.StringIO()
+        chat = ConsoleChat(async_core, transcript, out, color=color)
+        try:
+            if color:
+                await chat.handle_line("How do I speed up imports? The zorblax loader is slow.")
+            await chat.handle_line("/cop search zorblax")
+        finally:
+            async_core.close()
+            transcript.close()
+        outputs[color] = out.getvalue().split("result for")[-1]
+    assert "\x1b[1mzorblax\x1b[0m" in outputs[True]  # rich's bold, around the match only
+    assert "zorblax" in outputs[False]
+    assert "**" not in outputs[False] and "\x1b[" not in outputs[False]

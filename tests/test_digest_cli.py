@@ -49,7 +49,7 @@ def test_a_bad_channel_is_a_clear_error(tmp_path: Path) -> None:
         cli, ["digest", "--channel", "data-help", "--db", str(tmp_path / "x.db")]
     )
     assert result.exit_code == 2
-    assert "platform:ID or platform:#name" in result.output
+    assert "'platform:ID' or 'platform:#name'" in result.output
 
 
 def test_demo_posts_the_scheduled_digest_as_it_fires(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ from bot.events import CommandInvocation, Post, PostSection, Reply
 from bot.mentions import MENTION_START, mention, platform_mentions
 from bot.periods import period_for
 from bot.render_text import render_post
+from knowledge.models import EntryKind
+from knowledge.storage import EntryFilter, Viewer
 from tests.digest_support import (
     ANA,
     BEN,
@@ -38,6 +40,8 @@ from tests.digest_support import (
     say,
     share,
 )
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def _digest(tmp_path: Path, spec: str, **options: object) -> Post | None:
@@ -301,7 +305,9 @@ def test_daily_counts_per_local_day(tmp_path: Path) -> None:
 def test_member_text_cannot_forge_a_mention(tmp_path: Path) -> None:
     core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
     say(core, HELP, CAM, "q-forge", f"{mention('U-ANA', 'Ana')} how do I forge pings?", WEEK_END)
-    entry = core.services.repertoire.list_entries("e.kind = 'question'")[0]
+    entry = core.services.repertoire.entries(EVERYTHING, EntryFilter(kinds=(EntryKind.QUESTION,)))[
+        0
+    ]
     assert MENTION_START not in entry.text and MENTION_START not in entry.title
 
 

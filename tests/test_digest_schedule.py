@@ -22,7 +22,6 @@ from bot.config import DigestSchedule
 from bot.periods import occurrences, period_for, trigger_for
 from bot.runtime import AsyncCore
 from bot.schedule import RETRY_EVERY, DigestRuns, DigestScheduler
-from knowledge.digestlog import DigestLog
 from knowledge.store import Repertoire
 from tests.digest_support import (
     ANA,
@@ -105,7 +104,7 @@ def test_racing_claims_on_two_connections_post_once(tmp_path: Path) -> None:
         repertoire = Repertoire.open(path)
         try:
             barrier.wait()
-            winners.append(DigestLog(repertoire.db).claim("slack:C1", start, end, MONDAY_9))
+            winners.append(repertoire.digest_log.claim("slack:C1", start, end, MONDAY_9))
         finally:
             repertoire.close()
 
@@ -171,7 +170,7 @@ async def test_schedule_fires_and_posts_once(tmp_path: Path) -> None:
         # The weekly job and the retry job are both due: they race for the period.
         assert await run_due_jobs(scheduler.scheduler, expected=2) == [EVENT_JOB_EXECUTED] * 2
         assert len(outbox.posts) == 2  # the next week is a new period, posted once
-        runs = DigestLog(async_core.core.services.repertoire.db).runs()
+        runs = async_core.core.services.repertoire.digest_log.runs()
         assert [(r.period_end, r.status, r.message_id) for r in runs] == [
             (MONDAY_9, "posted", "msg-1"),
             (MONDAY_9 + timedelta(days=7), "posted", "msg-2"),
@@ -192,7 +191,7 @@ async def test_a_late_wakeup_within_the_grace_still_posts(tmp_path: Path) -> Non
         # The digest job (20 min late) and the retry job both run; one of them posts.
         assert await run_due_jobs(scheduler.scheduler, expected=2) == [EVENT_JOB_EXECUTED] * 2
         assert len(outbox.posts) == 1
-        run = DigestLog(async_core.core.services.repertoire.db).runs()[0]
+        run = async_core.core.services.repertoire.digest_log.runs()[0]
         assert run.period_end == MONDAY_9  # the period of the missed time, not of "now"
         await _stop(scheduler, async_core)
 
@@ -251,7 +250,7 @@ async def test_a_failed_post_is_retried_then_posted_once(tmp_path: Path) -> None
     with scheduler_time(clock):
         scheduler, async_core = _scheduler(path, clock, outbox)
         await scheduler.start()  # the catch-up's post fails
-        runs = DigestLog(async_core.core.services.repertoire.db).runs()
+        runs = async_core.core.services.repertoire.digest_log.runs()
         assert [r.status for r in runs] == ["failed"] and outbox.posts == []
         clock.advance(RETRY_EVERY)  # the retry job comes round
         assert await run_due_jobs(scheduler.scheduler) == [EVENT_JOB_EXECUTED]
@@ -270,7 +269,7 @@ async def test_an_empty_period_is_logged_and_posts_nothing(tmp_path: Path) -> No
         scheduler, async_core = _scheduler(path, clock, outbox)
         await scheduler.start()
         assert outbox.posts == []
-        assert [r.status for r in DigestLog(async_core.core.services.repertoire.db).runs()] == [
+        assert [r.status for r in async_core.core.services.repertoire.digest_log.runs()] == [
             "empty"
         ]
         await _stop(scheduler, async_core)
@@ -307,7 +306,7 @@ async def test_time_zone_schedule_fires_at_local_time(tmp_path: Path) -> None:
         clock.at = summer
         await run_due_jobs(scheduler.scheduler)
         await _stop(scheduler, async_core)
-    ends = [r.period_end for r in DigestLog(Repertoire.open(path).db).runs()]
+    ends = [r.period_end for r in Repertoire.open(path).digest_log.runs()]
     assert ends == [winter, summer]
     assert summer - winter == timedelta(days=7) - timedelta(hours=1)  # the week DST began
     assert len(outbox.posts) == 2

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
+from knowledge.storage import Viewer
 from tests import discord_harness as dh
 
 GENERAL = 210
@@ -22,6 +23,8 @@ ALICE = (11, "Alice")
 BOB = (12, "Bob")
 CAROL = (13, "Carol")
 G = str(dh.GUILD_ID)
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def server() -> dict:
@@ -37,7 +40,7 @@ def server() -> dict:
 
 
 def entries(h: dh.Harness) -> list[Entry]:
-    return h.core.repertoire.list_entries(order="e.id")
+    return h.core.repertoire.entries(EVERYTHING, order="id")
 
 
 def entry_for(h: dh.Harness, channel: int, message_id: int) -> list[Entry]:
@@ -398,20 +401,14 @@ async def test_messages_missed_while_away_are_caught_up_from_the_read_mark(
         await h.feed("MESSAGE_CREATE", dh.message(seen, GENERAL, ALICE, "How do I pin numpy?"))
     async with dh.running(tmp_path) as h:  # restarted; two messages were said meanwhile
         h.add_guild(server())
-        h.api.answer(
-            "GET",
-            f"/channels/{GENERAL}/messages",
-            [
-                dh.message(missed_chatter, GENERAL, BOB, "lunch anyone"),
-                dh.message(missed_question, GENERAL, BOB, "How do I vendor a wheel?"),
-            ],
-        )
-        assert await h.adapter.catch_up() == 2
+        h.api.said(GENERAL, dh.message(missed_chatter, GENERAL, BOB, "lunch anyone"))
+        h.api.said(GENERAL, dh.message(missed_question, GENERAL, BOB, "How do I vendor a wheel?"))
+        assert (await h.adapter.catch_up()).messages == 2
         [history] = h.api.calls("GET", f"/channels/{GENERAL}/messages")
         assert history.query["after"] == str(seen)
         assert [e.source.message_id for e in entries(h)] == [str(seen), str(missed_question)]
-        await h.adapter.catch_up()  # a second READY: nothing new is made
-        assert len(entries(h)) == 2
+        again = await h.adapter.catch_up()  # a second READY: nothing new is made
+        assert again.messages == 0 and len(entries(h)) == 2
 
 
 async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedback(
@@ -446,3 +443,37 @@ async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedbac
         await h.feed("INTERACTION_CREATE", click)
         verdicts = db.execute("SELECT user_id, verdict FROM similar_feedback").fetchall()
         assert [tuple(v) for v in verdicts] == [(str(CAROL[0]), "not_related")]
+
+
+MEMBER_ROLE = 500
+GATED = 250
+
+
+async def test_a_server_gating_channels_behind_a_member_role_can_name_it_everyone(
+    tmp_path: Path,
+) -> None:
+    """@everyone sees nothing until verified; a "Member" role sees the community channels."""
+    roles = [
+        dh.role(dh.EVERYONE, "@everyone", 0),
+        dh.role(MEMBER_ROLE, "Member", dh.VIEW_CHANNEL),
+    ]
+    staff_only = dh.text_channel(GATED, "staff")
+    staff_only["permission_overwrites"] = [
+        {"id": str(MEMBER_ROLE), "type": 0, "allow": "0", "deny": str(dh.VIEW_CHANNEL)}
+    ]
+    server = dh.guild([dh.text_channel(GENERAL, "general"), staff_only], roles=roles)
+    for everyone_roles, expected in (((), "private"), (("member",), "public"), ((500,), "public")):
+        run_dir = tmp_path / f"{expected}-{everyone_roles}"
+        run_dir.mkdir()
+        settings = Settings(
+            database=str(run_dir / "copbot.db"), discord={"everyone_roles": list(everyone_roles)}
+        )
+        async with dh.running(run_dir, settings) as h:
+            h.add_guild(server)
+            asked, staff = dh.new_id(), dh.new_id()
+            await h.feed(
+                "MESSAGE_CREATE", dh.message(asked, GENERAL, ALICE, "How do I join the guild?")
+            )
+            await h.feed("MESSAGE_CREATE", dh.message(staff, GATED, BOB, "How do we ban a bot?"))
+            assert entry_for(h, GENERAL, asked)[0].visibility == expected
+            assert entry_for(h, GATED, staff)[0].visibility == "private"

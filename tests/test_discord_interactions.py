@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.commands import SAVE_MENU_NAME, SHARE_CUSTOM_ID
+from adapters.discord.commands import ACCEPT_MENU_NAME, SAVE_MENU_NAME
+from bot.app import command_registry
 from bot.config import Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from knowledge.models import EntryKind, SourceKey
+from knowledge.storage import EntryFilter, Viewer
 from tests import discord_harness as dh
 
 GENERAL = 210
@@ -24,6 +26,8 @@ BOB = (12, "Bob")
 CAROL = (13, "Carol")
 G = str(dh.GUILD_ID)
 EPHEMERAL = 64
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def server() -> dict:
@@ -66,10 +70,11 @@ async def test_commands_are_registered_as_a_cop_group_and_a_message_menu(tmp_pat
     async with dh.running(tmp_path, settings) as h:
         [sync] = h.api.calls("PUT", f"/applications/{dh.APP_ID}/guilds/{dh.GUILD_ID}/commands")
         by_name = {c["name"]: c for c in sync.body}
-        assert set(by_name) == {"cop", SAVE_MENU_NAME}
+        assert set(by_name) == {"cop", SAVE_MENU_NAME, ACCEPT_MENU_NAME}
         subs = {o["name"] for o in by_name["cop"]["options"]}
-        assert subs == {"search", "ask", "share", "who", "stats", "digest", "help"}
+        assert subs == set(command_registry().names)
         assert by_name[SAVE_MENU_NAME]["type"] == 3  # a message context menu
+        assert by_name[ACCEPT_MENU_NAME]["type"] == 3
         share = next(o for o in by_name["cop"]["options"] if o["name"] == "share")
         kind = next(o for o in share["options"] if o["name"] == "kind")
         assert [c["value"] for c in kind["choices"]] == ["howto", "resource", "story", "update"]
@@ -113,19 +118,23 @@ async def test_search_results_are_ephemeral_embeds_with_a_share_button(tmp_path:
         assert "**retries**=3" in embed["description"] or "retries" in embed["description"]
         assert "Bob" in embed["description"]  # the accepted answer comes with the question
         [row] = results.body["components"]
-        assert row["components"][0]["custom_id"] == SHARE_CUSTOM_ID
+        [question] = h.core.repertoire.entries(
+            Viewer.operator_including_private(), EntryFilter(kinds=(EntryKind.QUESTION,))
+        )
+        assert row["components"][0]["custom_id"] == f"copbot:share:{question.id}"
 
-        # The member shares the results: the same embeds, for everyone in the channel.
+        # The member shares the result: the core checks it may be shown here, then posts it.
         shown = h.api.sent[max(h.api.sent)]
         h.api.clear()
-        click = dh.button_click(general(), CAROL, SHARE_CUSTOM_ID, shown)
+        click = dh.button_click(general(), CAROL, f"copbot:share:{question.id}", shown)
         await h.feed("INTERACTION_CREATE", click)
-        [callback] = h.api.calls("POST", f"/interactions/{click['id']}/")
-        assert callback.body["type"] == 4
-        assert not callback.flags & EPHEMERAL
-        assert callback.body["data"]["embeds"][0]["title"] == embed["title"]
-        assert f"<@{CAROL[0]}> shared" in callback.body["data"]["content"]
-        assert callback.body["data"]["allowed_mentions"]["parse"] == []
+        deferred(h, click)
+        [posted] = h.api.calls_to("POST", f"/channels/{GENERAL}/messages")
+        assert posted.body["embeds"][0]["title"] == embed["title"]
+        assert "Carol shared this" in posted.body["content"]
+        assert posted.body["allowed_mentions"]["parse"] == []
+        [note] = followups(h, click)
+        assert note.flags & EPHEMERAL and "Posted" in note.body["content"]
 
 
 async def test_search_from_a_public_channel_never_shows_private_entries(tmp_path: Path) -> None:
@@ -207,11 +216,11 @@ async def test_a_dm_is_captured_only_when_saved_on_purpose_and_stays_private(
         text = "How I fixed the flaky CI: pin the runner image"
         target = dh.message(dh.new_id(), 777, BOB, text, guild_id=None)
         await h.feed("MESSAGE_CREATE", target)
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(EVERYTHING) == []
 
         save = dh.message_command(dm, BOB, target, SAVE_MENU_NAME)
         await h.feed("INTERACTION_CREATE", save)
-        [entry] = h.core.repertoire.list_entries()
+        [entry] = h.core.repertoire.entries(EVERYTHING)
         assert entry.kind == EntryKind.KNOWHOW
         assert entry.visibility == "dm"
 
@@ -264,7 +273,7 @@ async def test_commands_with_bad_input_answer_with_help_and_keep_nothing(tmp_pat
         [reply] = followups(h, share)
         assert reply.flags & EPHEMERAL
         assert "Usage" in reply.body["content"]
-        assert h.core.repertoire.list_entries() == []
+        assert h.core.repertoire.entries(EVERYTHING) == []
 
         who = dh.slash_command(general(), ALICE, "stats")
         await h.feed("INTERACTION_CREATE", who)
@@ -277,7 +286,7 @@ async def test_a_server_not_yet_announced_counts_as_private(tmp_path: Path) -> N
         target = dh.message(dh.new_id(), GENERAL, BOB, "Tip: use uv to pin Python tools")
         save = dh.message_command(general(), CAROL, target, SAVE_MENU_NAME)
         await h.feed("INTERACTION_CREATE", save)
-        [entry] = h.core.repertoire.list_entries()
+        [entry] = h.core.repertoire.entries(EVERYTHING)
         assert entry.visibility == "private"
 
 
@@ -319,6 +328,13 @@ async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> No
             ("stats", {}),
             ("help", {}),
             ("digest", {}),
+            ("thanks", {"member": f"<@{BOB[0]}>", "what": "#12"}),
+            ("profile", {}),
+            ("retag", {"entry": "#12", "tags": "+polars -pandas"}),
+            ("outdated", {"entry": "#12", "flag": "no"}),
+            ("link", {"identity": "slack:U0123"}),
+            ("solved", {"n": 2}),
+            ("undo", {"change": "c3"}),
         ):
             await h.feed("INTERACTION_CREATE", dh.slash_command(channel, ALICE, sub, **options))
         days = dh.slash_command(channel, ALICE, "digest")
@@ -333,5 +349,32 @@ async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> No
         "stats",
         "help",
         "digest",
+        f"thanks <@{BOB[0]}> for #12",
+        "profile",
+        "retag #12 +polars -pandas",
+        "outdated #12 no",
+        "link slack:U0123",
+        "solved 2",
+        "undo c3",
         "digest 14",
     ]
+
+
+async def test_ask_where_copbot_may_not_send_messages_says_so_and_keeps_no_orphan(
+    tmp_path: Path,
+) -> None:
+    async with dh.running(tmp_path) as h:
+        h.add_guild(server())
+        h.api.answer(
+            "POST",
+            f"/channels/{GENERAL}/messages",
+            {"message": "Missing Permissions", "code": 50013},
+            status=403,
+        )
+        ask = dh.slash_command(general(), ALICE, "ask", question="Which orchestrator for dbt?")
+        await h.feed("INTERACTION_CREATE", ask)
+        assert h.core.repertoire.entries(Viewer.operator_including_private()) == []
+        [notice] = followups(h, ask)
+        assert notice.flags & EPHEMERAL
+        assert "could not post your question" in notice.body["content"]
+        assert "Missing Permissions" in notice.body["content"]

@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.discord import render
+from adapters.discord.feedback import feedback_view
+from adapters.discord.share_button import share_view
 from bot.events import MARK_END, MARK_START, Post, PostSection, Reply, ResultItem, Visibility, Where
+from tests.platform_limits import (
+    DISCORD_CONTENT,
+    DISCORD_FIELD_VALUE,
+    check_discord_components,
+    check_discord_message,
+)
 
 WHERE = Where("discord", "1", "2", Visibility.PUBLIC, "general")
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)
@@ -36,18 +44,8 @@ def item(n: int, size: int, permalink: str = "https://discord.com/channels/1/2/3
 
 
 def assert_within_limits(rendered: render.Rendered) -> None:
-    assert len(rendered.content) <= render.CONTENT_LIMIT
-    assert len(rendered.embeds) <= render.EMBEDS_PER_MESSAGE
-    assert sum(len(e) for e in rendered.embeds) <= render.EMBEDS_TOTAL_LIMIT
-    for embed in rendered.embeds:
-        assert len(embed.title or "") <= render.TITLE_LIMIT
-        assert len(embed.description or "") <= render.DESCRIPTION_LIMIT
-        assert len(embed.fields) <= render.FIELD_COUNT_LIMIT
-        for field in embed.fields:
-            assert len(field.name or "") <= render.FIELD_NAME_LIMIT
-            assert len(field.value or "") <= render.FIELD_VALUE_LIMIT
-        assert len(embed.footer.text or "") <= render.FOOTER_LIMIT
-        embed.to_dict()  # serialisable, as discord.py sends it
+    """Discord's documented limits (tests/platform_limits.py), on the JSON discord.py sends."""
+    check_discord_message(rendered.content, [embed.to_dict() for embed in rendered.embeds])
 
 
 @settings(max_examples=60, deadline=None)
@@ -113,7 +111,7 @@ def test_a_long_section_says_how_many_lines_it_left_out() -> None:
     post = Post(WHERE, "Digest", sections=(PostSection("Unanswered", lines, more=5),))
     [embed] = render.render_post(post).embeds
     [field] = embed.fields
-    assert field.value is not None and len(field.value) <= render.FIELD_VALUE_LIMIT
+    assert field.value is not None and len(field.value) <= DISCORD_FIELD_VALUE
     shown = field.value.count("• ")
     assert field.value.endswith(f"…and {100 - shown + 5} more")
 
@@ -130,8 +128,16 @@ def test_a_long_text_reply_goes_whole_into_an_embed() -> None:
         f"{i}. member {i} — 3 accepted answers" for i in range(90)
     )
     rendered = render.render_reply(Reply(WHERE, text))
-    assert len(text) > render.CONTENT_LIMIT
+    assert len(text) > DISCORD_CONTENT
     assert rendered.content == "Who knows airflow:"
     [embed] = rendered.embeds
     assert embed.description == text
     assert_within_limits(rendered)
+
+
+def test_share_and_feedback_buttons_fit_discords_component_limits() -> None:
+    many = [10**15 + n for n in range(40)]  # entry ids as long as they may get
+    check_discord_components(share_view(many).to_components())
+    check_discord_components(
+        feedback_view(10**15, many, ("solved_it", "not_related")).to_components()
+    )

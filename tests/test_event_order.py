@@ -17,10 +17,13 @@ from bot.config import Settings
 from bot.core import Core
 from bot.events import IncomingMessage, MessageDeleted
 from bot.ports import FixedClock
+from knowledge.storage import Viewer
 from tests.snapshot import snapshot
 from tests.streams import START, community_stream, messy
 
 SIZE = 10_000 if os.environ.get("COPBOT_LONG_TESTS") else 1_500
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def _core(path: Path) -> Core:
@@ -59,7 +62,7 @@ def test_a_delete_before_its_create_keeps_the_message_out(tmp_path: Path) -> Non
     try:
         core.handle(MessageDeleted(question.where, question.message_id, "del-1"))
         core.handle(question)
-        assert core.repertoire.count() == 0
+        assert core.repertoire.count_entries(EVERYTHING) == 0
         edit_rows = core.repertoire.db.execute("SELECT count(*) FROM message_edits").fetchone()
         assert edit_rows[0] == 0
     finally:

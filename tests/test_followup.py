@@ -11,7 +11,6 @@ from bot.events import Post
 from bot.mentions import MENTION_START, mention
 from bot.runtime import AsyncCore
 from bot.schedule import DigestScheduler
-from knowledge.digestlog import DigestLog
 from knowledge.models import ChannelRef
 from tests.digest_support import (
     ANA,
@@ -164,7 +163,7 @@ async def test_a_failed_follow_up_is_retried_once_it_can_be_posted(tmp_path: Pat
     repertoire = async_core.core.services.repertoire
     question = repertoire.question_for_thread(ChannelRef("slack", "T1", "C-HELP"), "q-due")
     assert question is not None
-    assert DigestLog(repertoire.db).followed_up() == {question.id}
+    assert repertoire.digest_log.followed_up() == {question.id}
     async_core.close()
 
 

@@ -14,12 +14,15 @@ from bot.core import Core
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from bot.forget import carry_out, plan_for
 from bot.ports import FixedClock
+from knowledge.storage import EntryFilter, Viewer
 from tests.streams import START
 
 HELP = Where("slack", "T1", "C1", Visibility.PUBLIC, "help")
 ASKER = Actor("slack", "U1", "Ada Asker", "T1")
 HELPER = Actor("slack", "U2", "Hal Helper", "T1")
 VOTERS = [Actor("slack", f"V{i}", f"Voter {i}", "T1") for i in range(3)]
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def _thread(core: Core, number: int, asker: Actor = ASKER) -> None:
@@ -41,13 +44,13 @@ def test_forget_removes_entries_reactions_and_profile_and_resettles_votes(tmp_pa
         for voter in VOTERS[:2]:  # two votes accept a2
             core.handle(ReactionChange(HELP, "a2", voter, "white_check_mark", True, at=START))
         answer = core.repertoire.entries_for_message(
-            core.repertoire.list_entries("e.message_id = 'a2'")[0].source
+            core.repertoire.entries(EVERYTHING, EntryFilter(message_id="a2"))[0].source
         )[0]
         assert answer.accepted
         (plan,) = plan_for(core, "Voter 0")
         carry_out(core, plan)
         # Voter 0's vote is gone: one vote left, below the threshold.
-        assert not core.repertoire.list_entries("e.message_id = 'a2'")[0].accepted
+        assert not core.repertoire.entries(EVERYTHING, EntryFilter(message_id="a2"))[0].accepted
         (plan,) = plan_for(core, "ada")
         assert [e.source.message_id for e in plan.entries] == ["q1"]
         carry_out(core, plan)
@@ -123,9 +126,9 @@ def test_removing_the_bot_stops_capture_until_it_is_back(tmp_path: Path) -> None
     try:
         core.handle(MemberLeftChannel(secret, "left-1"))
         core.handle(IncomingMessage(secret, ASKER, "g1", "How do I rotate the key?", START))
-        assert core.repertoire.count() == 0
+        assert core.repertoire.count_entries(EVERYTHING) == 0
         core.handle(BotJoinedChannel(secret, "joined-1"))
         core.handle(IncomingMessage(secret, ASKER, "g2", "How do I rotate the key?", START))
-        assert core.repertoire.count() == 1
+        assert core.repertoire.count_entries(EVERYTHING) == 1
     finally:
         core.repertoire.close()

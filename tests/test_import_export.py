@@ -29,11 +29,14 @@ from bot.history import Problem, UnthreadedLinker, run_import
 from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
 from knowledge.restore import import_json
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"
 DISCORD = FIXTURES / "discord"
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def make_core(tmp_path: Path, name: str = "copbot.db", settings: Settings | None = None) -> Core:
@@ -149,7 +152,7 @@ def test_slack_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     assert "[task.log](https://acme.slack.com/files/U03CHEN/F01/task.log)" in q2_entry.text
     assert q2_entry.permalink == "https://acme.slack.com/archives/C01DATA/p1709366400000100"
     assert q2_entry.author_name == "chen"
-    assert "Who is presenting" not in json.dumps([e.text for e in repertoire.list_entries()])
+    assert "Who is presenting" not in json.dumps([e.text for e in repertoire.entries(EVERYTHING)])
     # Slack markup reads as in live capture: a mention is the member's handle.
     mention = repertoire.entries_for_message(
         SourceKey("slack", "T0ACME", "C02OLD", f"{old + 11400}.000007")
@@ -309,11 +312,11 @@ def test_discord_export_gives_the_known_repertoire(tmp_path: Path) -> None:
         "message type ChannelPinnedMessage": 1,
     }
     repertoire = core.services.repertoire
-    answer = next(e for e in repertoire.list_entries() if e.source.message_id == "1007")
+    answer = next(e for e in repertoire.entries(EVERYTHING) if e.source.message_id == "1007")
     assert "[notes.pdf](https://cdn.discordapp.com/attachments/200/5001/notes.pdf)" in answer.text
     assert answer.permalink == "https://discord.com/channels/900/200/1007"
     assert answer.author_name == "alice"
-    question = next(e for e in repertoire.list_entries() if e.source.message_id == "300")
+    question = next(e for e in repertoire.entries(EVERYTHING) if e.source.message_id == "300")
     assert question.title == "Docker build fails on M1"
 
 

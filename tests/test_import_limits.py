@@ -1,9 +1,9 @@
 """Hard limits of ``copbot import``: small hostile files stay small.
 
 Each hostile file is built in ``tmp_path`` and imported by the real ``copbot
-import`` in a child process, which reports its own peak memory
-(``getrusage``) and runs under an address-space cap, so a regression fails the
-test instead of swapping the machine. A good file in the same run is still
+import`` in a child process, which reports its own peak memory (``VmHWM``) and
+runs under an address-space cap, so a regression fails the test instead of
+swapping the machine. A good file in the same run is still
 imported, and the exit code says something was refused.
 """
 
@@ -42,7 +42,11 @@ except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else 1
 except MemoryError:
     code = "MemoryError"
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a child of a
+# large pytest process would report the parent's size, not its own.
+with open("/proc/self/status") as status:
+    hwm = next(line for line in status if line.startswith("VmHWM:"))
+peak_mb = int(hwm.split()[1]) / 1024
 print(json.dumps({"code": code, "peak_mb": peak_mb}))
 """
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app import command_registry
 from bot.config import ChannelRule, ChannelSettings, PracticeSettings, Settings
 from bot.core import Core
 from bot.events import (
@@ -53,7 +54,7 @@ _ids = itertools.count(1)
 
 def make_core(settings: Settings | None = None) -> Core:
     repertoire = Repertoire.open(":memory:")
-    return Core(Services(repertoire, settings or Settings(), FixedClock(NOW)))
+    return Core(Services(repertoire, settings or Settings(), FixedClock(NOW)), command_registry())
 
 
 def say(

@@ -11,7 +11,7 @@ from conftest import NOW, Chat, actor, replies, where
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import COMMANDS
+from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.events import CommandInvocation
@@ -288,7 +288,7 @@ EXAMPLES = [
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Core]:
     repertoire = Repertoire.open(tmp_path_factory.mktemp("query") / "copbot.db")
-    core = Core(Services(repertoire, Settings(), FixedClock(NOW)))
+    core = Core(Services(repertoire, Settings(), FixedClock(NOW)), command_registry())
     chat = Chat(core, FixedClock(NOW))
     for number, (question, answer) in enumerate(SEED):
         chat.say(question, mid=f"q{number}", tags=("seed",))
@@ -354,7 +354,7 @@ def test_cop_search_always_replies(seeded: Core, text: str) -> None:
     # the same words without "search" are a search too, unless they start with a command
     # (as the core reads them: cleaned, so a lone surrogate becomes "?", the help alias)
     first = clean_text(text).strip().partition(" ")[0].lower()
-    if first and first not in COMMANDS and first not in {"-h", "--help", "?"}:
+    if first and first not in command_registry() and first not in {"-h", "--help", "?"}:
         bare = replies(seeded.handle(_invocation(text)))
         assert len(bare) == 1 and "went wrong" not in bare[0].text
         assert [i.entry_id for i in bare[0].items] == [i.entry_id for i in reply.items]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import Chat, replies, where
 
+import knowledge.search as search_module
 from bot.events import MARK_END, MARK_START, KnowhowKind
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
@@ -59,6 +60,31 @@ def test_every_word_is_needed_before_any_word_is_enough(chat: Chat) -> None:
     assert ids(chat, "zorblax quuxify") == ["zq"]  # AND finds one: no fallback
     chat.delete("zq")
     assert set(ids(chat, "zorblax quuxify")) == {"z", "q"}  # AND finds none: OR
+
+
+def test_the_any_word_fallback_keeps_the_rarest_words_within_its_posting_budget(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(8):
+        chat.say(f"Is wibble number {i} ever going to ship?", mid=f"common{i}")
+    chat.say("Who maintains the grommet registry?", mid="rare1")
+    chat.say("Why do grommet builds fail on arm64?", mid="rare2")
+    # No document holds both words: any word is enough.
+    assert set(ids(chat, "wibble grommet")) == {f"common{i}" for i in range(8)} | {
+        "rare1",
+        "rare2",
+    }
+    # Over the budget (here 2 + 8 postings > 5), the common word is left out: the
+    # rare word's documents only, not the common word's eight.
+    monkeypatch.setattr(search_module, "FALLBACK_POSTINGS", 5)
+    assert set(ids(chat, "wibble grommet")) == {"rare1", "rare2"}
+    assert set(ids(chat, "grommet wibble")) == {"rare1", "rare2"}  # order does not matter
+    # The rarest word stays even when it alone is over the budget.
+    monkeypatch.setattr(search_module, "FALLBACK_POSTINGS", 1)
+    assert set(ids(chat, "wibble grommet")) == {"rare1", "rare2"}
+    # A word no document holds is no reason to drop the others.
+    monkeypatch.setattr(search_module, "FALLBACK_POSTINGS", 10)
+    assert len(ids(chat, "wibble grommet zzyzxq")) == 10
 
 
 def test_stop_words_do_not_have_to_match(chat: Chat) -> None:

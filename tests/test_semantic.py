@@ -71,16 +71,18 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     pytest.importorskip("numpy")
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import embed_missing, semantic_ranking
+    from knowledge.storage import Viewer
     from knowledge.store import Repertoire
 
     rep = Repertoire.open(tmp_path / "v.db")
+    everything = Viewer.operator_including_private()
     member = rep.upsert_member("slack", "T", "U1", "Ann")
 
     def add(channel: str, visibility: str, text: str) -> int:
         entry_id, _ = rep.save_entry(
             NewEntry(
                 kind=EntryKind.KNOWHOW,
-                source=SourceKey("slack", "T", channel, f"m{rep.count() + 1}"),
+                source=SourceKey("slack", "T", channel, f"m{rep.count_entries(everything) + 1}"),
                 text=text,
                 author_id=member,
                 created_at=datetime(2026, 1, 1, tzinfo=UTC),
@@ -95,6 +97,8 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     bow = _BagOfWords()
     from knowledge.models import ChannelRef
 
+    assert embed_missing(rep, bow) == 2  # the bot's background job does this
+
     seen = [
         i
         for i, _ in semantic_ranking(
@@ -105,7 +109,59 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     inside = semantic_ranking(rep, bow, "rotate snowflake key", ChannelRef("slack", "T", "G1"))
     assert {i for i, _ in inside} == {public, secret}
     later = add("C1", "public", "kafka consumer lag")
+    assert embed_missing(rep, bow) == 1
     near = semantic_ranking(rep, bow, "kafka consumer lag", None)
     assert near[0][0] == later and near[0][1] == pytest.approx(1.0, abs=1e-5)
     assert embed_missing(rep, bow) == 0
+    rep.close()
+
+
+_SAME = {"ram": "memory", "footprint": "usage", "shrink": "reduce"}
+
+
+class _Synonyms(_BagOfWords):
+    """Bag of words where a few synonyms share a dimension: a paraphrase words cannot see."""
+
+    name = "test-synonyms"
+
+    def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        canonical = [
+            " ".join(_SAME.get(w.strip("?.,"), w.strip("?.,")) for w in t.lower().split())
+            for t in texts
+        ]
+        return super().encode(canonical)
+
+
+def test_semantic_ranking_adds_what_words_miss_and_scores_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("numpy")
+    from knowledge.models import EntryKind, NewEntry, SourceKey
+    from knowledge.semantic import embed_missing
+    from knowledge.similar import rank_similar
+    from knowledge.store import Repertoire
+
+    rep = Repertoire.open(tmp_path / "u.db")
+    member = rep.upsert_member("slack", "T", "U1", "Ann")
+    texts = ["Shrink RAM footprint", "Retry an Airflow task on timeout", "Pin the dbt version"]
+    for number, text in enumerate(texts):
+        rep.save_entry(
+            NewEntry(
+                kind=EntryKind.KNOWHOW,
+                source=SourceKey("slack", "T", "C", f"m{number}"),
+                text=text,
+                author_id=member,
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                visibility="public",
+                title=text,
+            )
+        )
+    embedder = _Synonyms()
+    embed_missing(rep, embedder)
+    question = "reduce memory usage"
+    assert rank_similar(rep, question, None) == []  # no word in common
+    ranked = rank_similar(rep, question, None, embedder=embedder)
+    assert ranked[0].entry.title == "Shrink RAM footprint"
+    assert ranked[0].features["cosine"] == pytest.approx(1.0, abs=1e-5)
+    confidences = [r.confidence for r in ranked]
+    assert confidences == sorted(confidences, reverse=True)  # the model's order
+    assert 0.0 < confidences[-1] < confidences[0] < 1.0
     rep.close()

@@ -9,15 +9,15 @@ import pytest
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.similar import (
     DEFAULT_CONFIG,
-    document_count,
     find_similar,
     margin_confidence,
     mlt_expression,
     question_terms,
     rank_similar,
-    stems_of,
 )
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire
+from knowledge.vocabulary import document_count, stems_of, stems_present
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 HELP = ChannelRef("slack", "T1", "C-help")
@@ -35,7 +35,7 @@ def add(
 ) -> int:
     author = rep.upsert_member(channel.platform, channel.workspace, "U1", "Ann")
     helper = rep.upsert_member(channel.platform, channel.workspace, "U2", "Bo")
-    message_id = f"m{rep.count() + 1}"
+    message_id = f"m{rep.count_entries(Viewer.operator_including_private()) + 1}"
     entry_id, _ = rep.save_entry(
         NewEntry(
             kind=kind,
@@ -152,7 +152,7 @@ def test_min_confidence_and_limit(rep: Repertoire) -> None:
 )
 def test_user_text_is_data(rep: Repertoire, text: str) -> None:
     find_similar(rep, text, HELP)  # never raises
-    assert rep.count() > 0
+    assert rep.count_entries(Viewer.operator_including_private()) > 0
 
 
 def test_terms_come_stemmed_with_idf_and_quoted_words_weigh_more(rep: Repertoire) -> None:
@@ -170,6 +170,24 @@ def test_stems_match_the_index_tokenizer(rep: Repertoire) -> None:
     stems = stems_of(rep, {1: "caching Cafés", 2: "retries"})
     assert set(stems[1]) == {"cach", "cafe"}
     assert set(stems[2]) == {"retri"}
+
+
+def test_stems_present_is_stems_of_restricted_to_the_wanted_stems(rep: Repertoire) -> None:
+    texts = {
+        1: "Caching Cafés: the cache was cached, caches everywhere",
+        2: "retries retried; RETRYING with backoff",
+        3: "",
+        4: "naïve résumé parsing — résumés of naive parsers " * 40,
+        5: "caché",
+    }
+    wanted = ["cach", "cafe", "retri", "naiv", "pars", "absent", "resum"]
+    present = stems_present(rep, texts, wanted)
+    full = stems_of(rep, texts)
+    assert present == {k: frozenset(full[k]) & frozenset(wanted) for k in texts}
+    assert present[1] == {"cach", "cafe"} and present[3] == frozenset()
+    assert stems_present(rep, texts, []) == {k: frozenset() for k in texts}
+    # The scratch rows are gone: a second call sees only its own texts.
+    assert stems_present(rep, {9: "retries"}, wanted) == {9: frozenset({"retri"})}
 
 
 def test_document_count_reads_fts_averages(rep: Repertoire) -> None:

@@ -270,3 +270,53 @@ async def test_removing_the_bot_stops_capture_and_adding_it_back_resumes(
         )
         await slack.message("C0SECRET", "U0ASK", "How do I rotate the warehouse key?", B_TS)
         assert (B_TS in by_ts(slack)) == (user == BOT_USER)
+
+
+async def test_an_event_id_seen_before_is_skipped_whatever_it_carries(slack: SlackHarness) -> None:
+    """Dedup on Slack's event_id alone: a second delivery under that id is not applied,
+    even where the message key would not catch it (a reaction removed)."""
+    await slack.message("C0PUBLIC", "U0ASK", "Why is my airflow DAG not scheduled?", Q_TS)
+    await slack.message("C0PUBLIC", "U0ANS", "Check start_date and catchup", A_TS, thread_ts=Q_TS)
+    reaction: dict[str, object] = {
+        "user": "U0ASK",
+        "reaction": "white_check_mark",
+        "item": {"type": "message", "channel": "C0PUBLIC", "ts": A_TS},
+        "event_ts": "1800000100.000100",
+    }
+    await slack.event({"type": "reaction_added", **reaction}, event_id="Ev0SAME")
+    assert by_ts(slack)[A_TS]["accepted"] == 1
+    later = {**reaction, "event_ts": "1800000200.000100"}
+    await slack.event({"type": "reaction_removed", **later}, event_id="Ev0SAME")
+    assert by_ts(slack)[A_TS]["accepted"] == 1  # skipped: its id was seen
+    await slack.event({"type": "reaction_removed", **later}, event_id="Ev0OTHER")
+    assert by_ts(slack)[A_TS]["accepted"] == 0  # the same change under a new id applies
+
+
+async def test_a_thread_reply_also_sent_to_the_channel_is_one_answer(slack: SlackHarness) -> None:
+    await slack.message("C0PUBLIC", "U0ASK", "How do I read a huge CSV file with pandas?", Q_TS)
+    await slack.message(
+        "C0PUBLIC", "U0ANS", "Does chunksize help here?", A_TS, thread_ts=Q_TS,
+        subtype="thread_broadcast",
+    )  # fmt: skip
+    entries = by_ts(slack)
+    assert entries[A_TS]["kind"] == "answer"  # not a question, though it reads as one
+    assert entries[A_TS]["thread_id"] == Q_TS
+    assert len(entries) == 2
+
+
+async def test_a_pin_in_a_private_channel_saves_knowhow_that_stays_there(
+    slack: SlackHarness,
+) -> None:
+    tip = "Tip: the staging vault token rotates every Monday"
+    slack.fake.messages[("C0SECRET", B_TS)] = {
+        "type": "message", "user": "U0ANS", "text": tip, "ts": B_TS,
+    }  # fmt: skip
+    await slack.message("C0SECRET", "U0ANS", tip, B_TS)
+    assert slack.entries() == []  # not a question: nothing kept until someone saves it
+    await slack.react("C0SECRET", "U0SAVE", B_TS, "pushpin", item_user="U0ANS")
+    [saved] = slack.entries()
+    assert saved["kind"] == "knowhow" and saved["visibility"] == "private"
+    await slack.command("C0PUBLIC", "U0VOTE", "search vault token")
+    assert "rotates every Monday" not in slack.fake.of("chat.postEphemeral")[-1]["text"]
+    await slack.command("C0SECRET", "U0VOTE", "search vault token")
+    assert "rotates every Monday" in json.dumps(slack.fake.of("chat.postEphemeral")[-1])

@@ -354,9 +354,10 @@ async def test_save_reaction_on_a_message_that_is_gone_saves_nothing(slack: Slac
     assert notice["user"] == "U0SAVE" and "nothing was saved" in notice["text"]
 
 
-async def test_ask_in_a_channel_the_bot_is_not_in_posts_through_the_response_url(
+async def test_ask_in_a_channel_the_bot_is_not_in_keeps_no_orphan_and_says_why(
     slack: SlackHarness,
 ) -> None:
+    """A question posted without a message id (response_url) could never get answers."""
     original = slack.fake.answer
 
     def not_in_channel(method: str, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -366,8 +367,11 @@ async def test_ask_in_a_channel_the_bot_is_not_in_posts_through_the_response_url
 
     slack.fake.answer = not_in_channel  # type: ignore[method-assign]
     await slack.command("C0OTHER", "U0ASK", "ask how do I profile a slow dbt model?")
-    [via_url] = slack.fake.of("response_url")
-    assert via_url["response_type"] == "in_channel" and "profile a slow dbt" in via_url["text"]
+    assert slack.fake.of("response_url") == []
+    assert slack.entries() == []
+    [notice] = slack.fake.of("chat.postEphemeral")
+    assert notice["user"] == "U0ASK"
+    assert "could not post your question" in notice["text"] and "/invite @copbot" in notice["text"]
 
 
 async def test_digest_posts_go_out_with_blocks(slack: SlackHarness) -> None:
@@ -389,3 +393,16 @@ async def test_saving_a_message_without_text_tells_the_saver(slack: SlackHarness
     assert slack.entries() == []
     [notice] = slack.fake.of("chat.postEphemeral")
     assert notice["user"] == "U0SAVE" and "no text" in notice["text"]
+
+
+async def test_the_save_modal_opens_before_any_member_lookup(slack: SlackHarness) -> None:
+    """views.open must come within the trigger's 3 seconds: names are looked up after."""
+    mentions = " ".join(f"<@U0M{n}>" for n in range(8))
+    text = f"Deploy checklist from {mentions}: pin, tag, release"
+    await slack.interactive(save_shortcut(MSG_TS, text))
+    methods = [c.method for c in slack.fake.calls]
+    assert "users.info" not in methods[: methods.index("views.open")]
+    view = slack.fake.of("views.open")[0]["view"]
+    await slack.interactive(submission(view, "Deploy checklist", "deploy", "howto"))
+    [saved] = slack.entries()
+    assert "@u0m0" in str(saved["text"]) and "<@" not in str(saved["text"])

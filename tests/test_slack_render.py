@@ -5,13 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from adapters.slack.blocks import (
-    MAX_BLOCKS,
-    MAX_SECTION_CHARS,
-    post_blocks,
-    reply_blocks,
-    save_modal,
-)
+from adapters.slack.blocks import post_blocks, reply_blocks, save_modal
 from adapters.slack.translate import (
     guess_visibility,
     permalink_from_url,
@@ -20,6 +14,12 @@ from adapters.slack.translate import (
     visibility_from_channel_type,
 )
 from bot.events import MARK_END, MARK_START, Post, PostSection, Reply, ResultItem, Visibility, Where
+from tests.platform_limits import (
+    SLACK_BLOCKS_PER_MESSAGE,
+    SLACK_MESSAGE_TEXT,
+    check_slack_blocks,
+    check_slack_view,
+)
 
 WHERE = Where("slack", "T1", "C1", Visibility.PUBLIC, "data-help")
 
@@ -76,12 +76,26 @@ def test_long_texts_and_many_results_stay_within_limits() -> None:
     long = "word " * 2000
     items = tuple(item(n, snippet=long, answer_snippet=long) for n in range(40))
     text, blocks = reply_blocks(Reply(WHERE, long * 2, items, actions=("share",)))
-    assert len(blocks) <= MAX_BLOCKS
+    check_slack_blocks(blocks)
+    assert len(blocks) == SLACK_BLOCKS_PER_MESSAGE  # full, and the last one says so
     assert "more blocks not shown" in all_text(blocks[-1:])
-    for block in blocks:
-        if block["type"] == "section":
-            assert len(block["text"]["text"]) <= MAX_SECTION_CHARS
-    assert len(text) <= 3000
+    assert len(text) <= SLACK_MESSAGE_TEXT
+
+
+def test_a_long_digest_and_a_suggestion_stay_within_block_kit_limits() -> None:
+    long = "line " * 800
+    post = Post(
+        WHERE,
+        "Weekly digest " + "w" * 400,
+        tuple(PostSection("s" * 400, tuple(long for _ in range(30)), 9) for _ in range(40)),
+        text=long,
+    )
+    text, blocks = post_blocks(post)
+    check_slack_blocks(blocks)
+    assert len(text) <= SLACK_MESSAGE_TEXT
+    items = tuple(item(n, snippet=long, answer_snippet=long) for n in range(5))
+    reply = Reply(WHERE, long, items, actions=("solved_it", "not_related"), suggestion_id=10**15)
+    check_slack_blocks(reply_blocks(reply)[1])
 
 
 def test_no_share_button_unless_asked() -> None:
@@ -98,10 +112,9 @@ def test_digest_post_has_a_header_and_sections_with_more() -> None:
 
 
 def test_save_modal_carries_its_metadata() -> None:
-    view = save_modal(title="T" * 400, tags=("ci",), metadata={"ts": "1.2"}, excerpt="x")
+    view = save_modal(title="T" * 400, tags=("ci",), metadata={"ts": "1.2"}, excerpt="x" * 9000)
     assert json.loads(view["private_metadata"]) == {"ts": "1.2"}
-    title = next(b for b in view["blocks"] if b.get("block_id") == "title")
-    assert len(title["element"]["initial_value"]) <= 150
+    check_slack_view(view)
 
 
 def test_plain_text_undoes_slack_markup() -> None:

@@ -26,6 +26,7 @@ from bot.ports import FixedClock
 from bot.sample import load_sample, sample_events
 from knowledge import feedback
 from knowledge.models import SourceKey
+from knowledge.storage import EntryFilter, Viewer
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HELP = Where("console", "local", "C01HELP", Visibility.PUBLIC, "data-help")
@@ -35,6 +36,8 @@ OTHER = Actor("console", "U02BOB", "Bob Okafor", "local")
 DUPLICATE = (
     "My dbt incremental model keeps rebuilding the whole table every run, what am I missing?"
 )
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 _SEEDED: list[Path] = []
@@ -129,12 +132,13 @@ def test_solved_it_reaction_by_the_asker_links_and_answers() -> None:
     reply = _posted(core)
     rep = core.repertoire
     question = rep.entries_for_message(rep_key("new1"))[0]
-    assert rep.count("e.id = ? AND e.has_accepted = 0", [question.id]) == 1
+    assert rep.count_entries(EVERYTHING, EntryFilter(ids=(question.id,), has_accepted=False)) == 1
     out = core.handle(ReactionChange(HELP, "bot-msg-1", ASKER, "white_check_mark", at=NOW))
     texts = [o.text for o in out if isinstance(o, Reply)]
     assert any("solved" in t for t in texts)
     assert feedback.linked_entry(rep, question.id) == reply.items[0].entry_id
-    assert rep.count("e.id = ? AND e.has_accepted = 1 AND e.answer_count > 0", [question.id]) == 1
+    wanted = EntryFilter(ids=(question.id,), has_accepted=True, answered=True)
+    assert rep.count_entries(EVERYTHING, wanted) == 1
     # the old answer's words now find the new question too
     hits = rep.db.execute(
         "SELECT rowid FROM search_fts WHERE search_fts MATCH 'is_incremental'"

@@ -13,15 +13,17 @@ follow-ups.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from datetime import UTC, datetime
 
 import discord
 
-from adapters.discord.catchup import catch_up
+from adapters.catchup import CatchUp, CatchUpReport
+from adapters.discord.catchup import DiscordHistory
 from adapters.discord.client import CopbotClient
-from adapters.discord.commands import ShareView
-from adapters.discord.outbox import NO_PINGS, Delivery, Outbox
+from adapters.discord.outbox import InteractionContext, Outbox
 from adapters.discord.places import Directory
 from adapters.discord.translate import (
     AnyChannel,
@@ -36,18 +38,25 @@ from adapters.discord.translate import (
     place_of,
     reaction_event,
     split_tags,
+    visibility_of,
 )
+from adapters.supervisor import CredentialsRejected
 from bot.config import ConfigError, Settings
 from bot.events import (
+    AcceptMark,
+    Actor,
+    ChannelVisibilityChanged,
     CommandInvocation,
     ForumPostChanged,
     InboundEvent,
     Post,
     SaveRequest,
+    ShareRequest,
     SuggestionFeedback,
 )
-from bot.render_text import cut
+from bot.read_marks import Mark
 from bot.runtime import AsyncCore
+from knowledge.models import ChannelRef
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +85,33 @@ class DiscordAdapter:
                 "from the Discord developer portal (Bot > Reset Token), see the README section "
                 "'Connect to Discord'."
             )
-        self.client = CopbotClient(self, sync_commands=sync_commands)
-        self.directory = Directory(self.client)
-        self.outbox = Outbox(self.client, core, self.directory, lambda: ShareView(self))
+        self._sync_commands = sync_commands
+        self._connect()
+        self.catchup = CatchUp(core, DiscordHistory(self), self._handle)
+        self._marks: dict[ChannelRef, Mark] | None = None
+        self._catching_up = asyncio.Lock()
+        self._started = False
+
+    def _connect(self) -> None:
+        """A discord.py client and what sends through it (a closed client cannot log in again)."""
+        self.client = CopbotClient(self, sync_commands=self._sync_commands)
+        self.directory = Directory(self.client, self.settings.discord.everyone_roles)
+        self.outbox = Outbox(self.client, self.core, self.directory)
 
     # ------------------------------------------------------------------ PlatformAdapter
 
     async def start(self) -> None:
-        """Log in and stay connected until closed."""
+        """Log in and stay connected until closed (each attempt with a fresh client)."""
+        if self._started:
+            self._connect()
+        self._started = True
         try:
             await self.client.start(self._token)
         except discord.LoginFailure:
-            raise ConfigError(
+            raise CredentialsRejected(
+                TOKEN_ENV_VAR,
                 f"Discord refused {TOKEN_ENV_VAR}: reset the bot token in the developer portal "
-                "and export the new one."
+                "(Bot > Reset Token) and export the new one.",
             ) from None
         except discord.PrivilegedIntentsRequired:
             raise ConfigError(
@@ -104,19 +126,40 @@ class DiscordAdapter:
     async def close(self) -> None:
         await self.client.close()
 
-    async def catch_up(self) -> int:
-        """Read what was said while away, from each channel's read mark (``catchup.py``)."""
-        try:
-            return await catch_up(self)
-        except Exception:  # a failed catch-up must not stop live capture
-            log.exception("catching up on missed Discord messages failed")
-            return 0
+    async def begin_catch_up(self) -> None:
+        """A new gateway session: live messages must not move the read marks past the gap."""
+        self._marks = await self.catchup.begin()
+
+    async def catch_up(self, guild_id: int | None = None) -> CatchUpReport:
+        """Read what was said while away, from each channel's read mark (``adapters.catchup``).
+
+        ``guild_id``: only that server's channels (copbot was added back to it).
+        """
+        async with self._catching_up:
+            try:
+                if guild_id is not None:
+                    marks = await self.core.run(self.core.core.marks.marks, "discord")
+                    only = {ref for ref in marks if ref.workspace == str(guild_id)}
+                    return await self.catchup.run(marks, only=only)
+                pending, self._marks = self._marks, None
+                return await self.catchup.run(pending or await self.catchup.begin())
+            except Exception:  # a failed catch-up must not stop live capture
+                log.exception("catching up on missed Discord messages failed")
+                return CatchUpReport(failures=1)
 
     # ------------------------------------------------------------------ gateway events
 
-    async def _handle(self, event: InboundEvent, delivery: Delivery | None = None) -> None:
+    async def _handle(
+        self,
+        event: InboundEvent,
+        interaction: discord.Interaction | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Let the core answer ``event``; its private replies go to ``actor`` (or the caller)."""
         outbound = await self.core.handle(event)
-        await self.outbox.deliver(outbound, delivery or Delivery())
+        if actor is None and interaction is not None:
+            actor = actor_of(interaction.user, event.where.workspace)
+        await self.outbox.deliver(outbound, InteractionContext(interaction), actor)
 
     async def channel(self, channel_id: int, guild_id: int | None) -> AnyChannel | None:
         return await self.directory.channel(channel_id, guild_id)
@@ -126,11 +169,11 @@ class DiscordAdapter:
     ) -> Place:
         return await self.directory.place(channel, channel_id, guild_id)
 
-    def _is_me(self, user_id: int) -> bool:
+    def is_me(self, user_id: int) -> bool:
         return self.client.user is not None and user_id == self.client.user.id
 
     async def on_message(self, message: discord.Message) -> None:
-        if not is_chat_message(message) or self._is_me(message.author.id):
+        if not is_chat_message(message) or self.is_me(message.author.id):
             return
         guild_id = message.guild.id if message.guild else None
         place = await self.place(message.channel, message.channel.id, guild_id)
@@ -138,7 +181,7 @@ class DiscordAdapter:
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Edits come raw, so a message edited after a restart (not in the cache) still syncs."""
-        if self._is_me(payload.message.author.id):
+        if self.is_me(payload.message.author.id):
             return
         place = await self.place(None, payload.channel_id, payload.guild_id)
         event = edit_event(payload.message, place)
@@ -150,13 +193,26 @@ class DiscordAdapter:
         await self._handle(delete_event(payload.message_id, place))
 
     async def on_raw_reaction(self, payload: discord.RawReactionActionEvent) -> None:
-        if self._is_me(payload.user_id):
+        if self.is_me(payload.user_id):
             return
         place = await self.place(None, payload.channel_id, payload.guild_id)
         # A FetchMessage for this message must look in the thread, not the parent.
         self.directory.note_origin(place, payload.message_id)
         user = payload.member or self.client.get_user(payload.user_id)
-        await self._handle(reaction_event(payload, place, user))
+        change = reaction_event(payload, place, user)
+        await self._handle(change, actor=change.actor)
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """Permissions changed so that @everyone can (no longer) view it: tell the core now.
+
+        Everything said in the channel (and its threads, placed in it) follows.
+        """
+        if visibility_of(before) == visibility_of(after):
+            return
+        place = place_of(after, after.guild.id, after.id)
+        await self._handle(ChannelVisibilityChanged(place.where, datetime.now(UTC)))
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """Join new public threads so their messages reach us (private ones need an invite)."""
@@ -175,7 +231,7 @@ class DiscordAdapter:
         old_tags, new_tags = forum_tags(before, solved_names), forum_tags(after, solved_names)
         if was == now and old_tags == new_tags and before.name == after.name:
             return
-        place = place_of(after, after.guild.id, after.id)
+        place = place_of(after, after.guild.id, after.id, self.directory.everyone_roles)
         await self._handle(
             ForumPostChanged(
                 where=place.where,
@@ -204,7 +260,7 @@ class DiscordAdapter:
             if tag is not None:
                 names.append(tag.name)
         tags, solved = split_tags(names, self.settings.discord.solved_tags)
-        place = place_of(parent, payload.guild_id, payload.parent_id)
+        place = place_of(parent, payload.guild_id, payload.parent_id, self.directory.everyone_roles)
         await self._handle(
             ForumPostChanged(
                 where=place.where,
@@ -226,7 +282,7 @@ class DiscordAdapter:
         parent = await self.channel(payload.parent_id, payload.guild_id)
         if not isinstance(parent, discord.ForumChannel):
             return
-        place = place_of(parent, payload.guild_id, payload.parent_id)
+        place = place_of(parent, payload.guild_id, payload.parent_id, self.directory.everyone_roles)
         await self._handle(delete_event(payload.thread_id, place))
 
     # ------------------------------------------------------------------ interactions
@@ -247,7 +303,7 @@ class DiscordAdapter:
             thread_id=place.thread_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(invocation, Delivery(interaction))
+        await self._handle(invocation, interaction)
 
     async def save_message(
         self, interaction: discord.Interaction, message: discord.Message
@@ -267,7 +323,7 @@ class DiscordAdapter:
             thread_id=place.thread_id,
             event_id=f"interaction:{interaction.id}",
         )
-        await self._handle(request, Delivery(interaction))
+        await self._handle(request, interaction)
 
     async def suggestion_feedback(
         self, interaction: discord.Interaction, verdict: str, suggestion_id: int, entry_id: int
@@ -284,17 +340,31 @@ class DiscordAdapter:
             event_id=f"interaction:{interaction.id}",
             at=interaction.created_at,
         )
-        await self._handle(feedback, Delivery(interaction))
+        await self._handle(feedback, interaction)
 
-    async def share_results(self, interaction: discord.Interaction) -> None:
-        """The share button: post the results the member saw, in the same channel, for all."""
-        shown = interaction.message
-        if shown is None or not shown.embeds:
-            await interaction.response.send_message("Those results are gone.", ephemeral=True)
-            return
-        header = shown.content.splitlines()[0] if shown.content else "Search results"
-        await interaction.response.send_message(
-            content=cut(f"{interaction.user.mention} shared: {header}", 2000),
-            embeds=shown.embeds,
-            allowed_mentions=NO_PINGS,
+    async def share_entry(self, interaction: discord.Interaction, entry_id: int) -> None:
+        """A "Share" button under results: the core re-checks that the entry may be shown here."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        request = ShareRequest(
+            where=place.where,
+            actor=actor_of(interaction.user, place.where.workspace),
+            entry_id=entry_id,
+            event_id=f"interaction:{interaction.id}",
         )
+        await self._handle(request, interaction)
+
+    async def mark_solution(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Mark solution" menu: the member's mark on that answer, as the ✅ reaction."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        place = await self._interaction_place(interaction)
+        mark = AcceptMark(
+            where=place.where,
+            message_id=str(message.id),
+            actor=actor_of(interaction.user, place.where.workspace),
+            event_id=f"interaction:{interaction.id}",
+            at=interaction.created_at,
+        )
+        await self._handle(mark, interaction)

@@ -1,59 +1,161 @@
-"""Catch up on what was said while copbot was away (a restart, a RESUME that failed).
+"""Reading Discord's history back for the shared catch-up (:mod:`adapters.catchup`).
 
-The core keeps a read mark per channel: the newest message it saw there. On
-every READY, each marked channel's history after that mark is read, and so
-is the history of its threads (forum posts included) that moved since, and
-each message goes through the same handler as a live MESSAGE_CREATE.
-Replays are harmless: entries are keyed on the message. discord.py paces the
-requests by Discord's rate-limit headers; a cap bounds a long absence.
+A channel's messages after the read mark come 100 at a time (Discord's
+maximum per request), oldest first (``after=`` the last one read). Sources are
+every channel with a history: text channels, the text chat of voice and stage
+channels, and threads; a private thread is a channel of its own. Threads that
+moved since the mark are found among the active threads Discord sent with the
+server and the **archived** ones (``threads/archived/public``, newest archive
+first, read until they were archived before the mark: posting in a thread
+unarchives it, so an older one cannot hold anything new); forum posts are such
+threads. Who gave a reaction is asked only for the reactions the core acts on.
+discord.py paces the requests by Discord's rate-limit headers.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
+
+from adapters.catchup import Page, ReadFailed, ReadMessage
+from adapters.discord.translate import (
+    AnyChannel,
+    actor_of,
+    is_chat_message,
+    message_event,
+)
+from bot.emoji import canonical
+from bot.events import ReactionChange
+from bot.read_marks import Mark, reactions_that_matter
+from knowledge.models import ChannelRef
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
 
 log = logging.getLogger(__name__)
 
-#: At most this many messages per channel or thread in one catch-up.
-MAX_PER_SOURCE = 1_000
+#: Discord's maximum number of messages per "Get Channel Messages" request.
+PAGE_SIZE = 100
+
+HistoryChannel = discord.TextChannel | discord.VoiceChannel | discord.StageChannel | discord.Thread
 
 
-async def catch_up(adapter: DiscordAdapter) -> int:
-    """Read every marked channel (and its threads) from its mark; how many messages were read."""
-    marks = await adapter.core.run(adapter.core.core.read_marks, "discord")
-    read = 0
-    for ref, (_at, last_id) in marks.items():
-        if not (last_id.isdigit() and ref.channel.isdigit()):
-            continue
+class DiscordHistory:
+    """A ``HistoryReader`` over discord.py."""
+
+    platform = "discord"
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self.adapter = adapter
+        self._threads: dict[int, discord.Thread] = {}
+        self._matter = reactions_that_matter(adapter.settings.capture)
+
+    async def _channel(self, ref: ChannelRef, channel_id: int) -> AnyChannel | None:
         guild_id = int(ref.workspace) if ref.workspace.isdigit() else None
-        channel = await adapter.channel(int(ref.channel), guild_id)
-        if channel is None:
-            continue
-        for source in _sources(channel, int(last_id)):
+        if channel_id in self._threads:
+            return self._threads[channel_id]
+        return await self.adapter.channel(channel_id, guild_id)
+
+    async def channel_pages(self, ref: ChannelRef, after: Mark) -> AsyncIterator[Page]:
+        if not ref.channel.isdigit():
+            return
+        channel = await self._channel(ref, int(ref.channel))
+        if not isinstance(channel, HistoryChannel):
+            return  # a forum has no history of its own: its posts are threads
+        async for page in self._pages(channel, _after_id(after), _after_id(after)):
+            yield page
+
+    async def thread_pages(
+        self, ref: ChannelRef, thread_id: str, after: Mark
+    ) -> AsyncIterator[Page]:
+        if not thread_id.isdigit():
+            return
+        thread = await self._channel(ref, int(thread_id))
+        if not isinstance(thread, discord.Thread):
+            return  # a question with no thread under it (yet)
+        async for page in self._pages(thread, 0, _after_id(after)):
+            yield page
+
+    async def moved_threads(self, ref: ChannelRef, after: Mark) -> set[str]:
+        if not ref.channel.isdigit():
+            return set()
+        channel = await self._channel(ref, int(ref.channel))
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            return set()
+        moved = [t for t in channel.threads if (t.last_message_id or 0) > _after_id(after)]
+        try:
+            async for thread in channel.archived_threads(limit=None):
+                archived_at = thread.archive_timestamp
+                if archived_at is not None and archived_at < after[0]:
+                    break  # archived before the mark: nothing said in it since
+                moved.append(thread)
+        except discord.HTTPException as exc:
+            log.warning("could not list the archived threads of %s: %s", channel.id, exc)
+        for thread in moved:
+            self._threads[thread.id] = thread
+        return {str(thread.id) for thread in moved}
+
+    async def _pages(
+        self, channel: HistoryChannel, after_id: int, mark_id: int
+    ) -> AsyncIterator[Page]:
+        while True:
             try:
-                async for message in source.history(
-                    after=discord.Object(id=int(last_id)), limit=MAX_PER_SOURCE, oldest_first=True
-                ):
-                    await adapter.on_message(message)
-                    read += 1
+                messages = [
+                    m
+                    async for m in channel.history(
+                        limit=PAGE_SIZE, after=discord.Object(id=after_id), oldest_first=True
+                    )
+                ]
             except discord.HTTPException as exc:
-                log.warning("catching up on Discord channel %s failed: %s", source.id, exc)
-    if read:
-        log.info("caught up on %d Discord message(s) said while away", read)
-    return read
+                lasting = isinstance(exc, discord.Forbidden | discord.NotFound)
+                raise ReadFailed(f"{exc.status} {exc.text}".strip(), lasting=lasting) from exc
+            if not messages:
+                return
+            yield [await self._read(message, message.id > mark_id) for message in messages]
+            after_id = max(m.id for m in messages)
+            if len(messages) < PAGE_SIZE:
+                return
+
+    async def _read(self, message: discord.Message, new: bool) -> ReadMessage:
+        adapter = self.adapter
+        guild_id = message.guild.id if message.guild else None
+        place = await adapter.place(message.channel, message.channel.id, guild_id)
+        adapter.directory.note_origin(place, message.id)
+        event = None
+        if is_chat_message(message) and not adapter.is_me(message.author.id):
+            event = message_event(message, place, adapter.settings.discord.solved_tags)
+        if isinstance(message.channel, discord.TextChannel) and message.thread is not None:
+            self._threads[message.thread.id] = message.thread
+        reactions: list[ReactionChange] = []
+        now = datetime.now(UTC)
+        for reaction in message.reactions:
+            if not isinstance(reaction.emoji, str) or canonical(reaction.emoji) not in self._matter:
+                continue
+            try:
+                async for user in reaction.users():
+                    if adapter.is_me(user.id):
+                        continue
+                    actor = actor_of(user, place.where.workspace)
+                    reactions.append(
+                        ReactionChange(place.where, str(message.id), actor, reaction.emoji, at=now)
+                    )
+            except discord.HTTPException as exc:
+                log.info("could not read who reacted to %s: %s", message.id, exc)
+        return ReadMessage(
+            message_id=str(message.id),
+            at=message.created_at.astimezone(UTC),
+            event=event,
+            new=new,
+            reactions=tuple(reactions),
+            opens_thread=isinstance(message.channel, discord.TextChannel)
+            and message.thread is not None,
+        )
 
 
-def _sources(channel: object, last_id: int) -> list[discord.TextChannel | discord.Thread]:
-    """The channel itself when it has a history, and its threads that moved after the mark."""
-    sources: list[discord.TextChannel | discord.Thread] = []
-    if isinstance(channel, discord.TextChannel | discord.Thread):
-        sources.append(channel)
-    if isinstance(channel, discord.TextChannel | discord.ForumChannel):
-        sources.extend(t for t in channel.threads if (t.last_message_id or 0) > last_id)
-    return sources
+def _after_id(mark: Mark) -> int:
+    """The id to read after: the mark's message, else the first id of its moment."""
+    return int(mark[1]) if mark[1].isdigit() else discord.utils.time_snowflake(mark[0])

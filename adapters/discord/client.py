@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.discord.commands import CopGroup, ShareView, save_menu
+from adapters.discord.commands import command_payload, install, payload_hash
 from adapters.discord.feedback import FeedbackButton
+from adapters.discord.share_button import ShareButton
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -85,33 +87,59 @@ class CopbotClient(discord.Client):
         self.adapter = adapter
         self.sync_commands = sync_commands
         self.tree = CopbotTree(self)
-        self.tree.add_command(CopGroup(adapter))
-        self.tree.add_command(save_menu(adapter))
+        install(self.tree, adapter.core.core.commands, adapter)
 
     async def setup_hook(self) -> None:
-        """After login: listen for share clicks, and register the commands with Discord."""
-        self.add_view(ShareView(self.adapter))
-        self.add_dynamic_items(FeedbackButton)
+        """After login: listen for button clicks, and register the commands if they changed."""
+        self.add_dynamic_items(FeedbackButton, ShareButton)
         if not self.sync_commands:
             return
         guild_ids = self.adapter.settings.discord.guild_ids
-        if not guild_ids:
-            await self.tree.sync()
-            log.info("registered /cop globally (Discord may take up to an hour to show it)")
-            return
         for guild_id in guild_ids:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
-            try:
-                await self.tree.sync(guild=guild)
-            except discord.Forbidden:
-                log.error(
-                    "Discord refused to register /cop in server %s: is copbot in it, invited "
-                    "with the applications.commands scope? (README: 'Connect to Discord')",
-                    guild_id,
-                )
-            else:
-                log.info("registered /cop in server %s", guild_id)
+            self.tree.copy_global_to(guild=discord.Object(id=guild_id))
+        scopes: list[discord.Object | None] = (
+            [discord.Object(id=g) for g in guild_ids] if guild_ids else [None]
+        )
+        for guild in scopes:
+            await self._sync(guild)
+
+    async def _sync(self, guild: discord.Object | None) -> None:
+        """Register the commands of one scope when their payload changed; never fatal.
+
+        Discord limits how often commands may be registered, and registering on
+        every start is what made a 503 there stop the bot: the payload's hash is
+        kept, and a failure is logged and retried at the next start.
+        """
+        where = f"server {guild.id}" if guild is not None else "globally"
+        key = f"discord.commands.{self.application_id}.{guild.id if guild else 'global'}"
+        digest = payload_hash(command_payload(self.tree, guild))
+        core = self.adapter.core
+        if await core.run(core.core.recall, key) == digest:
+            log.info("Discord: /cop unchanged %s; not registered again", where)
+            return
+        try:
+            await self.tree.sync(guild=guild)
+        except discord.Forbidden:
+            log.error(
+                "Discord refused to register /cop %s: is copbot in it, invited with the "
+                "applications.commands scope? (README: 'Connect to Discord')",
+                where,
+            )
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.error(
+                "Discord: could not register /cop %s (%s); the commands registered before "
+                "still work, and copbot tries again at its next start",
+                where,
+                exc,
+            )
+        else:
+            await core.run(core.core.remember, key, digest)
+            when = "" if guild is not None else " (Discord may take up to an hour to show it)"
+            log.info("Discord: registered /cop %s%s", where, when)
+
+    async def on_connect(self) -> None:
+        # Dispatched as READY is parsed, before the session's first message event.
+        await self.adapter.begin_catch_up()
 
     async def on_ready(self) -> None:
         # READY comes after every new session (not after a RESUME, which replays):
@@ -124,6 +152,10 @@ class CopbotClient(discord.Client):
                 len(self.guilds),
                 invite_url(self.application_id),
             )
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        # Added (back) to a server: read what was said there while copbot was out of it.
+        self.loop.create_task(self.adapter.catch_up(guild.id), name="copbot-discord-rejoin")
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
@@ -139,6 +171,11 @@ class CopbotClient(discord.Client):
 
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self.adapter.on_raw_reaction(payload)
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        await self.adapter.on_guild_channel_update(before, after)
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         await self.adapter.on_thread_create(thread)

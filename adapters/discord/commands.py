@@ -1,21 +1,36 @@
-"""The ``/cop`` app commands, the "Save to repertoire" context menu and the share button.
+"""Discord's ``/cop`` slash commands, generated from the core's command registry.
 
-Each sub-command only turns its options back into the core's one grammar
-(``"search <query>"``, ``"who <topic>"``, ...) and hands the text to the
-adapter: what a command *does* lives in :mod:`bot.commands`, the same on
-every platform.
+Each :class:`~bot.command_registry.CommandSpec` becomes a sub-command of the
+``/cop`` group, each of its :class:`~bot.command_registry.Param` an option
+(text, integer with its range, or a choice), built with discord.py's own
+``app_commands`` objects. A sub-command only turns its options back into the
+core's one grammar (:meth:`CommandSpec.text_for`) and hands the text to the
+adapter: a command added to the core appears here with no change to this file.
+
+Two message context menus sit beside it: "Save to repertoire" (know-how on
+purpose) and "Mark solution" (the core's accept, as the ✅ reaction).
+:func:`command_payload` is exactly what :meth:`CommandTree.sync` sends, so
+``copbot commands --platform discord --json`` can print it and the client can
+register it only when it changed.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+import hashlib
+import inspect
+import json
+import logging
+from typing import Any, Literal, Protocol
 
 import discord
 from discord import app_commands
 
-#: The button under ephemeral results; stateless, so it survives restarts.
-SHARE_CUSTOM_ID = "copbot:share"
+from bot.command_registry import CommandRegistry, CommandSpec, Param
+
 SAVE_MENU_NAME = "Save to repertoire"
+ACCEPT_MENU_NAME = "Mark solution"
+GROUP_NAME = "cop"
+GROUP_DESCRIPTION = "Our community's answers and know-how"
 
 
 class CommandTarget(Protocol):
@@ -27,85 +42,134 @@ class CommandTarget(Protocol):
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None: ...
 
-    async def share_results(self, interaction: discord.Interaction) -> None: ...
+    async def mark_solution(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None: ...
 
 
-KnowhowKindChoice = Literal["howto", "resource", "story", "update"]
+def _describe(text: str) -> str:
+    """A Discord description: 1 to 100 characters, starting with a capital."""
+    text = text.strip() or "…"
+    text = text[0].upper() + text[1:]
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
-class CopGroup(app_commands.Group):
-    """``/cop search|ask|share|who|stats|digest|help``."""
+def _annotation(param: Param) -> Any:
+    """The Python type discord.py reads an option from (choices, ranges, optional)."""
+    annotation: Any
+    if param.choices:
+        annotation = Literal.__getitem__(param.choices)
+    elif param.kind == "integer":
+        annotation = app_commands.Range[int, param.min_value, param.max_value]
+    else:
+        annotation = str
+    return annotation if param.required else annotation | None
 
-    def __init__(self, target: CommandTarget) -> None:
-        super().__init__(name="cop", description="Our community's answers and know-how")
-        self.target = target
 
-    @app_commands.command(name="search", description="Find past answers and know-how")
-    @app_commands.describe(query='Words, "a phrase", tag:x, from:name, in:channel, is:accepted…')
-    async def search(self, interaction: discord.Interaction, query: str) -> None:
-        await self.target.run_command(interaction, f"search {query}")
+def _subcommand(
+    spec: CommandSpec, target: CommandTarget, group: app_commands.Group
+) -> app_commands.Command[Any, ..., None]:
+    """One ``/cop <name>`` sub-command whose options are the spec's params."""
 
-    @app_commands.command(
-        name="ask", description="Ask the community; answers in the thread are kept"
+    async def invoke(interaction: discord.Interaction, **values: Any) -> None:
+        await target.run_command(interaction, spec.text_for(values))
+
+    parameters = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+        )
+    ]
+    for param in spec.params:
+        parameters.append(
+            inspect.Parameter(
+                param.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=inspect.Parameter.empty if param.required else None,
+                annotation=_annotation(param),
+            )
+        )
+    invoke.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    invoke.__name__ = invoke.__qualname__ = f"cop_{spec.name}"
+    if spec.params:
+        invoke = app_commands.describe(
+            **{param.name: _describe(param.description) for param in spec.params}
+        )(invoke)
+    return app_commands.Command(
+        name=spec.name, description=_describe(spec.summary), callback=invoke, parent=group
     )
-    @app_commands.describe(question="Your question")
-    async def ask(self, interaction: discord.Interaction, question: str) -> None:
-        await self.target.run_command(interaction, f"ask {question}")
-
-    @app_commands.command(
-        name="share", description="Add know-how: a tip, how-to, resource or story"
-    )
-    @app_commands.describe(text="What to keep; #tags welcome", kind="What kind of know-how")
-    async def share(
-        self,
-        interaction: discord.Interaction,
-        text: str,
-        kind: KnowhowKindChoice | None = None,
-    ) -> None:
-        prefix = f"kind:{kind} " if kind else ""
-        await self.target.run_command(interaction, f"share {prefix}{text}")
-
-    @app_commands.command(name="who", description="Who knows a topic")
-    @app_commands.describe(topic="A topic, e.g. airflow")
-    async def who(self, interaction: discord.Interaction, topic: str) -> None:
-        await self.target.run_command(interaction, f"who {topic}")
-
-    @app_commands.command(name="stats", description="What the repertoire holds")
-    async def stats(self, interaction: discord.Interaction) -> None:
-        await self.target.run_command(interaction, "stats")
-
-    @app_commands.command(name="digest", description="This channel's digest now, only for you")
-    @app_commands.describe(days="How many days back (default: the configured period)")
-    async def digest(
-        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 366] | None = None
-    ) -> None:
-        await self.target.run_command(interaction, f"digest {days}" if days else "digest")
-
-    @app_commands.command(name="help", description="How to use copbot")
-    async def help(self, interaction: discord.Interaction) -> None:
-        await self.target.run_command(interaction, "help")
 
 
-def save_menu(target: CommandTarget) -> app_commands.ContextMenu:
-    """The message context menu "Save to repertoire" (any member may save any message)."""
+def cop_group(registry: CommandRegistry, target: CommandTarget) -> app_commands.Group:
+    """``/cop <sub>`` for every command of the registry."""
+    group = app_commands.Group(name=GROUP_NAME, description=GROUP_DESCRIPTION)
+    for spec in registry:
+        group.add_command(_subcommand(spec, target, group))
+    return group
+
+
+def context_menus(target: CommandTarget) -> list[app_commands.ContextMenu]:
+    """ "Save to repertoire" and "Mark solution" on any message."""
 
     async def save(interaction: discord.Interaction, message: discord.Message) -> None:
         await target.save_message(interaction, message)
 
-    return app_commands.ContextMenu(name=SAVE_MENU_NAME, callback=save)
+    async def accept(interaction: discord.Interaction, message: discord.Message) -> None:
+        await target.mark_solution(interaction, message)
+
+    return [
+        app_commands.ContextMenu(name=SAVE_MENU_NAME, callback=save),
+        app_commands.ContextMenu(name=ACCEPT_MENU_NAME, callback=accept),
+    ]
 
 
-class ShareView(discord.ui.View):
-    """The "Share in channel" button, persistent (``timeout=None``, fixed custom id)."""
+def install(
+    tree: app_commands.CommandTree[Any], registry: CommandRegistry, target: CommandTarget
+) -> None:
+    """Put copbot's commands on a command tree."""
+    tree.add_command(cop_group(registry, target))
+    for menu in context_menus(target):
+        tree.add_command(menu)
 
-    def __init__(self, target: CommandTarget) -> None:
-        super().__init__(timeout=None)
-        self.target = target
 
-    @discord.ui.button(
-        label="Share in channel", style=discord.ButtonStyle.primary, custom_id=SHARE_CUSTOM_ID
-    )
-    async def share(
-        self, interaction: discord.Interaction, button: discord.ui.Button[ShareView]
+def command_payload(
+    tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None = None
+) -> list[dict[str, Any]]:
+    """Exactly the JSON :meth:`CommandTree.sync` sends for ``guild`` (``None``: global)."""
+    return [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+
+
+def payload_hash(payload: list[dict[str, Any]]) -> str:
+    """A stable fingerprint of a payload: commands are registered again only when it changes."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _NoTarget:
+    """A target for a tree that is only printed, never run."""
+
+    async def run_command(self, interaction: discord.Interaction, text: str) -> None:
+        raise RuntimeError("a printed command tree does not run commands")
+
+    async def save_message(
+        self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
-        await self.target.share_results(interaction)
+        raise RuntimeError("a printed command tree does not run commands")
+
+    async def mark_solution(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        raise RuntimeError("a printed command tree does not run commands")
+
+
+def registration_payload(registry: CommandRegistry) -> list[dict[str, Any]]:
+    """What copbot registers with Discord for this registry (no connection needed)."""
+    quiet = logging.getLogger("discord.client")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice is needed to print
+    try:
+        client = discord.Client(intents=discord.Intents(guilds=True))
+    finally:
+        quiet.setLevel(level)
+    tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+    install(tree, registry, _NoTarget())
+    return command_payload(tree)

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import discord
 
-from adapters.discord.translate import AnyChannel, Place, place_of
+from adapters.discord.translate import AnyChannel, EveryoneRoles, Place, place_of
 from bot.events import Where
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ MEMORY = 5000
 class Directory:
     """Channels by id, and which Discord channel (thread) holds a given message."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, everyone_roles: EveryoneRoles = ()) -> None:
         self.client = client
+        self.everyone_roles = everyone_roles
         self._channels: OrderedDict[int, AnyChannel] = OrderedDict()
         self._origins: OrderedDict[tuple[str, str], int] = OrderedDict()
 
@@ -60,7 +61,7 @@ class Directory:
     ) -> Place:
         if channel is None or isinstance(channel, discord.PartialMessageable):
             channel = await self.channel(channel_id, guild_id)
-        return place_of(channel, guild_id, channel_id)
+        return place_of(channel, guild_id, channel_id, self.everyone_roles)
 
     @staticmethod
     def _remember(memory: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]

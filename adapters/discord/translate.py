@@ -27,6 +27,9 @@ message)``. Discord threads are channels of their own, so we map them back:
 Visibility comes from permissions: a channel the @everyone role cannot view is
 ``private``; a private thread is ``private``; a DM is ``dm``. When a channel
 cannot be resolved at all we say ``private``: an unknown place must never leak.
+A server that gates channels behind a member role (``@everyone`` sees nothing
+until a member is verified) names that role in ``[discord] everyone_roles``:
+a channel such a role may view counts as public too.
 """
 
 from __future__ import annotations
@@ -72,8 +75,22 @@ class Place:
     source_channel_id: int = 0
 
 
-def visibility_of(channel: AnyChannel | None) -> Visibility:
-    """Public when @everyone may view the channel (a thread: its parent), else private."""
+#: Roles (ids, or names compared case-insensitively) that count as "everyone".
+EveryoneRoles = tuple[int | str, ...]
+
+
+def _everyone(guild: discord.Guild, roles: EveryoneRoles) -> list[discord.Role]:
+    """@everyone (its id is the guild's), and the roles configured to count as it."""
+    found = [role for role in (guild.get_role(guild.id),) if role is not None]
+    names = {str(r).casefold() for r in roles if isinstance(r, str)}
+    ids = {r for r in roles if isinstance(r, int)}
+    found += [r for r in guild.roles if r.id in ids or r.name.casefold() in names]
+    return found
+
+
+def visibility_of(channel: AnyChannel | None, everyone_roles: EveryoneRoles = ()) -> Visibility:
+    """Public when @everyone (or a role that counts as it) may view the channel (a thread:
+    its parent), else private."""
     if isinstance(channel, discord.DMChannel | discord.GroupChannel):
         return Visibility.DM
     if isinstance(channel, discord.Thread):
@@ -84,16 +101,23 @@ def visibility_of(channel: AnyChannel | None) -> Visibility:
             return Visibility.PRIVATE
         channel = parent
     if isinstance(channel, discord.abc.GuildChannel):
-        everyone = channel.guild.get_role(channel.guild.id)  # @everyone has the guild's id
-        if everyone is None:  # a guild we have not been sent yet: we cannot tell, so private
-            return Visibility.PRIVATE
-        if channel.permissions_for(everyone).view_channel:
+        if channel.guild.get_role(channel.guild.id) is None:
+            return Visibility.PRIVATE  # a guild we have not been sent yet: we cannot tell
+        if any(
+            channel.permissions_for(role).view_channel
+            for role in _everyone(channel.guild, everyone_roles)
+        ):
             return Visibility.PUBLIC
         return Visibility.PRIVATE
     return Visibility.PRIVATE
 
 
-def place_of(channel: AnyChannel | None, guild_id: int | None, channel_id: int) -> Place:
+def place_of(
+    channel: AnyChannel | None,
+    guild_id: int | None,
+    channel_id: int,
+    everyone_roles: EveryoneRoles = (),
+) -> Place:
     """Locate a channel (thread, forum post, text channel, DM) in the core's model."""
     workspace = str(guild_id) if guild_id else ""
     if channel is None or isinstance(channel, discord.PartialMessageable):
@@ -106,7 +130,7 @@ def place_of(channel: AnyChannel | None, guild_id: int | None, channel_id: int) 
             Where(PLATFORM, workspace, str(channel_id), Visibility.PRIVATE),
             source_channel_id=channel_id,
         )
-    visibility = visibility_of(channel)
+    visibility = visibility_of(channel, everyone_roles)
     if isinstance(channel, discord.DMChannel | discord.GroupChannel):
         return Place(
             Where(PLATFORM, "", str(channel.id), Visibility.DM, "DM"),

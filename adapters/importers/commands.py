@@ -10,7 +10,7 @@ from typing import Protocol
 
 import click
 
-from bot.history import ImportItem, ImportSummary, Problem, run_import
+from bot.history import ImportItem, ImportStopped, ImportSummary, Problem, run_import
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,17 @@ class _Chained:
 @click.option(
     "--fast",
     is_flag=True,
-    help="PRAGMA synchronous=OFF during the import: a killed import loses nothing committed, "
+    help="No syncing to disk during the import (SQLite's synchronous=OFF): a killed import "
+    "loses nothing committed, "
     "but a power loss may corrupt the file (import into a fresh file).",
+)
+@click.option(
+    "--lock-wait",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0, 86_400),
+    help="Seconds to wait, in all, for another process writing to the database (a running "
+    "bot) before stopping; what was imported stays, and a re-run completes it.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -148,6 +157,7 @@ def import_command(
     public: bool,
     batch_size: int,
     fast: bool,
+    lock_wait: float,
     no_progress: bool,
     db_path: Path | None,
     config_path: Path | None,
@@ -179,7 +189,13 @@ def import_command(
                     )
                 )
             source = _Chained(sources)
-            summary = _run_with_progress(core, source, batch_size, fast, no_progress)
+            try:
+                summary = _run_with_progress(core, source, batch_size, fast, no_progress, lock_wait)
+            except ImportStopped as stopped:
+                for line in stopped.summary.lines():
+                    click.echo(line)
+                click.echo(f"copbot: import stopped: {stopped}", err=True)
+                sys.exit(1)
             for line in summary.lines():
                 click.echo(line)
             failed += summary.problem_count + summary.failed
@@ -208,7 +224,12 @@ def _restore(repertoire: Repertoire, path: Path) -> bool:
 
 
 def _run_with_progress(
-    core: object, source: _Chained, batch_size: int, fast: bool, no_progress: bool
+    core: object,
+    source: _Chained,
+    batch_size: int,
+    fast: bool,
+    no_progress: bool,
+    lock_wait: float,
 ) -> ImportSummary:
     from rich.console import Console
     from rich.progress import (
@@ -250,7 +271,14 @@ def _run_with_progress(
             )
 
         items: Iterable[ImportItem] = source
-        return run_import(core, items, batch_size=batch_size, durable=not fast, on_progress=update)
+        return run_import(
+            core,
+            items,
+            batch_size=batch_size,
+            durable=not fast,
+            on_progress=update,
+            lock_wait=lock_wait,
+        )
 
 
 @click.command("export")

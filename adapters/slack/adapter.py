@@ -14,11 +14,14 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,12 +29,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.catchup import CatchUpReport
 from adapters.slack.app import SlackBridge, build_app
-from adapters.slack.catchup import CatchUpReport, catch_up
+from adapters.slack.directory import slack_error
 from adapters.slack.request_check import refusal, shape_problem, unreadable
+from adapters.slack.socket import REFUSED_TOKEN, SocketHandler
+from adapters.supervisor import CredentialsRejected
 from bot.config import ConfigError, Settings
 from bot.events import Post
+from bot.read_marks import Mark
 from bot.runtime import AsyncCore
+from knowledge.models import ChannelRef
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +110,7 @@ class SlackAdapter:
         else:
             env = _require(("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"), "Socket")
             self._app_token = env["SLACK_APP_TOKEN"]
-        self.client = make_client(env["SLACK_BOT_TOKEN"], client_base_url)
+        self.client = make_client(env["SLACK_BOT_TOKEN"], client_base_url or settings.slack.api_url)
         self._signing_secret = env.get("SLACK_SIGNING_SECRET", "")
         self.app: AsyncApp
         self.bridge: SlackBridge
@@ -115,10 +123,18 @@ class SlackAdapter:
             request_verification_enabled=self.http,
             process_before_response=process_before_response,
         )
+        #: Other routes served by HTTP mode's server (the web view, when it shares the port).
+        self.extra_routes: list[Callable[[web.Application], None]] = []
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
         self.started = asyncio.Event()
+        self._catching_up = asyncio.Lock()
+        self._refused: CredentialsRejected | None = None
+        self._said_hello = False
+        self._tasks: set[asyncio.Task[CatchUpReport]] = set()
+        #: The catch-up the latest Socket Mode reconnection started.
+        self.reconnect_catch_up: asyncio.Task[CatchUpReport] | None = None
 
     def web_app(self) -> web.Application:
         """The aiohttp application of HTTP mode (tests serve it on port 0).
@@ -151,9 +167,14 @@ class SlackAdapter:
             return web.Response(text="ok")
 
         web_app.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", health)])
+        for add_routes in self.extra_routes:
+            add_routes(web_app)
         return web_app
 
     async def start(self) -> None:
+        await self._check_bot_token()
+        # Before any live event: they must not move the read marks past the gap.
+        marks = await self.bridge.catchup.begin()
         if self.http:
             self._runner = web.AppRunner(self.web_app())
             await self._runner.setup()
@@ -163,29 +184,82 @@ class SlackAdapter:
             handler = self.socket_handler()
             self._socket = handler
             await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Slack over Socket Mode: connected")
-        self.started.set()
-        # Live events flow from here on; read what was said while we were away.
-        await self.catch_up()
-        await self._stopped.wait()
+            if self._refused is None:
+                log.info("Slack over Socket Mode: connected")
+        if self._refused is None:
+            self.started.set()
+            # Live events flow from here on; read what was said while we were away.
+            await self.catch_up(marks)
+            await self._stopped.wait()
+        if self._refused is not None:
+            raise self._refused
 
-    async def catch_up(self) -> CatchUpReport:
-        """Read the channels from where copbot last read them (see ``catchup.py``)."""
+    async def _check_bot_token(self) -> None:
+        """Ask Slack who we are: a refused token stops Slack alone, with what to do."""
         try:
-            return await catch_up(self.core, self.bridge)
-        except Exception:  # a failed catch-up must not stop live capture
-            log.exception("catching up on missed Slack messages failed")
-            return CatchUpReport(failures=1)
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            if error in REFUSED_TOKEN:
+                raise CredentialsRejected(
+                    "SLACK_BOT_TOKEN",
+                    f"Slack refused SLACK_BOT_TOKEN ({error}): reinstall the app to the "
+                    "workspace (OAuth & Permissions) and export the new xoxb- token; "
+                    "`copbot doctor` checks it.",
+                ) from None
+            raise
+
+    def _app_token_refused(self, error: str) -> None:
+        """Slack refused the app token (revoked?): stop Slack, rather than retry forever."""
+        self._refused = CredentialsRejected(
+            "SLACK_APP_TOKEN",
+            f"Slack refused SLACK_APP_TOKEN ({error}): generate a new app-level token with "
+            "connections:write (Basic Information > App-Level Tokens) and export it; "
+            "`copbot doctor` checks it.",
+        )
+        self._stopped.set()
+
+    async def catch_up(self, marks: dict[ChannelRef, Mark] | None = None) -> CatchUpReport:
+        """Read the channels from where copbot last read them (``adapters.catchup``)."""
+        async with self._catching_up:
+            try:
+                if marks is None:
+                    marks = await self.bridge.catchup.begin()
+                return await self.bridge.catchup.run(marks)
+            except Exception:  # a failed catch-up must not stop live capture
+                log.exception("catching up on missed Slack messages failed")
+                return CatchUpReport(failures=1)
+
+    async def _on_socket_message(
+        self, _client: object, message: dict[str, Any], _raw: str | None
+    ) -> None:
+        """Slack says "hello" on every new Socket Mode connection: after a reconnect, catch up."""
+        if message.get("type") != "hello":
+            return
+        if not self._said_hello:
+            self._said_hello = True  # the first connection: start() catches up
+            return
+        log.info("Slack over Socket Mode: reconnected; reading what was said meanwhile")
+        task = asyncio.create_task(self.catch_up(), name="copbot-slack-catch-up")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self.reconnect_catch_up = task
 
     def socket_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app (it connects when asked to)."""
-        return AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        handler = SocketHandler(
+            self.app, self._app_token, self.client, on_refused=self._app_token_refused
+        )
+        handler.client.message_listeners.append(self._on_socket_message)
+        return handler
 
     async def post(self, post: Post) -> str | None:
         return await self.bridge.outbox.post(post)
 
     async def close(self) -> None:
         self._stopped.set()
+        for task in list(self._tasks):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

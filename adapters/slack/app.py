@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.catchup import CatchUp
 from adapters.slack.blocks import (
     ACCEPT_SHORTCUT,
     FEEDBACK_ACTIONS,
@@ -30,10 +31,12 @@ from adapters.slack.blocks import (
     SHARE_ACTION,
     save_modal,
 )
+from adapters.slack.catchup import SlackHistory
 from adapters.slack.directory import SlackDirectory, slack_error
 from adapters.slack.outbound import SlackOutbox
 from adapters.slack.translate import (
     SPOKEN_SUBTYPES,
+    MessageEvent,
     Payload,
     author_id,
     bot_user_of,
@@ -48,20 +51,22 @@ from adapters.slack.translate import (
     team_of,
     ts_to_datetime,
 )
+from bot.capture import channel_ref
 from bot.config import Settings
 from bot.events import (
     AcceptMark,
     Actor,
     BotJoinedChannel,
     CommandInvocation,
+    InboundEvent,
     KnowhowKind,
     MemberLeftChannel,
     SaveRequest,
+    ShareRequest,
     SuggestionFeedback,
     Where,
 )
 from bot.runtime import AsyncCore
-from bot.share import share_result
 from knowledge.text import extract_tags, title_from
 
 log = logging.getLogger(__name__)
@@ -107,19 +112,31 @@ class SlackBridge:
         self.client = client
         self.directory = SlackDirectory(client, settings.slack.workspace_url)
         self.outbox = SlackOutbox(core, settings, client, self.directory)
+        self.catchup = CatchUp(core, SlackHistory(self), self.handle)
 
     # ------------------------------------------------------------------ events
 
     async def on_message(self, body: Payload, event: Payload) -> None:
-        team = team_of(body)
         if not isinstance(event.get("channel"), str) or not event.get("channel"):
             log.warning("skipped Slack event %s: no channel", envelope_event_id(body))
             return
+        core_event = await self.translate_message(body, event)
+        if core_event is not None:
+            await self.handle(core_event)
+
+    async def handle(self, event: InboundEvent, member: Actor | None = None) -> None:
+        """Let the core answer an event and send what it says (live or caught up)."""
+        await self.outbox.deliver(await self.core.handle(event), member=member)
+
+    async def translate_message(self, body: Payload, event: Payload) -> MessageEvent | None:
+        """A ``message`` event (or a message read from history) as the core's event."""
+        team = team_of(body)
         subtype = event.get("subtype")
         message: Payload = event
         if subtype == "message_changed":
             message = event.get("message") or {}
         where = message_where(event, await self.directory.where(team, str(event.get("channel"))))
+        self.directory.note_visibility(where.channel, where.visibility)
         bot = is_bot_message(message)
         author = await self.directory.actor(team, author_id(message), is_bot=bot)
         permalink = ""
@@ -128,10 +145,7 @@ class SlackBridge:
                 where.channel, str(event["ts"]), event.get("thread_ts")
             )
         handles = await self.directory.handles(mentioned_users(str(message.get("text") or "")))
-        core_event = message_event(body, event, where, author, permalink, handles)
-        if core_event is None:
-            return
-        await self.outbox.deliver(await self.core.handle(core_event))
+        return message_event(body, event, where, author, permalink, handles)
 
     async def on_reaction(self, body: Payload, event: Payload) -> None:
         team = team_of(body)
@@ -142,7 +156,7 @@ class SlackBridge:
         actor = await self.directory.actor(team, str(event.get("user") or ""))
         change = reaction_event(body, event, where, actor)
         if change is not None:
-            await self.outbox.deliver(await self.core.handle(change), member=actor)
+            await self.handle(change, member=actor)
 
     async def on_bot_membership(self, body: Payload, channel: str, *, joined: bool) -> None:
         """The bot was removed from (or added back to) a channel: capture stops (resumes)."""
@@ -152,6 +166,8 @@ class SlackBridge:
         event_id = envelope_event_id(body)
         change = BotJoinedChannel(where, event_id) if joined else MemberLeftChannel(where, event_id)
         await self.core.handle(change)
+        if joined:  # back in the channel: read what was said while copbot was out of it
+            await self.catchup.run(only={channel_ref(where)})
 
     # ------------------------------------------------------------------ /cop
 
@@ -177,6 +193,7 @@ class SlackBridge:
     # ------------------------------------------------------------------ buttons
 
     async def on_share(self, ack: AsyncAck, body: Payload, respond: AsyncRespond) -> None:
+        """A "Share in channel" button: the core re-checks that the entry may be shown here."""
         await ack()
         action: Payload = (body.get("actions") or [{}])[0]
         try:
@@ -184,8 +201,13 @@ class SlackBridge:
         except ValueError:
             return
         where, actor = await self._where_and_actor(body)
-        out = await self.core.run(share_result, self.core.core.services, entry_id, where, actor)
-        await self.outbox.deliver(out, respond=respond, member=actor)
+        request = ShareRequest(
+            where,
+            actor,
+            entry_id,
+            event_id=f"share:{action.get('action_ts') or ''}:{actor.user_id}",
+        )
+        await self.outbox.deliver(await self.core.handle(request), respond=respond, member=actor)
 
     async def on_feedback(self, ack: AsyncAck, body: Payload) -> None:
         """ "Solved it" / "Not related" on a suggested past answer."""
@@ -216,12 +238,17 @@ class SlackBridge:
     # ------------------------------------------------------------------ shortcuts
 
     async def on_save_shortcut(self, ack: AsyncAck, body: Payload) -> None:
-        """Open the modal that confirms a title and tags before saving."""
+        """Open the modal that confirms a title and tags before saving.
+
+        ``views.open`` must come within the 3 seconds the trigger lives, so it is
+        the first call made: mentions show with the names already known, and
+        the message's markup travels in the modal to be read fully on submit.
+        """
         await ack()
         message: Payload = body.get("message") or {}
         channel: Payload = body.get("channel") or {}
         raw = str(message.get("text") or "")
-        text = plain_text(raw, await self.directory.handles(mentioned_users(raw)))
+        text = plain_text(raw, self.directory.known_handles(mentioned_users(raw)))
         metadata: dict[str, Any] = {
             "channel": channel.get("id"),
             "channel_name": channel.get("name") or "",
@@ -229,10 +256,10 @@ class SlackBridge:
             "thread_ts": message.get("thread_ts"),
             "author": author_id(message),
             "bot": is_bot_message(message),
-            "text": text,
+            "raw": raw,
         }
         if len(json.dumps(metadata, ensure_ascii=False)) > MAX_METADATA_CHARS:
-            metadata["text"] = None  # too long to carry; read it again on submit
+            metadata["raw"] = None  # too long to carry; read it again on submit
         view = save_modal(
             title=title_from(text), tags=extract_tags(text), metadata=metadata, excerpt=text
         )
@@ -256,10 +283,11 @@ class SlackBridge:
         )
         saver = await self.directory.actor(team, str(user.get("id")))
         ts = str(meta.get("ts") or "")
-        text = meta.get("text")
-        if text is None:
-            fetched = await self.outbox.fetch_message(where.channel, ts)
-            text = plain_text(str((fetched or {}).get("text") or ""))
+        raw = meta.get("raw")
+        if raw is None:
+            fetched = await self.outbox.ops.read_message(where.channel, ts)
+            raw = str((fetched or {}).get("text") or "")
+        text = plain_text(str(raw), await self.directory.handles(mentioned_users(str(raw))))
         thread_ts = meta.get("thread_ts")
         thread_id = str(thread_ts) if thread_ts and thread_ts != ts else None
         author = await self.directory.actor(

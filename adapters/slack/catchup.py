@@ -1,89 +1,128 @@
-"""Catch up on what was said while copbot was away (a restart, a lost connection).
+"""Reading Slack's history back for the shared catch-up (:mod:`adapters.catchup`).
 
-The core keeps a read mark per channel: the newest message it saw. On start,
-for each channel with a mark, ``conversations.history`` is read from that
-mark, and ``conversations.replies`` for threads that grew: new threads, and
-the recent questions of that channel (``Core.threads_to_recheck``: a reply in
-an old thread never shows in history). Each message goes through the same
-listener as a live event, so the same rules apply, and replays are harmless
-(entries are keyed on the message).
-Rate limits are slack_sdk's to handle (429 + ``Retry-After``); pages are
-capped so a long absence cannot turn into an unbounded crawl.
+``conversations.history`` with ``oldest`` and no ``latest`` returns the
+messages *closest to* ``oldest`` (newest first within the page) and says
+``has_more``; moving ``oldest`` to the newest message of each page walks the
+gap forward, oldest first, which is what lets the read mark move page by page.
+Slack may return fewer messages than asked (15 for some apps): the walk goes
+on while ``has_more`` says so. Threads are read with ``conversations.replies``
+(chronological), following ``next_cursor``. Each message carries its
+reactions, which are applied too. Rate limits (429) are slack_sdk's to retry.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
+from adapters.catchup import Page, ReadFailed, ReadMessage
 from adapters.slack.directory import slack_error
-from bot.runtime import AsyncCore
+from adapters.slack.translate import Payload, ts_to_datetime
+from bot.events import IncomingMessage, ReactionChange
+from bot.read_marks import Mark
 from knowledge.models import ChannelRef
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackBridge
 
-log = logging.getLogger(__name__)
-
-MAX_PAGES = 20
+#: Messages asked for per call (Slack's documented advice: no more than 200).
 PAGE_SIZE = 200
+#: Errors that mean copbot cannot read the channel at all (not a passing outage).
+UNREADABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "missing_scope"})
 
 
-@dataclass
-class CatchUpReport:
-    channels: int = 0
-    messages: int = 0
-    failures: int = 0
+class SlackHistory:
+    """A ``HistoryReader`` over Slack's Web API."""
+
+    platform = "slack"
+
+    def __init__(self, bridge: SlackBridge) -> None:
+        self.bridge = bridge
+        self.client = bridge.client
+
+    async def channel_pages(self, ref: ChannelRef, after: Mark) -> AsyncIterator[Page]:
+        oldest = after[1] if _is_ts(after[1]) else f"{after[0].timestamp():.6f}"
+        while True:
+            try:
+                response = await self.client.conversations_history(
+                    channel=ref.channel, oldest=oldest, inclusive=False, limit=PAGE_SIZE
+                )
+            except SlackApiError as exc:
+                error = slack_error(exc)
+                raise ReadFailed(error, lasting=error in UNREADABLE) from exc
+            raw = [m for m in response.get("messages") or [] if _is_ts(m.get("ts"))]
+            if not raw:
+                return
+            yield await self._page(ref, raw, after)
+            oldest = max((str(m["ts"]) for m in raw), key=float)
+            if not response.get("has_more"):
+                return
+
+    async def thread_pages(
+        self, ref: ChannelRef, thread_id: str, after: Mark
+    ) -> AsyncIterator[Page]:
+        cursor: str | None = None
+        while True:
+            try:
+                response = await self.client.conversations_replies(
+                    channel=ref.channel, ts=thread_id, limit=PAGE_SIZE, cursor=cursor
+                )
+            except SlackApiError as exc:
+                error = slack_error(exc)
+                if error == "thread_not_found":
+                    return  # deleted since: its delete event says so
+                raise ReadFailed(error, lasting=error in UNREADABLE) from exc
+            raw = [m for m in response.get("messages") or [] if _is_ts(m.get("ts"))]
+            if raw:
+                yield await self._page(ref, raw, after)
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    async def moved_threads(self, ref: ChannelRef, after: Mark) -> set[str]:
+        """Slack does not list threads; the core's recent questions stand for them."""
+        return set()
+
+    async def _page(self, ref: ChannelRef, raw: list[Payload], after: Mark) -> Page:
+        body: Payload = {"team_id": ref.workspace}
+        since = float(after[1]) if _is_ts(after[1]) else after[0].timestamp()
+        page: Page = []
+        for message in sorted(raw, key=lambda m: float(m["ts"])):
+            ts = str(message["ts"])
+            event = await self.bridge.translate_message(body, {**message, "channel": ref.channel})
+            page.append(
+                ReadMessage(
+                    message_id=ts,
+                    at=ts_to_datetime(ts),
+                    event=event if isinstance(event, IncomingMessage) else None,
+                    new=float(ts) > since,
+                    reactions=await self._reactions(ref, ts, message),
+                    opens_thread=bool(message.get("reply_count"))
+                    and message.get("thread_ts") in (None, ts),
+                )
+            )
+        return page
+
+    async def _reactions(
+        self, ref: ChannelRef, ts: str, message: Payload
+    ) -> tuple[ReactionChange, ...]:
+        where = await self.bridge.directory.where(ref.workspace, ref.channel)
+        now = datetime.now(UTC)
+        found: list[ReactionChange] = []
+        for reaction in message.get("reactions") or []:
+            name = str(reaction.get("name") or "")
+            for user in reaction.get("users") or []:
+                actor = await self.bridge.directory.actor(ref.workspace, str(user))
+                found.append(ReactionChange(where, ts, actor, name, True, at=now))
+        return tuple(found)
 
 
-async def catch_up(core: AsyncCore, bridge: SlackBridge) -> CatchUpReport:
-    """Read every marked channel from its mark; returns what was read."""
-    report = CatchUpReport()
-    marks = await core.run(core.core.read_marks, "slack")
-    for ref, (last_at, last_ts) in marks.items():
-        report.channels += 1
-        try:
-            report.messages += await _channel(core, bridge, ref, last_ts, last_at)
-        except SlackApiError as exc:
-            report.failures += 1
-            log.warning("catching up on %s failed (%s)", ref.channel, slack_error(exc))
-    if report.messages:
-        log.info("caught up on %d message(s) in %d channel(s)", report.messages, report.channels)
-    return report
-
-
-async def _channel(
-    core: AsyncCore, bridge: SlackBridge, ref: ChannelRef, last_ts: str, last_at: datetime
-) -> int:
-    body = {"team_id": ref.workspace}
-    seen = 0
-    threads: set[str] = set()
-    cursor: str | None = None
-    for _ in range(MAX_PAGES):
-        response = await bridge.client.conversations_history(
-            channel=ref.channel, oldest=last_ts, inclusive=False, limit=PAGE_SIZE, cursor=cursor
-        )
-        messages = sorted(response.get("messages") or [], key=lambda m: float(m.get("ts", 0)))
-        for message in messages:
-            await bridge.on_message(body, {**message, "channel": ref.channel})
-            seen += 1
-            if message.get("reply_count"):
-                threads.add(str(message["ts"]))
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not cursor:
-            break
-    threads |= await core.run(core.core.threads_to_recheck, ref, last_at)
-    for thread_ts in sorted(threads):
-        response = await bridge.client.conversations_replies(
-            channel=ref.channel, ts=thread_ts, oldest=last_ts, inclusive=False, limit=PAGE_SIZE
-        )
-        for message in response.get("messages") or []:
-            if str(message.get("ts")) == thread_ts:
-                continue  # the thread's first message: read above, or long ago
-            await bridge.on_message(body, {**message, "channel": ref.channel})
-            seen += 1
-    return seen
+def _is_ts(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return bool(value)

@@ -2,16 +2,19 @@
 
 Events carry ids, not names, and a reaction or a slash command does not say
 whether its channel is public. ``conversations.info`` and ``users.info`` tell
-us; the answers are cached (channels for an hour, names for the life of the
-process). When Slack will not answer (a missing scope, a DM
-between two other people), we fall back to the safe side: an unknown channel
-is treated as private, so what is said there is shown only there.
+us; the answers are cached for an hour (a renamed member or channel made
+private is seen within that time), and a failed lookup is remembered for ten
+minutes, so a missing scope does not cost a call per message. When Slack will
+not answer (a missing scope, a DM between two other people), we fall back to
+the safe side: an unknown channel is treated as private, so what is said there
+is shown only there.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -28,6 +31,8 @@ RETRY_FAILED_LOOKUP_SECONDS = 600.0
 #: How long a channel's name and visibility are trusted (a channel made private is
 #: seen within this time even by reactions and commands, which carry no channel type).
 CHANNEL_INFO_SECONDS = 3600.0
+#: How long a member's display name and handle are trusted.
+NAME_SECONDS = 3600.0
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -47,21 +52,27 @@ class ChannelInfo:
 class SlackDirectory:
     """Channel and member lookups for one workspace, cached."""
 
-    def __init__(self, client: AsyncWebClient, workspace_url: str = "") -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        workspace_url: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.workspace_url = workspace_url
+        self.clock = clock
         self._channels: dict[str, tuple[float, ChannelInfo]] = {}
-        self._names: dict[str, str] = {}
-        self._handles: dict[str, str] = {}
+        #: user id -> (when asked, display name, handle); a failed lookup is kept as "".
+        self._people: dict[str, tuple[float, str, str]] = {}
         self._url_known = bool(workspace_url)
         self._failed: dict[str, tuple[float, ChannelInfo]] = {}
 
     async def channel(self, channel_id: str, name_hint: str = "") -> ChannelInfo:
         cached = self._channels.get(channel_id)
-        if cached is not None and time.monotonic() - cached[0] < CHANNEL_INFO_SECONDS:
+        if cached is not None and self.clock() - cached[0] < CHANNEL_INFO_SECONDS:
             return cached[1]
         failed = self._failed.get(channel_id)
-        if failed is not None and time.monotonic() - failed[0] < RETRY_FAILED_LOOKUP_SECONDS:
+        if failed is not None and self.clock() - failed[0] < RETRY_FAILED_LOOKUP_SECONDS:
             return failed[1]
         try:
             response = await self.client.conversations_info(channel=channel_id)
@@ -81,26 +92,41 @@ class SlackDirectory:
             )
             name = "" if name_hint in {"directmessage", "privategroup"} else name_hint
             info = ChannelInfo(name, guess_visibility(channel_id, name_hint))
-            self._failed[channel_id] = (time.monotonic(), info)
+            self._failed[channel_id] = (self.clock(), info)
             return info
-        self._channels[channel_id] = (time.monotonic(), info)
+        self._channels[channel_id] = (self.clock(), info)
         return info
+
+    def note_visibility(self, channel_id: str, visibility: Visibility) -> None:
+        """A message said what the channel is now (its ``channel_type``): trust it from here."""
+        cached = self._channels.get(channel_id)
+        if cached is not None and cached[1].visibility != visibility:
+            self._channels[channel_id] = (time.monotonic(), ChannelInfo(cached[1].name, visibility))
 
     async def where(self, team: str, channel_id: str, name_hint: str = "") -> Where:
         info = await self.channel(channel_id, name_hint)
         return Where(PLATFORM, team, channel_id, info.visibility, info.name)
 
+    def _person(self, user_id: str) -> tuple[str, str] | None:
+        """(display name, handle) while the cache trusts it (failures for a shorter time)."""
+        cached = self._people.get(user_id)
+        if cached is None:
+            return None
+        asked, name, handle = cached
+        ttl = NAME_SECONDS if (name or handle) else RETRY_FAILED_LOOKUP_SECONDS
+        return (name, handle) if self.clock() - asked < ttl else None
+
     async def display_name(self, user_id: str) -> str:
         if not user_id:
             return ""
-        cached = self._names.get(user_id)
-        if cached is not None:
-            return cached
+        known = self._person(user_id)
+        if known is not None:
+            return known[0]
         try:
             response = await self.client.users_info(user=user_id)
             user = response.get("user") or {}
             profile = user.get("profile") or {}
-            self._handles[user_id] = str(user.get("name") or "")
+            handle = str(user.get("name") or "")
             name = str(
                 profile.get("display_name")
                 or profile.get("real_name")
@@ -110,8 +136,8 @@ class SlackDirectory:
             )
         except SlackApiError as exc:
             log.info("users.info for %s failed (%s)", user_id, slack_error(exc))
-            return ""
-        self._names[user_id] = name
+            name = handle = ""  # remembered too: a missing scope must not cost a call each time
+        self._people[user_id] = (self.clock(), name, handle)
         return name
 
     async def actor(
@@ -123,11 +149,17 @@ class SlackDirectory:
 
     async def handles(self, user_ids: list[str]) -> dict[str, str]:
         """``@handle`` for each mentioned user Slack tells us about (cached like names)."""
-        found: dict[str, str] = {}
         for user_id in user_ids[:20]:  # a message that mentions more is not worth 20+ calls
-            if user_id not in self._names:
+            if self._person(user_id) is None:
                 await self.display_name(user_id)
-            handle = self._handles.get(user_id) or self._names.get(user_id, "").replace(" ", "")
+        return self.known_handles(user_ids)
+
+    def known_handles(self, user_ids: list[str]) -> dict[str, str]:
+        """``@handle`` of the mentioned users already known, without asking Slack."""
+        found: dict[str, str] = {}
+        for user_id in user_ids:
+            known = self._person(user_id)
+            handle = (known[1] or known[0].replace(" ", "")) if known else ""
             if handle:
                 found[user_id] = handle
         return found

@@ -1,24 +1,25 @@
-"""Sending what the core says back to Slack.
+"""Slack's platform operations for the shared delivery step (:mod:`adapters.delivery`).
 
-``Reply.ephemeral`` -> ``chat.postEphemeral`` to the member (falling back to the
+Private replies -> ``chat.postEphemeral`` to the member (falling back to the
 slash command's ``response_url``, then to a DM from the app, when the bot may
-not post in that channel); other replies -> ``chat.postMessage``, in the thread
-when they have one. A reply anchored to an entry (``/cop ask``) tells the core
-which message carries it. ``FetchMessage`` reads the message from Slack and
-hands it back to the core as a ``SaveRequest``. Rate limits (HTTP 429) are
-retried by the client's retry handler, not here.
+not post in that channel); public replies -> ``chat.postMessage``, in the
+thread when they have one; posts -> ``chat.postMessage``; a message is read
+back through ``conversations.history`` (top level) or ``conversations.replies``.
+What to send, and what follows a send, is decided in the delivery step. Rate
+limits (HTTP 429) are retried by the client's retry handler, not here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.delivery import Delivery, FetchedMessage, Report, SendFailed, Sent
 from adapters.slack.blocks import post_blocks, reply_blocks
 from adapters.slack.directory import SlackDirectory, slack_error
 from adapters.slack.translate import (
@@ -29,7 +30,7 @@ from adapters.slack.translate import (
     ts_to_datetime,
 )
 from bot.config import Settings
-from bot.events import Actor, FetchMessage, Outbound, Post, Reply, SaveRequest
+from bot.events import Actor, Outbound, Post, Reply, Where
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
@@ -37,21 +38,145 @@ log = logging.getLogger(__name__)
 Respond = Callable[..., Awaitable[Any]]
 
 #: Errors that mean "the bot cannot post in this conversation", not "Slack is down".
-_CANNOT_POST_HERE = frozenset(
+CANNOT_POST_HERE = frozenset(
     {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
 )
 
 
+@dataclass(frozen=True)
+class SlackContext:
+    """What one Slack delivery may use: the slash command's ``response_url``, if any."""
+
+    respond: Respond | None = None
+
+
+class SlackOps:
+    """Send, post and read messages through Slack's Web API (``PlatformOps``)."""
+
+    def __init__(self, settings: Settings, client: AsyncWebClient, directory: SlackDirectory):
+        self.settings = settings
+        self.client = client
+        self.directory = directory
+
+    async def send_private(self, reply: Reply, context: SlackContext) -> None:
+        text, blocks = reply_blocks(reply, self.settings.community.tz)
+        user = reply.recipient.user_id if reply.recipient else ""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=reply.where.channel,
+                user=user,
+                text=text,
+                blocks=blocks,
+                thread_ts=reply.thread_id,
+            )
+            return
+        except SlackApiError as exc:
+            if slack_error(exc) not in CANNOT_POST_HERE:
+                raise SendFailed(slack_error(exc)) from exc
+        try:
+            if context.respond is not None:
+                await context.respond(text=text, blocks=blocks, response_type="ephemeral")
+            elif not reply.quiet:  # a note from the app, in the member's DM with it
+                await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+            # A quiet offer ("possibly related") is never turned into a DM.
+        except SlackApiError as exc:
+            raise SendFailed(slack_error(exc)) from exc
+
+    async def send_public(self, reply: Reply, context: SlackContext) -> Sent | None:
+        text, blocks = reply_blocks(reply, self.settings.community.tz)
+        channel = reply.where.channel
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=reply.thread_id
+            )
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            # Not a member of this channel: a command's response_url may still post there,
+            # but gives no message id, so a question posted that way could get no answers.
+            if error not in CANNOT_POST_HERE or context.respond is None:
+                raise SendFailed(_explain(error)) from exc
+            if reply.anchor_entry_id is not None:
+                raise SendFailed(_explain(error)) from exc
+            await context.respond(
+                text=text, blocks=blocks, response_type="in_channel", replace_original=False
+            )
+            return None
+        ts = str(response.get("ts") or "")
+        if not ts:
+            return None
+        permalink = ""
+        if reply.anchor_entry_id is not None:
+            posted_in = str(response.get("channel") or channel)
+            permalink = await self.directory.permalink(posted_in, ts)
+        return Sent(ts, permalink)
+
+    async def send_post(self, post: Post) -> str | None:
+        """A digest or other post nobody asked for in the moment; returns its ``ts``."""
+        text, blocks = post_blocks(post)
+        try:
+            response = await self.client.chat_postMessage(
+                channel=post.where.channel, text=text, blocks=blocks, thread_ts=post.thread_id
+            )
+        except SlackApiError as exc:
+            raise SendFailed(slack_error(exc)) from exc
+        return str(response.get("ts") or "") or None
+
+    async def read_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ``ts``, raw: top-level through history, else as a thread reply."""
+        history = await self.client.conversations_history(
+            channel=channel, latest=ts, inclusive=True, limit=1
+        )
+        for message in history.get("messages") or []:
+            if str(message.get("ts")) == ts:
+                return dict(message)
+        # A reply: its thread from it on (Slack puts the thread's parent first).
+        replies = await self.client.conversations_replies(
+            channel=channel, ts=ts, oldest=ts, inclusive=True, limit=2
+        )
+        for message in replies.get("messages") or []:
+            if str(message.get("ts")) == ts:
+                return dict(message)
+        return None
+
+    async def fetch_message(self, where: Where, message_id: str) -> FetchedMessage | None:
+        try:
+            message = await self.read_message(where.channel, message_id)
+        except SlackApiError as exc:
+            log.info("could not read message %s (%s)", message_id, slack_error(exc))
+            return None
+        if message is None:
+            return None
+        thread_ts = message.get("thread_ts")
+        thread_id = str(thread_ts) if thread_ts and thread_ts != message_id else None
+        author = await self.directory.actor(
+            where.workspace, author_id(message), is_bot=is_bot_message(message)
+        )
+        raw = str(message.get("text") or "")
+        return FetchedMessage(
+            text=plain_text(raw, await self.directory.handles(mentioned_users(raw))),
+            author=author,
+            created_at=ts_to_datetime(message_id),
+            permalink=await self.directory.permalink(where.channel, message_id, thread_id),
+            thread_id=thread_id,
+        )
+
+
+def _explain(error: str) -> str:
+    if error in ("not_in_channel", "channel_not_found"):
+        return "copbot is not a member of this channel: invite it with /invite @copbot"
+    if error == "is_archived":
+        return "this channel is archived"
+    return f"Slack said {error}"
+
+
 class SlackOutbox:
-    """Renders and sends the core's outbound values; never raises on a Slack error."""
+    """The shared delivery step over Slack's operations."""
 
     def __init__(
         self, core: AsyncCore, settings: Settings, client: AsyncWebClient, directory: SlackDirectory
     ) -> None:
-        self.core = core
-        self.settings = settings
-        self.client = client
-        self.directory = directory
+        self.ops = SlackOps(settings, client, directory)
+        self.delivery = Delivery(core, self.ops)
 
     async def deliver(
         self,
@@ -59,116 +184,9 @@ class SlackOutbox:
         *,
         respond: Respond | None = None,
         member: Actor | None = None,
-        depth: int = 0,
-    ) -> None:
+    ) -> Report:
         """Send each value; ``member`` is who acted, shown a private reply that names nobody."""
-        for item in outbound:
-            try:
-                if isinstance(item, Reply):
-                    if item.ephemeral and item.recipient is None and member is not None:
-                        item = replace(item, recipient=member)
-                    await self._reply(item, respond)
-                elif isinstance(item, Post):
-                    await self.post(item)
-                elif isinstance(item, FetchMessage) and depth == 0:
-                    await self._fetch_and_save(item, respond)
-            except SlackApiError as exc:
-                log.warning("Slack refused a %s (%s)", type(item).__name__, slack_error(exc))
-
-    async def _reply(self, reply: Reply, respond: Respond | None) -> None:
-        text, blocks = reply_blocks(reply, self.settings.community.tz)
-        channel = reply.where.channel
-        if reply.ephemeral:
-            user = reply.recipient.user_id if reply.recipient else ""
-            if not user:
-                log.info("dropping an ephemeral reply with nobody to show it to")
-                return
-            try:
-                await self.client.chat_postEphemeral(
-                    channel=channel,
-                    user=user,
-                    text=text,
-                    blocks=blocks,
-                    thread_ts=reply.thread_id,
-                )
-                return
-            except SlackApiError as exc:
-                if slack_error(exc) not in _CANNOT_POST_HERE:
-                    raise
-            if respond is not None:
-                await respond(text=text, blocks=blocks, response_type="ephemeral")
-            else:
-                await self.client.chat_postMessage(channel=user, text=text, blocks=blocks)
-            return
-        try:
-            response = await self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=reply.thread_id
-            )
-        except SlackApiError as exc:
-            if slack_error(exc) not in _CANNOT_POST_HERE or respond is None:
-                raise
-            # Not a member of this channel: a command's response_url may still post there.
-            await respond(
-                text=text, blocks=blocks, response_type="in_channel", replace_original=False
-            )
-            return
-        ts = str(response.get("ts") or "")
-        if reply.anchor_entry_id is not None and ts:
-            permalink = await self.directory.permalink(str(response.get("channel") or channel), ts)
-            # A /cop ask question now has its message: similar past answers may follow.
-            follow_up = await self.core.link_posted_message(reply.anchor_entry_id, ts, permalink)
-            await self.deliver(follow_up)
-        if reply.suggestion_id is not None and ts:
-            # Reactions on this message are feedback on the suggestion.
-            await self.core.reply_posted(reply, ts)
+        return await self.delivery.deliver(outbound, SlackContext(respond), actor=member)
 
     async def post(self, post: Post) -> str | None:
-        """A digest or other post nobody asked for in the moment; returns its ``ts``."""
-        text, blocks = post_blocks(post)
-        response = await self.client.chat_postMessage(
-            channel=post.where.channel, text=text, blocks=blocks, thread_ts=post.thread_id
-        )
-        return str(response.get("ts") or "") or None
-
-    async def fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        """One message by its ``ts``: top-level through history, else as a thread reply."""
-        history = await self.client.conversations_history(
-            channel=channel, latest=ts, inclusive=True, limit=1
-        )
-        for message in history.get("messages") or []:
-            if str(message.get("ts")) == ts:
-                return dict(message)
-        replies = await self.client.conversations_replies(
-            channel=channel, ts=ts, latest=ts, inclusive=True, limit=1
-        )
-        for message in replies.get("messages") or []:
-            if str(message.get("ts")) == ts:
-                return dict(message)
-        return None
-
-    async def _fetch_and_save(self, fetch: FetchMessage, respond: Respond | None) -> None:
-        where = fetch.where
-        message = await self.fetch_message(where.channel, fetch.message_id)
-        if message is None:
-            notice = "I could not read that message; nothing was saved."
-            await self._reply(Reply(where, notice, recipient=fetch.saver), respond)
-            return
-        thread_ts = message.get("thread_ts")
-        thread_id = str(thread_ts) if thread_ts and thread_ts != fetch.message_id else None
-        author = await self.directory.actor(
-            where.workspace, author_id(message), is_bot=is_bot_message(message)
-        )
-        raw = str(message.get("text") or "")
-        request = SaveRequest(
-            where=where,
-            saver=fetch.saver,
-            message_id=fetch.message_id,
-            text=plain_text(raw, await self.directory.handles(mentioned_users(raw))),
-            author=author,
-            created_at=ts_to_datetime(fetch.message_id),
-            kind=fetch.kind,
-            permalink=await self.directory.permalink(where.channel, fetch.message_id, thread_id),
-            thread_id=thread_id,
-        )
-        out = await self.core.handle(request)
-        await self.deliver(out, respond=respond, member=fetch.saver, depth=1)
+        return await self.ops.send_post(post)

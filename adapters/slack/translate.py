@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.events import (
     Actor,
+    ChannelVisibilityChanged,
     IncomingMessage,
     MessageDeleted,
     MessageEdited,
@@ -31,6 +32,12 @@ PLATFORM = "slack"
 #: (channel_join, channel_leave, channel_topic, bot_add, ...) is not a message
 #: from a person and is ignored.
 SPOKEN_SUBTYPES = frozenset({None, "", "thread_broadcast", "file_share", "me_message"})
+
+#: Notices Slack posts in a channel made private or public (with the new ``channel_type``).
+CONVERSION_SUBTYPES = {
+    "channel_convert_to_private": Visibility.PRIVATE,
+    "channel_convert_to_public": Visibility.PUBLIC,
+}
 
 #: Slack's ``channel_type`` -> visibility. ``mpim`` (group DM) is a DM.
 _CHANNEL_TYPES = {
@@ -50,6 +57,8 @@ def mentioned_users(text: str) -> list[str]:
 
 
 Payload = dict[str, Any]
+#: What one Slack ``message`` event means to the core.
+MessageEvent = IncomingMessage | MessageEdited | MessageDeleted | ChannelVisibilityChanged
 
 
 def visibility_from_channel_type(channel_type: str | None) -> Visibility | None:
@@ -148,10 +157,14 @@ def message_event(
     author: Actor,
     permalink: str = "",
     handles: Mapping[str, str] | None = None,
-) -> IncomingMessage | MessageEdited | MessageDeleted | None:
+) -> MessageEvent | None:
     """One Slack ``message`` event (any subtype) as a core event, or ``None`` to ignore it."""
     event_id = envelope_event_id(body)
     subtype = event.get("subtype")
+    if subtype in CONVERSION_SUBTYPES:
+        made = CONVERSION_SUBTYPES[str(subtype)]
+        changed = Where(where.platform, where.workspace, where.channel, made, where.channel_name)
+        return ChannelVisibilityChanged(changed, ts_to_datetime(event.get("ts")), event_id)
     if subtype == "message_changed":
         return _edited(event, where, event_id, handles)
     if subtype == "message_deleted":

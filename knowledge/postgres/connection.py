@@ -17,13 +17,14 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from knowledge.postgres.url import display_url, has_password, is_postgres_url
+from knowledge.storage.errors import StorageUnavailable
 
 APPLICATION_NAME = "copbot"
 #: Seconds to wait for a connection (and for a pool's first connections).
 CONNECT_TIMEOUT = 10
 
 
-class DatabaseUnreachable(Exception):
+class DatabaseUnreachable(StorageUnavailable):
     """No connection could be made; the message is safe to show (no password)."""
 
 

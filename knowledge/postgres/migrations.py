@@ -22,13 +22,20 @@ from typing import Any
 from psycopg import Connection
 from psycopg.pq import TransactionStatus
 
-from knowledge.postgres import schema_entries, schema_practice, schema_search
+from knowledge.postgres import (
+    schema_entries,
+    schema_practice,
+    schema_privacy,
+    schema_search,
+    schema_web,
+)
+from knowledge.storage.errors import StorageUnavailable
 
 #: The advisory lock every migrating process takes ("copbot" in ASCII, as a bigint).
 LOCK_KEY = 0x636F70626F74
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(StorageUnavailable):
     """The database was migrated by a newer copbot; this one must not touch it."""
 
 
@@ -58,6 +65,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         6, "full-text search", schema_search.DOCUMENTS, apply=schema_search.install_text_search
     ),
+    Migration(7, "visibility follows the channel", schema_privacy.PRIVACY),
+    Migration(8, "the public web view", schema_web.WEB),
 )
 
 _CREATE_TABLE = """

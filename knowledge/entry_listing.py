@@ -1,0 +1,157 @@
+"""Entry listings in SQL: an :class:`EntryFilter` as a ``WHERE`` clause, and the named listings.
+
+Shared by every backend (portable SQL, ``?`` placeholders). The named
+listings (:meth:`EntryListings.open_questions`, :meth:`EntryListings.due_follow_ups`, ...) are
+what the core asks for; they are built on the repertoire's one generic listing,
+which applies the visibility rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from knowledge.models import ChannelRef, Entry, EntryKind, to_db_time
+from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.viewer import Viewer
+
+__all__ = ["ORDER_SQL", "EntryListings", "filter_sql"]
+
+ORDER_SQL: dict[EntryOrder, str] = {
+    "newest": "e.created_at DESC, e.id DESC",
+    "oldest": "e.created_at ASC, e.id ASC",
+    "id": "e.id",
+}
+
+# Columns of ``entries`` (alias ``e``) compared for equality, by filter field.
+_EQUAL = (
+    ("platform", "e.platform = ?"),
+    ("workspace", "e.workspace = ?"),
+    ("channel_id", "e.channel = ?"),
+    ("channel_name", "lower(e.channel_name) = lower(?)"),
+    ("message_id", "e.message_id = ?"),
+    ("thread_id", "e.thread_id = ?"),
+)
+
+
+def _in(column: str, values: tuple[Any, ...]) -> str:
+    if not values:
+        return "0 = 1"  # an empty set matches nothing
+    return f"{column} IN ({', '.join('?' for _ in values)})"
+
+
+def filter_sql(wanted: EntryFilter) -> tuple[list[str], list[Any]]:
+    """The conditions (on ``entries`` as ``e``) and their parameters, in order."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if wanted.kinds:
+        conditions.append(_in("e.kind", wanted.kinds))
+        params += [kind.value for kind in wanted.kinds]
+    for name, values in (("e.id", wanted.ids), ("e.author_id", wanted.authors)):
+        if values is not None:
+            conditions.append(_in(name, values))
+            params += values
+    for field, condition in _EQUAL:
+        value = getattr(wanted, field)
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    for moment, condition in (
+        (wanted.created_from, "e.created_at >= ?"),
+        (wanted.created_before, "e.created_at < ?"),
+        (wanted.created_until, "e.created_at <= ?"),
+    ):
+        if moment is not None:
+            conditions.append(condition)
+            params.append(to_db_time(moment))
+    for flag, true_sql, false_sql in (
+        (wanted.answered, "e.answer_count > 0", "e.answer_count = 0"),
+        (wanted.has_accepted, "e.has_accepted = TRUE", "e.has_accepted = FALSE"),
+        (wanted.accepted, "e.accepted = TRUE", "e.accepted = FALSE"),
+    ):
+        if flag is not None:
+            conditions.append(true_sql if flag else false_sql)
+    if wanted.exclude_dm:
+        conditions.append("e.visibility != 'dm'")
+    if wanted.without_follow_up:
+        conditions.append("e.id NOT IN (SELECT entry_id FROM follow_ups WHERE status != 'failed')")
+    return conditions, params
+
+
+class _Lister(Protocol):
+    def entries(
+        self,
+        viewer: Viewer,
+        wanted: EntryFilter | None = ...,
+        *,
+        order: EntryOrder = ...,
+        limit: int = ...,
+        offset: int = ...,
+    ) -> list[Entry]: ...
+
+
+class EntryListings:
+    """The listings the core asks for by name; each says for whom (the viewer)."""
+
+    def entry_for(self: _Lister, viewer: Viewer, entry_id: int) -> Entry | None:
+        """Entry ``entry_id`` if ``viewer`` may see it; ``None`` alike when it is missing or not."""
+        found = self.entries(viewer, EntryFilter(ids=(entry_id,)), limit=1)
+        return found[0] if found else None
+
+    def open_questions(
+        self: _Lister, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
+    ) -> list[Entry]:
+        """Questions of ``channel`` asked since ``since`` with no answer yet, oldest first."""
+        wanted = EntryFilter(kinds=(EntryKind.QUESTION,), created_from=since, answered=False)
+        return self.entries(viewer, wanted.in_channel(channel), order="oldest", limit=limit)
+
+    def questions_asked(
+        self: _Lister, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
+    ) -> list[Entry]:
+        """Questions of ``channel`` asked since ``since``, answered or not, newest first."""
+        wanted = EntryFilter(kinds=(EntryKind.QUESTION,), created_from=since)
+        return self.entries(viewer, wanted.in_channel(channel), order="newest", limit=limit)
+
+    def due_follow_ups(
+        self: _Lister,
+        platform: str,
+        *,
+        workspace: str | None = None,
+        channel_id: str | None = None,
+        channel_name: str | None = None,
+        asked_from: datetime,
+        asked_until: datetime,
+        limit: int = 100,
+    ) -> list[Entry]:
+        """Unanswered questions of a channel (by id or name) asked in the window, oldest first.
+
+        The window includes both its ends.
+
+        Never a DM, never one that got (or is getting) its follow-up. The follow-up
+        is posted in the question's own thread, so the viewer is the question's channel;
+        questions of every matching channel are listed for the scheduler, which
+        shows each only there.
+        """
+        wanted = EntryFilter(
+            kinds=(EntryKind.QUESTION,),
+            platform=platform,
+            workspace=workspace,
+            channel_id=channel_id,
+            channel_name=channel_name,
+            created_from=asked_from,
+            created_until=asked_until,
+            answered=False,
+            exclude_dm=True,
+            without_follow_up=True,
+        )
+        return self.entries(
+            Viewer.operator_including_private(), wanted, order="oldest", limit=limit
+        )
+
+    def latest_answer_in_thread(
+        self: _Lister, viewer: Viewer, channel: ChannelRef, thread_id: str, authors: tuple[int, ...]
+    ) -> Entry | None:
+        """The newest answer by one of ``authors`` in a thread of ``channel``."""
+        wanted = EntryFilter(kinds=(EntryKind.ANSWER,), thread_id=thread_id, authors=authors)
+        found = self.entries(viewer, wanted.in_channel(channel), order="newest", limit=1)
+        return found[0] if found else None

@@ -1,0 +1,81 @@
+"""SQLite's side of the repertoire: the :class:`Sql` connection and the pragmas of bulk loads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlite_utils import Database
+
+from knowledge.digestlog import DigestLog
+from knowledge.storage.sql import Row, Sql
+
+__all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
+
+#: Page cache while an import runs (KiB): the index pages of a big import stay in memory.
+IMPORT_CACHE_KB = 64 * 1024
+
+
+class SqliteSql:
+    """:class:`~knowledge.storage.Sql` over one sqlite-utils database (already ``?`` style)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        return int(self.db.execute(sql, list(params)).rowcount)
+
+    def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        row = self.db.execute(sql, list(params)).fetchone()
+        return tuple(row) if row is not None else None
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return [tuple(row) for row in self.db.execute(sql, list(params)).fetchall()]
+
+    def insert(self, sql: str, params: Sequence[object] = ()) -> int:
+        return int(self.db.execute(sql, list(params)).lastrowid or 0)
+
+
+class SqliteBacked:
+    """What the SQLite repertoire adds to the shared relational implementation."""
+
+    db: Database
+
+    @cached_property
+    def sql(self) -> Sql:
+        """The portable connection, made once (every statement goes through it)."""
+        return SqliteSql(self.db)
+
+    @property
+    def digest_log(self) -> DigestLog:
+        """The digest and follow-up claim log (one row per channel and period, per question)."""
+        return DigestLog(self.sql)
+
+    @contextmanager
+    def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
+        """Tune the file for a big import while the block runs; the settings come back after.
+
+        A bigger page cache and fewer WAL checkpoints. ``durable=False`` also sets
+        ``synchronous = OFF``: a killed process loses nothing committed, but an OS
+        crash or power loss during the import may corrupt the file.
+        ``lock_wait_ms`` shortens how long one statement waits for another writer
+        (never lengthens it), for an import that retries whole batches itself.
+        """
+        db = self.db
+        before = {
+            name: int(db.execute(f"PRAGMA {name}").fetchone()[0])
+            for name in ("cache_size", "wal_autocheckpoint", "busy_timeout", "synchronous")
+        }
+        tuned = {"cache_size": -IMPORT_CACHE_KB, "wal_autocheckpoint": 20_000}
+        if not durable:
+            tuned["synchronous"] = 0  # OFF
+        if lock_wait_ms is not None:
+            tuned["busy_timeout"] = min(before["busy_timeout"], max(lock_wait_ms, 0))
+        for name, value in tuned.items():
+            db.execute(f"PRAGMA {name} = {int(value)}")
+        try:
+            yield
+        finally:
+            for name in tuned:
+                db.execute(f"PRAGMA {name} = {before[name]}")

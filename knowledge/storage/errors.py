@@ -1,0 +1,32 @@
+"""The errors the storage interface raises, one hierarchy for every backend.
+
+``StorageError`` is the root. Below it:
+
+* :class:`StorageUnavailable`: the repertoire cannot be opened or reached (a
+  file that is not an SQLite database: ``DatabaseFileError``; a server that
+  refuses: ``DatabaseUnreachable``; a schema migrated by a newer copbot:
+  ``SchemaTooNew``); the message is safe to show (no password) and says what to fix.
+* :class:`RefusedChange`: a write that breaks a community rule (an undo of a
+  change that was changed again, a link of an identity to itself); also a
+  ``ValueError``; the message is for the member who asked, and nothing was written.
+
+Anything else a driver raises mid-transaction (a lock held too long, a full
+disk) propagates unchanged after the transaction is rolled back: the event is
+then retried or reported as failed, and nothing half-written remains.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RefusedChange", "StorageError", "StorageUnavailable"]
+
+
+class StorageError(Exception):
+    """Root of the storage interface's errors."""
+
+
+class StorageUnavailable(StorageError):
+    """The repertoire cannot be opened or reached; the message says why (never a password)."""
+
+
+class RefusedChange(StorageError, ValueError):
+    """A change the community's rules refuse; the message says why and what to do instead."""

@@ -1,0 +1,1 @@
+"""The storage contract: every behaviour of the interface, run once per backend."""

@@ -1,0 +1,34 @@
+"""Fixtures of the storage contract: one ``repertoire`` per backend, and a community on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from knowledge.store import Repertoire
+from tests.contract.support import BACKENDS, Community, open_backend
+
+
+@pytest.fixture(params=BACKENDS, scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend's name; tests that open several repertoires (properties) take this."""
+    return str(request.param)
+
+
+@pytest.fixture
+def repertoire(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Repertoire]:
+    dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
+    rep = open_backend(backend, tmp_path, dsn)
+    try:
+        yield rep
+    finally:
+        rep.close()
+
+
+@pytest.fixture
+def community(repertoire: Repertoire) -> Community:
+    return Community(repertoire)
