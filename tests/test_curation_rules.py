@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, SaveRequest, Visibility, Where
@@ -26,6 +27,7 @@ from knowledge.curation import (
     undo,
     valid_until,
 )
+from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -36,13 +38,13 @@ ALICE = Actor("slack", "UALICE", "Alice", "W1")
 @pytest.fixture
 def core() -> Iterator[Core]:
     repertoire = Repertoire.open(":memory:")
-    yield Core(Services(repertoire, Settings(), FixedClock(NOW)))
+    yield Core(Services(repertoire, Settings(), FixedClock(NOW)), command_registry())
     repertoire.close()
 
 
 def _question(core: Core, mid: str = "q1", text: str = "How do I shrink a DataFrame?") -> int:
     core.handle(IncomingMessage(HELP, ALICE, mid, text, NOW - timedelta(days=1)))
-    return core.repertoire.list_entries("e.message_id = ?", [mid])[0].id
+    return _by_message(core, mid)
 
 
 def _member(core: Core, user_id: str, name: str = "", handle: str = "") -> int:
@@ -133,7 +135,7 @@ def test_undo_reverts_refuses_what_it_must_and_can_be_redone(core: Core) -> None
 def test_answers_and_missing_entries_cannot_be_curated(core: Core) -> None:
     entry = _question(core)
     core.handle(IncomingMessage(HELP, ALICE, "a1", "Use category dtype.", NOW, "q1"))
-    answer = core.repertoire.list_entries("e.message_id = 'a1'")[0].id
+    answer = _by_message(core, "a1")
     bob = _member(core, "UBOB", "Bob")
     with pytest.raises(CurationError, match=r"^Answers share their question's title and tags"):
         change_field(core.repertoire, answer, "title", "x", bob, NOW)
@@ -143,7 +145,7 @@ def test_answers_and_missing_entries_cannot_be_curated(core: Core) -> None:
 
 def _knowhow(core: Core, mid: str, kind: Kind, at: datetime) -> int:
     core.handle(SaveRequest(HELP, ALICE, mid, f"Note {mid}", ALICE, at, kind=kind))
-    return core.repertoire.list_entries("e.message_id = ?", [mid])[0].id
+    return _by_message(core, mid)
 
 
 def test_possibly_outdated_know_how(core: Core) -> None:
@@ -222,3 +224,10 @@ def test_undo_says_how_to_get_past_a_later_change(core: Core) -> None:
 def test_a_tags_change_that_changes_nothing_says_so() -> None:
     same = Change(1, 1, "tags", ["a"], ["a"], 1, "Bob", NOW)
     assert same.describe() == "tags (same)"
+
+
+def _by_message(core: Core, message_id: str) -> int:
+    found = core.repertoire.entries(
+        Viewer.operator_including_private(), EntryFilter(message_id=message_id)
+    )
+    return found[0].id

@@ -17,10 +17,15 @@ WEEK = timedelta(days=7)
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> Iterator[DigestLog]:
-    repertoire = Repertoire.open(tmp_path / "log.db")
-    yield DigestLog(repertoire.db)
-    repertoire.close()
+def repertoire(tmp_path: Path) -> Iterator[Repertoire]:
+    opened = Repertoire.open(tmp_path / "log.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def log(repertoire: Repertoire) -> DigestLog:
+    return repertoire.digest_log
 
 
 def test_a_claimed_then_marked_run_reads_back_as_it_was_logged(log: DigestLog) -> None:
@@ -72,14 +77,16 @@ def test_a_failed_slot_is_claimed_again_with_its_own_id(log: DigestLog) -> None:
     assert log.claim("slack:C1", END - WEEK, END, later) is None
 
 
-def test_a_question_gets_one_follow_up_unless_it_failed(log: DigestLog) -> None:
+def test_a_question_gets_one_follow_up_unless_it_failed(
+    log: DigestLog, repertoire: Repertoire
+) -> None:
     assert log.claim_follow_up(7, "slack:C1", END)
     assert not log.claim_follow_up(7, "slack:C1", END)
     assert log.claim_follow_up(8, "slack:C1", END)
     assert log.followed_up() == {7, 8}
     log.mark_follow_up(7, "failed", END)
     assert log.followed_up() == {8}
-    stored = log.db.execute("SELECT status, message_id FROM follow_ups WHERE entry_id = 7")
+    stored = repertoire.db.execute("SELECT status, message_id FROM follow_ups WHERE entry_id = 7")
     assert stored.fetchall() == [("failed", "")]
     assert log.claim_follow_up(7, "slack:C1", END + timedelta(minutes=10))
     log.mark_follow_up(7, "posted", END, "m7")

@@ -357,7 +357,7 @@ async def test_a_digest_whose_build_fails_is_retried_then_posted_once(tmp_path: 
             chart_dir=charts,
         )
         await scheduler.start()  # the catch-up's build raises
-        log = DigestLog(core.services.repertoire.db)
+        log = core.services.repertoire.digest_log
         assert [(r.period_end, r.status) for r in log.runs()] == [(MONDAY_9, "failed")]
         assert outbox.posts == []
         charts.unlink()

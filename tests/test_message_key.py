@@ -18,11 +18,13 @@ from conftest import NOW, Chat, replies
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.events import Actor, CommandInvocation, IncomingMessage, Outbound, Visibility, Where
 from bot.ports import FixedClock, Services
 from knowledge.models import EntryKind, SourceKey
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire
 
 #: A Slack ``ts``: the same value can be the id of a message in every channel.
@@ -113,7 +115,7 @@ def test_each_place_and_id_is_its_own_entry_and_is_seen_only_where_allowed(
     with tempfile.TemporaryDirectory() as tmp:
         repertoire = Repertoire.open(Path(tmp) / "k.db")
         try:
-            core = Core(Services(repertoire, Settings(), FixedClock(NOW)))
+            core = Core(Services(repertoire, Settings(), FixedClock(NOW)), command_registry())
             keys = list(dict.fromkeys(said))  # in order of first appearance
             for step, (place, mid) in enumerate(said):
                 where = PLACES[place]
@@ -127,7 +129,7 @@ def test_each_place_and_id_is_its_own_entry_and_is_seen_only_where_allowed(
                         NOW + timedelta(seconds=step),
                     )
                 )
-            entries = repertoire.list_entries(order="e.id", limit=100)
+            entries = repertoire.entries(Viewer.operator_including_private(), order="id")
             by_key = {(_place_index(e.source), e.source.message_id): e for e in entries}
             # A DM is never captured from a plain message; every other key is one entry.
             expected = {k for k in keys if PLACES[k[0]].visibility != Visibility.DM}

@@ -18,10 +18,12 @@ import pytest
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
+from knowledge.storage import Viewer
 from knowledge.store import Repertoire, visible_to
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HELP = ChannelRef("slack", "T1", "C1")
+EVERYTHING = Viewer.operator_including_private()
 
 
 @pytest.fixture
@@ -208,7 +210,7 @@ def test_the_visibility_rule_for_one_entry(repertoire: Repertoire) -> None:
     assert visible_to(priv, own)
     assert not visible_to(priv, None) and not visible_to(priv, HELP)
     assert not visible_to(priv, ChannelRef("slack", "T2", "G1"))
-    assert repertoire.count("e.visibility = ?", ["private"]) == 1
+    assert repertoire.count_entries(EVERYTHING) == 2
 
 
 def test_capture_can_be_stopped_and_resumed_per_channel(repertoire: Repertoire) -> None:
@@ -242,14 +244,14 @@ def test_a_relinked_question_gathers_the_answers_in_its_new_thread(
 def test_counting_everything_by_default(repertoire: Repertoire) -> None:
     _save(repertoire, "q1", "How do I tune the zorp cache?")
     _save(repertoire, "k1", "Quibble pools explained", EntryKind.KNOWHOW)
-    assert repertoire.count() == 2
+    assert repertoire.count_entries(EVERYTHING) == 2
 
 
 def test_a_listing_holds_a_hundred_entries_unless_asked(repertoire: Repertoire) -> None:
     for n in range(101):
         _save(repertoire, f"q{n}", f"Why does job {n} fail?")
-    assert len(repertoire.list_entries()) == 100
-    assert len(repertoire.list_entries(limit=200)) == 101
+    assert len(repertoire.entries(EVERYTHING)) == 100
+    assert len(repertoire.entries(EVERYTHING, limit=200)) == 101
 
 
 def test_a_member_is_renamed_only_when_asked_and_never_to_nothing(

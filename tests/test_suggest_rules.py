@@ -354,7 +354,8 @@ def test_feedback_is_kept_with_the_time_it_was_given() -> None:
     assert [from_db_time(t[0]) for t in times.fetchall()] == [earlier]
 
 
-def test_feedback_on_a_deleted_suggestion_names_it_by_number() -> None:
+def test_feedback_on_a_deleted_suggestion_shows_no_trace_of_it() -> None:
+    """The deleted entry's title is gone with it: the reply says "an earlier answer"."""
     core = make_core(ALL_MATCHES)
     reply = _suggested(core)
     assert reply.suggestion_id is not None
@@ -365,7 +366,8 @@ def test_feedback_on_a_deleted_suggestion_names_it_by_number() -> None:
     (noted,) = core.handle(
         SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", gone.entry_id)
     )
-    assert f"“#{gone.entry_id}” is not related" in noted.text
+    assert "“an earlier answer” is not related" in noted.text
+    assert gone.title not in noted.text
 
 
 def test_a_failing_feedback_lookup_is_logged_with_its_emoji(

@@ -11,10 +11,10 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.events import Actor, CommandInvocation, IncomingMessage, Reply, Visibility, Where
@@ -26,12 +26,6 @@ CHANNELS = ["C1", "C2"]
 ELSEWHERE = Where("slack", "T1", "C-OTHER", Visibility.PUBLIC, "other")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entries keep the visibility their channel had when they were said; a channel that "
-    "turns private leaves its earlier entries public (to be fixed in storage: remove this mark "
-    "once it lands)",
-)
 @settings(max_examples=30, deadline=None)
 @given(
     steps=st.lists(
@@ -49,7 +43,7 @@ def test_entries_follow_their_channels_visibility_as_of_now(
     with tempfile.TemporaryDirectory() as tmp:
         repertoire = Repertoire.open(Path(tmp) / "v.db")
         try:
-            core = Core(Services(repertoire, Settings(), FixedClock(NOW)))
+            core = Core(Services(repertoire, Settings(), FixedClock(NOW)), command_registry())
             author = Actor("slack", "U1", "Ada", "T1")
             current: dict[str, Visibility] = {}
             said: list[tuple[str, str]] = []
