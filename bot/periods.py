@@ -6,7 +6,8 @@ time always agree on the period, and so on the digest log's key.
 
 Daylight saving: a wall-clock time that happens twice (autumn, 02:30 in
 Europe/Paris) fires once, at its first instance; a time that does not exist
-(spring, 02:30) fires once, an hour later on the clock, as APScheduler does.
+(spring, 02:30) fires once, an hour later on the clock, as APScheduler does,
+and its period still starts where the previous one ended.
 A period is measured on the wall clock, so "daily at 09:00" covers 09:00 to
 09:00 even across the 23- or 25-hour day.
 """
@@ -39,6 +40,26 @@ class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 
             # Step in UTC: wall-clock arithmetic on the repeated hour loses ``fold``.
             after = fire.astimezone(UTC)
             fire = super().get_next_fire_time(after, after + _TICK)
+        return self._earlier_on_a_later_day(fire, now)
+
+    def _earlier_on_a_later_day(self, fire: datetime | None, now: datetime) -> datetime | None:
+        """An occurrence APScheduler skipped across a clock change, if there is one.
+
+        APScheduler 3.11 computes the next fire after a 00:00 fire on the day the
+        clocks go forward as two days later. Asking again from the start of each
+        day in between finds the occurrence it stepped over.
+        """
+        if fire is None:
+            return None
+        tz = self.timezone
+        day = now.astimezone(tz).replace(tzinfo=None).date() + timedelta(days=1)
+        last = fire.astimezone(tz).date()
+        while day < last:
+            start = datetime(day.year, day.month, day.day).replace(tzinfo=tz)
+            found: datetime | None = super().get_next_fire_time(None, start)
+            if found is not None and found < fire:
+                return found
+            day += timedelta(days=1)
         return fire
 
 
@@ -81,7 +102,29 @@ def latest_occurrence(trigger: BaseTrigger, now: datetime, within: timedelta) ->
 
 def period_for(end: datetime, days: int, tz: tzinfo) -> tuple[datetime, datetime]:
     """The ``[start, end)`` a digest firing at ``end`` covers: ``days`` back on the wall clock."""
-    local_end = end.astimezone(tz)
-    wall_start = local_end.replace(tzinfo=None, fold=0) - timedelta(days=days)
+    wall_start = _scheduled_wall_time(end, days, tz) - timedelta(days=days)
     start = wall_start.replace(tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _scheduled_wall_time(end: datetime, days: int, tz: tzinfo) -> datetime:
+    """The wall-clock time a fire at ``end`` was scheduled for.
+
+    Usually the local time of ``end``. A time that did not exist (spring forward,
+    02:30 in Europe/Paris) fires an hour later on the clock; its period still
+    starts at the scheduled 02:30 of the day before, where the previous one ended.
+    """
+    local = end.astimezone(tz).replace(tzinfo=None)
+    before = (end - timedelta(days=days)).astimezone(tz).utcoffset()
+    if before is None:
+        return local
+    scheduled = (end.astimezone(UTC) + before).replace(tzinfo=None)
+    if scheduled != local and not _exists(scheduled, tz):
+        return scheduled
+    return local
+
+
+def _exists(wall: datetime, tz: tzinfo) -> bool:
+    """Whether a naive wall-clock time happens at all in ``tz`` (not in a spring-forward gap)."""
+    there_and_back = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+    return there_and_back.replace(tzinfo=None) == wall

@@ -232,12 +232,6 @@ def test_an_every_n_minutes_schedule_fires_on_a_fixed_grid() -> None:
     assert [f.strftime("%H:%M") for f in fires] == ["09:15", "09:30", "09:45", "10:00"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: when the wall time does not exist (spring forward) the digest fires an "
-    "hour later and its period starts an hour later than the previous one ended, so that hour "
-    "is in no digest",
-)
 def test_a_skipped_wall_time_leaves_no_hour_out_of_every_digest() -> None:
     schedule = DigestSchedule(channel="slack:C1", days="*", time="02:30", period_days=1)
     fires = occurrences(
@@ -250,12 +244,6 @@ def test_a_skipped_wall_time_leaves_no_hour_out_of_every_digest() -> None:
         assert begin == end
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (APScheduler 3.11 CronTrigger): from a fire at 00:00 the day clocks go "
-    "forward, the next fire computed is two days later; the scheduled job skips that digest and "
-    "only the retry job's catch-up (catch_up_hours > 0) posts it",
-)
 def test_a_daily_midnight_digest_fires_on_the_day_after_the_clocks_go_forward() -> None:
     schedule = DigestSchedule(channel="slack:C1", days="*", time="00:00", period_days=1)
     fires = occurrences(
