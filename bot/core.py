@@ -297,7 +297,7 @@ class Core:
 
     def recall(self, key: str) -> str | None:
         """A small value an adapter kept across restarts (e.g. its registered commands' hash)."""
-        with self.services.repertoire.transaction():
+        with self.services.repertoire.reading():
             return self.services.repertoire.get_meta(key)
 
     def remember(self, key: str, value: str) -> None:

@@ -46,8 +46,8 @@ class ReadMarks:
         return f"catch_up.pending.{platform}"
 
     def marks(self, platform: str) -> dict[ChannelRef, Mark]:
-        """Where each channel of ``platform`` was last read."""
-        with self.services.repertoire.transaction():
+        """Where each channel of ``platform`` was last read (a read: it takes no write lock)."""
+        with self.services.repertoire.reading():
             return self.services.repertoire.read_marks(platform)
 
     def catching_up(self, platform: str) -> bool:
