@@ -287,21 +287,24 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ interactions
 
-    async def _interaction_place(self, interaction: discord.Interaction) -> Place:
+    async def _accept(self, interaction: discord.Interaction) -> tuple[Place, Actor, str]:
+        """Defer at once (Discord's 3 s), then: where it was used, by whom, and its event id."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
         channel_id = interaction.channel_id or 0
-        return await self.place(interaction.channel, channel_id, interaction.guild_id)
+        place = await self.place(interaction.channel, channel_id, interaction.guild_id)
+        actor = actor_of(interaction.user, place.where.workspace)
+        return place, actor, f"interaction:{interaction.id}"
 
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         """``/cop <sub> ...``: defer at once, then let the core answer."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        place = await self._interaction_place(interaction)
+        place, actor, event_id = await self._accept(interaction)
         invocation = CommandInvocation(
             where=place.where,
-            actor=actor_of(interaction.user, place.where.workspace),
+            actor=actor,
             text=text,
             at=interaction.created_at,
             thread_id=place.thread_id,
-            event_id=f"interaction:{interaction.id}",
+            event_id=event_id,
         )
         await self._handle(invocation, interaction)
 
@@ -309,19 +312,18 @@ class DiscordAdapter:
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """The "Save to repertoire" context menu: a save on purpose, so DMs count too."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        place = await self._interaction_place(interaction)
+        place, saver, event_id = await self._accept(interaction)
         workspace = place.where.workspace
         request = SaveRequest(
             where=place.where,
-            saver=actor_of(interaction.user, workspace),
+            saver=saver,
             message_id=str(message.id),
             text=message.content,
             author=actor_of(message.author, workspace),
             created_at=message.created_at,
             permalink=message.jump_url,
             thread_id=place.thread_id,
-            event_id=f"interaction:{interaction.id}",
+            event_id=event_id,
         )
         await self._handle(request, interaction)
 
@@ -329,28 +331,26 @@ class DiscordAdapter:
         self, interaction: discord.Interaction, verdict: str, suggestion_id: int, entry_id: int
     ) -> None:
         """A "Solved it" / "Not related" click under a suggestion: feedback for the core."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        place = await self._interaction_place(interaction)
+        place, actor, event_id = await self._accept(interaction)
         feedback = SuggestionFeedback(
             where=place.where,
-            actor=actor_of(interaction.user, place.where.workspace),
+            actor=actor,
             suggestion_id=suggestion_id,
             verdict=verdict,
             entry_id=entry_id,
-            event_id=f"interaction:{interaction.id}",
+            event_id=event_id,
             at=interaction.created_at,
         )
         await self._handle(feedback, interaction)
 
     async def share_entry(self, interaction: discord.Interaction, entry_id: int) -> None:
         """A "Share" button under results: the core re-checks that the entry may be shown here."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        place = await self._interaction_place(interaction)
+        place, actor, event_id = await self._accept(interaction)
         request = ShareRequest(
             where=place.where,
-            actor=actor_of(interaction.user, place.where.workspace),
+            actor=actor,
             entry_id=entry_id,
-            event_id=f"interaction:{interaction.id}",
+            event_id=event_id,
         )
         await self._handle(request, interaction)
 
@@ -358,13 +358,12 @@ class DiscordAdapter:
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """The "Mark solution" menu: the member's mark on that answer, as the ✅ reaction."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        place = await self._interaction_place(interaction)
+        place, actor, event_id = await self._accept(interaction)
         mark = AcceptMark(
             where=place.where,
             message_id=str(message.id),
-            actor=actor_of(interaction.user, place.where.workspace),
-            event_id=f"interaction:{interaction.id}",
+            actor=actor,
+            event_id=event_id,
             at=interaction.created_at,
         )
         await self._handle(mark, interaction)
