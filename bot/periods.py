@@ -6,8 +6,7 @@ time always agree on the period, and so on the digest log's key.
 
 Daylight saving: a wall-clock time that happens twice (autumn, 02:30 in
 Europe/Paris) fires once, at its first instance; a time that does not exist
-(spring, 02:30) fires once, an hour later on the clock, as APScheduler does,
-and its period still starts where the previous one ended.
+(spring, 02:30) fires once, an hour later on the clock, as APScheduler does.
 A period is measured on the wall clock, so "daily at 09:00" covers 09:00 to
 09:00 even across the 23- or 25-hour day.
 """
@@ -102,29 +101,8 @@ def latest_occurrence(trigger: BaseTrigger, now: datetime, within: timedelta) ->
 
 def period_for(end: datetime, days: int, tz: tzinfo) -> tuple[datetime, datetime]:
     """The ``[start, end)`` a digest firing at ``end`` covers: ``days`` back on the wall clock."""
-    wall_start = _scheduled_wall_time(end, days, tz) - timedelta(days=days)
+    local_end = end.astimezone(tz)
+    wall_start = local_end.replace(tzinfo=None, fold=0) - timedelta(days=days)
     start = wall_start.replace(tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
 
-
-def _scheduled_wall_time(end: datetime, days: int, tz: tzinfo) -> datetime:
-    """The wall-clock time a fire at ``end`` was scheduled for.
-
-    Usually the local time of ``end``. A time that did not exist (spring forward,
-    02:30 in Europe/Paris) fires an hour later on the clock; its period still
-    starts at the scheduled 02:30 of the day before, where the previous one ended.
-    """
-    local = end.astimezone(tz).replace(tzinfo=None)
-    before = (end - timedelta(days=days)).astimezone(tz).utcoffset()
-    if before is None:
-        return local
-    scheduled = (end.astimezone(UTC) + before).replace(tzinfo=None)
-    if scheduled != local and not _exists(scheduled, tz):
-        return scheduled
-    return local
-
-
-def _exists(wall: datetime, tz: tzinfo) -> bool:
-    """Whether a naive wall-clock time happens at all in ``tz`` (not in a spring-forward gap)."""
-    there_and_back = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
-    return there_and_back.replace(tzinfo=None) == wall

