@@ -40,6 +40,7 @@ from knowledge.models import (
     to_db_time,
 )
 from knowledge.sqlite.connection import SqliteBacked
+from knowledge.sqlite.text_search import SqliteTextSearch
 from knowledge.storage.listing import EntryFilter, EntryOrder
 from knowledge.storage.protocols import Storage
 from knowledge.storage.viewer import Viewer
@@ -206,7 +207,7 @@ def _public_web_clause(web: PublicWeb, alias: str) -> tuple[str, list[Any]]:
     return sql + ")", params
 
 
-class Repertoire(SqliteBacked, Directory, EntryListings):
+class Repertoire(SqliteBacked, Directory, EntryListings, SqliteTextSearch):
     """Entries, members, reactions and the search index of one community.
 
     Its statements are portable SQL run on :attr:`sql`; where the databases
