@@ -7,9 +7,11 @@ dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
 :func:`~knowledge.postgres.documents.reindex` (the ``tsvector`` lives on the
 entry's row, so a deleted entry takes its document with it).
 
-It still inherits the SQLite repertoire's class and overrides what is SQLite's;
-a shared base class without the SQLite parts is the next step of the split.
-Full-text search, similar questions and imports are not on it yet.
+Full-text search and the similar finder's index are PostgreSQL's own
+(:class:`~knowledge.postgres.text_search.PostgresTextSearch`, ahead of the
+SQLite repertoire in the method order). It still inherits the SQLite
+repertoire's class and overrides what is SQLite's; a shared base class without
+the SQLite parts is the next step of the split.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.postgres.text_search import PostgresTextSearch
 from knowledge.storage.sql import Sql
 from knowledge.store import Repertoire, entry_select
 
 __all__ = ["PostgresRepertoire"]
 
 
-class PostgresRepertoire(Repertoire):
+class PostgresRepertoire(PostgresTextSearch, Repertoire):
     """One community's repertoire on one PostgreSQL connection (autocommit outside blocks)."""
 
     #: Tags aggregated the PostgreSQL way.
