@@ -1,0 +1,174 @@
+"""Contract: keyword search, through the core's real search, the same on every backend.
+
+One community (``search_community.py``), the search grammar's every part, and
+the viewers that matter: the public (the command line, a channel that sees
+public entries only), a private channel, a DM. The expected hits are what the
+grammar and the visibility rule say, so every backend must give them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from knowledge.models import Audience, ChannelRef, Entry, PublicWeb
+from knowledge.query import parse_query
+from knowledge.search import SearchOptions, search
+from knowledge.store import Repertoire
+from tests.contract.search_community import build_search_community
+from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC
+
+NOW = datetime(2026, 4, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def named(repertoire: Repertoire) -> dict[str, Entry]:
+    return build_search_community(repertoire)
+
+
+def found(
+    repertoire: Repertoire,
+    named: dict[str, Entry],
+    text: str,
+    viewer: Audience = None,
+    limit: int = 20,
+) -> list[str]:
+    """The names of the hits for ``text``, best first."""
+    by_id = {e.id: name for name, e in named.items()}
+    hits = search(repertoire, parse_query(text, now=NOW), viewer, SearchOptions(limit=limit))
+    return [by_id[h.entry.id] for h in hits]
+
+
+# (query, viewer, the names expected, in any order)
+EXPECTED: list[tuple[str, ChannelRef | None, set[str]]] = [
+    ("pandas read_csv", None, {"csv"}),
+    ("pandas read_csv", PRIVATE, {"csv", "csv_memory"}),
+    ("pyarrow", None, {"csv"}),  # a word of the answer finds its question
+    ("chunksize", None, set()),  # a private answer, lent by a link to a public question: no
+    ("chunksize", PRIVATE, {"csv_memory"}),
+    ("celery pool slots", None, {"airflow", "celery"}),  # a public answer a link lends: yes
+    ("airflow", None, {"airflow", "airflow_open"}),
+    ("airflow is:unanswered", None, {"airflow_open"}),
+    ("airflow is:accepted", None, {"airflow"}),
+    ("stuck is:answered", None, {"airflow", "pods"}),
+    ("tag:pandas", None, {"csv"}),
+    ("tag:airflow queued", None, {"airflow"}),
+    ("from:jose", None, {"airflow", "cafe", "kafka"}),
+    ("from:josegarcia wifi", None, {"cafe"}),  # a display name without its spaces
+    ("in:data", None, {"airflow_open", "docker"}),
+    ("in:#data airflow", None, {"airflow_open"}),
+    ("kind:knowhow", None, {"docker", "kafka"}),
+    ("kind:resource", None, {"kafka"}),
+    ("kind:howto docker", None, {"docker"}),
+    ("cafe", None, {"cafe"}),  # accents folded
+    ("Café", None, {"cafe"}),
+    ("naive bakery", None, {"cafe"}),
+    ('"cache invalidation"', None, {"cache"}),  # a phrase needs its words in order
+    ("cache invalidation", None, {"cache", "cache_layer"}),
+    ("cache -layer", None, {"cache"}),
+    ('invalidation -"cache layer"', None, {"cache"}),
+    ("caching", None, {"cache", "cache_layer"}),  # stemmed
+    ("how to cache", None, {"cache", "cache_layer"}),  # common words dropped while others remain
+    ("salary", None, set()),
+    ("salary", PUBLIC, set()),
+    ("salary", DM, {"salary"}),
+    ("deploy key", None, {"cache_layer"}),  # no public entry has both: any word ("deploys")
+    ("deploy key", PRIVATE, {"team_private"}),
+    ("vault script", OTHER_PUBLIC, set()),
+    ("kubernetes memory", None, {"pods"}),
+    ("airflow kubernetes", None, {"airflow", "airflow_open", "pods"}),  # none has both: any word
+    ("docker images", None, {"docker"}),
+    ("kafka consumer", None, {"kafka"}),
+    ("after:2026-03-10 before:2026-03-12", None, {"cache", "cache_layer"}),
+    ("spark after:2026-03-13", None, {"spark_body"}),
+    ("zzzunheardof", None, set()),
+    ("kind:answer pyarrow", None, {"csv.answer"}),
+    ("kind:answer chunksize", None, set()),
+    ("kind:answer chunksize", PRIVATE, {"csv_memory.answer"}),
+    ("tag:nosuchtag", None, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "viewer", "expected"),
+    EXPECTED,
+    ids=[f"{q}|{v.channel if v else 'public'}" for q, v, _ in EXPECTED],
+)
+def test_the_grammar_and_the_visibility_rule_give_these_hits(
+    repertoire: Repertoire,
+    named: dict[str, Entry],
+    text: str,
+    viewer: ChannelRef | None,
+    expected: set[str],
+) -> None:
+    hits = found(repertoire, named, text, viewer)
+    assert set(hits) == expected
+    assert len(hits) == len(set(hits))  # no entry twice
+
+
+def test_a_title_match_outranks_a_body_match(
+    repertoire: Repertoire, named: dict[str, Entry]
+) -> None:
+    assert found(repertoire, named, "spark joins") == ["spark", "spark_body"]
+
+
+def test_an_accepted_answer_outranks_a_plain_answer_and_an_open_question(
+    repertoire: Repertoire, named: dict[str, Entry]
+) -> None:
+    # Both "stuck" questions say it once in a title of the same length; "airflow"'s
+    # answer is accepted, "pods"' is not.
+    assert found(repertoire, named, "stuck") == ["airflow", "pods"]
+
+
+def test_hits_show_only_answers_the_viewer_may_see(
+    repertoire: Repertoire, named: dict[str, Entry]
+) -> None:
+    [hit] = search(repertoire, parse_query("billing export huge", now=NOW), None)
+    assert hit.entry.id == named["billing"].id
+    # The link lends a private thread's answer: never shown to the public.
+    assert hit.answer is None and hit.answer_count == 0
+    [there] = search(repertoire, parse_query("billing export huge", now=NOW), PRIVATE)
+    assert there.answer is not None and there.answer.id == named["csv_memory.answer"].id
+    [lent] = search(repertoire, parse_query("celery workers", now=NOW), None)
+    assert lent.answer is not None and lent.answer.id == named["airflow.answer"].id
+    assert "\x02" in lent.snippet  # the matched words are marked
+
+
+def test_pages_follow_one_another(repertoire: Repertoire, named: dict[str, Entry]) -> None:
+    query = parse_query("airflow kubernetes cache", now=NOW)
+    everything = [h.entry.id for h in search(repertoire, query, None, SearchOptions(limit=10))]
+    first = search(repertoire, query, None, SearchOptions(limit=2))
+    second = search(repertoire, query, None, SearchOptions(limit=2, offset=2))
+    assert [h.entry.id for h in first + second] == everything[:4]
+    assert len(everything) == 5
+
+
+def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
+    repertoire: Repertoire, named: dict[str, Entry]
+) -> None:
+    nothing_published = PublicWeb(channels=frozenset())
+    assert found(repertoire, named, "airflow", nothing_published) == []
+    help_only = PublicWeb(channels=frozenset({PUBLIC}))
+    assert found(repertoire, named, "airflow", help_only) == ["airflow"]
+    assert found(repertoire, named, "salary", PublicWeb(channels=frozenset({DM}))) == []
+    jose = named["airflow"].author_id
+    both = frozenset({PUBLIC, OTHER_PUBLIC})
+    without_jose = PublicWeb(channels=both, hidden_authors=frozenset({jose}))
+    assert set(found(repertoire, named, "airflow", without_jose)) == {"airflow_open"}
+    # Ana opted out: a word only her answer holds no longer finds the question on the web.
+    ana = named["csv"].author_id
+    web = PublicWeb(channels=frozenset({PUBLIC}), hidden_authors=frozenset({ana}))
+    assert found(repertoire, named, "pool slots", web) == []
+    assert set(found(repertoire, named, "pool slots", help_only)) == {"airflow", "celery"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", '"', "-", "tag:", '""""', "AND OR NOT", "NEAR(a b)", "col:val", "a* b^", "🦆"],
+)
+def test_odd_input_never_raises(
+    repertoire: Repertoire, named: dict[str, Entry], text: str
+) -> None:
+    hits = search(repertoire, parse_query(text, now=NOW), PUBLIC)
+    assert all(h.entry.visibility == "public" for h in hits)
