@@ -12,13 +12,15 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from knowledge.models import ChannelRef, EntryKind, Expert, from_db_time
-from knowledge.query import ParsedQuery, fts_expression, parse_query
+from knowledge.query import ParsedQuery, parse_query
 from knowledge.store import Repertoire, visibility_clause
 
 WEIGHT_ACCEPTED = 3.0
 WEIGHT_KNOWHOW = 2.0
 WEIGHT_ANSWER = 1.0
 HALF_LIFE_DAYS = 180.0
+#: Entries on a topic found by its words (beyond its tag) at most.
+TOPIC_MATCHES = 500
 
 
 def _topic_roots(
@@ -35,14 +37,8 @@ def _topic_roots(
             [tag, *visible_params],
         )
         ids.update(int(r[0]) for r in rows)
-    expression = fts_expression(query, mode="and")
-    if expression:
-        rows = repertoire.sql.rows(
-            "SELECT e.id FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
-            f"WHERE search_fts MATCH ? AND {visible_sql} LIMIT 500",
-            [expression, *visible_params],
-        )
-        ids.update(int(r[0]) for r in rows)
+    if query.has_match:
+        ids.update(repertoire.matching_ids(query, viewer, limit=TOPIC_MATCHES))
     return sorted(ids)
 
 

@@ -49,6 +49,8 @@ __all__ = ["RESCORED", "PostgresTextSearch", "TextSource"]
 RESCORED = 100
 #: The similar finder rescores this many (as SQLite's finder ranks 200 inside FTS5).
 SIMILAR_RESCORED = 200
+#: Up to this many documents, bm25's document frequencies are counted for each query.
+FRESH_COUNTS_BELOW = 20_000
 
 _COLUMNS = entry_columns("string_agg(tag, ' ')")
 
@@ -87,7 +89,16 @@ def _scored(
 
 def _parts_with_df(conn: Connection[Any], parts: list[MatchPart]) -> tuple[list[int], int]:
     n_docs = termstats.document_count(conn)
-    return termstats.document_frequencies(conn, parts, n_docs), n_docs
+    return _ranking_frequencies(conn, parts, n_docs), n_docs
+
+
+def _ranking_frequencies(conn: Connection[Any], parts: list[MatchPart], n_docs: int) -> list[int]:
+    """Document frequencies for bm25's idf: counted afresh in a repertoire of up to
+    :data:`FRESH_COUNTS_BELOW` documents (as FTS5 counts its own, exactly), else through
+    the cache (a count within a quarter of the truth moves a log-idf little)."""
+    if n_docs <= FRESH_COUNTS_BELOW:
+        return termstats.count_matches(conn, parts, termstats.count_cap(n_docs))
+    return termstats.document_frequencies(conn, parts, n_docs)
 
 
 def _matching_what_is_shown(
@@ -194,6 +205,22 @@ def _filtered(
     return [ScoredEntry(by_id[i].entry, 0.0) for i in ids if i in by_id]
 
 
+def matching_ids(
+    conn: Connection[Any], query: ParsedQuery, viewer: Audience, *, limit: int
+) -> list[int]:
+    """See :meth:`knowledge.storage.TextSearch.matching_ids`."""
+    params = Params()
+    tsquery = compile_tsquery(query, params, "and")
+    if tsquery is None:
+        return []
+    rows = conn.execute(
+        f"SELECT e.id FROM entries e WHERE e.search_document @@ {tsquery} "
+        f"AND {visibility(viewer, params)} ORDER BY e.id LIMIT {params.add(limit)}",
+        params.values,
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def similar_candidates(
     source: TextSource,
     terms: Sequence[WeightedTerm],
@@ -219,7 +246,11 @@ def similar_candidates(
         answered_only=answered_only,
         limit=max(SIMILAR_RESCORED, limit),
     )
-    scoring = [bm25.Bm25Part(t.word, bm25.fts5_idf(n_docs, t.df), t.repeats) for t in terms]
+    dfs = _ranking_frequencies(conn, [MatchPart(t.word) for t in terms], n_docs)
+    scoring = [
+        bm25.Bm25Part(t.word, bm25.fts5_idf(n_docs, df), t.repeats)
+        for t, df in zip(terms, dfs, strict=True)
+    ]
     avgdl = bm25.average_length(conn, n_docs)
     text_scores = bm25.rescore(conn, [r.entry_id for r in ranked], scoring, field_weights, avgdl)
     return _scored(source, ranked, text_scores, boosts=boosts)[:limit]
@@ -232,6 +263,11 @@ class PostgresTextSearch:
         self: TextSource, query: ParsedQuery, viewer: Audience, *, limit: int
     ) -> list[ScoredEntry]:
         return keyword_matches(self, query, viewer, limit=limit)
+
+    def matching_ids(
+        self: TextSource, query: ParsedQuery, viewer: Audience, *, limit: int
+    ) -> list[int]:
+        return matching_ids(self.conn, query, viewer, limit=limit)
 
     def stem_words(self: TextSource, words: Sequence[str]) -> list[str | None]:
         return termstats.lexemes(self.conn, words)

@@ -43,6 +43,7 @@ __all__ = [
     "KeywordSource",
     "boost_sql",
     "keyword_matches",
+    "matching_ids",
     "rarest_words",
 ]
 
@@ -159,6 +160,20 @@ def keyword_matches(
         rows = _filtered_rows(db, query, conditions, params, limit)
     # bm25 is negative (lower is better): the interface's scores are higher-is-better.
     return [ScoredEntry(row_to_entry(row), -float(row[-1] or 0.0)) for row in rows]
+
+
+def matching_ids(db: Database, query: ParsedQuery, viewer: Audience, *, limit: int) -> list[int]:
+    """See :meth:`knowledge.storage.TextSearch.matching_ids`."""
+    expression = fts_expression(query, mode="and")
+    if expression is None:
+        return []
+    visible_sql, visible_params = visibility_clause(viewer)
+    rows = db.execute(
+        "SELECT e.id FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
+        f"WHERE search_fts MATCH ? AND {visible_sql} LIMIT ?",
+        [expression, *visible_params, limit],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def rarest_words(source: KeywordSource, query: ParsedQuery) -> ParsedQuery:

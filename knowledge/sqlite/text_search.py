@@ -28,6 +28,11 @@ class SqliteTextSearch:
     ) -> list[ScoredEntry]:
         return keyword_search.keyword_matches(self, query, viewer, limit=limit)
 
+    def matching_ids(
+        self: keyword_search.KeywordSource, query: ParsedQuery, viewer: Audience, *, limit: int
+    ) -> list[int]:
+        return keyword_search.matching_ids(self.db, query, viewer, limit=limit)
+
     def stem_words(self: vocabulary.VocabularySource, words: Sequence[str]) -> list[str | None]:
         return vocabulary.stem_words(self, words)
 

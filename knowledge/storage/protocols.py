@@ -277,6 +277,11 @@ class TextSearch(Protocol):
         """
         ...
 
+    def matching_ids(self, query: ParsedQuery, viewer: Audience, *, limit: int) -> list[int]:
+        """Ids of the questions and know-how ``viewer`` may see whose document holds every
+        word of ``query`` (no fallback, no ranking: oldest first), at most ``limit``."""
+        ...
+
     def stem_words(self, words: Sequence[str]) -> list[str | None]:
         """Each word as the index stores it (``None`` for a word it would not index alone)."""
         ...

@@ -1,4 +1,4 @@
-"""Contract: the same community gives the same search results and similar questions on both backends.
+"""Contract: one community gives the same search hits and similar questions on both backends.
 
 One SQLite file and one PostgreSQL database, written the same way, asked the
 same things: the hits come in the same order, with about the same scores
