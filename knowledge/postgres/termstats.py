@@ -198,7 +198,8 @@ def stems_present(
     keys = list(texts)
     rows = conn.execute(
         f"""
-        SELECT u.key, ARRAY(SELECT unnest(tsvector_to_array(to_tsvector('{CONFIG}', u.text)))
+        SELECT u.key, ARRAY(SELECT unnest(tsvector_to_array(
+                to_tsvector('{CONFIG}', copbot_words(u.text))))
             INTERSECT SELECT unnest(%(stems)s::text[]))
         FROM unnest(%(keys)s::bigint[], %(texts)s::text[]) AS u(key, text)
         """,

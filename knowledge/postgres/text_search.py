@@ -119,10 +119,10 @@ def _matching_what_is_shown(
             {params.add(list(columns[0]))}::text[], {params.add(list(columns[1]))}::text[],
             {params.add(list(columns[2]))}::text[], {params.add(list(columns[3]))}::text[])
             AS u(id, title, body, answers, tags)
-        WHERE (setweight(to_tsvector('{CONFIG}', u.title), 'A')
-            || setweight(to_tsvector('{CONFIG}', u.tags), 'B')
-            || setweight(to_tsvector('{CONFIG}', u.body), 'C')
-            || setweight(to_tsvector('{CONFIG}', u.answers), 'D')) @@ {tsquery}
+        WHERE (setweight(to_tsvector('{CONFIG}', copbot_words(u.title)), 'A')
+            || setweight(to_tsvector('{CONFIG}', copbot_words(u.tags)), 'B')
+            || setweight(to_tsvector('{CONFIG}', copbot_words(u.body)), 'C')
+            || setweight(to_tsvector('{CONFIG}', copbot_words(u.answers)), 'D')) @@ {tsquery}
         """,
         params.values,
     ).fetchall()

@@ -17,7 +17,7 @@ from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.store import Repertoire
 from tests.contract.search_community import build_search_community
-from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC
+from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, Community
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -172,3 +172,17 @@ def test_odd_input_never_raises(
 ) -> None:
     hits = search(repertoire, parse_query(text, now=NOW), PUBLIC)
     assert all(h.entry.visibility == "public" for h in hits)
+
+
+@pytest.mark.parametrize("word", ["csv", "parquet", "bucket", "lake", "stage", "example"])
+def test_words_joined_by_punctuation_are_found_alone(
+    repertoire: Repertoire, community: Community, word: str
+) -> None:
+    ana = community.member("U-ana")
+    community.ask(
+        PUBLIC, "Load big.csv and csv/parquet from s3://bucket/data-lake, multi-stage", ana
+    )
+    community.ask(PUBLIC, "Something else entirely, see https://example.org/x", ana)
+    hits = search(repertoire, parse_query(word, now=NOW), None)
+    expected = "Something" if word == "example" else "Load"
+    assert [h.entry.title.split()[0] for h in hits] == [expected]
