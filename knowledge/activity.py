@@ -15,8 +15,9 @@ from statistics import median
 from typing import Any
 
 from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire, visibility_clause
 
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
 _ANSWER_OF = (

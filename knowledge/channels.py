@@ -16,7 +16,7 @@ costs nothing and an index serves it; a join would add a lookup per candidate
 on the hottest paths, and a query that forgot the join would leak. A trigger
 cannot be forgotten by any writer (live capture, an import, a restore,
 another process). What the triggers cannot do (rebuild a search document that
-holds another channel's answer) :class:`~knowledge.store.Repertoire` does in
+holds another channel's answer) :class:`~knowledge.sqlite.repertoire.Repertoire` does in
 the same transaction.
 
 Who may change a channel's visibility (:meth:`ChannelBook.claim`). Every

@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from knowledge.models import Entry, EntryKind, from_db_time, to_db_time
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import RefusedChange
-from knowledge.store import Repertoire
 from knowledge.text import normalize_tag
 
 Field = Literal["tags", "title", "outdated"]

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from knowledge.models import ChannelRef, EntryKind, Expert, from_db_time
 from knowledge.query import ParsedQuery, fts_expression, parse_query
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 
 WEIGHT_ACCEPTED = 3.0
 WEIGHT_KNOWHOW = 2.0

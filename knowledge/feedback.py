@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import ChannelRef, SourceKey, to_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 SOLVED_IT = "solved_it"
 NOT_RELATED = "not_related"

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
+from knowledge.sqlite.database import is_lock_error
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire, is_lock_error
 
 #: Who a forgotten member's curation changes are credited to afterwards.
 FORGOTTEN_PLATFORM = "copbot"

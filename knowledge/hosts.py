@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from knowledge.expertise import _topic_roots, rank_experts
 from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
 from knowledge.query import parse_query
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire, visibility_clause
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 from knowledge.models import Member, to_db_time
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import RefusedChange
-from knowledge.store import Repertoire
 
 LinkStatus = Literal["pending", "confirmed", "already-pending", "already-linked"]
 

@@ -40,7 +40,7 @@ class PublicWeb:
 
     Public entries of the channels the operator chose to publish (and that are
     still public now), by members who have not opted out. It is a viewer like a
-    channel, so the one visibility rule (:func:`knowledge.store.visibility_clause`)
+    channel, so the one visibility rule (:func:`knowledge.relational.visibility.visibility_clause`)
     applies it everywhere, answers included.
     """
 

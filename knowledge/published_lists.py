@@ -12,7 +12,8 @@ from typing import Any
 
 from knowledge.models import Entry, PublicWeb
 from knowledge.published import entries_where
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 
 #: Joins an answer ``a`` to the entry ``e`` whose thread it is in.
 _ANSWER_OF_E = (

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from knowledge.models import ChannelRef
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 
 #: Reciprocal-rank-fusion constant of :func:`fuse`. 60 is the classic (Cormack
 #: et al. 2009); a smaller one trusts the first places more.

@@ -20,7 +20,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from knowledge.models import ChannelRef, Member, to_db_time
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 
 Via = Literal["command", "reaction"]
 

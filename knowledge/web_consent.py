@@ -16,7 +16,7 @@ from datetime import datetime
 
 from knowledge.identity import identity_group
 from knowledge.models import to_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 
 def set_web_optout(repertoire: Repertoire, member_id: int, hidden: bool, at: datetime) -> bool:

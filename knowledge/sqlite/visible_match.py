@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import Audience, Entry, EntryKind
-from knowledge.store import Repertoire, visible_to
+from knowledge.relational.visibility import visible_to
+from knowledge.sqlite.repertoire import Repertoire
 
 
 def visible_document(repertoire: Repertoire, entry: Entry, viewer: Audience) -> tuple[str, ...]:
