@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.digestlog import DigestLog, DigestRun
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)

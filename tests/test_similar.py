@@ -15,8 +15,8 @@ from knowledge.similar import (
     question_terms,
     rank_similar,
 )
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 from knowledge.vocabulary import document_count, stems_of, stems_present
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

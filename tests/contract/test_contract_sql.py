@@ -17,8 +17,8 @@ from knowledge.channels import ChannelBook
 from knowledge.digestlog import DigestLog
 from knowledge.models import ChannelRef
 from knowledge.postgres.sql import PostgresSql, to_psycopg
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Sql
-from knowledge.store import Repertoire
 from tests.contract.support import T0
 
 SQL_BACKENDS = [
