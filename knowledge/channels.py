@@ -6,7 +6,7 @@ public again. Unknown means private.
 
 How it cannot drift. ``entries.visibility`` (and ``thanks.visibility``) is a
 copy of ``channels.visibility`` kept equal by SQLite triggers
-(:mod:`knowledge.privacy_schema`): changing a channel's row updates its
+(:mod:`knowledge.sqlite.schema_privacy`): changing a channel's row updates its
 entries in the same statement, a new entry takes its channel's visibility, and
 a write that would make an entry differ from its channel is refused. We keep
 the copy rather than join ``channels`` at read time because every read path

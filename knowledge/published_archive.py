@@ -32,7 +32,7 @@ from knowledge.published import entries_where
 from knowledge.relational.visibility import visibility_clause, visible_to
 from knowledge.sqlite.repertoire import Repertoire
 
-#: The index of one channel's entries by date (knowledge/web_schema.py).
+#: The index of one channel's entries by date (knowledge/sqlite/schema_web.py).
 _BY_DATE = "entries_channel_created"
 _IN_CHANNEL = "e.platform = ? AND e.workspace = ? AND e.channel = ?"
 

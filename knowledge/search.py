@@ -18,8 +18,8 @@ from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visibility_clause
 from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
 from knowledge.sqlite.visible_match import still_matching
+from knowledge.sqlite.vocabulary import document_count, document_frequencies, stem_words
 from knowledge.text import fold, highlight
-from knowledge.vocabulary import document_count, document_frequencies, stem_words
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)

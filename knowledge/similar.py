@@ -45,13 +45,13 @@ from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visibility_clause
 from knowledge.search import SearchOptions, _boost_sql
 from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
-from knowledge.text import STOPWORDS, fold, highlight
-from knowledge.vocabulary import (
+from knowledge.sqlite.vocabulary import (
     document_count,
     document_frequencies,
     stem_words,
     stems_present,
 )
+from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder

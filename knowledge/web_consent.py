@@ -7,7 +7,7 @@ every identity linked to the member (:mod:`knowledge.identity`), also when the
 link is confirmed later, because the hidden set is computed when a page is read.
 
 Forgetting a member removes their row with them (``ON DELETE CASCADE``, in
-:mod:`knowledge.web_schema`).
+:mod:`knowledge.sqlite.schema_web`).
 """
 
 from __future__ import annotations

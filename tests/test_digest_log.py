@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.digestlog import DigestLog, DigestRun
+from knowledge.relational.digest_log import DigestLog, DigestRun
 from knowledge.sqlite.repertoire import Repertoire
 
 END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

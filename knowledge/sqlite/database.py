@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from knowledge.migrations import migrate
+from knowledge.sqlite.migrations import migrate
 
 __all__ = ["BUSY_TIMEOUT_MS", "is_lock_error", "open_database", "refuse_writes"]
 

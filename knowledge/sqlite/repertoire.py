@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from knowledge.channels import ChannelBook
-from knowledge.documents import SearchDocuments
 from knowledge.models import ChannelRef
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import entry_columns, entry_select
 from knowledge.sqlite.connection import SqliteBacked
 from knowledge.sqlite.database import BUSY_TIMEOUT_MS, open_database, refuse_writes
+from knowledge.sqlite.documents import SearchDocuments
 from knowledge.storage.protocols import Storage
 
 __all__ = ["ENTRY_COLUMNS", "ENTRY_SELECT", "SQLITE_TAG_LIST", "Repertoire"]

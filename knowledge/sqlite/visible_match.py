@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import Audience, Entry, EntryKind
 from knowledge.relational.visibility import visible_to
+from knowledge.sqlite.migrations import FTS_TOKENIZER
 from knowledge.sqlite.repertoire import Repertoire
 
 

@@ -106,7 +106,7 @@ class SearchDocuments:
                     [entry_id],
                 ).fetchall()
             ]
-            # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
+            # "Solved it" on a suggestion (knowledge/sqlite/schema_similar.py): the older
             # entry's answer counts as this question's accepted answer.
             borrowed = self.linked_answer_text(entry_id)
             if borrowed is not None:
