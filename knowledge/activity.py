@@ -19,6 +19,19 @@ from knowledge.relational.visibility import visibility_clause
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
+__all__ = [
+    "AnsweredQuestion",
+    "Helper",
+    "Listing",
+    "PeriodActivity",
+    "answered_questions",
+    "daily_counts",
+    "helpers",
+    "new_knowhow",
+    "period_activity",
+    "unanswered_questions",
+]
+
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
 _ANSWER_OF = (
     "a.kind = 'answer' AND a.platform = q.platform AND a.workspace = q.workspace "

@@ -37,6 +37,8 @@ from datetime import datetime
 from knowledge.models import ChannelRef, to_db_time
 from knowledge.storage.sql import Sql
 
+__all__ = ["VISIBILITY_RANK", "ChannelBook", "ChannelState", "rank", "settle_visibility"]
+
 #: Visibilities from the most open to the most closed. Anything else counts as closed.
 VISIBILITY_RANK = {"public": 0, "private": 1, "dm": 2}
 

@@ -22,6 +22,23 @@ from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import RefusedChange
 from knowledge.text import normalize_tag
 
+__all__ = [
+    "Change",
+    "CurationError",
+    "Field",
+    "change_field",
+    "curable",
+    "current_value",
+    "get_change",
+    "history",
+    "latest_undoable",
+    "outdated_entries",
+    "retag",
+    "set_valid_until",
+    "undo",
+    "valid_until",
+]
+
 Field = Literal["tags", "title", "outdated"]
 
 

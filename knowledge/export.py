@@ -40,6 +40,8 @@ from knowledge.sqlite.repertoire import ENTRY_SELECT, Repertoire
 from knowledge.storage import EntryFilter, Viewer
 from knowledge.text import shorten
 
+__all__ = ["export_json", "export_markdown", "slug"]
+
 _MEMBER_KEY = "{a}.platform, {a}.workspace, {a}.user_id"
 _ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind"
 

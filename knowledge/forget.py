@@ -29,6 +29,21 @@ from knowledge.sqlite.database import is_lock_error
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
 
+__all__ = [
+    "CHECKPOINT_WAIT_MS",
+    "FORGOTTEN_NAME",
+    "FORGOTTEN_PLATFORM",
+    "FORGOTTEN_USER",
+    "SCRUB_PENDING",
+    "ForgetPlan",
+    "ScrubIncomplete",
+    "forget",
+    "is_placeholder",
+    "plan_forget",
+    "scrub",
+    "scrub_pending",
+]
+
 #: Who a forgotten member's curation changes are credited to afterwards.
 FORGOTTEN_PLATFORM = "copbot"
 FORGOTTEN_USER = "forgotten"

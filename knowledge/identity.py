@@ -17,6 +17,18 @@ from knowledge.models import Member, to_db_time
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import RefusedChange
 
+__all__ = [
+    "IdentityError",
+    "LinkResult",
+    "LinkStatus",
+    "PendingLink",
+    "identity_group",
+    "linked_identities",
+    "pending_links",
+    "request_link",
+    "unlink",
+]
+
 LinkStatus = Literal["pending", "confirmed", "already-pending", "already-linked"]
 
 

@@ -8,6 +8,8 @@ from knowledge.models import ChannelRef, Entry, EntryKind
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
+__all__ = ["KNOWHOW_KINDS", "knowhow_by_kind"]
+
 #: The kinds of know-how, in the order digests show them.
 KNOWHOW_KINDS = ("howto", "resource", "story", "update")
 

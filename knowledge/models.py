@@ -6,6 +6,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+__all__ = [
+    "Audience",
+    "ChannelRef",
+    "DigestRun",
+    "Entry",
+    "EntryKind",
+    "Expert",
+    "KnownChannel",
+    "Member",
+    "NewEntry",
+    "PublicWeb",
+    "SearchHit",
+    "SourceKey",
+    "from_db_time",
+    "to_db_time",
+    "utc",
+]
+
 
 class EntryKind(StrEnum):
     """The three kinds of entry in a practice's repertoire."""

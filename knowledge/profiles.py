@@ -18,6 +18,8 @@ from knowledge.storage import EntryFilter, as_viewer
 from knowledge.text import title_from
 from knowledge.thanks import Helper, thanks_received
 
+__all__ = ["Contribution", "OpenQuestion", "Profile", "TopicCount", "member_profile"]
+
 
 @dataclass(frozen=True, slots=True)
 class TopicCount:

@@ -25,6 +25,20 @@ from knowledge.relational.visibility import visible_to
 from knowledge.sqlite.repertoire import ENTRY_SELECT, Repertoire
 from knowledge.web_consent import hidden_members
 
+__all__ = [
+    "KnowhowPage",
+    "PublishedChannel",
+    "QuestionThread",
+    "answer_page",
+    "count_where",
+    "entries_where",
+    "knowhow_page",
+    "page_entry",
+    "public_web",
+    "published_channels",
+    "question_thread",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class QuestionThread:

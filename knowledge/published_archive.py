@@ -32,6 +32,8 @@ from knowledge.published import entries_where
 from knowledge.relational.visibility import visibility_clause, visible_to
 from knowledge.sqlite.repertoire import Repertoire
 
+__all__ = ["PeriodDigest", "channel_only", "channel_span", "period_digest"]
+
 #: The index of one channel's entries by date (knowledge/sqlite/schema_web.py).
 _BY_DATE = "entries_channel_created"
 _IN_CHANNEL = "e.platform = ? AND e.workspace = ? AND e.channel = ?"

@@ -23,6 +23,8 @@ from knowledge.published_lists import TopicCount
 from knowledge.relational.visibility import visibility_clause
 from knowledge.sqlite.repertoire import Repertoire
 
+__all__ = ["Contribution", "MemberPage", "member_page"]
+
 #: Joins an answer ``a`` to its question ``q``.
 _ANSWER_OF_Q = (
     "a.kind = 'answer' AND q.kind = 'question' AND a.platform = q.platform "

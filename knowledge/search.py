@@ -102,7 +102,7 @@ def _filters(repertoire: Repertoire, query: ParsedQuery) -> tuple[list[str], lis
     return where, params
 
 
-def _boost_sql() -> str:
+def boost_sql() -> str:
     return (
         f"(CASE WHEN e.kind = 'knowhow' THEN {BOOST_KNOWHOW} "
         f"WHEN e.has_accepted = 1 THEN {BOOST_ACCEPTED} "
@@ -214,7 +214,7 @@ def _fts_rows(
     text_score = {int(rowid): float(score) for rowid, score in candidates}
     marks = ", ".join("?" for _ in text_score)
     kept = repertoire.db.execute(
-        f"SELECT e.id, {_boost_sql()} FROM entries e WHERE e.id IN ({marks}) "
+        f"SELECT e.id, {boost_sql()} FROM entries e WHERE e.id IN ({marks}) "
         f"AND {' AND '.join(conditions)}",
         [*text_score, *params],
     ).fetchall()
@@ -232,7 +232,7 @@ def _fts_rows(
         ranked.sort(key=lambda row: (row[-1], row[0]))
         return ranked
     sql = (
-        f"SELECT {ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {_boost_sql()} AS score "
+        f"SELECT {ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {boost_sql()} AS score "
         "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
         "JOIN members m ON m.id = e.author_id "
         f"WHERE search_fts MATCH ? AND {' AND '.join(conditions)} "

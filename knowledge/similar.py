@@ -43,7 +43,7 @@ from knowledge.confidence import (
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visibility_clause
-from knowledge.search import SearchOptions, _boost_sql
+from knowledge.search import SearchOptions, boost_sql
 from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
 from knowledge.sqlite.vocabulary import (
     document_count,
@@ -274,7 +274,7 @@ def _candidates(
         conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
         params = [*params, *excluded]
     weight_sql = ", ".join(str(w) for w in weights)
-    boost = f" * {_boost_sql()}" if boosts else ""
+    boost = f" * {boost_sql()}" if boosts else ""
     # Rank inside FTS5 alone first (no join per match), then filter and boost the
     # best few hundred; when filters left too few, rank every match.
     inner = max(CANDIDATE_WINDOW, limit * 10)

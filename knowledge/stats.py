@@ -10,6 +10,8 @@ from knowledge.relational.visibility import visibility_clause
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
+__all__ = ["Stats", "repertoire_stats"]
+
 
 @dataclass(frozen=True, slots=True)
 class Stats:

@@ -18,6 +18,8 @@ from knowledge.identity import identity_group
 from knowledge.models import to_db_time
 from knowledge.sqlite.repertoire import Repertoire
 
+__all__ = ["hidden_members", "is_hidden_from_web", "set_web_optout"]
+
 
 def set_web_optout(repertoire: Repertoire, member_id: int, hidden: bool, at: datetime) -> bool:
     """Hide (``/cop web off``) or show again (``on``) a member; ``True`` when that changed."""

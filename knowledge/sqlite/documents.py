@@ -24,6 +24,8 @@ from sqlite_utils import Database
 
 from knowledge.models import ChannelRef, EntryKind
 
+__all__ = ["DOCUMENTS_VERSION", "SearchDocuments", "answer_audience_sql"]
+
 #: Bumped when what a document holds changes; :meth:`SearchDocuments.upgrade` rebuilds.
 DOCUMENTS_VERSION = 2
 _VERSION_KEY = "search_documents_version"

@@ -16,6 +16,8 @@ from knowledge.sqlite.schema_digest import migrations as digest_migrations
 from knowledge.sqlite.schema_practice import practice
 from knowledge.sqlite.schema_web import migrations as web_migrations
 
+__all__ = ["FTS_TOKENIZER", "MIGRATION_SETS", "core", "migrate"]
+
 core = Migrations("copbot-core")
 
 #: The FTS5 tokenizer: Porter stemming over unicode61 with accents folded, so

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+__all__ = ["migrations"]
+
 migrations = Migrations("copbot-privacy")
 
 #: Most closed first: the visibility of a channel whose entries disagree.

@@ -12,6 +12,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+__all__ = ["migrations"]
+
 migrations = Migrations("copbot-similar")
 
 

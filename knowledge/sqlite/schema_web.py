@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+__all__ = ["migrations"]
+
 migrations = Migrations("copbot-web")
 
 

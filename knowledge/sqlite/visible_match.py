@@ -19,6 +19,8 @@ from knowledge.relational.visibility import visible_to
 from knowledge.sqlite.migrations import FTS_TOKENIZER
 from knowledge.sqlite.repertoire import Repertoire
 
+__all__ = ["still_matching", "visible_document"]
+
 
 def visible_document(repertoire: Repertoire, entry: Entry, viewer: Audience) -> tuple[str, ...]:
     """``(title, body, answers, tags)`` as :meth:`Repertoire.reindex` builds them, but only
