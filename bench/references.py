@@ -54,8 +54,8 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     """
     from knowledge.query import fts_expression, parse_query
     from knowledge.similar import question_terms, select_terms, weighted_terms
+    from knowledge.sqlite.repertoire import Repertoire
     from knowledge.sqlite.similar_candidates import mlt_expression
-    from knowledge.store import Repertoire
 
     now = datetime.now(UTC)
     keyword: list[list[str]] = []

@@ -43,12 +43,37 @@ from knowledge.confidence import (
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 from knowledge.search import SearchOptions
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.matches import WeightedTerm
-from knowledge.store import Repertoire
 from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder
+
+__all__ = [
+    "CALIBRATED",
+    "CROWD_RANK",
+    "DEFAULT_CONFIG",
+    "MAX_POSTINGS",
+    "MAX_QUERY_TERMS",
+    "MAX_WORDS",
+    "MIN_CAPPED_DF",
+    "POOL",
+    "SEMANTIC_SUGGEST_THRESHOLD",
+    "SIMILAR_FIELD_WEIGHTS",
+    "SUGGEST_THRESHOLD",
+    "MltConfig",
+    "Ranked",
+    "Term",
+    "find_similar",
+    "idf",
+    "margin_confidence",
+    "query_weight",
+    "question_terms",
+    "rank_similar",
+    "select_terms",
+    "weighted_terms",
+]
 
 #: How many of the question's terms reach FTS5 (the most informative ones).
 MAX_QUERY_TERMS = 16

@@ -15,10 +15,10 @@ from knowledge.similar import (
     rank_similar,
     weighted_terms,
 )
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.sqlite.similar_candidates import mlt_expression
 from knowledge.sqlite.vocabulary import document_count, stems_of, stems_present
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 HELP = ChannelRef("slack", "T1", "C-help")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import Audience, Entry
+from knowledge.sqlite.migrations import FTS_TOKENIZER
 from knowledge.visible_document import AnswerSource, visible_document
 
 __all__ = ["AnswerSource", "still_matching"]

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
-from knowledge.migrations import FTS_TOKENIZER
+from knowledge.sqlite.migrations import FTS_TOKENIZER
 
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from knowledge import feedback
 from knowledge.models import ChannelRef, Entry, EntryKind
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, T0, Community
 
 DAY = 24 * 60.0  # minutes

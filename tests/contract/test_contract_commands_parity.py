@@ -36,7 +36,7 @@ from bot.ports import FixedClock, Services
 from bot.sample import load_sample, sample_events
 from knowledge.confidence import QUIET_THRESHOLD
 from knowledge.postgres.repertoire import PostgresRepertoire
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.postgres_cluster import PostgresServer
 
 pytestmark = pytest.mark.postgres

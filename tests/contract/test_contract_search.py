@@ -15,7 +15,7 @@ import pytest
 from knowledge.models import Audience, ChannelRef, Entry, PublicWeb
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.search_community import build_search_community
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, Community
 

@@ -21,7 +21,7 @@ from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar, rank_similar
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.search_community import build_search_community
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC
 from tests.postgres_cluster import PostgresServer

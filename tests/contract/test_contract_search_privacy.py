@@ -25,8 +25,8 @@ from knowledge.models import ChannelRef, Entry, EntryKind
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, T0, Community
 
 WORDS = ("vault", "kafka", "airflow", "pandas", "docker", "schema")
