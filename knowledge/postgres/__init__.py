@@ -22,7 +22,7 @@ from __future__ import annotations
 from knowledge.postgres.connection import DatabaseUnreachable, connect, open_pool
 from knowledge.postgres.documents import reindex
 from knowledge.postgres.migrations import MIGRATIONS, SchemaTooNew, migrate, schema_version
-from knowledge.postgres.ranking import Ranked, search_ranked
+from knowledge.postgres.ranking import Ranked
 from knowledge.postgres.similar import question_parts, similar_candidates
 from knowledge.postgres.tsquery import compile_tsquery
 from knowledge.postgres.url import (
@@ -52,6 +52,5 @@ __all__ = [
     "reindex",
     "resolve_database_url",
     "schema_version",
-    "search_ranked",
     "similar_candidates",
 ]

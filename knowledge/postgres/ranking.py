@@ -40,14 +40,11 @@ from knowledge.models import Audience
 from knowledge.postgres.filters import query_filters, visibility
 from knowledge.postgres.params import Params
 from knowledge.postgres.schema_search import CONFIG
-from knowledge.postgres.termstats import document_count, document_frequencies
 from knowledge.postgres.tsquery import (
     MatchPart,
     combine,
     compile_tsquery,
-    excluded_parts,
     exclusion,
-    match_parts,
 )
 from knowledge.query import ParsedQuery
 from knowledge.relevance import BOOST_ACCEPTED, BOOST_ANSWERED, BOOST_KNOWHOW, FIELD_WEIGHTS
@@ -103,38 +100,6 @@ def _conditions(query: ParsedQuery, viewer: Audience, params: Params) -> list[st
     if "answer" not in query.kinds:
         where.append("e.kind IN ('question', 'knowhow')")
     return where
-
-
-def search_ranked(
-    conn: Connection[Any], query: ParsedQuery, viewer: Audience, *, limit: int = 5
-) -> list[Ranked]:
-    """The best ``limit`` entries ``viewer`` may see for ``query``'s words; all words first.
-
-    Only for a query with words (``query.has_match``); filters apply too.
-    """
-    if not query.has_match:
-        return []
-    hits = rank_all_words(conn, query, viewer, limit=limit)
-    if hits:
-        return hits
-    parts = match_parts(query, "or")
-    n_docs = document_count(conn)
-    frequencies = document_frequencies(conn, parts, n_docs)
-    weighted = [
-        WeightedPart(part, df, idf(n_docs, df))
-        for part, df in zip(parts, frequencies, strict=True)
-        if df > 0
-    ]
-    params = Params()
-    conditions = _conditions(query, viewer, params)
-    return rank_any_word(
-        conn,
-        weighted,
-        conditions,
-        params,
-        excluded=excluded_parts(query),
-        limit=limit,
-    )
 
 
 def rank_all_words(
