@@ -119,8 +119,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
-    """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
+def search_child(db_path: str, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
+    """Run in a child process: keyword and similar latencies, and this process's peak RSS.
+
+    ``db_path`` is a SQLite file, or a ``postgresql://`` URL (``--db``)."""
     from knowledge.query import parse_query
     from knowledge.search import SearchOptions, search
     from knowledge.sqlite.repertoire import Repertoire
@@ -128,7 +130,12 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
     global SIMILAR_IMPL
     SIMILAR_IMPL = impl
     queries = json.loads(queries_path.read_text())
-    repertoire = Repertoire.open(db_path)
+    if db_path.startswith("postgresql://"):
+        from knowledge.postgres.repertoire import PostgresRepertoire
+
+        repertoire: Any = PostgresRepertoire.connect(db_path)
+    else:
+        repertoire = Repertoire.open(db_path)
     now = datetime.now(UTC)
     for q in queries["keyword"][:50]:  # warm the page cache as a running bot would be
         search(repertoire, parse_query(q, now=now), None, SearchOptions(limit=5))
@@ -141,7 +148,8 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
         keyword.append(time.perf_counter() - t0)
         keyword_cpu.append(time.thread_time() - c0)
         hits += bool(result)
-    _prepare_similar(repertoire)
+    if SIMILAR_IMPL == "bench":
+        _prepare_similar(repertoire)
     similar: list[float] = []
     similar_cpu: list[float] = []
     found = 0
@@ -260,8 +268,26 @@ def live_capture_grouped(db_path: Path, n: int = 5_000) -> dict[str, Any]:
 # --------------------------------------------------------------------------- driver
 
 
+def _search_in_child(db: str, queries_path: Path, similar: str) -> dict[str, Any]:
+    command = ["-m", "bench.scale", "--search-child", db, str(queries_path), "--similar", similar]
+    child = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT.parent,
+    )
+    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
 def run_size(
-    label: str, data_dir: Path, durable: bool, skip_refs: bool, similar: str = "copbot"
+    label: str,
+    data_dir: Path,
+    durable: bool,
+    skip_refs: bool,
+    similar: str = "copbot",
+    postgres_url: str = "",
 ) -> dict[str, Any]:
     from bench.synth import generate
 
@@ -277,24 +303,15 @@ def run_size(
     result: dict[str, Any] = {"size": label}
     result["import"] = run_import_phase(folder / "export", db_path, durable)
     print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.scale",
-            "--search-child",
-            str(db_path),
-            str(queries_path),
-            "--similar",
-            similar,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT.parent,
-    )
-    result["search"] = json.loads(child.stdout.strip().splitlines()[-1])
+    result["search"] = _search_in_child(str(db_path), queries_path, similar)
     print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
+    if postgres_url:
+        from bench.postgres_scale import bench_database, run_import_postgres
+
+        url = bench_database(postgres_url, label)
+        result["postgres"] = {"import": run_import_postgres(folder / "export", url)}
+        result["postgres"]["search"] = _search_in_child(url, queries_path, similar)
+        print(f"[{label}] PostgreSQL: {json.dumps(result['postgres'])}", flush=True)
     if not skip_refs:
         queries = json.loads(queries_path.read_text())
         result["refs"] = references(
@@ -340,6 +357,27 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"| {grouped.get('rate', 0):,.0f} ({grouped.get('cpu_rate', 0):,.0f}) "
             f"| {s['peak_rss_mb']:.0f} |"
         )
+    if any("postgres" in r for r in results):
+        print()
+        print(
+            "| size | backend | import msg/s | DB MB | search p50 / p99 ms | similar p50 / p99 ms "
+            "| PostgreSQL ÷ SQLite: search p99, similar p99 |"
+        )
+        print("|" + "---|" * 7)
+        for r in results:
+            if "postgres" not in r:
+                continue
+            lite, pg = r["search"], r["postgres"]["search"]
+            for name, i, s in (
+                ("SQLite", r["import"], lite),
+                ("PostgreSQL", r["postgres"]["import"], pg),
+            ):
+                print(
+                    f"| {r['size']} | {name} | {i['rate']:,.0f} | {i['db_mb']:,.0f} "
+                    f"| {_ms(s['keyword'])} | {_ms(s['similar'])} "
+                    f"| {_ratio(s['keyword']['p99_ms'], lite['keyword']['p99_ms'])}, "
+                    f"{_ratio(s['similar']['p99_ms'], lite['similar']['p99_ms'])} |"
+                )
     if not any("refs" in r for r in results):
         return
     print()
@@ -378,14 +416,21 @@ def main() -> None:
         help="similar-question lookup: knowledge.similar (default) or the bench's own MLT",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--db",
+        default="",
+        help="also measure PostgreSQL: a postgresql:// URL whose role may create databases",
+    )
     args = parser.parse_args()
     if args.search_child:
-        db, queries = (Path(p) for p in args.search_child)
-        print(json.dumps(search_child(db, queries, args.similar)))
+        db, queries = args.search_child
+        print(json.dumps(search_child(db, Path(queries), args.similar)))
         return
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     results = [
-        run_size(label.strip().lower(), args.data, args.durable, args.no_refs, args.similar)
+        run_size(
+            label.strip().lower(), args.data, args.durable, args.no_refs, args.similar, args.db
+        )
         for label in args.sizes.split(",")
     ]
     print_table(results)
