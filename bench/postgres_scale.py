@@ -19,9 +19,10 @@ __all__ = ["bench_database", "run_import_postgres"]
 
 def bench_database(url: str, label: str) -> str:
     """A fresh, migrated database for size ``label`` on ``url``'s server; its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
     import psycopg
     from psycopg import sql
-    from psycopg.conninfo import make_conninfo
 
     name = f"copbot_bench_{label}"
     with psycopg.connect(url, autocommit=True) as admin:
@@ -29,7 +30,8 @@ def bench_database(url: str, label: str) -> str:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return make_conninfo(url, dbname=name)
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def run_import_postgres(export: Path, url: str) -> dict[str, Any]:

@@ -65,17 +65,24 @@ _LENGTHS = """
 
 
 def average_length(conn: Connection[Any], n_docs: int) -> float:
-    """The average document length in tokens (what FTS5 calls ``avgdl``)."""
-    if n_docs <= EXACT_AVERAGE_BELOW:
-        row = conn.execute(f"SELECT avg(l) FROM ({_LENGTHS}) AS d(l)").fetchone()
-        return float(row[0]) if row and row[0] is not None else 1.0
+    """The average document length in tokens (what FTS5 calls ``avgdl``).
+
+    Kept in ``meta`` with the number of documents it was computed over; it is
+    computed again when that number changes (in a repertoire of up to
+    :data:`EXACT_AVERAGE_BELOW` documents, exactly, over all of them) or moves
+    by more than a quarter (in a bigger one, over the newest :data:`AVERAGE_SAMPLE`).
+    """
     cached = conn.execute("SELECT value FROM meta WHERE key = %s", [_AVERAGE_KEY]).fetchone()
     if cached is not None:
         average, _, at_count = str(cached[0]).partition(" ")
-        if at_count and STALE_BELOW * int(at_count) <= n_docs <= STALE_ABOVE * int(at_count):
+        then = int(at_count or -1)
+        if then == n_docs or (
+            n_docs > EXACT_AVERAGE_BELOW and STALE_BELOW * then <= n_docs <= STALE_ABOVE * then
+        ):
             return float(average)
     row = conn.execute(
-        f"SELECT avg(l) FROM ({_LENGTHS} ORDER BY e.id DESC LIMIT %s) AS d(l)", [AVERAGE_SAMPLE]
+        f"SELECT avg(l) FROM ({_LENGTHS} ORDER BY e.id DESC LIMIT %s) AS d(l)",
+        [n_docs if n_docs <= EXACT_AVERAGE_BELOW else AVERAGE_SAMPLE],
     ).fetchone()
     average_now = float(row[0]) if row and row[0] is not None else 1.0
     conn.execute(
