@@ -8,7 +8,9 @@ grammar and the visibility rule say, so every backend must give them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,14 +19,39 @@ from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.search_community import build_search_community
-from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, Community
+from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, Community, open_backend
+from tests.postgres_cluster import PostgresServer
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def built(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Repertoire, dict[str, Entry]]]:
+    """The community, built once per backend for this module's read-only tests."""
+    if backend == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        name = server.create_database(template=request.getfixturevalue("postgres_template"))
+        rep = open_backend(backend, Path(), server.dsn(name))
+    else:
+        rep = open_backend(backend, tmp_path_factory.mktemp("search"))
+    try:
+        yield rep, build_search_community(rep)
+    finally:
+        rep.close()
+        if backend == "postgres":
+            server.drop_database(name)
+
+
 @pytest.fixture
-def named(repertoire: Repertoire) -> dict[str, Entry]:
-    return build_search_community(repertoire)
+def searched(built: tuple[Repertoire, dict[str, Entry]]) -> Repertoire:
+    return built[0]
+
+
+@pytest.fixture
+def named(built: tuple[Repertoire, dict[str, Entry]]) -> dict[str, Entry]:
+    return built[1]
 
 
 def found(
@@ -96,71 +123,71 @@ EXPECTED: list[tuple[str, ChannelRef | None, set[str]]] = [
     ids=[f"{q}|{v.channel if v else 'public'}" for q, v, _ in EXPECTED],
 )
 def test_the_grammar_and_the_visibility_rule_give_these_hits(
-    repertoire: Repertoire,
+    searched: Repertoire,
     named: dict[str, Entry],
     text: str,
     viewer: ChannelRef | None,
     expected: set[str],
 ) -> None:
-    hits = found(repertoire, named, text, viewer)
+    hits = found(searched, named, text, viewer)
     assert set(hits) == expected
     assert len(hits) == len(set(hits))  # no entry twice
 
 
 def test_a_title_match_outranks_a_body_match(
-    repertoire: Repertoire, named: dict[str, Entry]
+    searched: Repertoire, named: dict[str, Entry]
 ) -> None:
-    assert found(repertoire, named, "spark joins") == ["spark", "spark_body"]
+    assert found(searched, named, "spark joins") == ["spark", "spark_body"]
 
 
 def test_an_accepted_answer_outranks_a_plain_answer_and_an_open_question(
-    repertoire: Repertoire, named: dict[str, Entry]
+    searched: Repertoire, named: dict[str, Entry]
 ) -> None:
     # Both "stuck" questions say it once in a title of the same length; "airflow"'s
     # answer is accepted, "pods"' is not.
-    assert found(repertoire, named, "stuck") == ["airflow", "pods"]
+    assert found(searched, named, "stuck") == ["airflow", "pods"]
 
 
 def test_hits_show_only_answers_the_viewer_may_see(
-    repertoire: Repertoire, named: dict[str, Entry]
+    searched: Repertoire, named: dict[str, Entry]
 ) -> None:
-    [hit] = search(repertoire, parse_query("billing export huge", now=NOW), None)
+    [hit] = search(searched, parse_query("billing export huge", now=NOW), None)
     assert hit.entry.id == named["billing"].id
     # The link lends a private thread's answer: never shown to the public.
     assert hit.answer is None and hit.answer_count == 0
-    [there] = search(repertoire, parse_query("billing export huge", now=NOW), PRIVATE)
+    [there] = search(searched, parse_query("billing export huge", now=NOW), PRIVATE)
     assert there.answer is not None and there.answer.id == named["csv_memory.answer"].id
-    [lent] = search(repertoire, parse_query("celery workers", now=NOW), None)
+    [lent] = search(searched, parse_query("celery workers", now=NOW), None)
     assert lent.answer is not None and lent.answer.id == named["airflow.answer"].id
     assert "\x02" in lent.snippet  # the matched words are marked
 
 
-def test_pages_follow_one_another(repertoire: Repertoire, named: dict[str, Entry]) -> None:
+def test_pages_follow_one_another(searched: Repertoire, named: dict[str, Entry]) -> None:
     query = parse_query("airflow kubernetes cache", now=NOW)
-    everything = [h.entry.id for h in search(repertoire, query, None, SearchOptions(limit=10))]
-    first = search(repertoire, query, None, SearchOptions(limit=2))
-    second = search(repertoire, query, None, SearchOptions(limit=2, offset=2))
+    everything = [h.entry.id for h in search(searched, query, None, SearchOptions(limit=10))]
+    first = search(searched, query, None, SearchOptions(limit=2))
+    second = search(searched, query, None, SearchOptions(limit=2, offset=2))
     assert [h.entry.id for h in first + second] == everything[:4]
     assert len(everything) == 5
 
 
 def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
-    repertoire: Repertoire, named: dict[str, Entry]
+    searched: Repertoire, named: dict[str, Entry]
 ) -> None:
     nothing_published = PublicWeb(channels=frozenset())
-    assert found(repertoire, named, "airflow", nothing_published) == []
+    assert found(searched, named, "airflow", nothing_published) == []
     help_only = PublicWeb(channels=frozenset({PUBLIC}))
-    assert found(repertoire, named, "airflow", help_only) == ["airflow"]
-    assert found(repertoire, named, "salary", PublicWeb(channels=frozenset({DM}))) == []
+    assert found(searched, named, "airflow", help_only) == ["airflow"]
+    assert found(searched, named, "salary", PublicWeb(channels=frozenset({DM}))) == []
     jose = named["airflow"].author_id
     both = frozenset({PUBLIC, OTHER_PUBLIC})
     without_jose = PublicWeb(channels=both, hidden_authors=frozenset({jose}))
-    assert set(found(repertoire, named, "airflow", without_jose)) == {"airflow_open"}
+    assert set(found(searched, named, "airflow", without_jose)) == {"airflow_open"}
     # Ana opted out: a word only her answer holds no longer finds the question on the web.
     ana = named["csv"].author_id
     web = PublicWeb(channels=frozenset({PUBLIC}), hidden_authors=frozenset({ana}))
-    assert found(repertoire, named, "pool slots", web) == []
-    assert set(found(repertoire, named, "pool slots", help_only)) == {"airflow", "celery"}
+    assert found(searched, named, "pool slots", web) == []
+    assert set(found(searched, named, "pool slots", help_only)) == {"airflow", "celery"}
 
 
 @pytest.mark.parametrize(
@@ -168,9 +195,9 @@ def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
     ["", "   ", '"', "-", "tag:", '""""', "AND OR NOT", "NEAR(a b)", "col:val", "a* b^", "🦆"],
 )
 def test_odd_input_never_raises(
-    repertoire: Repertoire, named: dict[str, Entry], text: str
+    searched: Repertoire, named: dict[str, Entry], text: str
 ) -> None:
-    hits = search(repertoire, parse_query(text, now=NOW), PUBLIC)
+    hits = search(searched, parse_query(text, now=NOW), PUBLIC)
     assert all(h.entry.visibility == "public" for h in hits)
 
 
