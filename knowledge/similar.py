@@ -1,14 +1,15 @@
 """Similar questions: past answered questions and know-how close to a new question.
 
-MoreLikeThis in SQLite. A chat question is long and chatty, so it is not
-searched word for word: its words are stemmed by the same FTS5 tokenizer the
-index uses (through a scratch FTS5 table in the connection's ``temp`` schema),
-each stem gets an idf from the index's own vocabulary (an ``fts5vocab`` table,
-its counts cached in ``similar_df``), and only the :data:`MAX_QUERY_TERMS` most
-informative terms (tf-idf; quoted words and the first line weigh double),
-within a budget of :data:`MAX_POSTINGS` postings, go into one OR query through
-FTS5's weighted bm25. The text is data: every term is re-quoted, never passed
-raw to ``MATCH``. ``bench/README.md`` has the measurements behind each choice.
+MoreLikeThis over the repertoire's index. A chat question is long and chatty,
+so it is not searched word for word: its words are stemmed as the index stems
+them, each stem gets an idf from the index's document frequencies (both through
+the backend's :class:`~knowledge.storage.TextSearch`: a scratch FTS5 table and
+``fts5vocab`` on SQLite, ``to_tsvector`` and counted matches on PostgreSQL, the
+counts cached), and only the :data:`MAX_QUERY_TERMS` most informative terms
+(tf-idf; quoted words and the first line weigh double), within a budget of
+:data:`MAX_POSTINGS` postings, are handed to the backend, which ranks past
+entries by them with the weighted bm25 (each term single words, never query
+syntax). ``bench/README.md`` has the measurements behind each choice.
 
 Each candidate then gets a **confidence** in ``[0, 1]``: how far its score
 stands above the crowd (the :data:`CROWD_RANK`-th candidate's score), as a
