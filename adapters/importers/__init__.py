@@ -1,1 +1,1 @@
-"""Importers: read platform export files and yield core events (bot.history.ImportItem)."""
+"""Importers: read platform export files and yield core events (bot.import_replay.ImportItem)."""

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import click
 
-from bot.history import ImportItem, ImportStopped, ImportSummary, Problem, run_import
+from bot.import_replay import ImportItem, ImportStopped, ImportSummary, Problem, run_import
 from knowledge.store import Repertoire
 
 log = logging.getLogger(__name__)

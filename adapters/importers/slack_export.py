@@ -43,7 +43,7 @@ from adapters.slack.translate import (
     ts_to_datetime,
 )
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
-from bot.history import ImportItem, Problem, Skipped
+from bot.import_replay import ImportItem, Problem, Skipped
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, array_items
 
 PLATFORM = "slack"

@@ -1,10 +1,7 @@
-"""The built-in ``/cop`` commands: search, ask, share, who, stats, help.
+"""Finding what the repertoire holds: ``/cop search``, ``/cop who`` and ``/cop stats``.
 
-``/cop <sub> <args>``; a first word that is no sub-command makes the whole
-text a search (``/cop pandas memory`` = ``/cop search pandas memory``). Each
-handler gets a :class:`~bot.command_registry.CommandContext` and returns what
-to say; :data:`BUILTIN_COMMANDS` lists them for the registry
-(:func:`bot.app.command_registry`).
+A first word that is no sub-command makes the whole text a search
+(``/cop pandas memory`` = ``/cop search pandas memory``): the registry's rule.
 """
 
 from __future__ import annotations
@@ -13,19 +10,15 @@ from datetime import datetime
 
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
-from bot.events import IncomingMessage, KnowhowKind, Outbound, SaveRequest
-from bot.practice import mark_outdated, take_until
-from bot.results import hit_to_item
+from bot.events import Outbound
+from bot.results import hit_to_item, mark_outdated
 from knowledge.expertise import rank_experts
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
-from knowledge.text import extract_tags, shorten, strip_tags, title_from
+from knowledge.text import shorten
 
-# ---------------------------------------------------------------------------- built-ins
-
-#: A ``/cop ask`` question's message id until the platform posts it (then its real id).
-ASKED_PREFIX = "ask-"
+__all__ = ["SEARCH_COMMAND", "STATS_COMMAND", "WHO_COMMAND", "describe_expert_reason"]
 
 
 def _search(ctx: CommandContext) -> list[Outbound]:
@@ -48,73 +41,6 @@ def _search(ctx: CommandContext) -> list[Outbound]:
     count = len(items)
     header = f"{count} result{'s' if count != 1 else ''} for “{shorten(ctx.args, 80)}”{notes}"
     return [ctx.reply(header, items=items, actions=("share",))]
-
-
-def _ask(ctx: CommandContext) -> list[Outbound]:
-    if not ctx.args.strip():
-        raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
-    inv = ctx.invocation
-    message_id = ASKED_PREFIX + (inv.event_id or f"{inv.actor.user_id}-{inv.at.timestamp():.6f}")
-    captured = ctx.capture.on_message(
-        IncomingMessage(
-            where=inv.where,
-            author=inv.actor,
-            message_id=message_id,
-            text=ctx.args,
-            created_at=inv.at,
-            event_id="",
-        ),
-        explicit_question=True,
-    )
-    if captured is None:
-        raise UsageError("That question had no text I could keep.", "ask")
-    entry, _created = captured
-    name = inv.actor.display_name or inv.actor.user_id
-    return [
-        ctx.reply(
-            f"❓ {name} asks: {ctx.args.strip()}\n(Answer in this thread; the asker can mark "
-            f"the answer that solved it.)",
-            ephemeral=False,
-            anchor_entry_id=entry.id,
-        )
-    ]
-
-
-def _share(ctx: CommandContext) -> list[Outbound]:
-    text = ctx.args.strip()
-    kind = KnowhowKind.HOWTO
-    first, _, rest = text.partition(" ")
-    if first.lower().startswith("kind:"):
-        wanted = first.split(":", 1)[1].lower()
-        try:
-            kind = KnowhowKind(wanted)
-        except ValueError:
-            kinds = ", ".join(k.value for k in KnowhowKind)
-            raise UsageError(f"Unknown kind '{wanted}'. Use one of: {kinds}.", "share") from None
-        text = rest.strip()
-    valid_until, text = take_until(text)
-    if valid_until is not None and kind != KnowhowKind.UPDATE:
-        raise UsageError("`until:` is for `kind:update` (news that stops being true).", "share")
-    if not strip_tags(text):
-        raise UsageError(
-            "What should I keep? Try `/cop share use polars for big CSVs #polars`", "share"
-        )
-    inv = ctx.invocation
-    message_id = f"share-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
-    return ctx.capture.on_save(
-        SaveRequest(
-            where=inv.where,
-            saver=inv.actor,
-            message_id=message_id,
-            text=text,
-            author=inv.actor,
-            created_at=inv.at,
-            title=title_from(text),
-            tags=extract_tags(text),
-            kind=kind,
-            valid_until=valid_until,
-        )
-    )
 
 
 def describe_expert_reason(
@@ -166,50 +92,18 @@ def _stats(ctx: CommandContext) -> list[Outbound]:
     ]
 
 
-def _help(ctx: CommandContext) -> list[Outbound]:
-    return [ctx.reply(ctx.registry.help_text())]
-
-
-_KINDS = tuple(k.value for k in KnowhowKind)
-
-BUILTIN_COMMANDS = (
-    CommandSpec(
-        "search",
-        "search <query>",
-        "find past answers and know-how",
-        _search,
-        (Param("query", 'Words, "a phrase", tag:x, from:name, in:channel, is:accepted…'),),
-    ),
-    CommandSpec(
-        "ask",
-        "ask <question>",
-        "ask the community; answers in the thread are kept",
-        _ask,
-        (Param("question", "Your question"),),
-    ),
-    CommandSpec(
-        "share",
-        "share [kind:howto|resource|story|update] [until:YYYY-MM-DD] <know-how> #tags",
-        "add know-how (an update may say until when it holds)",
-        _share,
-        (
-            Param("kind", "What kind of know-how", required=False, choices=_KINDS, prefix="kind:"),
-            Param(
-                "until",
-                "An update holds until this day (YYYY-MM-DD)",
-                required=False,
-                prefix="until:",
-            ),
-            Param("text", "What to keep; #tags welcome"),
-        ),
-    ),
-    CommandSpec(
-        "who",
-        "who <topic>",
-        "who knows a topic, from accepted answers and know-how",
-        _who,
-        (Param("topic", "A topic, e.g. airflow"),),
-    ),
-    CommandSpec("stats", "stats", "what the repertoire holds", _stats),
+SEARCH_COMMAND = CommandSpec(
+    "search",
+    "search <query>",
+    "find past answers and know-how",
+    _search,
+    (Param("query", 'Words, "a phrase", tag:x, from:name, in:channel, is:accepted…'),),
 )
-HELP_COMMAND = CommandSpec("help", "help", "this help", _help)
+WHO_COMMAND = CommandSpec(
+    "who",
+    "who <topic>",
+    "who knows a topic, from accepted answers and know-how",
+    _who,
+    (Param("topic", "A topic, e.g. airflow"),),
+)
+STATS_COMMAND = CommandSpec("stats", "stats", "what the repertoire holds", _stats)
