@@ -129,7 +129,7 @@ async def run(
     supervisors = [Supervisor(adapter, backoff) for adapter in adapters]
     tasks = [asyncio.create_task(s.run(), name=f"copbot-{s.adapter.platform}") for s in supervisors]
     web_task = asyncio.create_task(serve_web(web_server), name="copbot-web") if web_server else None
-    from adapters.digest_cli import start_digests
+    from adapters.digest_jobs import start_digests
     from bot.semantic_job import start_embedding
 
     digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups
