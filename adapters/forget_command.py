@@ -82,7 +82,7 @@ def _finish_scrub(core: Core) -> None:
 
 def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
     """The terminal chat keeps its transcript in the same file: forget them there too."""
-    from adapters.console import PLATFORM as CONSOLE
+    from adapters.console_places import PLATFORM as CONSOLE
     from adapters.console_transcript import Transcript
 
     if not Transcript.exists_in(db_path):
