@@ -32,7 +32,7 @@ async def start_digests(
     extra: tuple[DigestSchedule, ...] = (),
 ) -> DigestScheduler | None:
     """Start the digest and follow-up scheduler when anything is configured; else ``None``."""
-    settings = async_core.core.services.settings
+    settings = async_core.services.settings
     schedules = (*settings.digests, *extra)
     has_follow_ups = any(r.follow_up_hours for r in settings.channels.rules)
     if not schedules and not has_follow_ups:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from knowledge.expertise import _topic_roots, rank_experts
 from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
@@ -99,32 +99,3 @@ def frequent_topics(
     counts = Counter(str(r[0]) for r in rows)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(tag, n) for tag, n in ranked if n >= min_questions][:limit]
-
-
-def hosts_digest(
-    repertoire: Repertoire,
-    viewer: ChannelRef | None,
-    *,
-    now: datetime,
-    period_days: int = 90,
-    min_questions: int = 3,
-    topics: int = 3,
-) -> list[HostSuggestion]:
-    """For a digest's opt-in "session hosts" section: the most-asked topics, with hosts."""
-    since = now - timedelta(days=period_days)
-    out: list[HostSuggestion] = []
-    for tag, _count in frequent_topics(
-        repertoire, viewer, since=since, min_questions=min_questions, limit=topics
-    ):
-        suggestion = hosts_for_topic(repertoire, f"tag:{tag}", viewer, now=now)
-        if suggestion.hosts:
-            out.append(
-                HostSuggestion(
-                    tag,
-                    suggestion.questions,
-                    suggestion.open_questions,
-                    suggestion.recent,
-                    suggestion.hosts,
-                )
-            )
-    return out

@@ -162,18 +162,6 @@ def thanks_received(
     )
 
 
-def thanks_in_period(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime
-) -> list[Helper]:
-    """Who helped between ``start`` and ``end`` (digests' "who helped"), most thanked first."""
-    return _helpers(
-        repertoire,
-        "t.created_at >= ? AND t.created_at < ?",
-        [to_db_time(start), to_db_time(end)],
-        viewer,
-    )
-
-
 def thanks_leaderboard(
     repertoire: Repertoire, viewer: ChannelRef | None, since: datetime, limit: int = 10
 ) -> list[Helper]:

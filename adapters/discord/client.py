@@ -111,7 +111,7 @@ class CopbotClient(discord.Client):
         self.adapter = adapter
         self.sync_commands = sync_commands
         self.tree = CopbotTree(self)
-        install(self.tree, adapter.core.core.commands, adapter)
+        install(self.tree, adapter.core.commands, adapter)
 
     async def setup_hook(self) -> None:
         """After login: listen for button clicks, and register the commands if they changed."""
@@ -138,7 +138,7 @@ class CopbotClient(discord.Client):
         key = f"discord.commands.{self.application_id}.{guild.id if guild else 'global'}"
         digest = payload_hash(command_payload(self.tree, guild))
         core = self.adapter.core
-        if await core.run(core.core.recall, key) == digest:
+        if await core.recall(key) == digest:
             log.info("Discord: /cop unchanged %s; not registered again", where)
             return
         try:
@@ -157,7 +157,7 @@ class CopbotClient(discord.Client):
                 exc,
             )
         else:
-            await core.run(core.core.remember, key, digest)
+            await core.remember(key, digest)
             when = "" if guild is not None else " (Discord may take up to an hour to show it)"
             log.info("Discord: registered /cop %s%s", where, when)
 
