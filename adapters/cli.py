@@ -24,10 +24,10 @@ from adapters.console_commands import chat, demo
 from adapters.digest_cli import digest_command
 from adapters.forget_command import forget
 from adapters.importers.commands import export_command, import_command
+from adapters.log_setup import setup_logging
 from adapters.platform_commands import commands_command, doctor, run
 from adapters.repertoire_commands import search_command, stats
 from adapters.web.commands import web_command
-from bot.logs import setup_logging
 from knowledge.dbfile import DatabaseFileError
 
 __all__ = ["cli", "main"]

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from adapters.cli_options import CommandRefused, config_option, db_option, load
+from adapters.log_setup import setup_logging
 from bot.config import ConfigError
-from bot.logs import setup_logging
 
 __all__ = ["commands_command", "doctor", "run"]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from adapters.cli_options import CommandRefused, load
+from adapters.log_setup import setup_logging
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
-from bot.logs import setup_logging
 
 
 @click.command("web")
