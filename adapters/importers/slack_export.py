@@ -35,6 +35,7 @@ from typing import Any
 import ijson
 
 from adapters.importers.archive import READ_ERRORS, ExportFiles, FileRefused
+from adapters.slack.emoji import reaction_name
 from adapters.slack.translate import (
     guess_visibility,
     mentioned_users,
@@ -368,7 +369,7 @@ class SlackExport:
                     where=where,
                     message_id=ts,
                     actor=Actor(PLATFORM, str(reactor), "", where.workspace),
-                    emoji=str(reaction["name"]),
+                    emoji=reaction_name(str(reaction["name"])),
                     at=created,
                 )
 

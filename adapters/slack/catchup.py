@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.catchup import Page, ReadFailed, ReadMessage
 from adapters.slack.directory import SlackDirectory, slack_error
+from adapters.slack.emoji import reaction_name
 from adapters.slack.translate import MessageEvent, Payload, ts_to_datetime
 from bot.events import IncomingMessage, ReactionChange
 from bot.read_marks import Mark
@@ -120,7 +121,7 @@ class SlackHistory:
         now = datetime.now(UTC)
         found: list[ReactionChange] = []
         for reaction in message.get("reactions") or []:
-            name = str(reaction.get("name") or "")
+            name = reaction_name(str(reaction.get("name") or ""))
             for user in reaction.get("users") or []:
                 actor = await self.bridge.directory.actor(ref.workspace, str(user))
                 found.append(ReactionChange(where, ts, actor, name, True, at=now))
