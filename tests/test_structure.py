@@ -186,6 +186,7 @@ def test_no_private_name_is_imported_from_another_module() -> None:
 def _declared_all(path: Path) -> list[str] | None:
     """The names a module's ``__all__`` lists, or ``None`` when it has none."""
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets: list[ast.expr]
         if isinstance(node, ast.AnnAssign):
             targets, value = [node.target], node.value
         elif isinstance(node, ast.Assign):
