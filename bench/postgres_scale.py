@@ -39,7 +39,7 @@ def run_import_postgres(export: Path, url: str) -> dict[str, Any]:
     from adapters.importers.slack_export import SlackExport
     from bot.app import assemble_core
     from bot.config import Settings
-    from bot.history import run_import
+    from bot.import_replay import run_import
     from bot.ports import Services, SystemClock
     from knowledge.postgres.repertoire import PostgresRepertoire
 
