@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from conftest import Chat, replies, where
 
 from bot.config import CaptureSettings, ChannelRule, ChannelSettings, Settings
 from bot.events import FetchMessage, KnowhowKind, Visibility
 from knowledge.models import EntryKind
+from tests.chat_driver import Chat, MakeChat, replies, where
 
 QUESTION = "How do I reduce the memory usage of a pandas DataFrame?"
 
@@ -64,7 +62,7 @@ def test_non_questions_are_ignored(chat: Chat, text: str) -> None:
     assert chat.entries() == []
 
 
-def test_min_length_and_starters_are_configurable(make_chat: Callable[..., Chat]) -> None:
+def test_min_length_and_starters_are_configurable(make_chat: MakeChat) -> None:
     settings = Settings(
         capture=CaptureSettings(
             question_starters=("quick one",), question_mark=False, min_question_chars=30
@@ -139,7 +137,7 @@ def test_other_reactions_by_the_asker_do_not_accept(chat: Chat) -> None:
     assert answer is not None and not answer.accepted
 
 
-def test_accept_votes_members_accept(make_chat: Callable[..., Chat]) -> None:
+def test_accept_votes_members_accept(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(accept_votes=2)))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
@@ -152,7 +150,7 @@ def test_accept_votes_members_accept(make_chat: Callable[..., Chat]) -> None:
     assert not chat.entry("r1").accepted  # type: ignore[union-attr]
 
 
-def test_the_answerers_own_vote_does_not_count(make_chat: Callable[..., Chat]) -> None:
+def test_the_answerers_own_vote_does_not_count(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(accept_votes=2)))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
@@ -163,7 +161,7 @@ def test_the_answerers_own_vote_does_not_count(make_chat: Callable[..., Chat]) -
     assert chat.entry("r1").accepted  # type: ignore[union-attr]
 
 
-def test_asker_accepts_can_be_turned_off(make_chat: Callable[..., Chat]) -> None:
+def test_asker_accepts_can_be_turned_off(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(asker_accepts=False, accept_votes=2)))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
@@ -182,7 +180,7 @@ def test_removing_the_reaction_un_accepts(chat: Chat) -> None:
     assert chat.sql("SELECT has_accepted FROM entries WHERE message_id = 'q1'") == [(0,)]
 
 
-def test_a_custom_accept_reaction(make_chat: Callable[..., Chat]) -> None:
+def test_a_custom_accept_reaction(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(accept_reaction="heavy_check_mark")))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
@@ -319,7 +317,7 @@ def test_bot_authors_are_ignored(chat: Chat) -> None:
     assert chat.entry("q2") is not None
 
 
-def test_capture_off_by_channel_rule(make_chat: Callable[..., Chat]) -> None:
+def test_capture_off_by_channel_rule(make_chat: MakeChat) -> None:
     settings = Settings(
         channels=ChannelSettings(
             rules=(
@@ -338,7 +336,7 @@ def test_capture_off_by_channel_rule(make_chat: Callable[..., Chat]) -> None:
     assert chat.entry("q3", "C1") is not None
 
 
-def test_capture_off_by_default_with_an_opt_in_rule(make_chat: Callable[..., Chat]) -> None:
+def test_capture_off_by_default_with_an_opt_in_rule(make_chat: MakeChat) -> None:
     settings = Settings(
         channels=ChannelSettings(
             capture_by_default=False, rules=(ChannelRule(channel="test:C2", capture=True),)

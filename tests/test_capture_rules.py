@@ -7,11 +7,8 @@ keeps, the replies members read, and acceptance when a question goes away.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
-
-from conftest import NOW, Chat, actor, replies, where
 
 from bot.config import CaptureSettings, Settings
 from bot.events import (
@@ -26,6 +23,7 @@ from bot.events import (
 )
 from knowledge.curation import valid_until
 from knowledge.models import EntryKind
+from tests.chat_driver import NOW, Chat, MakeChat, actor, replies, where
 
 # ----------------------------------------------------------------------------- questions
 
@@ -40,7 +38,7 @@ def test_the_question_mark_counts_only_near_the_end(chat: Chat) -> None:
 
 
 def test_a_question_exactly_as_long_as_the_minimum_is_kept(
-    make_chat: Callable[..., Chat],
+    make_chat: MakeChat,
 ) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(min_question_chars=12)))
     chat.say("Any tips ok?", mid="twelve")  # 12 characters
@@ -242,7 +240,7 @@ def test_an_edit_at_the_same_instant_as_its_message_is_applied(chat: Chat) -> No
 
 
 def test_no_question_words_configured_leaves_the_question_mark(
-    make_chat: Callable[..., Chat],
+    make_chat: MakeChat,
 ) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(question_starters=())))
     chat.say("Anyone tried polars with delta tables?", mid="q1")

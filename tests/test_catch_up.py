@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_harness import BOT_USER, SlackHarness, fake_slack, slack  # noqa: F401
 
 from adapters.slack import SlackAdapter
 from bot.config import Settings
 from knowledge.models import ChannelRef
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
+from tests.slack_harness import BOT_USER, SlackHarness, fake_slack, slack  # noqa: F401
 
 SEEN = "1800000001.000100"
 

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import Chat
 
 from adapters.cli import cli
 from bot.config import CONFIG_ENV_VAR
 from knowledge.stats import repertoire_stats
 from knowledge.store import Repertoire
+from tests.chat_driver import Chat, MakeChat
 
 DB = "cli.db"
 
 
 @pytest.fixture
-def filled(make_chat: Callable[..., Chat], tmp_path: Path) -> Chat:
+def filled(make_chat: MakeChat, tmp_path: Path) -> Chat:
     chat = make_chat(name=DB)
     chat.say("How do I tune zorblax retries?", mid="q-pub", channel="C1", permalink="https://x/1")
     chat.reply("q-pub", "Set zorblax retries to 3.", mid="r-pub", channel="C1", user="chen")

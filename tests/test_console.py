@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from bot.core import Core
 from bot.runtime import AsyncCore
 from knowledge.models import EntryKind
 from knowledge.storage import EntryFilter, Viewer
+from tests.chat_driver import MakeCore
 
 EVERYTHING = Viewer.operator_including_private()
 
@@ -51,7 +52,7 @@ class Console:
 
 
 @pytest.fixture
-def console(make_core: Callable[..., Core], tmp_path: Path) -> Iterator[Console]:
+def console(make_core: MakeCore, tmp_path: Path) -> Iterator[Console]:
     made = Console(make_core(name="console.db"), tmp_path / "console.db")
     yield made
     made.close()
@@ -185,7 +186,7 @@ async def test_seeding_twice_makes_nothing_twice(console: Console) -> None:
 
 
 async def test_match_marks_are_bold_on_a_colour_terminal_and_plain_words_otherwise(
-    make_core: Callable[..., Core], tmp_path: Path
+    make_core: MakeCore, tmp_path: Path
 ) -> None:
     core = make_core(name="marks.db")
     outputs: dict[bool, str] = {}

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import NOW, Chat, actor, replies, where
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from knowledge.query import MAX_TERMS, fts_expression, parse_query
 from knowledge.search import search
 from knowledge.store import Repertoire
 from knowledge.text import clean_text
+from tests.chat_driver import NOW, Chat, actor, replies, where
 
 # ------------------------------------------------------------------ grammar, element by element
 

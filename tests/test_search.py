@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Chat, replies, where
 
 import knowledge.search as search_module
 from bot.events import MARK_END, MARK_START, KnowhowKind
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
+from tests.chat_driver import Chat, replies, where
 
 DAY = 24 * 60.0  # minutes
 

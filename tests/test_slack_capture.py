@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
+from tests.slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
 
 Q_TS = "1800000001.000100"
 A_TS = "1800000002.000200"
@@ -252,7 +252,7 @@ async def test_mentions_are_kept_as_handles_and_do_not_hide_a_question(
 async def test_removing_the_bot_stops_capture_and_adding_it_back_resumes(
     slack: SlackHarness,
 ) -> None:
-    from slack_harness import BOT_USER
+    from tests.slack_harness import BOT_USER
 
     await slack.event({"type": "group_left", "channel": "C0SECRET", "actor_id": "U0ASK"})
     await slack.message("C0SECRET", "U0ASK", "How do I rotate the warehouse key?", Q_TS)

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_harness import (  # noqa: F401
+
+from bot.config import Settings
+from tests.slack_harness import (  # noqa: F401
     TEAM,
     FakeSlackApi,
     SlackHarness,
@@ -18,8 +20,6 @@ from slack_harness import (  # noqa: F401
     harness_for,
     slack,
 )
-
-from bot.config import Settings
 
 PUB_TS = "1800000001.000100"
 SECRET_TS = "1800000002.000200"

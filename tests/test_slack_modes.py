@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slack_harness import SIGNING_SECRET, TEAM, FakeSlackApi, fake_slack  # noqa: F401
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
@@ -21,6 +20,7 @@ from bot.app import build_core
 from bot.config import Settings, SlackSettings
 from bot.core import Core
 from bot.runtime import AsyncCore
+from tests.slack_harness import SIGNING_SECRET, TEAM, FakeSlackApi, fake_slack  # noqa: F401
 
 
 class RecordingSocketClient:
@@ -137,7 +137,7 @@ async def test_http_mode_start_serves_signed_requests_until_closed(
     monkeypatch: pytest.MonkeyPatch,
     unused_tcp_port: int,
 ) -> None:
-    from slack_harness import sign
+    from tests.slack_harness import sign
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import Chat
 
-from bot.core import Core
 from knowledge.models import EntryKind
 from knowledge.query import parse_query
 from knowledge.search import search
+from tests.chat_driver import Chat, MakeCore
 
 QUESTION = "How do I reduce the memory usage of a pandas DataFrame?"
 
@@ -249,7 +247,7 @@ def test_deleting_a_message_removes_every_entry_made_from_it(chat: Chat) -> None
 # ------------------------------------------------------------------ the file itself
 
 
-def test_the_database_is_wal_and_reopens_migrated(make_core: Callable[..., Core]) -> None:
+def test_the_database_is_wal_and_reopens_migrated(make_core: MakeCore) -> None:
     core = make_core()
     chat = Chat(core, core.services.clock)  # type: ignore[arg-type]
     chat.say(QUESTION, mid="q1")

@@ -13,8 +13,6 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import NOW, Chat, actor, replies, where
-
 from bot.app import build_core
 from bot.config import DigestSchedule, Settings
 from bot.digest import build_digest, resolve_channel
@@ -27,6 +25,7 @@ from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.store import Repertoire
+from tests.chat_driver import NOW, Chat, actor, replies, where
 
 SECRET_WORD = "zanzibar"
 

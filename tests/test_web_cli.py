@@ -13,20 +13,20 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import Chat
-from web_support import scenario, web_settings
 
 from adapters.runner import web_view_for
 from adapters.slack import SlackAdapter
 from bot.app import build_core
 from bot.config import CONFIG_ENV_VAR, Settings, parse_settings
 from bot.runtime import AsyncCore
+from tests.chat_driver import MakeChat
+from tests.web_support import scenario, web_settings
 
 COPBOT = Path(sys.executable).parent / "copbot"
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/)")
@@ -88,7 +88,7 @@ def wait_for_url(stream: object, limit: int = 40) -> str:
 
 
 @pytest.fixture
-def community_db(make_chat: Callable[..., Chat], tmp_path: Path) -> Path:
+def community_db(make_chat: MakeChat, tmp_path: Path) -> Path:
     chat = make_chat(web_settings())
     scenario(chat)
     return tmp_path / "copbot.db"

@@ -8,14 +8,14 @@ fetched with aiohttp's test client and read with an HTML parser.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp.test_utils import TestClient
-from conftest import Chat
-from web_support import (  # noqa: F401  (fixtures are used by name)
+
+from tests.chat_driver import Chat, MakeChat
+from tests.web_support import (  # noqa: F401  (fixtures are used by name)
     Page,
     Scenario,
     community,
@@ -75,7 +75,7 @@ async def test_search_from_the_box_finds_published_entries_with_marked_words(
 
 
 async def test_search_uses_the_chat_grammar_and_ranking(
-    make_chat: Callable[..., Chat], tmp_path: Path
+    make_chat: MakeChat, tmp_path: Path
 ) -> None:
     """Where everything is public and published, the web and /cop search agree, in order."""
     chat = make_chat(web_settings(channels=["test:C1"]))
@@ -92,7 +92,7 @@ async def test_search_uses_the_chat_grammar_and_ranking(
         assert on_web == in_chat, query
 
 
-async def test_search_is_paged(make_chat: Callable[..., Chat], tmp_path: Path) -> None:
+async def test_search_is_paged(make_chat: MakeChat, tmp_path: Path) -> None:
     chat = make_chat(web_settings(channels=["test:C1"]))
     for number in range(13):
         chat.say(f"How do I tune kafka partition {number}?", mid=f"q{number}", minutes=number)
@@ -218,7 +218,7 @@ async def test_answers_found_by_kind_answer_link_to_their_question(
 
 
 async def test_topic_pages_list_common_and_rare_tags_newest_first_in_pages(
-    make_chat: Callable[..., Chat], tmp_path: Path
+    make_chat: MakeChat, tmp_path: Path
 ) -> None:
     """A common tag and a rare one take different plans; both page the same way."""
     chat = make_chat(web_settings(channels=["test:C1"]))
