@@ -42,6 +42,8 @@ __all__ = [
     "MakeChat",
     "MakeCore",
     "actor",
+    "first_reply",
+    "only_reply",
     "replies",
     "text_of",
     "where",
@@ -242,3 +244,15 @@ class MakeChat(Protocol):
     """The ``make_chat`` fixture: a chat over a core with other settings."""
 
     def __call__(self, settings: Settings | None = None, name: str = "copbot.db") -> Chat: ...
+
+
+def first_reply(outbound: list[Outbound]) -> Reply:
+    """The first thing the core answered, which must be a reply."""
+    assert outbound and isinstance(outbound[0], Reply), outbound
+    return outbound[0]
+
+
+def only_reply(outbound: list[Outbound]) -> Reply:
+    """The one thing the core answered, which must be a reply."""
+    assert len(outbound) == 1 and isinstance(outbound[0], Reply), outbound
+    return outbound[0]

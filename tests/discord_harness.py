@@ -404,7 +404,8 @@ class Request:
     @property
     def flags(self) -> int:
         body = self.body if isinstance(self.body, dict) else {}
-        inner = body.get("data") if isinstance(body.get("data"), dict) else body
+        data = body.get("data")
+        inner = data if isinstance(data, dict) else body
         return int(inner.get("flags") or 0)
 
 
@@ -482,9 +483,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         await self.gateway.close()

@@ -108,10 +108,10 @@ def test_run_with_nothing_enabled_exits_2_and_closes_the_file(
 ) -> None:
     opened: list[Repertoire] = []
     closed: list[Repertoire] = []
-    real_open, real_close = Repertoire.open.__func__, Repertoire.close  # type: ignore[attr-defined]
+    real_open, real_close = Repertoire.open, Repertoire.close
 
     def track_open(cls: type[Repertoire], path: str | Path) -> Repertoire:
-        repertoire = real_open(cls, path)
+        repertoire = real_open(path)
         opened.append(repertoire)
         return repertoire
 

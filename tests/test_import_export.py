@@ -47,12 +47,22 @@ def import_slack(core: Core, path: Path = SLACK, **kw: Any) -> Any:
     return run_import(core, SlackExport(path, workspace_url="https://acme.slack.com", **kw))
 
 
-def entries(core: Core) -> dict[str, Any]:
-    """message id -> (kind, thread id, accepted, visibility) for every entry."""
-    rows = core.services.repertoire.db.execute(
-        "SELECT message_id, kind, thread_id, accepted, visibility, channel FROM entries"
-    ).fetchall()
-    return {(r[0], r[1]): (r[2], bool(r[3]), r[4], r[5]) for r in rows}
+#: What the import made of one message: (thread id, accepted, visibility, channel id).
+Made = tuple[str | None, bool, str, str]
+
+
+def entries(core: Core) -> dict[tuple[str, str], Made]:
+    """(message id, kind) -> what the import made of it, for every entry."""
+    listed = core.services.repertoire.entries(EVERYTHING, order="id", limit=10_000)
+    return {
+        (e.source.message_id, e.kind.value): (
+            e.thread_id,
+            e.accepted,
+            e.visibility,
+            e.source.channel,
+        )
+        for e in listed
+    }
 
 
 def snapshot(db: Repertoire) -> dict[str, Any]:

@@ -83,7 +83,9 @@ def say(
     return message_id
 
 
-def react(core: Core, where: Where, message_id: str, who: Actor, emoji: str, added: bool = True):
+def react(
+    core: Core, where: Where, message_id: str, who: Actor, emoji: str, added: bool = True
+) -> list[Outbound]:
     return core.handle(
         ReactionChange(where, message_id, who, emoji, added, event_id=f"r{next(_ids)}", at=NOW)
     )
@@ -141,8 +143,10 @@ def test_save_reactions_pick_the_kind_of_know_how() -> None:
     out = react(core, TIPS, m_link, ALICE, "link")
     assert [type(o) for o in out] == [FetchMessage]
     assert isinstance(out[0], FetchMessage) and out[0].kind == KnowhowKind.RESOURCE
-    assert react(core, TIPS, m_story, ALICE, "📖")[0].kind == KnowhowKind.STORY  # type: ignore[union-attr]
-    assert react(core, TIPS, m_pin, ALICE, "pushpin")[0].kind == KnowhowKind.HOWTO  # type: ignore[union-attr]
+    (story,) = react(core, TIPS, m_story, ALICE, "📖")
+    assert isinstance(story, FetchMessage) and story.kind == KnowhowKind.STORY
+    (pin,) = react(core, TIPS, m_pin, ALICE, "pushpin")
+    assert isinstance(pin, FetchMessage) and pin.kind == KnowhowKind.HOWTO
 
     # A captured message is saved at once, with the kind of the reaction.
     q = say(core, HELP, ALICE, "Has anyone seen the dbt 1.8 tests rename?", tags=("dbt",))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -297,7 +298,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Core]:
     repertoire.close()
 
 
-def with_examples(test):  # type: ignore[no-untyped-def]
+TestFunction = TypeVar("TestFunction", bound=Callable[..., None])
+
+
+def with_examples(test: TestFunction) -> TestFunction:
+    """``test`` with every hand-picked hostile query as an explicit hypothesis example."""
     for text in EXAMPLES:
         test = example(text)(test)
     return test

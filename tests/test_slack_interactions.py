@@ -28,7 +28,7 @@ MSG_TS = "1800000005.000500"
 
 def shown(call: dict[str, Any]) -> str:
     """Everything a member sees in a posted message: fallback text and blocks."""
-    return call.get("text", "") + json.dumps(call.get("blocks", []), ensure_ascii=False)
+    return str(call.get("text", "")) + json.dumps(call.get("blocks", []), ensure_ascii=False)
 
 
 def entry_id(slack: SlackHarness, ts: str) -> int:

@@ -22,7 +22,9 @@ def found(chat: Chat, text: str) -> list[str]:
 
 
 def fts_rows(chat: Chat, entry_id: int) -> int:
-    return int(chat.sql("SELECT count(*) FROM search_fts WHERE rowid = ?", entry_id)[0][0])  # type: ignore[call-overload]
+    [(count,)] = chat.sql("SELECT count(*) FROM search_fts WHERE rowid = ?", entry_id)
+    assert isinstance(count, int)
+    return count
 
 
 # ------------------------------------------------------------------ idempotency

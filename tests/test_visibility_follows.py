@@ -219,7 +219,7 @@ def test_undo_answers_alike_for_a_change_it_may_not_see_and_one_that_does_not_ex
 
     def undo(number: int) -> str:
         text = shown(chat.cop(f"undo c{number}", channel="C1"))
-        return text.replace(f"c{number}", "cN").replace(str(entry.id), "#")  # type: ignore[union-attr]
+        return text.replace(f"c{number}", "cN").replace(str(entry.id), "#")
 
     assert undo(int(str(hidden[0]))) == undo(missing)
     assert f"#{entry.id}" not in shown(chat.cop(f"undo c{hidden[0]}", channel="C1"))

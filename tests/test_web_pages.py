@@ -101,7 +101,10 @@ async def test_search_is_paged(make_chat: MakeChat, tmp_path: Path) -> None:
         second_url = first.link("Next")
         second = Page(await get_page(client, second_url))
         too_far = await client.get("/search?q=kafka&page=21")
-    titles = lambda page: [t for h, t in page.links if h.startswith("/q/")]  # noqa: E731
+
+    def titles(page: Page) -> list[str]:
+        return [t for h, t in page.links if h.startswith("/q/")]
+
     assert len(titles(first)) == 10 and len(titles(second)) == 3
     assert not set(titles(first)) & set(titles(second))
     assert "page=2" in second_url
