@@ -217,6 +217,12 @@ class Chat:
         assert len(found) <= 1, found
         return found[0] if found else None
 
+    def entry_of(self, mid: str, channel: str = "C1") -> Entry:
+        """The one entry made from message ``mid``; the test fails when there is none."""
+        found = self.entry(mid, channel)
+        assert found is not None, f"no entry was made from {mid!r} in {channel}"
+        return found
+
     def sql(self, query: str, *params: object) -> list[tuple[object, ...]]:
         return [tuple(r) for r in self.repertoire.db.execute(query, list(params)).fetchall()]
 

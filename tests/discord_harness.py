@@ -31,7 +31,7 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from adapters.discord import DiscordAdapter
 from bot.app import build_core
@@ -548,11 +548,12 @@ class FakeDiscord:
             parts: dict[str, Any] = {"files": []}
             reader = await request.multipart()
             async for part in reader:
-                if part.name == "payload_json":  # type: ignore[union-attr]
-                    parts.update(json.loads(await part.text()))  # type: ignore[union-attr]
+                assert isinstance(part, BodyPartReader), "discord.py sends no nested multipart"
+                if part.name == "payload_json":
+                    parts.update(json.loads(await part.text()))
                 else:
-                    parts["files"].append(part.filename)  # type: ignore[union-attr]
-                    await part.read()  # type: ignore[union-attr]
+                    parts["files"].append(part.filename)
+                    await part.read()
             return parts
         raw = await request.read()
         return json.loads(raw) if raw else None

@@ -142,12 +142,12 @@ def test_accept_votes_members_accept(make_chat: MakeChat) -> None:
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "bob")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     chat.react("r1", "dana")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
     # one vote goes away: below the threshold again
     chat.react("r1", "dana", added=False)
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
 
 
 def test_the_answerers_own_vote_does_not_count(make_chat: MakeChat) -> None:
@@ -156,9 +156,9 @@ def test_the_answerers_own_vote_does_not_count(make_chat: MakeChat) -> None:
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "chen")
     chat.react("r1", "bob")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     chat.react("r1", "dana")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
 def test_asker_accepts_can_be_turned_off(make_chat: MakeChat) -> None:
@@ -166,17 +166,17 @@ def test_asker_accepts_can_be_turned_off(make_chat: MakeChat) -> None:
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "alice")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
 
 
 def test_removing_the_reaction_un_accepts(chat: Chat) -> None:
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "alice", "✅")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
     # removed in the other form than it was added: the same reaction
     assert chat.react("r1", "alice", "white_check_mark", added=False) == []
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     assert chat.sql("SELECT has_accepted FROM entries WHERE message_id = 'q1'") == [(0,)]
 
 
@@ -185,9 +185,9 @@ def test_a_custom_accept_reaction(make_chat: MakeChat) -> None:
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "alice", "✅")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     chat.react("r1", "alice", "✔️")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
 def test_accepting_again_says_nothing_new(chat: Chat) -> None:
@@ -290,7 +290,7 @@ def test_ask_creates_a_question_and_binds_later_thread_replies(chat: Chat) -> No
     answers = chat.repertoire.answers_for(question)
     assert [a.source.message_id for a in answers] == ["r1"]
     chat.react("r1", "sam")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
 def test_ask_without_a_question_explains_usage(chat: Chat) -> None:
@@ -368,7 +368,7 @@ def test_save_reaction_in_a_dm_fetches_then_keeps_it_private(chat: Chat) -> None
     out = chat.react("d1", "alice", "📌", channel="D1")
     assert len(out) == 1 and isinstance(out[0], FetchMessage)
     chat.save("d1", "Note to self: vacuum the warehouse weekly.", channel="D1")
-    assert chat.entry("d1", "D1").visibility == "dm"  # type: ignore[union-attr]
+    assert chat.entry_of("d1", "D1").visibility == "dm"
 
 
 def test_member_left_channel_stops_capture_there(chat: Chat) -> None:

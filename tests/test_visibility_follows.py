@@ -96,7 +96,7 @@ def test_a_channel_made_private_takes_its_entries_and_their_credit_along(chat: C
     chat.say("How do I rotate vault tokens? #vault", mid="q1", user="alice")
     chat.reply("q1", "Run the vault rotate job nightly", mid="a1", user="bob")
     chat.react("a1", "alice")
-    chat.cop("thanks @bob for #" + str(chat.entry("a1").id), user="alice")  # type: ignore[union-attr]
+    chat.cop("thanks @bob for #" + str(chat.entry_of("a1").id), user="alice")
     chat.say("Hello from the other channel", channel="C2", user="carol")
     assert "bob" in shown(chat.cop("who vault", channel="C2"))
 
@@ -162,7 +162,9 @@ def _lent_answer_follows(chat: Chat) -> None:
     assert set(hits()) == {"q1", "q2"}  # q2 borrowed q1's answer
     turn(chat, "C1", Visibility.PRIVATE, minutes=5)
     assert hits() == {"q2": ""}  # its own words still match "vault"; the lent answer is gone
-    document = chat.sql("SELECT answers FROM search_fts WHERE rowid = ?", chat.entry("q2", "C2").id)  # type: ignore[union-attr]
+    document = chat.sql(
+        "SELECT answers FROM search_fts WHERE rowid = ?", chat.entry_of("q2", "C2").id
+    )
     assert document == [("",)]
 
 
@@ -171,8 +173,9 @@ def test_an_older_database_whose_entries_drifted_from_their_channel_is_put_right
 ) -> None:
     """A database written before visibility followed the channel is mended when opened."""
     db = tmp_path / "old.db"
-    core = build_core(Settings(), db)
-    chat = Chat(core, core.services.clock)  # type: ignore[arg-type]
+    clock = FixedClock(NOW)
+    core = build_core(Settings(), db, clock=clock)
+    chat = Chat(core, clock)
     chat.say("How do I rotate the staging credentials?", mid="q1")
     chat.reply("q1", f"Use secret/{SECRET_WORD}", mid="a1", user="bob")
     core.repertoire.close()

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from aiohttp.test_utils import TestClient
 
-from tests.chat_driver import Chat, MakeChat
+from tests.chat_driver import Chat, MakeChat, replies
 from tests.web_support import (  # noqa: F401  (fixtures are used by name)
     Page,
     Scenario,
@@ -85,7 +85,9 @@ async def test_search_uses_the_chat_grammar_and_ranking(
         if number % 2 == 0:
             chat.reply(f"q{number}", f"Answer about {words}.", mid=f"a{number}", user="bob")
     for query in ("pandas", "csv -polars", "tag:nothing", "is:unanswered pandas"):
-        in_chat = [item.title for reply in chat.cop(f"search {query}") for item in reply.items]  # type: ignore[union-attr]
+        in_chat = [
+            item.title for reply in replies(chat.cop(f"search {query}")) for item in reply.items
+        ]
         async with serve(tmp_path / "copbot.db", web_settings(channels=["test:C1"])) as client:
             page = Page(await get_page(client, f"/search?q={query.replace(' ', '+')}"))
         on_web = [label for href, label in page.links if href.startswith("/q/")]
