@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import TypedDict, Unpack, cast
 
 from bot.config import CaptureSettings, Settings
 from bot.events import (
@@ -117,7 +118,19 @@ def test_a_save_reaction_keeps_the_messages_author_link_and_thread(chat: Chat) -
 # ----------------------------------------------------------------------------- saves
 
 
-def _request(chat: Chat, mid: str, text: str, **extra: object) -> SaveRequest:
+class SaveOptions(TypedDict, total=False):
+    """The optional fields of a :class:`SaveRequest`."""
+
+    title: str
+    tags: tuple[str, ...]
+    kind: KnowhowKind
+    permalink: str
+    thread_id: str | None
+    event_id: str
+    valid_until: date | None
+
+
+def _request(chat: Chat, mid: str, text: str, **extra: Unpack[SaveOptions]) -> SaveRequest:
     return SaveRequest(
         chat.place("C1"),
         actor("carol"),
@@ -125,7 +138,7 @@ def _request(chat: Chat, mid: str, text: str, **extra: object) -> SaveRequest:
         text,
         actor("bob"),
         NOW,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -175,7 +188,9 @@ def test_a_save_keeps_title_thread_link_channel_and_until(chat: Chat) -> None:
 
 
 def test_a_save_without_a_kind_of_know_how_is_a_howto(chat: Chat) -> None:
-    chat.core.handle(_request(chat, "m1", "Use uv for lock files.", kind="bogus"))
+    chat.core.handle(
+        _request(chat, "m1", "Use uv for lock files.", kind=cast(KnowhowKind, "bogus"))
+    )
     entry = chat.entry("m1")
     assert entry is not None and entry.knowhow_kind == "howto"
 

@@ -312,7 +312,9 @@ async def test_a_failing_command_still_answers_the_member(
         assert "database on fire" in caplog.text
 
 
-async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> None:
+async def test_subcommand_options_become_the_cores_grammar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[str] = []
     async with dh.running(tmp_path) as h:
         h.add_guild(server())
@@ -320,7 +322,7 @@ async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> No
         async def record(interaction: object, text: str) -> None:
             seen.append(text)
 
-        h.adapter.run_command = record  # type: ignore[method-assign]
+        monkeypatch.setattr(h.adapter, "run_command", record)
         channel = general()
         for sub, options in (
             ("search", {"query": 'tag:pandas "read csv"'}),
