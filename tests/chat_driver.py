@@ -9,7 +9,7 @@ back through ``chat.repertoire``. The fixtures that build one live in
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 from bot.config import Settings
 from bot.core import Core
@@ -41,6 +41,7 @@ __all__ = [
     "Chat",
     "MakeChat",
     "MakeCore",
+    "SayOptions",
     "actor",
     "first_reply",
     "only_reply",
@@ -66,6 +67,26 @@ def where(
 def actor(user: str, *, is_bot: bool = False, name: str | None = None) -> Actor:
     """A member; ``name`` (the display name) defaults to the capitalised user id."""
     return Actor(PLATFORM, user, name if name is not None else user.capitalize(), WORKSPACE, is_bot)
+
+
+class SayOptions(TypedDict, total=False):
+    """What :meth:`Chat.say` may be told besides the text (every key has a default)."""
+
+    mid: str | None
+    user: str
+    channel: str
+    thread: str | None
+    event_id: str
+    is_bot: bool
+    name: str | None
+    #: Minutes from the clock's now (negative: in the past).
+    minutes: float
+    permalink: str
+    tags: tuple[str, ...]
+    title: str
+    is_forum_post: bool
+    reply_to: str | None
+    mentions: tuple[str, ...]
 
 
 class Chat:
@@ -99,34 +120,31 @@ class Chat:
     def at(self, minutes: float = 0) -> datetime:
         return self.clock.now() + timedelta(minutes=minutes)
 
-    def say(
-        self,
-        text: str,
-        *,
-        mid: str | None = None,
-        user: str = "alice",
-        channel: str = "C1",
-        thread: str | None = None,
-        event_id: str = "",
-        is_bot: bool = False,
-        name: str | None = None,
-        minutes: float = 0,
-        **extra: object,
-    ) -> list[Outbound]:
+    def say(self, text: str, **options: Unpack[SayOptions]) -> list[Outbound]:
+        """A message from ``user`` (``alice``) in ``channel`` (``C1``), ``minutes`` from now."""
+        user = options.get("user", "alice")
+        mid = options.get("mid")
         msg = IncomingMessage(
-            where=self.place(channel),
-            author=actor(user, is_bot=is_bot, name=name),
+            where=self.place(options.get("channel", "C1")),
+            author=actor(user, is_bot=options.get("is_bot", False), name=options.get("name")),
             message_id=mid or self._next("m"),
             text=text,
-            created_at=self.at(minutes),
-            thread_id=thread,
-            event_id=event_id,
-            **extra,  # type: ignore[arg-type]
+            created_at=self.at(options.get("minutes", 0)),
+            thread_id=options.get("thread"),
+            event_id=options.get("event_id", ""),
+            permalink=options.get("permalink", ""),
+            tags=options.get("tags", ()),
+            title=options.get("title", ""),
+            is_forum_post=options.get("is_forum_post", False),
+            reply_to=options.get("reply_to"),
+            mentions=options.get("mentions", ()),
         )
         return self.core.handle(msg)
 
-    def reply(self, thread: str, text: str, **kwargs: object) -> list[Outbound]:
-        return self.say(text, thread=thread, **kwargs)  # type: ignore[arg-type]
+    def reply(self, root: str, text: str, **options: Unpack[SayOptions]) -> list[Outbound]:
+        """A reply in the thread of message ``root``."""
+        options["thread"] = root
+        return self.say(text, **options)
 
     def react(
         self,

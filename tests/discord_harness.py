@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -204,7 +204,7 @@ def thread(
 
 def guild(
     channels: list[dict[str, Any]],
-    threads: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    threads: Sequence[dict[str, Any]] = (),
     roles: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """GUILD_CREATE: the server, its roles (default: @everyone who may view), channels

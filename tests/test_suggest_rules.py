@@ -148,7 +148,9 @@ def test_a_solved_vote_thanks_the_voter_and_the_askers_tick_links() -> None:
     first = reply.items[0].entry_id
     assert feedback.linked_entry(core.repertoire, question) == first
     # Suggesting again leaves out what is linked already.
-    again = Suggester(core.services).suggest(core.repertoire.get_entry(question), HELP)  # type: ignore[arg-type]
+    entry = core.repertoire.get_entry(question)
+    assert entry is not None
+    again = Suggester(core.services).suggest(entry, HELP)
     assert all(first not in {i.entry_id for i in r.items} for r in again if isinstance(r, Reply))
 
 

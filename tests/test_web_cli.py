@@ -16,8 +16,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.runner import web_view_for
@@ -73,11 +75,12 @@ def running(
                     process.wait()
 
 
-def wait_for_url(stream: object, limit: int = 40) -> str:
+def wait_for_url(stream: IO[str] | None, limit: int = 40) -> str:
     """Read lines until one holds the local address; every line read is kept for errors."""
+    assert stream is not None, "the process was started without a stdout pipe"
     seen: list[str] = []
     for _ in range(limit):
-        line = stream.readline()  # type: ignore[attr-defined]
+        line = stream.readline()
         if not line:
             break
         seen.append(line)
@@ -185,7 +188,7 @@ async def test_the_web_view_shares_slacks_http_server_on_one_port(
     adapter = SlackAdapter(async_core, settings, http=True, port=None)
     server, reader = web_view_for([adapter], settings, community_db)
     assert server is None and reader is not None  # no second server: Slack's serves it
-    client: TestClient = TestClient(TestServer(adapter.web_app()))  # type: ignore[type-arg]
+    client: TestClient[web.Request, web.Application] = TestClient(TestServer(adapter.web_app()))
     await client.start_server()
     try:
         home = await client.get("/")

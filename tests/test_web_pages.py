@@ -241,8 +241,7 @@ async def test_topic_pages_list_common_and_rare_tags_newest_first_in_pages(
         tag: [
             f"How do I solve problem {n}?"
             for n in reversed(range(100))
-            if f"#{tag}" in chat.sql("SELECT text FROM entries WHERE message_id = ?", f"q{n}")[0][0]  # type: ignore[operator]
-            and n % 10 != 1
+            if n % 10 != 1 and f"#{tag}" in chat.entry_of(f"q{n}").text
         ]
         for tag in ("common", "rare")
     }
