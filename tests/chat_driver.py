@@ -30,8 +30,8 @@ from bot.events import (
 )
 from bot.ports import FixedClock
 from knowledge.models import Entry, EntryKind
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 
 __all__ = [
     "EVERYTHING",

@@ -20,7 +20,7 @@ from bot.app import command_registry
 from bot.config import Settings
 from bot.core import Core
 from bot.ports import FixedClock, Services
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.chat_driver import NOW, Chat, MakeChat, MakeCore
 from tests.postgres_cluster import (  # the real PostgreSQL fixtures, shared by every test module
     mark_postgres_tests,

@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from adapters.cli import cli
 from bot.config import CONFIG_ENV_VAR
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.stats import repertoire_stats
-from knowledge.store import Repertoire
 from tests.chat_driver import Chat, MakeChat
 
 DB = "cli.db"

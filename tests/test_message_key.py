@@ -23,8 +23,8 @@ from bot.core import Core
 from bot.events import Actor, CommandInvocation, IncomingMessage, Outbound, Visibility, Where
 from bot.ports import FixedClock, Services
 from knowledge.models import EntryKind, SourceKey
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 from tests.chat_driver import NOW, Chat, replies
 
 #: A Slack ``ts``: the same value can be the id of a message in every channel.

@@ -24,7 +24,7 @@ from knowledge.export import export_markdown
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.chat_driver import NOW, Chat, actor, replies, where
 
 SECRET_WORD = "zanzibar"
