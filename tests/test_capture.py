@@ -7,7 +7,8 @@ import pytest
 from bot.config import CaptureSettings, ChannelRule, ChannelSettings, Settings
 from bot.events import FetchMessage, KnowhowKind, Visibility
 from knowledge.models import EntryKind
-from tests.chat_driver import Chat, MakeChat, replies, where
+from knowledge.storage import EntryFilter
+from tests.chat_driver import EVERYTHING, Chat, MakeChat, replies, where
 
 QUESTION = "How do I reduce the memory usage of a pandas DataFrame?"
 
@@ -104,7 +105,8 @@ def test_thread_replies_become_answers_of_the_question(chat: Chat) -> None:
     answers = chat.repertoire.answers_for(question)
     assert [a.source.message_id for a in answers] == ["r1", "r2"]
     assert all(a.kind == EntryKind.ANSWER for a in answers)
-    assert chat.sql("SELECT answer_count FROM entries WHERE id = ?", question.id) == [(2,)]
+    answered = EntryFilter(message_id="q1", answered=True)
+    assert chat.repertoire.count_entries(EVERYTHING, answered) == 1
 
 
 @pytest.mark.parametrize("emoji", ["white_check_mark", "✅", ":white_check_mark:", "✅\ufe0f"])
@@ -117,7 +119,8 @@ def test_the_askers_check_mark_accepts(chat: Chat, emoji: str) -> None:
     said = replies(out)
     assert len(said) == 1 and not said[0].ephemeral
     assert said[0].thread_id == "q1"
-    assert chat.sql("SELECT has_accepted FROM entries WHERE message_id = 'q1'") == [(1,)]
+    accepted = EntryFilter(message_id="q1", has_accepted=True)
+    assert chat.repertoire.count_entries(EVERYTHING, accepted) == 1
 
 
 def test_someone_elses_single_check_mark_does_not_accept(chat: Chat) -> None:
@@ -177,7 +180,8 @@ def test_removing_the_reaction_un_accepts(chat: Chat) -> None:
     # removed in the other form than it was added: the same reaction
     assert chat.react("r1", "alice", "white_check_mark", added=False) == []
     assert not chat.entry_of("r1").accepted
-    assert chat.sql("SELECT has_accepted FROM entries WHERE message_id = 'q1'") == [(0,)]
+    accepted = EntryFilter(message_id="q1", has_accepted=False)
+    assert chat.repertoire.count_entries(EVERYTHING, accepted) == 1
 
 
 def test_a_custom_accept_reaction(make_chat: MakeChat) -> None:

@@ -29,6 +29,13 @@ from tests.chat_driver import NOW, Chat, MakeChat, actor, replies, where
 # ----------------------------------------------------------------------------- questions
 
 
+def members(chat: Chat) -> list[tuple[str, str, str, str]]:
+    """Every member, oldest first: (platform, workspace, user id, display name)."""
+    return [
+        (m.platform, m.workspace, m.user_id, m.display_name) for m in chat.repertoire.all_members()
+    ]
+
+
 def test_the_question_mark_counts_only_near_the_end(chat: Chat) -> None:
     """'?' within the last three characters ("…work? :)" is cut to its body) makes a question."""
     chat.say("We shipped the fix?xyz", mid="near")  # '?' fourth from the end
@@ -98,11 +105,9 @@ def test_a_reactor_becomes_a_member_of_the_channels_workspace(chat: Chat) -> Non
     chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
     reactor = replace(actor("alice", name="ally"), workspace="")
     chat.core.handle(ReactionChange(chat.place("C1"), "q1", reactor, "eyes", True, "", NOW))
-    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members")
-    assert rows == [("test", "W1", "alice", "Alice A")]  # one member; a reaction never renames
+    assert members(chat) == [("test", "W1", "alice", "Alice A")]  # a reaction never renames
     chat.react("q1", "voter")  # someone who never wrote: known as a member, for forget
-    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members")
-    assert rows[1:] == [("test", "W1", "voter", "Voter")]
+    assert members(chat)[1:] == [("test", "W1", "voter", "Voter")]
 
 
 def test_a_save_reaction_keeps_the_messages_author_link_and_thread(chat: Chat) -> None:
@@ -183,8 +188,7 @@ def test_a_save_keeps_title_thread_link_channel_and_until(chat: Chat) -> None:
     )
     assert (entry.channel_name, entry.knowhow_kind) == ("data-help", "update")
     assert valid_until(chat.repertoire, entry.id) == date(2027, 3, 1)
-    saver = chat.sql("SELECT workspace FROM members WHERE user_id = 'carol'")
-    assert saver == [("W1",)]
+    assert [m.workspace for m in chat.repertoire.members_with_user_id("test", "carol")] == ["W1"]
 
 
 def test_a_save_without_a_kind_of_know_how_is_a_howto(chat: Chat) -> None:
@@ -200,7 +204,7 @@ def test_members_without_a_workspace_are_filed_under_the_places(chat: Chat) -> N
     chat.core.handle(
         SaveRequest(chat.place("C1"), nameless, "m1", "A tip.", nameless, NOW + timedelta(1))
     )
-    assert chat.sql("SELECT workspace FROM members WHERE user_id = 'dora'") == [("W1",)]
+    assert [m.workspace for m in chat.repertoire.members_with_user_id("test", "dora")] == ["W1"]
 
 
 def test_nothing_to_save_and_deleted_messages_say_so(chat: Chat) -> None:
@@ -270,7 +274,7 @@ def test_a_batch_writes_each_member_once_and_files_them_under_the_place(chat: Ch
         for n in range(3)
     ]
     chat.core.handle_batch(events)
-    assert chat.sql("SELECT platform, workspace, user_id FROM members") == [("test", "W1", "bob")]
+    assert [m[:3] for m in members(chat)] == [("test", "W1", "bob")]
     authors = {e.author_id for e in chat.entries(EntryKind.QUESTION)}
     assert len(authors) == 1 and len(chat.entries(EntryKind.QUESTION)) == 3
 
@@ -288,8 +292,7 @@ def test_this_solved_it_keeps_its_event_id_and_time(chat: Chat) -> None:
 def test_a_save_reaction_files_the_author_as_who_wrote_it(chat: Chat) -> None:
     chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
     chat.react("q1", "carol", "pushpin")
-    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members ORDER BY id")
-    assert rows == [("test", "W1", "alice", "Alice A"), ("test", "W1", "carol", "Carol")]
+    assert members(chat) == [("test", "W1", "alice", "Alice A"), ("test", "W1", "carol", "Carol")]
 
 
 def test_what_a_captured_message_keeps(chat: Chat) -> None:

@@ -58,12 +58,12 @@ def test_forget_removes_entries_reactions_and_profile_and_resettles_votes(tmp_pa
         (plan,) = plan_for(core, "ada")
         assert [e.source.message_id for e in plan.entries] == ["q1"]
         carry_out(core, plan)
-        db = core.repertoire.db
-        assert db.execute("SELECT count(*) FROM members WHERE user_id = 'U1'").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM entries WHERE message_id = 'q1'").fetchone()[0] == 0
+        repertoire, q1 = core.repertoire, EntryFilter(message_id="q1")
+        assert repertoire.members_with_user_id("slack", "U1") == []
+        assert repertoire.count_entries(EVERYTHING, q1) == 0
         # A replay of the forgotten member's message does not bring it back.
         core.handle(IncomingMessage(HELP, ASKER, "q1", "How do I fix build 1?", START))
-        assert db.execute("SELECT count(*) FROM entries WHERE message_id = 'q1'").fetchone()[0] == 0
+        assert repertoire.count_entries(EVERYTHING, q1) == 0
     finally:
         core.repertoire.close()
 

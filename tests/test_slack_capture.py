@@ -41,10 +41,8 @@ async def test_question_answer_accept(slack: SlackHarness) -> None:
     assert "accepted answer" in posted[0]["text"]
     assert slack.fake.of("chat.postEphemeral") == []
     # Members are known by their display names.
-    names = {
-        r["user_id"]: r["display_name"] for r in slack.core.services.repertoire.db["members"].rows
-    }
-    assert names["U0ASK"] == "Ada Asker"
+    [asker] = slack.core.services.repertoire.members_with_user_id("slack", "U0ASK")
+    assert asker.display_name == "Ada Asker"
 
 
 async def test_removing_the_accept_reaction_unaccepts(slack: SlackHarness) -> None:

@@ -123,8 +123,8 @@ async def test_ask_posts_in_channel_and_thread_replies_become_answers(slack: Sla
     answers = [e for e in slack.entries() if e["kind"] == "answer"]
     assert len(answers) == 1 and answers[0]["thread_id"] == posted_ts
     # The asker is known by their display name, not the command payload's handle.
-    members = {r["user_id"]: r for r in slack.core.services.repertoire.db["members"].rows}
-    assert members["U0ASK"]["display_name"] == "Ada Asker"
+    [asker] = slack.core.services.repertoire.members_with_user_id("slack", "U0ASK")
+    assert asker.display_name == "Ada Asker"
 
 
 async def test_usage_errors_are_friendly_and_private(slack: SlackHarness) -> None:

@@ -21,6 +21,7 @@ from bot.app import build_core
 from bot.config import Settings, SlackSettings
 from bot.core import Core
 from bot.runtime import AsyncCore
+from knowledge.storage import Viewer
 from tests.slack_harness import SIGNING_SECRET, TEAM, FakeSlackApi, fake_slack  # noqa: F401
 
 
@@ -104,8 +105,8 @@ async def test_socket_mode_redeliveries_make_one_entry(
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
     assert [r.envelope_id for r in client.responses] == ["env-1", "env-2", "env-3"]
-    rows = list(core.services.repertoire.db["entries"].rows)
-    assert len(rows) == 1 and rows[0]["kind"] == "question"
+    [entry] = core.services.repertoire.entries(Viewer.operator_including_private())
+    assert entry.kind == "question"
 
 
 async def test_socket_mode_slash_command_is_acked_then_answered(

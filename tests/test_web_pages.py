@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from aiohttp.test_utils import TestClient
 
+from knowledge.models import EntryKind
 from tests.chat_driver import Chat, MakeChat, replies
 from tests.web_support import (  # noqa: F401  (fixtures are used by name)
     Page,
@@ -133,9 +134,8 @@ async def test_knowhow_page_shows_its_kind_and_until_when_it_holds(
     site: TestClient[Any, Any], community: tuple[Chat, Scenario]
 ) -> None:
     chat, _ = community
-    update = chat.sql("SELECT id FROM entries WHERE knowhow_kind = 'update'")
-    assert len(update) == 1
-    update_id = int(str(update[0][0]))
+    [update] = [e for e in chat.entries(EntryKind.KNOWHOW) if e.knowhow_kind == "update"]
+    update_id = update.id
     response = await site.get(f"/k/{update_id}")
     page = Page(await response.text())
     assert response.status == 200
