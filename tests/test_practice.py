@@ -30,7 +30,7 @@ from knowledge.curation import history
 from knowledge.hosts import hosts_for_topic
 from knowledge.identity import identity_group
 from knowledge.kinds import knowhow_by_kind
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.thanks import thanks_leaderboard
 
@@ -123,12 +123,9 @@ def qa(
 
 
 def entry_id_of(core: Core, where: Where, message_id: str, kind: str) -> int:
-    row = core.repertoire.db.execute(
-        "SELECT id FROM entries WHERE channel = ? AND message_id = ? AND kind = ?",
-        [where.channel, message_id, kind],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    key = SourceKey(where.platform, where.workspace, where.channel, message_id)
+    [entry] = [e for e in core.repertoire.entries_for_message(key) if e.kind == kind]
+    return entry.id
 
 
 # --------------------------------------------------------------------------- kinds
