@@ -20,6 +20,7 @@ from bot.events import ChannelVisibilityChanged, Outbound, Visibility
 from bot.ports import FixedClock
 from bot.render_text import render_post
 from bot.share import share_result
+from knowledge.curation import history
 from knowledge.export import export_markdown
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
@@ -217,15 +218,15 @@ def test_undo_answers_alike_for_a_change_it_may_not_see_and_one_that_does_not_ex
     entry = chat.entry("g1", "G1")
     assert entry is not None
     chat.cop(f"retag #{entry.id} +keys", channel="G1")
-    (hidden,) = chat.sql("SELECT id FROM curation_changes")
-    missing = int(str(hidden[0])) + 41
+    (hidden,) = history(chat.repertoire, entry.id)
+    missing = hidden.id + 41
 
     def undo(number: int) -> str:
         text = shown(chat.cop(f"undo c{number}", channel="C1"))
         return text.replace(f"c{number}", "cN").replace(str(entry.id), "#")
 
-    assert undo(int(str(hidden[0]))) == undo(missing)
-    assert f"#{entry.id}" not in shown(chat.cop(f"undo c{hidden[0]}", channel="C1"))
+    assert undo(hidden.id) == undo(missing)
+    assert f"#{entry.id}" not in shown(chat.cop(f"undo c{hidden.id}", channel="C1"))
 
 
 def test_a_suggestion_whose_channel_turned_private_is_not_named_when_solved(
