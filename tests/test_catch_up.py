@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack import SlackAdapter
+from adapters.slack.adapter import SlackAdapter
 from bot.config import Settings
 from knowledge.models import ChannelRef
 from knowledge.storage import Viewer

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.logs import setup_logging
+from adapters.log_setup import setup_logging
 from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackHarness, fake_slack, slack  # noqa: F401
 
 

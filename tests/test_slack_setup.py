@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli import cli
-from adapters.slack import SlackAdapter, SlackSetupError
+from adapters.slack.adapter import SlackAdapter, SlackSetupError
 from adapters.slack.blocks import ACCEPT_SHORTCUT, SAVE_SHORTCUT
 from adapters.slack.scopes import BOT_EVENTS, BOT_SCOPES
 from bot.app import build_core
