@@ -1,18 +1,15 @@
 """The repertoire on PostgreSQL: the shared relational code with PostgreSQL's hooks.
 
-:class:`PostgresRepertoire` runs the relational repertoire's portable
+:class:`PostgresRepertoire` runs :class:`~knowledge.sqlite.repertoire.Repertoire`'s portable
 statements over :class:`~knowledge.postgres.sql.PostgresSql` and supplies the
 dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
 (nested ones are savepoints), and the search index's hooks rebuilt with
 :func:`~knowledge.postgres.documents.reindex` (the ``tsvector`` lives on the
 entry's row, so a deleted entry takes its document with it).
 
-Everything else (entries, members, event order, listings, the digest log) is
-:class:`~knowledge.relational.repertoire.RelationalRepertoire`'s, shared with
-SQLite. For now the class still derives from the SQLite repertoire (overriding
-all that is SQLite's), so that code typed with that class takes either backend;
-deriving from the relational base alone follows once callers are typed with it
-or with :class:`~knowledge.storage.Storage`.
+It still inherits the SQLite repertoire's class and overrides what is SQLite's;
+a shared base class without the SQLite parts is the next step of the split.
+Full-text search, similar questions and imports are not on it yet.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ and the search index's hooks (:class:`~knowledge.relational.base.RelationalBase`
 
 from __future__ import annotations
 
-from knowledge.relational.digest_log import DigestLog
 from knowledge.relational.directory import Directory
 from knowledge.relational.entries import EntryWritesSql
 from knowledge.relational.listing import EntryListings
@@ -20,11 +19,6 @@ __all__ = ["RelationalRepertoire"]
 
 class RelationalRepertoire(EntryWritesSql, ReactionsSql, MembersSql, Directory, EntryListings):
     """Entries, members and channels, reactions, event order, listings and kept values."""
-
-    @property
-    def digest_log(self) -> DigestLog:
-        """The digest and follow-up claim log (one row per channel and period, per question)."""
-        return DigestLog(self.sql)
 
     def get_meta(self, key: str) -> str | None:
         """A value the repertoire keeps under ``key`` (schedules, the last import), if any."""

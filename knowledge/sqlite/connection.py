@@ -8,6 +8,7 @@ from functools import cached_property
 
 from sqlite_utils import Database
 
+from knowledge.relational.digest_log import DigestLog
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
@@ -45,6 +46,11 @@ class SqliteBacked:
     def sql(self) -> Sql:
         """The portable connection, made once (every statement goes through it)."""
         return SqliteSql(self.db)
+
+    @property
+    def digest_log(self) -> DigestLog:
+        """The digest and follow-up claim log (one row per channel and period, per question)."""
+        return DigestLog(self.sql)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:

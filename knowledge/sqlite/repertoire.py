@@ -55,6 +55,7 @@ class Repertoire(SqliteBacked, RelationalRepertoire):
         self.channels = ChannelBook(self.sql)
         #: The search documents (what a search from any channel may match).
         self.documents = SearchDocuments(db)
+        self._new_event_ids = 0
 
     @classmethod
     def open(cls, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Repertoire:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.relational.repertoire import RelationalRepertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.support import BACKENDS, Community, open_backend
 
 
@@ -20,7 +20,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def repertoire(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[RelationalRepertoire]:
+) -> Iterator[Repertoire]:
     dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
     rep = open_backend(backend, tmp_path, dsn)
     try:
@@ -30,5 +30,5 @@ def repertoire(
 
 
 @pytest.fixture
-def community(repertoire: RelationalRepertoire) -> Community:
+def community(repertoire: Repertoire) -> Community:
     return Community(repertoire)

@@ -15,7 +15,6 @@ import pytest
 
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.postgres.repertoire import PostgresRepertoire
-from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.repertoire import Repertoire
 
 #: The backends the contract runs against (``postgres`` joins with its marker).
@@ -36,7 +35,7 @@ VISIBILITY = {PUBLIC: "public", OTHER_PUBLIC: "public", PRIVATE: "private", DM: 
 NAMES = {PUBLIC: "help", OTHER_PUBLIC: "data", PRIVATE: "team", DM: ""}
 
 
-def open_backend(name: str, path: Path, dsn: str = "") -> RelationalRepertoire:
+def open_backend(name: str, path: Path, dsn: str = "") -> Repertoire:
     """A repertoire on ``name``: a SQLite file under ``path``, or PostgreSQL at ``dsn``."""
     if name == "sqlite":
         return Repertoire.open(path / "contract.db")
@@ -48,7 +47,7 @@ def open_backend(name: str, path: Path, dsn: str = "") -> RelationalRepertoire:
 class Community:
     """Writes a small community through the interface, as capture would."""
 
-    def __init__(self, repertoire: RelationalRepertoire) -> None:
+    def __init__(self, repertoire: Repertoire) -> None:
         self.rep = repertoire
         self.messages = 0
         for ref, visibility in VISIBILITY.items():
