@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.capture import Capture, channel_ref
 from bot.command_registry import CommandContext, CommandRegistry
 from bot.commands.contribute import ASKED_PREFIX
@@ -147,8 +147,7 @@ class Core:
                 return [
                     Reply(
                         where=event.where,
-                        text="Sorry, something went wrong on my side. It was logged; "
-                        "please try again.",
+                        text=messages.INTERNAL_ERROR,
                         recipient=event.actor,
                         thread_id=event.thread_id,
                     )

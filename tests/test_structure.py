@@ -224,6 +224,22 @@ def test_every_package_says_what_it_exports() -> None:
             )
 
 
+def test_error_texts_for_members_live_in_one_module() -> None:
+    """A ``UserError`` or ``UsageError`` says a text from :mod:`bot.messages`, never a literal."""
+    literal: list[str] = []
+    for name, path in module_files(ROOT, ["bot"]).items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"UserError", "UsageError"}
+                and node.args
+                and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+            ):
+                literal.append(f"{name}:{node.lineno}")
+    assert not literal, f"error texts written in place (put them in bot/messages.py): {literal}"
+
+
 def test_no_ticket_numbers_in_code() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.commands.arguments import entry_item, plural
 from bot.commands.search import describe_expert_reason
@@ -26,7 +27,7 @@ def _hosts(ctx: CommandContext) -> list[Outbound]:
             repertoire, ctx.viewer, since=since, min_questions=practice.hosts_min_questions
         )
         if not topics:
-            raise UsageError("Which topic? Try `/cop hosts airflow`.", "hosts")
+            raise UsageError(messages.HOSTS_WHICH_TOPIC, "hosts")
         lines = [f"Topics asked most in the last {practice.hosts_period_days} days:"]
         for tag, count in topics:
             suggestion = hosts_for_topic(repertoire, f"tag:{tag}", ctx.viewer, now=now, hosts=2)
