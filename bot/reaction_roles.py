@@ -15,7 +15,7 @@ from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import Actor, KnowhowKind, ReactionChange
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.thanks import record_thanks, withdraw_reaction_thanks
 
 __all__ = ["save_kind_for", "thank_by_reaction", "thanked_entry"]

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.events import IncomingMessage
 from knowledge.models import ChannelRef, EntryKind
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = ["MENTION_WINDOW", "REMEMBERED_QUESTIONS", "UnthreadedLinker"]
 

@@ -11,11 +11,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from knowledge.expertise import _topic_roots, rank_experts
+from knowledge.expertise import rank_experts, topic_roots
 from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
 from knowledge.query import parse_query
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire, visibility_clause
+
+__all__ = ["HostSuggestion", "NeedQuestion", "frequent_topics", "hosts_for_topic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ def _topic_questions(
     repertoire: Repertoire, topic: str, viewer: ChannelRef | None, now: datetime
 ) -> list[tuple[Entry, int, int]]:
     """Visible questions on the topic: ``(entry, answer_count, has_accepted)``, newest first."""
-    roots = _topic_roots(repertoire, parse_query(topic, now=now), viewer)
+    roots = topic_roots(repertoire, parse_query(topic, now=now), viewer)
     if not roots:
         return []
     marks = ", ".join("?" for _ in roots)

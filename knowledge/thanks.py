@@ -20,7 +20,17 @@ from datetime import datetime
 from typing import Any, Literal
 
 from knowledge.models import ChannelRef, Member, to_db_time
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = [
+    "Helper",
+    "Via",
+    "record_thanks",
+    "thanks_leaderboard",
+    "thanks_received",
+    "withdraw_reaction_thanks",
+]
 
 Via = Literal["command", "reaction"]
 

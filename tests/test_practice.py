@@ -31,7 +31,7 @@ from knowledge.hosts import frequent_topics, hosts_for_topic
 from knowledge.identity import identity_group
 from knowledge.kinds import knowhow_by_kind
 from knowledge.models import ChannelRef
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.thanks import thanks_leaderboard
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

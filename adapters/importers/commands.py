@@ -11,7 +11,7 @@ import click
 
 from adapters.cli_options import CommandFailed, opened
 from bot.import_replay import ImportItem, ImportStopped, ImportSummary, Problem, run_import
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 log = logging.getLogger(__name__)
 
