@@ -11,10 +11,8 @@ import re
 from bot import messages
 from bot.command_registry import CommandContext
 from bot.errors import UsageError, UserError
-from bot.events import ResultItem
-from bot.results import entry_title
 from knowledge.identity import identity_group
-from knowledge.models import Entry, EntryKind, Member
+from knowledge.models import Entry, Member
 from knowledge.storage import as_viewer
 from knowledge.text import fold, shorten
 
@@ -22,7 +20,6 @@ __all__ = [
     "ENTRY_REF",
     "MENTION",
     "actor_member",
-    "entry_item",
     "plural",
     "resolve_member",
     "visible_entry",
@@ -93,20 +90,3 @@ def visible_entry(ctx: CommandContext, ref: str, command_name: str) -> Entry:
     if entry is None:
         raise UserError(messages.entry_not_shown(match.group(1)))
     return entry
-
-
-def entry_item(entry: Entry, title: str = "", answered: bool = False) -> ResultItem:
-    return ResultItem(
-        entry_id=entry.id,
-        kind=entry.kind.value,
-        title=title or entry_title(entry),
-        snippet=shorten(entry.text, 160),
-        author=entry.author_name,
-        created_at=entry.created_at,
-        channel_name=entry.channel_name or entry.source.channel,
-        permalink=entry.permalink,
-        platform=entry.source.platform,
-        tags=entry.tags,
-        answered=answered or entry.kind != EntryKind.QUESTION,
-        knowhow_kind=entry.knowhow_kind,
-    )

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
-from bot.commands.arguments import entry_item, plural
+from bot.commands.arguments import plural
 from bot.commands.search import describe_expert_reason
 from bot.errors import UsageError
 from bot.events import Outbound
+from bot.results import entry_item
 from knowledge.hosts import frequent_topics, hosts_for_topic
 from knowledge.text import shorten
 

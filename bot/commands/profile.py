@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
-from bot.commands.arguments import actor_member, entry_item, plural, resolve_member
+from bot.commands.arguments import actor_member, plural, resolve_member
 from bot.errors import UserError
 from bot.events import Outbound, ResultItem
-from bot.results import entry_title, mark_outdated
+from bot.results import entry_item, entry_title, mark_outdated
 from knowledge.profiles import member_profile
 
 __all__ = ["PROFILE_COMMAND"]
