@@ -46,6 +46,9 @@ KNOWLEDGE_MODULES_WITHOUT_ALL = frozenset(
     }
 )
 
+#: A run of this many code lines written twice is logic to name once.
+REPEATED_LINES = 6
+
 #: A ticket reference: modules are cut by concern and say why, not which issue asked.
 TICKET = re.compile(r"\b(?:issue|ticket)\s*#?\d+", re.IGNORECASE)
 
@@ -280,6 +283,71 @@ def test_every_module_of_knowledge_says_what_it_exports() -> None:
     assert not done, f"take these off KNOWLEDGE_MODULES_WITHOUT_ALL, they declare it now: {done}"
 
 
+def test_error_texts_for_members_live_in_one_module() -> None:
+    """A ``UserError`` or ``UsageError`` says a text from :mod:`bot.messages`, never a literal."""
+    literal: list[str] = []
+    for name, path in module_files(ROOT, ["bot"]).items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"UserError", "UsageError"}
+                and node.args
+                and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+            ):
+                literal.append(f"{name}:{node.lineno}")
+    assert not literal, f"error texts written in place (put them in bot/messages.py): {literal}"
+
+
+def _code_lines(path: Path) -> list[tuple[int, str]]:
+    """The lines that carry logic: no imports, docstrings, comments, signatures, lone brackets."""
+    text = path.read_text(encoding="utf-8")
+    skipped: set[int] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            skipped.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # A signature repeats by design: a Protocol and its implementations.
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            skipped.update(range(start, node.body[0].lineno))
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                skipped.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return [
+        (number, line.strip())
+        for number, line in enumerate(text.splitlines(), 1)
+        if number not in skipped
+        and line.strip()
+        and not line.strip().startswith("#")
+        and line.strip() not in {")", "]", "}", "),", "],", "},", "else:", "try:", "finally:"}
+    ]
+
+
+def repeated_runs(
+    root: Path, modules: Mapping[str, Path], size: int
+) -> dict[tuple[str, ...], list[str]]:
+    """Every run of ``size`` code lines found in more than one place, with where."""
+    places: dict[tuple[str, ...], list[str]] = {}
+    for path in modules.values():
+        lines = _code_lines(path)
+        for start in range(len(lines) - size + 1):
+            run = tuple(line for _, line in lines[start : start + size])
+            places.setdefault(run, []).append(f"{path.relative_to(root)}:{lines[start][0]}")
+    return {run: where for run, where in places.items() if len(where) > 1}
+
+
+def test_no_logic_is_written_twice() -> None:
+    repeated = repeated_runs(ROOT, module_files(ROOT, PACKAGES), REPEATED_LINES)
+    assert not repeated, f"{REPEATED_LINES} or more lines written twice (name them once): " + (
+        "; ".join(", ".join(where) for where in repeated.values())
+    )
+
+
 def test_no_ticket_numbers_in_code() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
@@ -324,6 +392,22 @@ def test_the_checker_finds_cycles_through_relative_type_only_and_package_imports
     assert graph["app.user"] == {"app", "app.hooks"}
     assert import_cycles(graph) == [["app.core", "app.hooks"], ["app.sub.a", "app.sub.b"]]
     assert private_imports(module_files(tmp_path, ["app"])) == {"app.user: app.hooks._private"}
+
+
+def test_the_repetition_finder_sees_logic_not_signatures(tmp_path: Path) -> None:
+    body = "".join(f"    total += {n}\n" for n in range(6))
+    signature = "def {name}(\n" + "".join(f"    arg{n}: int,\n" for n in range(8)) + ") -> int:\n"
+    _write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/a.py": signature.format(name="a") + "    total = 0\n" + body + "    return 1\n",
+            "app/b.py": signature.format(name="b") + "    total = 1\n" + body + "    return 2\n",
+            "app/c.py": signature.format(name="c") + '    """Doc."""\n    return 3\n',
+        },
+    )
+    repeated = repeated_runs(tmp_path, module_files(tmp_path, ["app"]), 6)
+    assert list(repeated.values()) == [["app/a.py:12", "app/b.py:12"]]  # the body, once
 
 
 def test_the_checker_sees_no_cycle_in_a_one_way_chain(tmp_path: Path) -> None:
