@@ -45,7 +45,7 @@ from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 from knowledge.search import SearchOptions
 from knowledge.sqlite.repertoire import Repertoire
-from knowledge.storage.matches import WeightedTerm
+from knowledge.storage.matches import SimilarLookup, WeightedTerm
 from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
@@ -294,13 +294,15 @@ def rank_similar(
     selected = select_terms(terms, max_terms, config.max_postings)
     excluded = set(exclude_ids)
     matches = repertoire.similar_candidates(
-        weighted_terms(selected),
-        viewer,
-        exclude_ids=excluded,
-        answered_only=answered_only,
-        limit=max(pool, CROWD_RANK),
-        field_weights=config.weights,
-        boosts=config.boosts,
+        SimilarLookup(
+            tuple(weighted_terms(selected)),
+            viewer,
+            exclude_ids=frozenset(excluded),
+            answered_only=answered_only,
+            limit=max(pool, CROWD_RANK),
+            field_weights=config.weights,
+            boosts=config.boosts,
+        )
     )
     entries = [m.entry for m in matches]
     scores = {m.entry.id: m.score for m in matches}

@@ -105,6 +105,19 @@ def count_matches(conn: Connection[Any], parts: Sequence[MatchPart], cap: int) -
     return counts
 
 
+def _remember(conn: Connection[Any], counts: Mapping[str, int], n_docs: int) -> None:
+    """Cache ``counts`` (lexeme: documents) as counted among ``n_docs`` documents."""
+    if not counts:
+        return
+    conn.execute(
+        "INSERT INTO term_stats (term, doc, n_docs) "
+        "SELECT term, doc, %(n)s FROM unnest(%(terms)s::text[], %(docs)s::int[]) "
+        "AS u(term, doc) ORDER BY term "
+        "ON CONFLICT (term) DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
+        {"n": n_docs, "terms": list(counts), "docs": list(counts.values())},
+    )
+
+
 def document_frequencies(
     conn: Connection[Any], parts: Sequence[MatchPart], n_docs: int
 ) -> list[int]:
@@ -130,15 +143,7 @@ def document_frequencies(
     to_count = [i for i in range(len(parts)) if i not in stem_of or stem_of[i] not in cached]
     counts = count_matches(conn, [parts[i] for i in to_count], cap)
     counted = dict(zip(to_count, counts, strict=True))
-    fresh = {stem_of[i]: n for i, n in counted.items() if i in stem_of}
-    if fresh:
-        conn.execute(
-            "INSERT INTO term_stats (term, doc, n_docs) "
-            "SELECT term, doc, %(n)s FROM unnest(%(terms)s::text[], %(docs)s::int[]) "
-            "AS u(term, doc) ORDER BY term "
-            "ON CONFLICT (term) DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
-            {"n": n_docs, "terms": list(fresh), "docs": list(fresh.values())},
-        )
+    _remember(conn, {stem_of[i]: n for i, n in counted.items() if i in stem_of}, n_docs)
     for i in range(len(parts)):
         if i in counted:
             frequencies[i] = counted[i]
@@ -176,13 +181,7 @@ def stem_frequencies(conn: Connection[Any], stems: Sequence[str], n_docs: int) -
             {"terms": missing, "cap": count_cap(n_docs)},
         ).fetchall()
         fresh = {str(term): int(count) for term, count in rows}
-        conn.execute(
-            "INSERT INTO term_stats (term, doc, n_docs) "
-            "SELECT term, doc, %(n)s FROM unnest(%(terms)s::text[], %(docs)s::int[]) "
-            "AS u(term, doc) ORDER BY term "
-            "ON CONFLICT (term) DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
-            {"n": n_docs, "terms": list(fresh), "docs": list(fresh.values())},
-        )
+        _remember(conn, fresh, n_docs)
         known.update(fresh)
     return {s: known.get(s, 0) for s in wanted}
 

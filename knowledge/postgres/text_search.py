@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from psycopg import Connection
 
-from knowledge.models import Audience, ChannelRef, PublicWeb
+from knowledge.models import Audience, PublicWeb
 from knowledge.postgres import bm25, termstats
 from knowledge.postgres.filters import query_filters, visibility
 from knowledge.postgres.params import Params
@@ -39,7 +39,7 @@ from knowledge.postgres.tsquery import MatchPart, Mode, compile_tsquery, match_p
 from knowledge.query import ParsedQuery
 from knowledge.relational.rows import entry_columns, row_to_entry
 from knowledge.relevance import FIELD_WEIGHTS
-from knowledge.storage.matches import ScoredEntry, WeightedTerm
+from knowledge.storage.matches import ScoredEntry, SimilarLookup
 from knowledge.storage.sql import Sql
 from knowledge.visible_document import AnswerSource, visible_document
 
@@ -221,18 +221,9 @@ def matching_ids(
     return [int(r[0]) for r in rows]
 
 
-def similar_candidates(
-    source: TextSource,
-    terms: Sequence[WeightedTerm],
-    viewer: ChannelRef | None,
-    *,
-    exclude_ids: Iterable[int],
-    answered_only: bool,
-    limit: int,
-    field_weights: Sequence[float],
-    boosts: bool,
-) -> list[ScoredEntry]:
+def similar_candidates(source: TextSource, lookup: SimilarLookup) -> list[ScoredEntry]:
     """See :meth:`knowledge.storage.TextSearch.similar_candidates`."""
+    terms = lookup.terms
     if not terms:
         return []
     conn = source.conn
@@ -241,10 +232,10 @@ def similar_candidates(
     ranked = similar_ranked(
         conn,
         parts,
-        viewer,
-        exclude_ids=exclude_ids,
-        answered_only=answered_only,
-        limit=max(SIMILAR_RESCORED, limit),
+        lookup.viewer,
+        exclude_ids=lookup.exclude_ids,
+        answered_only=lookup.answered_only,
+        limit=max(SIMILAR_RESCORED, lookup.limit),
     )
     dfs = _ranking_frequencies(conn, [MatchPart(t.word) for t in terms], n_docs)
     scoring = [
@@ -252,8 +243,9 @@ def similar_candidates(
         for t, df in zip(terms, dfs, strict=True)
     ]
     avgdl = bm25.average_length(conn, n_docs)
-    text_scores = bm25.rescore(conn, [r.entry_id for r in ranked], scoring, field_weights, avgdl)
-    return _scored(source, ranked, text_scores, boosts=boosts)[:limit]
+    ids = [r.entry_id for r in ranked]
+    text_scores = bm25.rescore(conn, ids, scoring, lookup.field_weights, avgdl)
+    return _scored(source, ranked, text_scores, boosts=lookup.boosts)[: lookup.limit]
 
 
 class PostgresTextSearch:
@@ -283,24 +275,5 @@ class PostgresTextSearch:
     ) -> dict[int, frozenset[str]]:
         return termstats.stems_present(self.conn, texts, stems)
 
-    def similar_candidates(
-        self: TextSource,
-        terms: Sequence[WeightedTerm],
-        viewer: ChannelRef | None,
-        *,
-        exclude_ids: Iterable[int],
-        answered_only: bool,
-        limit: int,
-        field_weights: Sequence[float],
-        boosts: bool,
-    ) -> list[ScoredEntry]:
-        return similar_candidates(
-            self,
-            terms,
-            viewer,
-            exclude_ids=exclude_ids,
-            answered_only=answered_only,
-            limit=limit,
-            field_weights=field_weights,
-            boosts=boosts,
-        )
+    def similar_candidates(self: TextSource, lookup: SimilarLookup) -> list[ScoredEntry]:
+        return similar_candidates(self, lookup)

@@ -8,16 +8,15 @@ phrase's score once per occurrence in the query, so repetition is its weight.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from knowledge.models import ChannelRef
 from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visibility_clause
 from knowledge.sqlite.keyword_search import SQLITE_ENTRY_COLUMNS, boost_sql
-from knowledge.storage.matches import ScoredEntry, WeightedTerm
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 
 __all__ = ["CANDIDATE_WINDOW", "CandidateSource", "mlt_expression", "similar_candidates"]
 
@@ -43,32 +42,22 @@ def mlt_expression(terms: Sequence[WeightedTerm]) -> str | None:
     return "(" + " OR ".join(chosen) + ")" if chosen else None
 
 
-def similar_candidates(
-    source: CandidateSource,
-    terms: Sequence[WeightedTerm],
-    viewer: ChannelRef | None,
-    *,
-    exclude_ids: Iterable[int],
-    answered_only: bool,
-    limit: int,
-    field_weights: Sequence[float],
-    boosts: bool,
-) -> list[ScoredEntry]:
+def similar_candidates(source: CandidateSource, lookup: SimilarLookup) -> list[ScoredEntry]:
     """See :meth:`knowledge.storage.TextSearch.similar_candidates`."""
-    expression = mlt_expression(terms)
+    expression = mlt_expression(lookup.terms)
     if expression is None:
         return []
-    db = source.db
-    visible_sql, params = visibility_clause(viewer)
+    db, limit = source.db, lookup.limit
+    visible_sql, params = visibility_clause(lookup.viewer)
     conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
-    if answered_only:
+    if lookup.answered_only:
         conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
-    excluded = sorted(set(exclude_ids))
+    excluded = sorted(lookup.exclude_ids)
     if excluded:
         conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
         params = [*params, *excluded]
-    weight_sql = ", ".join(str(w) for w in field_weights)
-    boost = f" * {boost_sql()}" if boosts else ""
+    weight_sql = ", ".join(str(w) for w in lookup.field_weights)
+    boost = f" * {boost_sql()}" if lookup.boosts else ""
     # Rank inside FTS5 alone first (no join per match), then filter and boost the
     # best few hundred; when filters left too few, rank every match.
     inner = max(CANDIDATE_WINDOW, limit * 10)

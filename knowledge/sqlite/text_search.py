@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from knowledge.models import Audience, ChannelRef
+from knowledge.models import Audience
 from knowledge.query import ParsedQuery
 from knowledge.sqlite import keyword_search, vocabulary
 from knowledge.sqlite import similar_candidates as candidates
-from knowledge.storage.matches import ScoredEntry, WeightedTerm
+from knowledge.storage.matches import ScoredEntry, SimilarLookup
 
 __all__ = ["SqliteTextSearch"]
 
@@ -50,23 +50,6 @@ class SqliteTextSearch:
         return vocabulary.stems_present(self, texts, stems)
 
     def similar_candidates(
-        self: candidates.CandidateSource,
-        terms: Sequence[WeightedTerm],
-        viewer: ChannelRef | None,
-        *,
-        exclude_ids: Iterable[int],
-        answered_only: bool,
-        limit: int,
-        field_weights: Sequence[float],
-        boosts: bool,
+        self: candidates.CandidateSource, lookup: SimilarLookup
     ) -> list[ScoredEntry]:
-        return candidates.similar_candidates(
-            self,
-            terms,
-            viewer,
-            exclude_ids=exclude_ids,
-            answered_only=answered_only,
-            limit=limit,
-            field_weights=field_weights,
-            boosts=boosts,
-        )
+        return candidates.similar_candidates(self, lookup)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from knowledge.storage.errors import RefusedChange, StorageError, StorageUnavailable
 from knowledge.storage.listing import EntryFilter, EntryOrder
-from knowledge.storage.matches import ScoredEntry, WeightedTerm
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 from knowledge.storage.protocols import (
     ChannelStore,
     DigestLogStore,
@@ -63,6 +63,7 @@ __all__ = [
     "Row",
     "ScoredEntry",
     "SearchIndex",
+    "SimilarLookup",
     "Sql",
     "Storage",
     "StorageError",

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge.models import Entry
+from knowledge.models import ChannelRef, Entry
+from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 
-__all__ = ["ScoredEntry", "WeightedTerm"]
+__all__ = ["ScoredEntry", "SimilarLookup", "WeightedTerm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +48,22 @@ class WeightedTerm:
     df: int
     idf: float
     repeats: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarLookup:
+    """What the similar finder asks the backend: entries sharing ``terms``, for ``viewer``.
+
+    Scored as bm25 with ``field_weights`` (title, body, answers, tags), each
+    term counted ``repeats`` times, times the answered/accepted/know-how boosts
+    when ``boosts``; only answered questions (and know-how) when
+    ``answered_only``; never the ids in ``exclude_ids``; the best ``limit``.
+    """
+
+    terms: tuple[WeightedTerm, ...]
+    viewer: ChannelRef | None
+    exclude_ids: frozenset[int] = frozenset()
+    answered_only: bool = True
+    limit: int = 20
+    field_weights: tuple[float, ...] = SIMILAR_FIELD_WEIGHTS
+    boosts: bool = True

@@ -29,7 +29,7 @@ from knowledge.models import (
 )
 from knowledge.query import ParsedQuery
 from knowledge.storage.listing import EntryFilter, EntryOrder
-from knowledge.storage.matches import ScoredEntry, WeightedTerm
+from knowledge.storage.matches import ScoredEntry, SimilarLookup
 from knowledge.storage.viewer import Viewer
 
 __all__ = [
@@ -275,49 +275,27 @@ class TextSearch(Protocol):
         ``kind:answer``: answers whose own text holds the words, newest first.
         Filters only: newest first. Never raises on user text.
         """
-        ...
 
     def matching_ids(self, query: ParsedQuery, viewer: Audience, *, limit: int) -> list[int]:
         """Ids of the questions and know-how ``viewer`` may see whose document holds every
         word of ``query`` (no fallback, no ranking: oldest first), at most ``limit``."""
-        ...
 
     def stem_words(self, words: Sequence[str]) -> list[str | None]:
         """Each word as the index stores it (``None`` for a word it would not index alone)."""
-        ...
 
     def document_count(self) -> int:
         """How many search documents there are (an estimate in a big repertoire)."""
-        ...
 
     def document_frequencies(self, stems: Sequence[str], n_docs: int) -> dict[str, int]:
         """How many documents hold each stem (capped or cached in a big repertoire)."""
-        ...
 
     def stems_present(
         self, texts: Mapping[int, str], stems: Iterable[str]
     ) -> dict[int, frozenset[str]]:
         """Which of ``stems`` each text holds, stemmed as the index would."""
-        ...
 
-    def similar_candidates(
-        self,
-        terms: Sequence[WeightedTerm],
-        viewer: ChannelRef | None,
-        *,
-        exclude_ids: Iterable[int],
-        answered_only: bool,
-        limit: int,
-        field_weights: Sequence[float],
-        boosts: bool,
-    ) -> list[ScoredEntry]:
-        """Questions and know-how sharing ``terms``, best first, for ``viewer``.
-
-        Scored as bm25 with ``field_weights`` (title, body, answers, tags), each
-        term counted ``repeats`` times, times the answered/accepted/know-how
-        boosts when ``boosts``; only answered questions when ``answered_only``.
-        """
-        ...
+    def similar_candidates(self, lookup: SimilarLookup) -> list[ScoredEntry]:
+        """Questions and know-how sharing the lookup's terms, best first, for its viewer."""
 
 
 class DigestLogStore(Protocol):
