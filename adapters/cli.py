@@ -18,9 +18,10 @@ from typing import Any
 
 import click
 
+from adapters.database_option import db_option
 from adapters.importers.commands import export_command, import_command
 from adapters.web.commands import web_command
-from bot.app import build_core
+from bot.app import build_core, database_for
 from bot.channel_spec import ChannelSpec
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
@@ -28,22 +29,17 @@ from bot.events import Reply, Visibility, Where
 from bot.logs import setup_logging
 from bot.render_text import render_reply
 from bot.results import hit_to_item
-from knowledge.dbfile import DatabaseFileError
+from knowledge.backends import DatabaseTarget
 from knowledge.forget import ForgetPlan
 from knowledge.models import ChannelRef
+from knowledge.postgres.url import DatabaseUrlError
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
+from knowledge.storage import StorageUnavailable
 
 DEMO_DB = Path("demo-data") / "copbot-demo.db"
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite file of the repertoire (default: 'database' in the config).",
-)
 config_option = click.option(
     "--config",
     "config_path",
@@ -56,24 +52,30 @@ config_option = click.option(
 @dataclass
 class Loaded:
     settings: Settings
-    db_path: Path
+    #: The repertoire's SQLite file or PostgreSQL server.
+    database: DatabaseTarget
 
 
-def load(config_path: Path | None, db_path: Path | None, default_db: Path | None = None) -> Loaded:
-    """Settings and database path, or exit 2 with one clear message."""
+def load(
+    config_path: Path | None, db_path: str | Path | None, default_db: Path | None = None
+) -> Loaded:
+    """Settings and the database to use, or exit 2 with one clear message.
+
+    A ``--db`` that names no usable backend raises (:class:`CopbotGroup` says why).
+    """
     try:
         settings = load_settings(find_config(config_path))
     except ConfigError as exc:
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
-    return Loaded(settings, db_path or default_db or Path(settings.database))
+    return Loaded(settings, database_for(settings, db_path or default_db))
 
 
 @contextmanager
-def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loaded, Core]]:
+def opened(config_path: Path | None, db_path: str | Path | None) -> Iterator[tuple[Loaded, Core]]:
     """The loaded settings and a core on the repertoire, closed on the way out."""
     loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
+    core = build_core(loaded.settings, loaded.database)
     try:
         yield loaded, core
     finally:
@@ -81,12 +83,16 @@ def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loa
 
 
 class CopbotGroup(click.Group):
-    """Every command: a database file that cannot be used is one line and exit code 2."""
+    """Every command: a database that cannot be used is one line and exit code 2.
+
+    A file that is not an SQLite database, a server that cannot be reached, a
+    URL that names neither: the message names it (never its password).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except DatabaseFileError as exc:
+        except (StorageUnavailable, DatabaseUrlError) as exc:
             click.echo(f"copbot: {exc}", err=True)
             ctx.exit(2)
 
@@ -123,7 +129,7 @@ DEMO_WEB_CHANNELS = ("console:#data-help", "console:#tips-and-tricks")
     help="Port of the web view (default: [web] port, 8080; a free one if taken).",
 )
 def demo(
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
     digest_every: int | None,
     web: bool,
@@ -147,7 +153,7 @@ def demo(
 @db_option
 @config_option
 @digest_every_option
-def chat(db_path: Path | None, config_path: Path | None, digest_every: int | None) -> None:
+def chat(db_path: str | None, config_path: Path | None, digest_every: int | None) -> None:
     """Open the terminal chat on the configured database."""
     loaded = load(config_path, db_path)
     asyncio.run(_chat(loaded, seed=False, digest_every=digest_every))
@@ -163,13 +169,13 @@ async def _chat(
 ) -> None:
     """The terminal chat; with ``web``, the web view beside it in the same loop."""
     from adapters.console import ConsoleChat, stdin_lines
-    from adapters.console_transcript import Transcript
+    from adapters.console_transcript import Transcript, transcript_file
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
-    core = build_core(loaded.settings, loaded.db_path)
+    core = build_core(loaded.settings, loaded.database)
     async_core = AsyncCore(core)
-    transcript = Transcript(loaded.db_path)
+    transcript = Transcript(transcript_file(loaded.database))
     interactive = sys.stdin.isatty()
     chat = ConsoleChat(
         async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
@@ -179,14 +185,14 @@ async def _chat(
         if seeded:
             count = await chat.seed(load_sample(), core.services.clock.now())
             await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
-            click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
+            click.echo(f"Loaded the sample community ({count} events) into {loaded.database}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
         report = await chat.catch_up()  # said in the transcript while copbot was not running
         if report.messages and not seeded:  # (after seeding: the sample's own messages)
             click.echo(f"(read {report.messages} message(s) said while copbot was away)")
         click.echo(
-            f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
+            f"copbot terminal chat on {loaded.database}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."
         )
         if not interactive:
@@ -194,11 +200,11 @@ async def _chat(
         from adapters.digest_cli import demo_schedule, start_digests
         from adapters.web.commands import start_demo_web
 
-        web_view = await start_demo_web(loaded.db_path, loaded.settings, web_port) if web else None
+        web_view = await start_demo_web(loaded.database, loaded.settings, web_port) if web else None
         extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
         from bot.semantic_job import start_embedding
 
-        digests = await start_digests(async_core, chat, loaded.db_path, extra)
+        digests = await start_digests(async_core, chat, loaded.database, extra)
         embedding = await start_embedding(async_core)
         try:
             await chat.run(stdin_lines(None, chat))
@@ -220,7 +226,7 @@ async def _chat(
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="HTTP port (--http).")
 @db_option
 @config_option
-def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | None) -> None:
+def run(http: bool, port: int | None, db_path: str | None, config_path: Path | None) -> None:
     """Run the bot on every platform enabled in the config (Slack, Discord or both)."""
     from adapters.runner import NothingToRun
     from adapters.runner import run as run_platforms
@@ -228,7 +234,7 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
     loaded = load(config_path, db_path)
     setup_logging("INFO")
     try:
-        asyncio.run(run_platforms(loaded.settings, loaded.db_path, http=http, port=port))
+        asyncio.run(run_platforms(loaded.settings, loaded.database, http=http, port=port))
     except (NothingToRun, ConfigError) as exc:  # ConfigError: e.g. a Slack token not set
         click.echo(f"copbot: {exc}", err=True)
         sys.exit(2)
@@ -313,7 +319,7 @@ def search_command(
     as_json: bool,
     limit: int | None,
     channel: str | None,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Search the repertoire (public entries unless --channel is given)."""
@@ -363,7 +369,7 @@ def _item_json(item: Any) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
 @db_option
 @config_option
-def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None:
+def stats(as_json: bool, db_path: str | None, config_path: Path | None) -> None:
     """Counts of entries by kind, members and channels (public entries)."""
     with opened(config_path, db_path) as (_loaded, core):
         counts = repertoire_stats(core.services.repertoire, None).as_dict()
@@ -391,7 +397,7 @@ def forget(
     platform: str | None,
     dry_run: bool,
     yes: bool,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Remove a member's entries, reactions and profile from the repertoire."""
@@ -428,7 +434,7 @@ def forget(
             return
         for plan in plans:
             carry_out(core, plan)
-        _forget_in_console_transcript(core, plans, loaded.db_path)
+        _forget_in_console_transcript(core, plans, loaded.database)
         try:
             scrub(core.services.repertoire)
         except ScrubIncomplete as exc:
@@ -449,14 +455,17 @@ def _finish_scrub(core: Core) -> None:
     click.echo("Finished removing what an earlier forget left in the write-ahead log.")
 
 
-def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
-    """The terminal chat keeps its transcript in the same file: forget them there too."""
+def _forget_in_console_transcript(
+    core: Core, plans: list[ForgetPlan], database: DatabaseTarget
+) -> None:
+    """The terminal chat keeps its transcript (beside the repertoire): forget them there too."""
     from adapters.console import PLATFORM as CONSOLE
-    from adapters.console_transcript import Transcript
+    from adapters.console_transcript import Transcript, transcript_file
 
-    if not Transcript.exists_in(db_path):
+    path = transcript_file(database)
+    if not Transcript.exists_in(path):
         return
-    transcript = Transcript(db_path)
+    transcript = Transcript(path)
     try:
         for plan in plans:
             if plan.member.platform != CONSOLE:
@@ -483,7 +492,7 @@ def digest_command(
     mode: str,
     days: int | None,
     chart: bool | None,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Show (or post) a channel's digest now."""
@@ -491,7 +500,7 @@ def digest_command(
     from bot.schedule import chart_dir_for
 
     with opened(config_path, db_path) as (loaded, core):
-        charts = chart_dir_for(loaded.db_path)
+        charts = chart_dir_for(loaded.database)
         try:
             if mode == "post":
                 click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))

@@ -22,6 +22,7 @@ from bot.ports import Outbox
 from bot.render_text import render_post
 from bot.runtime import AsyncCore
 from bot.schedule import DigestRuns, DigestScheduler, chart_dir_for
+from knowledge.backends import DatabaseTarget
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def demo_schedule(channel_ref: str, every_minutes: int) -> DigestSchedule:
 async def start_digests(
     async_core: AsyncCore,
     outbox: Outbox,
-    db_path: Path,
+    db_path: DatabaseTarget | Path,
     extra: tuple[DigestSchedule, ...] = (),
 ) -> DigestScheduler | None:
     """Start the digest and follow-up scheduler when anything is configured; else ``None``."""

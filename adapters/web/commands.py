@@ -8,9 +8,12 @@ from pathlib import Path
 
 import click
 
+from adapters.database_option import db_option
+from adapters.web.reader import web_database_file
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
 from bot.logs import setup_logging
+from knowledge.backends import DatabaseTarget
 
 
 @click.command("web")
@@ -18,24 +21,25 @@ from bot.logs import setup_logging
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: [web] port, 8080)."
 )
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 def web_command(
-    host: str | None, port: int | None, db_path: Path | None, config_path: Path | None
+    host: str | None, port: int | None, db_path: str | None, config_path: Path | None
 ) -> None:
     """Serve the read-only web view of the published channels (until Ctrl-C)."""
     from adapters.cli import load
 
     loaded = load(config_path, db_path)
-    if not loaded.db_path.is_file():
-        click.echo(f"copbot: no database at {loaded.db_path} (pass --db FILE).", err=True)
+    path = web_database_file(loaded.database)
+    if not path.is_file():
+        click.echo(f"copbot: no database at {path} (pass --db FILE).", err=True)
         sys.exit(2)
     setup_logging("INFO")
     web = loaded.settings.web
     host = host or web.host
     port = web.port if port is None else port
     try:
-        asyncio.run(serve(loaded.db_path, loaded.settings, host, port))
+        asyncio.run(serve(path, loaded.settings, host, port))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         click.echo(f"copbot: cannot listen on {host}:{port}: {exc}", err=True)
         sys.exit(2)
@@ -43,7 +47,9 @@ def web_command(
         pass
 
 
-async def start_demo_web(db_path: Path, settings: Settings, port: int | None) -> WebServer | None:
+async def start_demo_web(
+    db_path: DatabaseTarget | Path, settings: Settings, port: int | None
+) -> WebServer | None:
     """The demo's web view on ``port`` (else ``[web] port``, else any free port); says where."""
     wanted = settings.web.port if port is None else port
     for attempt in dict.fromkeys((wanted, 0)):
