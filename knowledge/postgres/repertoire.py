@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
+import psycopg
 from psycopg import Connection
 
 from knowledge.channels import ChannelBook
@@ -38,6 +39,8 @@ class PostgresRepertoire(Repertoire):
 
     #: Tags aggregated the PostgreSQL way.
     entry_select = entry_select("string_agg(tag, ' ')")
+    #: What psycopg raises when a constraint refuses a row.
+    integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
 
     def __init__(self, conn: Connection[Any]) -> None:
         # Not the SQLite repertoire's __init__: no file, no FTS5 documents.

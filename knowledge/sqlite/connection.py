@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -41,6 +42,9 @@ class SqliteBacked:
     """What the SQLite repertoire adds to the shared relational implementation."""
 
     db: Database
+
+    #: What the driver raises when a constraint refuses a row (a restore reports it).
+    integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
 
     @cached_property
     def sql(self) -> Sql:
