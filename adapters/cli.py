@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from adapters.copy_command import copy_command
 from adapters.database_option import db_option
 from adapters.importers.commands import export_command, import_command
 from adapters.web.commands import web_command
@@ -381,6 +382,7 @@ def stats(as_json: bool, db_path: str | None, config_path: Path | None) -> None:
 
 
 cli.add_command(import_command)
+cli.add_command(copy_command)
 cli.add_command(export_command)
 cli.add_command(web_command)
 

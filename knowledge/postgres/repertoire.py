@@ -14,13 +14,14 @@ Full-text search, similar questions and imports are not on it yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
 import psycopg
 from psycopg import Connection
+from psycopg import sql as pgsql
 
 from knowledge.channels import ChannelBook
 from knowledge.models import ChannelRef
@@ -28,7 +29,7 @@ from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
-from knowledge.storage.sql import Sql
+from knowledge.storage.sql import Row, Sql
 from knowledge.store import Repertoire, entry_select
 
 __all__ = ["PostgresRepertoire"]
@@ -87,6 +88,39 @@ class PostgresRepertoire(Repertoire):
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
         """Nothing to tune per import on PostgreSQL (the server's settings hold)."""
         yield
+
+    # Copying a community in (copbot copy): COPY, then each identity column's next value.
+
+    def copy_rows_in(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+        """Stream ``rows`` (ids included) into ``table`` with ``COPY``; how many."""
+        statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+            pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
+        )
+        count = 0
+        with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+
+    def ids_copied(self) -> None:
+        """Rows came with their ids: every identity column continues after the largest."""
+        identities = self.conn.execute(
+            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attidentity <> '' AND c.relnamespace = current_schema()::regnamespace"
+        ).fetchall()
+        for table, column in identities:
+            self.conn.execute(
+                pgsql.SQL(
+                    "SELECT setval(pg_get_serial_sequence({name}, {col}), "
+                    "coalesce(max({column}), 0) + 1, false) FROM {table}"
+                ).format(
+                    name=pgsql.Literal(table),
+                    col=pgsql.Literal(column),
+                    column=pgsql.Identifier(column),
+                    table=pgsql.Identifier(table),
+                )
+            )
 
     # The search index's hooks: each entry's tsvector, rebuilt in one statement.
 

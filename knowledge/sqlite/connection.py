@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 
@@ -55,6 +55,25 @@ class SqliteBacked:
     def digest_log(self) -> DigestLog:
         """The digest and follow-up claim log (one row per channel and period, per question)."""
         return DigestLog(self.sql)
+
+    def copy_rows_in(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+        """Insert ``rows`` as they are (ids included) into ``table``; how many (``copbot copy``)."""
+        count = 0
+
+        def counted() -> Iterator[Row]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield row
+
+        marks = ", ".join("?" for _ in columns)
+        self.db.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", counted()
+        )
+        return count
+
+    def ids_copied(self) -> None:
+        """Nothing to do: SQLite's next id follows the largest one in the table."""
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
