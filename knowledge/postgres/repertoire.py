@@ -32,7 +32,25 @@ from knowledge.postgres.sql import PostgresSql
 from knowledge.storage.sql import Row, Sql
 from knowledge.store import Repertoire, entry_select
 
-__all__ = ["PostgresRepertoire"]
+__all__ = ["FORGET_TABLES", "PostgresRepertoire"]
+
+#: The tables a forget deletes member content from (vacuumed after it).
+FORGET_TABLES = (
+    "entries",
+    "entry_tags",
+    "entry_embeddings",
+    "reactions",
+    "message_edits",
+    "thanks",
+    "identity_links",
+    "members",
+    "similar_feedback",
+    "similar_items",
+    "similar_suggestions",
+    "similar_links",
+    "follow_ups",
+    "term_stats",
+)
 
 
 class PostgresRepertoire(Repertoire):
@@ -121,6 +139,27 @@ class PostgresRepertoire(Repertoire):
                     table=pgsql.Identifier(table),
                 )
             )
+
+    # What a forget leaves behind.
+
+    def forget_cached_terms(self) -> None:
+        """Drop the cached word counts (they were counted over the deleted documents too)."""
+        self.conn.execute("DELETE FROM term_stats")
+
+    def compact_deleted(self) -> str | None:
+        """``VACUUM`` the tables a forget deletes from, so the dead rows' space is reclaimed.
+
+        The rows are gone from every query at commit; this prunes them from the
+        table pages. The server's write-ahead log and its backups are the
+        operator's (they expire on the server's own schedule).
+        """
+        for table in FORGET_TABLES:
+            self.conn.execute(pgsql.SQL("VACUUM {}").format(pgsql.Identifier(table)))
+        return None
+
+    def flush_deleted(self) -> str | None:
+        """Nothing to flush by hand: the server checkpoints and recycles its own log."""
+        return None
 
     # The search index's hooks: each entry's tsvector, rebuilt in one statement.
 

@@ -75,6 +75,24 @@ class SqliteBacked:
     def ids_copied(self) -> None:
         """Nothing to do: SQLite's next id follows the largest one in the table."""
 
+    # What a forget leaves behind (see knowledge.forget and knowledge.sqlite.scrub).
+
+    def forget_cached_terms(self) -> None:
+        """Drop the word-frequency cache (it holds the words of deleted documents too)."""
+        self.db.execute("DELETE FROM similar_df")
+
+    def compact_deleted(self) -> str | None:
+        """Merge the search index and rewrite the file; why not, when another process writes."""
+        from knowledge.sqlite.scrub import compact
+
+        return compact(self.db)
+
+    def flush_deleted(self) -> str | None:
+        """Empty the write-ahead log; why not, when another process keeps it open."""
+        from knowledge.sqlite.scrub import empty_log
+
+        return empty_log(self.db)
+
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
         """Tune the file for a big import while the block runs; the settings come back after.
