@@ -71,11 +71,13 @@ class PeriodActivity:
 
 
 def _between(
-    alias: str, start: datetime, end: datetime, *, in_thread: bool = False
+    repertoire: Repertoire, alias: str, start: datetime, end: datetime, *, in_thread: bool = False
 ) -> tuple[str, list[Any]]:
     """``[start, end)`` on ``alias.created_at``. ``in_thread``: the row is found by its
     thread, so the date must not steer SQLite to a by-date index (unary ``+``)."""
-    column = f"+{alias}.created_at" if in_thread else f"{alias}.created_at"
+    column = f"{alias}.created_at"
+    if in_thread:  # the thread's index finds the rows; the time only filters them
+        column = repertoire.unindexed(column)
     return f"{column} >= ? AND {column} < ?", [to_db_time(start), to_db_time(end)]
 
 
@@ -100,22 +102,19 @@ def answered_questions(
     """
     visible, vparams = visibility_clause(viewer, "q")
     answer_visible, aparams = visibility_clause(viewer, "a")
-    period, pparams = _between("a", start, end, in_thread=True)
+    period, pparams = _between(repertoire, "a", start, end, in_thread=True)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
         f"WHERE {_ANSWER_OF} AND {answer_visible} AND {period})"
     )
     params = [*vparams, *aparams, *pparams]
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"SELECT q.id FROM entries q WHERE {condition} "
         "ORDER BY q.has_accepted DESC, q.created_at DESC LIMIT ?",
         [*params, limit],
-    ).fetchall()
-    total = int(
-        repertoire.db.execute(
-            f"SELECT count(*) FROM entries q WHERE {condition}", params
-        ).fetchone()[0]
     )
+    counted = repertoire.sql.one(f"SELECT count(*) FROM entries q WHERE {condition}", params)
+    total = int(counted[0]) if counted else 0
     out: list[AnsweredQuestion] = []
     for (question_id,) in rows:
         question = repertoire.get_entry(int(question_id))
@@ -153,20 +152,20 @@ def helpers(
     visible_a, vparams_a = visibility_clause(viewer, "a")
     visible_q, vparams_q = visibility_clause(viewer, "q")
     visible_k, vparams_k = visibility_clause(viewer, "k")
-    period_a, pparams_a = _between("a", start, end)
-    period_k, pparams_k = _between("k", start, end)
+    period_a, pparams_a = _between(repertoire, "a", start, end)
+    period_k, pparams_k = _between(repertoire, "k", start, end)
     # An answer counts where its question may be seen too (where it is shown).
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"""
         SELECT a.author_id, 'answer', a.accepted FROM entries a
         JOIN entries q ON q.kind = 'question' AND {_ANSWER_OF} AND {visible_q}
         WHERE {visible_a} AND {period_a} AND a.author_id != q.author_id
         UNION ALL
-        SELECT k.author_id, 'knowhow', 0 FROM entries k
+        SELECT k.author_id, 'knowhow', FALSE FROM entries k
         WHERE k.kind = 'knowhow' AND {visible_k} AND {period_k}
         """,
         [*vparams_q, *vparams_a, *pparams_a, *vparams_k, *pparams_k],
-    ).fetchall()
+    )
     accepted: dict[int, int] = defaultdict(int)
     answers: dict[int, int] = defaultdict(int)
     knowhow: dict[int, int] = defaultdict(int)
@@ -193,13 +192,14 @@ def period_activity(
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
     answer_visible, aparams = visibility_clause(viewer, "a")
-    period, pparams = _between("q", start, end)
-    rows = repertoire.db.execute(
-        "SELECT q.created_at, (SELECT min(+a.created_at) FROM entries a "
+    period, pparams = _between(repertoire, "q", start, end)
+    first_answer = repertoire.unindexed("a.created_at")
+    rows = repertoire.sql.rows(
+        f"SELECT q.created_at, (SELECT min({first_answer}) FROM entries a "
         f"WHERE {_ANSWER_OF} AND {answer_visible}) "
         f"FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
         [*aparams, *vparams, *pparams],
-    ).fetchall()
+    )
     waits = [
         (from_db_time(first) - from_db_time(asked)).total_seconds()
         for asked, first in rows
@@ -230,12 +230,12 @@ def daily_counts(
 ) -> list[tuple[date, int, int]]:
     """``(day, questions asked, answers given)`` for every local day of the period."""
     visible, vparams = visibility_clause(viewer)
-    period, pparams = _between("e", start, end)
-    rows = repertoire.db.execute(
+    period, pparams = _between(repertoire, "e", start, end)
+    rows = repertoire.sql.rows(
         f"SELECT e.kind, e.created_at FROM entries e WHERE e.kind IN ('question', 'answer') "
         f"AND {visible} AND {period}",
         [*vparams, *pparams],
-    ).fetchall()
+    )
     first = start.astimezone(tz).date()
     last = (end.astimezone(tz)).date()
     days: dict[date, list[int]] = {}

@@ -140,6 +140,11 @@ class PostgresRepertoire(Repertoire):
                 )
             )
 
+    def unindexed(self, expression: str) -> str:
+        """``expression`` as it is: PostgreSQL's planner needs no hint (and has no unary ``+``
+        for times)."""
+        return expression
+
     # What a forget leaves behind.
 
     def forget_cached_terms(self) -> None:

@@ -75,6 +75,11 @@ class SqliteBacked:
     def ids_copied(self) -> None:
         """Nothing to do: SQLite's next id follows the largest one in the table."""
 
+    def unindexed(self, expression: str) -> str:
+        """``expression`` kept from choosing an index (SQLite's unary ``+``): the planner
+        then takes the index a query means (a thread's) over a column's own."""
+        return f"+{expression}"
+
     # What a forget leaves behind (see knowledge.forget and knowledge.sqlite.scrub).
 
     def forget_cached_terms(self) -> None:
