@@ -1,4 +1,4 @@
-"""Which backend a command opens: ``--db``, ``COPBOT_DATABASE_URL``, ``[storage] url``, ``database``.
+"""Which backend a command opens: ``--db``, ``COPBOT_DATABASE_URL``, ``[storage] url``, the file.
 
 These need no server: a URL that names an unreachable one must fail in one
 clear line, and a password must never be echoed. The commands on a real
@@ -88,7 +88,7 @@ def test_a_password_in_the_config_file_is_a_config_error(tmp_path: Path) -> None
     message = str(raised.value)
     assert "storage.url" in message and DATABASE_URL_ENV in message and SECRET not in message
     config.write_text('[storage]\nurl = "copbot.db"\n')
-    with pytest.raises(ConfigError, match="storage.url: use a postgresql://"):
+    with pytest.raises(ConfigError, match=r"storage\.url: use a postgresql://"):
         load_settings(config)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from adapters.database_option import db_option
-from adapters.web.reader import web_database_file
+from adapters.web.reader import WebViewUnavailable, web_database_file
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
 from bot.logs import setup_logging
@@ -52,6 +52,11 @@ async def start_demo_web(
 ) -> WebServer | None:
     """The demo's web view on ``port`` (else ``[web] port``, else any free port); says where."""
     wanted = settings.web.port if port is None else port
+    try:
+        web_database_file(db_path)
+    except WebViewUnavailable as exc:
+        click.echo(f"No web view: {exc}. The chat works without it.")
+        return None
     for attempt in dict.fromkeys((wanted, 0)):
         server = WebServer(db_path, settings, port=attempt)
         try:
