@@ -151,17 +151,37 @@ def test_forget_on_postgres_leaves_no_row_that_names_or_quotes_them(
     assert "profile a slow sql query" not in after  # dana's question in #old-general
 
 
-def _demo(db: str | Path) -> Result:
-    result = copbot("demo", "--db", db, "--no-web", stdin="")
+def _demo(db: str | Path, *extra: str) -> Result:
+    result = copbot("demo", "--db", db, *extra, stdin="")
     assert result.exit_code == 0, result.output
     assert "Loaded the sample community" in result.output
     return result
 
 
-def test_the_demo_and_the_terminal_chat_run_on_postgres(server: str, tmp_path: Path) -> None:
-    _demo(tmp_path / "demo.db")
-    _demo(server)
-    assert stats(server) == stats(tmp_path / "demo.db")
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample community, seeded once through the terminal chat into a SQLite file."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    _demo(path, "--no-web")
+    return path
+
+
+@pytest.fixture
+def demo_on_both(server: str, demo_file: Path, tmp_path: Path) -> Path:
+    """The sample community in a SQLite file and, copied from it, on the server."""
+    local = tmp_path / "demo.db"
+    local.write_bytes(demo_file.read_bytes())
+    copied = copbot("copy", local, server)
+    assert copied.exit_code == 0, copied.output
+    return local
+
+
+def test_the_demo_and_the_terminal_chat_run_on_postgres(
+    server: str, demo_file: Path, tmp_path: Path
+) -> None:
+    seeded = _demo(server)  # with its web view asked for: left out, with the reason
+    assert "No web view: the web view reads a SQLite file" in seeded.output
+    assert stats(server) == stats(demo_file)
     chat = copbot("chat", "--db", server, stdin="/cop stats\nHow do we rotate the kafka keys?\n")
     assert chat.exit_code == 0, chat.output
     assert f"copbot terminal chat on {display_url(server)}" in chat.output
@@ -171,15 +191,8 @@ def test_the_demo_and_the_terminal_chat_run_on_postgres(server: str, tmp_path: P
     assert (tmp_path / CONSOLE_FILE).is_file()
 
 
-def test_the_web_view_is_left_out_of_the_demo_on_postgres_with_a_reason(server: str) -> None:
-    result = copbot("demo", "--db", server, stdin="")
-    assert result.exit_code == 0, result.output
-    assert "No web view: the web view reads a SQLite file" in result.output
-
-
 @NEEDS_SEARCH_ON_POSTGRES
-def test_a_digest_is_posted_once_per_period_on_postgres(server: str) -> None:
-    _demo(server)
+def test_a_digest_is_posted_once_per_period_on_postgres(server: str, demo_on_both: Path) -> None:
     args = ["digest", "--channel", "console:C01HELP", "--post", "--db", server]
     first = copbot(*args)
     assert first.exit_code == 0, first.output
@@ -190,25 +203,23 @@ def test_a_digest_is_posted_once_per_period_on_postgres(server: str) -> None:
 
 
 @NEEDS_SEARCH_ON_POSTGRES
-def test_the_digest_reads_the_same_on_either_backend(server: str, tmp_path: Path) -> None:
-    _demo(tmp_path / "demo.db")
-    _demo(server)
+def test_the_digest_reads_the_same_on_either_backend(server: str, demo_on_both: Path) -> None:
     for channel in ("console:#data-help", "console:G03PLATFORM"):
         args = ["digest", "--channel", channel, "--days", "30"]
         on_postgres = copbot(*args, "--db", server)
         assert on_postgres.exit_code == 0, on_postgres.output
-        assert on_postgres.output == copbot(*args, "--db", tmp_path / "demo.db").output
+        assert on_postgres.output == copbot(*args, "--db", demo_on_both).output
     assert "Still open, oldest first" in on_postgres.output
 
 
 @NEEDS_SEARCH_ON_POSTGRES
 @pytest.mark.parametrize("query", ["kafka", "airflow retries", "tag:python", "from:priya"])
-def test_search_answers_the_same_on_either_backend(server: str, tmp_path: Path, query: str) -> None:
-    _demo(tmp_path / "demo.db")
-    _demo(server)
+def test_search_answers_the_same_on_either_backend(
+    server: str, demo_on_both: Path, query: str
+) -> None:
     for channel in ((), ("--channel", "console:local:G03PLATFORM")):
         args = ["search", query, "--json", *channel]
         on_postgres = copbot(*args, "--db", server)
         assert on_postgres.exit_code == 0, on_postgres.output
-        on_sqlite = copbot(*args, "--db", tmp_path / "demo.db")
+        on_sqlite = copbot(*args, "--db", demo_on_both)
         assert json.loads(on_postgres.stdout) == json.loads(on_sqlite.stdout)
