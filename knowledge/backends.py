@@ -29,7 +29,7 @@ from knowledge.postgres.url import (
     is_postgres_url,
     resolve_database_url,
 )
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = ["DatabaseTarget", "choose_database", "open_storage", "parse_target"]
 

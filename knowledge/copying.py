@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Row
-from knowledge.store import Repertoire
 
 __all__ = ["COPIED_TABLES", "CopyRefused", "Table", "copy_repertoire"]
 

@@ -29,7 +29,7 @@ from knowledge.export_format import (
 )
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey, from_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 MemberKey = tuple[str, str, str]
 

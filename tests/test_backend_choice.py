@@ -17,8 +17,8 @@ from bot.app import database_for
 from bot.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings
 from knowledge.backends import DatabaseTarget, choose_database, open_storage, parse_target
 from knowledge.postgres.url import DATABASE_URL_ENV, DatabaseUrlError, InsecureDatabaseUrl
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import StorageUnavailable
-from knowledge.store import Repertoire
 
 SERVER = "postgresql://copbot@db.example/copbot"
 SECRET = "hunter22"

@@ -33,8 +33,8 @@ from knowledge.feedback import link_solved, record_feedback, record_suggestion, 
 from knowledge.identity import request_link
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.postgres.url import DATABASE_URL_ENV
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Row
-from knowledge.store import Repertoire
 from knowledge.thanks import record_thanks
 from knowledge.web_consent import set_web_optout
 from tests.pg_support import url_of

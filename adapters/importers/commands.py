@@ -12,7 +12,7 @@ import click
 
 from adapters.database_option import db_option
 from bot.history import ImportItem, ImportStopped, ImportSummary, Problem, run_import
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from bot.publication import web_viewer
 from knowledge.backends import DatabaseTarget
 from knowledge.dbfile import open_repertoire
 from knowledge.models import PublicWeb
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import StorageUnavailable
-from knowledge.store import Repertoire
 
 P = ParamSpec("P")
 T = TypeVar("T")

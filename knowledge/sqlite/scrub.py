@@ -15,6 +15,8 @@ import sqlite3
 
 from sqlite_utils import Database
 
+from knowledge.sqlite.database import is_lock_error
+
 __all__ = ["CHECKPOINT_WAIT_MS", "compact", "empty_log"]
 
 #: How long the final checkpoint waits for another process's read to end.
@@ -22,8 +24,6 @@ CHECKPOINT_WAIT_MS = 1_000
 
 
 def compact(db: Database) -> str | None:
-    from knowledge.store import is_lock_error  # the store imports this package
-
     try:
         db.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
         db.execute("VACUUM")
