@@ -67,7 +67,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(7, "visibility follows the channel", schema_privacy.PRIVACY),
     Migration(8, "the public web view", schema_web.WEB),
-    Migration(9, "expiry is a day", schema_entries.EXPIRY_IS_A_DAY),
+    Migration(10, "expiry is a day", schema_entries.EXPIRY_IS_A_DAY),
 )
 
 _CREATE_TABLE = """
