@@ -191,13 +191,29 @@ def test_the_demo_and_the_terminal_chat_run_on_postgres(
     assert (tmp_path / CONSOLE_FILE).is_file()
 
 
-@NEEDS_SEARCH_ON_POSTGRES
-def test_a_digest_is_posted_once_per_period_on_postgres(server: str, demo_on_both: Path) -> None:
-    args = ["digest", "--channel", "console:C01HELP", "--post", "--db", server]
-    first = copbot(*args)
+#: A digest of everything but the open questions (whose "who could help" is a topic search).
+WITHOUT_SEARCH = """
+[[digests]]
+channel = "console:#data-help"
+sections = ["knowhow", "answered", "helpers", "activity"]
+"""
+
+
+def test_a_digest_reads_the_same_and_is_posted_once_per_period_on_postgres(
+    server: str, demo_on_both: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "digests.toml"
+    config.write_text(WITHOUT_SEARCH, encoding="utf-8")
+    args = ["digest", "--channel", "console:#data-help", "--config", config]
+    on_postgres = copbot(*args, "--db", server)
+    assert on_postgres.exit_code == 0, on_postgres.output
+    assert "Weekly digest for #data-help" in on_postgres.output
+    assert "Questions asked: " in on_postgres.output  # the activity section's counts
+    assert on_postgres.output == copbot(*args, "--db", demo_on_both).output
+    first = copbot(*args, "--post", "--db", server)
     assert first.exit_code == 0, first.output
     assert "Weekly digest for #data-help" in first.output and "Posted the digest" in first.output
-    second = copbot(*args)
+    second = copbot(*args, "--post", "--db", server)
     assert second.exit_code == 0
     assert "Nothing posted" in second.output and "Weekly digest" not in second.output
 
