@@ -25,7 +25,7 @@ from adapters.importers.slack_export import SlackExport
 from bot.app import build_core
 from bot.config import CONFIG_ENV_VAR, Settings
 from bot.events import Actor, MessageDeleted, MessageEdited, ReactionChange, Visibility, Where
-from bot.history import run_import
+from bot.import_replay import run_import
 from knowledge.backends import DatabaseTarget, open_storage
 from knowledge.copying import COPIED_TABLES, copy_repertoire
 from knowledge.curation import change_field, set_valid_until, undo

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import click
 
-from adapters.database_option import db_option
+from adapters.cli_options import CommandRefused, db_option, load
+from adapters.log_setup import setup_logging
 from adapters.web.reader import WebViewUnavailable, web_database_file
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
-from bot.logs import setup_logging
 from knowledge.backends import DatabaseTarget
 
 
@@ -27,13 +26,11 @@ def web_command(
     host: str | None, port: int | None, db_path: str | None, config_path: Path | None
 ) -> None:
     """Serve the read-only web view of the published channels (until Ctrl-C)."""
-    from adapters.cli import load
 
     loaded = load(config_path, db_path)
     path = web_database_file(loaded.database)
     if not path.is_file():
-        click.echo(f"copbot: no database at {path} (pass --db FILE).", err=True)
-        sys.exit(2)
+        raise CommandRefused(f"no database at {path} (pass --db FILE).")
     setup_logging("INFO")
     web = loaded.settings.web
     host = host or web.host
@@ -41,8 +38,7 @@ def web_command(
     try:
         asyncio.run(serve(path, loaded.settings, host, port))
     except OSError as exc:  # the port is taken, or the address is not this machine's
-        click.echo(f"copbot: cannot listen on {host}:{port}: {exc}", err=True)
-        sys.exit(2)
+        raise CommandRefused(f"cannot listen on {host}:{port}: {exc}") from exc
     except KeyboardInterrupt:
         pass
 

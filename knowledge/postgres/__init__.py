@@ -20,75 +20,20 @@ name that needs it is used: importing :mod:`~knowledge.postgres.url` loads no dr
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from knowledge.postgres.connection import DatabaseUnreachable, connect, open_pool
-    from knowledge.postgres.documents import reindex
-    from knowledge.postgres.migrations import MIGRATIONS, SchemaTooNew, migrate, schema_version
-    from knowledge.postgres.ranking import Ranked, search_ranked
-    from knowledge.postgres.similar import question_parts, similar_candidates
-    from knowledge.postgres.tsquery import compile_tsquery
-    from knowledge.postgres.url import (
-        DATABASE_URL_ENV,
-        DatabaseUrlError,
-        InsecureDatabaseUrl,
-        display_url,
-        is_postgres_url,
-        resolve_database_url,
-    )
-
-# Each name's module, imported on first use: the URL rules (``url``) are read by
-# every command to choose a backend, and must not load psycopg for SQLite users.
-_HOMES = {
-    "DatabaseUnreachable": "connection",
-    "connect": "connection",
-    "open_pool": "connection",
-    "reindex": "documents",
-    "MIGRATIONS": "migrations",
-    "SchemaTooNew": "migrations",
-    "migrate": "migrations",
-    "schema_version": "migrations",
-    "Ranked": "ranking",
-    "search_ranked": "ranking",
-    "question_parts": "similar",
-    "similar_candidates": "similar",
-    "compile_tsquery": "tsquery",
-    "DATABASE_URL_ENV": "url",
-    "DatabaseUrlError": "url",
-    "InsecureDatabaseUrl": "url",
-    "display_url": "url",
-    "is_postgres_url": "url",
-    "resolve_database_url": "url",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{home}"), name)
-
-
+# Nothing is imported here: each name is used from its module
+# (``from knowledge.postgres.url import ...``), so choosing a backend by URL
+# loads no driver, and SQLite users never import psycopg.
 __all__ = [
-    "DATABASE_URL_ENV",
-    "MIGRATIONS",
-    "DatabaseUnreachable",
-    "DatabaseUrlError",
-    "InsecureDatabaseUrl",
-    "Ranked",
-    "SchemaTooNew",
-    "compile_tsquery",
-    "connect",
-    "display_url",
-    "is_postgres_url",
-    "migrate",
-    "open_pool",
-    "question_parts",
-    "reindex",
-    "resolve_database_url",
-    "schema_version",
-    "search_ranked",
-    "similar_candidates",
+    "connection",
+    "documents",
+    "filters",
+    "migrations",
+    "params",
+    "ranking",
+    "repertoire",
+    "similar",
+    "sql",
+    "termstats",
+    "tsquery",
+    "url",
 ]
