@@ -135,13 +135,14 @@ def copy_repertoire(source: Repertoire, target: Repertoire) -> dict[str, int]:
             target.sql.execute(
                 "UPDATE curation_changes SET undone_by = ? WHERE id = ?", [undone_by, change_id]
             )
-        for key, value in source.sql.rows("SELECT key, value FROM meta"):
+        kept_values = source.sql.rows("SELECT key, value FROM meta")
+        for key, value in kept_values:
             # The target's own keys (its index versions) stay as its backend set them.
             target.sql.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 [key, value],
             )
-        counts["meta"] = len(source.sql.rows("SELECT key FROM meta"))
+        counts["meta"] = len(kept_values)
         target.ids_copied()
         documents = [
             int(row[0]) for row in target.sql.rows("SELECT id FROM entries WHERE kind <> 'answer'")

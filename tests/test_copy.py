@@ -121,6 +121,22 @@ def table_rows(rep: Repertoire) -> dict[str, list[Row]]:
     return rows
 
 
+@pytest.fixture(scope="module")
+def community_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The community, built once per module (each test copies the file)."""
+    path = tmp_path_factory.mktemp("community") / "community.db"
+    build_community(path)
+    return path
+
+
+def a_copy_of(community: Path, path: Path) -> Path:
+    path.write_bytes(community.read_bytes())
+    wal = community.with_name(community.name + "-wal")
+    if wal.exists():  # (closing the last connection checkpoints it away; in case it did not)
+        path.with_name(path.name + "-wal").write_bytes(wal.read_bytes())
+    return path
+
+
 def copbot(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args])
 
@@ -144,10 +160,9 @@ def exported(db: str | Path, out: Path) -> str:
 
 
 def test_a_community_goes_to_postgres_and_back_with_nothing_lost(
-    server: str, tmp_path: Path
+    server: str, tmp_path: Path, community_file: Path
 ) -> None:
-    original, back = tmp_path / "original.db", tmp_path / "back.db"
-    build_community(original)
+    original, back = a_copy_of(community_file, tmp_path / "original.db"), tmp_path / "back.db"
     there = copbot("copy", original, server)
     assert there.exit_code == 0, there.output
     assert "members" in there.output and "entries" in there.output
@@ -175,9 +190,10 @@ def test_a_community_goes_to_postgres_and_back_with_nothing_lost(
         assert found.stdout == copbot("search", query, "--json", "--db", original).stdout
 
 
-def test_new_rows_after_a_copy_take_new_ids(server: str, tmp_path: Path) -> None:
-    original = tmp_path / "original.db"
-    build_community(original)
+def test_new_rows_after_a_copy_take_new_ids(
+    server: str, tmp_path: Path, community_file: Path
+) -> None:
+    original = a_copy_of(community_file, tmp_path / "original.db")
     assert copbot("copy", original, server).exit_code == 0
     rep = open_storage(DatabaseTarget(server, postgres=True))
     try:
@@ -190,10 +206,9 @@ def test_new_rows_after_a_copy_take_new_ids(server: str, tmp_path: Path) -> None
 
 
 def test_a_target_that_holds_a_community_is_refused_and_left_alone(
-    server: str, tmp_path: Path
+    server: str, tmp_path: Path, community_file: Path
 ) -> None:
-    original, other = tmp_path / "original.db", tmp_path / "other.db"
-    build_community(original)
+    original, other = a_copy_of(community_file, tmp_path / "original.db"), tmp_path / "other.db"
     target = open_storage(other)
     try:
         target.upsert_member("slack", "T9", "U9", "someone")
@@ -218,9 +233,10 @@ def test_copy_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
     assert secret.exit_code == 2 and "hunter22" not in secret.output
 
 
-def test_a_copy_between_two_files_keeps_everything_too(tmp_path: Path) -> None:
-    original, copied = tmp_path / "original.db", tmp_path / "copied.db"
-    build_community(original)
+def test_a_copy_between_two_files_keeps_everything_too(
+    tmp_path: Path, community_file: Path
+) -> None:
+    original, copied = a_copy_of(community_file, tmp_path / "original.db"), tmp_path / "copied.db"
     source, target = open_storage(original), open_storage(copied)
     try:
         counts = copy_repertoire(source, target)
