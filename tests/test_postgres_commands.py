@@ -17,12 +17,14 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from adapters.cli import cli
 from adapters.console_transcript import CONSOLE_FILE
 from bot.config import CONFIG_ENV_VAR
 from knowledge.postgres.url import DATABASE_URL_ENV, display_url
 from tests.pg_support import url_of
+from tests.postgres_cluster import PostgresServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"
@@ -239,3 +241,25 @@ def test_search_answers_the_same_on_either_backend(
         assert on_postgres.exit_code == 0, on_postgres.output
         on_sqlite = copbot(*args, "--db", demo_on_both)
         assert json.loads(on_postgres.stdout) == json.loads(on_sqlite.stdout)
+
+
+def test_a_role_that_may_not_set_the_database_up_is_told_what_to_do(
+    pg_empty_dsn: str, postgres_server: PostgresServer
+) -> None:
+    if conninfo_to_dict(postgres_server.admin_dsn).get("password"):
+        pytest.skip("the test server takes passwords; a new role would need one")
+    role = f"{postgres_server.prefix}_reader"
+    with psycopg.connect(postgres_server.admin_dsn, autocommit=True) as admin:
+        try:
+            admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        except psycopg.errors.InsufficientPrivilege:
+            pytest.skip("the test server's role may not create roles")
+    try:
+        url, _ = url_of(make_conninfo(pg_empty_dsn, user=role))
+        result = copbot("stats", "--db", url)
+        assert result.exit_code == 2, result.output
+        assert "cannot be set up for copbot (permission denied" in result.stderr
+        assert "CREATE EXTENSION unaccent" in result.stderr and "Traceback" not in result.output
+    finally:
+        with psycopg.connect(postgres_server.admin_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP ROLE "{role}"')

@@ -29,8 +29,10 @@ from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.postgres.url import display_url, is_postgres_url
 from knowledge.relational.rows import entry_select
 from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage.errors import StorageUnavailable
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["FORGET_TABLES", "PostgresRepertoire"]
@@ -54,6 +56,10 @@ FORGET_TABLES = (
 )
 
 
+def _shown(conninfo: str) -> str:
+    return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
+
+
 class PostgresRepertoire(Repertoire):
     """One community's repertoire on one PostgreSQL connection (autocommit outside blocks)."""
 
@@ -75,6 +81,15 @@ class PostgresRepertoire(Repertoire):
         conn = connect(conninfo, autocommit=True)
         try:
             migrate(conn)
+        except psycopg.errors.InsufficientPrivilege as error:
+            conn.close()
+            # The server's words (which never hold the password) and what to do.
+            reason = " ".join(str(error).split())
+            raise StorageUnavailable(
+                f"{_shown(conninfo)} cannot be set up for copbot ({reason}): connect "
+                "as the database's owner once, or have an administrator run "
+                "CREATE EXTENSION unaccent and grant CREATE on the schema"
+            ) from None
         except BaseException:
             conn.close()
             raise
