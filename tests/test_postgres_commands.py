@@ -206,7 +206,7 @@ def test_a_digest_reads_the_same_and_is_posted_once_per_period_on_postgres(
 ) -> None:
     config = tmp_path / "digests.toml"
     config.write_text(WITHOUT_SEARCH, encoding="utf-8")
-    args = ["digest", "--channel", "console:#data-help", "--config", config]
+    args: list[str | Path] = ["digest", "--channel", "console:#data-help", "--config", config]
     on_postgres = copbot(*args, "--db", server)
     assert on_postgres.exit_code == 0, on_postgres.output
     assert "Weekly digest for #data-help" in on_postgres.output

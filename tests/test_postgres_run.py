@@ -17,7 +17,6 @@ from pathlib import Path
 import aiohttp
 import psycopg
 import pytest
-from slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, running_fake_slack, sign
 
 from adapters.runner import run
 from adapters.supervisor import Backoff
@@ -25,6 +24,7 @@ from bot.app import database_for
 from bot.config import Settings
 from knowledge.postgres.url import DATABASE_URL_ENV
 from tests.pg_support import url_of
+from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, running_fake_slack, sign
 
 QUICK = Backoff(first=0.01, factor=2.0, cap=0.05)
 
