@@ -15,8 +15,8 @@ from statistics import median
 from typing import Any
 
 from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
 __all__ = [
@@ -85,7 +85,12 @@ class PeriodActivity:
 
 
 def _between(
-    repertoire: Repertoire, alias: str, start: datetime, end: datetime, *, in_thread: bool = False
+    repertoire: RelationalRepertoire,
+    alias: str,
+    start: datetime,
+    end: datetime,
+    *,
+    in_thread: bool = False,
 ) -> tuple[str, list[Any]]:
     """``[start, end)`` on ``alias.created_at``. ``in_thread``: the row is found by its
     thread, so the date must not steer SQLite to a by-date index (unary ``+``)."""
@@ -96,7 +101,11 @@ def _between(
 
 
 def new_knowhow(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: RelationalRepertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> Listing:
     """Know-how shared in the period, newest first."""
     seen = as_viewer(viewer)
@@ -108,7 +117,11 @@ def new_knowhow(
 
 
 def answered_questions(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: RelationalRepertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> tuple[list[AnsweredQuestion], int]:
     """Questions that got an answer in the period: accepted first, then most recent.
 
@@ -144,7 +157,7 @@ def answered_questions(
 
 
 def unanswered_questions(
-    repertoire: Repertoire, viewer: ChannelRef | None, end: datetime, limit: int
+    repertoire: RelationalRepertoire, viewer: ChannelRef | None, end: datetime, limit: int
 ) -> Listing:
     """Questions asked before ``end`` that have no answer at all: oldest first."""
     seen = as_viewer(viewer)
@@ -156,7 +169,11 @@ def unanswered_questions(
 
 
 def helpers(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: RelationalRepertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> tuple[list[Helper], int]:
     """Members who answered others or shared know-how in the period, most helpful first.
 
@@ -201,7 +218,7 @@ def helpers(
 
 
 def period_activity(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime
+    repertoire: RelationalRepertoire, viewer: ChannelRef | None, start: datetime, end: datetime
 ) -> PeriodActivity:
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
@@ -236,7 +253,7 @@ def period_activity(
 
 
 def daily_counts(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     viewer: ChannelRef | None,
     start: datetime,
     end: datetime,

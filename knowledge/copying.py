@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import Row
 
 __all__ = ["COPIED_TABLES", "CopyRefused", "Table", "copy_repertoire"]
@@ -87,7 +87,7 @@ COPIED_TABLES = (
 )  # fmt: skip
 
 
-def _rows(source: Repertoire, table: Table) -> Iterator[Row]:
+def _rows(source: RelationalRepertoire, table: Table) -> Iterator[Row]:
     select = f"SELECT {', '.join(table.columns)} FROM {table.name}"
     if not table.by_id:
         yield from source.sql.rows(select)
@@ -104,7 +104,7 @@ def _rows(source: Repertoire, table: Table) -> Iterator[Row]:
         last = page[-1][0]
 
 
-def _community_size(repertoire: Repertoire) -> int:
+def _community_size(repertoire: RelationalRepertoire) -> int:
     row = repertoire.sql.one(
         "SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM members) "
         "+ (SELECT count(*) FROM channels)"
@@ -112,7 +112,7 @@ def _community_size(repertoire: Repertoire) -> int:
     return int(row[0]) if row else 0
 
 
-def copy_repertoire(source: Repertoire, target: Repertoire) -> dict[str, int]:
+def copy_repertoire(source: RelationalRepertoire, target: RelationalRepertoire) -> dict[str, int]:
     """Copy everything ``source`` holds into the empty ``target``; rows copied per table.
 
     Raises :class:`CopyRefused` when ``target`` already holds members,

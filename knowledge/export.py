@@ -35,8 +35,8 @@ from knowledge.export_format import (
 )
 from knowledge.markdown_text import md_text, safe_url, text_escape
 from knowledge.models import Entry, EntryKind, to_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import row_to_entry
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Row, Viewer
 from knowledge.text import shorten
 
@@ -53,7 +53,9 @@ _ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind
 PAGE = 2_000
 
 
-def _pages(repertoire: Repertoire, select: str, params: Sequence[object] = ()) -> Iterator[Row]:
+def _pages(
+    repertoire: RelationalRepertoire, select: str, params: Sequence[object] = ()
+) -> Iterator[Row]:
     """Every row of ``select``, read a page at a time by its first column (an id).
 
     ``select`` ends with ``WHERE ... > ?`` on that id and is given its
@@ -73,7 +75,7 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
-def _tags_by_entry(repertoire: Repertoire, first: int, last: int) -> dict[int, list[str]]:
+def _tags_by_entry(repertoire: RelationalRepertoire, first: int, last: int) -> dict[int, list[str]]:
     tags: dict[int, list[str]] = {}
     for entry_id, tag in repertoire.sql.rows(
         "SELECT entry_id, tag FROM entry_tags WHERE entry_id BETWEEN ? AND ?", [first, last]
@@ -82,7 +84,7 @@ def _tags_by_entry(repertoire: Repertoire, first: int, last: int) -> dict[int, l
     return tags
 
 
-def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _entry_rows(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     select = (
         "SELECT e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, "
         "e.title, e.text, a.platform, a.workspace, a.user_id, s.platform, s.workspace, "
@@ -100,7 +102,7 @@ def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
     yield from _entry_page(repertoire, page)
 
 
-def _entry_page(repertoire: Repertoire, page: list[Row]) -> Iterator[dict[str, Any]]:
+def _entry_page(repertoire: RelationalRepertoire, page: list[Row]) -> Iterator[dict[str, Any]]:
     if not page:
         return
     tags = _tags_by_entry(repertoire, int(page[0][0]), int(page[-1][0]))
@@ -130,7 +132,7 @@ def _entry_page(repertoire: Repertoire, page: list[Row]) -> Iterator[dict[str, A
 
 
 def _table_rows(
-    repertoire: Repertoire, table: str, columns: tuple[str, ...]
+    repertoire: RelationalRepertoire, table: str, columns: tuple[str, ...]
 ) -> Iterator[dict[str, Any]]:
     """A table with an ``id``, in the order its rows were made."""
     select = f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > ?"
@@ -139,7 +141,7 @@ def _table_rows(
 
 
 def _keyed_table_rows(
-    repertoire: Repertoire, table: str, columns: tuple[str, ...], key_width: int
+    repertoire: RelationalRepertoire, table: str, columns: tuple[str, ...], key_width: int
 ) -> Iterator[dict[str, Any]]:
     """A table keyed on its first ``key_width`` columns, in the order of its key.
 
@@ -153,7 +155,7 @@ def _keyed_table_rows(
 
 
 def _keyed_rows(
-    repertoire: Repertoire, sql: str, names: tuple[str, ...]
+    repertoire: RelationalRepertoire, sql: str, names: tuple[str, ...]
 ) -> Iterator[dict[str, Any]]:
     """Rows whose member and entry ids are written as keys (``[platform, workspace, ...]``).
 
@@ -174,7 +176,7 @@ def _keyed_rows(
         yield out
 
 
-def _thanks(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _thanks(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     return _keyed_rows(
         repertoire,
         f"SELECT t.id, {_MEMBER_KEY.format(a='g')}, {_MEMBER_KEY.format(a='r')}, "
@@ -187,7 +189,7 @@ def _thanks(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
     )  # fmt: skip
 
 
-def _curation(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _curation(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     return _keyed_rows(
         repertoire,
         f"SELECT c.id, c.id, {_ENTRY_KEY.format(a='e')}, c.field, c.old_value, c.new_value, "
@@ -198,7 +200,7 @@ def _curation(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
     )  # fmt: skip
 
 
-def _identity_links(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _identity_links(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     return _keyed_rows(
         repertoire,
         f"SELECT l.id, {_MEMBER_KEY.format(a='f')}, l.to_platform, l.to_user_id, "
@@ -210,7 +212,7 @@ def _identity_links(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
     )  # fmt: skip
 
 
-def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
+def export_json(repertoire: RelationalRepertoire, out: IO[str]) -> dict[str, int]:
     """Write the whole repertoire as one JSON document, streamed; counts per section."""
     counts: dict[str, int] = {}
     out.write("{\n")
@@ -274,7 +276,7 @@ def _source_line(entry: Entry) -> str:
 
 
 def _iter_entries(
-    repertoire: Repertoire, condition: str, params: list[Any], page: int = 1_000
+    repertoire: RelationalRepertoire, condition: str, params: list[Any], page: int = 1_000
 ) -> Iterator[Entry]:
     last = 0
     while True:
@@ -291,7 +293,11 @@ def _iter_entries(
 
 
 def export_markdown(
-    repertoire: Repertoire, out_dir: str | Path, *, include_private: bool = False, title: str = ""
+    repertoire: RelationalRepertoire,
+    out_dir: str | Path,
+    *,
+    include_private: bool = False,
+    title: str = "",
 ) -> dict[str, int]:
     """Write the repertoire as Markdown files under ``out_dir``; counts of files per kind."""
     out = Path(out_dir)
@@ -341,7 +347,7 @@ def export_markdown(
         lines += ["", "[← back to the index](../index.md)"]
         (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["topics"] += 1
-    index = [f"# {text_escape(title or 'Repertoire')}", ""]
+    index = [f"# {text_escape(title or 'RelationalRepertoire')}", ""]
     index.append(
         f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
         f"{counts['topics']} topics."

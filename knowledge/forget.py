@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import EntryFilter, Viewer
 
 __all__ = [
@@ -68,12 +68,12 @@ def is_placeholder(member: Member) -> bool:
     return member.platform == FORGOTTEN_PLATFORM and member.user_id == FORGOTTEN_USER
 
 
-def _count(repertoire: Repertoire, sql: str, params: list[object]) -> int:
+def _count(repertoire: RelationalRepertoire, sql: str, params: list[object]) -> int:
     row = repertoire.sql.one(sql, params)
     return int(row[0]) if row else 0
 
 
-def plan_forget(repertoire: Repertoire, member: Member) -> ForgetPlan:
+def plan_forget(repertoire: RelationalRepertoire, member: Member) -> ForgetPlan:
     """What forgetting ``member`` would remove (the dry run shows this)."""
     entries = repertoire.entries(
         Viewer.operator_including_private(),
@@ -106,7 +106,7 @@ def plan_forget(repertoire: Repertoire, member: Member) -> ForgetPlan:
     )
 
 
-def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[SourceKey]:
+def forget(repertoire: RelationalRepertoire, plan: ForgetPlan, at: datetime) -> list[SourceKey]:
     """Carry out ``plan`` (call inside a transaction); the messages they had reacted to.
 
     The caller re-settles acceptance on those messages: the rule for what an
@@ -158,7 +158,9 @@ def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[Sourc
     return reacted
 
 
-def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[int]) -> None:
+def _forget_suggestions(
+    repertoire: RelationalRepertoire, member: Member, entry_ids: list[int]
+) -> None:
     """Feedback they gave, suggestions for their questions, links to or from their entries."""
     db = repertoire.sql
     db.execute(
@@ -199,11 +201,11 @@ def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[
 SCRUB_PENDING = "forget_scrub_pending"
 
 
-def scrub_pending(repertoire: Repertoire) -> bool:
+def scrub_pending(repertoire: RelationalRepertoire) -> bool:
     return repertoire.get_meta(SCRUB_PENDING) == "1"
 
 
-def scrub(repertoire: Repertoire) -> None:
+def scrub(repertoire: RelationalRepertoire) -> None:
     """Leave no byte of deleted content in the database or its log (call outside a transaction).
 
     The backend compacts what was deleted, then empties its log. Raises

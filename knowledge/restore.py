@@ -29,7 +29,7 @@ from knowledge.export_format import (
 )
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey, from_db_time
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 MemberKey = tuple[str, str, str]
 
@@ -59,7 +59,7 @@ def _problem(exc: BaseException, refused: tuple[type[Exception], ...]) -> str:
     return f"bad value ({exc})"
 
 
-def import_json(repertoire: Repertoire, path: str | Path) -> dict[str, int]:
+def import_json(repertoire: RelationalRepertoire, path: str | Path) -> dict[str, int]:
     """Restore an export in one transaction; counts of rows read per section.
 
     Raises :class:`ExportFormatError` for a file that is not a copbot export (or
@@ -106,7 +106,7 @@ def _first_line(exc: BaseException) -> str:
 class _Rows:
     """Writes the rows of each section; ids in the file are mapped to this database's."""
 
-    def __init__(self, repertoire: Repertoire) -> None:
+    def __init__(self, repertoire: RelationalRepertoire) -> None:
         self.repertoire = repertoire
         self.sql = repertoire.sql
         self.members: dict[MemberKey, int] = {}
