@@ -8,11 +8,11 @@ any libpq program). What is copied, and what is rebuilt, is
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
 
+from adapters.cli_options import CommandRefused
 from knowledge.backends import DatabaseTarget, open_storage, parse_target
 from knowledge.copying import CopyRefused, copy_repertoire
 
@@ -27,15 +27,16 @@ def copy_command(source: str, target: str) -> None:
 
     Everything the repertoire holds goes, with the same ids; search indexes are
     rebuilt on the target. The source is only read, and the target gets all of
-    it or nothing. Example: copbot copy copbot.db postgresql://copbot@db.example.org/copbot
+    it or nothing. For example:
+
+    \b
+        copbot copy copbot.db postgresql://copbot@db.example.org/copbot
     """
     from_target, to_target = parse_target(source), parse_target(target)
     if not from_target.postgres and not _exists(from_target):
-        click.echo(f"copbot: {from_target} does not exist: nothing to copy", err=True)
-        sys.exit(2)
+        raise CommandRefused(f"{from_target} does not exist: nothing to copy")
     if from_target == to_target:
-        click.echo("copbot: SOURCE and TARGET are the same database", err=True)
-        sys.exit(2)
+        raise CommandRefused("SOURCE and TARGET are the same database")
     started = time.perf_counter()
     reading = open_storage(from_target)
     try:
@@ -43,8 +44,7 @@ def copy_command(source: str, target: str) -> None:
         try:
             counts = copy_repertoire(reading, writing)
         except CopyRefused as exc:
-            click.echo(f"copbot: {to_target}: {exc}", err=True)
-            sys.exit(2)
+            raise CommandRefused(f"{to_target}: {exc}") from exc
         finally:
             writing.close()
     finally:
