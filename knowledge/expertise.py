@@ -34,9 +34,7 @@ HALF_LIFE_DAYS = 180.0
 TOPIC_MATCHES = 500
 
 
-def topic_roots(
-    repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef | None
-) -> list[int]:
+def topic_roots(repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef | None) -> list[int]:
     """Ids of visible questions and know-how on the topic (tag or text match)."""
     visible_sql, visible_params = visibility_clause(viewer)
     ids: set[int] = set()

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import click
 
-from adapters.cli_options import CommandFailed, opened
+from adapters.cli_options import CommandFailed, db_option, opened
 from bot.import_replay import ImportItem, ImportStopped, ImportSummary, Problem, run_import
 from knowledge.sqlite.repertoire import Repertoire
 
@@ -147,7 +147,7 @@ class _Chained:
     "bot) before stopping; what was imported stays, and a re-run completes it.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 def import_command(
     paths: tuple[Path, ...],
@@ -159,7 +159,7 @@ def import_command(
     fast: bool,
     lock_wait: float,
     no_progress: bool,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Import chat history: a Slack export, DiscordChatExporter JSON, or a copbot JSON export.
@@ -300,13 +300,13 @@ def _run_with_progress(
     is_flag=True,
     help="Markdown: also write private and DM entries (JSON always holds everything).",
 )
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(
     fmt: str,
     out_dir: Path,
     include_private: bool,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Export the repertoire: entries, threads, tags, members and sources."""

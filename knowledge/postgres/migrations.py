@@ -76,6 +76,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         (schema_search.WORDS_FUNCTION,),
         apply=documents.reindex_all,
     ),
+    Migration(10, "expiry is a day", schema_entries.EXPIRY_IS_A_DAY),
 )
 
 _CREATE_TABLE = """
