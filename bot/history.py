@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.events import (
@@ -48,7 +48,8 @@ from bot.events import (
     Outbound,
     SaveRequest,
 )
-from knowledge.models import ChannelRef, EntryKind
+from bot.setwise_import import SetwiseImport, takes
+from knowledge.models import ChannelRef, Entry, EntryKind
 from knowledge.storage import EntryFilter, Viewer
 from knowledge.store import Repertoire, is_lock_error
 
@@ -65,6 +66,13 @@ REMEMBERED_QUESTIONS = 64
 _MENTION = re.compile(r"<@!?([A-Za-z0-9_]+)(?:\|[^>]*)?>")
 
 _ChannelKey = tuple[str, str, str]
+_T = TypeVar("_T")
+
+
+class ThreadQuestions(Protocol):
+    """Where the linker finds the question an explicit reply points at (the repertoire)."""
+
+    def question_for_thread(self, ref: ChannelRef, thread_id: str) -> Entry | None: ...
 
 
 @dataclass(slots=True)
@@ -90,7 +98,7 @@ class UnthreadedLinker:
     def _key(msg: IncomingMessage) -> _ChannelKey:
         return (msg.where.platform, msg.where.workspace, msg.where.channel)
 
-    def question_for(self, msg: IncomingMessage, repertoire: Repertoire) -> str | None:
+    def question_for(self, msg: IncomingMessage, repertoire: ThreadQuestions) -> str | None:
         """The message id of the question ``msg`` answers, or ``None``."""
         if not msg.is_top_level or msg.author.is_bot:
             return None
@@ -126,7 +134,7 @@ class UnthreadedLinker:
     def before(
         self,
         msg: IncomingMessage,
-        repertoire: Repertoire,
+        repertoire: ThreadQuestions,
         looks_like_question: Callable[[str], bool],
     ) -> IncomingMessage:
         """``msg`` as capture should see it: a linked reply gets its question's thread."""
@@ -275,8 +283,16 @@ def run_import(
     durable: bool = True,
     on_progress: Callable[[ImportSummary], None] | None = None,
     lock_wait: float = LOCK_WAIT_SECONDS,
+    setwise: bool = True,
 ) -> ImportSummary:
     """Replay an importer's items through the core, ``batch_size`` events per transaction.
+
+    Into an empty repertoire (and with ``setwise``), the same batches go through
+    the same rules in memory instead (:mod:`bot.setwise_import`), and what they
+    captured is written at the end in one transaction, search documents built
+    once: about twenty times faster, and the same repertoire. An event those
+    rules do not take (an edit, a delete) ends that part: what it captured is
+    written, and the rest is replayed from there.
 
     Idempotent: capture keys entries on the message, so re-running an import,
     or importing an overlapping newer export, adds nothing twice; a killed
@@ -310,6 +326,13 @@ def run_import(
         repertoire.bulk_load(durable=durable, lock_wait_ms=int(lock_wait * 1000 / 4))
     )
     flush = _Flusher(core, recent, lock_wait, summary)
+    loader = repertoire.setwise_loader() if setwise else None
+    if loader is not None:
+        held = loader.not_empty()
+        if held:
+            log.info("importing event by event: the repertoire already holds %s", held)
+        else:
+            flush.setwise = SetwiseImport(core, loader)
     try:
         batch: list[InboundEvent] = []
         for item in items:
@@ -348,6 +371,7 @@ def run_import(
                     on_progress(summary)
         if batch:
             flush(batch)
+        flush.finish()
     finally:
         tuning.close()
         core.linker, core.quiet = linker_was, quiet_was
@@ -360,7 +384,12 @@ def run_import(
 
 
 class _Flusher:
-    """Commits one batch: tried again whole while another writer holds the lock."""
+    """Commits one batch: tried again whole while another writer holds the lock.
+
+    With :attr:`setwise`, a batch is applied in memory instead, until one holds
+    an event the set-wise rules do not take: then what they captured is
+    committed (:meth:`finish`) and batches are replayed through the core.
+    """
 
     def __init__(
         self,
@@ -373,21 +402,44 @@ class _Flusher:
         self.recent = recent
         self.lock_wait = lock_wait
         self.summary = summary
+        self.setwise: SetwiseImport | None = None
 
     def __call__(self, batch: list[InboundEvent]) -> None:
-        out = self._commit(batch)
+        if self.setwise is not None and not all(takes(event) for event in batch):
+            self.finish()
+        apply = self.setwise.apply if self.setwise is not None else self._commit
+        out: Iterable[object] = apply(batch)
         saves: list[InboundEvent] = list(_answer_fetches(out, self.recent))
         if saves:
-            self._commit(saves)
+            apply(saves)
+
+    def finish(self) -> None:
+        """Commit what the set-wise rules captured (once); later batches are replayed."""
+        setwise, self.setwise = self.setwise, None
+        if setwise is None:
+            return
+        repertoire = self.core.services.repertoire
+
+        def write() -> None:
+            with repertoire.transaction():
+                setwise.write()
+
+        self._retrying(write, "the captured messages")
+        repertoire.channels.forget()
 
     def _commit(self, batch: list[InboundEvent]) -> list[Outbound]:
+        return self._retrying(
+            lambda: self.core.handle_batch(batch), f"this batch of {len(batch):,} events"
+        )
+
+    def _retrying(self, action: Callable[[], _T], what: str) -> _T:
         core = self.core
         deadline = time.monotonic() + self.lock_wait
         pause = LOCK_RETRY_PAUSE
         failed_before = core.failed_events
         while True:
             try:
-                return core.handle_batch(batch)
+                return action()
             except Exception as exc:
                 if not is_lock_error(exc):
                     raise
@@ -397,7 +449,7 @@ class _Flusher:
                     self.summary.failed = core.failed_events
                     raise ImportStopped(
                         f"the database stayed locked by another writer for "
-                        f"{self.lock_wait:g} s ({exc}); this batch of {len(batch):,} events "
+                        f"{self.lock_wait:g} s ({exc}); {what} "
                         "and the rest of the export were not imported. Run the same import "
                         "again when the other writer is done: it adds nothing twice.",
                         self.summary,

@@ -27,6 +27,7 @@ from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Sql
 from knowledge.store import Repertoire, entry_select
 
@@ -79,6 +80,10 @@ class PostgresRepertoire(Repertoire):
         """A consistent read of several statements."""
         with self.conn.transaction():
             yield
+
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """No set-wise import path here yet (a ``COPY`` one would be): imports replay."""
+        return None
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:

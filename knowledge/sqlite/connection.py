@@ -9,6 +9,8 @@ from functools import cached_property
 from sqlite_utils import Database
 
 from knowledge.digestlog import DigestLog
+from knowledge.sqlite.setwise_load import SqliteSetwiseLoader
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
@@ -51,6 +53,10 @@ class SqliteBacked:
     def digest_log(self) -> DigestLog:
         """The digest and follow-up claim log (one row per channel and period, per question)."""
         return DigestLog(self.sql)
+
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """The set-wise path of history imports into an empty file (:mod:`.setwise_load`)."""
+        return SqliteSetwiseLoader(self.db)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
