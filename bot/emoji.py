@@ -6,6 +6,8 @@ every platform.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _ALIASES: dict[str, str] = {
     "white_check_mark": "✅",
     "heavy_check_mark": "✔️",
@@ -31,8 +33,12 @@ _ALIASES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def canonical(emoji: str) -> str:
-    """The one form we compare: the character when we know it, else the bare name."""
+    """The one form we compare: the character when we know it, else the bare name.
+
+    Cached: a big import asks it for every reaction, of a few dozen emoji.
+    """
     name = emoji.strip().strip(":").lower()
     name = name.split("::", 1)[0]  # Slack skin tones: "+1::skin-tone-2"
     if name in _ALIASES:

@@ -89,6 +89,8 @@ class UnthreadedLinker:
     def __init__(self, window: timedelta = timedelta(minutes=30)) -> None:
         self.window = window
         self._recent: dict[_ChannelKey, deque[_Asked]] = {}
+        #: The same questions by message id (each is remembered once).
+        self._by_id: dict[_ChannelKey, dict[str, _Asked]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UnthreadedLinker:
@@ -148,14 +150,18 @@ class UnthreadedLinker:
         key = self._key(msg)
         if kind == EntryKind.QUESTION and msg.is_top_level:
             recent = self._recent.setdefault(key, deque(maxlen=REMEMBERED_QUESTIONS))
-            if not any(a.message_id == msg.message_id for a in recent):
-                recent.append(_Asked(msg.message_id, msg.author.user_id, msg.created_at))
-        elif not msg.is_top_level and msg.thread_id != msg.message_id:
-            open_questions = self._recent.get(key)
-            if open_questions:
-                for asked in open_questions:
-                    if asked.message_id == msg.thread_id:
-                        asked.threaded = True
+            by_id = self._by_id.setdefault(key, {})
+            if msg.message_id not in by_id:
+                if len(recent) == REMEMBERED_QUESTIONS:
+                    del by_id[recent[0].message_id]  # the oldest is about to be forgotten
+                asked = _Asked(msg.message_id, msg.author.user_id, msg.created_at)
+                recent.append(asked)
+                by_id[asked.message_id] = asked
+        elif not msg.is_top_level and msg.thread_id is not None:
+            known = self._by_id.get(key)
+            asked_in = known.get(msg.thread_id) if known else None
+            if asked_in is not None:
+                asked_in.threaded = True
 
 
 def _within(start: datetime, at: datetime, window: timedelta) -> bool:

@@ -260,8 +260,10 @@ class ImportBook:
                 (platform, workspace, channel, state.name, state.visibility, state.visibility_at,
                  state.capture_stopped)
             )  # fmt: skip
+        channel_visibility = {key: state.visibility for key, state in self.channels.items()}
         for record in self.entries:
-            record[VISIBILITY] = self.visibility_of(record)
+            said_in = (record[PLATFORM], record[WORKSPACE], record[CHANNEL])
+            record[VISIBILITY] = channel_visibility.get(said_in, record[VISIBILITY])
             plan.entries.append(tuple(record))
         plan.tags = [(entry_id, tag) for entry_id, tags in self._tags.items() for tag in tags]
         plan.reactions = [
@@ -269,8 +271,8 @@ class ImportBook:
             for key, value in self.reactions.items()
         ]
         for row in self._thanks.values():
-            said_in = self.channels.get((row[6], row[7], row[8]))
-            visibility = said_in.visibility if said_in is not None else row[9]
+            thanked_in = self.channels.get((row[6], row[7], row[8]))
+            visibility = thanked_in.visibility if thanked_in is not None else row[9]
             plan.thanks.append((*row[:9], visibility, row[10]))
         plan.read_marks = [(*key, at, mid) for key, (at, mid) in self._read_marks.items()]
         return plan

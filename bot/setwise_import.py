@@ -103,6 +103,8 @@ class SetwiseImport:
         # The caches Core.handle_batch keeps for one batch.
         self._batch_channels: set[Where] = set()
         self._member_cache: dict[tuple[str, str, str, str], int] = {}
+        self._last_text = ""
+        self._last_answer = False
 
     # ------------------------------------------------------------------ batches
 
@@ -156,18 +158,28 @@ class SetwiseImport:
     def _message(self, msg: IncomingMessage) -> None:
         """``Core._apply`` for a message: read mark, linker, capture, linker."""
         where = msg.where
+        said_at = to_db_time(msg.created_at)
         if dm_policy.catches_up(where) and not self._catching_up(where.platform):
             self.book.advance_read_mark(
-                (where.platform, where.workspace, where.channel),
-                msg.message_id,
-                to_db_time(msg.created_at),
+                (where.platform, where.workspace, where.channel), msg.message_id, said_at
             )
         linker = self.core.linker
         if linker is not None:
-            msg = linker.before(msg, self.book, self.capture.looks_like_question)
-        kind = self._capture(msg)
+            msg = linker.before(msg, self.book, self._looks_like_question)
+        kind = self._capture(msg, said_at)
         if linker is not None:
             linker.after(msg, kind)
+
+    def _looks_like_question(self, text: str) -> bool:
+        """:meth:`Capture.looks_like_question`, asked once for the linker and capture both.
+
+        The linker asks it of the text as said, capture of the cleaned text: the
+        same text almost always, so the last answer is kept.
+        """
+        if text != self._last_text:
+            self._last_text = text
+            self._last_answer = self.capture.looks_like_question(text)
+        return self._last_answer
 
     def _catching_up(self, platform: str) -> bool:
         known = self._marks.get(platform)
@@ -181,7 +193,7 @@ class SetwiseImport:
             known = self._captured_in[where] = self.capture.captures_in(where)
         return known
 
-    def _capture(self, msg: IncomingMessage) -> EntryKind | None:
+    def _capture(self, msg: IncomingMessage, said_at: str) -> EntryKind | None:
         """``Capture.on_message`` (no tombstone or edit can exist yet)."""
         if msg.author.is_bot or not self._captures(msg.where):
             return None
@@ -190,7 +202,7 @@ class SetwiseImport:
             return None
         where = msg.where
         if msg.is_top_level:
-            if not (msg.is_forum_post or self.capture.looks_like_question(text)):
+            if not (msg.is_forum_post or self._looks_like_question(text)):
                 return None
             kind = EntryKind.QUESTION
             title = clean_text(msg.title) or title_from(text)
@@ -203,7 +215,7 @@ class SetwiseImport:
             SourceKey(where.platform, where.workspace, where.channel, msg.message_id),
             text,
             author_id,
-            to_db_time(msg.created_at),
+            said_at,
             where.visibility.value,
             title,
             None if msg.is_top_level else msg.thread_id,

@@ -45,6 +45,8 @@ def clean_text(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, as the FTS tokenizer does ("Café" -> "cafe")."""
+    if text.isascii():  # nothing to decompose (most chat): the same result, ten times faster
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

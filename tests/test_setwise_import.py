@@ -70,6 +70,8 @@ def state(core: Core) -> dict[str, Any]:
         ).fetchall(),
         "channels": db.execute("SELECT * FROM channels ORDER BY id").fetchall(),
         "read_marks": db.execute("SELECT * FROM read_marks ORDER BY rowid").fetchall(),
+        # Indexes and triggers the bulk load set aside are all back, as they were.
+        "schema": db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
     }
 
 
