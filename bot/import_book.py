@@ -181,7 +181,9 @@ class ImportBook:
             id=record[ID],
             kind=EntryKind(record[KIND]),
             source=SourceKey(
-                record[PLATFORM], record[WORKSPACE], record[CHANNEL],
+                record[PLATFORM],
+                record[WORKSPACE],
+                record[CHANNEL],
                 record[MESSAGE_ID],
             ),
             title=record[TITLE],
@@ -267,8 +269,7 @@ class ImportBook:
             plan.entries.append(tuple(record))
         plan.tags = [(entry_id, tag) for entry_id, tags in self._tags.items() for tag in tags]
         plan.reactions = [
-            (*key, str(value[0]), bool(value[1]))
-            for key, value in self.reactions.items()
+            (*key, str(value[0]), bool(value[1])) for key, value in self.reactions.items()
         ]
         for row in self._thanks.values():
             thanked_in = self.channels.get((row[6], row[7], row[8]))

@@ -346,4 +346,3 @@ class SetwiseImport:
             knowhow_kind=kind.value,
             saved_by_id=saver_id,
         )
-

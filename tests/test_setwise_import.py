@@ -199,8 +199,7 @@ def test_private_channels_dms_threads_across_channels_and_renames(tmp_path: Path
         msg(DM, ANN, "5", "how are you doing today?", 5),
         react(DM, "5", BOB, "pushpin", 6),  # a DM saved on purpose keeps DM visibility
         msg(PUBLIC, DAN, "6", "why is the queue slow again?", 7),
-        msg(replace(PUBLIC, visibility=Visibility.PRIVATE), ANN, "7", "it was made private", 8,
-            thread="6"),  # fmt: skip
+        msg(replace(PUBLIC, visibility=Visibility.PRIVATE), ANN, "7", "made private", 8, "6"),
         react(replace(OTHER, visibility=Visibility.PUBLIC), "2", ANN, "+1", 9),
     ]
     slow, _ = assert_same(tmp_path, lambda: events, batch_size=4)
