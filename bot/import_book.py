@@ -208,22 +208,17 @@ class ImportBook:
 
     # ------------------------------------------------------------------ reactions
 
-    def set_reaction(self, src: SourceKey, user_id: str, emoji: str, added: bool, at: str) -> None:
-        """The last writer by event time wins; at equal times a removal does."""
+    def add_reaction(self, src: SourceKey, user_id: str, emoji: str, at: str) -> None:
+        """A reaction added: the last writer by event time wins (the set-wise path takes
+        no removal, so the rule's tie-break for one never comes up)."""
         message = (src.platform, src.workspace, src.channel, src.message_id)
         key = (*message, user_id, emoji)
         known = self.reactions.get(key)
         if known is None:
-            self.reactions[key] = [at, added]
-        elif at > str(known[0]) or (at == known[0] and not added):
-            known[0], known[1] = at, added
-        else:
-            return
-        present = self._present.setdefault((*message, emoji), set())
-        if added:
-            present.add(user_id)
-        else:
-            present.discard(user_id)
+            self.reactions[key] = [at, True]
+        elif at > known[0]:
+            known[0] = at
+        self._present.setdefault((*message, emoji), set()).add(user_id)
 
     def reactors(self, src: SourceKey, emoji: str) -> set[str]:
         key = (src.platform, src.workspace, src.channel, src.message_id, emoji)

@@ -38,6 +38,7 @@ one (suggestion feedback) reads suggestions, which an empty repertoire has none 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import dm_policy
@@ -104,6 +105,8 @@ class SetwiseImport:
         self._batch_channels: set[Where] = set()
         self._member_cache: dict[tuple[str, str, str, str], int] = {}
         self._last_text = ""
+        self._last_time: datetime | None = None
+        self._last_time_text = ""
         self._last_answer = False
 
     # ------------------------------------------------------------------ batches
@@ -158,7 +161,7 @@ class SetwiseImport:
     def _message(self, msg: IncomingMessage) -> None:
         """``Core._apply`` for a message: read mark, linker, capture, linker."""
         where = msg.where
-        said_at = to_db_time(msg.created_at)
+        said_at = self._db_time(msg.created_at)
         if dm_policy.catches_up(where) and not self._catching_up(where.platform):
             self.book.advance_read_mark(
                 (where.platform, where.workspace, where.channel), msg.message_id, said_at
@@ -169,6 +172,12 @@ class SetwiseImport:
         kind = self._capture(msg, said_at)
         if linker is not None:
             linker.after(msg, kind)
+
+    def _db_time(self, at: datetime) -> str:
+        """:func:`to_db_time`, once per time: an export's reactions carry their message's."""
+        if at is not self._last_time:
+            self._last_time, self._last_time_text = at, to_db_time(at)
+        return self._last_time_text
 
     def _looks_like_question(self, text: str) -> bool:
         """:meth:`Capture.looks_like_question`, asked once for the linker and capture both.
@@ -257,17 +266,18 @@ class SetwiseImport:
             actor.platform, actor.workspace or where.workspace, actor.user_id,
             actor.display_name, refresh=False,
         )  # fmt: skip
-        self.book.set_reaction(src, actor.user_id, emoji, change.added, to_db_time(at))
+        reacted_at = self._db_time(at)
+        self.book.add_reaction(src, actor.user_id, emoji, reacted_at)
         if emoji == self._accept:
             for entry in self.book.entries_for_message(src):
                 if entry[KIND] == EntryKind.ANSWER:
                     self._settle(entry)
         out: list[FetchMessage] = []
         save_kind = save_kind_for(self.rules, emoji)
-        if save_kind is not None and change.added:
+        if save_kind is not None:
             out.extend(self._save_by_reaction(change, src, save_kind))
         if emoji == self._thanks and not actor.is_bot:
-            self._thank(change, src, to_db_time(at))
+            self._thank(change, src, reacted_at)
         return out
 
     def _save_by_reaction(

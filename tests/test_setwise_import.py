@@ -180,7 +180,8 @@ def test_reactions_before_messages_votes_and_saves_across_batches(tmp_path: Path
         msg(PUBLIC, BOT, "5", "how do I use the bot?", 12),
         msg(PUBLIC, ANN, "6", "why is the build red on main?", 13),
         react(PUBLIC, "6", BOB, "link", 14),  # saves as a resource
-        msg(PUBLIC, ANN, "1", "how do I pin a dependency version?", 0),  # the same message again
+        msg(PUBLIC, ANN, "1", "how do I pin a version? #deps", 0),  # the same message again
+        react(PUBLIC, "2", DAN, "pray", 3),  # the same thanks again, said earlier: counted once
     ]
     for size in (3, 5_000):
         slow, _ = assert_same(tmp_path / str(size), lambda: events, batch_size=size)
@@ -201,11 +202,26 @@ def test_private_channels_dms_threads_across_channels_and_renames(tmp_path: Path
         msg(PUBLIC, DAN, "6", "why is the queue slow again?", 7),
         msg(replace(PUBLIC, visibility=Visibility.PRIVATE), ANN, "7", "made private", 8, "6"),
         react(replace(OTHER, visibility=Visibility.PUBLIC), "2", ANN, "+1", 9),
+        # A stale lookup says the private channel is public: only a message may open it.
+        react(replace(SECRET, visibility=Visibility.PUBLIC), "3", ANN, "+1", 20),
+        msg(SECRET, ANN, "8", "how long do tokens live?", 21),
     ]
     slow, _ = assert_same(tmp_path, lambda: events, batch_size=4)
     visibility = {e["message_id"]: e["visibility"] for e in slow["export"]["entries"]}
-    assert visibility["3"] == "private" and visibility["5"] == "dm"
+    assert visibility["3"] == visibility["8"] == "private" and visibility["5"] == "dm"
     assert visibility["1"] == "private"  # its channel turned private: everything said there did
+
+
+def test_names_that_change_within_and_across_batches(tmp_path: Path) -> None:
+    """A member known by several names (an export without users.json): who wins, when."""
+    names = ["ann", "Ann B.", "ann", "", "Ann B.", "ann"]
+    events: list[ImportItem] = []
+    for i, name in enumerate(names):
+        events.append(msg(PUBLIC, replace(ANN, display_name=name), f"q{i}", f"how {i}?", i * 2))
+        events.append(msg(PUBLIC, replace(BOB, display_name=name), f"a{i}", "so", i * 2 + 1,
+                          thread=f"q{i}"))  # fmt: skip
+    for size in (2, 3, 5, 50):
+        assert_same(tmp_path / str(size), lambda: events, batch_size=size)
 
 
 def test_unthreaded_channels_are_linked_the_same_way(tmp_path: Path) -> None:
