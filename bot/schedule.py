@@ -11,7 +11,7 @@ Two APScheduler 3 traps shape this module:
   schedule, the latest occurrence within ``catch_up_hours`` runs once if the
   digest log has no row for it.
 
-Every run goes claim -> post -> mark through :class:`~knowledge.digestlog.DigestLog`,
+Every run goes claim -> post -> mark through :class:`~knowledge.relational.digest_log.DigestLog`,
 so a restart, a catch-up racing the regular firing, or a second process on
 the same database posts a (channel, period) once. The claim and the building
 happen on the core's database thread; the post goes out through the outbox.
@@ -31,7 +31,7 @@ from bot.config import ChannelRule, DigestSchedule
 from bot.digest import build_digest, resolve_channel
 from bot.events import Post
 from bot.followup import FollowUps
-from bot.periods import latest_occurrence, period_for, trigger_for
+from bot.periods import latest_occurrence, schedule_period, trigger_for
 from bot.ports import Clock, Outbox, Services
 from bot.runtime import AsyncCore
 
@@ -66,7 +66,7 @@ class DigestRuns:
         skipped) or the period is empty and the schedule says skip.
         """
         tz = self.services.settings.community.tz
-        start, end = period_for(occurrence, schedule.period_days, tz)
+        start, end = schedule_period(schedule, occurrence, tz)
         now = self.services.clock.now()
         run_id = self.log.claim(schedule.channel, start, end, now)
         if run_id is None:

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 from sqlite_utils import Database
 
-from knowledge.documents import answer_audience_sql
+from knowledge.sqlite.documents import answer_audience_sql
 from knowledge.storage.setwise import (
     CHANNEL_COLUMNS,
     ENTRY_COLUMNS,
