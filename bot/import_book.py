@@ -16,12 +16,13 @@ It starts empty: the set-wise path runs only into an empty repertoire.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from knowledge.channels import ChannelState, settle_visibility
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey, from_db_time, to_db_time
-from knowledge.storage.setwise import LoadPlan
+from knowledge.storage.setwise import EntryRow, LoadPlan
 from knowledge.text import normalize_tag
 
 __all__ = ["EntryRecord", "ImportBook"]
@@ -246,29 +247,44 @@ class ImportBook:
     # ------------------------------------------------------------------ the plan
 
     def plan(self) -> LoadPlan:
-        """Every row, in the replay's order, with each visibility its channel's at the end."""
-        plan = LoadPlan()
-        for (platform, workspace, user_id), (member_id, handle, name, at) in self.members.items():
-            plan.members.append(
-                (member_id, platform, workspace, user_id, str(handle), str(name), str(at))
-            )
-        for (platform, workspace, channel), state in self.channels.items():
-            plan.channels.append(
-                (platform, workspace, channel, state.name, state.visibility, state.visibility_at,
-                 state.capture_stopped)
-            )  # fmt: skip
+        """Every row, in the replay's order, with each visibility its channel's at the end.
+
+        The big sections are generators over the book (no second copy of it).
+        """
+        members = [
+            (member_id, platform, workspace, user_id, str(handle), str(name), str(at))
+            for (platform, workspace, user_id), (
+                member_id,
+                handle,
+                name,
+                at,
+            ) in self.members.items()
+        ]
+        channels = [
+            (platform, workspace, channel, state.name, state.visibility, state.visibility_at,
+             state.capture_stopped)
+            for (platform, workspace, channel), state in self.channels.items()
+        ]  # fmt: skip
+        thanks = []
+        for row in self._thanks.values():
+            thanked_in = self.channels.get((row[6], row[7], row[8]))
+            visibility = thanked_in.visibility if thanked_in is not None else row[9]
+            thanks.append((*row[:9], visibility, row[10]))
+        return LoadPlan(
+            members=members,
+            channels=channels,
+            entries=self._entry_rows(),
+            tags=((entry_id, tag) for entry_id, tags in self._tags.items() for tag in tags),
+            reactions=(
+                (*key, str(value[0]), bool(value[1])) for key, value in self.reactions.items()
+            ),
+            thanks=thanks,
+            read_marks=[(*key, at, mid) for key, (at, mid) in self._read_marks.items()],
+        )
+
+    def _entry_rows(self) -> Iterator[EntryRow]:
         channel_visibility = {key: state.visibility for key, state in self.channels.items()}
         for record in self.entries:
             said_in = (record[PLATFORM], record[WORKSPACE], record[CHANNEL])
             record[VISIBILITY] = channel_visibility.get(said_in, record[VISIBILITY])
-            plan.entries.append(tuple(record))
-        plan.tags = [(entry_id, tag) for entry_id, tags in self._tags.items() for tag in tags]
-        plan.reactions = [
-            (*key, str(value[0]), bool(value[1])) for key, value in self.reactions.items()
-        ]
-        for row in self._thanks.values():
-            thanked_in = self.channels.get((row[6], row[7], row[8]))
-            visibility = thanked_in.visibility if thanked_in is not None else row[9]
-            plan.thanks.append((*row[:9], visibility, row[10]))
-        plan.read_marks = [(*key, at, mid) for key, (at, mid) in self._read_marks.items()]
-        return plan
+            yield tuple(record)

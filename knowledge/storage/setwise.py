@@ -15,7 +15,8 @@ below. A backend without a set-wise path returns no loader
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
@@ -115,15 +116,17 @@ class LoadPlan:
 
     Each entry's and thank-you's visibility is already its channel's (as the
     triggers would have made it); tags are normalized, one row per entry and tag.
+    The rows may come lazily (each iterable is read once, in this order), so a
+    big import holds no second copy of them.
     """
 
-    members: list[MemberRow] = field(default_factory=list)
-    channels: list[ChannelRow] = field(default_factory=list)
-    entries: list[EntryRow] = field(default_factory=list)
-    tags: list[TagRow] = field(default_factory=list)
-    reactions: list[ReactionRow] = field(default_factory=list)
-    thanks: list[ThanksRow] = field(default_factory=list)
-    read_marks: list[ReadMarkRow] = field(default_factory=list)
+    members: Iterable[MemberRow] = ()
+    channels: Iterable[ChannelRow] = ()
+    entries: Iterable[EntryRow] = ()
+    tags: Iterable[TagRow] = ()
+    reactions: Iterable[ReactionRow] = ()
+    thanks: Iterable[ThanksRow] = ()
+    read_marks: Iterable[ReadMarkRow] = ()
 
 
 class SetwiseLoader(Protocol):
