@@ -30,12 +30,13 @@ restart forgets the open questions of live chat, which only makes it link less.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -333,14 +334,15 @@ def run_import(
         repertoire.bulk_load(durable=durable, lock_wait_ms=int(lock_wait * 1000 / 4))
     )
     flush = _Flusher(core, recent, lock_wait, summary)
-    loader = repertoire.setwise_loader() if setwise else None
-    if loader is not None:
-        held = loader.not_empty()
-        if held:
-            log.info("importing event by event: the repertoire already holds %s", held)
-        else:
-            flush.setwise = SetwiseImport(core, loader)
     try:
+        loader = repertoire.setwise_loader() if setwise else None
+        if loader is not None:
+            held = loader.not_empty()
+            if held:
+                log.info("importing event by event: the repertoire already holds %s", held)
+            else:
+                flush.setwise = SetwiseImport(core, loader)
+                tuning.enter_context(_cyclic_gc_paused())
         batch: list[InboundEvent] = []
         for item in items:
             if isinstance(item, Skipped):
@@ -388,6 +390,23 @@ def run_import(
     if on_progress is not None:
         on_progress(summary)
     return summary
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a set-wise import holds millions of rows.
+
+    Each full collection walks every object alive, and the import keeps them all
+    alive until the end: at a million messages that walking cost a third of the
+    import. The rows hold no reference cycles; reference counting frees the rest.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Flusher:
