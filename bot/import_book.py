@@ -42,7 +42,9 @@ _ChannelKey = tuple[str, str, str]
 class ImportBook:
     """Members, channels, entries, reactions, thanks and read marks of one import."""
 
-    def __init__(self) -> None:
+    def __init__(self, accept_emoji: str) -> None:
+        #: The one reaction whose reactors the rules ask for (acceptance).
+        self.accept_emoji = accept_emoji
         #: (platform, workspace, user id) -> [id, handle, display name, created at].
         self.members: dict[tuple[str, str, str], list[Any]] = {}
         self._member_user: dict[int, str] = {}
@@ -54,7 +56,7 @@ class ImportBook:
         self._tags: dict[int, list[str]] = {}
         #: (message key, user id, emoji) -> [created at, present], in insertion order.
         self.reactions: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
-        self._present: dict[tuple[str, str, str, str, str], set[str]] = {}
+        self._present: dict[_MessageKey, set[str]] = {}
         self._thanks: dict[tuple[int, int, int], tuple[Any, ...]] = {}
         self._read_marks: dict[_ChannelKey, tuple[str, str]] = {}
 
@@ -219,11 +221,12 @@ class ImportBook:
             self.reactions[key] = [at, True]
         elif at > known[0]:
             known[0] = at
-        self._present.setdefault((*message, emoji), set()).add(user_id)
+        if emoji == self.accept_emoji:
+            self._present.setdefault(message, set()).add(user_id)
 
-    def reactors(self, src: SourceKey, emoji: str) -> set[str]:
-        key = (src.platform, src.workspace, src.channel, src.message_id, emoji)
-        return self._present.get(key, set())
+    def acceptors(self, src: SourceKey) -> set[str]:
+        """Who reacted to the message with the accept reaction (``Repertoire.reactors``)."""
+        return self._present.get((src.platform, src.workspace, src.channel, src.message_id), set())
 
     # ------------------------------------------------------------------ thanks and marks
 

@@ -94,7 +94,7 @@ class SetwiseImport:
         self.core = core
         self.loader = loader
         self.capture = core.capture
-        self.book = ImportBook()
+        self.book = ImportBook(canonical(core.services.settings.capture.accept_reaction))
         settings = core.services.settings
         self.rules = settings.capture
         self._accept = canonical(self.rules.accept_reaction)
@@ -242,7 +242,7 @@ class SetwiseImport:
     def _settle(self, answer: EntryRecord) -> bool:
         """``Capture.settle_accepted``: ``True`` when the answer became accepted."""
         src = SourceKey(*answer[2:6])
-        reactors = self.book.reactors(src, self._accept)
+        reactors = self.book.acceptors(src)
         if not reactors and not answer[ACCEPTED]:
             return False
         root = self.book.thread_root(answer)
