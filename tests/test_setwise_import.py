@@ -11,14 +11,18 @@ ranking reads, the channels' visibility times and the read marks.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.importers.discord_export import DiscordExport
 from adapters.importers.slack_export import SlackExport
@@ -37,6 +41,7 @@ from bot.events import (
 )
 from bot.history import ImportItem, ImportSummary, run_import
 from knowledge.export import export_json
+from knowledge.text import clean_text, extract_tags, fold, normalize_tag
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -318,3 +323,67 @@ def test_live_capture_after_a_setwise_import_updates_the_documents(tmp_path: Pat
         1,
         1,
     )
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+_LEADING = re.compile(r"^(\s*(<@[^>]+>|@\w+)[,:]?\s*)+")
+_WORD = re.compile(r"\w")
+
+
+def _question_by_the_general_rule(settings: Settings, text: str) -> bool:
+    """Capture's question heuristic as written before its fast paths (the oracle)."""
+    rules = settings.capture
+    starters = tuple(reversed(sorted((fold(s) for s in rules.question_starters), key=len)))
+    body = _LEADING.sub("", text).strip()
+    if len(body) < rules.min_question_chars:
+        return False
+    if rules.question_mark and "?" in body.rstrip()[-3:]:
+        return True
+    chars = max((len(s) for s in starters), default=0) + 8
+    first_line = fold(body.splitlines()[0][:chars]) if body else ""
+    return any(first_line.startswith(s) and not _WORD.match(first_line, len(s)) for s in starters)
+
+
+_PIECES = st.sampled_from(["how", "How", "what's", "  ", "\n", ",", ":", "?", "é", "is",
+                           "does anyone", "\u2003", "#tag", "x" * 5, "\ud800", "\x07", " "])
+_MENTIONS = st.lists(st.sampled_from(["<@U1>", "@ann", "<@U2|bo>", "<@", "@", " ", ", ", ":"]),
+                     max_size=4)  # fmt: skip
+#: Chat-like text: maybe mentions first, then words, spaces, marks and odd characters.
+_CHAT = st.tuples(_MENTIONS, st.lists(_PIECES, max_size=8)).map(
+    lambda parts: "".join(parts[0]) + "".join(parts[1])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_CHAT, starters=st.lists(st.sampled_from(["how", "what", "é", "does anyone", ""])))
+def test_question_heuristic_fast_paths_equal_the_general_rule(
+    text: str, starters: list[str]
+) -> None:
+    core = _core_with_starters(tuple(starters))
+    general = _question_by_the_general_rule(core.services.settings, text)
+    assert core.capture.looks_like_question(text) == general
+
+
+@lru_cache(maxsize=64)
+def _core_with_starters(starters: tuple[str, ...]) -> Core:
+    return build_core(
+        parse_settings({"capture": {"question_starters": starters, "min_question_chars": 3}}),
+        ":memory:",
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_CHAT)
+def test_text_fast_paths_equal_the_general_rule(text: str) -> None:
+    cleaned = text.encode("utf-8", "replace").decode("utf-8")
+    cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "", cleaned).strip()
+    assert clean_text(text) == cleaned
+    general = tuple(
+        dict.fromkeys(
+            t for m in re.finditer(r"(?<![\w#])#([\w][\w\-.+]{0,48})", text)
+            if (t := normalize_tag(m.group(1))) and not t.isdigit()
+        )
+    )  # fmt: skip
+    assert extract_tags(text) == general
