@@ -16,8 +16,8 @@ objects, called here: :meth:`Capture.looks_like_question`,
 :func:`~knowledge.text.clean_text`, :func:`~knowledge.text.title_from`,
 :func:`~knowledge.text.extract_tags`, the core's :class:`UnthreadedLinker`
 instance, the read-mark rule (:mod:`bot.dm_policy`, :class:`ReadMarks`),
-:func:`~bot.capture.accepts`, :func:`~bot.practice.save_kind_for`,
-:func:`~bot.practice.thanked_entry`, :func:`~knowledge.channels.settle_visibility`.
+:func:`~bot.capture.accepts`, :func:`~bot.reaction_roles.save_kind_for`,
+:func:`~bot.reaction_roles.thanked_entry`, :func:`~knowledge.channels.settle_visibility`.
 What is restated is the order in which :class:`Capture` and :class:`Core` call
 them for each event (this module mirrors ``Core._handle_once``,
 ``Capture.on_message``, ``on_reaction``, ``settle_accepted`` and ``on_save``
@@ -65,7 +65,7 @@ from bot.import_book import (
     EntryRecord,
     ImportBook,
 )
-from bot.practice import save_kind_for, thanked_entry
+from bot.reaction_roles import save_kind_for, thanked_entry
 from knowledge.models import ChannelRef, EntryKind, SourceKey, from_db_time, to_db_time
 from knowledge.storage.setwise import SetwiseLoader
 from knowledge.text import clean_text, extract_tags, title_from
@@ -315,7 +315,7 @@ class SetwiseImport:
         return []
 
     def _thank(self, change: ReactionChange, src: SourceKey, at: str) -> None:
-        """``bot.practice.thanks_by_reaction`` for a reaction added."""
+        """``bot.reaction_roles.thank_by_reaction`` for a reaction added."""
         records = self.book.entries_for_message(src)
         chosen = thanked_entry([self.book.as_entry(r) for r in records])
         if chosen is None:

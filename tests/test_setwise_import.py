@@ -39,7 +39,7 @@ from bot.events import (
     Visibility,
     Where,
 )
-from bot.history import ImportItem, ImportSummary, run_import
+from bot.import_replay import ImportItem, ImportSummary, run_import
 from knowledge.export import export_json
 from knowledge.text import clean_text, extract_tags, fold, normalize_tag
 
