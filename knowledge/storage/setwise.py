@@ -9,8 +9,10 @@ writes them in bulk and builds the search documents once, set-wise.
 
 Rows are plain tuples (a million of them are made per import; a dataclass each
 would cost more than the insert). Their columns, in order, are the ``*_COLUMNS``
-below. A backend without a set-wise path returns no loader
-(:meth:`SetwiseStore.setwise_loader`), and the import replays event by event.
+below. A repertoire offers its backend's path as ``setwise_loader()`` (SQLite:
+:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`); one without a
+set-wise path returns ``None`` (PostgreSQL, until it has a ``COPY`` one), and
+the import replays event by event.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ __all__ = [
     "ReactionRow",
     "ReadMarkRow",
     "SetwiseLoader",
-    "SetwiseStore",
     "TagRow",
     "ThanksRow",
 ]
@@ -143,12 +144,4 @@ class SetwiseLoader(Protocol):
 
     def load(self, plan: LoadPlan) -> None:
         """Write the plan and build every search document, inside the caller's transaction."""
-        ...
-
-
-class SetwiseStore(Protocol):
-    """A repertoire that may offer a set-wise import path."""
-
-    def setwise_loader(self) -> SetwiseLoader | None:
-        """The backend's loader, or ``None`` when imports replay event by event here."""
         ...
