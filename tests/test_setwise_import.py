@@ -10,6 +10,7 @@ ranking reads, the channels' visibility times and the read marks.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -313,6 +314,7 @@ def test_a_repertoire_that_holds_anything_is_imported_event_by_event(tmp_path: P
 def test_live_capture_after_a_setwise_import_updates_the_documents(tmp_path: Path) -> None:
     core = build_core(Settings(), tmp_path / "copbot.db")
     run_import(core, [msg(PUBLIC, ANN, "1", "how do I start?", 0)])
+    assert gc.isenabled()  # paused for the import only
     core.handle(msg(PUBLIC, BOB, "2", "from the readme", 1, thread="1"))
     core.handle(react(PUBLIC, "2", ANN, "white_check_mark", 2))
     db = core.services.repertoire.db
