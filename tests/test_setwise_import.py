@@ -33,9 +33,11 @@ from bot.config import Settings, parse_settings
 from bot.core import Core
 from bot.events import (
     Actor,
+    InboundEvent,
     IncomingMessage,
     MessageDeleted,
     MessageEdited,
+    Outbound,
     ReactionChange,
     Visibility,
     Where,
@@ -91,7 +93,7 @@ def both_ways(
     fast = build_core(settings or Settings(), tmp_path / "setwise.db")
     slow = build_core(settings or Settings(), tmp_path / "replay.db")
 
-    def replay_only(_batch: object) -> None:
+    def replay_only(events: Iterable[InboundEvent]) -> list[Outbound]:
         raise AssertionError("the set-wise import replayed a batch through the core")
 
     fast_handle = fast.handle_batch
@@ -277,8 +279,8 @@ def test_an_edit_ends_the_setwise_part_and_the_rest_is_replayed(tmp_path: Path) 
     replayed: list[int] = []
     handle_batch = fast.handle_batch
 
-    def counting(batch: Iterable[Any]) -> Any:
-        batch = list(batch)
+    def counting(events: Iterable[InboundEvent]) -> list[Outbound]:
+        batch = list(events)
         replayed.append(len(batch))
         return handle_batch(batch)
 
@@ -297,8 +299,8 @@ def test_a_repertoire_that_holds_anything_is_imported_event_by_event(tmp_path: P
     replayed: list[int] = []
     handle_batch = core.handle_batch
 
-    def counting(batch: Iterable[Any]) -> Any:
-        batch = list(batch)
+    def counting(events: Iterable[InboundEvent]) -> list[Outbound]:
+        batch = list(events)
         replayed.append(len(batch))
         return handle_batch(batch)
 

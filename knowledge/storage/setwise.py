@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from knowledge.export_format import REACTION_COLUMNS
+
 __all__ = [
     "CHANNEL_COLUMNS",
     "ENTRY_COLUMNS",
@@ -80,16 +82,6 @@ EntryRow = tuple[
 
 TagRow = tuple[int, str]
 
-REACTION_COLUMNS = (
-    "platform",
-    "workspace",
-    "channel",
-    "message_id",
-    "user_id",
-    "emoji",
-    "created_at",
-    "present",
-)
 ReactionRow = tuple[str, str, str, str, str, str, str, bool]
 
 THANKS_COLUMNS = (
