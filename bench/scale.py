@@ -6,8 +6,11 @@
 For each size it writes (once, cached in ``bench/synthetic/<size>/``) a synthetic
 community as a Slack export (:mod:`bench.synth`), then measures:
 
-* import throughput: the real Slack importer through ``run_import`` (the bulk
-  path of the core: same capture rules, one transaction per 5,000 events);
+* import throughput: the real Slack importer through ``run_import`` into a fresh
+  file, which takes the set-wise path (the capture rules applied in memory, one
+  bulk write, search documents built once); at sizes up to ``--replay-up-to``
+  also one by one through the core (one transaction per 5,000 events), the
+  path the set-wise one must equal;
 * database size after a WAL checkpoint;
 * keyword search latency through the core (``parse_query`` + ``search``: parsed
   query to ready result list with snippets), median and p99 over 1,000 queries
@@ -173,7 +176,10 @@ def search_child(db_path: str, queries_path: Path, impl: str = "copbot") -> dict
     }
 
 
-def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, Any]:
+def run_import_phase(
+    export: Path, db_path: Path, durable: bool, setwise: bool = True
+) -> dict[str, Any]:
+    """Import the export into a fresh file: set-wise (the default path), or one by one."""
     from adapters.importers.slack_export import SlackExport
     from bot.app import build_core
     from bot.config import Settings
@@ -183,7 +189,7 @@ def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, An
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     core = build_core(Settings(), db_path)
     t0, c0 = time.perf_counter(), time.process_time()
-    summary = run_import(core, SlackExport(export), durable=durable)
+    summary = run_import(core, SlackExport(export), durable=durable, setwise=setwise)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     core.services.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -288,6 +294,7 @@ def run_size(
     skip_refs: bool,
     similar: str = "copbot",
     postgres_url: str = "",
+    replay_up_to: int = 100_000,
 ) -> dict[str, Any]:
     from bench.synth import generate
 
@@ -303,6 +310,12 @@ def run_size(
     result: dict[str, Any] = {"size": label}
     result["import"] = run_import_phase(folder / "export", db_path, durable)
     print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
+    if n <= replay_up_to:
+        replayed = folder / "replayed.db"
+        result["import_replay"] = run_import_phase(folder / "export", replayed, durable, False)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(replayed) + suffix).unlink(missing_ok=True)
+        print(f"[{label}] import one by one: {json.dumps(result['import_replay'])}", flush=True)
     result["search"] = _search_in_child(str(db_path), queries_path, similar)
     print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
     if postgres_url:
@@ -357,6 +370,21 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"| {grouped.get('rate', 0):,.0f} ({grouped.get('cpu_rate', 0):,.0f}) "
             f"| {s['peak_rss_mb']:.0f} |"
         )
+    replays = [r for r in results if "import_replay" in r]
+    if replays:
+        print()
+        print(
+            "| size | import set-wise msg/s (CPU) | one by one msg/s (CPU) "
+            "| set-wise ÷ one by one |"
+        )
+        print("|" + "---|" * 4)
+        for r in replays:
+            i, o = r["import"], r["import_replay"]
+            print(
+                f"| {r['size']} | {i['rate']:,.0f} ({i['cpu_rate']:,.0f}) "
+                f"| {o['rate']:,.0f} ({o['cpu_rate']:,.0f}) "
+                f"| {_ratio(i['rate'], o['rate'])} ({_ratio(i['cpu_rate'], o['cpu_rate'])} CPU) |"
+            )
     if any("postgres" in r for r in results):
         print()
         print(
@@ -421,15 +449,28 @@ def main() -> None:
         default="",
         help="also measure PostgreSQL: a postgresql:// URL whose role may create databases",
     )
+    parser.add_argument(
+        "--replay-up-to",
+        default="100k",
+        help="also import one by one through the core (the replay the set-wise import must "
+        "equal) at sizes up to this one; 0 for never",
+    )
     args = parser.parse_args()
     if args.search_child:
         db, queries = args.search_child
         print(json.dumps(search_child(db, Path(queries), args.similar)))
         return
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    replay_up_to = SIZES.get(args.replay_up_to.strip().lower(), 0)
     results = [
         run_size(
-            label.strip().lower(), args.data, args.durable, args.no_refs, args.similar, args.db
+            label.strip().lower(),
+            args.data,
+            args.durable,
+            args.no_refs,
+            args.similar,
+            postgres_url=args.db,
+            replay_up_to=replay_up_to,
         )
         for label in args.sizes.split(",")
     ]

@@ -36,6 +36,7 @@ from knowledge.postgres.url import display_url, is_postgres_url
 from knowledge.relational.rows import entry_select
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import StorageUnavailable
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["FORGET_TABLES", "PostgresRepertoire"]
@@ -120,6 +121,10 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         """A consistent read of several statements."""
         with self.conn.transaction():
             yield
+
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """No set-wise import path here yet (a ``COPY`` one would be): imports replay."""
+        return None
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
