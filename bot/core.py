@@ -46,8 +46,8 @@ from bot.results import where_said
 from bot.share import share_result
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import ChannelRef, Entry
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.database import is_lock_error
-from knowledge.sqlite.repertoire import Repertoire
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Core:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
 
     @property
-    def repertoire(self) -> Repertoire:
+    def repertoire(self) -> RelationalRepertoire:
         return self.services.repertoire
 
     def handle(self, event: InboundEvent) -> list[Outbound]:
@@ -184,7 +184,7 @@ class Core:
         The same rules as :meth:`handle` (each event still runs in its own
         savepoint, so one bad event is logged and skipped alone), but one commit
         per batch and the search index rebuilt once per batch for the questions
-        it touched (:meth:`Repertoire.deferred_reindex`).
+        it touched (:meth:`RelationalRepertoire.deferred_reindex`).
         """
         out: list[Outbound] = []
         repertoire = self.services.repertoire

@@ -31,8 +31,8 @@ from bot.events import (
 from bot.setwise_import import SetwiseImport, takes
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import EntryKind
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.database import is_lock_error
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class ImportSummary:
         return out
 
 
-def _entry_counts(repertoire: Repertoire) -> dict[str, int]:
+def _entry_counts(repertoire: RelationalRepertoire) -> dict[str, int]:
     """What the repertoire holds, private entries included (the operator runs the import)."""
     everything = Viewer.operator_including_private()
     counts = {

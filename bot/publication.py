@@ -14,7 +14,7 @@ from bot.channel_spec import ChannelSpec
 from bot.config import Settings
 from knowledge.models import PublicWeb
 from knowledge.published import public_web
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 
 def channel_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
@@ -26,7 +26,7 @@ def channel_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
     return specs
 
 
-def web_viewer(repertoire: Repertoire, settings: Settings) -> PublicWeb:
+def web_viewer(repertoire: RelationalRepertoire, settings: Settings) -> PublicWeb:
     """The public web as a viewer, as of now."""
     return public_web(repertoire, channel_specs(settings))
 

@@ -29,7 +29,7 @@ from knowledge.postgres.url import (
     is_postgres_url,
     resolve_database_url,
 )
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 __all__ = ["DatabaseTarget", "choose_database", "open_storage", "parse_target"]
 
@@ -110,7 +110,7 @@ def choose_database(
     return DatabaseTarget(str(config_file))
 
 
-def open_storage(target: DatabaseTarget | str | Path) -> Repertoire:
+def open_storage(target: DatabaseTarget | str | Path) -> RelationalRepertoire:
     """The repertoire at ``target``, opened (and migrated) with the backend it names.
 
     A SQLite file is created when new; a PostgreSQL database must exist (its

@@ -20,6 +20,7 @@ from typing import Any
 
 from knowledge.curation import outdated_entries
 from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visible_to
 from knowledge.sqlite.repertoire import ENTRY_SELECT, Repertoire
@@ -107,16 +108,18 @@ def count_where(repertoire: Repertoire, where: str, params: Sequence[Any]) -> in
 # ----------------------------------------------------------------------------- the viewer
 
 
-def public_web(repertoire: Repertoire, specs: Sequence[tuple[str, str, str, str]]) -> PublicWeb:
+def public_web(
+    repertoire: RelationalRepertoire, specs: Sequence[tuple[str, str, str, str]]
+) -> PublicWeb:
     """The public-web viewer for channel specs ``(platform, workspace, channel id, name)``.
 
     Empty parts match any value (a spec names a channel by id or by name). A
     channel is published only while the repertoire knows it as public: one
     that turned private, or that copbot never saw, publishes nothing.
     """
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         "SELECT platform, workspace, channel, name FROM channels WHERE visibility = 'public'"
-    ).fetchall()
+    )
     chosen: set[ChannelRef] = set()
     for platform, workspace, channel, name in rows:
         for s_platform, s_workspace, s_channel, s_name in specs:

@@ -42,9 +42,9 @@ from knowledge.confidence import (
     features,
 )
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 from knowledge.search import SearchOptions
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.matches import SimilarLookup, WeightedTerm
 from knowledge.text import STOPWORDS, fold, highlight
 
@@ -165,7 +165,7 @@ def _emphasised(text: str) -> set[str]:
 
 
 def question_terms(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     text: str,
     *,
     max_words: int = MAX_WORDS,
@@ -270,7 +270,7 @@ class Ranked:
 
 
 def rank_similar(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     text: str,
     viewer: ChannelRef | None,
     *,
@@ -358,7 +358,7 @@ def rank_similar(
 
 
 def _calibrated(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     selected: Sequence[Term],
     entries: Sequence[Entry],
     scores: Mapping[int, float],
@@ -424,7 +424,7 @@ def margin_confidence(score: float, crowd: float, own_weight: float) -> float:
 
 
 def find_similar(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     text: str,
     viewer: ChannelRef | None,
     *,
@@ -468,7 +468,7 @@ def find_similar(
 
 
 def _hit(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     entry: Entry,
     conf: float,
     words: list[str],

@@ -15,6 +15,7 @@ from bot.config import CaptureSettings, DiscordSettings, Settings
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
+from tests.sqlite_file import sqlite_of
 
 GENERAL = 210
 PLATFORM_TEAM = 220  # private: @everyone cannot view it
@@ -434,7 +435,7 @@ async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedbac
         posts = [r for r in h.api.calls("POST", "/channels/") if r.path.endswith("/messages")]
         [suggestion] = [r for r in posts if "answered before" in json.dumps(r.body)]
         assert suggestion.path == f"/channels/{GENERAL}/messages"  # a reply to the question
-        db = h.core.repertoire.db
+        db = sqlite_of(h.core.repertoire).db
         [(message_id,)] = db.execute("SELECT message_id FROM similar_suggestions").fetchall()
         assert message_id is not None and int(message_id) in h.api.sent
         # Buttons under it: "Solved it" and "Not related"; a click is feedback for the core.

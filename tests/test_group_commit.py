@@ -15,6 +15,7 @@ from bot.app import build_core
 from bot.config import Settings
 from bot.events import Actor, InboundEvent, IncomingMessage, Outbound, Where
 from bot.runtime import AsyncCore
+from tests.sqlite_file import sqlite_of
 
 WHERE = Where("slack", "T1", "C1", channel_name="help")
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -47,7 +48,7 @@ async def test_concurrent_events_share_commits_and_each_returns_after_its_commit
     async_core: AsyncCore, tmp_path: Path
 ) -> None:
     commits: list[str] = []
-    conn = await async_core.run(lambda: async_core.core.repertoire.db.conn)
+    conn = await async_core.run(lambda: sqlite_of(async_core.core.repertoire).db.conn)
     conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
     events = [question(i) for i in range(60)]
     seen_after_return: list[bool] = []

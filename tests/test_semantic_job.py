@@ -28,6 +28,7 @@ from bot.semantic_job import EmbeddingJob
 from knowledge.models import ChannelRef
 from knowledge.semantic import embed_missing, pending, semantic_ranking, store_vectors
 from knowledge.similar import find_similar
+from tests.sqlite_file import sqlite_of
 from tests.streams import START
 
 np = pytest.importorskip("numpy")
@@ -80,16 +81,20 @@ def ask(core: Core, where: Where, mid: str, text: str, minutes: int = 0) -> None
 
 
 def vectors(core: Core, model: str = HashedWords.name) -> dict[int, bytes]:
-    rows = core.repertoire.db.execute(
-        "SELECT entry_id, vector FROM entry_embeddings WHERE model = ?", [model]
-    ).fetchall()
+    rows = (
+        sqlite_of(core.repertoire)
+        .db.execute("SELECT entry_id, vector FROM entry_embeddings WHERE model = ?", [model])
+        .fetchall()
+    )
     return {int(r[0]): bytes(r[1]) for r in rows}
 
 
 def entry_id(core: Core, mid: str) -> int:
-    rows = core.repertoire.db.execute(
-        "SELECT id FROM entries WHERE message_id = ? AND kind != 'answer'", [mid]
-    ).fetchall()
+    rows = (
+        sqlite_of(core.repertoire)
+        .db.execute("SELECT id FROM entries WHERE message_id = ? AND kind != 'answer'", [mid])
+        .fetchall()
+    )
     assert len(rows) == 1, rows
     return int(rows[0][0])
 
@@ -197,7 +202,7 @@ def test_vectors_left_behind_are_purged_by_a_full_sweep(core: Core) -> None:
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     embedder = HashedWords()
     embed_missing(core.repertoire, embedder)
-    db = core.repertoire.db
+    db = sqlite_of(core.repertoire).db
     # A database from before the triggers: a vector whose entry is gone.
     db.execute("DROP TRIGGER entry_embeddings_deleted")
     db.execute("DELETE FROM entries WHERE message_id = 'q1'")

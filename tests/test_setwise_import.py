@@ -45,6 +45,7 @@ from bot.events import (
 from bot.import_replay import ImportItem, ImportSummary, run_import
 from knowledge.export import export_json
 from knowledge.text import clean_text, extract_tags, fold, normalize_tag
+from tests.sqlite_file import sqlite_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -67,7 +68,7 @@ def state(core: Core) -> dict[str, Any]:
         member["created_at"] = ""  # when the import ran
     for tombstone in exported["tombstones"]:
         tombstone["deleted_at"] = ""  # likewise (a delete event carries no time)
-    db = core.services.repertoire.db
+    db = sqlite_of(core.services.repertoire).db
     return {
         "export": exported,
         "documents": db.execute(
@@ -307,9 +308,11 @@ def test_a_repertoire_that_holds_anything_is_imported_event_by_event(tmp_path: P
     core.handle_batch = counting  # type: ignore[method-assign]
     run_import(core, [msg(PUBLIC, BOB, "2", "from the readme", 1, thread="1")])
     assert replayed == [1]
-    answers = core.services.repertoire.db.execute(
-        "SELECT answers FROM search_fts WHERE rowid = 1"
-    ).fetchone()
+    answers = (
+        sqlite_of(core.services.repertoire)
+        .db.execute("SELECT answers FROM search_fts WHERE rowid = 1")
+        .fetchone()
+    )
     assert answers == ("from the readme",)
 
 
@@ -319,7 +322,7 @@ def test_live_capture_after_a_setwise_import_updates_the_documents(tmp_path: Pat
     assert gc.isenabled()  # paused for the import only
     core.handle(msg(PUBLIC, BOB, "2", "from the readme", 1, thread="1"))
     core.handle(react(PUBLIC, "2", ANN, "white_check_mark", 2))
-    db = core.services.repertoire.db
+    db = sqlite_of(core.services.repertoire).db
     assert db.execute("SELECT answers FROM search_fts WHERE rowid = 1").fetchone() == (
         "from the readme",
     )
@@ -350,8 +353,27 @@ def _question_by_the_general_rule(settings: Settings, text: str) -> bool:
     return any(first_line.startswith(s) and not _WORD.match(first_line, len(s)) for s in starters)
 
 
-_PIECES = st.sampled_from(["how", "How", "what's", "  ", "\n", ",", ":", "?", "é", "is",
-                           "does anyone", "\u2003", "#tag", "x" * 5, "\ud800", "\x07", " "])
+_PIECES = st.sampled_from(
+    [
+        "how",
+        "How",
+        "what's",
+        "  ",
+        "\n",
+        ",",
+        ":",
+        "?",
+        "é",
+        "is",
+        "does anyone",
+        "\u2003",
+        "#tag",
+        "x" * 5,
+        "\ud800",
+        "\x07",
+        " ",
+    ]
+)
 _MENTIONS = st.lists(st.sampled_from(["<@U1>", "@ann", "<@U2|bo>", "<@", "@", " ", ", ", ":"]),
                      max_size=4)  # fmt: skip
 #: Chat-like text: maybe mentions first, then words, spaces, marks and odd characters.

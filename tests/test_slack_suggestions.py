@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import Settings
 from tests.slack_harness import TEAM, FakeSlackApi, SlackHarness, fake_slack, harness_for  # noqa: F401
+from tests.sqlite_file import sqlite_of
 
 OLD_Q, OLD_A, NEW_Q = "1800000001.000100", "1800000002.000100", "1800000100.000100"
 
@@ -36,7 +37,7 @@ async def test_a_suggestion_has_buttons_and_not_related_is_recorded(
             for element in block["elements"]
         ]
         assert {b["action_id"] for b in buttons} == {"copbot_solved_it", "copbot_not_related"}
-        db = h.core.services.repertoire.db
+        db = sqlite_of(h.core.services.repertoire).db
         [(message_id,)] = db.execute("SELECT message_id FROM similar_suggestions").fetchall()
         assert message_id  # the posted message is known, so reactions on it count as feedback
 

@@ -28,6 +28,7 @@ from knowledge import feedback
 from knowledge.models import SourceKey
 from knowledge.storage import EntryFilter, Viewer
 from tests.chat_driver import first_reply
+from tests.sqlite_file import sqlite_of
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HELP = Where("console", "local", "C01HELP", Visibility.PUBLIC, "data-help")
@@ -52,7 +53,7 @@ def make_core(settings: Settings | None = None) -> Core:
         seed = build_core(Settings(), folder / "seed.db", clock=FixedClock(NOW))
         for event in sample_events(load_sample(), NOW - timedelta(days=1)):
             seed.handle(event)
-        seed.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sqlite_of(seed.repertoire).db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         seed.repertoire.close()
         _SEEDED.append(folder / "seed.db")
     copy = Path(tempfile.mkdtemp(dir=_TMP.name)) / "copy.db"
@@ -141,9 +142,11 @@ def test_solved_it_reaction_by_the_asker_links_and_answers() -> None:
     wanted = EntryFilter(ids=(question.id,), has_accepted=True, answered=True)
     assert rep.count_entries(EVERYTHING, wanted) == 1
     # the old answer's words now find the new question too
-    hits = rep.db.execute(
-        "SELECT rowid FROM search_fts WHERE search_fts MATCH 'is_incremental'"
-    ).fetchall()
+    hits = (
+        sqlite_of(rep)
+        .db.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH 'is_incremental'")
+        .fetchall()
+    )
     assert question.id in {r[0] for r in hits}
     # and /cop search shows the borrowed answer under the new question
     found = core.handle(CommandInvocation(HELP, OTHER, "search is:answered rebuilding", NOW))

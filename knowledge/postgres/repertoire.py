@@ -1,17 +1,18 @@
 """The repertoire on PostgreSQL: the shared relational code with PostgreSQL's hooks.
 
-:class:`PostgresRepertoire` runs :class:`~knowledge.sqlite.repertoire.Repertoire`'s portable
-statements over :class:`~knowledge.postgres.sql.PostgresSql` and supplies the
-dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
-(nested ones are savepoints), and the search index's hooks rebuilt with
+:class:`PostgresRepertoire` runs the portable statements of
+:class:`~knowledge.relational.repertoire.RelationalRepertoire` over
+:class:`~knowledge.postgres.sql.PostgresSql` and supplies every hook the
+relational base leaves abstract: tags aggregated with ``string_agg``,
+transactions as psycopg's (nested ones are savepoints), ``COPY`` for a copied
+community, ``VACUUM`` after a forget, and the search index's hooks rebuilt with
 :func:`~knowledge.postgres.documents.reindex` (the ``tsvector`` lives on the
 entry's row, so a deleted entry takes its document with it).
 
 Full-text search and the similar finder's index are PostgreSQL's own
-(:class:`~knowledge.postgres.text_search.PostgresTextSearch`, ahead of the
-SQLite repertoire in the method order). It still inherits the SQLite
-repertoire's class and overrides what is SQLite's; a shared base class without
-the SQLite parts is the next step of the split.
+(:class:`~knowledge.postgres.text_search.PostgresTextSearch`). Nothing comes
+from the SQLite backend: the two are siblings on the relational base, and mypy
+checks each against the whole storage interface.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
 from knowledge.postgres.text_search import PostgresTextSearch
 from knowledge.postgres.url import display_url, is_postgres_url
+from knowledge.relational.digest_log import DigestLog
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import entry_select
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import StorageUnavailable
 from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
@@ -64,7 +66,7 @@ def _shown(conninfo: str) -> str:
     return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
 
 
-class PostgresRepertoire(PostgresTextSearch, Repertoire):
+class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
     """One community's repertoire on one PostgreSQL connection (autocommit outside blocks)."""
 
     #: Tags aggregated the PostgreSQL way.
@@ -73,7 +75,6 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
 
     def __init__(self, conn: Connection[Any]) -> None:
-        # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
         self.conn = conn
         self.channels = ChannelBook(self.sql)
         self._new_event_ids = 0
@@ -102,6 +103,11 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     @cached_property
     def sql(self) -> Sql:
         return PostgresSql(self.conn)
+
+    @property
+    def digest_log(self) -> DigestLog:
+        """The digest and follow-up claim log (its unique constraints decide who posts)."""
+        return DigestLog(self.sql)
 
     def close(self) -> None:
         self.conn.close()

@@ -1,7 +1,7 @@
 """The storage interface, split by concern: what the core may ask of a repertoire.
 
 Every backend implements all of it (:class:`Storage`); ``mypy`` checks the
-SQLite repertoire against it. Methods return dataclasses from
+SQLite and the PostgreSQL repertoire against it. Methods return dataclasses from
 :mod:`knowledge.models`, never rows, and take no SQL.
 
 Reads that list member content take a :class:`~knowledge.storage.viewer.Viewer`.

@@ -36,6 +36,7 @@ from bot.ports import FixedClock, Services
 from bot.sample import load_sample, sample_events
 from knowledge.confidence import QUIET_THRESHOLD
 from knowledge.postgres.repertoire import PostgresRepertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.repertoire import Repertoire
 from tests.postgres_cluster import PostgresServer
 
@@ -61,7 +62,7 @@ class Cores:
         return f"parity-{self.count}"
 
 
-def _played(repertoire: Repertoire) -> Core:
+def _played(repertoire: RelationalRepertoire) -> Core:
     core = assemble_core(Services(repertoire, Settings(), FixedClock(NOW)))
     for event in sample_events(load_sample(), NOW - timedelta(days=1)):
         core.handle(event)
@@ -92,8 +93,7 @@ def shown(replies: list[Any]) -> list[tuple[Any, ...]]:
         if not isinstance(reply, Reply):
             continue
         items = tuple(
-            (i.kind, i.title, i.snippet, i.author, i.channel_name, i.answered)
-            for i in reply.items
+            (i.kind, i.title, i.snippet, i.author, i.channel_name, i.answered) for i in reply.items
         ) + tuple((i.answer_snippet, i.accepted, i.answer_author, i.tags) for i in reply.items)
         out.append((reply.where.channel, reply.text, reply.ephemeral, reply.thread_id, items))
     return out
