@@ -47,7 +47,7 @@ from bot.share import share_result
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import ChannelRef, Entry
 from knowledge.relational.repertoire import RelationalRepertoire
-from knowledge.sqlite.database import is_lock_error
+from knowledge.storage.errors import is_transient_conflict
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class Core:
             try:
                 return self._handle_once(event, raise_lock_errors=in_batch or attempt < attempts)
             except Exception as exc:
-                if in_batch or not is_lock_error(exc):
+                if in_batch or not is_transient_conflict(exc):
                     raise
                 log.warning(
                     "the database is locked by another writer; trying %s event %r again",
@@ -138,7 +138,7 @@ class Core:
             return [self._user_error_reply(event, exc)]
         except Exception as exc:
             self._forget_batch_caches()
-            if raise_lock_errors and is_lock_error(exc):
+            if raise_lock_errors and is_transient_conflict(exc):
                 raise
             self.failed_events += 1
             log.exception(

@@ -32,8 +32,8 @@ from bot.setwise_import import SetwiseImport, takes
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import EntryKind
 from knowledge.relational.repertoire import RelationalRepertoire
-from knowledge.sqlite.database import is_lock_error
 from knowledge.storage import EntryFilter, Viewer
+from knowledge.storage.errors import is_transient_conflict
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -348,7 +348,7 @@ class _Flusher:
             try:
                 return action()
             except Exception as exc:
-                if not is_lock_error(exc):
+                if not is_transient_conflict(exc):
                     raise
                 core.failed_events = failed_before  # the whole batch was rolled back
                 left = deadline - time.monotonic()
