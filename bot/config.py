@@ -293,7 +293,7 @@ class StorageSettings(_Section):
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:
-        from knowledge.postgres.url import DATABASE_URL_ENV, has_password, is_postgres_url
+        from knowledge.backends import DATABASE_URL_ENV, has_password, is_postgres_url
 
         value = value.strip()
         if value and not is_postgres_url(value):

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.runtime import AsyncCore
-from knowledge.semantic import Embedder, pending, purge, store_vectors
+from knowledge.semantic import Embedder, pending, purge, store_vectors, vector_file
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class EmbeddingJob:
         """Embed every entry found lacking a vector, from the cursor to the newest entry."""
         started = time.perf_counter()
         stats = SweepStats()
-        repertoire = self.core.services.repertoire
+        repertoire = vector_file(self.core.services.repertoire)
         model = self.embedder.name
         loop = asyncio.get_running_loop()
         now = time.monotonic()

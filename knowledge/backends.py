@@ -11,7 +11,10 @@ target without its password: a ``--db`` that names neither a SQLite file nor a
 reachable server is one clear line, never a traceback.
 
 The PostgreSQL backend (and ``psycopg``) is imported only when a URL asks for
-it, so SQLite users pay nothing for it.
+it, so SQLite users pay nothing for it. This module is the one door ``bot/``
+and ``adapters/`` use to a backend: they take the URL helpers they need
+(:data:`DATABASE_URL_ENV`, :func:`has_password`, :func:`is_postgres_url`,
+:class:`DatabaseUrlError`) from here, and never import a backend package.
 """
 
 from __future__ import annotations
@@ -24,14 +27,25 @@ from pathlib import Path
 
 from knowledge.dbfile import open_repertoire
 from knowledge.postgres.url import (
+    DATABASE_URL_ENV,
     DatabaseUrlError,
     display_url,
+    has_password,
     is_postgres_url,
     resolve_database_url,
 )
 from knowledge.relational.repertoire import RelationalRepertoire
 
-__all__ = ["DatabaseTarget", "choose_database", "open_storage", "parse_target"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DatabaseTarget",
+    "DatabaseUrlError",
+    "choose_database",
+    "has_password",
+    "is_postgres_url",
+    "open_storage",
+    "parse_target",
+]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from knowledge.models import ChannelRef
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire as SqliteRepertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = [
     "MAX_EMBED_CHARS",
@@ -51,6 +51,7 @@ __all__ = [
     "query_vector",
     "semantic_ranking",
     "store_vectors",
+    "vector_file",
 ]
 
 #: Reciprocal-rank-fusion constant of :func:`fuse`. 60 is the classic (Cormack
@@ -62,17 +63,14 @@ class SemanticUnavailable(RuntimeError):
     """The semantic extra is not installed: ``pip install .[semantic]``."""
 
 
-def _sqlite(repertoire: RelationalRepertoire) -> SqliteRepertoire:
-    """The SQLite repertoire the vectors live in: the semantic stage keeps them in a file only.
+def vector_file(repertoire: RelationalRepertoire) -> Repertoire:
+    """The repertoire whose SQLite file keeps the vectors (the only backend that does, yet).
 
-    On PostgreSQL the same call used to fail on a missing attribute; now it says
-    what is missing, and similar questions stay lexical there.
+    On another backend the semantic stage is unavailable, said as such, and
+    similar questions stay lexical.
     """
-    if not isinstance(repertoire, SqliteRepertoire):
-        raise SemanticUnavailable(
-            "the semantic stage keeps its vectors in a SQLite file only: on another "
-            'backend similar questions stay lexical (set [similar] semantic = "off")'
-        )
+    if not isinstance(repertoire, Repertoire):
+        raise SemanticUnavailable("the semantic stage keeps its vectors in a SQLite file only")
     return repertoire
 
 
@@ -169,12 +167,10 @@ class _Vectors:
 
 
 #: Loaded vectors per repertoire and model, dropped with the repertoire.
-_CACHE: weakref.WeakKeyDictionary[RelationalRepertoire, dict[str, _Vectors]] = (
-    weakref.WeakKeyDictionary()
-)
+_CACHE: weakref.WeakKeyDictionary[Repertoire, dict[str, _Vectors]] = weakref.WeakKeyDictionary()
 
 
-def _cache(repertoire: RelationalRepertoire, model: str) -> _Vectors:
+def _cache(repertoire: Repertoire, model: str) -> _Vectors:
     models = _CACHE.setdefault(repertoire, {})
     return models.setdefault(model, _Vectors())
 
@@ -188,13 +184,13 @@ class Pending:
     updated_at: str
 
 
-def ensure_cleanup(repertoire: RelationalRepertoire) -> None:
+def ensure_cleanup(repertoire: Repertoire) -> None:
     """Vectors go with their entry: deleted (or forgotten) at once, stale on an edit.
 
     Triggers, so that no path that deletes or edits an entry can leave a vector of
     its text behind; created when vectors are first written (idempotent).
     """
-    db = _sqlite(repertoire).db
+    db = repertoire.db
     db.execute(
         "CREATE TRIGGER IF NOT EXISTS entry_embeddings_deleted AFTER DELETE ON entries "
         "BEGIN DELETE FROM entry_embeddings WHERE entry_id = old.id; END"
@@ -221,33 +217,23 @@ class Scan:
 
 
 def pending(
-    repertoire: RelationalRepertoire,
-    model: str,
-    after: int = 0,
-    limit: int = 256,
-    span: int = SCAN_SPAN,
+    repertoire: Repertoire, model: str, after: int = 0, limit: int = 256, span: int = SCAN_SPAN
 ) -> Scan:
     """Questions and know-how after id ``after`` with no vector for ``model`` (or an old one).
 
     Looks at no more than ``span`` ids per call, so a sweep over a million
     entries is many short statements rather than one long one.
     """
-    newest = int(
-        _sqlite(repertoire).db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]
-    )
+    newest = int(repertoire.db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0])
     upto = min(after + span, newest)
-    rows = (
-        _sqlite(repertoire)
-        .db.execute(
-            "SELECT e.id, e.title, e.text, e.updated_at, (SELECT group_concat(tag, ' ') "
-            "FROM entry_tags t WHERE t.entry_id = e.id) FROM entries e "
-            "WHERE e.id > ? AND e.id <= ? AND e.kind IN ('question', 'knowhow') "
-            "AND NOT EXISTS (SELECT 1 FROM entry_embeddings v WHERE v.entry_id = e.id "
-            "AND v.model = ? AND v.updated_at = e.updated_at) ORDER BY e.id LIMIT ?",
-            [after, upto, model, limit],
-        )
-        .fetchall()
-    )
+    rows = repertoire.db.execute(
+        "SELECT e.id, e.title, e.text, e.updated_at, (SELECT group_concat(tag, ' ') "
+        "FROM entry_tags t WHERE t.entry_id = e.id) FROM entries e "
+        "WHERE e.id > ? AND e.id <= ? AND e.kind IN ('question', 'knowhow') "
+        "AND NOT EXISTS (SELECT 1 FROM entry_embeddings v WHERE v.entry_id = e.id "
+        "AND v.model = ? AND v.updated_at = e.updated_at) ORDER BY e.id LIMIT ?",
+        [after, upto, model, limit],
+    ).fetchall()
     items = [
         Pending(int(r[0]), entry_text(r[1], r[2], (r[4] or "").split()), str(r[3])) for r in rows
     ]
@@ -256,14 +242,14 @@ def pending(
 
 
 def store_vectors(
-    repertoire: RelationalRepertoire, model: str, batch: Sequence[Pending], vectors: Any
+    repertoire: Repertoire, model: str, batch: Sequence[Pending], vectors: Any
 ) -> int:
     """Write a batch's vectors; an entry deleted or edited since it was read is skipped."""
     ensure_cleanup(repertoire)
     kept_ids: list[int] = []
     kept_vectors: list[Any] = []
     for item, vector in zip(batch, vectors, strict=True):
-        cursor = _sqlite(repertoire).db.execute(
+        cursor = repertoire.db.execute(
             "INSERT OR REPLACE INTO entry_embeddings (entry_id, model, dim, vector, updated_at) "
             "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM entries WHERE id = ? "
             "AND updated_at = ?)",
@@ -284,9 +270,9 @@ def store_vectors(
     return len(kept_ids)
 
 
-def purge(repertoire: RelationalRepertoire, model: str) -> int:
+def purge(repertoire: Repertoire, model: str) -> int:
     """Drop vectors whose entry is gone (written before the triggers), here and in memory."""
-    cursor = _sqlite(repertoire).db.execute(
+    cursor = repertoire.db.execute(
         "DELETE FROM entry_embeddings WHERE model = ? AND entry_id NOT IN "
         "(SELECT id FROM entries WHERE kind IN ('question', 'knowhow'))",
         [model],
@@ -295,15 +281,15 @@ def purge(repertoire: RelationalRepertoire, model: str) -> int:
     if cache.matrix is not None and cache.ids:
         alive = {
             int(r[0])
-            for r in _sqlite(repertoire)
-            .db.execute("SELECT entry_id FROM entry_embeddings WHERE model = ?", [model])
-            .fetchall()
+            for r in repertoire.db.execute(
+                "SELECT entry_id FROM entry_embeddings WHERE model = ?", [model]
+            ).fetchall()
         }
         _drop(cache, [i for i in cache.ids if i not in alive])
     return int(cursor.rowcount or 0)
 
 
-def embed_missing(repertoire: RelationalRepertoire, embedder: Embedder, batch: int = 256) -> int:
+def embed_missing(repertoire: Repertoire, embedder: Embedder, batch: int = 256) -> int:
     """Embed, here and now, every entry :func:`pending` finds (benchmarks, tests, imports).
 
     The bot does the same in the background (``bot/semantic_job.py``), off the
@@ -351,19 +337,15 @@ def _remember(cache: _Vectors, ids: list[int], vectors: Any) -> None:
             cache.ids.append(entry_id)
 
 
-def _load(repertoire: RelationalRepertoire, model: str) -> _Vectors:
+def _load(repertoire: Repertoire, model: str) -> _Vectors:
     import numpy as np
 
     cache = _cache(repertoire, model)
     if cache.matrix is None:
-        rows = (
-            _sqlite(repertoire)
-            .db.execute(
-                "SELECT entry_id, vector FROM entry_embeddings WHERE model = ? ORDER BY entry_id",
-                [model],
-            )
-            .fetchall()
-        )
+        rows = repertoire.db.execute(
+            "SELECT entry_id, vector FROM entry_embeddings WHERE model = ? ORDER BY entry_id",
+            [model],
+        ).fetchall()
         cache.ids = [int(r[0]) for r in rows]
         cache.rows = {entry_id: i for i, entry_id in enumerate(cache.ids)}
         if rows:
@@ -375,7 +357,7 @@ def _load(repertoire: RelationalRepertoire, model: str) -> _Vectors:
 
 
 def _visible(
-    repertoire: RelationalRepertoire,
+    repertoire: Repertoire,
     ids: list[int],
     viewer: ChannelRef | None,
     answered_only: bool,
@@ -385,15 +367,11 @@ def _visible(
     visible_sql, params = visibility_clause(viewer)
     answered = " AND (e.kind = 'knowhow' OR e.answer_count > 0)" if answered_only else ""
     marks = ", ".join("?" for _ in ids)
-    rows = (
-        _sqlite(repertoire)
-        .db.execute(
-            f"SELECT e.id FROM entries e WHERE e.id IN ({marks}) "
-            f"AND e.kind IN ('question', 'knowhow') AND {visible_sql}{answered}",
-            [*ids, *params],
-        )
-        .fetchall()
-    )
+    rows = repertoire.db.execute(
+        f"SELECT e.id FROM entries e WHERE e.id IN ({marks}) "
+        f"AND e.kind IN ('question', 'knowhow') AND {visible_sql}{answered}",
+        [*ids, *params],
+    ).fetchall()
     return {int(r[0]) for r in rows}
 
 
@@ -403,7 +381,7 @@ def query_vector(embedder: Embedder, text: str) -> Any:
 
 
 def cosines(
-    repertoire: RelationalRepertoire, model: str, vector: Any, ids: Iterable[int]
+    repertoire: Repertoire, model: str, vector: Any, ids: Iterable[int]
 ) -> dict[int, float]:
     """The cosine of ``vector`` with each of ``ids`` that has a vector (others are left out)."""
     cache = _load(repertoire, model)
@@ -415,7 +393,7 @@ def cosines(
 
 
 def semantic_ranking(
-    repertoire: RelationalRepertoire,
+    repertoire: Repertoire,
     embedder: Embedder,
     text: str,
     viewer: ChannelRef | None,

@@ -315,11 +315,12 @@ def rank_similar(
         return _calibrated(
             repertoire, selected, entries[:pool], scores, solved, crowd, own_weight, LEXICAL_MODEL
         )
-    from knowledge.semantic import cosines, query_vector, semantic_ranking
+    from knowledge.semantic import cosines, query_vector, semantic_ranking, vector_file
 
+    vectors = vector_file(repertoire)
     vector = query_vector(embedder, text)
     semantic = semantic_ranking(
-        repertoire,
+        vectors,
         embedder,
         text,
         viewer,
@@ -338,7 +339,7 @@ def rank_similar(
                 known[entry_id] = entry
     ranked_cosines = [c for _, c in semantic]
     cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
-    similarity = cosines(repertoire, embedder.name, vector, known)
+    similarity = cosines(vectors, embedder.name, vector, known)
     scored = _calibrated(
         repertoire,
         selected,

@@ -148,7 +148,7 @@ def test_batches_are_bounded_and_text_is_title_and_body_first(core: Core) -> Non
         long = f"Question number {n}: why are grafana panels empty? " + "detail " * 300 + "why?"
         ask(core, HELP, f"q{n}", long)
     embedder = HashedWords()
-    assert embed_missing(core.repertoire, embedder, batch=2) == 5
+    assert embed_missing(sqlite_of(core.repertoire), embedder, batch=2) == 5
     assert [len(c) for c in embedder.calls] == [2, 2, 1]
     text = embedder.calls[0][0]
     assert text.startswith("Question number 0: why are grafana panels empty?")
@@ -159,21 +159,21 @@ def test_deleted_edited_and_forgotten_entries_lose_their_vectors(core: Core) -> 
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     ask(core, HELP, "q2", "Why does kafka consumer lag grow?", minutes=1)
     embedder = HashedWords()
-    assert embed_missing(core.repertoire, embedder) == 2
+    assert embed_missing(sqlite_of(core.repertoire), embedder) == 2
     q1, q2 = entry_id(core, "q1"), entry_id(core, "q2")
-    before = semantic_ranking(core.repertoire, embedder, "rotate snowflake key", None)
+    before = semantic_ranking(sqlite_of(core.repertoire), embedder, "rotate snowflake key", None)
     assert before[0][0] == q1
 
     core.handle(MessageDeleted(HELP, "q1"))
     assert set(vectors(core)) == {q2}  # at once, not at the next sweep
-    after = semantic_ranking(core.repertoire, embedder, "rotate snowflake key", None)
+    after = semantic_ranking(sqlite_of(core.repertoire), embedder, "rotate snowflake key", None)
     assert q1 not in {i for i, _ in after}
 
     old = vectors(core)[q2]
     core.handle(MessageEdited(HELP, "q2", "Why does the redis cache miss?", START))
     assert q2 not in vectors(core)  # the old text's vector is gone with the edit
-    assert [p.entry_id for p in pending(core.repertoire, embedder.name).items] == [q2]
-    assert embed_missing(core.repertoire, embedder) == 1
+    assert [p.entry_id for p in pending(sqlite_of(core.repertoire), embedder.name).items] == [q2]
+    assert embed_missing(sqlite_of(core.repertoire), embedder) == 1
     assert vectors(core)[q2] != old
 
     (plan,) = plan_for(core, "ada")
@@ -185,23 +185,23 @@ def test_a_batch_read_before_a_delete_or_edit_writes_nothing_for_it(core: Core) 
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     ask(core, HELP, "q2", "Why does kafka consumer lag grow?", minutes=1)
     embedder = HashedWords()
-    batch = pending(core.repertoire, embedder.name).items
+    batch = pending(sqlite_of(core.repertoire), embedder.name).items
     assert len(batch) == 2
     # While the model works on the batch, q1 is deleted and q2 edited.
     core.handle(MessageDeleted(HELP, "q1"))
     core.handle(MessageEdited(HELP, "q2", "Why does the redis cache miss?", START))
     stored = store_vectors(
-        core.repertoire, embedder.name, batch, embedder.encode([i.text for i in batch])
+        sqlite_of(core.repertoire), embedder.name, batch, embedder.encode([i.text for i in batch])
     )
     assert stored == 0 and vectors(core) == {}
-    assert embed_missing(core.repertoire, embedder) == 1  # q2 again, with its new text
+    assert embed_missing(sqlite_of(core.repertoire), embedder) == 1  # q2 again, with its new text
     assert "redis" in embedder.calls[-1][0]
 
 
 def test_vectors_left_behind_are_purged_by_a_full_sweep(core: Core) -> None:
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     embedder = HashedWords()
-    embed_missing(core.repertoire, embedder)
+    embed_missing(sqlite_of(core.repertoire), embedder)
     db = sqlite_of(core.repertoire).db
     # A database from before the triggers: a vector whose entry is gone.
     db.execute("DROP TRIGGER entry_embeddings_deleted")
@@ -225,7 +225,7 @@ def test_private_vectors_never_suggest_in_another_channel(core: Core) -> None:
     ask(core, SECRET, "s1", "How do I rotate the snowflake signing key?")
     ask(core, HELP, "p1", "Where are the airflow scheduler logs?", minutes=1)
     embedder = HashedWords()
-    embed_missing(core.repertoire, embedder)
+    embed_missing(sqlite_of(core.repertoire), embedder)
     secret = entry_id(core, "s1")
     question = "rotate snowflake signing key"
     inside = find_similar(
@@ -235,5 +235,5 @@ def test_private_vectors_never_suggest_in_another_channel(core: Core) -> None:
     for viewer in (ChannelRef("slack", "T1", "C1"), ChannelRef("slack", "T1", "C2")):
         hits = find_similar(core.repertoire, question, viewer, embedder=embedder)
         assert secret not in {h.entry.id for h in hits}
-        near = semantic_ranking(core.repertoire, embedder, question, viewer)
+        near = semantic_ranking(sqlite_of(core.repertoire), embedder, question, viewer)
         assert secret not in {i for i, _ in near}
