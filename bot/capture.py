@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import (
@@ -302,9 +302,9 @@ class Capture:
         """Save a message on purpose as know-how (any member may)."""
         text = clean_text(request.text)
         if not text:
-            return [Reply(where=request.where, text="That message has no text to save.")]
+            return [Reply(where=request.where, text=messages.NOTHING_TO_SAVE)]
         if self.repertoire.is_tombstoned(source_key(request.where, request.message_id)):
-            return [Reply(where=request.where, text="That message was deleted; nothing saved.")]
+            return [Reply(where=request.where, text=messages.SAVED_MESSAGE_DELETED)]
         saver_id = self.member_id(request.saver, request.where.workspace)
         author_id = self.member_id(request.author, request.where.workspace)
         kind = request.kind if isinstance(request.kind, KnowhowKind) else KnowhowKind.HOWTO
