@@ -31,8 +31,7 @@ from bot.events import (
 from bot.setwise_import import SetwiseImport, takes
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import EntryKind
-from knowledge.relational.repertoire import RelationalRepertoire
-from knowledge.storage import EntryFilter, Viewer
+from knowledge.storage import EntryFilter, Storage, Viewer
 from knowledge.storage.errors import is_transient_conflict
 
 if TYPE_CHECKING:
@@ -152,7 +151,7 @@ class ImportSummary:
         return out
 
 
-def _entry_counts(repertoire: RelationalRepertoire) -> dict[str, int]:
+def _entry_counts(repertoire: Storage) -> dict[str, int]:
     """What the repertoire holds, private entries included (the operator runs the import)."""
     everything = Viewer.operator_including_private()
     counts = {
