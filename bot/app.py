@@ -75,6 +75,11 @@ def build_core(
     """
     repertoire = open_storage(database_for(settings, db_path))
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
+    return assemble_core(services)
+
+
+def assemble_core(services: Services) -> Core:
+    """The core with every feature, over an open repertoire (of any backend)."""
     core = Core(services, command_registry())
     suggester = Suggester(services)  # similar questions at ask time
     core.question_hooks.append(suggester.on_question)

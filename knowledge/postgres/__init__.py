@@ -24,6 +24,7 @@ from __future__ import annotations
 # (``from knowledge.postgres.url import ...``), so choosing a backend by URL
 # loads no driver, and SQLite users never import psycopg.
 __all__ = [
+    "bm25",
     "connection",
     "documents",
     "filters",
@@ -31,9 +32,15 @@ __all__ = [
     "params",
     "ranking",
     "repertoire",
+    "schema_entries",
+    "schema_practice",
+    "schema_privacy",
+    "schema_search",
+    "schema_web",
     "similar",
     "sql",
     "termstats",
+    "text_search",
     "tsquery",
     "url",
 ]

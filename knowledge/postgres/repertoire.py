@@ -7,9 +7,11 @@ dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
 :func:`~knowledge.postgres.documents.reindex` (the ``tsvector`` lives on the
 entry's row, so a deleted entry takes its document with it).
 
-It still inherits the SQLite repertoire's class and overrides what is SQLite's;
-a shared base class without the SQLite parts is the next step of the split.
-Full-text search, similar questions and imports are not on it yet.
+Full-text search and the similar finder's index are PostgreSQL's own
+(:class:`~knowledge.postgres.text_search.PostgresTextSearch`, ahead of the
+SQLite repertoire in the method order). It still inherits the SQLite
+repertoire's class and overrides what is SQLite's; a shared base class without
+the SQLite parts is the next step of the split.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.postgres.text_search import PostgresTextSearch
 from knowledge.postgres.url import display_url, is_postgres_url
 from knowledge.relational.rows import entry_select
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import StorageUnavailable
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["FORGET_TABLES", "PostgresRepertoire"]
@@ -60,7 +64,7 @@ def _shown(conninfo: str) -> str:
     return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
 
 
-class PostgresRepertoire(Repertoire):
+class PostgresRepertoire(PostgresTextSearch, Repertoire):
     """One community's repertoire on one PostgreSQL connection (autocommit outside blocks)."""
 
     #: Tags aggregated the PostgreSQL way.
@@ -117,6 +121,10 @@ class PostgresRepertoire(Repertoire):
         """A consistent read of several statements."""
         with self.conn.transaction():
             yield
+
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """No set-wise import path here yet (a ``COPY`` one would be): imports replay."""
+        return None
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:

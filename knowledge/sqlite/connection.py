@@ -10,6 +10,8 @@ from functools import cached_property
 from sqlite_utils import Database
 
 from knowledge.relational.digest_log import DigestLog
+from knowledge.sqlite.setwise_load import SqliteSetwiseLoader
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
@@ -97,6 +99,10 @@ class SqliteBacked:
         from knowledge.sqlite.scrub import empty_log
 
         return empty_log(self.db)
+
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """The set-wise path of history imports into an empty file (:mod:`.setwise_load`)."""
+        return SqliteSetwiseLoader(self.db)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
