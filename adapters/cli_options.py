@@ -32,6 +32,7 @@ __all__ = [
     "opened",
 ]
 
+
 class CommandFailed(click.ClickException):
     """A command could not do its work: ``copbot: <message>`` on stderr, exit code 1."""
 
@@ -61,7 +62,6 @@ config_option = click.option(
     default=None,
     help="Config file (default: $COPBOT_CONFIG, then ./copbot.toml).",
 )
-
 
 
 @dataclass

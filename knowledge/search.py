@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from knowledge.models import Audience, Entry, EntryKind, PublicWeb, SearchHit, to_db_time
+from knowledge.models import Audience, Entry, EntryKind, SearchHit, Viewer, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
 from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visibility_clause
@@ -137,7 +137,7 @@ def search(
             if expression is None:
                 continue
             rows = _fts_rows(repertoire, expression, conditions, params, wanted)
-            if isinstance(viewer, PublicWeb):
+            if isinstance(viewer, Viewer) and viewer.is_public_web:
                 rows = _matching_what_is_shown(repertoire, rows, expression, viewer)
             if rows:
                 break
@@ -242,7 +242,7 @@ def _fts_rows(
 
 
 def _matching_what_is_shown(
-    repertoire: Repertoire, rows: list[tuple[Any, ...]], expression: str, viewer: PublicWeb
+    repertoire: Repertoire, rows: list[tuple[Any, ...]], expression: str, viewer: Viewer
 ) -> list[tuple[Any, ...]]:
     """Drop hits that matched only through answers the public web may not see.
 

@@ -1,9 +1,11 @@
 """Read-only access to the repertoire for the web view, off the event loop.
 
-Pages are read on a few worker threads, each with its own SQLite connection
-(WAL lets readers run beside the bot's one writer), marked ``query_only`` so a
-bug in a page can never write. Each read gets the viewer "the public web" as
-of that moment: a channel that just turned private, or a member who just said
+Pages are read on a few worker threads, each with its own connection to the
+repertoire, on either backend: a SQLite file (WAL lets readers run beside the
+bot's one writer; an authorizer refuses writes) or a PostgreSQL server (each
+session's transactions ``READ ONLY``), so a bug in a page can never write.
+Each read gets the viewer "the public web" (:meth:`Viewer.public_web`) as of
+that moment: a channel that just turned private, or a member who just said
 ``/cop web off``, is gone from the next page served.
 """
 
@@ -22,7 +24,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 from bot.config import Settings
 from bot.publication import web_viewer
 from knowledge.dbfile import open_repertoire
-from knowledge.models import PublicWeb
+from knowledge.models import Viewer
+from knowledge.postgres.url import is_postgres_url
 from knowledge.sqlite.repertoire import Repertoire
 
 P = ParamSpec("P")
@@ -33,19 +36,38 @@ T = TypeVar("T")
 class ReadContext:
     """What a page reads with: the repertoire, the public-web viewer, the settings, now."""
 
+    #: Either backend (the PostgreSQL repertoire is a kind of this class for now).
     repertoire: Repertoire
-    web: PublicWeb
+    web: Viewer
     settings: Settings
     now: datetime
+
+
+def open_for_writing(database: str | Path) -> Repertoire:
+    """The repertoire at ``database`` (a SQLite file or a ``postgresql://`` URL), migrated."""
+    if is_postgres_url(str(database)):
+        from knowledge.postgres.repertoire import PostgresRepertoire
+
+        return PostgresRepertoire.connect(str(database))
+    return open_repertoire(database)
+
+
+def open_read_only(database: str | Path) -> Repertoire:
+    """A connection to ``database`` that cannot write (it must be migrated already)."""
+    if is_postgres_url(str(database)):
+        from knowledge.postgres.repertoire import PostgresRepertoire
+
+        return PostgresRepertoire.connect_read_only(str(database))
+    return Repertoire.open_read_only(database)
 
 
 class WebReader:
     """Runs page reads on worker threads with read-only connections."""
 
-    def __init__(self, db_path: str | Path, settings: Settings, threads: int = 2) -> None:
-        self.db_path = Path(db_path)
+    def __init__(self, database: str | Path, settings: Settings, threads: int = 2) -> None:
+        self.database = database if is_postgres_url(str(database)) else Path(database)
         self.settings = settings
-        open_repertoire(self.db_path).close()  # check, create and migrate once, before readers
+        open_for_writing(self.database).close()  # check, create and migrate once, before readers
         self._local = threading.local()
         self._opened: list[Repertoire] = []
         self._lock = threading.Lock()
@@ -54,7 +76,7 @@ class WebReader:
     def _repertoire(self) -> Repertoire:
         repertoire: Repertoire | None = getattr(self._local, "repertoire", None)
         if repertoire is None:
-            repertoire = Repertoire.open_read_only(self.db_path)
+            repertoire = open_read_only(self.database)
             self._local.repertoire = repertoire
             with self._lock:
                 self._opened.append(repertoire)

@@ -39,6 +39,8 @@ class PostgresRepertoire(Repertoire):
 
     #: Tags aggregated the PostgreSQL way.
     entry_select = entry_select("string_agg(tag, ' ')")
+    #: Set by :meth:`connect_read_only` (the web view's readers): no cache is written.
+    read_only = False
 
     def __init__(self, conn: Connection[Any]) -> None:
         # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
@@ -58,12 +60,34 @@ class PostgresRepertoire(Repertoire):
             raise
         return cls(conn)
 
+    @classmethod
+    def connect_read_only(cls, conninfo: str) -> PostgresRepertoire:
+        """A connection that cannot change the database: the web view's readers.
+
+        Every transaction of the session is ``READ ONLY`` (the server refuses
+        any write, so a bug in a page can never write); the database must be
+        migrated already (open it with :meth:`connect` first).
+        """
+        conn = connect(conninfo, autocommit=True)
+        try:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        except BaseException:
+            conn.close()
+            raise
+        repertoire = cls(conn)
+        repertoire.read_only = True
+        return repertoire
+
     @cached_property
     def sql(self) -> Sql:
         return PostgresSql(self.conn)
 
     def close(self) -> None:
         self.conn.close()
+
+    def index_hint(self, index: str) -> str:
+        """PostgreSQL plans from its statistics: no hint."""
+        return ""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
