@@ -32,7 +32,6 @@ __all__ = [
     "opened",
 ]
 
-
 class CommandFailed(click.ClickException):
     """A command could not do its work: ``copbot: <message>`` on stderr, exit code 1."""
 
@@ -62,6 +61,7 @@ config_option = click.option(
     default=None,
     help="Config file (default: $COPBOT_CONFIG, then ./copbot.toml).",
 )
+
 
 
 @dataclass

@@ -128,7 +128,9 @@ def unknown_feedback(verdict: str) -> str:
 
 # ---------------------------------------------------------------------- digests
 
-DIGEST_NOT_IN_A_CHANNEL = "Digests belong to a channel: ask for one in the channel you want it for."
+DIGEST_NOT_IN_A_CHANNEL = (
+    "Digests belong to a channel: ask for one in the channel you want it for."
+)
 
 
 def digest_days(max_days: int) -> str:

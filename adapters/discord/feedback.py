@@ -24,7 +24,6 @@ class FeedbackTarget(Protocol):
         self, interaction: discord.Interaction, verdict: str, suggestion_id: int, entry_id: int
     ) -> None: ...
 
-
 LABELS = FEEDBACK_LABELS
 STYLES = {"solved_it": discord.ButtonStyle.success, "not_related": discord.ButtonStyle.secondary}
 

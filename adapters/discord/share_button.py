@@ -20,7 +20,6 @@ class ShareTarget(Protocol):
 
     async def share_entry(self, interaction: discord.Interaction, entry_id: int) -> None: ...
 
-
 #: Discord allows 5 action rows of 5 buttons under a message.
 MAX_ROWS = 5
 PER_ROW = 5

@@ -75,7 +75,6 @@ INDEXES = (
 #: Parse errors of a streamed index file.
 _STREAM_ERRORS = (ijson.JSONError, JsonLimitError, JsonShapeError, UnicodeDecodeError)
 
-
 @dataclass(frozen=True, slots=True)
 class _Conversation:
     id: str

@@ -36,7 +36,6 @@ class MessageSource(Protocol):
 
     async def translate_message(self, body: Payload, event: Payload) -> MessageEvent | None: ...
 
-
 #: Messages asked for per call (Slack's documented advice: no more than 200).
 PAGE_SIZE = 200
 #: Errors that mean copbot cannot read the channel at all (not a passing outage).

@@ -63,7 +63,9 @@ def take_until(text: str, command: str = "share") -> tuple[date | None, str]:
     try:
         return date.fromisoformat(match.group(1)), rest.strip()
     except ValueError:
-        raise UsageError(messages.bad_date(match.group(1)), command) from None
+        raise UsageError(
+            messages.bad_date(match.group(1)), command
+        ) from None
 
 
 def _share(ctx: CommandContext) -> list[Outbound]:

@@ -104,7 +104,9 @@ def _suggestions(ctx: CommandContext) -> list[Outbound]:
             )
         ]
     if args:
-        raise UsageError(messages.suggestions_word(args), "suggestions")
+        raise UsageError(
+            messages.suggestions_word(args), "suggestions"
+        )
     channel = suggester.channel_threshold(where)
     return [
         ctx.reply(
