@@ -20,6 +20,7 @@ from adapters.supervisor import Backoff, Supervisor, label
 from bot.app import build_core
 from bot.config import ConfigError, Settings
 from bot.runtime import AsyncCore
+from knowledge.backends import DatabaseTarget
 
 if TYPE_CHECKING:
     from adapters.web import WebReader, WebServer
@@ -58,12 +59,12 @@ def make_adapters(
 
 
 def web_view_for(
-    adapters: list[PlatformAdapter], settings: Settings, db_path: Path
+    adapters: list[PlatformAdapter], settings: Settings, database: DatabaseTarget | Path
 ) -> tuple[WebServer | None, WebReader | None]:
     """With ``[web] enabled``: the web view, on Slack's HTTP server when they share a port.
 
     Returns the server to start (when the view has its own port) or the reader
-    to close (when it rides on Slack's server).
+    to close (when it rides on Slack's server). It reads either backend.
     """
     from adapters.web import WebReader, WebServer, WebView
 
@@ -75,11 +76,11 @@ def web_view_for(
         from adapters.slack.adapter import SlackAdapter
 
         if isinstance(adapter, SlackAdapter) and adapter.http and adapter.port == settings.web.port:
-            reader = WebReader(db_path, settings)
+            reader = WebReader(database, settings)
             adapter.extra_routes.append(WebView(reader, settings).add_routes)
             log.info("web view: served with Slack's HTTP endpoint on port %s", settings.web.port)
             return None, reader
-    return WebServer(db_path, settings), None
+    return WebServer(database, settings), None
 
 
 async def serve_web(server: WebServer) -> None:
@@ -92,7 +93,7 @@ async def serve_web(server: WebServer) -> None:
 
 async def run(
     settings: Settings,
-    db_path: Path,
+    database: DatabaseTarget | Path,
     *,
     http: bool = False,
     port: int | None = None,
@@ -103,7 +104,7 @@ async def run(
     A platform whose setup is wrong (a token not set) is reported and left out;
     the others start. :class:`NothingToRun` when no platform runs at all.
     """
-    core = build_core(settings, db_path)
+    core = build_core(settings, database)
     async_core = AsyncCore(core)
     adapters: list[PlatformAdapter] = []
     problems: list[str] = []
@@ -122,7 +123,7 @@ async def run(
             "no platform is enabled: set [slack] enabled = true and/or [discord] enabled = true "
             "(or [web] enabled = true) in the config (see config.example.toml)"
         )
-    web_server, shared_reader = web_view_for(adapters, settings, db_path)
+    web_server, shared_reader = web_view_for(adapters, settings, database)
     outboxes = Outboxes()
     for adapter in adapters:
         outboxes.register(adapter)
@@ -132,7 +133,7 @@ async def run(
     from adapters.digest_jobs import start_digests
     from bot.semantic_job import start_embedding
 
-    digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups
+    digests = await start_digests(async_core, outboxes, database)  # digests and follow-ups
     embedding = await start_embedding(async_core)  # the semantic stage's vectors, if on
     try:
         if not supervisors and web_task is not None:  # the web view alone

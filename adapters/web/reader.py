@@ -23,9 +23,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from bot.config import Settings
 from bot.publication import web_viewer
-from knowledge.dbfile import open_repertoire
+from knowledge.backends import DatabaseTarget, open_storage, open_storage_read_only
 from knowledge.models import Viewer
-from knowledge.postgres.url import is_postgres_url
 from knowledge.sqlite.repertoire import Repertoire
 
 P = ParamSpec("P")
@@ -43,31 +42,16 @@ class ReadContext:
     now: datetime
 
 
-def open_for_writing(database: str | Path) -> Repertoire:
-    """The repertoire at ``database`` (a SQLite file or a ``postgresql://`` URL), migrated."""
-    if is_postgres_url(str(database)):
-        from knowledge.postgres.repertoire import PostgresRepertoire
-
-        return PostgresRepertoire.connect(str(database))
-    return open_repertoire(database)
-
-
-def open_read_only(database: str | Path) -> Repertoire:
-    """A connection to ``database`` that cannot write (it must be migrated already)."""
-    if is_postgres_url(str(database)):
-        from knowledge.postgres.repertoire import PostgresRepertoire
-
-        return PostgresRepertoire.connect_read_only(str(database))
-    return Repertoire.open_read_only(database)
-
-
 class WebReader:
     """Runs page reads on worker threads with read-only connections."""
 
-    def __init__(self, database: str | Path, settings: Settings, threads: int = 2) -> None:
-        self.database = database if is_postgres_url(str(database)) else Path(database)
+    def __init__(
+        self, database: DatabaseTarget | str | Path, settings: Settings, threads: int = 2
+    ) -> None:
+        #: A SQLite file or a PostgreSQL server (a ``postgresql://`` URL names one).
+        self.database = database
         self.settings = settings
-        open_for_writing(self.database).close()  # check, create and migrate once, before readers
+        open_storage(self.database).close()  # check, create and migrate once, before readers
         self._local = threading.local()
         self._opened: list[Repertoire] = []
         self._lock = threading.Lock()
@@ -76,7 +60,7 @@ class WebReader:
     def _repertoire(self) -> Repertoire:
         repertoire: Repertoire | None = getattr(self._local, "repertoire", None)
         if repertoire is None:
-            repertoire = open_read_only(self.database)
+            repertoire = open_storage_read_only(self.database)
             self._local.repertoire = repertoire
             with self._lock:
                 self._opened.append(repertoire)

@@ -7,26 +7,48 @@ types, with every value a named parameter (:class:`Params`).
 
 from __future__ import annotations
 
-from knowledge.models import ChannelRef
+from knowledge.models import Audience, ChannelRef, Viewer
 from knowledge.postgres.params import Params
 from knowledge.query import ParsedQuery
+from knowledge.relevance import KNOWHOW_KINDS
+from knowledge.storage.viewer import as_viewer
 
-#: Know-how sub-kinds ``kind:`` may name; an empty ``knowhow_kind`` is a how-to.
-KNOWHOW_KINDS = ("howto", "resource", "story", "update")
 
-
-def visibility(viewer: ChannelRef | None, params: Params) -> str:
+def visibility(viewer: Audience, params: Params) -> str:
     """Public entries, plus those from the viewer's own channel; ``None`` sees public only.
 
-    Only ``'public'`` is public: any other or unknown value is private.
+    Only ``'public'`` is public: any other or unknown value is private. The
+    public web sees public entries of its published channels, by members who
+    did not opt out (nothing until a channel is published).
     """
-    if viewer is None:
+    viewer = as_viewer(viewer)
+    if viewer.includes_private:
+        return "true"
+    if viewer.published is not None:
+        return _public_web(viewer, viewer.published, params)
+    ref = viewer.channel
+    if ref is None:
         return "e.visibility = 'public'"
     return (
-        f"(e.visibility = 'public' OR (e.platform = {params.add(viewer.platform)} "
-        f"AND e.workspace = {params.add(viewer.workspace)} "
-        f"AND e.channel = {params.add(viewer.channel)}))"
+        f"(e.visibility = 'public' OR (e.platform = {params.add(ref.platform)} "
+        f"AND e.workspace = {params.add(ref.workspace)} "
+        f"AND e.channel = {params.add(ref.channel)}))"
     )
+
+
+def _public_web(web: Viewer, published: frozenset[ChannelRef], params: Params) -> str:
+    if not published:
+        return "false"
+    channels = sorted(published, key=lambda c: (c.platform, c.workspace, c.channel))
+    rows = (
+        f"SELECT * FROM unnest({params.add([c.platform for c in channels])}::text[], "
+        f"{params.add([c.workspace for c in channels])}::text[], "
+        f"{params.add([c.channel for c in channels])}::text[])"
+    )
+    sql = f"(e.visibility = 'public' AND (e.platform, e.workspace, e.channel) IN ({rows})"
+    if web.hidden_authors:
+        sql += f" AND NOT (e.author_id = ANY({params.add(sorted(web.hidden_authors))}))"
+    return sql + ")"
 
 
 # A member's names as ``from:`` may give them, folded as knowledge.text.fold does:

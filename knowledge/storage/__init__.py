@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from knowledge.storage.errors import RefusedChange, StorageError, StorageUnavailable
 from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 from knowledge.storage.protocols import (
     ChannelStore,
     DigestLogStore,
@@ -43,6 +44,7 @@ from knowledge.storage.protocols import (
     MemberStore,
     SearchIndex,
     Storage,
+    TextSearch,
     Transactions,
 )
 from knowledge.storage.sql import Row, Sql
@@ -59,12 +61,16 @@ __all__ = [
     "MemberStore",
     "RefusedChange",
     "Row",
+    "ScoredEntry",
     "SearchIndex",
+    "SimilarLookup",
     "Sql",
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "TextSearch",
     "Transactions",
     "Viewer",
+    "WeightedTerm",
     "as_viewer",
 ]
