@@ -116,10 +116,12 @@ async def test_run_captures_into_the_server_the_config_names(
             await say_in_slack(port, question)
             await until(lambda: texts(pg_dsn) == [question])
             # The web view reads the same server (nothing is published: its empty home page).
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"http://127.0.0.1:{web_port}/") as response:
-                    assert response.status == 200
-                    assert "Nothing is published yet" in await response.text()
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{web_port}/") as response,
+            ):
+                assert response.status == 200
+                assert "Nothing is published yet" in await response.text()
         finally:
             bot.cancel()
             with pytest.raises(asyncio.CancelledError):

@@ -106,12 +106,14 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         """A connection that cannot change the database: the web view's readers.
 
         Every transaction of the session is ``READ ONLY`` (the server refuses
-        any write, so a bug in a page can never write); the database must be
-        migrated already (open it with :meth:`connect` first).
+        any write, so a bug in a page can never write), and the connection says
+        so (``conn.read_only``) to the search caches, which then keep nothing.
+        The database must be migrated already (open it with :meth:`connect` first).
         """
         conn = connect(conninfo, autocommit=True)
         try:
             conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            conn.read_only = True  # psycopg's flag too: caches that would write look at it
         except BaseException:
             conn.close()
             raise

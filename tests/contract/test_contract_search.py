@@ -134,9 +134,7 @@ def test_the_grammar_and_the_visibility_rule_give_these_hits(
     assert len(hits) == len(set(hits))  # no entry twice
 
 
-def test_a_title_match_outranks_a_body_match(
-    searched: Repertoire, named: dict[str, Entry]
-) -> None:
+def test_a_title_match_outranks_a_body_match(searched: Repertoire, named: dict[str, Entry]) -> None:
     assert found(searched, named, "spark joins") == ["spark", "spark_body"]
 
 
@@ -194,9 +192,7 @@ def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
     "text",
     ["", "   ", '"', "-", "tag:", '""""', "AND OR NOT", "NEAR(a b)", "col:val", "a* b^", "🦆"],
 )
-def test_odd_input_never_raises(
-    searched: Repertoire, named: dict[str, Entry], text: str
-) -> None:
+def test_odd_input_never_raises(searched: Repertoire, named: dict[str, Entry], text: str) -> None:
     hits = search(searched, parse_query(text, now=NOW), PUBLIC)
     assert all(h.entry.visibility == "public" for h in hits)
 
