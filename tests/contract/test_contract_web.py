@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from knowledge.forget import forget, plan_forget
 from knowledge.models import EntryKind, Viewer
 from knowledge.published import knowhow_page, page_entry, published_channels, question_thread
 from knowledge.published_archive import channel_span, period_digest
@@ -195,3 +196,23 @@ def test_the_rule_in_the_query_is_the_rule_in_python(
     listed = repertoire.entries(web, order="id", limit=1000)
     assert [e.id for e in listed] == [e.id for e in every if web.sees(e)]
     assert {e.kind for e in listed} == {EntryKind.QUESTION, EntryKind.ANSWER, EntryKind.KNOWHOW}
+
+
+def test_a_forgotten_member_leaves_nothing_on_the_web(
+    repertoire: Repertoire, community: Community
+) -> None:
+    built = build(community)
+    members, said = built.members, built.said
+    cy = repertoire.get_member(members["cy"])
+    assert cy is not None
+    with repertoire.transaction():
+        forget(repertoire, plan_forget(repertoire, cy), NOW)
+    web = web_of(repertoire)
+    shown = everything_shown(repertoire, web, list(members.values()))
+    for word in ("Polars", "kcat", "Kafka", "Cy"):
+        assert word not in shown, word
+    assert member_page(repertoire, web, members["cy"]) is None
+    assert knowhow_page(repertoire, web, said["k1"].id, NOW) is None
+    thread = question_thread(repertoire, web, said["q1"].id)
+    assert thread is not None and [a.id for a in thread.answers] == [said["q1a"].id]
+    assert published_tags(repertoire, web) == ["airflow", "pandas"]
