@@ -27,6 +27,7 @@ from knowledge.relational.rows import row_to_entry
 from knowledge.web_consent import hidden_members
 
 __all__ = [
+    "NEWEST_FIRST",
     "KnowhowPage",
     "PublishedChannel",
     "QuestionThread",
@@ -73,12 +74,16 @@ class PublishedChannel:
 
 # ----------------------------------------------------------------------------- reading
 
+#: Newest first, ties by id: the same order on every backend (entries said in one
+#: instant, as an import or a fixed clock makes them, would otherwise come in any order).
+NEWEST_FIRST = "e.created_at DESC, e.id DESC"
+
 
 def entries_where(
     repertoire: RelationalRepertoire,
     where: str,
     params: Sequence[Any],
-    order: str = "e.created_at DESC",
+    order: str = NEWEST_FIRST,
     limit: int = 100,
     offset: int = 0,
     *,

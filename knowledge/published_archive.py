@@ -111,7 +111,7 @@ def period_digest(
             to_db_time(end),
             *params,
         ],
-        "e.created_at",
+        "e.created_at, e.id",
         1_000_000,
         index=_BY_DATE,
     )

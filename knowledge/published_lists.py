@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.models import Entry, Viewer
-from knowledge.published import entries_where
+from knowledge.published import NEWEST_FIRST, entries_where
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
 
@@ -118,7 +118,7 @@ def recent_answered(
     """Questions with a published answer, newest question first."""
     answered, params = _has_published_answer(web)
     return _summaries(
-        repertoire, web, f"e.kind = 'question' AND {answered}", params, "e.created_at DESC", limit
+        repertoire, web, f"e.kind = 'question' AND {answered}", params, NEWEST_FIRST, limit
     )
 
 
@@ -131,14 +131,14 @@ def open_questions(
         f"e.kind = 'question' AND NOT {answered} "
         "AND NOT EXISTS (SELECT 1 FROM similar_links l WHERE l.question_id = e.id)"
     )
-    return _summaries(repertoire, web, where, params, "e.created_at DESC", limit)
+    return _summaries(repertoire, web, where, params, NEWEST_FIRST, limit)
 
 
 def new_knowhow(
     repertoire: RelationalRepertoire, web: Viewer, limit: int = 10
 ) -> tuple[QuestionSummary, ...]:
     """Know-how, newest first."""
-    return _summaries(repertoire, web, "e.kind = 'knowhow'", [], "e.created_at DESC", limit)
+    return _summaries(repertoire, web, "e.kind = 'knowhow'", [], NEWEST_FIRST, limit)
 
 
 #: Home-page topics are counted over this many of the newest published entries:
@@ -154,7 +154,7 @@ def recent_topics(
     rows = repertoire.sql.rows(
         "SELECT t.tag, count(*) AS n FROM entry_tags t WHERE t.entry_id IN ("
         f"SELECT e.id FROM entries e WHERE e.kind IN ('question', 'knowhow') AND {visible} "
-        "ORDER BY e.created_at DESC LIMIT ?) GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT ?",
+        f"ORDER BY {NEWEST_FIRST} LIMIT ?) GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT ?",
         [*vparams, RECENT_TOPIC_WINDOW, limit],
     )
     return [TopicCount(str(tag), int(n)) for tag, n in rows]
@@ -207,13 +207,13 @@ def topic_page(
         where = (
             f"{kinds} AND EXISTS (SELECT 1 FROM entry_tags t WHERE t.entry_id = e.id AND t.tag = ?)"
         )
-        order = "e.created_at DESC"
+        order = NEWEST_FIRST
         found = _summaries(
             repertoire, web, where, [tag], order, limit + 1, offset, index="entries_created"
         )
         return EntryPage(found[:limit], len(found) > limit, None)
     where = f"{kinds} AND e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)"
-    found = _summaries(repertoire, web, where, [tag], "e.created_at DESC", limit + 1, offset)
+    found = _summaries(repertoire, web, where, [tag], NEWEST_FIRST, limit + 1, offset)
     visible, vparams = visibility_clause(web, "e")
     total = _count(
         sql.one(f"SELECT count(*) FROM entries e WHERE {visible} AND {where}", [*vparams, tag])

@@ -18,7 +18,7 @@ from typing import Any
 
 from knowledge.identity import identity_group
 from knowledge.models import Entry, Member, Viewer
-from knowledge.published import entries_where
+from knowledge.published import NEWEST_FIRST, entries_where
 from knowledge.published_lists import TopicCount
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
@@ -117,9 +117,7 @@ def member_page(
         [*answers_params, *own, limit],
     )
     contributions = _contributions(repertoire, recent)
-    asked = entries_where(
-        repertoire, f"{mine_e} AND e.kind = 'question'", own, "e.created_at DESC", limit
-    )
+    asked = entries_where(repertoire, f"{mine_e} AND e.kind = 'question'", own, NEWEST_FIRST, limit)
     latest = [c.entry for c in contributions] + list(asked)
     last_modified = max((max(e.created_at, e.updated_at) for e in latest), default=_EPOCH)
     return MemberPage(

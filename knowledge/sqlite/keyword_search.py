@@ -296,6 +296,6 @@ def _filtered_rows(
     sql = (
         f"SELECT {SQLITE_ENTRY_COLUMNS}, 0.0 AS score FROM entries e JOIN members m "
         f"ON m.id = e.author_id WHERE {' AND '.join(conditions)} "
-        "ORDER BY e.created_at DESC LIMIT ?"
+        "ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
     )
     return [tuple(r) for r in db.execute(sql, [*params, *extra, limit]).fetchall()]
