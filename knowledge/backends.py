@@ -35,6 +35,7 @@ from knowledge.postgres.url import (
     resolve_database_url,
 )
 from knowledge.relational.repertoire import RelationalRepertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -44,6 +45,7 @@ __all__ = [
     "has_password",
     "is_postgres_url",
     "open_storage",
+    "open_storage_read_only",
     "parse_target",
 ]
 
@@ -138,3 +140,19 @@ def open_storage(target: DatabaseTarget | str | Path) -> RelationalRepertoire:
     from knowledge.postgres.repertoire import PostgresRepertoire
 
     return PostgresRepertoire.connect(target.location)
+
+
+def open_storage_read_only(target: DatabaseTarget | str | Path) -> RelationalRepertoire:
+    """A connection to ``target`` that cannot write: the web view's readers.
+
+    SQLite refuses writes with an authorizer, PostgreSQL with ``READ ONLY``
+    transactions. The repertoire must exist and be migrated (open it with
+    :func:`open_storage` first).
+    """
+    if not isinstance(target, DatabaseTarget):
+        target = DatabaseTarget(str(target), postgres=is_postgres_url(str(target)))
+    if not target.postgres:
+        return Repertoire.open_read_only(target.location)
+    from knowledge.postgres.repertoire import PostgresRepertoire
+
+    return PostgresRepertoire.connect_read_only(target.location)

@@ -23,11 +23,6 @@ BACKEND_PACKAGES = ("knowledge.sqlite", "knowledge.postgres")
 #: The layers that talk to the storage interface only.
 INTERFACE_ONLY = ("bot", "adapters")
 
-#: Modules still naming a backend while they move to the interface. This list
-#: only shrinks: one that no longer imports a backend fails the test until it is
-#: taken off, and nothing may be added to it. The web view's pages are written
-#: in SQLite's SQL until they run on the shared SQL of either backend.
-STILL_IMPORTING_A_BACKEND = frozenset({"adapters.web.reader"})
 
 
 def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
@@ -61,13 +56,10 @@ def backend_imports(modules: Mapping[str, Path]) -> dict[str, list[str]]:
 
 def test_bot_and_adapters_import_no_backend_package() -> None:
     found = backend_imports(module_files(ROOT, INTERFACE_ONLY))
-    new = {name: lines for name, lines in found.items() if name not in STILL_IMPORTING_A_BACKEND}
-    assert not new, (
+    assert not found, (
         "bot/ and adapters/ import a backend package (type with knowledge.storage.Storage "
-        f"or RelationalRepertoire; open with knowledge.backends): {new}"
+        f"or RelationalRepertoire; open with knowledge.backends): {found}"
     )
-    done = sorted(STILL_IMPORTING_A_BACKEND - set(found))
-    assert not done, f"take these off STILL_IMPORTING_A_BACKEND, they are clean now: {done}"
 
 
 def test_the_checker_finds_every_way_of_importing_a_backend(tmp_path: Path) -> None:

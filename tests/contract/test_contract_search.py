@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.models import Audience, ChannelRef, Entry, PublicWeb
+from knowledge.models import Audience, ChannelRef, Entry, Viewer
 from knowledge.query import parse_query
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
@@ -174,18 +174,18 @@ def test_pages_follow_one_another(searched: RelationalRepertoire, named: dict[st
 def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
     searched: RelationalRepertoire, named: dict[str, Entry]
 ) -> None:
-    nothing_published = PublicWeb(channels=frozenset())
+    nothing_published = Viewer.public_web(())
     assert found(searched, named, "airflow", nothing_published) == []
-    help_only = PublicWeb(channels=frozenset({PUBLIC}))
+    help_only = Viewer.public_web({PUBLIC})
     assert found(searched, named, "airflow", help_only) == ["airflow"]
-    assert found(searched, named, "salary", PublicWeb(channels=frozenset({DM}))) == []
+    assert found(searched, named, "salary", Viewer.public_web({DM})) == []
     jose = named["airflow"].author_id
     both = frozenset({PUBLIC, OTHER_PUBLIC})
-    without_jose = PublicWeb(channels=both, hidden_authors=frozenset({jose}))
+    without_jose = Viewer.public_web(both, {jose})
     assert set(found(searched, named, "airflow", without_jose)) == {"airflow_open"}
     # Ana opted out: a word only her answer holds no longer finds the question on the web.
     ana = named["csv"].author_id
-    web = PublicWeb(channels=frozenset({PUBLIC}), hidden_authors=frozenset({ana}))
+    web = Viewer.public_web({PUBLIC}, {ana})
     assert found(searched, named, "pool slots", web) == []
     assert set(found(searched, named, "pool slots", help_only)) == {"airflow", "celery"}
 
