@@ -6,13 +6,19 @@ loop never blocks on the database, and the connection is never shared by two
 threads at once.
 
 Inbound events are group-committed: the events waiting when the thread gets to
-them are applied in one transaction (:meth:`Core.handle_group`, each event in
-its own savepoint), and each caller's ``handle`` returns only after that commit,
-so an adapter never acknowledges or answers an event that is not on disk. A
-commit (and the FTS5 segment it flushes) then costs once per group, not once per
-message. When the group's transaction fails as a whole (another process held the
-write lock too long), its events are applied again one by one, each with
-:meth:`Core.handle`'s own retries: none is dropped.
+them are applied in one transaction (:meth:`Core.handle_group`), and each
+caller's ``handle`` returns only after that commit, so an adapter never
+acknowledges or answers an event that is not on disk. A commit (and the FTS5
+segment it flushes) then costs once per group, not once per message. When the
+group fails as a whole (an event failed, or another process held the write
+lock too long), its events are applied again one by one, each in its own
+transaction with :meth:`Core.handle`'s own retries: none is dropped, and a
+failing event is rolled back alone.
+
+Capture comes first: a new question's hooks (the similar-question lookup,
+which costs more than capturing a dozen messages) run after its group's
+commit, one at a time, whenever no event is waiting. Its caller gets the
+hooks' replies with its own; every other event returns at its commit.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from bot.core import Core
+from bot.core import Core, PendingQuestion
 from bot.events import InboundEvent, Outbound, Reply
 
 T = TypeVar("T")
@@ -43,6 +50,10 @@ class AsyncCore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copbot-db")
         self._lock = threading.Lock()
         self._waiting: list[tuple[InboundEvent, asyncio.Future[list[Outbound]]]] = []
+        #: Committed questions whose hooks wait, with their event's replies so far.
+        self._questions: deque[
+            tuple[PendingQuestion, list[Outbound], asyncio.Future[list[Outbound]]]
+        ] = deque()
 
     async def handle(self, event: InboundEvent) -> list[Outbound]:
         """Apply ``event``; returns what to send once it is committed."""
@@ -55,25 +66,56 @@ class AsyncCore:
         return await future
 
     def _drain(self) -> None:
+        """On the database thread: the waiting events as one group, else one question's hooks."""
         with self._lock:
             group = self._waiting[: self.max_group]
             del self._waiting[: self.max_group]
-        if not group:
-            return
+        if group:
+            self._apply_group(group)
+        elif self._questions:
+            self._answer_next()
+        if self._questions:
+            try:
+                self._executor.submit(self._drain)  # one more turn, behind the events waiting
+            except RuntimeError:  # shutting down: no more events come; answer the rest now
+                while self._questions:
+                    self._answer_next()
+
+    def _answer_next(self) -> None:
+        pending, replies, future = self._questions.popleft()
+        try:
+            result: list[Outbound] | BaseException = [
+                *replies,
+                *self.core.answer_question(pending),
+            ]
+        except Exception as exc:  # the hooks log their own failures; kept for safety
+            result = exc
+        _settle_soon(future, result)
+
+    def _apply_group(
+        self, group: list[tuple[InboundEvent, asyncio.Future[list[Outbound]]]]
+    ) -> None:
         events = [event for event, _ in group]
+        later: list[PendingQuestion] = []
         results: list[list[Outbound] | BaseException]
         try:
-            results = list(self.core.handle_group(events))
+            results = list(self.core.handle_group(events, later=later))
         except Exception:
-            log.warning("a group of %d events failed; applying them one by one", len(events))
+            log.info("a group of %d events failed; applying them one by one", len(events))
+            later = []
             results = []
             for event in events:
                 try:
                     results.append(self.core.handle(event))
                 except Exception as exc:  # handle() logs and never raises; kept for safety
                     results.append(exc)
-        for (_, future), result in zip(group, results, strict=True):
-            future.get_loop().call_soon_threadsafe(_settle, future, result)
+        waiting_hooks = {pending.index: pending for pending in later}
+        for index, ((_, future), result) in enumerate(zip(group, results, strict=True)):
+            pending = waiting_hooks.get(index)
+            if pending is not None and not isinstance(result, BaseException):
+                self._questions.append((pending, result, future))
+            else:
+                _settle_soon(future, result)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(*args)`` on the database thread."""
@@ -92,6 +134,12 @@ class AsyncCore:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def _settle_soon(
+    future: asyncio.Future[list[Outbound]], result: list[Outbound] | BaseException
+) -> None:
+    future.get_loop().call_soon_threadsafe(_settle, future, result)
 
 
 def _settle(future: asyncio.Future[list[Outbound]], result: list[Outbound] | BaseException) -> None:

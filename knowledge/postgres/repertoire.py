@@ -75,6 +75,15 @@ class PostgresRepertoire(Repertoire):
             raise
 
     @contextmanager
+    def group(self) -> Iterator[None]:
+        """A group of events: one transaction, each nested unit its own savepoint.
+
+        PostgreSQL's savepoints are cheap, so a failing unit is rolled back alone.
+        """
+        with self.transaction():
+            yield
+
+    @contextmanager
     def reading(self) -> Iterator[None]:
         """A consistent read of several statements."""
         with self.conn.transaction():
