@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_core
-from bot.config import Settings
+from bot.config import Settings, SimilarSettings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, MessageEdited, ReactionChange, Visibility, Where
 from knowledge.feedback import link_solved
@@ -79,7 +79,7 @@ def test_appended_answers_give_the_rebuilt_document(
     tmp_path_factory: object, steps: list[tuple[str, int, int]]
 ) -> None:
     folder: Path = tmp_path_factory.mktemp("append")  # type: ignore[attr-defined]
-    core = build_core(Settings(similar={"enabled": False}), folder / "copbot.db")
+    core = build_core(Settings(similar=SimilarSettings(enabled=False)), folder / "copbot.db")
     try:
         old = IncomingMessage(PUBLIC, ASKER, "50.0", "how do I pin a version?", BASE - WEEK)
         core.handle(old)
@@ -110,7 +110,7 @@ def test_appended_answers_give_the_rebuilt_document(
 
 
 def test_a_new_answer_is_appended_without_reading_the_thread(tmp_path: Path) -> None:
-    core = build_core(Settings(similar={"enabled": False}), tmp_path / "copbot.db")
+    core = build_core(Settings(similar=SimilarSettings(enabled=False)), tmp_path / "copbot.db")
     root = IncomingMessage(PUBLIC, ASKER, "100.0", "how do I pin the widget version?", BASE)
     core.handle(root)
     helper = Actor("slack", "UH", "helper", "T1")

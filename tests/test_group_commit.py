@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import build_core
-from bot.config import Settings
+from bot.config import Settings, SimilarSettings
 from bot.core import PendingQuestion
 from bot.events import (
     Actor,
@@ -60,7 +60,9 @@ async def test_concurrent_events_share_commits_and_each_returns_after_its_commit
     tmp_path: Path,
 ) -> None:
     # No suggestions: a question's lookup runs (and commits) on its own after its group.
-    async_core = AsyncCore(build_core(Settings(similar={"enabled": False}), tmp_path / "copbot.db"))
+    async_core = AsyncCore(
+        build_core(Settings(similar=SimilarSettings(enabled=False)), tmp_path / "copbot.db")
+    )
     commits: list[str] = []
     conn = await async_core.run(lambda: async_core.core.repertoire.db.conn)
     conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
