@@ -63,6 +63,10 @@ ReactionHook = Callable[[ReactionChange], list[Outbound]]
 PostedHook = Callable[[Reply, str], None]
 
 
+#: Events whose search-document changes may wait for the end of a group: they never search.
+_INDEX_WRITERS = (IncomingMessage, MessageEdited, MessageDeleted)
+
+
 @dataclass(frozen=True, slots=True)
 class PendingQuestion:
     """A question captured in a group whose hooks run after the group's commit.
@@ -218,13 +222,17 @@ class Core:
     ) -> list[list[Outbound]]:
         """Apply live events in one transaction (group commit); what to send, per event.
 
-        Each event runs as :meth:`handle` would, and the search index is kept
-        current event by event, unlike :meth:`handle_batch`: an event sees what
-        the events before it wrote. Only the commit is shared, and no event has
-        a savepoint of its own (:meth:`Repertoire.group`: an FTS5 index flush
-        each): when any event fails, the group is rolled back whole and the
-        error goes up (a lock error too), for the caller to apply the events
-        one by one with :meth:`handle`.
+        Each event runs as :meth:`handle` would; only the commit is shared, and
+        no event has a savepoint of its own (:meth:`Repertoire.group`: an FTS5
+        index flush each). When any event fails, the group is rolled back whole
+        and the error goes up (a lock error too), for the caller to apply the
+        events one by one with :meth:`handle`.
+
+        The search documents that messages, edits and deletes touch are rebuilt
+        once, in id order, before the commit, or before the next event that may
+        search (a command, a reaction): FTS5 writes a segment whenever a
+        document older than the last one written changes, which an answer to a
+        recent question does (measured: most of capture's index work).
 
         With ``later``, a new question's hooks (the similar-question lookup,
         milliseconds each) do not hold the group up: the question is appended
@@ -232,12 +240,15 @@ class Core:
         group has committed.
         """
         out: list[list[Outbound]] = []
+        repertoire = self.services.repertoire
         self._batch_channels, self.capture.member_cache = set(), {}
         self._later = later
         try:
-            with self.services.repertoire.group():
+            with repertoire.group(), repertoire.deferred_reindex():
                 for index, event in enumerate(events):
                     self._group_index = index
+                    if not isinstance(event, _INDEX_WRITERS):
+                        repertoire.flush_reindex()  # it may search: it sees every write before it
                     out.append(self.handle(event))
         finally:
             self._batch_channels, self.capture.member_cache = None, None

@@ -267,14 +267,16 @@ class SearchDocuments:
         db.execute("DELETE FROM _roots")
         db.conn.executemany("INSERT INTO _touched (id) VALUES (?)", [(i,) for i in touched])
         # The entry itself when it is a question or know-how; its thread's root when an answer.
+        # CROSS JOIN keeps the few touched ids as the outer loop: the planner knows
+        # nothing of the temp table and would otherwise scan every entry.
         db.execute(
             "INSERT OR IGNORE INTO _roots (id) SELECT e.id FROM _touched t "
-            "JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
+            "CROSS JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
         )
         db.execute(
             "INSERT OR IGNORE INTO _roots (id) SELECT r.id FROM _touched t "
-            "JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
-            "JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
+            "CROSS JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
+            "CROSS JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
             "AND r.channel = a.channel AND r.message_id = a.thread_id "
             "AND r.kind IN ('question', 'knowhow')"
         )

@@ -18,6 +18,7 @@ from bot.config import Settings, SimilarSettings
 from bot.core import PendingQuestion
 from bot.events import (
     Actor,
+    CommandInvocation,
     InboundEvent,
     IncomingMessage,
     MessageDeleted,
@@ -221,3 +222,24 @@ async def test_a_group_whose_transaction_fails_is_applied_one_by_one(
     await asyncio.gather(*(async_core.handle(e) for e in events))
     assert failed  # a group of several events did fail whole
     assert committed_message_ids(tmp_path / "copbot.db") == {e.message_id for e in events}
+
+
+def test_a_search_in_a_group_finds_what_the_events_before_it_said(tmp_path: Path) -> None:
+    """Documents are rebuilt at the end of a group, or before any event that may search."""
+    core = build_core(Settings(), tmp_path / "copbot.db")
+    root = question(0)
+    said = IncomingMessage(
+        WHERE,
+        Actor("slack", "UH", "helper", "T1"),
+        "1900000001.000200",
+        "use the frobnicator flag",
+        BASE + timedelta(1),
+        root.message_id,
+    )
+    asker = Actor("slack", "U0", "user0", "T1")
+    search = CommandInvocation(WHERE, asker, "search frobnicator", BASE + timedelta(2))
+    results = core.handle_group([root, said, search])
+    replies = [o for o in results[2] if isinstance(o, Reply)]
+    titles = [item.title for reply in replies for item in reply.items]
+    assert any("widget number 0" in t for t in titles)  # found by its new answer's word
+    core.repertoire.close()
