@@ -45,6 +45,8 @@ def clean_text(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, as the FTS tokenizer does ("Café" -> "cafe")."""
+    if text.isascii():  # most chat text: nothing to decompose (casefold is lower here)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
