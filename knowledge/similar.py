@@ -4,8 +4,8 @@ MoreLikeThis in SQLite, cut by concern:
 
 * :mod:`knowledge.similar_terms`: the question's terms, stemmed as the index
   stems them, weighed by tf-idf, chosen within a posting budget;
-* :mod:`knowledge.vocabulary`: stemming and the cached document frequencies;
-* :mod:`knowledge.similar_candidates`: the one any-word FTS5 query and its SQL;
+* :mod:`knowledge.sqlite.vocabulary`: stemming and the cached document frequencies;
+* :mod:`knowledge.sqlite.similar_candidates`: the one any-word FTS5 query and its SQL;
 * :mod:`knowledge.similar_ranking`: each candidate's calibrated confidence;
 * here: :func:`find_similar`, what the bot calls, with snippets and answers.
 
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from knowledge.confidence import SEMANTIC_SPEAK_THRESHOLD, SPEAK_THRESHOLD
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
 from knowledge.search import SearchOptions
-from knowledge.similar_candidates import CANDIDATE_WINDOW, mlt_expression
 from knowledge.similar_ranking import (
     CALIBRATED,
     CROWD_RANK,
@@ -46,7 +45,8 @@ from knowledge.similar_terms import (
     question_terms,
     select_terms,
 )
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.sqlite.similar_candidates import CANDIDATE_WINDOW, mlt_expression
 from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.confidence import LEXICAL_MODEL, SEMANTIC_MODEL, ConfidenceModel, QueryTerm, features
 from knowledge.models import ChannelRef, Entry
-from knowledge.similar_candidates import candidates, mlt_expression
+from knowledge.relational.rows import row_to_entry
 from knowledge.similar_terms import (
     DEFAULT_CONFIG,
     MltConfig,
@@ -29,8 +29,9 @@ from knowledge.similar_terms import (
     question_terms,
     select_terms,
 )
-from knowledge.store import Repertoire, row_to_entry
-from knowledge.vocabulary import stems_present
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.sqlite.similar_candidates import candidates, mlt_expression
+from knowledge.sqlite.vocabulary import stems_present
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder

@@ -2,9 +2,9 @@
 
 MoreLikeThis in SQLite, first half. A chat question is long and chatty, so it
 is not searched word for word: its words are stemmed by the same FTS5
-tokenizer the index uses (:func:`knowledge.vocabulary.stem_words`), each stem
+tokenizer the index uses (:func:`knowledge.sqlite.vocabulary.stem_words`), each stem
 gets an idf from the index's own vocabulary (document frequencies cached by
-:func:`knowledge.vocabulary.document_frequencies`), and only the
+:func:`knowledge.sqlite.vocabulary.document_frequencies`), and only the
 :data:`MAX_QUERY_TERMS` most informative terms (tf-idf; quoted words and the
 first line weigh double), within a budget of :data:`MAX_POSTINGS` postings,
 are looked for (:func:`select_terms`). ``bench/README.md`` has the
@@ -19,9 +19,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.sqlite.vocabulary import document_count, document_frequencies, stem_words
 from knowledge.text import STOPWORDS, fold
-from knowledge.vocabulary import document_count, document_frequencies, stem_words
 
 __all__ = [
     "DEFAULT_CONFIG",

@@ -14,9 +14,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from knowledge.models import ChannelRef
-from knowledge.search import _boost_sql
+from knowledge.relational.visibility import visibility_clause
+from knowledge.search import boost_sql
 from knowledge.similar_terms import MAX_QUERY_TERMS, Term, repeats
-from knowledge.store import _ENTRY_COLUMNS, Repertoire, visibility_clause
+from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
 
 __all__ = ["CANDIDATE_WINDOW", "candidates", "mlt_expression", "quoted"]
 
@@ -60,7 +61,7 @@ def candidates(
         conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
         params = [*params, *excluded]
     weight_sql = ", ".join(str(w) for w in weights)
-    boost = f" * {_boost_sql()}" if boosts else ""
+    boost = f" * {boost_sql()}" if boosts else ""
     # Rank inside FTS5 alone first (no join per match), then filter and boost the
     # best few hundred; when filters left too few, rank every match.
     inner = max(CANDIDATE_WINDOW, limit * 10)
@@ -68,7 +69,7 @@ def candidates(
         sql = (
             f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
             f"FROM search_fts WHERE search_fts MATCH ? {window}) "
-            f"SELECT {_ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
+            f"SELECT {ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
             "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
             f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
         )
