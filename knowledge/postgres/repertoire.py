@@ -112,6 +112,9 @@ class PostgresRepertoire(Repertoire):
     def reindex_thread_of(self, entry_id: int) -> None:
         self.reindex(entry_id)  # an answer's id rebuilds its question's document
 
+    def answer_added(self, answer_id: int) -> None:
+        self.reindex(answer_id)  # one statement rebuilds the question's tsvector
+
     def reindex(self, entry_id: int) -> None:
         if self._deferred is not None:
             self._deferred.add(entry_id)
