@@ -35,6 +35,8 @@ from bot.core import Core, PendingQuestion
 from bot.events import InboundEvent, Outbound, Reply
 
 T = TypeVar("T")
+#: A caller's future and what it gets: the replies, or the error that stopped them.
+Settled = tuple[asyncio.Future[list[Outbound]], list[Outbound] | BaseException]
 log = logging.getLogger(__name__)
 
 #: At most this many events share a transaction (bounds a group's latency).
@@ -54,19 +56,25 @@ class AsyncCore:
         self._questions: deque[
             tuple[PendingQuestion, list[Outbound], asyncio.Future[list[Outbound]]]
         ] = deque()
+        #: A drain is queued on the database thread (at most one at a time).
+        self._scheduled = False
 
     async def handle(self, event: InboundEvent) -> list[Outbound]:
         """Apply ``event``; returns what to send once it is committed."""
         future: asyncio.Future[list[Outbound]] = asyncio.get_running_loop().create_future()
         with self._lock:
             self._waiting.append((event, future))
-        # One drain per event: the first takes every event waiting by then (up to
-        # max_group); the later ones find less, or nothing, to do.
-        self._executor.submit(self._drain)
+            scheduled, self._scheduled = self._scheduled, True
+        if not scheduled:  # else the queued drain takes this event too
+            self._executor.submit(self._drain)
         return await future
 
     def _drain(self) -> None:
-        """On the database thread: the waiting events as one group, else one question's hooks."""
+        """On the database thread: the waiting events as one group, else one question's hooks.
+
+        Then, while work is left, another turn is queued behind whatever else
+        waits for the thread (:meth:`run` calls), so neither starves.
+        """
         with self._lock:
             group = self._waiting[: self.max_group]
             del self._waiting[: self.max_group]
@@ -74,12 +82,13 @@ class AsyncCore:
             self._apply_group(group)
         elif self._questions:
             self._answer_next()
-        if self._questions:
+        with self._lock:
+            more = self._scheduled = bool(self._waiting or self._questions)
+        if more:
             try:
-                self._executor.submit(self._drain)  # one more turn, behind the events waiting
-            except RuntimeError:  # shutting down: no more events come; answer the rest now
-                while self._questions:
-                    self._answer_next()
+                self._executor.submit(self._drain)
+            except RuntimeError:  # shutting down: nothing new comes; finish here
+                self._drain()
 
     def _answer_next(self) -> None:
         pending, replies, future = self._questions.popleft()
@@ -110,12 +119,14 @@ class AsyncCore:
                 except Exception as exc:  # handle() logs and never raises; kept for safety
                     results.append(exc)
         waiting_hooks = {pending.index: pending for pending in later}
+        settled: list[Settled] = []
         for index, ((_, future), result) in enumerate(zip(group, results, strict=True)):
             pending = waiting_hooks.get(index)
             if pending is not None and not isinstance(result, BaseException):
                 self._questions.append((pending, result, future))
             else:
-                _settle_soon(future, result)
+                settled.append((future, result))
+        _settle_all_soon(settled)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(*args)`` on the database thread."""
@@ -140,6 +151,20 @@ def _settle_soon(
     future: asyncio.Future[list[Outbound]], result: list[Outbound] | BaseException
 ) -> None:
     future.get_loop().call_soon_threadsafe(_settle, future, result)
+
+
+def _settle_all_soon(settled: list[Settled]) -> None:
+    """Answer a group's callers with one wake-up per event loop, not one per event."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Settled]] = {}
+    for future, result in settled:
+        by_loop.setdefault(future.get_loop(), []).append((future, result))
+    for loop, batch in by_loop.items():
+        loop.call_soon_threadsafe(_settle_batch, batch)
+
+
+def _settle_batch(batch: list[Settled]) -> None:
+    for future, result in batch:
+        _settle(future, result)
 
 
 def _settle(future: asyncio.Future[list[Outbound]], result: list[Outbound] | BaseException) -> None:
