@@ -36,10 +36,10 @@ def make_adapter(
 ) -> PlatformAdapter:
     """One platform's adapter (its library is imported only when used)."""
     if platform == "slack":
-        from adapters.slack import SlackAdapter
+        from adapters.slack.adapter import SlackAdapter
 
         return SlackAdapter(core, settings, http=http, port=port)
-    from adapters.discord import DiscordAdapter
+    from adapters.discord.adapter import DiscordAdapter
 
     return DiscordAdapter(core, settings)
 
@@ -72,7 +72,7 @@ def web_view_for(
     for adapter in adapters:
         if adapter.platform != "slack":
             continue
-        from adapters.slack import SlackAdapter
+        from adapters.slack.adapter import SlackAdapter
 
         if isinstance(adapter, SlackAdapter) and adapter.http and adapter.port == settings.web.port:
             reader = WebReader(db_path, settings)
@@ -129,7 +129,7 @@ async def run(
     supervisors = [Supervisor(adapter, backoff) for adapter in adapters]
     tasks = [asyncio.create_task(s.run(), name=f"copbot-{s.adapter.platform}") for s in supervisors]
     web_task = asyncio.create_task(serve_web(web_server), name="copbot-web") if web_server else None
-    from adapters.digest_cli import start_digests
+    from adapters.digest_jobs import start_digests
     from bot.semantic_job import start_embedding
 
     digests = await start_digests(async_core, outboxes, db_path)  # digests and follow-ups

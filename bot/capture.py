@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import (
@@ -37,7 +37,7 @@ from bot.events import (
     Where,
 )
 from bot.ports import Services
-from bot.practice import save_kind_for, thanks_by_reaction
+from bot.reaction_roles import save_kind_for, thank_by_reaction
 from knowledge.curation import set_valid_until
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.text import clean_text, extract_tags, fold, title_from
@@ -231,7 +231,9 @@ class Capture:
         save_kind = save_kind_for(rules, emoji)
         if save_kind is not None and change.added:
             out.extend(self._save_by_reaction(change, src, save_kind))
-        out.extend(thanks_by_reaction(self, change, emoji, src))
+        thank_by_reaction(
+            self.repertoire, rules, change, emoji, src, self.member_id, self.services.clock.now()
+        )
         return out
 
     def _save_by_reaction(
@@ -300,9 +302,9 @@ class Capture:
         """Save a message on purpose as know-how (any member may)."""
         text = clean_text(request.text)
         if not text:
-            return [Reply(where=request.where, text="That message has no text to save.")]
+            return [Reply(where=request.where, text=messages.NOTHING_TO_SAVE)]
         if self.repertoire.is_tombstoned(source_key(request.where, request.message_id)):
-            return [Reply(where=request.where, text="That message was deleted; nothing saved.")]
+            return [Reply(where=request.where, text=messages.SAVED_MESSAGE_DELETED)]
         saver_id = self.member_id(request.saver, request.where.workspace)
         author_id = self.member_id(request.author, request.where.workspace)
         kind = request.kind if isinstance(request.kind, KnowhowKind) else KnowhowKind.HOWTO

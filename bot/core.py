@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.capture import Capture, channel_ref
 from bot.command_registry import CommandContext, CommandRegistry
-from bot.commands import ASKED_PREFIX
+from bot.commands.contribute import ASKED_PREFIX
 from bot.errors import UsageError, UserError
 from bot.events import (
     AcceptMark,
@@ -37,14 +37,14 @@ from bot.events import (
     Reply,
     SaveRequest,
     ShareRequest,
-    Visibility,
     Where,
 )
 from bot.forum import on_forum_post_changed
-from bot.history import UnthreadedLinker
 from bot.ports import Services
 from bot.read_marks import ReadMarks
+from bot.results import where_said
 from bot.share import share_result
+from bot.unthreaded import UnthreadedLinker
 from knowledge.models import ChannelRef, Entry
 from knowledge.sqlite.database import is_lock_error
 from knowledge.sqlite.repertoire import Repertoire
@@ -167,8 +167,7 @@ class Core:
                 return [
                     Reply(
                         where=event.where,
-                        text="Sorry, something went wrong on my side. It was logged; "
-                        "please try again.",
+                        text=messages.INTERNAL_ERROR,
                         recipient=event.actor,
                         thread_id=event.thread_id,
                     )
@@ -380,13 +379,7 @@ class Core:
             entry = self.services.repertoire.get_entry(entry_id)
             if entry is None or entry.kind.value != "question" or not self.question_hooks:
                 return []
-            where = Where(
-                entry.source.platform,
-                entry.source.workspace,
-                entry.source.channel,
-                Visibility(entry.visibility),
-                entry.channel_name,
-            )
+            where = where_said(entry)
             member = self.services.repertoire.get_member(entry.author_id)
             author = Actor(
                 entry.source.platform,

@@ -43,7 +43,7 @@ def _write_export(folder: Path) -> None:
     (folder / "dms.json").write_text("[]")
     (folder / "mpims.json").write_text("[]")
     (folder / "help").mkdir()
-    messages = []
+    messages: list[dict[str, object]] = []
     for q in range(QUESTIONS):
         ts = f"{1_700_000_000 + q * 100}.000100"
         messages.append(

@@ -25,7 +25,8 @@ from bot.app import build_core
 from bot.config import Settings, parse_settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, Where
-from bot.history import Problem, UnthreadedLinker, run_import
+from bot.import_replay import Problem, Skipped, run_import
+from bot.unthreaded import UnthreadedLinker
 from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
 from knowledge.restore import import_json
@@ -47,12 +48,22 @@ def import_slack(core: Core, path: Path = SLACK, **kw: Any) -> Any:
     return run_import(core, SlackExport(path, workspace_url="https://acme.slack.com", **kw))
 
 
-def entries(core: Core) -> dict[str, Any]:
-    """message id -> (kind, thread id, accepted, visibility) for every entry."""
-    rows = core.services.repertoire.db.execute(
-        "SELECT message_id, kind, thread_id, accepted, visibility, channel FROM entries"
-    ).fetchall()
-    return {(r[0], r[1]): (r[2], bool(r[3]), r[4], r[5]) for r in rows}
+#: What the import made of one message: (thread id, accepted, visibility, channel id).
+Made = tuple[str | None, bool, str, str]
+
+
+def entries(core: Core) -> dict[tuple[str, str], Made]:
+    """(message id, kind) -> what the import made of it, for every entry."""
+    listed = core.services.repertoire.entries(EVERYTHING, order="id", limit=10_000)
+    return {
+        (e.source.message_id, e.kind.value): (
+            e.thread_id,
+            e.accepted,
+            e.visibility,
+            e.source.channel,
+        )
+        for e in listed
+    }
 
 
 def snapshot(db: Repertoire) -> dict[str, Any]:
@@ -228,8 +239,8 @@ def test_bulk_path_matches_one_event_at_a_time(tmp_path: Path) -> None:
     single.linker = UnthreadedLinker()
     single.quiet = True
     for item in SlackExport(SLACK, workspace_url="https://acme.slack.com"):
-        if not isinstance(item, Problem) and hasattr(item, "where"):
-            single.handle(item)  # type: ignore[arg-type]
+        if not isinstance(item, Problem | Skipped):
+            single.handle(item)
     # The 📌 save needs the driver to answer FetchMessage; leave know-how out of the compare.
     a, b = snapshot(bulk.services.repertoire), snapshot(single.services.repertoire)
     assert [e for e in a["entries"] if e[0] != "knowhow"] == b["entries"]
@@ -515,7 +526,7 @@ def _random_history(seed: int, n: int = 600) -> list[Any]:
 def test_bulk_capture_equals_the_event_path(tmp_path: Path, seed: int) -> None:
     from collections import OrderedDict
 
-    from bot.history import _answer_fetches
+    from bot.import_replay import saves_for_fetches
 
     events = _random_history(seed)
     bulk = make_core(tmp_path, "bulk.db")
@@ -527,7 +538,7 @@ def test_bulk_capture_equals_the_event_path(tmp_path: Path, seed: int) -> None:
         if isinstance(event, IncomingMessage):
             w = event.where
             recent[(w.platform, w.workspace, w.channel, event.message_id)] = event
-        for save in _answer_fetches(single.handle(event), recent):
+        for save in saves_for_fetches(single.handle(event), recent):
             single.handle(save)
     a, b = snapshot(bulk.services.repertoire), snapshot(single.services.repertoire)
     assert a["entries"] == b["entries"]

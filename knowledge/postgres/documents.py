@@ -23,6 +23,8 @@ from typing import Any
 
 from psycopg import Connection
 
+__all__ = ["MAX_ANSWERS_CHARS", "reindex"]
+
 #: Characters of the answers' text indexed per document: far beyond any real
 #: thread, and well inside PostgreSQL's 1 MB limit on one tsvector.
 MAX_ANSWERS_CHARS = 200_000

@@ -31,6 +31,8 @@ from knowledge.postgres import (
 )
 from knowledge.storage.errors import StorageUnavailable
 
+__all__ = ["LOCK_KEY", "MIGRATIONS", "Migration", "SchemaTooNew", "migrate", "schema_version"]
+
 #: The advisory lock every migrating process takes ("copbot" in ASCII, as a bigint).
 LOCK_KEY = 0x636F70626F74
 

@@ -11,6 +11,8 @@ event make one row.
 
 from __future__ import annotations
 
+__all__ = ["ENTRIES", "EVENT_ORDER", "SCHEDULED_LOGS"]
+
 #: Members, channels, entries and their tags; the message key is unique per kind.
 ENTRIES = (
     """

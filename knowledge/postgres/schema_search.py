@@ -27,6 +27,8 @@ from typing import Any
 
 from psycopg import Connection, sql
 
+__all__ = ["CONFIG", "DOCUMENTS", "install_text_search"]
+
 #: The text search configuration every document and query uses.
 CONFIG = "copbot"
 
