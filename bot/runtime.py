@@ -93,6 +93,15 @@ class AsyncCore:
         Then, while work is left, another turn is queued behind whatever else
         waits for the thread (:meth:`run` calls), so neither starves.
         """
+        while self._step():
+            try:
+                self._executor.submit(self._drain)
+                return
+            except RuntimeError:  # shutting down: nothing new comes; finish here
+                continue
+
+    def _step(self) -> bool:
+        """One group, or one question's hooks; whether work is left."""
         with self._lock:
             group = self._waiting[: self.max_group]
             del self._waiting[: self.max_group]
@@ -101,12 +110,8 @@ class AsyncCore:
         elif self._questions:
             self._answer_next()
         with self._lock:
-            more = self._scheduled = bool(self._waiting or self._questions)
-        if more:
-            try:
-                self._executor.submit(self._drain)
-            except RuntimeError:  # shutting down: nothing new comes; finish here
-                self._drain()
+            self._scheduled = bool(self._waiting or self._questions)
+            return self._scheduled
 
     def _answer_next(self) -> None:
         pending, replies, future = self._questions.popleft()

@@ -243,3 +243,27 @@ def test_a_search_in_a_group_finds_what_the_events_before_it_said(tmp_path: Path
     titles = [item.title for reply in replies for item in reply.items]
     assert any("widget number 0" in t for t in titles)  # found by its new answer's word
     core.repertoire.close()
+
+
+async def test_closing_still_answers_every_question_waiting_for_its_lookup(tmp_path: Path) -> None:
+    async_core = AsyncCore(build_core(Settings(), tmp_path / "copbot.db"))
+    asked: list[int] = []
+
+    def spy(entry: Entry, message: IncomingMessage) -> list[Outbound]:
+        asked.append(entry.id)
+        return []
+
+    async_core.core.question_hooks.append(spy)
+    gate = threading.Event()
+    held = asyncio.ensure_future(async_core.run(gate.wait))
+    sending = [asyncio.ensure_future(async_core.handle(question(i))) for i in range(5)]
+    await asyncio.sleep(0)
+    closer = threading.Thread(target=async_core.close)
+    closer.start()
+    closer.join(timeout=0.2)  # close() has begun: the executor takes no new work
+    gate.set()
+    await held
+    await asyncio.wait_for(asyncio.gather(*sending), timeout=30)
+    closer.join()
+    assert len(asked) == 5  # each question's lookup ran although the thread was closing
+    async_core.core.repertoire.close()
