@@ -1,11 +1,12 @@
 """Similar questions: past answered questions and know-how close to a new question.
 
-MoreLikeThis in SQLite, cut by concern:
+MoreLikeThis over the repertoire's index, cut by concern:
 
 * :mod:`knowledge.similar_terms`: the question's terms, stemmed as the index
   stems them, weighed by tf-idf, chosen within a posting budget;
-* :mod:`knowledge.sqlite.vocabulary`: stemming and the cached document frequencies;
-* :mod:`knowledge.sqlite.similar_candidates`: the one any-word FTS5 query and its SQL;
+* the backend's :class:`~knowledge.storage.TextSearch` ranks past entries by
+  them (:mod:`knowledge.sqlite.similar_candidates` on SQLite: one any-word FTS5
+  query; PostgreSQL ranks a ``tsvector``);
 * :mod:`knowledge.similar_ranking`: each candidate's calibrated confidence;
 * here: :func:`find_similar`, what the bot calls, with snippets and answers.
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.confidence import SEMANTIC_SPEAK_THRESHOLD, SPEAK_THRESHOLD
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 from knowledge.search import SearchOptions
 from knowledge.similar_ranking import (
     CALIBRATED,
@@ -36,7 +38,6 @@ from knowledge.similar_terms import (
     MAX_QUERY_TERMS,
     MAX_WORDS,
     MIN_CAPPED_DF,
-    SIMILAR_FIELD_WEIGHTS,
     WORD,
     MltConfig,
     Term,
@@ -44,9 +45,9 @@ from knowledge.similar_terms import (
     query_weight,
     question_terms,
     select_terms,
+    weighted_terms,
 )
 from knowledge.sqlite.repertoire import Repertoire
-from knowledge.sqlite.similar_candidates import CANDIDATE_WINDOW, mlt_expression
 from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALIBRATED",
-    "CANDIDATE_WINDOW",
     "CROWD_RANK",
     "DEFAULT_CONFIG",
     "MAX_POSTINGS",
@@ -71,11 +71,11 @@ __all__ = [
     "find_similar",
     "idf",
     "margin_confidence",
-    "mlt_expression",
     "query_weight",
     "question_terms",
     "rank_similar",
     "select_terms",
+    "weighted_terms",
 ]
 
 #: The confidence (a calibrated probability) from which the bot speaks up at ask time.

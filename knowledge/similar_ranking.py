@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from knowledge.confidence import LEXICAL_MODEL, SEMANTIC_MODEL, ConfidenceModel, QueryTerm, features
 from knowledge.models import ChannelRef, Entry
-from knowledge.relational.rows import row_to_entry
 from knowledge.similar_terms import (
     DEFAULT_CONFIG,
     MltConfig,
@@ -28,10 +27,10 @@ from knowledge.similar_terms import (
     query_weight,
     question_terms,
     select_terms,
+    weighted_terms,
 )
 from knowledge.sqlite.repertoire import Repertoire
-from knowledge.sqlite.similar_candidates import candidates, mlt_expression
-from knowledge.sqlite.vocabulary import stems_present
+from knowledge.storage.matches import SimilarLookup
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder
@@ -85,25 +84,21 @@ def rank_similar(
     max_terms = config.max_terms
     terms = question_terms(repertoire, text, config=config)
     selected = select_terms(terms, max_terms, config.max_postings)
-    expression = mlt_expression(selected, max_terms)
     excluded = set(exclude_ids)
-    entries: list[Entry] = []
-    scores: dict[int, float] = {}
-    solved: set[int] = set()
-    if expression is not None:
-        rows = candidates(
-            repertoire,
-            expression,
+    matches = repertoire.similar_candidates(
+        SimilarLookup(
+            tuple(weighted_terms(selected)),
             viewer,
-            exclude_ids=excluded,
+            exclude_ids=frozenset(excluded),
             answered_only=answered_only,
             limit=max(pool, CROWD_RANK),
-            weights=config.weights,
+            field_weights=config.weights,
             boosts=config.boosts,
         )
-        entries = [row_to_entry(r) for r in rows]
-        scores = {e.id: -float(r[-1] or 0.0) for e, r in zip(entries, rows, strict=True)}
-        solved = {e.id for e, r in zip(entries, rows, strict=True) if r[-2]}
+    )
+    entries = [m.entry for m in matches]
+    scores = {m.entry.id: m.score for m in matches}
+    solved = {m.entry.id for m in matches if m.solved}
     crowd = (
         sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
     )
@@ -175,8 +170,7 @@ def calibrated(
         return []
     query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
     # The features only ask which of the query's stems a candidate holds.
-    stems = stems_present(
-        repertoire,
+    stems = repertoire.stems_present(
         {2 * i: e.title for i, e in enumerate(entries)}
         | {2 * i + 1: e.text for i, e in enumerate(entries)},
         (t.stem for t in selected),

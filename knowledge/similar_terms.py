@@ -1,14 +1,14 @@
 """A question's terms: its words stemmed as the index stems them, weighed by how rare they are.
 
-MoreLikeThis in SQLite, first half. A chat question is long and chatty, so it
-is not searched word for word: its words are stemmed by the same FTS5
-tokenizer the index uses (:func:`knowledge.sqlite.vocabulary.stem_words`), each stem
-gets an idf from the index's own vocabulary (document frequencies cached by
-:func:`knowledge.sqlite.vocabulary.document_frequencies`), and only the
-:data:`MAX_QUERY_TERMS` most informative terms (tf-idf; quoted words and the
-first line weigh double), within a budget of :data:`MAX_POSTINGS` postings,
-are looked for (:func:`select_terms`). ``bench/README.md`` has the
-measurements behind each choice.
+MoreLikeThis, first half. A chat question is long and chatty, so it is not
+searched word for word: its words are stemmed as the index stems them, each
+stem gets an idf from the index's document frequencies (both through the
+backend's :class:`~knowledge.storage.TextSearch`, the counts cached), and only
+the :data:`MAX_QUERY_TERMS` most informative terms (tf-idf; quoted words and
+the first line weigh double), within a budget of :data:`MAX_POSTINGS`
+postings, are handed to the backend (:func:`select_terms`,
+:func:`weighted_terms`). ``bench/README.md`` has the measurements behind each
+choice.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 from knowledge.sqlite.repertoire import Repertoire
-from knowledge.sqlite.vocabulary import document_count, document_frequencies, stem_words
+from knowledge.storage.matches import WeightedTerm
 from knowledge.text import STOPWORDS, fold
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "MAX_QUERY_TERMS",
     "MAX_WORDS",
     "MIN_CAPPED_DF",
-    "SIMILAR_FIELD_WEIGHTS",
     "WORD",
     "MltConfig",
     "Term",
@@ -39,9 +39,9 @@ __all__ = [
     "question_terms",
     "repeats",
     "select_terms",
+    "weighted_terms",
 ]
 
-#: How many of the question's terms reach FTS5 (the most informative ones).
 MAX_QUERY_TERMS = 16
 #: The posting budget of one query (sum of its terms' document frequencies):
 #: what bounds its time in a big repertoire. 5,000 halves the FTS5 ranking's
@@ -49,10 +49,6 @@ MAX_QUERY_TERMS = 16
 #: evaluation sets and the same best match for 99.5% of the scale benchmark's
 #: questions (bench/README.md).
 MAX_POSTINGS = 5_000
-#: bm25 column weights (title, body, answers, tags) for question-to-question
-#: matching: flatter than ``/cop search``'s, since a question's body says as
-#: much as its title (bench/README.md has the measurements).
-SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
 #: Words of a very long paste looked at; the rest adds little and costs time.
 MAX_WORDS = 400
 #: Below this many documents a term is never too common to query (see MltConfig).
@@ -156,7 +152,7 @@ def question_terms(
     by_stem: dict[str, tuple[str, int, float]] = {}
     quoted_stems: set[str] = set()
     titled_stems: set[str] = set()
-    for word, stem in zip(words, stem_words(repertoire, words), strict=True):
+    for word, stem in zip(words, repertoire.stem_words(words), strict=True):
         if stem is None:
             continue
         boost = 1.0
@@ -170,8 +166,8 @@ def question_terms(
         by_stem[stem] = (surface, tf + counts[word], max(best, boost))
     if not by_stem:
         return []
-    n_docs = document_count(repertoire)
-    dfs = document_frequencies(repertoire, list(by_stem), n_docs)
+    n_docs = repertoire.document_count()
+    dfs = repertoire.document_frequencies(list(by_stem), n_docs)
     terms: list[Term] = []
     for stem, (word, tf, boost) in by_stem.items():
         df = dfs.get(stem, 0)
@@ -187,6 +183,11 @@ def question_terms(
 
 def repeats(term: Term) -> int:
     return max(1, min(3, round(term.boost)))
+
+
+def weighted_terms(terms: Sequence[Term]) -> list[WeightedTerm]:
+    """The terms as the backend ranks with them: a boosted term counts up to 3 times."""
+    return [WeightedTerm(t.word, t.stem, t.df, t.idf, repeats(t)) for t in terms]
 
 
 def select_terms(

@@ -560,6 +560,8 @@ def test_one_bad_event_is_skipped_alone(tmp_path: Path, monkeypatch: pytest.Monk
         return real(new)
 
     monkeypatch.setattr(repertoire, "save_entry", flaky)
-    summary = import_slack(core)
+    summary = run_import(
+        core, SlackExport(SLACK, workspace_url="https://acme.slack.com"), setwise=False
+    )
     assert summary.failed == 1
     assert summary.made == {"question": 6, "answer": 7, "knowhow": 1}

@@ -23,6 +23,13 @@ BACKEND_HOOKS = {
     "drop_search_document",
     "deferred_reindex",
     "flush_reindex",
+    # Whole-repertoire work: copying, the scrub after a forget, a planner hint.
+    "copy_rows_in",
+    "ids_copied",
+    "unindexed",
+    "forget_cached_terms",
+    "compact_deleted",
+    "flush_deleted",
 }
 
 

@@ -6,7 +6,7 @@ from typing import TypedDict
 
 import pytest
 
-import knowledge.search as search_module
+import knowledge.sqlite.keyword_search as search_module
 from bot.events import MARK_END, MARK_START, KnowhowKind
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search

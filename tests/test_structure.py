@@ -41,7 +41,6 @@ KNOWLEDGE_MODULES_WITHOUT_ALL = frozenset(
         "knowledge/postgres/filters.py",
         "knowledge/postgres/ranking.py",
         "knowledge/postgres/termstats.py",
-        "knowledge/search.py",
     }
 )
 

@@ -170,3 +170,10 @@ SCHEDULED_LOGS = (
     )
     """,
 )
+
+# "Still true until" is a day, as SQLite keeps it ('2030-01-01'): a timestamp came back as
+# a time of day that the curation rules cannot read as a date, and exported differently.
+EXPIRY_IS_A_DAY = (
+    "ALTER TABLE entries ALTER COLUMN valid_until TYPE date "
+    "USING (valid_until AT TIME ZONE 'UTC')::date",
+)

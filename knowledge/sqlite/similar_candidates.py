@@ -1,88 +1,83 @@
-"""The finder's candidates: one any-word FTS5 query, ranked by weighted bm25, then filtered.
+"""Similar-question candidates on SQLite: the chosen terms OR-ed in one FTS5 query, by bm25.
 
-MoreLikeThis in SQLite, second half: the chosen terms (:mod:`knowledge.similar_terms`)
-go into one OR query, each re-quoted (the text is data, never raw ``MATCH``
-syntax) and repeated by its weight, through FTS5's bm25 with the finder's
-field weights. FTS5 ranks the matches on the index alone; only the best
-:data:`CANDIDATE_WINDOW` are joined to their entries, filtered by the
-visibility rule and boosted (answered, accepted, know-how).
+:mod:`knowledge.similar` picks a question's most informative terms; this
+module ranks past questions and know-how by them. Each term is re-quoted
+(never query syntax) and repeated as often as it counts: FTS5's bm25 adds a
+phrase's score once per occurrence in the query, so repetition is its weight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from knowledge.models import ChannelRef
+from sqlite_utils import Database
+
+from knowledge.relational.rows import row_to_entry
 from knowledge.relational.visibility import visibility_clause
-from knowledge.search import boost_sql
-from knowledge.similar_terms import MAX_QUERY_TERMS, Term, repeats
-from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
+from knowledge.sqlite.keyword_search import SQLITE_ENTRY_COLUMNS, boost_sql
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 
-__all__ = ["CANDIDATE_WINDOW", "candidates", "mlt_expression", "quoted"]
+__all__ = ["CANDIDATE_WINDOW", "CandidateSource", "mlt_expression", "similar_candidates"]
 
 #: FTS5 ranks this many matches before the visibility filters and boosts apply.
 CANDIDATE_WINDOW = 200
 
 
-def quoted(token: str) -> str:
+class CandidateSource(Protocol):
+    """What the finder needs of the SQLite repertoire: its database."""
+
+    db: Database
+
+
+def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> str | None:
-    """An OR of the most informative terms, each quoted: safe for ``MATCH``.
-
-    A boosted term is repeated (up to 3 times): FTS5's bm25 adds a term's
-    score once per occurrence in the query, so repetition is its query weight.
-    """
+def mlt_expression(terms: Sequence[WeightedTerm]) -> str | None:
+    """An OR of ``terms``, each quoted and repeated ``repeats`` times: safe for ``MATCH``."""
     chosen: list[str] = []
-    for term in terms[:max_terms]:
-        chosen.extend([quoted(term.word)] * repeats(term))
+    for term in terms:
+        chosen.extend([_quote(term.word)] * max(1, term.repeats))
     return "(" + " OR ".join(chosen) + ")" if chosen else None
 
 
-def candidates(
-    repertoire: Repertoire,
-    expression: str,
-    viewer: ChannelRef | None,
-    *,
-    exclude_ids: Iterable[int],
-    answered_only: bool,
-    limit: int,
-    weights: Sequence[float],
-    boosts: bool,
-) -> list[tuple[Any, ...]]:
-    visible_sql, params = visibility_clause(viewer)
+def similar_candidates(source: CandidateSource, lookup: SimilarLookup) -> list[ScoredEntry]:
+    """See :meth:`knowledge.storage.TextSearch.similar_candidates`."""
+    expression = mlt_expression(lookup.terms)
+    if expression is None:
+        return []
+    db, limit = source.db, lookup.limit
+    visible_sql, params = visibility_clause(lookup.viewer)
     conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
-    if answered_only:
+    if lookup.answered_only:
         conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
-    excluded = sorted(set(exclude_ids))
+    excluded = sorted(lookup.exclude_ids)
     if excluded:
         conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
         params = [*params, *excluded]
-    weight_sql = ", ".join(str(w) for w in weights)
-    boost = f" * {boost_sql()}" if boosts else ""
+    weight_sql = ", ".join(str(w) for w in lookup.field_weights)
+    boost = f" * {boost_sql()}" if lookup.boosts else ""
     # Rank inside FTS5 alone first (no join per match), then filter and boost the
     # best few hundred; when filters left too few, rank every match.
     inner = max(CANDIDATE_WINDOW, limit * 10)
+    rows: list[tuple[Any, ...]] = []
     for window in (f"ORDER BY s LIMIT {inner}", ""):
         sql = (
             f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
             f"FROM search_fts WHERE search_fts MATCH ? {window}) "
-            f"SELECT {ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
+            f"SELECT {SQLITE_ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
             "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
             f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
         )
-        rows = [
-            tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()
-        ]
+        rows = [tuple(r) for r in db.execute(sql, [expression, *params, limit]).fetchall()]
         if len(rows) >= limit or not window:
-            return rows
-        total = repertoire.db.execute(
+            break
+        total = db.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? "
             f"LIMIT {inner})",
             [expression],
         ).fetchone()[0]
         if total < inner:  # the window held every match: nothing more to find
-            return rows
-    return rows
+            break
+    return [ScoredEntry(row_to_entry(r), -float(r[-1] or 0.0), bool(r[-2])) for r in rows]

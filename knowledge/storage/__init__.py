@@ -39,6 +39,7 @@ from knowledge.storage.errors import (
     StorageUnavailable,
 )
 from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 from knowledge.storage.protocols import (
     ChannelStore,
     DigestLogStore,
@@ -48,6 +49,7 @@ from knowledge.storage.protocols import (
     MemberStore,
     SearchIndex,
     Storage,
+    TextSearch,
     Transactions,
 )
 from knowledge.storage.sql import Row, Sql
@@ -65,12 +67,16 @@ __all__ = [
     "MemberStore",
     "RefusedChange",
     "Row",
+    "ScoredEntry",
     "SearchIndex",
+    "SimilarLookup",
     "Sql",
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "TextSearch",
     "Transactions",
     "Viewer",
+    "WeightedTerm",
     "as_viewer",
 ]
