@@ -15,11 +15,13 @@ from knowledge.storage import Storage
 BACKEND_HOOKS = {
     "sql",
     "transaction",
+    "group",
     "reading",
     "bulk_load",
     "close",
     "reindex",
     "reindex_thread_of",
+    "answer_added",
     "reindex_linking_channel",
     "drop_search_document",
     "deferred_reindex",

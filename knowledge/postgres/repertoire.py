@@ -149,6 +149,15 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
             raise
 
     @contextmanager
+    def group(self) -> Iterator[None]:
+        """A group of events: one transaction, each nested unit its own savepoint.
+
+        PostgreSQL's savepoints are cheap, so a failing unit is rolled back alone.
+        """
+        with self.transaction():
+            yield
+
+    @contextmanager
     def reading(self) -> Iterator[None]:
         """A consistent read of several statements."""
         with self.conn.transaction():
@@ -238,6 +247,9 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
 
     def reindex_thread_of(self, entry_id: int) -> None:
         self.reindex(entry_id)  # an answer's id rebuilds its question's document
+
+    def answer_added(self, answer_id: int) -> None:
+        self.reindex(answer_id)  # one statement rebuilds the question's tsvector
 
     def reindex(self, entry_id: int) -> None:
         if self._deferred is not None:

@@ -49,6 +49,10 @@ class RelationalBase(ABC):
         """One atomic unit of work that writes; nested uses join the outer one."""
 
     @abstractmethod
+    def group(self) -> AbstractContextManager[None]:
+        """One transaction for a group of events (see :class:`~knowledge.storage.Transactions`)."""
+
+    @abstractmethod
     def reading(self) -> AbstractContextManager[None]:
         """A consistent read of several statements that takes no write lock."""
 
@@ -71,6 +75,10 @@ class RelationalBase(ABC):
     @abstractmethod
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
+
+    @abstractmethod
+    def answer_added(self, answer_id: int) -> None:
+        """A new answer was saved: its question's document takes it in (in place, or rebuilt)."""
 
     @abstractmethod
     def reindex_linking_channel(self, ref: ChannelRef) -> None:

@@ -85,7 +85,10 @@ class EntryWritesSql(EntryReadsSql):
             ],
         )
         self._add_tags(entry_id, new.tags)
-        self.reindex_thread_of(entry_id)
+        if new.kind == EntryKind.ANSWER and not new.tags:
+            self.answer_added(entry_id)
+        else:
+            self.reindex_thread_of(entry_id)
         return entry_id, True
 
     def _add_tags(self, entry_id: int, tags: Iterable[str]) -> None:
