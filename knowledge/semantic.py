@@ -66,8 +66,7 @@ class SemanticUnavailable(RuntimeError):
 def vector_file(repertoire: RelationalRepertoire) -> Repertoire:
     """The repertoire whose SQLite file keeps the vectors (the only backend that does, yet).
 
-    On another backend the semantic stage is unavailable, said as such, and
-    similar questions stay lexical.
+    On another backend the stage is unavailable and says so (leave it off there).
     """
     if not isinstance(repertoire, Repertoire):
         raise SemanticUnavailable("the semantic stage keeps its vectors in a SQLite file only")
