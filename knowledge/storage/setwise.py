@@ -10,9 +10,9 @@ writes them in bulk and builds the search documents once, set-wise.
 Rows are plain tuples (a million of them are made per import; a dataclass each
 would cost more than the insert). Their columns, in order, are the ``*_COLUMNS``
 below. A repertoire offers its backend's path as ``setwise_loader()`` (SQLite:
-:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`); one without a
-set-wise path returns ``None`` (PostgreSQL, until it has a ``COPY`` one), and
-the import replays event by event.
+:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`; PostgreSQL:
+:class:`~knowledge.postgres.setwise_load.PostgresSetwiseLoader`, with ``COPY``);
+one without a set-wise path returns ``None``, and the import replays event by event.
 """
 
 from __future__ import annotations
