@@ -1,0 +1,45 @@
+"""PostgreSQL's set-wise load refuses to merge: a write that slips in before it is not overwritten.
+
+The import checks that the repertoire is empty before it chooses the set-wise
+path, then runs the rules in memory; another bot process on the same database
+may capture something meanwhile. The load checks again once it holds the
+tables' locks and refuses, leaving that write and the schema as they were.
+(Its equivalence with the replay is ``tests/test_setwise_import.py``.)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from knowledge.postgres.repertoire import PostgresRepertoire
+from knowledge.postgres.setwise_load import NoLongerEmpty
+from knowledge.storage.setwise import LoadPlan
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+SCHEMA = (
+    "SELECT (SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
+    "WHERE tablename IN ('entries', 'entry_tags')), (SELECT string_agg(conname || ':' || "
+    "convalidated::text, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'), "
+    "(SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger "
+    "WHERE NOT tgisinternal)"
+)
+
+
+def test_a_write_after_the_check_is_kept_and_the_load_refused(pg_dsn: str) -> None:
+    importing = PostgresRepertoire.connect(pg_dsn)
+    live = PostgresRepertoire.connect(pg_dsn)
+    try:
+        loader = importing.setwise_loader()
+        assert loader is not None and loader.not_empty() == ""
+        schema = importing.sql.one(SCHEMA)
+        live.upsert_member("slack", "T1", "U9", "zed", at=T0)  # another process, meanwhile
+        plan = LoadPlan(members=[(1, "slack", "T1", "U1", "", "ann", "2024-05-01T09:00:00Z")])
+        with pytest.raises(NoLongerEmpty, match="members"), importing.transaction():
+            loader.load(plan)
+        assert importing.sql.rows("SELECT user_id, display_name FROM members") == [("U9", "zed")]
+        assert importing.sql.one(SCHEMA) == schema  # rolled back whole: nothing set aside
+    finally:
+        importing.close()
+        live.close()
