@@ -43,3 +43,37 @@ def test_a_write_after_the_check_is_kept_and_the_load_refused(pg_dsn: str) -> No
     finally:
         importing.close()
         live.close()
+
+
+def test_an_entry_takes_its_channels_visibility_as_the_insert_trigger_gives_it(
+    pg_dsn: str,
+) -> None:
+    """The trigger is off while the rows go in; its rule is applied to them all after."""
+    rep = PostgresRepertoire.connect(pg_dsn)
+    try:
+        loader = rep.setwise_loader()
+        assert loader is not None
+        at = "2024-05-01T09:00:00.000000Z"
+        plan = LoadPlan(
+            members=[(1, "slack", "T1", "U1", "", "ann", at)],
+            channels=[("slack", "T1", "G1", "secret", "private", at, False)],
+            entries=[
+                (1, "question", "slack", "T1", "G1", "1", None, "how do I rotate it?",
+                 "how do I rotate it?", 1, None, at, at, "public", "secret", "", False, ""),
+            ],
+        )
+        with rep.transaction():
+            loader.load(plan)
+        assert rep.sql.rows("SELECT id, visibility FROM entries") == [(1, "private")]
+        # The trigger is back on: a later entry in that channel is made private too.
+        rep.sql.execute(
+            "INSERT INTO entries (kind, platform, workspace, channel, message_id, text, "
+            "author_id, created_at, updated_at, visibility) VALUES ('question', 'slack', 'T1', "
+            "'G1', '2', 'why?', 1, now(), now(), 'public')"
+        )
+        assert rep.sql.rows("SELECT id, visibility FROM entries ORDER BY id") == [
+            (1, "private"),
+            (2, "private"),
+        ]
+    finally:
+        rep.close()
