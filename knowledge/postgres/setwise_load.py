@@ -48,25 +48,13 @@ from knowledge.storage.setwise import (
     CHANNEL_COLUMNS,
     ENTRY_COLUMNS,
     MEMBER_COLUMNS,
+    MUST_BE_EMPTY,
     REACTION_COLUMNS,
     THANKS_COLUMNS,
     LoadPlan,
 )
 
 __all__ = ["NoLongerEmpty", "PostgresSetwiseLoader"]
-
-#: What the repertoire must not hold yet for the set-wise path (table, what it is).
-_MUST_BE_EMPTY = (
-    ("entries", "entries"),
-    ("members", "members"),
-    ("channels", "channels"),
-    ("reactions", "reactions"),
-    ("thanks", "thanks"),
-    ("message_tombstones", "deleted messages"),
-    ("message_edits", "edits"),
-    ("similar_suggestions", "suggestions"),
-    ("similar_links", "'solved it' links"),
-)
 
 #: The tables whose indexes, foreign keys and insert trigger wait for the end of the load.
 _DEFERRED_TABLES = ("entries", "entry_tags")
@@ -107,7 +95,7 @@ class PostgresSetwiseLoader:
     def not_empty(self) -> str:
         held = [
             what
-            for table, what in _MUST_BE_EMPTY
+            for table, what in MUST_BE_EMPTY
             if self.conn.execute(
                 pgsql.SQL("SELECT 1 FROM {} LIMIT 1").format(pgsql.Identifier(table))
             ).fetchone()

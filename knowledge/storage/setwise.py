@@ -27,6 +27,7 @@ __all__ = [
     "CHANNEL_COLUMNS",
     "ENTRY_COLUMNS",
     "MEMBER_COLUMNS",
+    "MUST_BE_EMPTY",
     "REACTION_COLUMNS",
     "READ_MARK_COLUMNS",
     "THANKS_COLUMNS",
@@ -40,6 +41,20 @@ __all__ = [
     "TagRow",
     "ThanksRow",
 ]
+
+#: What the repertoire must not hold yet for the set-wise path (table, what it is): the
+#: plan's ids start at 1 and nothing is merged with rows already there.
+MUST_BE_EMPTY = (
+    ("entries", "entries"),
+    ("members", "members"),
+    ("channels", "channels"),
+    ("reactions", "reactions"),
+    ("thanks", "thanks"),
+    ("message_tombstones", "deleted messages"),
+    ("message_edits", "edits"),
+    ("similar_suggestions", "suggestions"),
+    ("similar_links", "'solved it' links"),
+)
 
 MEMBER_COLUMNS = ("id", "platform", "workspace", "user_id", "handle", "display_name", "created_at")
 MemberRow = tuple[int, str, str, str, str, str, str]
