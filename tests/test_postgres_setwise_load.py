@@ -9,13 +9,23 @@ tables' locks and refuses, leaving that write and the schema as they were.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bot.app import assemble_core
+from bot.config import Settings
+from bot.events import Actor, InboundEvent, IncomingMessage, Outbound, Visibility, Where
+from bot.import_replay import run_import
+from bot.ports import Services, SystemClock
 from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.postgres.setwise_load import NoLongerEmpty
 from knowledge.storage.setwise import LoadPlan
+from tests.postgres_cluster import PostgresServer
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 SCHEMA = (
@@ -77,3 +87,54 @@ def test_an_entry_takes_its_channels_visibility_as_the_insert_trigger_gives_it(
         ]
     finally:
         rep.close()
+
+
+def test_the_databases_owner_needs_no_superuser_for_the_load(
+    postgres_server: PostgresServer,
+) -> None:
+    """Disabling a trigger, dropping and making indexes and keys: what owning the tables allows.
+
+    (``session_replication_role`` would need a superuser: a hosted PostgreSQL gives none.)
+    """
+    if conninfo_to_dict(postgres_server.admin_dsn).get("password"):
+        pytest.skip("the test server takes passwords; a new role would need one")
+    role = f"{postgres_server.prefix}_owner"
+    name = f"{postgres_server.prefix}_owned"
+    with psycopg.connect(postgres_server.admin_dsn, autocommit=True) as admin:
+        try:
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        except psycopg.errors.InsufficientPrivilege:
+            pytest.skip("the test server's role may not create roles")
+        owned_by = sql.SQL("CREATE DATABASE {} OWNER {}")
+        admin.execute(owned_by.format(sql.Identifier(name), sql.Identifier(role)))
+    try:
+        where = Where("slack", "T1", "C1", Visibility.PUBLIC, "help")
+        ann, bob = Actor("slack", "U1", "ann", "T1"), Actor("slack", "U2", "bob", "T1")
+        events = [
+            IncomingMessage(where, ann, "1", "how do I pin a dependency?", T0),
+            IncomingMessage(
+                where, bob, "2", "use a lock file", T0 + timedelta(minutes=1), thread_id="1"
+            ),
+        ]
+        rep = PostgresRepertoire.connect(make_conninfo(postgres_server.dsn(name), user=role))
+        try:
+            superuser = rep.sql.one("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            assert superuser == (False,)
+            core = assemble_core(Services(rep, Settings(), SystemClock()))
+
+            def replay_only(events: Iterable[InboundEvent]) -> list[Outbound]:
+                raise AssertionError("the import replayed instead of loading set-wise")
+
+            core.handle_batch = replay_only  # type: ignore[method-assign]
+            run_import(core, events)
+            found = rep.sql.one(
+                "SELECT answer_count, search_document @@ to_tsquery('copbot', 'lock') "
+                "FROM entries WHERE kind = 'question'"
+            )
+            assert found == (1, True)
+        finally:
+            rep.close()
+    finally:
+        postgres_server.drop_database(name)
+        with psycopg.connect(postgres_server.admin_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
