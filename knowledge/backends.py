@@ -31,7 +31,13 @@ from knowledge.postgres.url import (
 )
 from knowledge.sqlite.repertoire import Repertoire
 
-__all__ = ["DatabaseTarget", "choose_database", "open_storage", "parse_target"]
+__all__ = [
+    "DatabaseTarget",
+    "choose_database",
+    "open_storage",
+    "open_storage_read_only",
+    "parse_target",
+]
 
 
 @dataclass(frozen=True)
@@ -124,3 +130,19 @@ def open_storage(target: DatabaseTarget | str | Path) -> Repertoire:
     from knowledge.postgres.repertoire import PostgresRepertoire
 
     return PostgresRepertoire.connect(target.location)
+
+
+def open_storage_read_only(target: DatabaseTarget | str | Path) -> Repertoire:
+    """A connection to ``target`` that cannot write: the web view's readers.
+
+    SQLite refuses writes with an authorizer, PostgreSQL with ``READ ONLY``
+    transactions. The repertoire must exist and be migrated (open it with
+    :func:`open_storage` first).
+    """
+    if not isinstance(target, DatabaseTarget):
+        target = DatabaseTarget(str(target), postgres=is_postgres_url(str(target)))
+    if not target.postgres:
+        return Repertoire.open_read_only(target.location)
+    from knowledge.postgres.repertoire import PostgresRepertoire
+
+    return PostgresRepertoire.connect_read_only(target.location)

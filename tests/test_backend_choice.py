@@ -129,7 +129,12 @@ def test_the_environment_url_is_used_and_its_password_never_shown(
     assert SECRET not in result.output
 
 
-def test_the_web_view_says_it_needs_a_sqlite_file(run: CliRunner) -> None:
-    result = run.invoke(cli, ["web", "--db", "postgresql://copbot@db.example/copbot"])
+def test_the_web_view_on_a_server_it_cannot_reach_says_so_in_one_line(
+    run: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV, NOWHERE.replace("copbot@", f"copbot:{SECRET}@"))
+    result = run.invoke(cli, ["web", "--port", "0"])
     assert result.exit_code == 2
-    assert "not available on PostgreSQL yet" in result.stderr
+    assert result.stderr.startswith("copbot: cannot connect to postgresql://copbot:***@")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert SECRET not in result.output

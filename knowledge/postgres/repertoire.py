@@ -72,6 +72,8 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     entry_select = entry_select("string_agg(tag, ' ')")
     #: What psycopg raises when a constraint refuses a row.
     integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
+    #: Set by :meth:`connect_read_only` (the web view's readers): no cache is written.
+    read_only = False
 
     def __init__(self, conn: Connection[Any]) -> None:
         # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
@@ -100,12 +102,36 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
             raise
         return cls(conn)
 
+    @classmethod
+    def connect_read_only(cls, conninfo: str) -> PostgresRepertoire:
+        """A connection that cannot change the database: the web view's readers.
+
+        Every transaction of the session is ``READ ONLY`` (the server refuses
+        any write, so a bug in a page can never write), and the connection says
+        so (``conn.read_only``) to the search caches, which then keep nothing.
+        The database must be migrated already (open it with :meth:`connect` first).
+        """
+        conn = connect(conninfo, autocommit=True)
+        try:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            conn.read_only = True  # psycopg's flag too: caches that would write look at it
+        except BaseException:
+            conn.close()
+            raise
+        repertoire = cls(conn)
+        repertoire.read_only = True
+        return repertoire
+
     @cached_property
     def sql(self) -> Sql:
         return PostgresSql(self.conn)
 
     def close(self) -> None:
         self.conn.close()
+
+    def index_hint(self, index: str) -> str:
+        """PostgreSQL plans from its statistics: no hint."""
+        return ""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -34,6 +34,14 @@ class RelationalBase(ABC):
     def sql(self) -> Sql:
         """The portable connection every statement runs on."""
 
+    def index_hint(self, index: str) -> str:
+        """Text after a table's alias that makes the planner walk ``index``; empty by default.
+
+        SQLite keeps no statistics here and may pick an index that reads far more
+        rows (``INDEXED BY``); PostgreSQL plans from its statistics and takes no hint.
+        """
+        return ""
+
     # The connection's life and its transactions.
 
     @abstractmethod

@@ -81,6 +81,10 @@ class Repertoire(SqliteBacked, RelationalRepertoire, SqliteTextSearch):
     def close(self) -> None:
         self.db.conn.close()
 
+    def index_hint(self, index: str) -> str:
+        """SQLite has no statistics here: name the index a listing must walk."""
+        return f"INDEXED BY {index}"
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work that writes; nested uses join the outer one (a savepoint).
