@@ -20,13 +20,16 @@ from functools import cached_property
 from typing import Any
 
 from psycopg import Connection
+from psycopg.pq import TransactionStatus
 
 from knowledge.channels import ChannelBook
 from knowledge.models import ChannelRef
 from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
+from knowledge.postgres.leadership import AdvisoryLock
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.storage.roles import RoleLock
 from knowledge.storage.sql import Sql
 from knowledge.store import Repertoire, entry_select
 
@@ -39,9 +42,11 @@ class PostgresRepertoire(Repertoire):
     #: Tags aggregated the PostgreSQL way.
     entry_select = entry_select("string_agg(tag, ' ')")
 
-    def __init__(self, conn: Connection[Any]) -> None:
+    def __init__(self, conn: Connection[Any], conninfo: str = "") -> None:
         # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
         self.conn = conn
+        #: How to open more sessions to the same database (a role's lock needs its own).
+        self.conninfo = conninfo
         self.channels = ChannelBook(self.sql)
         self._new_event_ids = 0
         self._deferred: set[int] | None = None
@@ -55,7 +60,7 @@ class PostgresRepertoire(Repertoire):
         except BaseException:
             conn.close()
             raise
-        return cls(conn)
+        return cls(conn, conninfo)
 
     @cached_property
     def sql(self) -> Sql:
@@ -64,9 +69,25 @@ class PostgresRepertoire(Repertoire):
     def close(self) -> None:
         self.conn.close()
 
+    def role_lock(self, role: str) -> RoleLock:
+        """A session advisory lock on ``role``, on a connection of its own."""
+        if not self.conninfo:
+            raise ValueError("a role lock needs the repertoire's conninfo (use connect())")
+        return AdvisoryLock(self.conninfo, role)
+
+    def _outermost(self) -> bool:
+        return self.conn.info.transaction_status == TransactionStatus.IDLE
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work; nested uses are savepoints. A rollback forgets channels."""
+        """One atomic unit of work; nested uses are savepoints. A rollback forgets channels.
+
+        Other processes write the same database: what this one remembers of its
+        channels is dropped when a transaction starts, so no decision rests on a
+        channel's state as it was before another process changed it.
+        """
+        if self._outermost():
+            self.channels.forget()
         try:
             with self.conn.transaction():
                 yield
@@ -77,6 +98,8 @@ class PostgresRepertoire(Repertoire):
     @contextmanager
     def reading(self) -> Iterator[None]:
         """A consistent read of several statements."""
+        if self._outermost():
+            self.channels.forget()
         with self.conn.transaction():
             yield
 

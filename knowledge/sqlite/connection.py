@@ -9,6 +9,7 @@ from functools import cached_property
 from sqlite_utils import Database
 
 from knowledge.digestlog import DigestLog
+from knowledge.storage.roles import RoleLock, SoleProcessLock
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
@@ -51,6 +52,10 @@ class SqliteBacked:
     def digest_log(self) -> DigestLog:
         """The digest and follow-up claim log (one row per channel and period, per question)."""
         return DigestLog(self.sql)
+
+    def role_lock(self, role: str) -> RoleLock:
+        """Every role is this process's: an SQLite file has one bot process."""
+        return SoleProcessLock(role)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:

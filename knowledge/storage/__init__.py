@@ -45,10 +45,12 @@ from knowledge.storage.protocols import (
     Storage,
     Transactions,
 )
+from knowledge.storage.roles import ROLES, RoleLock, SoleProcessLock
 from knowledge.storage.sql import Row, Sql
 from knowledge.storage.viewer import Viewer, as_viewer
 
 __all__ = [
+    "ROLES",
     "ChannelStore",
     "DigestLogStore",
     "EntryFilter",
@@ -58,8 +60,10 @@ __all__ = [
     "EventOrder",
     "MemberStore",
     "RefusedChange",
+    "RoleLock",
     "Row",
     "SearchIndex",
+    "SoleProcessLock",
     "Sql",
     "Storage",
     "StorageError",

@@ -27,6 +27,7 @@ from knowledge.models import (
     SourceKey,
 )
 from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.roles import RoleLock
 from knowledge.storage.viewer import Viewer
 
 __all__ = [
@@ -283,3 +284,7 @@ class Storage(
 
     @property
     def digest_log(self) -> DigestLogStore: ...
+
+    def role_lock(self, role: str) -> RoleLock:
+        """The lock deciding which process holds ``role`` (``knowledge.storage.roles``)."""
+        ...
