@@ -80,8 +80,20 @@ BUSY_TIMEOUT_MS = 5_000
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
+#: PostgreSQL's SQLSTATEs for "another transaction was in the way; run it again":
+#: a deadlock between two workers, a serialization failure, a lock not available.
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
 def is_lock_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is SQLite saying another writer holds the lock (worth a retry)."""
+    """Whether ``exc`` says another writer was in the way (worth a retry).
+
+    SQLite: another connection holds the write lock. PostgreSQL: two workers'
+    transactions deadlocked (the server aborted one) and the like, told by the
+    error's SQLSTATE (read off the exception, so no driver is imported here).
+    """
+    if getattr(exc, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
     if not isinstance(exc, sqlite3.OperationalError):
         return False
     code = getattr(exc, "sqlite_errorcode", None)
@@ -363,10 +375,16 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
                     [display_name or old_name, handle or old_handle, member_id],
                 )
             return int(member_id)
-        return self.sql.insert(
+        # Another process may add the same member at the same moment: the key decides.
+        new_id = self.sql.insert_new(
             "INSERT INTO members (platform, workspace, user_id, handle, display_name, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, user_id) DO NOTHING",
             [platform, workspace, user_id, handle, display_name, to_db_time(at or _now())],
+        )
+        if new_id is not None:
+            return new_id
+        return self.upsert_member(
+            platform, workspace, user_id, display_name, handle, at, refresh=refresh
         )
 
     def get_member(self, member_id: int) -> Member | None:
@@ -435,43 +453,25 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
         replays and re-imports never make a second entry.
         """
         src = new.source
-        existing = self.sql.one(
-            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND kind = ?",
-            [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
-        )
-        now = to_db_time(new.created_at)
+        existing = self._entry_id_for(new)
         if existing is not None:
-            entry_id = int(existing[0])
-            self.sql.execute(
-                "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
-                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
-                "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
-                [
-                    new.text,
-                    new.title,
-                    new.title,
-                    new.permalink,
-                    new.permalink,
-                    new.knowhow_kind,
-                    new.knowhow_kind,
-                    entry_id,
-                ],
-            )
-            if new.tags:
-                self._add_tags(entry_id, new.tags)
-            self.reindex_thread_of(entry_id)
-            return entry_id, False
+            self._refresh_entry(existing, new)
+            return existing, False
         # Its channel has a row (unknown means private: the entry's own visibility
         # is the best claim there is); the entry then takes the channel's visibility.
         self.channels.ensure(
             ChannelRef(src.platform, src.workspace, src.channel), new.channel_name, new.visibility
         )
-        entry_id = self.sql.insert(
+        now = to_db_time(new.created_at)
+        # ON CONFLICT: another process capturing the same message (a retry sent
+        # elsewhere, a second import, a catch-up racing live capture) may insert
+        # it first; the unique key decides, and the loser refreshes that entry.
+        entry_id = self.sql.insert_new(
             "INSERT INTO entries (kind, platform, workspace, channel, message_id, thread_id, "
             "title, "
             "text, author_id, saved_by_id, created_at, updated_at, visibility, channel_name, "
-            "permalink, knowhow_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "permalink, knowhow_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id, kind) DO NOTHING",
             [
                 new.kind.value,
                 src.platform,
@@ -491,9 +491,45 @@ class Repertoire(SqliteBacked, Directory, EntryListings):
                 new.knowhow_kind,
             ],
         )
+        if entry_id is None:
+            existing = self._entry_id_for(new)
+            if existing is None:  # pragma: no cover - inserted, then deleted meanwhile
+                raise LookupError(f"the entry of message {src.message_id} vanished while saved")
+            self._refresh_entry(existing, new)
+            return existing, False
         self._add_tags(entry_id, new.tags)
         self.reindex_thread_of(entry_id)
         return entry_id, True
+
+    def _entry_id_for(self, new: NewEntry) -> int | None:
+        src = new.source
+        row = self.sql.one(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind = ?",
+            [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
+        )
+        return int(row[0]) if row is not None else None
+
+    def _refresh_entry(self, entry_id: int, new: NewEntry) -> None:
+        """A message seen again: its text and what was given on purpose are refreshed."""
+        self.sql.execute(
+            "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
+            "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
+            "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
+            [
+                new.text,
+                new.title,
+                new.title,
+                new.permalink,
+                new.permalink,
+                new.knowhow_kind,
+                new.knowhow_kind,
+                entry_id,
+            ],
+        )
+        if new.tags:
+            self._add_tags(entry_id, new.tags)
+        self.reindex_thread_of(entry_id)
 
     def _add_tags(self, entry_id: int, tags: Iterable[str]) -> None:
         for tag in tags:

@@ -37,6 +37,10 @@ class SqliteSql:
     def insert(self, sql: str, params: Sequence[object] = ()) -> int:
         return int(self.db.execute(sql, list(params)).lastrowid or 0)
 
+    def insert_new(self, sql: str, params: Sequence[object] = ()) -> int | None:
+        cursor = self.db.execute(sql, list(params))
+        return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+
 
 class SqliteBacked:
     """What the SQLite repertoire adds to the shared relational implementation."""
