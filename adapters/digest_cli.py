@@ -17,7 +17,7 @@ from bot.config import DigestSchedule, Settings
 from bot.core import Core
 from bot.digest import build_digest, resolve_channel
 from bot.events import Post
-from bot.periods import latest_occurrence, period_for, trigger_for
+from bot.periods import latest_occurrence, period_for, schedule_period, trigger_for
 from bot.ports import Outbox
 from bot.render_text import render_post
 from bot.runtime import AsyncCore
@@ -97,7 +97,7 @@ async def post_now(
     occurrence = occurrence or now.replace(second=0, microsecond=0)
     runs = DigestRuns(services, chart_dir)
     prepared = runs.prepare(schedule, occurrence)
-    start, end = period_for(occurrence, schedule.period_days, settings.community.tz)
+    start, end = schedule_period(schedule, occurrence, settings.community.tz)
     span = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
     if prepared is None:
         done = runs.log.find(spec, start, end)

@@ -13,7 +13,7 @@ A period is measured on the wall clock, so "daily at 09:00" covers 09:00 to
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -99,10 +99,52 @@ def latest_occurrence(trigger: BaseTrigger, now: datetime, within: timedelta) ->
     return found[-1] if found else None
 
 
-def period_for(end: datetime, days: int, tz: tzinfo) -> tuple[datetime, datetime]:
-    """The ``[start, end)`` a digest firing at ``end`` covers: ``days`` back on the wall clock."""
+def period_for(
+    end: datetime, days: int, tz: tzinfo, wall_time: time | None = None
+) -> tuple[datetime, datetime]:
+    """The ``[start, end)`` a digest firing at ``end`` covers: ``days`` back on the wall clock.
+
+    ``wall_time`` is the schedule's own time of day, when it has one. It matters on the
+    day the clocks go forward over it: the digest fires later on the clock than
+    scheduled, and the period must still start at the scheduled time, where the
+    previous period ended (the fire time alone cannot say: Pacific/Chatham's 03:00
+    and 04:00 fire at one instant that day).
+    """
     local_end = end.astimezone(tz)
-    wall_start = local_end.replace(tzinfo=None, fold=0) - timedelta(days=days)
-    start = wall_start.replace(tzinfo=tz)
+    wall_end = local_end.replace(tzinfo=None, fold=0)
+    if wall_time is not None:
+        wall_end = _scheduled_wall_end(end, tz, wall_time) or wall_end
+    start = (wall_end - timedelta(days=days)).replace(tzinfo=tz)
     return start.astimezone(UTC), end.astimezone(UTC)
 
+
+def schedule_period(
+    schedule: DigestSchedule, fire: datetime, tz: tzinfo
+) -> tuple[datetime, datetime]:
+    """The period of one of ``schedule``'s fire times (see :func:`period_for`)."""
+    return period_for(fire, schedule.period_days, tz, wall_time_of(schedule))
+
+
+def wall_time_of(schedule: DigestSchedule) -> time | None:
+    """The schedule's time of day; ``None`` for every-N-minutes schedules."""
+    if schedule.every_minutes is not None:
+        return None
+    hour, minute = (int(part) for part in schedule.time.split(":"))
+    return time(hour, minute)
+
+
+def _scheduled_wall_end(end: datetime, tz: tzinfo, wall_time: time) -> datetime | None:
+    """The skipped wall time a fire at ``end`` stands for, if the clocks jumped over it.
+
+    A wall time that does not exist resolves (``fold=0``) to the instant the
+    scheduler fires it, on its own day or, when the jump crosses midnight, the
+    day before the fire's.
+    """
+    local_day = end.astimezone(tz).date()
+    for day in (local_day, local_day - timedelta(days=1)):
+        wall = datetime.combine(day, wall_time)
+        resolved = wall.replace(tzinfo=tz)
+        exists = resolved.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall
+        if not exists and resolved.astimezone(UTC) == end.astimezone(UTC):
+            return wall
+    return None

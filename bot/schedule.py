@@ -31,7 +31,7 @@ from bot.config import ChannelRule, DigestSchedule
 from bot.digest import build_digest, resolve_channel
 from bot.events import Post
 from bot.followup import FollowUps
-from bot.periods import latest_occurrence, period_for, trigger_for
+from bot.periods import latest_occurrence, schedule_period, trigger_for
 from bot.ports import Clock, Outbox, Services
 from bot.runtime import AsyncCore
 
@@ -66,7 +66,7 @@ class DigestRuns:
         skipped) or the period is empty and the schedule says skip.
         """
         tz = self.services.settings.community.tz
-        start, end = period_for(occurrence, schedule.period_days, tz)
+        start, end = schedule_period(schedule, occurrence, tz)
         now = self.services.clock.now()
         run_id = self.log.claim(schedule.channel, start, end, now)
         if run_id is None:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bot.config import DigestSchedule
 from bot.digest import SECTION_TITLES
 from bot.events import Post
-from bot.periods import occurrences, period_for, trigger_for
+from bot.periods import occurrences, period_for, schedule_period, trigger_for
 from bot.schedule import DigestRuns
 from tests.digest_support import (
     ANA,
@@ -150,7 +150,7 @@ ZONES = [
 @given(
     zone=st.sampled_from(ZONES),
     # Every zone above changes its clocks between 00:00 and 04:00: later wall times
-    # exist, once, every day (the hours before are the known failures below).
+    # exist, once, every day (the hours before have their own property below).
     hour=st.integers(4, 23),
     minute=st.sampled_from([0, 1, 15, 30, 45, 59]),
     weekly=st.booleans(),
@@ -181,7 +181,7 @@ def test_periods_tile_the_calendar_across_daylight_saving(
     fires = occurrences(trigger_for(schedule, tz), start, start + timedelta(days=366))
     assert len(fires) in ((52, 53) if weekly else (366, 367))
     assert all(fire.tzinfo is UTC for fire in fires)  # fire times are handed out in UTC
-    periods = [period_for(fire, days, tz) for fire in fires]
+    periods = [schedule_period(schedule, fire, tz) for fire in fires]
     for (_, end), (begin, _) in itertools.pairwise(periods):
         assert begin == end  # no gap, no overlap
     for (begin, end), fire in zip(periods, fires, strict=True):
@@ -232,21 +232,47 @@ def test_an_every_n_minutes_schedule_fires_on_a_fixed_grid() -> None:
     assert [f.strftime("%H:%M") for f in fires] == ["09:15", "09:30", "09:45", "10:00"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: when the wall time does not exist (spring forward) the digest fires an "
-    "hour later and its period starts an hour later than the previous one ended, so that hour "
-    "is in no digest; the fix needs the schedule's own wall time in period_for (the fire time "
-    "alone is ambiguous: Pacific/Chatham's 03:00 and 04:00 fire at the same instant that day)",
-)
 def test_a_skipped_wall_time_leaves_no_hour_out_of_every_digest() -> None:
+    """02:30 does not exist in Paris on 29 March 2026: the digest fires at 03:30 CEST and
+    its period still starts at the previous day's 02:30, where the previous one ended."""
     schedule = DigestSchedule(channel="slack:C1", days="*", time="02:30", period_days=1)
     fires = occurrences(
         trigger_for(schedule, PARIS),
         datetime(2026, 3, 26, tzinfo=UTC),
         datetime(2026, 4, 1, tzinfo=UTC),
     )
-    periods = [period_for(fire, 1, PARIS) for fire in fires]
+    periods = [schedule_period(schedule, fire, PARIS) for fire in fires]
+    for (_, end), (begin, _) in itertools.pairwise(periods):
+        assert begin == end
+    skipped_day = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+    assert (datetime(2026, 3, 28, 1, 30, tzinfo=UTC), skipped_day) in periods
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    hour=st.integers(0, 3),
+    minute=st.sampled_from([0, 15, 30, 45, 59]),
+    weekly=st.booleans(),
+    weekday=st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+    first_day=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+)
+def test_periods_tile_the_calendar_at_hours_the_clocks_jump_over(
+    zone: str, hour: int, minute: int, weekly: bool, weekday: str, first_day: date
+) -> None:
+    """Every zone above changes its clocks between 00:00 and 04:00: a year of a schedule in
+    those hours still gives periods that meet exactly, over skipped and repeated times."""
+    tz = ZoneInfo(zone)
+    schedule = DigestSchedule(
+        channel="slack:C1",
+        days=weekday if weekly else "*",
+        time=f"{hour:02d}:{minute:02d}",
+        period_days=7 if weekly else 1,
+    )
+    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+    fires = occurrences(trigger_for(schedule, tz), start, start + timedelta(days=366))
+    assert len(fires) in ((52, 53) if weekly else (366, 367))
+    periods = [schedule_period(schedule, fire, tz) for fire in fires]
     for (_, end), (begin, _) in itertools.pairwise(periods):
         assert begin == end
 
