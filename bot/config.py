@@ -335,6 +335,15 @@ class WebSettings(_Section):
         return value.rstrip("/")
 
 
+class WorkersSettings(_Section):
+    """Several ``copbot run`` processes on one PostgreSQL repertoire (README, "Running several
+    workers"): how often each asks for the roles only one may hold (scheduler, Discord's
+    gateway). A dead holder is replaced within about this long (a vanished machine's
+    session takes the server about ten seconds more to notice)."""
+
+    poll_seconds: Annotated[float, Field(ge=0.2, le=20)] = 5.0
+
+
 class Settings(_Section):
     """The whole configuration; every field has a default so no file is needed for the demo."""
 
@@ -349,6 +358,7 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     web: WebSettings = WebSettings()
+    workers: WorkersSettings = WorkersSettings()
 
     def rule_for(self, where: Where) -> ChannelRule:
         """The rule that applies to a channel: one naming its id first, then its ``#name``."""
