@@ -1,0 +1,254 @@
+"""Several ``copbot run --http`` processes on one PostgreSQL, as an operator would run them.
+
+Real ``copbot`` subprocesses (``tests/workers_harness.py``) on the session's
+real PostgreSQL, Slack's Web API the local fake (which counts every post):
+
+* the same signed event sent to two processes makes one entry (and one
+  reaction, one acceptance);
+* the scheduler runs in one process; SIGKILL of it hands the role to another
+  within the bound, and no digest is posted twice;
+* ``GET /readyz`` names the roles each process holds.
+
+The load test (thousands of events, duplicates and disorder, several
+processes) is ``tests/test_workers_load.py``; concurrent imports are
+``tests/test_workers_import.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psycopg
+import pytest
+
+from tests.slack_harness import TEAM, FakeSlackApi, running_fake_slack
+from tests.workers_harness import Worker, Workers, database_url, send_signed, until, worker_config
+
+pytestmark = pytest.mark.workers
+# Until `copbot run` opens a PostgreSQL URL (the backend opener): then this line goes.
+pytest.importorskip("knowledge.backends", reason="copbot run cannot open PostgreSQL yet")
+
+#: The failover bound the README promises (a dead scheduler is replaced within it).
+FAILOVER_BOUND = 30.0
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlackApi]:
+    async with running_fake_slack() as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def workers_on(pg_dsn: str, fake: FakeSlackApi, tmp_path: Path, extra: str = "") -> Workers:
+    config = worker_config(tmp_path / "copbot.toml", f"{fake.url}/api/", extra=extra)
+    return Workers(database_url(pg_dsn), config, tmp_path)
+
+
+@pytest.fixture
+def running() -> Iterator[list[Workers]]:
+    """Every group of workers a test starts is stopped at its end, whatever happened."""
+    groups: list[Workers] = []
+    yield groups
+    for group in groups:
+        group.stop()
+
+
+def envelope(event: dict[str, Any], event_id: str) -> str:
+    return json.dumps(
+        {
+            "token": "unused",
+            "team_id": TEAM,
+            "api_app_id": "A0APP",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1_800_000_000,
+        }
+    )
+
+
+def message(
+    ts: str, text: str, user: str = "U0ASK", thread_ts: str | None = None
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": "C0PUBLIC",
+        "channel_type": "channel",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def reaction(ts: str, user: str, emoji: str = "white_check_mark") -> dict[str, Any]:
+    return {
+        "type": "reaction_added",
+        "user": user,
+        "reaction": emoji,
+        "item": {"type": "message", "channel": "C0PUBLIC", "ts": ts},
+        "event_ts": "1800000100.000100",
+    }
+
+
+def rows(pg_dsn: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(pg_dsn) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+async def to_both(http: aiohttp.ClientSession, workers: list[Worker], body: str) -> None:
+    """The same signed request to every worker at once (a retry landing elsewhere)."""
+    statuses = await asyncio.gather(*(send_signed(http, w, body) for w in workers))
+    assert statuses == [200] * len(workers)
+
+
+async def test_the_same_signed_event_sent_to_two_processes_makes_one_entry(
+    pg_dsn: str,
+    fake: FakeSlackApi,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    running: list[Workers],
+) -> None:
+    group = workers_on(pg_dsn, fake, tmp_path)
+    running.append(group)
+    first, second = group.start("first"), group.start("second")
+    await group.ready(http)
+    both = [first, second]
+    question, answer = "1800000001.000100", "1800000002.000100"
+    await to_both(http, both, envelope(message(question, "How do I rotate the API keys?"), "Ev1"))
+    await to_both(
+        http,
+        both,
+        envelope(message(answer, "Use the vault CLI", "U0ANS", thread_ts=question), "Ev2"),
+    )
+    # The asker accepts it; both processes get the event, once under its id and once
+    # under another (a catch-up racing live capture has no event id to share).
+    await to_both(http, both, envelope(reaction(answer, "U0ASK"), "Ev3"))
+    await to_both(http, both, envelope(reaction(answer, "U0ASK"), "Ev3-again"))
+
+    async def settled() -> bool:
+        accepted = rows(pg_dsn, "SELECT accepted FROM entries WHERE kind = 'answer'")
+        return accepted == [(True,)]
+
+    await until(settled, timeout=20, what="the answer accepted")
+    await asyncio.sleep(0.5)  # a late duplicate would land now
+    entries = rows(pg_dsn, "SELECT kind, message_id, accepted FROM entries ORDER BY kind")
+    assert entries == [("answer", answer, True), ("question", question, False)]
+    assert rows(pg_dsn, "SELECT user_id, emoji, present FROM reactions") == [("U0ASK", "✅", True)]
+    assert rows(pg_dsn, "SELECT count(*) FROM members WHERE user_id = 'U0ASK'") == [(1,)]
+    assert rows(
+        pg_dsn, "SELECT has_accepted, answer_count FROM entries WHERE kind = 'question'"
+    ) == [(True, 1)]
+    assert first.problems() == [] and second.problems() == []
+
+
+DIGEST = """
+[[digests]]
+channel = "slack:C0PUBLIC"
+every_minutes = 1
+empty = "note"
+catch_up_hours = 1
+"""
+
+
+def digest_posts(fake: FakeSlackApi) -> list[dict[str, Any]]:
+    return [p for p in fake.of("chat.postMessage") if p.get("channel") == "C0PUBLIC"]
+
+
+def claimed_periods(pg_dsn: str) -> list[tuple[Any, ...]]:
+    return rows(pg_dsn, "SELECT period_end, status FROM digest_log ORDER BY period_end")
+
+
+async def holder(http: aiohttp.ClientSession, workers: list[Worker], role: str) -> list[Worker]:
+    return [w for w in workers if w.alive and role in await w.roles(http)]
+
+
+async def test_sigkill_of_the_scheduler_hands_it_over_within_the_bound_and_posts_no_digest_twice(
+    pg_dsn: str,
+    fake: FakeSlackApi,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    running: list[Workers],
+) -> None:
+    group = workers_on(pg_dsn, fake, tmp_path, DIGEST)
+    running.append(group)
+    workers = [group.start("first"), group.start("second")]
+    await group.ready(http)
+
+    async def one_scheduler() -> bool:
+        return len(await holder(http, workers, "scheduler")) == 1
+
+    await until(one_scheduler, timeout=10, what="a scheduler")
+    [leader] = await holder(http, workers, "scheduler")
+    # It caught up at once: the digest of the period that ended last is posted, once.
+    await until(
+        lambda: _true(len(digest_posts(fake)) >= 1), timeout=20, what="the caught-up digest"
+    )
+    leader.kill()
+    killed = time.monotonic()
+    [other] = [w for w in workers if w is not leader]
+
+    async def taken_over() -> bool:
+        return "scheduler" in await other.roles(http)
+
+    await until(taken_over, timeout=FAILOVER_BOUND + 5, what="the other process to take over")
+    took = time.monotonic() - killed
+    assert took <= FAILOVER_BOUND
+    # The new scheduler caught up too, and found that period posted: nothing twice.
+    await asyncio.sleep(1.0)
+    periods = claimed_periods(pg_dsn)
+    posts = digest_posts(fake)
+    assert len(posts) == len(periods) == len({end for end, _ in periods})
+    assert all(status == "posted" for _, status in periods)
+    assert other.problems() == []
+    print(f"scheduler failover after SIGKILL: {took:.2f} s")
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_only_one_process_holds_the_scheduler_and_readyz_says_which(
+    pg_dsn: str,
+    fake: FakeSlackApi,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    running: list[Workers],
+) -> None:
+    group = workers_on(pg_dsn, fake, tmp_path, DIGEST)
+    running.append(group)
+    workers = [group.start(f"w{i}") for i in range(3)]
+    await group.ready(http)
+
+    async def one_scheduler() -> bool:
+        return len(await holder(http, workers, "scheduler")) == 1
+
+    await until(one_scheduler, timeout=10, what="a scheduler")
+    await asyncio.sleep(1.5)  # three polls later, still one
+    bodies = [await w.readiness(http) for w in workers]
+    assert all(b is not None and b["ready"] and b["seeking"] == ["scheduler"] for b in bodies)
+    assert sorted(len(b["roles"]) for b in bodies if b) == [0, 0, 1]
+    assert len({b["pid"] for b in bodies if b}) == 3
+    # A graceful stop lets the role go at once; another process takes it.
+    [leader] = await holder(http, workers, "scheduler")
+    leader.stop()
+    rest = [w for w in workers if w is not leader]
+
+    async def handed_over() -> bool:
+        return len(await holder(http, rest, "scheduler")) == 1
+
+    await until(handed_over, timeout=10, what="the role handed over")
