@@ -26,7 +26,7 @@ from knowledge.channels import ChannelBook
 from knowledge.models import ChannelRef
 from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
-from knowledge.postgres.leadership import AdvisoryLock
+from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
 from knowledge.storage.roles import RoleLock
@@ -34,6 +34,9 @@ from knowledge.storage.sql import Sql
 from knowledge.store import Repertoire, entry_select
 
 __all__ = ["PostgresRepertoire"]
+
+#: The lock key bulk transactions take turns on (the role locks' class, its own number).
+BULK_TURN = role_key("bulk-write")
 
 
 class PostgresRepertoire(Repertoire):
@@ -74,6 +77,10 @@ class PostgresRepertoire(Repertoire):
         if not self.conninfo:
             raise ValueError("a role lock needs the repertoire's conninfo (use connect())")
         return AdvisoryLock(self.conninfo, role)
+
+    def take_bulk_turn(self) -> None:
+        """A transaction advisory lock: bulk writers (imports) of all processes take turns."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, BULK_TURN])
 
     def _outermost(self) -> bool:
         return self.conn.info.transaction_status == TransactionStatus.IDLE

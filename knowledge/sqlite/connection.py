@@ -57,6 +57,9 @@ class SqliteBacked:
         """The digest and follow-up claim log (one row per channel and period, per question)."""
         return DigestLog(self.sql)
 
+    def take_bulk_turn(self) -> None:
+        """Nothing to do: SQLite's one write lock already makes writers take turns."""
+
     def role_lock(self, role: str) -> RoleLock:
         """Every role is this process's: an SQLite file has one bot process."""
         return SoleProcessLock(role)

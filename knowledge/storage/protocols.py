@@ -60,6 +60,15 @@ class Transactions(Protocol):
         """Tune the backend for a big import while the block runs (settings come back after)."""
         ...
 
+    def take_bulk_turn(self) -> None:
+        """Inside a bulk transaction: wait until no other process's bulk transaction runs.
+
+        Two imports of one export at once, each batch writing the same keys and
+        counters, would deadlock over and over; taking turns batch by batch, the
+        second finds the first's rows and adds nothing twice.
+        """
+        ...
+
     def get_meta(self, key: str) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
