@@ -183,3 +183,22 @@ def test_two_workers_deadlocking_is_an_error_worth_a_retry(pg_dsn: str) -> None:
         one.rollback()
         other.rollback()
     assert not is_lock_error(psycopg.errors.UniqueViolation("duplicate key"))
+
+
+def test_bulk_writers_of_two_processes_take_turns(
+    pg_dsn: str, two: tuple[PostgresRepertoire, PostgresRepertoire]
+) -> None:
+    """An import's batch waits for another process's batch to commit, instead of deadlocking."""
+    first, second = two
+
+    def second_batch() -> bool:
+        with second.transaction():
+            second.take_bulk_turn()
+            return second.mark_event_seen("slack", "Ev-bulk", T0)
+
+    with first.transaction():
+        first.take_bulk_turn()
+        waiting = Blocked(second_batch)
+        wait_until_blocked(pg_dsn, waiting)
+        assert first.mark_event_seen("slack", "Ev-bulk", T0)
+    assert waiting.result() is False  # it ran after the first batch, and saw its work
