@@ -34,7 +34,7 @@ from knowledge.confidence import (
     fit_logistic,
 )
 from knowledge.similar import rank_similar
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {

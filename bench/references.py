@@ -54,7 +54,7 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     """
     from knowledge.query import fts_expression, parse_query
     from knowledge.similar import mlt_expression, question_terms, select_terms
-    from knowledge.store import Repertoire
+    from knowledge.sqlite.repertoire import Repertoire
 
     now = datetime.now(UTC)
     keyword: list[list[str]] = []

@@ -37,7 +37,7 @@ from knowledge.models import EntryKind, NewEntry, SourceKey
 from knowledge.query import ParsedQuery, fts_expression, parse_query
 from knowledge.search import FIELD_WEIGHTS, SearchOptions, search
 from knowledge.similar import DEFAULT_CONFIG, MltConfig, Ranked, rank_similar
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import fold, words
 
 #: The method copbot ships as its default ranking for similar questions.

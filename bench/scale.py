@@ -123,7 +123,7 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
     """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
     from knowledge.query import parse_query
     from knowledge.search import SearchOptions, search
-    from knowledge.store import Repertoire
+    from knowledge.sqlite.repertoire import Repertoire
 
     global SIMILAR_IMPL
     SIMILAR_IMPL = impl

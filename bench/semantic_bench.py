@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.retrieval import load_corpus, read_jsonl
 from knowledge.semantic import embed_missing, pending
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench/data/askubuntu/corpus.jsonl"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.retrieval import K, Ranker, evaluate, hybrid, mlt, plain_bm25
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench/.cache"

@@ -46,12 +46,13 @@ from bot.ports import Services
 from bot.read_marks import ReadMarks
 from bot.share import share_result
 from knowledge.models import ChannelRef, Entry
-from knowledge.store import Repertoire, is_lock_error
+from knowledge.sqlite.database import is_lock_error
+from knowledge.sqlite.repertoire import Repertoire
 
 log = logging.getLogger(__name__)
 
 #: How many times a live event is tried when another writer holds the lock
-#: (each try waits up to the busy timeout, ``knowledge.store.BUSY_TIMEOUT_MS``).
+#: (each try waits up to the busy timeout, ``knowledge.sqlite.database.BUSY_TIMEOUT_MS``).
 LOCK_ATTEMPTS = 3
 
 #: Called with each newly captured question; returns what to say about it

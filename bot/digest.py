@@ -40,7 +40,7 @@ from knowledge.activity import (
     unanswered_questions,
 )
 from knowledge.models import ChannelRef, Entry
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import shorten
 
 MAX_ITEMS = 5

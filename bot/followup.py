@@ -4,7 +4,7 @@ Opt-in per channel (``follow_up_hours`` in a ``[[channels.rules]]``). After
 that many hours without an answer, the question gets one reply suggesting
 similar past answers and the members who know the topic, read as that
 channel sees the repertoire. The ``follow_ups`` table makes it once: claim,
-post, mark (see :mod:`knowledge.digestlog`).
+post, mark (see :mod:`knowledge.relational.digest_log`).
 
 Questions older than :data:`LOOKBACK` past their due time are left alone, so
 switching follow-ups on does not nudge a year of old questions at once.

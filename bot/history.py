@@ -49,8 +49,9 @@ from bot.events import (
     SaveRequest,
 )
 from knowledge.models import ChannelRef, EntryKind
+from knowledge.sqlite.database import is_lock_error
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire, is_lock_error
 
 if TYPE_CHECKING:
     from bot.core import Core

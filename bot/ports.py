@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.config import Settings
 from bot.events import Post
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 
 class Clock(Protocol):

@@ -14,7 +14,7 @@ from bot.channel_spec import ChannelSpec
 from bot.config import Settings
 from knowledge.models import PublicWeb
 from knowledge.published import public_web
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 
 def channel_specs(settings: Settings) -> list[tuple[str, str, str, str]]:

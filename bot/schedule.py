@@ -11,7 +11,7 @@ Two APScheduler 3 traps shape this module:
   schedule, the latest occurrence within ``catch_up_hours`` runs once if the
   digest log has no row for it.
 
-Every run goes claim -> post -> mark through :class:`~knowledge.digestlog.DigestLog`,
+Every run goes claim -> post -> mark through :class:`~knowledge.relational.digest_log.DigestLog`,
 so a restart, a catch-up racing the regular firing, or a second process on
 the same database posts a (channel, period) once. The claim and the building
 happen on the core's database thread; the post goes out through the outbox.

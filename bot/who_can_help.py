@@ -15,7 +15,7 @@ from bot.mentions import mention
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef, Entry, Member, SearchHit
 from knowledge.similar import find_similar
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import STOPWORDS, fold, words
 
 #: A follow-up comes because a question is still waiting, so it offers the best

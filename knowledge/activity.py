@@ -15,8 +15,22 @@ from statistics import median
 from typing import Any
 
 from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire, visibility_clause
+
+__all__ = [
+    "AnsweredQuestion",
+    "Helper",
+    "Listing",
+    "PeriodActivity",
+    "answered_questions",
+    "daily_counts",
+    "helpers",
+    "new_knowhow",
+    "period_activity",
+    "unanswered_questions",
+]
 
 #: Joins an answer ``a`` to its question ``q`` (same channel, thread = question's message).
 _ANSWER_OF = (

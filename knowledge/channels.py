@@ -6,7 +6,7 @@ public again. Unknown means private.
 
 How it cannot drift. ``entries.visibility`` (and ``thanks.visibility``) is a
 copy of ``channels.visibility`` kept equal by SQLite triggers
-(:mod:`knowledge.privacy_schema`): changing a channel's row updates its
+(:mod:`knowledge.sqlite.schema_privacy`): changing a channel's row updates its
 entries in the same statement, a new entry takes its channel's visibility, and
 a write that would make an entry differ from its channel is refused. We keep
 the copy rather than join ``channels`` at read time because every read path
@@ -16,7 +16,7 @@ costs nothing and an index serves it; a join would add a lookup per candidate
 on the hottest paths, and a query that forgot the join would leak. A trigger
 cannot be forgotten by any writer (live capture, an import, a restore,
 another process). What the triggers cannot do (rebuild a search document that
-holds another channel's answer) :class:`~knowledge.store.Repertoire` does in
+holds another channel's answer) :class:`~knowledge.sqlite.repertoire.Repertoire` does in
 the same transaction.
 
 Who may change a channel's visibility (:meth:`ChannelBook.claim`). Every
@@ -36,6 +36,8 @@ from datetime import datetime
 
 from knowledge.models import ChannelRef, to_db_time
 from knowledge.storage.sql import Sql
+
+__all__ = ["VISIBILITY_RANK", "ChannelBook", "ChannelState", "rank", "settle_visibility"]
 
 #: Visibilities from the most open to the most closed. Anything else counts as closed.
 VISIBILITY_RANK = {"public": 0, "private": 1, "dm": 2}

@@ -18,9 +18,26 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from knowledge.models import Entry, EntryKind, from_db_time, to_db_time
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import RefusedChange
-from knowledge.store import Repertoire
 from knowledge.text import normalize_tag
+
+__all__ = [
+    "Change",
+    "CurationError",
+    "Field",
+    "change_field",
+    "curable",
+    "current_value",
+    "get_change",
+    "history",
+    "latest_undoable",
+    "outdated_entries",
+    "retag",
+    "set_valid_until",
+    "undo",
+    "valid_until",
+]
 
 Field = Literal["tags", "title", "outdated"]
 

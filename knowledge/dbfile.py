@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import StorageUnavailable
-from knowledge.store import Repertoire
 
 #: The first 16 bytes of every SQLite 3 database file (sqlite.org/fileformat.html).
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -13,7 +13,17 @@ from datetime import UTC, datetime
 
 from knowledge.models import ChannelRef, EntryKind, Expert, from_db_time
 from knowledge.query import ParsedQuery, fts_expression, parse_query
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = [
+    "HALF_LIFE_DAYS",
+    "WEIGHT_ACCEPTED",
+    "WEIGHT_ANSWER",
+    "WEIGHT_KNOWHOW",
+    "rank_experts",
+    "topic_roots",
+]
 
 WEIGHT_ACCEPTED = 3.0
 WEIGHT_KNOWHOW = 2.0
@@ -21,9 +31,7 @@ WEIGHT_ANSWER = 1.0
 HALF_LIFE_DAYS = 180.0
 
 
-def _topic_roots(
-    repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef | None
-) -> list[int]:
+def topic_roots(repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef | None) -> list[int]:
     """Ids of visible questions and know-how on the topic (tag or text match)."""
     visible_sql, visible_params = visibility_clause(viewer)
     ids: set[int] = set()
@@ -57,7 +65,7 @@ def rank_experts(
     """Members who know ``topic``, best first, counting only what ``viewer`` may see."""
     now = now or datetime.now(UTC)
     query = parse_query(topic, now=now)
-    roots = _topic_roots(repertoire, query, viewer)
+    roots = topic_roots(repertoire, query, viewer)
     if not roots:
         return []
     visible_sql, visible_params = visibility_clause(viewer)

@@ -35,9 +35,12 @@ from knowledge.export_format import (
 )
 from knowledge.markdown_text import md_text, safe_url, text_escape
 from knowledge.models import Entry, EntryKind, to_db_time
+from knowledge.relational.rows import row_to_entry
+from knowledge.sqlite.repertoire import ENTRY_SELECT, Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry
 from knowledge.text import shorten
+
+__all__ = ["export_json", "export_markdown", "slug"]
 
 _MEMBER_KEY = "{a}.platform, {a}.workspace, {a}.user_id"
 _ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind"

@@ -15,7 +15,29 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import ChannelRef, SourceKey, to_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = [
+    "NOT_RELATED",
+    "SOLVED_IT",
+    "VERDICTS",
+    "Suggestion",
+    "channel_verdicts",
+    "get_suggestion",
+    "link_solved",
+    "linked_entry",
+    "not_related_ids",
+    "record_feedback",
+    "record_suggestion",
+    "reset_channel",
+    "set_suggestion_message",
+    "suggested_before",
+    "suggestion_for_message",
+    "suggestion_in_thread",
+    "unlink_solved",
+    "voters",
+    "withdraw_feedback",
+]
 
 SOLVED_IT = "solved_it"
 NOT_RELATED = "not_related"

@@ -25,8 +25,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
+from knowledge.sqlite.database import is_lock_error
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire, is_lock_error
+
+__all__ = [
+    "CHECKPOINT_WAIT_MS",
+    "FORGOTTEN_NAME",
+    "FORGOTTEN_PLATFORM",
+    "FORGOTTEN_USER",
+    "SCRUB_PENDING",
+    "ForgetPlan",
+    "ScrubIncomplete",
+    "forget",
+    "is_placeholder",
+    "plan_forget",
+    "scrub",
+    "scrub_pending",
+]
 
 #: Who a forgotten member's curation changes are credited to afterwards.
 FORGOTTEN_PLATFORM = "copbot"

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from knowledge.expertise import _topic_roots, rank_experts
+from knowledge.expertise import rank_experts, topic_roots
 from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
 from knowledge.query import parse_query
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire, visibility_clause
+
+__all__ = ["HostSuggestion", "NeedQuestion", "frequent_topics", "hosts_for_topic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ def _topic_questions(
     repertoire: Repertoire, topic: str, viewer: ChannelRef | None, now: datetime
 ) -> list[tuple[Entry, int, int]]:
     """Visible questions on the topic: ``(entry, answer_count, has_accepted)``, newest first."""
-    roots = _topic_roots(repertoire, parse_query(topic, now=now), viewer)
+    roots = topic_roots(repertoire, parse_query(topic, now=now), viewer)
     if not roots:
         return []
     marks = ", ".join("?" for _ in roots)
@@ -99,32 +102,3 @@ def frequent_topics(
     counts = Counter(str(r[0]) for r in rows)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [(tag, n) for tag, n in ranked if n >= min_questions][:limit]
-
-
-def hosts_digest(
-    repertoire: Repertoire,
-    viewer: ChannelRef | None,
-    *,
-    now: datetime,
-    period_days: int = 90,
-    min_questions: int = 3,
-    topics: int = 3,
-) -> list[HostSuggestion]:
-    """For a digest's opt-in "session hosts" section: the most-asked topics, with hosts."""
-    since = now - timedelta(days=period_days)
-    out: list[HostSuggestion] = []
-    for tag, _count in frequent_topics(
-        repertoire, viewer, since=since, min_questions=min_questions, limit=topics
-    ):
-        suggestion = hosts_for_topic(repertoire, f"tag:{tag}", viewer, now=now)
-        if suggestion.hosts:
-            out.append(
-                HostSuggestion(
-                    tag,
-                    suggestion.questions,
-                    suggestion.open_questions,
-                    suggestion.recent,
-                    suggestion.hosts,
-                )
-            )
-    return out

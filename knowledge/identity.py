@@ -14,8 +14,20 @@ from datetime import datetime
 from typing import Literal
 
 from knowledge.models import Member, to_db_time
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import RefusedChange
-from knowledge.store import Repertoire
+
+__all__ = [
+    "IdentityError",
+    "LinkResult",
+    "LinkStatus",
+    "PendingLink",
+    "identity_group",
+    "linked_identities",
+    "pending_links",
+    "request_link",
+    "unlink",
+]
 
 LinkStatus = Literal["pending", "confirmed", "already-pending", "already-linked"]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from knowledge.models import ChannelRef, Entry, EntryKind
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire
+
+__all__ = ["KNOWHOW_KINDS", "knowhow_by_kind"]
 
 #: The kinds of know-how, in the order digests show them.
 KNOWHOW_KINDS = ("howto", "resource", "story", "update")

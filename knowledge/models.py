@@ -6,6 +6,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+__all__ = [
+    "Audience",
+    "ChannelRef",
+    "DigestRun",
+    "Entry",
+    "EntryKind",
+    "Expert",
+    "KnownChannel",
+    "Member",
+    "NewEntry",
+    "PublicWeb",
+    "SearchHit",
+    "SourceKey",
+    "from_db_time",
+    "to_db_time",
+    "utc",
+]
+
 
 class EntryKind(StrEnum):
     """The three kinds of entry in a practice's repertoire."""
@@ -40,7 +58,7 @@ class PublicWeb:
 
     Public entries of the channels the operator chose to publish (and that are
     still public now), by members who have not opted out. It is a viewer like a
-    channel, so the one visibility rule (:func:`knowledge.store.visibility_clause`)
+    channel, so the one visibility rule (:func:`knowledge.relational.visibility.visibility_clause`)
     applies it everywhere, answers included.
     """
 

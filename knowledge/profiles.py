@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from knowledge.identity import identity_group, linked_identities
 from knowledge.models import ChannelRef, Entry, EntryKind, Member
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire
 from knowledge.text import title_from
 from knowledge.thanks import Helper, thanks_received
+
+__all__ = ["Contribution", "OpenQuestion", "Profile", "TopicCount", "member_profile"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """What the public web may read: every function takes the :class:`PublicWeb` viewer.
 
 The web view is one more viewer of the repertoire, with the same rule as chat
-(:func:`knowledge.store.visibility_clause`): public entries of the published
+(:func:`knowledge.relational.visibility.visibility_clause`): public entries of the published
 channels, by members who did not opt out. The rule applies to each entry on
 its own, answers included: a public question may have an answer given after its
 channel turned private, and that answer is never returned here.
@@ -20,8 +20,24 @@ from typing import Any
 
 from knowledge.curation import outdated_entries
 from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time
-from knowledge.store import ENTRY_SELECT, Repertoire, row_to_entry, visible_to
+from knowledge.relational.rows import row_to_entry
+from knowledge.relational.visibility import visible_to
+from knowledge.sqlite.repertoire import ENTRY_SELECT, Repertoire
 from knowledge.web_consent import hidden_members
+
+__all__ = [
+    "KnowhowPage",
+    "PublishedChannel",
+    "QuestionThread",
+    "answer_page",
+    "count_where",
+    "entries_where",
+    "knowhow_page",
+    "page_entry",
+    "public_web",
+    "published_channels",
+    "question_thread",
+]
 
 
 @dataclass(frozen=True, slots=True)

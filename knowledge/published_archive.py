@@ -29,9 +29,12 @@ from typing import Any
 from knowledge.activity import AnsweredQuestion, Helper, PeriodActivity
 from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time, to_db_time
 from knowledge.published import entries_where
-from knowledge.store import Repertoire, visibility_clause, visible_to
+from knowledge.relational.visibility import visibility_clause, visible_to
+from knowledge.sqlite.repertoire import Repertoire
 
-#: The index of one channel's entries by date (knowledge/web_schema.py).
+__all__ = ["PeriodDigest", "channel_only", "channel_span", "period_digest"]
+
+#: The index of one channel's entries by date (knowledge/sqlite/schema_web.py).
 _BY_DATE = "entries_channel_created"
 _IN_CHANNEL = "e.platform = ? AND e.workspace = ? AND e.channel = ?"
 

@@ -12,7 +12,21 @@ from typing import Any
 
 from knowledge.models import Entry, PublicWeb
 from knowledge.published import entries_where
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = [
+    "RECENT_TOPIC_WINDOW",
+    "EntryPage",
+    "QuestionSummary",
+    "TopicCount",
+    "new_knowhow",
+    "open_questions",
+    "published_tags",
+    "recent_answered",
+    "recent_topics",
+    "topic_page",
+]
 
 #: Joins an answer ``a`` to the entry ``e`` whose thread it is in.
 _ANSWER_OF_E = (

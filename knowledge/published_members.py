@@ -1,6 +1,6 @@
 """A member's public page: what they gave where the public web can see it.
 
-Only published contributions count (:func:`knowledge.store.visibility_clause`
+Only published contributions count (:func:`knowledge.relational.visibility.visibility_clause`
 with the :class:`PublicWeb` viewer): an answer counts when it is published and
 so is the question it answers (the page it is shown on). A member with nothing
 published, who opted out (``/cop web off``), or who was forgotten has no page
@@ -20,7 +20,10 @@ from knowledge.identity import identity_group
 from knowledge.models import Entry, Member, PublicWeb
 from knowledge.published import entries_where
 from knowledge.published_lists import TopicCount
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = ["Contribution", "MemberPage", "member_page"]
 
 #: Joins an answer ``a`` to its question ``q``.
 _ANSWER_OF_Q = (

@@ -15,7 +15,10 @@ from datetime import datetime
 
 from knowledge.models import Entry, PublicWeb, from_db_time
 from knowledge.published import entries_where
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = ["SITEMAP_URLS", "SitemapEntry", "sitemap_count", "sitemap_entries"]
 
 #: URLs per sitemap file. The sitemaps.org protocol allows up to 50,000; smaller
 #: files keep each request short (about a second at a million messages).

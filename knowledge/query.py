@@ -26,6 +26,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from knowledge.text import STOPWORDS, clean_text, fold, normalize_tag, words
 
+__all__ = [
+    "FILTER_KEYS",
+    "FLAGS",
+    "KINDS",
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "ParsedQuery",
+    "fts_expression",
+    "parse_query",
+]
+
 #: Filters the grammar knows; ``foo:bar`` with another key is searched as words.
 FILTER_KEYS = frozenset({"tag", "from", "in", "kind", "is", "before", "after"})
 KINDS = frozenset({"question", "answer", "knowhow", "howto", "resource", "story", "update"})

@@ -30,7 +30,7 @@ from knowledge.export_format import (
 )
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
 from knowledge.models import EntryKind, NewEntry, SourceKey, from_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 MemberKey = tuple[str, str, str]
 

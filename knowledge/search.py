@@ -14,10 +14,12 @@ from typing import Any
 
 from knowledge.models import Audience, Entry, EntryKind, PublicWeb, SearchHit, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
+from knowledge.relational.rows import row_to_entry
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
 from knowledge.sqlite.visible_match import still_matching
-from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
+from knowledge.sqlite.vocabulary import document_count, document_frequencies, stem_words
 from knowledge.text import fold, highlight
-from knowledge.vocabulary import document_count, document_frequencies, stem_words
 
 #: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
 FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
@@ -100,7 +102,7 @@ def _filters(repertoire: Repertoire, query: ParsedQuery) -> tuple[list[str], lis
     return where, params
 
 
-def _boost_sql() -> str:
+def boost_sql() -> str:
     return (
         f"(CASE WHEN e.kind = 'knowhow' THEN {BOOST_KNOWHOW} "
         f"WHEN e.has_accepted = 1 THEN {BOOST_ACCEPTED} "
@@ -212,7 +214,7 @@ def _fts_rows(
     text_score = {int(rowid): float(score) for rowid, score in candidates}
     marks = ", ".join("?" for _ in text_score)
     kept = repertoire.db.execute(
-        f"SELECT e.id, {_boost_sql()} FROM entries e WHERE e.id IN ({marks}) "
+        f"SELECT e.id, {boost_sql()} FROM entries e WHERE e.id IN ({marks}) "
         f"AND {' AND '.join(conditions)}",
         [*text_score, *params],
     ).fetchall()
@@ -222,7 +224,7 @@ def _fts_rows(
             return []
         final = {score_id[1]: score_id[0] for score_id in best}
         rows = repertoire.db.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id "
+            f"SELECT {ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id "
             f"WHERE e.id IN ({', '.join('?' for _ in final)})",
             list(final),
         ).fetchall()
@@ -230,7 +232,7 @@ def _fts_rows(
         ranked.sort(key=lambda row: (row[-1], row[0]))
         return ranked
     sql = (
-        f"SELECT {_ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {_boost_sql()} AS score "
+        f"SELECT {ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {boost_sql()} AS score "
         "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
         "JOIN members m ON m.id = e.author_id "
         f"WHERE search_fts MATCH ? AND {' AND '.join(conditions)} "
@@ -272,7 +274,7 @@ def _filtered_rows(
             conditions = [*conditions, "lower(e.text) NOT LIKE ?"]
             extra.append(f"%{' '.join(tokens)}%")
     sql = (
-        f"SELECT {_ENTRY_COLUMNS}, 0.0 AS score FROM entries e JOIN members m "
+        f"SELECT {ENTRY_COLUMNS}, 0.0 AS score FROM entries e JOIN members m "
         f"ON m.id = e.author_id WHERE {' AND '.join(conditions)} "
         "ORDER BY e.created_at DESC LIMIT ?"
     )

@@ -25,7 +25,32 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from knowledge.models import ChannelRef
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = [
+    "MAX_EMBED_CHARS",
+    "MINILM_TOKENS",
+    "RRF_K",
+    "SCAN_SPAN",
+    "Embedder",
+    "MiniLMEmbedder",
+    "Pending",
+    "Scan",
+    "SemanticUnavailable",
+    "StaticEmbedder",
+    "cosines",
+    "embed_missing",
+    "ensure_cleanup",
+    "entry_text",
+    "fuse",
+    "load_embedder",
+    "pending",
+    "purge",
+    "query_vector",
+    "semantic_ranking",
+    "store_vectors",
+]
 
 #: Reciprocal-rank-fusion constant of :func:`fuse`. 60 is the classic (Cormack
 #: et al. 2009); a smaller one trusts the first places more.

@@ -41,15 +41,17 @@ from knowledge.confidence import (
     features,
 )
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
-from knowledge.search import SearchOptions, _boost_sql
-from knowledge.store import _ENTRY_COLUMNS, Repertoire, row_to_entry, visibility_clause
-from knowledge.text import STOPWORDS, fold, highlight
-from knowledge.vocabulary import (
+from knowledge.relational.rows import row_to_entry
+from knowledge.relational.visibility import visibility_clause
+from knowledge.search import SearchOptions, boost_sql
+from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
+from knowledge.sqlite.vocabulary import (
     document_count,
     document_frequencies,
     stem_words,
     stems_present,
 )
+from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder
@@ -272,7 +274,7 @@ def _candidates(
         conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
         params = [*params, *excluded]
     weight_sql = ", ".join(str(w) for w in weights)
-    boost = f" * {_boost_sql()}" if boosts else ""
+    boost = f" * {boost_sql()}" if boosts else ""
     # Rank inside FTS5 alone first (no join per match), then filter and boost the
     # best few hundred; when filters left too few, rank every match.
     inner = max(CANDIDATE_WINDOW, limit * 10)
@@ -280,7 +282,7 @@ def _candidates(
         sql = (
             f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
             f"FROM search_fts WHERE search_fts MATCH ? {window}) "
-            f"SELECT {_ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
+            f"SELECT {ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
             "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
             f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
         )

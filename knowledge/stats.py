@@ -6,8 +6,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from knowledge.models import ChannelRef, EntryKind
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
-from knowledge.store import Repertoire, visibility_clause
+
+__all__ = ["Stats", "repertoire_stats"]
 
 
 @dataclass(frozen=True, slots=True)

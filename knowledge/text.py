@@ -8,6 +8,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "STOPWORDS",
+    "clean_text",
+    "extract_tags",
+    "fold",
+    "highlight",
+    "normalize_tag",
+    "shorten",
+    "strip_tags",
+    "title_from",
+    "words",
+]
+
 #: Common English words that carry no topic. Used to pick the informative
 #: terms of a long question, never to drop a word the member quoted.
 STOPWORDS = frozenset(

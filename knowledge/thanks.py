@@ -20,7 +20,17 @@ from datetime import datetime
 from typing import Any, Literal
 
 from knowledge.models import ChannelRef, Member, to_db_time
-from knowledge.store import Repertoire, visibility_clause
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = [
+    "Helper",
+    "Via",
+    "record_thanks",
+    "thanks_leaderboard",
+    "thanks_received",
+    "withdraw_reaction_thanks",
+]
 
 Via = Literal["command", "reaction"]
 
@@ -159,18 +169,6 @@ def thanks_received(
         tuple(givers),
         tuple(e for h in helpers for e in h.entry_ids),
         tuple(r for h in helpers for r in h.reasons),
-    )
-
-
-def thanks_in_period(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime
-) -> list[Helper]:
-    """Who helped between ``start`` and ``end`` (digests' "who helped"), most thanked first."""
-    return _helpers(
-        repertoire,
-        "t.created_at >= ? AND t.created_at < ?",
-        [to_db_time(start), to_db_time(end)],
-        viewer,
     )
 
 

@@ -7,7 +7,7 @@ every identity linked to the member (:mod:`knowledge.identity`), also when the
 link is confirmed later, because the hidden set is computed when a page is read.
 
 Forgetting a member removes their row with them (``ON DELETE CASCADE``, in
-:mod:`knowledge.web_schema`).
+:mod:`knowledge.sqlite.schema_web`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from datetime import datetime
 
 from knowledge.identity import identity_group
 from knowledge.models import to_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = ["hidden_members", "is_hidden_from_web", "set_web_optout"]
 
 
 def set_web_optout(repertoire: Repertoire, member_id: int, hidden: bool, at: datetime) -> bool:

@@ -38,8 +38,8 @@ from bot.events import (
 )
 from bot.ports import FixedClock, Services
 from knowledge.models import Entry, EntryKind
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 from tests.postgres_cluster import (  # the real PostgreSQL fixtures, shared by every test module
     mark_postgres_tests,
     pg_conn,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 
 def snapshot(repertoire: Repertoire) -> dict[str, Any]:

@@ -120,8 +120,8 @@ def test_table_and_thresholds(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_corpus_loads_through_copbot_storage(tmp_path: Path) -> None:
     from knowledge.models import EntryKind
+    from knowledge.sqlite.repertoire import Repertoire
     from knowledge.storage import EntryFilter, Viewer
-    from knowledge.store import Repertoire
 
     rep = Repertoire.open(tmp_path / "b.db")
     ids = retrieval.load_corpus(rep, retrieval.read_jsonl(FIXTURES / "bench_corpus.jsonl"))

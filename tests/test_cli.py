@@ -12,8 +12,8 @@ from conftest import Chat
 
 from adapters.cli import cli
 from bot.config import CONFIG_ENV_VAR
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.stats import repertoire_stats
-from knowledge.store import Repertoire
 
 DB = "cli.db"
 

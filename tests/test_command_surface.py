@@ -25,8 +25,8 @@ from bot.core import Core
 from bot.events import Outbound
 from bot.ports import FixedClock, Services
 from knowledge.models import EntryKind
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 from tests import discord_harness as dh
 
 GENERAL = 210

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from adapters.cli import cli
 from bot.app import build_core
 from bot.config import Settings
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 QUESTIONS = 150
 ANSWERS_EACH = 3

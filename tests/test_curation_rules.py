@@ -27,8 +27,8 @@ from knowledge.curation import (
     undo,
     valid_until,
 )
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HELP = Where("slack", "W1", "C-HELP", Visibility.PUBLIC, "help")

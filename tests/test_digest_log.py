@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.digestlog import DigestLog, DigestRun
-from knowledge.store import Repertoire
+from knowledge.relational.digest_log import DigestLog, DigestRun
+from knowledge.sqlite.repertoire import Repertoire
 
 END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)

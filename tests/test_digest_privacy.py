@@ -21,7 +21,7 @@ from bot.digest import build_digest, resolve_channel
 from bot.ports import FixedClock
 from bot.render_text import render_post
 from knowledge.models import from_db_time
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.streams import START, make_community
 from tests.test_privacy import _populate, _visible_only
 

@@ -22,7 +22,7 @@ from bot.config import DigestSchedule
 from bot.periods import occurrences, period_for, trigger_for
 from bot.runtime import AsyncCore
 from bot.schedule import RETRY_EVERY, DigestRuns, DigestScheduler
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.digest_support import (
     ANA,
     HELP,

@@ -29,8 +29,8 @@ from bot.history import Problem, UnthreadedLinker, run_import
 from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
 from knowledge.restore import import_json
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"

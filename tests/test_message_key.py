@@ -24,8 +24,8 @@ from bot.core import Core
 from bot.events import Actor, CommandInvocation, IncomingMessage, Outbound, Visibility, Where
 from bot.ports import FixedClock, Services
 from knowledge.models import EntryKind, SourceKey
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 
 #: A Slack ``ts``: the same value can be the id of a message in every channel.
 TS = "1718000000.000100"

@@ -24,8 +24,8 @@ from adapters.runner import NothingToRun, run
 from adapters.supervisor import Backoff, Supervisor
 from bot.config import ConfigError, Settings
 from bot.events import Post
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
 from tests import discord_harness as dh
 
 QUICK = Backoff(first=0.01, factor=2.0, cap=0.05)

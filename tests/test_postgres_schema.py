@@ -12,8 +12,8 @@ import pytest
 from psycopg import errors
 from sqlite_utils import Database
 
-from knowledge.migrations import migrate as migrate_sqlite
 from knowledge.postgres.migrations import MIGRATIONS, Migration, SchemaTooNew, migrate
+from knowledge.sqlite.migrations import migrate as migrate_sqlite
 from tests import pg_support
 
 pytestmark = pytest.mark.postgres

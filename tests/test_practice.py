@@ -27,12 +27,12 @@ from bot.events import (
 from bot.ports import FixedClock, Services
 from bot.render_text import render_reply
 from knowledge.curation import history
-from knowledge.hosts import hosts_digest, hosts_for_topic
+from knowledge.hosts import hosts_for_topic
 from knowledge.identity import identity_group
 from knowledge.kinds import knowhow_by_kind
 from knowledge.models import ChannelRef
-from knowledge.store import Repertoire
-from knowledge.thanks import thanks_in_period
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.thanks import thanks_leaderboard
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=1)
@@ -287,8 +287,8 @@ def test_thanks_count_once_per_member_and_entry() -> None:
     cop(core, HELP, DIANA, "thanks chen", thread=q)
     profile = text_of(cop(core, HELP, BOB, "profile chen"))
     assert "Thanked 3 times by Alice, Bob, Diana" in profile
-    helpers = thanks_in_period(
-        core.repertoire, ChannelRef("slack", WS, "C-HELP"), NOW - timedelta(days=7), LATER
+    helpers = thanks_leaderboard(
+        core.repertoire, ChannelRef("slack", WS, "C-HELP"), NOW - timedelta(days=7)
     )
     assert [(h.member.display_name, h.count) for h in helpers] == [("Chen", 3)]
     assert answer_id in helpers[0].entry_ids
@@ -345,8 +345,6 @@ def test_hosts_use_the_expertise_ranking_and_show_the_need() -> None:
 
     suggestion = hosts_for_topic(core.repertoire, "airflow", None, now=NOW)
     assert suggestion.questions == 4 and suggestion.hosts[0].member.display_name == "Diana"
-    digest = hosts_digest(core.repertoire, None, now=NOW, min_questions=3)
-    assert [s.topic for s in digest] == ["airflow"]
     assert "#airflow: 4 questions" in text_of(cop(core, HELP, ALICE, "hosts"))
     assert "Nobody has asked" in text_of(cop(core, HELP, ALICE, "hosts cobol"))
 

@@ -29,8 +29,8 @@ from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef, SourceKey
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.stats import repertoire_stats
-from knowledge.store import Repertoire
 from tests.streams import START, WORDS, community_stream, make_community
 
 

@@ -54,8 +54,8 @@ from knowledge.profiles import member_profile
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 from tests.streams import START
 
 WORDS = ("vault", "kafka", "airflow", "pandas", "docker", "schema")

@@ -18,7 +18,7 @@ from bot.events import CommandInvocation
 from bot.ports import FixedClock, Services
 from knowledge.query import MAX_TERMS, fts_expression, parse_query
 from knowledge.search import search
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import clean_text
 
 # ------------------------------------------------------------------ grammar, element by element

@@ -25,7 +25,7 @@ def test_minilm_embeddings_are_stored_and_fused(tmp_path) -> None:  # type: igno
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import MiniLMEmbedder, embed_missing
     from knowledge.similar import find_similar
-    from knowledge.store import Repertoire
+    from knowledge.sqlite.repertoire import Repertoire
 
     rep = Repertoire.open(tmp_path / "s.db")
     member = rep.upsert_member("slack", "T", "U1", "Ann")
@@ -71,8 +71,8 @@ def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type:
     pytest.importorskip("numpy")
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import embed_missing, semantic_ranking
+    from knowledge.sqlite.repertoire import Repertoire
     from knowledge.storage import Viewer
-    from knowledge.store import Repertoire
 
     rep = Repertoire.open(tmp_path / "v.db")
     everything = Viewer.operator_including_private()
@@ -137,7 +137,7 @@ def test_semantic_ranking_adds_what_words_miss_and_scores_it(tmp_path) -> None: 
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import embed_missing
     from knowledge.similar import rank_similar
-    from knowledge.store import Repertoire
+    from knowledge.sqlite.repertoire import Repertoire
 
     rep = Repertoire.open(tmp_path / "u.db")
     member = rep.upsert_member("slack", "T", "U1", "Ann")

@@ -15,9 +15,9 @@ from knowledge.similar import (
     question_terms,
     rank_similar,
 )
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.sqlite.vocabulary import document_count, stems_of, stems_present
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire
-from knowledge.vocabulary import document_count, stems_of, stems_present
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 HELP = ChannelRef("slack", "T1", "C-help")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.sqlite.connection import IMPORT_CACHE_KB
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 NAMES = ("cache_size", "wal_autocheckpoint", "synchronous", "busy_timeout")
 

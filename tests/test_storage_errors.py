@@ -9,8 +9,8 @@ import pytest
 from knowledge.dbfile import check_database_file
 from knowledge.identity import request_link
 from knowledge.postgres.connection import connect
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import RefusedChange, StorageError, StorageUnavailable
-from knowledge.store import Repertoire
 from tests.contract.support import T0
 
 

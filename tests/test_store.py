@@ -278,7 +278,8 @@ def test_a_failed_event_leaves_nothing_half_done(
 def test_old_event_ids_are_pruned_but_recent_retries_still_caught(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from knowledge.store import EVENT_ID_MEMORY, PRUNE_EVERY, Repertoire
+    from knowledge.relational.events import EVENT_ID_MEMORY, PRUNE_EVERY
+    from knowledge.sqlite.repertoire import Repertoire
 
     repertoire = Repertoire.open(tmp_path / "e.db")
     try:

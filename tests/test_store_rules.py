@@ -17,9 +17,10 @@ import pytest
 
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.query import parse_query
+from knowledge.relational.visibility import visible_to
 from knowledge.search import SearchOptions, search
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
-from knowledge.store import Repertoire, visible_to
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HELP = ChannelRef("slack", "T1", "C1")

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.core import Core
 from bot.events import Actor, CommandInvocation, IncomingMessage, Reply, Visibility, Where
 from bot.ports import FixedClock, Services
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CHANNELS = ["C1", "C2"]

@@ -26,7 +26,7 @@ from knowledge.export import export_markdown
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 SECRET_WORD = "zanzibar"
 

@@ -194,7 +194,7 @@ def test_the_web_views_connections_cannot_change_the_file(
 ) -> None:
     import sqlite3
 
-    from knowledge.store import Repertoire
+    from knowledge.sqlite.repertoire import Repertoire
 
     reader = Repertoire.open_read_only(tmp_path / "copbot.db")
     try:

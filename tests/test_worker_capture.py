@@ -19,8 +19,8 @@ import pytest
 
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.postgres.repertoire import PostgresRepertoire
+from knowledge.sqlite.database import is_lock_error
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import is_lock_error
 
 pytestmark = pytest.mark.workers
 

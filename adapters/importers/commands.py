@@ -11,7 +11,7 @@ from typing import Protocol
 import click
 
 from bot.history import ImportItem, ImportStopped, ImportSummary, Problem, run_import
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.publication import web_viewer
 from knowledge.dbfile import open_repertoire
 from knowledge.models import PublicWeb
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 P = ParamSpec("P")
 T = TypeVar("T")

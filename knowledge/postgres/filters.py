@@ -1,7 +1,7 @@
 """SQL conditions on entries (alias ``e``): the visibility rule and the search grammar's filters.
 
 The twin of ``_filters`` in ``knowledge/search.py`` and of
-``visibility_clause`` in ``knowledge/store.py``, written against PostgreSQL's
+``visibility_clause`` in ``knowledge/relational/visibility.py``, written against PostgreSQL's
 types, with every value a named parameter (:class:`Params`).
 """
 

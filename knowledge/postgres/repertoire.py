@@ -1,6 +1,6 @@
 """The repertoire on PostgreSQL: the shared relational code with PostgreSQL's hooks.
 
-:class:`PostgresRepertoire` runs :class:`~knowledge.store.Repertoire`'s portable
+:class:`PostgresRepertoire` runs :class:`~knowledge.sqlite.repertoire.Repertoire`'s portable
 statements over :class:`~knowledge.postgres.sql.PostgresSql` and supplies the
 dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
 (nested ones are savepoints), and the search index's hooks rebuilt with
@@ -29,9 +29,10 @@ from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.relational.rows import entry_select
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.roles import RoleLock
 from knowledge.storage.sql import Sql
-from knowledge.store import Repertoire, entry_select
 
 __all__ = ["PostgresRepertoire"]
 

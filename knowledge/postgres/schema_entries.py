@@ -1,7 +1,7 @@
 """The repertoire's core tables on PostgreSQL: members, channels, entries and event order.
 
 The same tables and uniqueness rules as the SQLite schema
-(``knowledge/migrations.py``), in PostgreSQL's own types: ``timestamptz`` for
+(``knowledge/sqlite/migrations.py``), in PostgreSQL's own types: ``timestamptz`` for
 times (stored UTC), ``boolean`` for flags, identity columns for ids (``BY
 DEFAULT``, so a copy between backends can keep every id). What SQLite's
 ``UNIQUE`` keys promise here holds across processes too: capture writes with

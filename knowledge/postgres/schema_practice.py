@@ -1,6 +1,6 @@
 """Tables of the practice around entries: curation, thanks, identity links, similar questions.
 
-Mirrors ``knowledge/practice_schema.py`` and ``knowledge/similar_schema.py``.
+Mirrors ``knowledge/sqlite/schema_practice.py`` and ``knowledge/sqlite/schema_similar.py``.
 As there, suggestion tables keep entry ids without foreign keys: deleting a
 message in chat must never be blocked by a suggestion that once mentioned it
 (readers skip ids that are gone).

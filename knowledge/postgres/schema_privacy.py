@@ -1,6 +1,6 @@
 """Visibility follows the channel, on PostgreSQL too; edits know their author.
 
-Mirrors ``knowledge/privacy_schema.py`` (why a trigger-kept copy rather than a
+Mirrors ``knowledge/sqlite/schema_privacy.py`` (why a trigger-kept copy rather than a
 join: ``knowledge/channels.py``). A channel whose visibility changes updates
 its entries and thanks in the same statement; a new entry or thank-you takes
 its channel's visibility; a direct write that would make one differ from its

@@ -1,4 +1,4 @@
-"""The public web view's tables on PostgreSQL: the twin of ``knowledge/web_schema.py``."""
+"""The public web view's tables on PostgreSQL: the twin of ``knowledge/sqlite/schema_web.py``."""
 
 from __future__ import annotations
 

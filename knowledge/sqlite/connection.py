@@ -8,7 +8,7 @@ from functools import cached_property
 
 from sqlite_utils import Database
 
-from knowledge.digestlog import DigestLog
+from knowledge.relational.digest_log import DigestLog
 from knowledge.storage.roles import RoleLock, SoleProcessLock
 from knowledge.storage.sql import Row, Sql
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from knowledge.migrations import FTS_TOKENIZER
 from knowledge.models import Audience, Entry, EntryKind
-from knowledge.store import Repertoire, visible_to
+from knowledge.relational.visibility import visible_to
+from knowledge.sqlite.migrations import FTS_TOKENIZER
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = ["still_matching", "visible_document"]
 
 
 def visible_document(repertoire: Repertoire, entry: Entry, viewer: Audience) -> tuple[str, ...]:

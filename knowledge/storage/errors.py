@@ -17,7 +17,25 @@ then retried or reported as failed, and nothing half-written remains.
 
 from __future__ import annotations
 
-__all__ = ["RefusedChange", "StorageError", "StorageUnavailable"]
+__all__ = [
+    "RETRY_SQLSTATES",
+    "RefusedChange",
+    "StorageError",
+    "StorageUnavailable",
+    "is_transient_conflict",
+]
+
+#: PostgreSQL's SQLSTATEs for "another transaction was in the way; run it again":
+#: a deadlock between two workers, a serialization failure, a lock not available.
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a server saying two transactions collided (worth a retry).
+
+    Read off the exception's SQLSTATE, so no driver is imported here.
+    """
+    return getattr(exc, "sqlstate", None) in RETRY_SQLSTATES
 
 
 class StorageError(Exception):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.support import BACKENDS, Community, open_backend
 
 

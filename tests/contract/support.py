@@ -15,7 +15,7 @@ import pytest
 
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.postgres.repertoire import PostgresRepertoire
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 
 #: The backends the contract runs against (``postgres`` joins with its marker).
 BACKENDS = [

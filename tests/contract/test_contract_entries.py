@@ -9,8 +9,8 @@ import pytest
 from knowledge.models import EntryKind, NewEntry, SourceKey
 from knowledge.query import parse_query
 from knowledge.search import search
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 from tests.contract.support import PRIVATE, PUBLIC, SQLITE_ONLY, T0, Community
 
 EVERYTHING = Viewer.operator_including_private()

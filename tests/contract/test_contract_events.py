@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from knowledge.identity import identity_group, pending_links, request_link, unlink
 from knowledge.models import ChannelRef, SourceKey
-from knowledge.store import Repertoire
+from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.support import PRIVATE, PUBLIC, T0, Community
 
 

@@ -13,8 +13,8 @@ from knowledge import curation, feedback
 from knowledge.query import parse_query
 from knowledge.search import search
 from knowledge.similar import find_similar
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import RefusedChange, Viewer
-from knowledge.store import Repertoire
 from knowledge.thanks import record_thanks, thanks_received
 from tests.contract.support import DM, PRIVATE, PUBLIC, SQLITE_ONLY, T0, Community
 

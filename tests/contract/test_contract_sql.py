@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from knowledge.channels import ChannelBook
-from knowledge.digestlog import DigestLog
 from knowledge.models import ChannelRef
 from knowledge.postgres.sql import PostgresSql, to_psycopg
+from knowledge.relational.digest_log import DigestLog
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Sql
-from knowledge.store import Repertoire
 from tests.contract.support import T0
 
 SQL_BACKENDS = [

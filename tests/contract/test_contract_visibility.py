@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.models import ChannelRef, Entry, EntryKind
+from knowledge.sqlite.repertoire import Repertoire
 from knowledge.stats import repertoire_stats
 from knowledge.storage import EntryFilter, Viewer
-from knowledge.store import Repertoire
 from tests.contract.support import (
     DM,
     OTHER_PUBLIC,

@@ -20,46 +20,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from knowledge.models import DigestRun, from_db_time, to_db_time
 from knowledge.storage.sql import Sql
 
-__all__ = ["DigestLog", "DigestRun", "migrations"]
-
-migrations = Migrations("copbot-digest")
-
-
-@migrations()
-def m001_digest_and_follow_up_logs(db: Database) -> None:
-    db.execute(
-        """
-        CREATE TABLE digest_log (
-            id INTEGER PRIMARY KEY,
-            channel TEXT NOT NULL,
-            period_start TEXT NOT NULL,
-            period_end TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('claimed', 'posted', 'empty', 'failed')),
-            claimed_at TEXT NOT NULL,
-            posted_at TEXT,
-            message_id TEXT NOT NULL DEFAULT '',
-            UNIQUE (channel, period_start, period_end)
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE follow_ups (
-            entry_id INTEGER PRIMARY KEY,
-            channel TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('claimed', 'posted', 'failed')),
-            claimed_at TEXT NOT NULL,
-            posted_at TEXT,
-            message_id TEXT NOT NULL DEFAULT ''
-        )
-        """
-    )
+__all__ = ["DigestLog", "DigestRun"]
 
 
 class DigestLog:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from knowledge.migrations import FTS_TOKENIZER
-from knowledge.store import Repertoire
+from knowledge.sqlite.migrations import FTS_TOKENIZER
+from knowledge.sqlite.repertoire import Repertoire
 
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"

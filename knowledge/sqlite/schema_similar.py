@@ -1,7 +1,7 @@
 """Tables for similar-question suggestions, their feedback, and "solved it" links.
 
 Its own sqlite-utils ``Migrations`` set (appended to
-:data:`knowledge.migrations.MIGRATION_SETS`), so it never fights another
+:data:`knowledge.sqlite.migrations.MIGRATION_SETS`), so it never fights another
 feature's steps. No foreign keys to ``entries``: deleting a message in chat
 must never be blocked by a suggestion that mentioned it; readers skip ids
 that are gone.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+__all__ = ["migrations"]
 
 migrations = Migrations("copbot-similar")
 

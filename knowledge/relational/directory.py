@@ -6,7 +6,7 @@ Shared by every backend (portable SQL over :class:`~knowledge.storage.Sql`).
 from __future__ import annotations
 
 from knowledge.models import ChannelRef, KnownChannel, Member
-from knowledge.storage.sql import Sql
+from knowledge.relational.base import RelationalBase
 
 __all__ = ["MEMBER_SELECT", "Directory"]
 
@@ -17,12 +17,8 @@ MEMBER_SELECT = (
 )
 
 
-class Directory:
+class Directory(RelationalBase):
     """Members by platform id, every member, and a channel by id or name."""
-
-    @property
-    def sql(self) -> Sql:
-        raise NotImplementedError  # the backend provides its connection
 
     def members_with_user_id(self, platform: str, user_id: str) -> list[Member]:
         """The member(s) a platform user id names (one per workspace of that platform)."""

@@ -24,6 +24,8 @@ from sqlite_utils import Database
 
 from knowledge.models import ChannelRef, EntryKind
 
+__all__ = ["DOCUMENTS_VERSION", "SearchDocuments", "answer_audience_sql"]
+
 #: Bumped when what a document holds changes; :meth:`SearchDocuments.upgrade` rebuilds.
 DOCUMENTS_VERSION = 2
 _VERSION_KEY = "search_documents_version"
@@ -106,7 +108,7 @@ class SearchDocuments:
                     [entry_id],
                 ).fetchall()
             ]
-            # "Solved it" on a suggestion (knowledge/similar_schema.py): the older
+            # "Solved it" on a suggestion (knowledge/sqlite/schema_similar.py): the older
             # entry's answer counts as this question's accepted answer.
             borrowed = self.linked_answer_text(entry_id)
             if borrowed is not None:

@@ -1,7 +1,7 @@
 """Schema for privacy on every path: visibility follows the channel; forget finds edits.
 
 Its own sqlite-utils ``Migrations`` set, appended to
-:data:`knowledge.migrations.MIGRATION_SETS`. Steps are never edited once
+:data:`knowledge.sqlite.migrations.MIGRATION_SETS`. Steps are never edited once
 released: add a new one. Why the visibility is a trigger-kept copy rather than
 a join: see :mod:`knowledge.channels`.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+__all__ = ["migrations"]
 
 migrations = Migrations("copbot-privacy")
 

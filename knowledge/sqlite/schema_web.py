@@ -1,7 +1,7 @@
 """Schema of the public web view: members' opt-outs, and entries by channel and date.
 
 Its own sqlite-utils ``Migrations`` set, appended to
-:data:`knowledge.migrations.MIGRATION_SETS`. Steps are never edited once
+:data:`knowledge.sqlite.migrations.MIGRATION_SETS`. Steps are never edited once
 released: add a new one.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+__all__ = ["migrations"]
 
 migrations = Migrations("copbot-web")
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from knowledge import privacy_schema, similar_schema
-from knowledge.digestlog import migrations as digest_migrations
-from knowledge.practice_schema import practice
-from knowledge.web_schema import migrations as web_migrations
+from knowledge.sqlite import schema_privacy, schema_similar
+from knowledge.sqlite.schema_digest import migrations as digest_migrations
+from knowledge.sqlite.schema_practice import practice
+from knowledge.sqlite.schema_web import migrations as web_migrations
+
+__all__ = ["FTS_TOKENIZER", "MIGRATION_SETS", "core", "migrate"]
 
 core = Migrations("copbot-core")
 
@@ -188,8 +190,8 @@ def m003_read_marks(db: Database) -> None:
 MIGRATION_SETS: list[Migrations] = [core]
 MIGRATION_SETS.append(digest_migrations)  # digest and follow-up logs
 MIGRATION_SETS.append(practice)  # kinds' expiry, curation, thanks, identity links
-MIGRATION_SETS.append(similar_schema.migrations)  # similar questions
-MIGRATION_SETS.append(privacy_schema.migrations)  # visibility follows the channel; forget
+MIGRATION_SETS.append(schema_similar.migrations)  # similar questions
+MIGRATION_SETS.append(schema_privacy.migrations)  # visibility follows the channel; forget
 MIGRATION_SETS.append(web_migrations)  # the public web view: opt-outs, entries by channel and date
 
 

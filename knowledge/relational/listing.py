@@ -9,9 +9,12 @@ which applies the visibility rule.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from knowledge.models import ChannelRef, Entry, EntryKind, to_db_time
+from knowledge.relational.base import RelationalBase
+from knowledge.relational.rows import row_to_entry
+from knowledge.relational.visibility import visibility_clause
 from knowledge.storage.listing import EntryFilter, EntryOrder
 from knowledge.storage.viewer import Viewer
 
@@ -78,42 +81,64 @@ def filter_sql(wanted: EntryFilter) -> tuple[list[str], list[Any]]:
     return conditions, params
 
 
-class _Lister(Protocol):
+class EntryListings(RelationalBase):
+    """The one generic listing, and the listings the core asks for by name; each says for whom."""
+
     def entries(
         self,
         viewer: Viewer,
-        wanted: EntryFilter | None = ...,
+        wanted: EntryFilter | None = None,
         *,
-        order: EntryOrder = ...,
-        limit: int = ...,
-        offset: int = ...,
-    ) -> list[Entry]: ...
+        order: EntryOrder = "newest",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Entry]:
+        """The entries ``viewer`` may see that meet ``wanted``: the one generic listing."""
+        conditions, params = self._listing(viewer, wanted)
+        rows = self.sql.rows(
+            f"{self.entry_select} WHERE {' AND '.join(conditions)} ORDER BY {ORDER_SQL[order]} "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [row_to_entry(r) for r in rows]
 
+    def count_entries(self, viewer: Viewer, wanted: EntryFilter | None = None) -> int:
+        """How many entries ``viewer`` may see meet ``wanted``."""
+        conditions, params = self._listing(viewer, wanted)
+        row = self.sql.one(
+            f"SELECT count(*) FROM entries e WHERE {' AND '.join(conditions)}", params
+        )
+        return int(row[0]) if row else 0
 
-class EntryListings:
-    """The listings the core asks for by name; each says for whom (the viewer)."""
+    @staticmethod
+    def _listing(viewer: Viewer, wanted: EntryFilter | None) -> tuple[list[str], list[Any]]:
+        conditions, params = filter_sql(wanted or EntryFilter())
+        if not viewer.includes_private:
+            visible, visible_params = visibility_clause(viewer.channel)
+            conditions, params = [visible, *conditions], [*visible_params, *params]
+        return conditions or ["1 = 1"], params
 
-    def entry_for(self: _Lister, viewer: Viewer, entry_id: int) -> Entry | None:
+    def entry_for(self, viewer: Viewer, entry_id: int) -> Entry | None:
         """Entry ``entry_id`` if ``viewer`` may see it; ``None`` alike when it is missing or not."""
         found = self.entries(viewer, EntryFilter(ids=(entry_id,)), limit=1)
         return found[0] if found else None
 
     def open_questions(
-        self: _Lister, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
+        self, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
     ) -> list[Entry]:
         """Questions of ``channel`` asked since ``since`` with no answer yet, oldest first."""
         wanted = EntryFilter(kinds=(EntryKind.QUESTION,), created_from=since, answered=False)
         return self.entries(viewer, wanted.in_channel(channel), order="oldest", limit=limit)
 
     def questions_asked(
-        self: _Lister, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
+        self, viewer: Viewer, channel: ChannelRef, since: datetime, limit: int = 100
     ) -> list[Entry]:
         """Questions of ``channel`` asked since ``since``, answered or not, newest first."""
         wanted = EntryFilter(kinds=(EntryKind.QUESTION,), created_from=since)
         return self.entries(viewer, wanted.in_channel(channel), order="newest", limit=limit)
 
     def due_follow_ups(
-        self: _Lister,
+        self,
         platform: str,
         *,
         workspace: str | None = None,
@@ -149,7 +174,7 @@ class EntryListings:
         )
 
     def latest_answer_in_thread(
-        self: _Lister, viewer: Viewer, channel: ChannelRef, thread_id: str, authors: tuple[int, ...]
+        self, viewer: Viewer, channel: ChannelRef, thread_id: str, authors: tuple[int, ...]
     ) -> Entry | None:
         """The newest answer by one of ``authors`` in a thread of ``channel``."""
         wanted = EntryFilter(kinds=(EntryKind.ANSWER,), thread_id=thread_id, authors=authors)

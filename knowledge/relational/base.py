@@ -1,0 +1,48 @@
+"""What every part of the relational repertoire stands on, and what each backend supplies.
+
+The parts (:mod:`~knowledge.relational.entries`, :mod:`~knowledge.relational.events`,
+...) are mixins over this base: they run portable SQL on :attr:`sql` and call
+the hooks below where the databases differ. A backend's repertoire class
+provides the connection, the entry ``SELECT`` in its dialect, and the search
+index (SQLite keeps FTS5 rows beside the entries, PostgreSQL a ``tsvector``
+on the entry's own row).
+"""
+
+from __future__ import annotations
+
+from knowledge.channels import ChannelBook
+from knowledge.models import ChannelRef
+from knowledge.storage.sql import Sql
+
+__all__ = ["RelationalBase"]
+
+
+class RelationalBase:
+    """The connection, the dialect's entry ``SELECT`` and the search index's hooks."""
+
+    #: ``SELECT`` of entries with author and tags (:func:`~knowledge.relational.rows.entry_select`).
+    entry_select: str
+    #: Channels and their visibility, which every entry said in them follows.
+    channels: ChannelBook
+
+    @property
+    def sql(self) -> Sql:
+        raise NotImplementedError  # the backend provides its connection
+
+    # The search index's hooks (what the parts call when a document must change).
+
+    def reindex(self, entry_id: int) -> None:
+        """Rebuild one entry's search document."""
+        raise NotImplementedError
+
+    def reindex_thread_of(self, entry_id: int) -> None:
+        """Refresh the search document of the entry or of the question it answers."""
+        raise NotImplementedError
+
+    def reindex_linking_channel(self, ref: ChannelRef) -> None:
+        """Rebuild the documents that borrow an answer from ``ref`` (its visibility changed)."""
+        raise NotImplementedError
+
+    def drop_search_document(self, entry_id: int) -> None:
+        """Take a deleted entry out of the full-text index."""
+        raise NotImplementedError
