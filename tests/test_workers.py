@@ -17,9 +17,12 @@ processes) is ``tests/test_workers_load.py``; concurrent imports are
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +53,12 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def workers_on(pg_dsn: str, fake: FakeSlackApi, tmp_path: Path, extra: str = "") -> Workers:
-    config = worker_config(tmp_path / "copbot.toml", f"{fake.url}/api/", extra=extra)
+def workers_on(
+    pg_dsn: str, fake: FakeSlackApi, tmp_path: Path, extra: str = "", poll_seconds: float = 0.5
+) -> Workers:
+    config = worker_config(
+        tmp_path / "copbot.toml", f"{fake.url}/api/", extra=extra, poll_seconds=poll_seconds
+    )
     return Workers(database_url(pg_dsn), config, tmp_path)
 
 
@@ -252,3 +259,54 @@ async def test_only_one_process_holds_the_scheduler_and_readyz_says_which(
         return len(await holder(http, rest, "scheduler")) == 1
 
     await until(handed_over, timeout=10, what="the role handed over")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("COPBOT_LONG_TESTS"),
+    reason="waits for a minute boundary: COPBOT_LONG_TESTS=1",
+)
+async def test_a_period_due_while_no_process_leads_is_posted_once_by_the_next(
+    pg_dsn: str,
+    fake: FakeSlackApi,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+    running: list[Workers],
+) -> None:
+    """The leader dies just before a digest falls due; the next one posts it, once.
+
+    The default poll (5 s), so the failover time measured is the one operators get.
+    """
+    group = workers_on(pg_dsn, fake, tmp_path, DIGEST, poll_seconds=5)
+    running.append(group)
+    workers = [group.start("first"), group.start("second")]
+    await group.ready(http)
+
+    async def one_scheduler() -> bool:
+        return len(await holder(http, workers, "scheduler")) == 1
+
+    await until(one_scheduler, timeout=20, what="a scheduler")
+    await until(lambda: _true(len(digest_posts(fake)) >= 1), timeout=20, what="a first digest")
+    # Kill the leader two seconds before the next minute: that period falls due
+    # while nobody leads (the other process asks every 5 s).
+    await asyncio.sleep((58 - datetime.now(UTC).second) % 60)
+    [leader] = await holder(http, workers, "scheduler")
+    leader.kill()
+    killed = time.monotonic()
+    [other] = [w for w in workers if w is not leader]
+
+    async def taken_over() -> bool:
+        return "scheduler" in await other.roles(http)
+
+    await until(taken_over, timeout=FAILOVER_BOUND + 5, what="the other process to take over")
+    took = time.monotonic() - killed
+    assert took <= FAILOVER_BOUND
+    await until(lambda: _true(len(digest_posts(fake)) >= 2), timeout=20, what="the due digest")
+    await asyncio.sleep(2.0)
+    periods = claimed_periods(pg_dsn)
+    ends = [end for end, _ in periods]
+    assert len(digest_posts(fake)) == len(periods) == len(set(ends)) >= 2
+    assert all(status == "posted" for _, status in periods)
+    steps = {later - earlier for earlier, later in itertools.pairwise(ends)}
+    assert steps == {timedelta(minutes=1)}  # no period lost between them
+    print(f"scheduler failover after SIGKILL, 5 s poll: {took:.2f} s")
