@@ -113,7 +113,7 @@ class CatchUp:
 
     async def begin(self) -> dict[ChannelRef, Mark]:
         """Call when the connection is made, before live events flow (see ``ReadMarks``)."""
-        marks = self.core.core.marks
+        marks = self.core.marks
         return await self.core.run(marks.begin, self.reader.platform)
 
     async def run(
@@ -124,7 +124,7 @@ class CatchUp:
     ) -> CatchUpReport:
         """Read every marked channel (or ``only`` those) from its mark."""
         platform = self.reader.platform
-        read_marks = self.core.core.marks
+        read_marks = self.core.marks
         if marks is None:
             marks = await self.core.run(read_marks.marks, platform)
         report = CatchUpReport()
@@ -157,7 +157,7 @@ class CatchUp:
         return report
 
     async def _channel(self, ref: ChannelRef, mark: Mark, report: CatchUpReport) -> None:
-        read_marks = self.core.core.marks
+        read_marks = self.core.marks
         threads = await self.reader.moved_threads(ref, mark)
         threads |= await self.core.run(read_marks.threads_to_recheck, ref, mark[0])
         read: set[str] = set()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -21,7 +20,8 @@ from typing import TextIO
 
 from adapters.catchup import CatchUp, CatchUpReport
 from adapters.console_history import ConsoleHistory, record_reaction
-from adapters.console_output import BOT_ID, ConsoleOps, Printer, permalink, tag
+from adapters.console_output import ConsoleOps, Printer, permalink, tag
+from adapters.console_places import PLATFORM, WORKSPACE, ConsolePlaces
 from adapters.console_transcript import ChatMessage, Transcript
 from adapters.delivery import Delivery
 from bot.events import (
@@ -42,10 +42,7 @@ from bot.events import (
     Where,
 )
 from bot.runtime import AsyncCore
-from bot.sample import SAMPLE_PLATFORM, SAMPLE_WORKSPACE, SampleCommunity, sample_events
-
-PLATFORM = SAMPLE_PLATFORM
-WORKSPACE = SAMPLE_WORKSPACE
+from bot.sample import SampleCommunity, sample_events
 
 CONTROLS = """Controls (everything else you type is a chat message in the current channel):
   /cop <command>          copbot: /cop help, /cop search <words>, /cop ask, /cop who, ...
@@ -79,15 +76,15 @@ class ConsoleChat:
         self.core = core
         self.transcript = transcript
         self.printer = Printer(out, color=color)
-        self.ops = ConsoleOps(transcript, self.printer, self._author)
+        self.places = ConsolePlaces(transcript)
+        self.ops = ConsoleOps(transcript, self.printer, self.places.author)
         self.delivery: Delivery[None] = Delivery(core, self.ops)
         #: The transcript read back after downtime (its ``page_size`` may be set).
-        self.history = ConsoleHistory(transcript, self._where_of, self._author)
+        self.history = ConsoleHistory(transcript, self._where_of, self.places.author)
         self.catchup = CatchUp(core, self.history, self._handle)
         self.prefix = command_prefix
-        self.members: dict[str, Actor] = {}
-        self.channels: dict[str, Where] = {}
-        self._load_places()
+        self.members = self.places.members
+        self.channels = self.places.channels
         # Until a member or channel is chosen (or seeded), speak as "you" in #general;
         # neither is remembered before it is used.
         self.me: Actor = next(
@@ -99,61 +96,17 @@ class ConsoleChat:
         )
         self._event_seq = 0
 
-    # ------------------------------------------------------------------ places and people
-
-    def _load_places(self) -> None:
-        for ident, name, _extra in self.transcript.places("member"):
-            self.members[ident] = Actor(PLATFORM, ident, name, WORKSPACE)
-        for ident, name, extra in self.transcript.places("channel"):
-            self.channels[ident] = Where(PLATFORM, WORKSPACE, ident, Visibility(extra), name)
-
-    def _member(self, name: str) -> Actor:
-        for actor in self.members.values():
-            if name.lower() in (
-                actor.user_id.lower(),
-                actor.display_name.lower(),
-                actor.display_name.split()[0].lower(),
-            ):
-                return actor
-        ident = "U-" + re.sub(r"\W+", "-", name.lower()).strip("-")
-        actor = Actor(PLATFORM, ident, name, WORKSPACE)
-        self.members[ident] = actor
-        self.transcript.remember_place("member", ident, name)
-        return actor
-
-    def _channel(self, name: str, private: bool) -> Where:
-        name = name.lstrip("#")
-        for where in self.channels.values():
-            if name.lower() in (where.channel.lower(), where.channel_name.lower()):
-                return where
-        ident = "C-" + re.sub(r"\W+", "-", name.lower()).strip("-")
-        visibility = Visibility.PRIVATE if private else Visibility.PUBLIC
-        where = Where(PLATFORM, WORKSPACE, ident, visibility, name)
-        self.channels[ident] = where
-        self.transcript.remember_place("channel", ident, name, visibility.value)
-        return where
-
     def _where_of(self, channel: str) -> Where:
-        """Where a transcript message was said: a DM is not in ``channels`` but stays a DM."""
-        if channel in self.channels:
-            return self.channels[channel]
-        if channel.startswith("D-"):
-            return Where(PLATFORM, WORKSPACE, channel, Visibility.DM, "dm-with-copbot")
-        return self.here
+        return self.places.where_of(channel, self.here)
 
     # ------------------------------------------------------------------ seeding
 
     async def seed(self, sample: SampleCommunity, now: datetime) -> int:
         """Load the sample community through the core; returns how many events were new."""
         for actor in sample.members.values():
-            self.members[actor.user_id] = actor
-            self.transcript.remember_place("member", actor.user_id, actor.display_name)
+            self.places.add_member(actor)
         for channel in sample.channels.values():
-            where = sample.where(channel.id)
-            self.channels[channel.id] = where
-            self.transcript.remember_place(
-                "channel", channel.id, channel.name, channel.visibility.value
-            )
+            self.places.add_channel(sample.where(channel.id))
         self.me = next(iter(sample.members.values()))
         self.here = sample.where(next(iter(sample.channels)))
         count = 0
@@ -263,20 +216,18 @@ class ConsoleChat:
             self._thread(rest)
         elif name == "channel" and rest:
             words = rest.split()
-            self.here = self._channel(words[0], private="private" in words[1:])
+            self.here = self.places.channel(words[0], private="private" in words[1:])
             self._print(f"Now in #{self.here.channel_name} ({self.here.visibility.value}).")
         elif name == "channels":
             for where in self.channels.values():
                 self._print(f"  #{where.channel_name} ({where.visibility.value})")
         elif name == "dm":
-            self.here = Where(
-                PLATFORM, WORKSPACE, f"D-{self.me.user_id}", Visibility.DM, "dm-with-copbot"
-            )
+            self.here = self.places.dm_with(self.me)
             self._print(
                 "Now in a private conversation with copbot (never captured unless you save)."
             )
         elif name == "as" and rest:
-            self.me = self._member(rest)
+            self.me = self.places.member(rest)
             self._print(f"You are now {self.me.display_name}.")
         elif name == "members":
             for actor in self.members.values():
@@ -370,7 +321,7 @@ class ConsoleChat:
             self.me,
             message.message_id,
             message.text,
-            self._author(message.author),
+            self.places.author(message.author),
             message.created_at,
             tags=tags,
             kind=kind,
@@ -407,9 +358,8 @@ class ConsoleChat:
         for message in self.transcript.recent(self.here.channel, limit):
             replies = len(self.transcript.thread(message.message_id)) - 1
             more = f"  ({replies} repl{'y' if replies == 1 else 'ies'})" if replies > 0 else ""
-            self._print(
-                f"{tag(message.message_id)} {self._name(message.author)}: {message.text}{more}"
-            )
+            name = self.places.name(message.author)
+            self._print(f"{tag(message.message_id)} {name}: {message.text}{more}")
 
     def _thread(self, rest: str) -> None:
         message = self._known(rest.split(" ")[0] if rest else "")
@@ -417,7 +367,7 @@ class ConsoleChat:
             return
         for item in self.transcript.thread(message.thread_id or message.message_id):
             self._print(
-                f"{tag(item.message_id)} {self._name(item.author)}: {item.text}",
+                f"{tag(item.message_id)} {self.places.name(item.author)}: {item.text}",
                 indent=item.thread_id is not None,
             )
 
@@ -436,18 +386,6 @@ class ConsoleChat:
     async def post(self, post: Post) -> str | None:
         """The outbox for scheduled posts (digests): print them as they come."""
         return await self.ops.send_post(post)
-
-    def _author(self, user_id: str) -> Actor:
-        """The member behind a transcript author id (copbot itself is a bot)."""
-        if user_id == BOT_ID:
-            return Actor(PLATFORM, BOT_ID, "copbot", WORKSPACE, is_bot=True)
-        return self.members.get(user_id) or Actor(PLATFORM, user_id, user_id, WORKSPACE)
-
-    def _name(self, user_id: str) -> str:
-        if user_id == BOT_ID:
-            return "copbot"
-        actor = self.members.get(user_id)
-        return actor.display_name if actor else user_id
 
     def _print(self, text: str, indent: bool = False) -> None:
         self.printer.print(text, indent)

@@ -179,7 +179,7 @@ class Delivery(Generic[C]):
     ) -> None:
         """A question that could not be posted is not kept: nobody could answer it."""
         assert reply.anchor_entry_id is not None
-        await self.core.run(self.core.core.withdraw_question, reply.anchor_entry_id)
+        await self.core.withdraw_question(reply.anchor_entry_id)
         report.failures.append(reason)
         notice = Reply(
             where=reply.where,

@@ -1,17 +1,22 @@
-"""Digests from the composition root: ``copbot digest`` and the scheduler in chat and run.
+"""``copbot digest``: a channel's digest now, printed or posted once per period.
 
 The rules (what a digest holds, when it fires, exactly once) live in
-``bot/``; this module only picks the outbox and starts or stops things.
+``bot/``; this module only picks the outbox. The scheduler that posts digests
+while the bot runs is started by :mod:`adapters.digest_jobs`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
+import click
+
+from adapters.cli_options import CommandRefused, config_option, db_option, opened
 from bot.channel_spec import ChannelSpec
 from bot.config import DigestSchedule, Settings
 from bot.core import Core
@@ -21,7 +26,7 @@ from bot.periods import latest_occurrence, period_for, schedule_period, trigger_
 from bot.ports import Outbox
 from bot.render_text import render_post
 from bot.runtime import AsyncCore
-from bot.schedule import DigestRuns, DigestScheduler, chart_dir_for
+from bot.schedule import DigestRuns, chart_dir_for
 
 log = logging.getLogger(__name__)
 
@@ -112,29 +117,49 @@ async def post_now(
     return f"Posted the digest of {spec} for {span}."
 
 
-def demo_schedule(channel_ref: str, every_minutes: int) -> DigestSchedule:
-    """The demo's digest: every N minutes for the current channel, a week back."""
-    from bot.chart import charts_available
+@click.command("digest")
+@click.option("--channel", "spec", required=True, help="platform:ID or platform:#name.")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Print it (default).")
+@click.option("--post", "mode", flag_value="post", help="Post it to the channel, once per period.")
+@click.option("--days", type=click.IntRange(1, 366), default=None, help="Days it covers.")
+@click.option("--chart/--no-chart", default=None, help="Attach the PNG chart (needs matplotlib).")
+@db_option
+@config_option
+def digest_command(
+    spec: str,
+    mode: str,
+    days: int | None,
+    chart: bool | None,
+    db_path: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Show (or post) a channel's digest now."""
 
-    return DigestSchedule(
-        channel=channel_ref, every_minutes=every_minutes, empty="note", chart=charts_available()
-    )
+    with opened(config_path, db_path) as (loaded, core):
+        charts = chart_dir_for(loaded.db_path)
+        try:
+            if mode == "post":
+                click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))
+            else:
+                click.echo(preview(core, spec, days, charts, chart))
+        except DigestError as exc:
+            raise CommandRefused(str(exc)) from exc
 
 
-async def start_digests(
-    async_core: AsyncCore,
-    outbox: Outbox,
-    db_path: Path,
-    extra: tuple[DigestSchedule, ...] = (),
-) -> DigestScheduler | None:
-    """Start the digest and follow-up scheduler when anything is configured; else ``None``."""
-    settings = async_core.core.services.settings
-    schedules = (*settings.digests, *extra)
-    has_follow_ups = any(r.follow_up_hours for r in settings.channels.rules)
-    if not schedules and not has_follow_ups:
-        return None
-    scheduler = DigestScheduler(
-        async_core, outbox, chart_dir=chart_dir_for(db_path), schedules=schedules
-    )
-    await scheduler.start()
-    return scheduler
+async def _post_digest(
+    core: Core, spec: str, days: int | None, charts: Path, chart: bool | None
+) -> str:
+    from adapters.base import Outboxes
+    from adapters.runner import make_adapters
+
+    outbox: Outbox = PrintOutbox()
+    async_core = AsyncCore(core)
+    try:
+        if not spec.startswith("console:"):
+            outboxes = Outboxes()
+            for adapter in make_adapters(async_core, core.services.settings, http=False, port=None):
+                outboxes.register(adapter)
+            outbox = outboxes
+        return await post_now(core, spec, days, outbox, charts, chart)
+    finally:
+        async_core.close()

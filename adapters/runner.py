@@ -38,10 +38,10 @@ def make_adapter(
 ) -> PlatformAdapter:
     """One platform's adapter (its library is imported only when used)."""
     if platform == "slack":
-        from adapters.slack import SlackAdapter
+        from adapters.slack.adapter import SlackAdapter
 
         return SlackAdapter(core, settings, http=http, port=port)
-    from adapters.discord import DiscordAdapter
+    from adapters.discord.adapter import DiscordAdapter
 
     return DiscordAdapter(core, settings)
 
@@ -74,7 +74,7 @@ def web_view_for(
     for adapter in adapters:
         if adapter.platform != "slack":
             continue
-        from adapters.slack import SlackAdapter
+        from adapters.slack.adapter import SlackAdapter
 
         if isinstance(adapter, SlackAdapter) and adapter.http and adapter.port == settings.web.port:
             reader = WebReader(db_path, settings)
@@ -134,7 +134,7 @@ async def run(
     supervisors = [Supervisor(a, backoff) for a in adapters if a is not discord]
     for adapter in adapters:
         if adapter.platform == "slack":  # HTTP mode: GET /readyz names this process's roles
-            from adapters.slack import SlackAdapter
+            from adapters.slack.adapter import SlackAdapter
 
             if isinstance(adapter, SlackAdapter) and adapter.http:
                 ready = readiness_routes(roles.roles, adapter.started.is_set)

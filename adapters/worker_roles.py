@@ -55,8 +55,8 @@ class WorkerRoles:
         self.core = core
         self.outboxes = outboxes
         self.db_path = db_path
-        settings = core.core.services.settings
-        repertoire = core.core.services.repertoire
+        settings = core.services.settings
+        repertoire = core.services.repertoire
         poll = settings.workers.poll_seconds
         self.roles = Roles()
         self.digests: DigestScheduler | None = None
@@ -114,7 +114,7 @@ class WorkerRoles:
     # ------------------------------------------------------------------ the scheduler
 
     async def _start_scheduler(self) -> None:
-        from adapters.digest_cli import start_digests
+        from adapters.digest_jobs import start_digests
 
         self.digests = await start_digests(self.core, self.outboxes, self.db_path)
 

@@ -169,7 +169,7 @@ def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, An
     from adapters.importers.slack_export import SlackExport
     from bot.app import build_core
     from bot.config import Settings
-    from bot.history import run_import
+    from bot.import_replay import run_import
 
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)

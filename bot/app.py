@@ -5,16 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.command_registry import CommandRegistry
-from bot.commands import BUILTIN_COMMANDS, HELP_COMMAND
+from bot.commands.contribute import ASK_COMMAND, SHARE_COMMAND
+from bot.commands.curation import CURATION_COMMANDS
+from bot.commands.digest import DIGEST_COMMANDS
+from bot.commands.help import HELP_COMMAND
+from bot.commands.hosts import HOSTS_COMMAND
+from bot.commands.identity import IDENTITY_COMMANDS
+from bot.commands.profile import PROFILE_COMMAND
+from bot.commands.search import SEARCH_COMMAND, STATS_COMMAND, WHO_COMMAND
+from bot.commands.suggestions import SUGGEST_COMMANDS
+from bot.commands.thanks import THANKS_COMMAND
+from bot.commands.web import WEB_COMMANDS
 from bot.config import Settings
 from bot.core import Core
-from bot.digest_command import DIGEST_COMMANDS
 from bot.events import SuggestionFeedback
 from bot.ports import Clock, Services, SystemClock
-from bot.practice_commands import PRACTICE_COMMANDS
 from bot.suggest import Suggester
-from bot.suggest_commands import SUGGEST_COMMANDS
-from bot.web_command import WEB_COMMANDS
 from knowledge.dbfile import open_repertoire
 
 
@@ -26,10 +32,18 @@ def command_registry() -> CommandRegistry:
     """
     return CommandRegistry(
         [
-            *BUILTIN_COMMANDS,
+            SEARCH_COMMAND,
+            ASK_COMMAND,
+            SHARE_COMMAND,
+            WHO_COMMAND,
+            STATS_COMMAND,
             *SUGGEST_COMMANDS,
             *DIGEST_COMMANDS,
-            *PRACTICE_COMMANDS,
+            PROFILE_COMMAND,
+            THANKS_COMMAND,
+            HOSTS_COMMAND,
+            *IDENTITY_COMMANDS,
+            *CURATION_COMMANDS,
             *WEB_COMMANDS,
             HELP_COMMAND,
         ]

@@ -37,7 +37,7 @@ from bot.events import (
     Where,
 )
 from bot.ports import Services
-from bot.practice import save_kind_for, thanks_by_reaction
+from bot.reaction_roles import save_kind_for, thank_by_reaction
 from knowledge.curation import set_valid_until
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.text import clean_text, extract_tags, fold, title_from
@@ -231,7 +231,9 @@ class Capture:
         save_kind = save_kind_for(rules, emoji)
         if save_kind is not None and change.added:
             out.extend(self._save_by_reaction(change, src, save_kind))
-        out.extend(thanks_by_reaction(self, change, emoji, src))
+        thank_by_reaction(
+            self.repertoire, rules, change, emoji, src, self.member_id, self.services.clock.now()
+        )
         return out
 
     def _save_by_reaction(

@@ -86,7 +86,7 @@ class CaptureSettings(_Section):
     accept_votes: Annotated[int, Field(ge=1, le=100)] = 3
     save_reaction: str = "pushpin"
     #: Link top-level replies to a recent question in channels without threads
-    #: (explicit reply, mention of the asker, or time proximity: see bot/history.py).
+    #: (explicit reply, mention of the asker, or time proximity: see bot/unthreaded.py).
     #: Off by default for live capture; history imports turn it on.
     link_unthreaded: bool = False
     link_window_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30

@@ -18,7 +18,7 @@ from typing import Any
 from bot import dm_policy
 from bot.capture import Capture, channel_ref
 from bot.command_registry import CommandContext, CommandRegistry
-from bot.commands import ASKED_PREFIX
+from bot.commands.contribute import ASKED_PREFIX
 from bot.errors import UsageError, UserError
 from bot.events import (
     AcceptMark,
@@ -41,10 +41,10 @@ from bot.events import (
     Where,
 )
 from bot.forum import on_forum_post_changed
-from bot.history import UnthreadedLinker
 from bot.ports import Services
 from bot.read_marks import ReadMarks
 from bot.share import share_result
+from bot.unthreaded import UnthreadedLinker
 from knowledge.models import ChannelRef, Entry
 from knowledge.sqlite.database import is_lock_error
 from knowledge.sqlite.repertoire import Repertoire

@@ -5,12 +5,14 @@ questions with the accepted answer), what is still open (oldest first, with
 members who know the topic), who helped, and how the period compares with
 the one before. Adapters render the Post their way (Block Kit, embeds, text).
 
-Small by construction, so every platform can show it in one message
-(:data:`BUDGET`): at most :data:`MAX_ITEMS` lines a section, lines of at most
-:data:`LINE_CHARS`, a section's lines together at most :data:`SECTION_CHARS`
-(a Discord embed field holds 1,024), and the whole plain-text rendering at
-most :data:`POST_CHARS` (a Discord message holds 2,000). Longer sections end
-in "and N more" with the ``/cop`` search that shows the rest.
+Small by construction, so it reads at a glance (:data:`BUDGET`): at most
+:data:`MAX_ITEMS` lines a section, lines of at most :data:`LINE_CHARS`, a
+section's lines together at most :data:`SECTION_CHARS`, and the whole
+plain-text rendering at most :data:`POST_CHARS`. Longer sections end in "and N
+more" with the ``/cop`` search that shows the rest. The budget is the core's
+own: each adapter still cuts what it sends to its platform's limits
+(``adapters/discord/render.py``, ``adapters/slack/blocks.py``), and the
+renderers' tests check those against the numbers the platforms document.
 
 Visibility: everything is read as the target channel sees it, so a digest
 posted to channel C holds public entries and entries from C, nothing else.

@@ -1,12 +1,17 @@
-"""Reactions arrive as Slack names (``white_check_mark``) or characters (✅).
+"""Reactions compared in one form, whether named by shortcode (``white_check_mark``) or as ✅.
 
-The core compares them in one canonical form, so the same config works on
-every platform.
+Shortcodes are the words the config speaks (``accept_reaction =
+"white_check_mark"``) and the names Slack gives reactions; Discord sends the
+character and knows the same codes (its exports carry them). The core compares
+reactions in one canonical form, so the same config works on every platform.
+A platform's own spelling (Slack's ``::skin-tone-2`` suffix) is its adapter's
+to take off (:mod:`adapters.slack.emoji`).
 """
 
 from __future__ import annotations
 
-_ALIASES: dict[str, str] = {
+#: The shortcodes of the reactions copbot gives a role (and a few common ones).
+SHORTCODES: dict[str, str] = {
     "white_check_mark": "✅",
     "heavy_check_mark": "✔️",
     "ballot_box_with_check": "☑️",
@@ -34,11 +39,10 @@ _ALIASES: dict[str, str] = {
 def canonical(emoji: str) -> str:
     """The one form we compare: the character when we know it, else the bare name."""
     name = emoji.strip().strip(":").lower()
-    name = name.split("::", 1)[0]  # Slack skin tones: "+1::skin-tone-2"
-    if name in _ALIASES:
-        return _ALIASES[name]
+    if name in SHORTCODES:
+        return SHORTCODES[name]
     stripped = emoji.strip().replace("\ufe0f", "")
-    for char in _ALIASES.values():
+    for char in SHORTCODES.values():
         if char.replace("\ufe0f", "") == stripped:
             return char
     return name or emoji

@@ -1,8 +1,9 @@
 """Logging set-up, with secrets kept out of every line.
 
 Tokens come from the environment; a filter replaces their values, and
-anything shaped like a Slack or Discord token, with ``[redacted]`` before a
-record is written, whatever library logged it. Database passwords too: the
+anything shaped like a platform's token (the shapes each adapter knows, given
+to :func:`setup_logging`), with ``[redacted]`` before a record is written,
+whatever library logged it. Database passwords too: the
 password of any ``postgresql://user:password@host`` URL or ``password=``
 setting in a line, and the password of ``COPBOT_DATABASE_URL`` wherever it
 shows (the rest of a URL, its host and database, stays readable).
@@ -13,14 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
 
 from bot.config import SECRET_ENV_VARS
 
-_TOKEN_SHAPES = re.compile(
-    r"(xox[abeposr]-[0-9A-Za-z-]{6,}|xapp-[0-9A-Za-z-]{6,}"
-    r"|[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,})"
-)
+#: What a token looks like on a platform (the adapters know theirs).
+TokenShapes = Sequence[re.Pattern[str]]
 
 
 # The password of a URL's user part: scheme://user:PASSWORD@ (no "/" in it, so a
@@ -39,7 +39,7 @@ def _database_password() -> str:
         return ""
 
 
-def redact(text: str) -> str:
+def redact(text: str, token_shapes: TokenShapes = ()) -> str:
     """``text`` with every known secret value and token-shaped string replaced."""
     text = _URL_PASSWORD.sub(r"\1[redacted]@", text)
     text = _PASSWORD_SETTING.sub(r"\1[redacted]", text)
@@ -47,31 +47,38 @@ def redact(text: str) -> str:
     for value in [*secrets, _database_password()]:
         if value and len(value) >= 6:
             text = text.replace(value, "[redacted]")
-    return _TOKEN_SHAPES.sub("[redacted]", text)
+    for shape in token_shapes:
+        text = shape.sub("[redacted]", text)
+    return text
 
 
 class RedactSecrets(logging.Filter):
     """Rewrites each record's message (with its arguments) without secrets."""
+
+    def __init__(self, token_shapes: TokenShapes = ()) -> None:
+        super().__init__()
+        self.token_shapes = tuple(token_shapes)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed call elsewhere must not raise here, nor leak its args
             message = f"{record.msg} {record.args!r}"
-        cleaned = redact(message)
+        cleaned = redact(message, self.token_shapes)
         if record.exc_info and record.exc_text is None:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = redact(record.exc_text, self.token_shapes)
         if cleaned != message or record.args:
             record.msg = cleaned
             record.args = None
         return True
 
 
-def setup_logging(level: str = "INFO") -> None:
+def setup_logging(level: str = "INFO", token_shapes: TokenShapes = ()) -> None:
+    """The root logger at ``level`` (``COPBOT_LOG_LEVEL`` wins), every record redacted."""
     handler = logging.StreamHandler()
-    handler.addFilter(RedactSecrets())
+    handler.addFilter(RedactSecrets(token_shapes))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

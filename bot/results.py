@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.events import ResultItem
+from bot.ports import Services
+from knowledge.curation import outdated_entries
 from knowledge.models import Entry, EntryKind, SearchHit
 from knowledge.text import shorten, title_from
 
@@ -33,3 +37,14 @@ def hit_to_item(hit: SearchHit) -> ResultItem:
         knowhow_kind=entry.knowhow_kind,
         score=round(hit.score, 4),
     )
+
+
+def mark_outdated(services: Services, items: tuple[ResultItem, ...]) -> tuple[ResultItem, ...]:
+    """Set ``outdated`` on the items to show as possibly outdated now."""
+    flagged = outdated_entries(
+        services.repertoire,
+        [i.entry_id for i in items],
+        services.clock.now(),
+        update_stale_days=services.settings.practice.update_stale_days,
+    )
+    return tuple(replace(i, outdated=True) if i.entry_id in flagged else i for i in items)

@@ -24,8 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from bot.command_registry import CommandRegistry
 from bot.core import Core
 from bot.events import InboundEvent, Outbound, Reply
+from bot.ports import Services
+from bot.read_marks import ReadMarks
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -43,6 +46,21 @@ class AsyncCore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copbot-db")
         self._lock = threading.Lock()
         self._waiting: list[tuple[InboundEvent, asyncio.Future[list[Outbound]]]] = []
+
+    @property
+    def services(self) -> Services:
+        """The core's repertoire, settings and clock (call the repertoire through :meth:`run`)."""
+        return self.core.services
+
+    @property
+    def commands(self) -> CommandRegistry:
+        """The ``/cop`` commands the core answers (platforms register them)."""
+        return self.core.commands
+
+    @property
+    def marks(self) -> ReadMarks:
+        """Where each channel was last read (call its methods through :meth:`run`)."""
+        return self.core.marks
 
     async def handle(self, event: InboundEvent) -> list[Outbound]:
         """Apply ``event``; returns what to send once it is committed."""
@@ -94,6 +112,18 @@ class AsyncCore:
     async def reply_posted(self, reply: Reply, message_id: str) -> None:
         """Tell the core the message id a public reply got (suggestions need it)."""
         await self.run(self.core.reply_posted, reply, message_id)
+
+    async def recall(self, key: str) -> str | None:
+        """A small value kept across restarts (:meth:`Core.recall`)."""
+        return await self.run(self.core.recall, key)
+
+    async def remember(self, key: str, value: str) -> None:
+        """Keep a small value across restarts (:meth:`Core.remember`)."""
+        await self.run(self.core.remember, key, value)
+
+    async def withdraw_question(self, entry_id: int) -> bool:
+        """A ``/cop ask`` question the platform would not post is not kept."""
+        return await self.run(self.core.withdraw_question, entry_id)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -103,7 +103,7 @@ class DigestScheduler:
         follow_up_every: timedelta = FOLLOW_UP_EVERY,
         schedules: tuple[DigestSchedule, ...] | None = None,
     ) -> None:
-        services = core.core.services
+        services = core.services
         self.core = core
         self.outbox = outbox
         self.settings = services.settings

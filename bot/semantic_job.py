@@ -71,7 +71,7 @@ class EmbeddingJob:
         """Embed every entry found lacking a vector, from the cursor to the newest entry."""
         started = time.perf_counter()
         stats = SweepStats()
-        repertoire = self.core.core.services.repertoire
+        repertoire = self.core.services.repertoire
         model = self.embedder.name
         loop = asyncio.get_running_loop()
         now = time.monotonic()
@@ -132,8 +132,8 @@ async def start_embedding(core: AsyncCore) -> EmbeddingJob | None:
     """
     from bot.suggest import Suggester
 
-    suggester = Suggester(core.core.services)
-    if core.core.services.settings.similar.semantic == "off":
+    suggester = Suggester(core.services)
+    if core.services.settings.similar.semantic == "off":
         return None
     embedder = await asyncio.get_running_loop().run_in_executor(None, lambda: suggester.embedder)
     if embedder is None:

@@ -261,8 +261,23 @@ def text_of(outbound: list[Outbound]) -> str:
     return "\n".join(parts)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runslow",
+        action="store_true",
+        default=False,
+        help="also run the long variants (tests marked `slow`)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_postgres_tests(items)
+    if config.getoption("--runslow"):
+        return
+    skip_slow = pytest.mark.skip(reason="a long variant: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
 
 
 @pytest.fixture(autouse=True)

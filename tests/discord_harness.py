@@ -33,7 +33,7 @@ import discord.http
 import yarl
 from aiohttp import web
 
-from adapters.discord import DiscordAdapter
+from adapters.discord.adapter import DiscordAdapter
 from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core

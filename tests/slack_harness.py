@@ -33,7 +33,7 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack import SlackAdapter
+from adapters.slack.adapter import SlackAdapter
 from adapters.slack.scopes import BOT_SCOPES
 from bot.app import build_core
 from bot.config import Settings

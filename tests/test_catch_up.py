@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from slack_harness import BOT_USER, SlackHarness, fake_slack, slack  # noqa: F401
 
-from adapters.slack import SlackAdapter
+from adapters.slack.adapter import SlackAdapter
 from bot.config import Settings
 from knowledge.models import ChannelRef
 from knowledge.storage import Viewer

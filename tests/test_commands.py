@@ -76,12 +76,12 @@ def test_a_command_in_a_thread_replies_in_that_thread(chat: Chat) -> None:
 def test_an_internal_failure_is_a_polite_reply_and_logged(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import bot.commands
+    import bot.commands.search
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("index on fire")
 
-    monkeypatch.setattr(bot.commands, "search", boom)
+    monkeypatch.setattr(bot.commands.search, "search", boom)
     with caplog.at_level(logging.ERROR):
         out = replies(chat.cop("search pandas", event_id="Ev7"))
     assert len(out) == 1 and "went wrong" in out[0].text

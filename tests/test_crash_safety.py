@@ -5,12 +5,11 @@ once committed as far as a process crash goes (the WAL is in the OS page
 cache); only a power loss can roll back the last transactions. Each kill here
 is followed by ``PRAGMA integrity_check`` and a check that every message the
 driver acknowledged is stored; a final run completes the work. The long
-variant (100 kills) runs with ``COPBOT_LONG_TESTS=1``.
+variant (100 kills) is marked ``slow`` (``pytest --runslow``).
 """
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -18,7 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-KILLS = 100 if os.environ.get("COPBOT_LONG_TESTS") else 12
+import pytest
+
 PER_RUN = 400
 
 
@@ -60,12 +60,13 @@ def _stored_pairs(db: Path) -> tuple[set[str], set[str], str]:
     return questions, answers, check
 
 
-def test_sigkill_never_loses_an_acknowledged_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kills", [12, pytest.param(100, marks=pytest.mark.slow)])
+def test_sigkill_never_loses_an_acknowledged_message(tmp_path: Path, kills: int) -> None:
     db = tmp_path / "crash.db"
     rng = random.Random(20261123)
     acked_total: set[int] = set()
     start = 0
-    for _ in range(KILLS):
+    for _ in range(kills):
         acked = _run_until_killed(db, start, kill_after=rng.randint(1, PER_RUN - 1))
         acked_total |= acked
         questions, answers, check = _stored_pairs(db)

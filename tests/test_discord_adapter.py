@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli import cli
-from adapters.discord import DiscordAdapter
+from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.client import REQUIRED_PERMISSIONS, SCOPES, copbot_intents, invite_url
 from adapters.runner import make_adapters
 from bot.app import build_core

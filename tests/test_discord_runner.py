@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord import DiscordAdapter
+from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.client import copbot_intents
 from adapters.runner import run
 from bot.app import build_core

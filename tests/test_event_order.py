@@ -2,12 +2,11 @@
 
 Slack retries an event up to 3 times (Socket Mode has been seen to deliver one
 twice); Discord replays on RESUME; imports overlap. The long variant (10,000
-events) runs with ``COPBOT_LONG_TESTS=1``.
+events) is marked ``slow`` (``pytest --runslow``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,6 @@ from knowledge.storage import Viewer
 from tests.snapshot import snapshot
 from tests.streams import START, community_stream, messy
 
-SIZE = 10_000 if os.environ.get("COPBOT_LONG_TESTS") else 1_500
-
 EVERYTHING = Viewer.operator_including_private()
 
 
@@ -31,9 +28,10 @@ def _core(path: Path) -> Core:
     return build_core(settings, path, clock=FixedClock(START))
 
 
+@pytest.mark.parametrize("size", [1_500, pytest.param(10_000, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_messy_replay_ends_in_the_clean_state(tmp_path: Path, seed: int) -> None:
-    events = community_stream(seed, SIZE)
+def test_messy_replay_ends_in_the_clean_state(tmp_path: Path, seed: int, size: int) -> None:
+    events = community_stream(seed, size)
     clean = _core(tmp_path / "clean.db")
     replayed = _core(tmp_path / "messy.db")
     try:
@@ -44,7 +42,7 @@ def test_messy_replay_ends_in_the_clean_state(tmp_path: Path, seed: int) -> None
         expected = snapshot(clean.repertoire)
         got = snapshot(replayed.repertoire)
         # The stream must exercise what we claim: answers, accepts and deletes all happen.
-        assert sum(1 for e in expected["entries"] if e[0] == "answer") > SIZE // 10
+        assert sum(1 for e in expected["entries"] if e[0] == "answer") > size // 10
         assert any(e[10] for e in expected["entries"]), "no accepted answer in the stream"
         assert any(isinstance(e, MessageDeleted) for e in events)
         assert got["entries"] == expected["entries"]

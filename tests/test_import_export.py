@@ -25,7 +25,8 @@ from bot.app import build_core
 from bot.config import Settings, parse_settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, Where
-from bot.history import Problem, UnthreadedLinker, run_import
+from bot.import_replay import Problem, run_import
+from bot.unthreaded import UnthreadedLinker
 from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
 from knowledge.restore import import_json
@@ -515,7 +516,7 @@ def _random_history(seed: int, n: int = 600) -> list[Any]:
 def test_bulk_capture_equals_the_event_path(tmp_path: Path, seed: int) -> None:
     from collections import OrderedDict
 
-    from bot.history import _answer_fetches
+    from bot.import_replay import saves_for_fetches
 
     events = _random_history(seed)
     bulk = make_core(tmp_path, "bulk.db")
@@ -527,7 +528,7 @@ def test_bulk_capture_equals_the_event_path(tmp_path: Path, seed: int) -> None:
         if isinstance(event, IncomingMessage):
             w = event.where
             recent[(w.platform, w.workspace, w.channel, event.message_id)] = event
-        for save in _answer_fetches(single.handle(event), recent):
+        for save in saves_for_fetches(single.handle(event), recent):
             single.handle(save)
     a, b = snapshot(bulk.services.repertoire), snapshot(single.services.repertoire)
     assert a["entries"] == b["entries"]

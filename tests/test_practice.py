@@ -27,7 +27,7 @@ from bot.events import (
 from bot.ports import FixedClock, Services
 from bot.render_text import render_reply
 from knowledge.curation import history
-from knowledge.hosts import hosts_for_topic
+from knowledge.hosts import frequent_topics, hosts_for_topic
 from knowledge.identity import identity_group
 from knowledge.kinds import knowhow_by_kind
 from knowledge.models import ChannelRef
@@ -345,6 +345,8 @@ def test_hosts_use_the_expertise_ranking_and_show_the_need() -> None:
 
     suggestion = hosts_for_topic(core.repertoire, "airflow", None, now=NOW)
     assert suggestion.questions == 4 and suggestion.hosts[0].member.display_name == "Diana"
+    since = NOW - timedelta(days=90)
+    assert frequent_topics(core.repertoire, None, since=since, min_questions=3) == [("airflow", 4)]
     assert "#airflow: 4 questions" in text_of(cop(core, HELP, ALICE, "hosts"))
     assert "Nobody has asked" in text_of(cop(core, HELP, ALICE, "hosts cobol"))
 

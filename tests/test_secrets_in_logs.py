@@ -8,7 +8,7 @@ import logging
 import pytest
 from slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackHarness, fake_slack, slack  # noqa: F401
 
-from bot.logs import setup_logging
+from adapters.log_setup import setup_logging
 
 
 async def test_a_debug_log_of_slack_traffic_holds_no_secret(

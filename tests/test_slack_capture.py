@@ -55,6 +55,16 @@ async def test_removing_the_accept_reaction_unaccepts(slack: SlackHarness) -> No
     assert by_ts(slack)[A_TS]["accepted"] == 0
 
 
+async def test_a_skin_toned_reaction_is_the_same_reaction(slack: SlackHarness) -> None:
+    await slack.message("C0PUBLIC", "U0ASK", "Why is my airflow DAG not scheduled?", Q_TS)
+    await slack.message("C0PUBLIC", "U0ANS", "Check start_date and catchup", A_TS, thread_ts=Q_TS)
+    await slack.react("C0PUBLIC", "U0ASK", A_TS, "+1::skin-tone-2")
+    await slack.react("C0PUBLIC", "U0ASK", A_TS, "white_check_mark::skin-tone-4")
+    assert by_ts(slack)[A_TS]["accepted"] == 1
+    reactions = {r["emoji"] for r in slack.core.services.repertoire.db["reactions"].rows}
+    assert reactions == {"👍", "✅"}
+
+
 async def test_someone_elses_reaction_alone_does_not_accept(slack: SlackHarness) -> None:
     await slack.message("C0PUBLIC", "U0ASK", "Why is my airflow DAG not scheduled?", Q_TS)
     await slack.message("C0PUBLIC", "U0ANS", "Check start_date and catchup", A_TS, thread_ts=Q_TS)

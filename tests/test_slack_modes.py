@@ -16,7 +16,7 @@ from slack_harness import SIGNING_SECRET, TEAM, FakeSlackApi, fake_slack  # noqa
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from adapters.slack import SlackAdapter
+from adapters.slack.adapter import SlackAdapter
 from bot.app import build_core
 from bot.config import Settings, SlackSettings
 from bot.core import Core

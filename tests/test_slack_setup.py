@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from slack_harness import FakeSlackApi, SlackHarness, fake_slack, sign, slack  # noqa: F401
 
 from adapters.cli import cli
-from adapters.slack import SlackAdapter, SlackSetupError
+from adapters.slack.adapter import SlackAdapter, SlackSetupError
 from adapters.slack.blocks import ACCEPT_SHORTCUT, SAVE_SHORTCUT
 from adapters.slack.scopes import BOT_EVENTS, BOT_SCOPES
 from bot.app import build_core

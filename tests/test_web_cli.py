@@ -23,7 +23,7 @@ from conftest import Chat
 from web_support import scenario, web_settings
 
 from adapters.runner import web_view_for
-from adapters.slack import SlackAdapter
+from adapters.slack.adapter import SlackAdapter
 from bot.app import build_core
 from bot.config import CONFIG_ENV_VAR, Settings, parse_settings
 from bot.runtime import AsyncCore

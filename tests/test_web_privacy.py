@@ -15,20 +15,21 @@ may be served only when its message is still there, was said while its
 channel was public, the channel is public now and is published, and its author
 has not opted out. A member's name may be served only when they wrote such a
 message. And the crawl is not vacuous: every question that may be shown is
-found on its own page. The long variant (200 communities) runs with
-``COPBOT_LONG_TESTS=1``.
+found on its own page. The long variant (200 communities) is marked
+``slow`` (``pytest --runslow``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web_support import serve
@@ -56,8 +57,6 @@ CHANNELS = {
     "G3": Visibility.PRIVATE,
     "D4": Visibility.DM,
 }
-#: Generated communities per run; the long variant runs with ``COPBOT_LONG_TESTS=1``.
-EXAMPLES = 200 if os.environ.get("COPBOT_LONG_TESTS") else 8
 NAMES = ("Quentin", "Rosalind", "Sigrid", "Tobias", "Ulrike", "Valentin")
 MARKER = re.compile(r"mark\d+x")
 
@@ -250,13 +249,7 @@ steps_strategy = st.lists(
 )
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(steps=steps_strategy, published=st.sets(st.sampled_from(sorted(CHANNELS))))
-def test_no_page_shows_what_the_public_web_may_not_see(
+def no_page_shows_what_the_public_web_may_not_see(
     steps: list[tuple[str, int, int]], published: set[str]
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -285,3 +278,20 @@ def test_no_page_shows_what_the_public_web_may_not_see(
         seen |= found
     missing = questions - seen
     assert not missing, f"published questions never shown: {missing}"
+
+
+def _property(max_examples: int) -> Callable[..., None]:
+    """The property above as a test of ``max_examples`` generated communities."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )(
+        given(steps=steps_strategy, published=st.sets(st.sampled_from(sorted(CHANNELS))))(
+            no_page_shows_what_the_public_web_may_not_see
+        )
+    )
+
+
+test_no_page_shows_what_the_public_web_may_not_see = _property(8)
+test_no_page_shows_what_the_public_web_may_not_see_long = pytest.mark.slow(_property(200))

@@ -138,7 +138,7 @@ class DiscordAdapter:
         async with self._catching_up:
             try:
                 if guild_id is not None:
-                    marks = await self.core.run(self.core.core.marks.marks, "discord")
+                    marks = await self.core.run(self.core.marks.marks, "discord")
                     only = {ref for ref in marks if ref.workspace == str(guild_id)}
                     return await self.catchup.run(marks, only=only)
                 pending, self._marks = self._marks, None

@@ -17,24 +17,24 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import discord
 
 from adapters.catchup import Page, ReadFailed, ReadMessage
+from adapters.discord.places import Directory
 from adapters.discord.translate import (
     AnyChannel,
+    Place,
     actor_of,
     is_chat_message,
     message_event,
 )
+from bot.config import Settings
 from bot.emoji import canonical
 from bot.events import ReactionChange
 from bot.read_marks import Mark, reactions_that_matter
 from knowledge.models import ChannelRef
-
-if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,27 @@ PAGE_SIZE = 100
 HistoryChannel = discord.TextChannel | discord.VoiceChannel | discord.StageChannel | discord.Thread
 
 
+class ChannelSource(Protocol):
+    """What the history reader needs from the adapter: its settings, places and identity."""
+
+    settings: Settings
+    directory: Directory
+
+    async def channel(self, channel_id: int, guild_id: int | None) -> AnyChannel | None: ...
+
+    async def place(
+        self, channel: AnyChannel | None, channel_id: int, guild_id: int | None
+    ) -> Place: ...
+
+    def is_me(self, user_id: int) -> bool: ...
+
+
 class DiscordHistory:
     """A ``HistoryReader`` over discord.py."""
 
     platform = "discord"
 
-    def __init__(self, adapter: DiscordAdapter) -> None:
+    def __init__(self, adapter: ChannelSource) -> None:
         self.adapter = adapter
         self._threads: dict[int, discord.Thread] = {}
         self._matter = reactions_that_matter(adapter.settings.capture)

@@ -1,25 +1,25 @@
 """The discord.py client: the intents and permissions copbot needs, and its listeners.
 
 The client only receives; each listener hands the discord.py object to the
-adapter (:class:`adapters.discord.adapter.DiscordAdapter`), which translates
-it for the core and sends the answer back.
+adapter (a :class:`GatewayTarget`: :class:`adapters.discord.adapter.DiscordAdapter`),
+which translates it for the core and sends the answer back.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.discord.commands import command_payload, install, payload_hash
+from adapters.catchup import CatchUpReport
+from adapters.discord.commands import CommandTarget, command_payload, install, payload_hash
 from adapters.discord.feedback import FeedbackButton
 from adapters.discord.share_button import ShareButton
-
-if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
+from bot.config import Settings
+from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,34 @@ class CopbotTree(app_commands.CommandTree):
             log.warning("could not tell the member about the failure")
 
 
+class GatewayTarget(CommandTarget, Protocol):
+    """What the client hands its events to: the adapter (its commands, catch-up, listeners)."""
+
+    core: AsyncCore
+    settings: Settings
+
+    async def begin_catch_up(self) -> None: ...
+    async def catch_up(self, guild_id: int | None = None) -> CatchUpReport: ...
+    async def on_message(self, message: discord.Message) -> None: ...
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None: ...
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None: ...
+    async def on_raw_reaction(self, payload: discord.RawReactionActionEvent) -> None: ...
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None: ...
+    async def on_thread_create(self, thread: discord.Thread) -> None: ...
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None: ...
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None: ...
+    async def on_raw_bulk_message_delete(
+        self, payload: discord.RawBulkMessageDeleteEvent
+    ) -> None: ...
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None: ...
+
+
 class CopbotClient(discord.Client):
     """A :class:`discord.Client` whose events go to the adapter."""
 
-    def __init__(self, adapter: DiscordAdapter, *, sync_commands: bool = True) -> None:
+    def __init__(self, adapter: GatewayTarget, *, sync_commands: bool = True) -> None:
         super().__init__(
             intents=copbot_intents(),
             chunk_guilds_at_startup=False,
@@ -87,7 +111,7 @@ class CopbotClient(discord.Client):
         self.adapter = adapter
         self.sync_commands = sync_commands
         self.tree = CopbotTree(self)
-        install(self.tree, adapter.core.core.commands, adapter)
+        install(self.tree, adapter.core.commands, adapter)
 
     async def setup_hook(self) -> None:
         """After login: listen for button clicks, and register the commands if they changed."""
@@ -114,7 +138,7 @@ class CopbotClient(discord.Client):
         key = f"discord.commands.{self.application_id}.{guild.id if guild else 'global'}"
         digest = payload_hash(command_payload(self.tree, guild))
         core = self.adapter.core
-        if await core.run(core.core.recall, key) == digest:
+        if await core.recall(key) == digest:
             log.info("Discord: /cop unchanged %s; not registered again", where)
             return
         try:
@@ -133,7 +157,7 @@ class CopbotClient(discord.Client):
                 exc,
             )
         else:
-            await core.run(core.core.remember, key, digest)
+            await core.remember(key, digest)
             when = "" if guild is not None else " (Discord may take up to an hour to show it)"
             log.info("Discord: registered /cop %s%s", where, when)
 

@@ -10,14 +10,19 @@ core's business.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
 from bot.suggest import FEEDBACK_LABELS
 
-if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
+
+class FeedbackTarget(Protocol):
+    """What a click needs from the adapter (the client's ``adapter``)."""
+
+    async def suggestion_feedback(
+        self, interaction: discord.Interaction, verdict: str, suggestion_id: int, entry_id: int
+    ) -> None: ...
 
 LABELS = FEEDBACK_LABELS
 STYLES = {"solved_it": discord.ButtonStyle.success, "not_related": discord.ButtonStyle.secondary}
@@ -48,7 +53,7 @@ class FeedbackButton(
         return cls(match["verdict"], int(match["suggestion"]), int(match["entry"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        adapter: DiscordAdapter = interaction.client.adapter  # type: ignore[attr-defined]
+        adapter: FeedbackTarget = interaction.client.adapter  # type: ignore[attr-defined]
         await adapter.suggestion_feedback(
             interaction, self.verdict, self.suggestion_id, self.entry_id
         )

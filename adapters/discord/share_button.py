@@ -10,12 +10,15 @@ button never reposts what the member was shown.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
-if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
+
+class ShareTarget(Protocol):
+    """What a click needs from the adapter (the client's ``adapter``)."""
+
+    async def share_entry(self, interaction: discord.Interaction, entry_id: int) -> None: ...
 
 #: Discord allows 5 action rows of 5 buttons under a message.
 MAX_ROWS = 5
@@ -46,7 +49,7 @@ class ShareButton(
         return cls(int(match["entry"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        adapter: DiscordAdapter = interaction.client.adapter  # type: ignore[attr-defined]
+        adapter: ShareTarget = interaction.client.adapter  # type: ignore[attr-defined]
         await adapter.share_entry(interaction, self.entry_id)
 
 

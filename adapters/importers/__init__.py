@@ -1,1 +1,8 @@
-"""Importers: read platform export files and yield core events (bot.history.ImportItem)."""
+"""Importers: read platform export files and yield core events (bot.import_replay.ImportItem)."""
+
+__all__ = [
+    "archive",
+    "commands",
+    "discord_export",
+    "slack_export",
+]

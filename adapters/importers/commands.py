@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 import click
 
-from bot.history import ImportItem, ImportStopped, ImportSummary, Problem, run_import
+from adapters.cli_options import CommandFailed, opened
+from bot.import_replay import ImportItem, ImportStopped, ImportSummary, Problem, run_import
 from knowledge.sqlite.repertoire import Repertoire
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,6 @@ def import_command(
     Questions, answers and accepted answers are rebuilt by the same rules as live
     capture. Importing the same (or an overlapping) export again adds nothing twice.
     """
-    from adapters.cli import opened
 
     failed = 0
     with opened(config_path, db_path) as (loaded, core):
@@ -194,15 +193,13 @@ def import_command(
             except ImportStopped as stopped:
                 for line in stopped.summary.lines():
                     click.echo(line)
-                click.echo(f"copbot: import stopped: {stopped}", err=True)
-                sys.exit(1)
+                raise CommandFailed(f"import stopped: {stopped}") from stopped
             for line in summary.lines():
                 click.echo(line)
             failed += summary.problem_count + summary.failed
     if failed:
         # Scripts must know: something was not imported (the rest was, and is kept).
-        click.echo(f"finished with {failed:,} problem(s): exit code 1", err=True)
-        sys.exit(1)
+        raise CommandFailed(f"finished with {failed:,} problem(s): exit code 1")
 
 
 def _restore(repertoire: Repertoire, path: Path) -> bool:
@@ -313,7 +310,6 @@ def export_command(
     config_path: Path | None,
 ) -> None:
     """Export the repertoire: entries, threads, tags, members and sources."""
-    from adapters.cli import opened
     from knowledge.export import export_json, export_markdown
 
     with opened(config_path, db_path) as (loaded, core):

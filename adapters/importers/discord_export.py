@@ -35,7 +35,7 @@ from typing import IO, Any
 import ijson
 
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
-from bot.history import ImportItem, Problem, Skipped
+from bot.import_replay import ImportItem, Problem, Skipped
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
 
 PLATFORM = "discord"

@@ -35,6 +35,7 @@ from typing import Any
 import ijson
 
 from adapters.importers.archive import READ_ERRORS, ExportFiles, FileRefused
+from adapters.slack.emoji import reaction_name
 from adapters.slack.translate import (
     guess_visibility,
     mentioned_users,
@@ -43,7 +44,7 @@ from adapters.slack.translate import (
     ts_to_datetime,
 )
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
-from bot.history import ImportItem, Problem, Skipped
+from bot.import_replay import ImportItem, Problem, Skipped
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, array_items
 
 PLATFORM = "slack"
@@ -368,7 +369,7 @@ class SlackExport:
                     where=where,
                     message_id=ts,
                     actor=Actor(PLATFORM, str(reactor), "", where.workspace),
-                    emoji=str(reaction["name"]),
+                    emoji=reaction_name(str(reaction["name"])),
                     at=created,
                 )
 

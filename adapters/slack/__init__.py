@@ -2,8 +2,24 @@
 
 Only translation and rendering live here; what counts as a question, an
 accept or a save is decided by the core (``bot/``).
+
+The adapter is :class:`adapters.slack.adapter.SlackAdapter`. Importing the
+package imports nothing else, so a light module here (:mod:`.tokens`) costs no
+slack-bolt import.
 """
 
-from adapters.slack.adapter import SlackAdapter, SlackSetupError
-
-__all__ = ["SlackAdapter", "SlackSetupError"]
+__all__ = [
+    "adapter",
+    "app",
+    "blocks",
+    "catchup",
+    "directory",
+    "doctor",
+    "manifest",
+    "outbound",
+    "request_check",
+    "scopes",
+    "socket",
+    "tokens",
+    "translate",
+]

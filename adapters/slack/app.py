@@ -184,7 +184,7 @@ class SlackBridge:
             where=where,
             actor=actor,
             text=str(body.get("text") or ""),
-            at=self.core.core.services.clock.now(),
+            at=self.core.services.clock.now(),
             event_id=f"cmd:{body.get('trigger_id') or ''}" if body.get("trigger_id") else "",
         )
         out = await self.core.handle(invocation)

@@ -14,19 +14,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.catchup import Page, ReadFailed, ReadMessage
-from adapters.slack.directory import slack_error
-from adapters.slack.translate import Payload, ts_to_datetime
+from adapters.slack.directory import SlackDirectory, slack_error
+from adapters.slack.emoji import reaction_name
+from adapters.slack.translate import MessageEvent, Payload, ts_to_datetime
 from bot.events import IncomingMessage, ReactionChange
 from bot.read_marks import Mark
 from knowledge.models import ChannelRef
 
-if TYPE_CHECKING:
-    from adapters.slack.app import SlackBridge
+
+class MessageSource(Protocol):
+    """What the history reader needs from the bridge: its client, directory and translation."""
+
+    client: AsyncWebClient
+    directory: SlackDirectory
+
+    async def translate_message(self, body: Payload, event: Payload) -> MessageEvent | None: ...
 
 #: Messages asked for per call (Slack's documented advice: no more than 200).
 PAGE_SIZE = 200
@@ -39,7 +47,7 @@ class SlackHistory:
 
     platform = "slack"
 
-    def __init__(self, bridge: SlackBridge) -> None:
+    def __init__(self, bridge: MessageSource) -> None:
         self.bridge = bridge
         self.client = bridge.client
 
@@ -113,7 +121,7 @@ class SlackHistory:
         now = datetime.now(UTC)
         found: list[ReactionChange] = []
         for reaction in message.get("reactions") or []:
-            name = str(reaction.get("name") or "")
+            name = reaction_name(str(reaction.get("name") or ""))
             for user in reaction.get("users") or []:
                 actor = await self.bridge.directory.actor(ref.workspace, str(user))
                 found.append(ReactionChange(where, ts, actor, name, True, at=now))

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.slack.emoji import reaction_name
 from bot.events import (
     Actor,
     ChannelVisibilityChanged,
@@ -220,7 +221,7 @@ def reaction_event(
         where=where,
         message_id=str(item["ts"]),
         actor=actor,
-        emoji=str(event.get("reaction") or ""),
+        emoji=reaction_name(str(event.get("reaction") or "")),
         added=event.get("type") == "reaction_added",
         event_id=envelope_event_id(body),
         at=ts_to_datetime(event.get("event_ts")),

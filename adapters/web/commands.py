@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import click
 
+from adapters.cli_options import CommandRefused, load
+from adapters.log_setup import setup_logging
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
-from bot.logs import setup_logging
 
 
 @click.command("web")
@@ -24,12 +24,10 @@ def web_command(
     host: str | None, port: int | None, db_path: Path | None, config_path: Path | None
 ) -> None:
     """Serve the read-only web view of the published channels (until Ctrl-C)."""
-    from adapters.cli import load
 
     loaded = load(config_path, db_path)
     if not loaded.db_path.is_file():
-        click.echo(f"copbot: no database at {loaded.db_path} (pass --db FILE).", err=True)
-        sys.exit(2)
+        raise CommandRefused(f"no database at {loaded.db_path} (pass --db FILE).")
     setup_logging("INFO")
     web = loaded.settings.web
     host = host or web.host
@@ -37,8 +35,7 @@ def web_command(
     try:
         asyncio.run(serve(loaded.db_path, loaded.settings, host, port))
     except OSError as exc:  # the port is taken, or the address is not this machine's
-        click.echo(f"copbot: cannot listen on {host}:{port}: {exc}", err=True)
-        sys.exit(2)
+        raise CommandRefused(f"cannot listen on {host}:{port}: {exc}") from exc
     except KeyboardInterrupt:
         pass
 

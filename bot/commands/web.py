@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from bot.capture import channel_ref
 from bot.command_registry import CommandContext, CommandSpec, Param
+from bot.commands.arguments import actor_member
 from bot.errors import UsageError
 from bot.events import Outbound
-from bot.practice_commands import actor_member
 from bot.publication import web_viewer
 from knowledge.web_consent import is_hidden_from_web, set_web_optout
 

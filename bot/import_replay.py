@@ -1,4 +1,4 @@
-"""Chat history: linking unthreaded answers, and replaying an export through the core.
+"""Replaying an export through the core: the import driver.
 
 Importers (``adapters/importers/``) only translate export files into the same
 inbound events live chat produces, plus :class:`Skipped` and :class:`Problem`
@@ -6,41 +6,20 @@ notes; :func:`run_import` feeds them to :meth:`Core.handle_batch`, so history
 is captured by exactly the rules live chat is (a ✅ from the asker accepts, DMs
 are never captured unless saved on purpose, private channels stay private).
 
-Linking unthreaded answers
---------------------------
-Much history has no threads (old Slack exports, busy Discord channels). There,
-a top-level message that is not itself a question is linked to a question, in
-this order (:class:`UnthreadedLinker`):
-
-1. **explicit reply**: it replies to the question (Discord ``reference``);
-   an explicit reply to anything else is never linked by the rules below;
-2. **mention of the asker**: it mentions (``<@id>``) someone who asked a
-   question in this channel within :data:`MENTION_WINDOW`; it links to that
-   member's latest question there;
-3. **time proximity**: it comes from someone other than the asker of the
-   channel's latest question, within ``link_window_minutes`` (default 30) of
-   that question, with no other question asked in between, and the question
-   has no thread yet (in threaded channels, answers go in threads).
-
-The asker's own follow-ups and bot messages are never linked. The rule lives in
-the core so live capture can use it too (``capture.link_unthreaded``, off by
-default); imports always use it. Its memory is per channel and in process: a
-restart forgets the open questions of live chat, which only makes it link less.
+Unthreaded replies are linked to their question by
+:class:`bot.unthreaded.UnthreadedLinker`, which imports always use.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
 from bot.events import (
     FetchMessage,
     InboundEvent,
@@ -48,7 +27,8 @@ from bot.events import (
     Outbound,
     SaveRequest,
 )
-from knowledge.models import ChannelRef, EntryKind
+from bot.unthreaded import UnthreadedLinker
+from knowledge.models import EntryKind
 from knowledge.sqlite.database import is_lock_error
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
@@ -56,106 +36,18 @@ from knowledge.storage import EntryFilter, Viewer
 if TYPE_CHECKING:
     from bot.core import Core
 
+__all__ = [
+    "LOCK_WAIT_SECONDS",
+    "ImportItem",
+    "ImportStopped",
+    "ImportSummary",
+    "Problem",
+    "Skipped",
+    "run_import",
+    "saves_for_fetches",
+]
+
 log = logging.getLogger(__name__)
-
-#: A mention of an asker links to their question asked at most this long before.
-MENTION_WINDOW = timedelta(hours=24)
-#: Open questions remembered per channel.
-REMEMBERED_QUESTIONS = 64
-
-_MENTION = re.compile(r"<@!?([A-Za-z0-9_]+)(?:\|[^>]*)?>")
-
-_ChannelKey = tuple[str, str, str]
-
-
-@dataclass(slots=True)
-class _Asked:
-    message_id: str
-    asker: str
-    at: datetime
-    threaded: bool = False
-
-
-class UnthreadedLinker:
-    """Links top-level replies to recent questions in unthreaded channels (rules above)."""
-
-    def __init__(self, window: timedelta = timedelta(minutes=30)) -> None:
-        self.window = window
-        self._recent: dict[_ChannelKey, deque[_Asked]] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> UnthreadedLinker:
-        return cls(timedelta(minutes=settings.capture.link_window_minutes))
-
-    @staticmethod
-    def _key(msg: IncomingMessage) -> _ChannelKey:
-        return (msg.where.platform, msg.where.workspace, msg.where.channel)
-
-    def question_for(self, msg: IncomingMessage, repertoire: Repertoire) -> str | None:
-        """The message id of the question ``msg`` answers, or ``None``."""
-        if not msg.is_top_level or msg.author.is_bot:
-            return None
-        recent = self._recent.get(self._key(msg))
-        author = msg.author.user_id
-        if msg.reply_to:
-            if recent is not None:
-                for asked in recent:
-                    if asked.message_id == msg.reply_to:
-                        return asked.message_id if asked.asker != author else None
-            where = msg.where
-            known = repertoire.question_for_thread(
-                ChannelRef(where.platform, where.workspace, where.channel), msg.reply_to
-            )
-            return known.source.message_id if known is not None else None
-        if not recent:
-            return None
-        mentioned = set(msg.mentions) or set(_MENTION.findall(msg.text))
-        mentioned.discard(author)
-        if mentioned:
-            for asked in reversed(recent):
-                if asked.asker in mentioned and _within(asked.at, msg.created_at, MENTION_WINDOW):
-                    return asked.message_id
-        last = recent[-1]
-        if (
-            last.asker != author
-            and not last.threaded
-            and _within(last.at, msg.created_at, self.window)
-        ):
-            return last.message_id
-        return None
-
-    def before(
-        self,
-        msg: IncomingMessage,
-        repertoire: Repertoire,
-        looks_like_question: Callable[[str], bool],
-    ) -> IncomingMessage:
-        """``msg`` as capture should see it: a linked reply gets its question's thread."""
-        if not msg.is_top_level or msg.is_forum_post or looks_like_question(msg.text):
-            return msg  # threaded already, or a question itself: never linked
-        thread = self.question_for(msg, repertoire)
-        return replace(msg, thread_id=thread) if thread is not None else msg
-
-    def after(self, msg: IncomingMessage, kind: EntryKind | None) -> None:
-        """Remember what capture made of ``msg`` (the kind of entry, or ``None``)."""
-        key = self._key(msg)
-        if kind == EntryKind.QUESTION and msg.is_top_level:
-            recent = self._recent.setdefault(key, deque(maxlen=REMEMBERED_QUESTIONS))
-            if not any(a.message_id == msg.message_id for a in recent):
-                recent.append(_Asked(msg.message_id, msg.author.user_id, msg.created_at))
-        elif not msg.is_top_level and msg.thread_id != msg.message_id:
-            open_questions = self._recent.get(key)
-            if open_questions:
-                for asked in open_questions:
-                    if asked.message_id == msg.thread_id:
-                        asked.threaded = True
-
-
-def _within(start: datetime, at: datetime, window: timedelta) -> bool:
-    return timedelta(0) <= at - start <= window
-
-
-# --------------------------------------------------------------------------- import driver
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +269,7 @@ class _Flusher:
 
     def __call__(self, batch: list[InboundEvent]) -> None:
         out = self._commit(batch)
-        saves: list[InboundEvent] = list(_answer_fetches(out, self.recent))
+        saves: list[InboundEvent] = list(saves_for_fetches(out, self.recent))
         if saves:
             self._commit(saves)
 
@@ -408,7 +300,7 @@ class _Flusher:
                 pause = min(pause * 2, 1.0)
 
 
-def _answer_fetches(
+def saves_for_fetches(
     out: Iterable[object], recent: OrderedDict[tuple[str, str, str, str], IncomingMessage]
 ) -> Iterator[SaveRequest]:
     """Do what an adapter does for a save reaction on a message the core never stored."""
