@@ -202,3 +202,27 @@ def test_bulk_writers_of_two_processes_take_turns(
         wait_until_blocked(pg_dsn, waiting)
         assert first.mark_event_seen("slack", "Ev-bulk", T0)
     assert waiting.result() is False  # it ran after the first batch, and saw its work
+
+
+def test_a_delete_and_a_create_of_one_message_on_two_workers_leave_it_deleted(
+    pg_dsn: str, two: tuple[PostgresRepertoire, PostgresRepertoire]
+) -> None:
+    """The create waits for the delete's transaction, then sees its tombstone (write skew)."""
+    first, second = two
+    author = first.upsert_member("slack", "T1", "U1", "Ana", at=T0)
+    new = question(author)
+
+    def create() -> bool:  # what capture does with a message: tombstone check, then save
+        with second.transaction():
+            if second.is_tombstoned(new.source):
+                return False
+            second.save_entry(new)
+            return True
+
+    with first.transaction():
+        first.add_tombstone(new.source, T0)
+        racing = Blocked(create)
+        wait_until_blocked(pg_dsn, racing)
+        first.delete_message(new.source)
+    assert racing.result() is False
+    assert first.entries(Viewer.operator_including_private()) == []

@@ -35,10 +35,10 @@ pytestmark = pytest.mark.workers
 # Until `copbot run` opens a PostgreSQL URL (the backend opener): then this line goes.
 pytest.importorskip("knowledge.backends", reason="copbot run cannot open PostgreSQL yet")
 
-SIZE = 4_000 if os.environ.get("COPBOT_LONG_TESTS") else 600
+SIZE = 4_000 if os.environ.get("COPBOT_LONG_TESTS") else 300
 PROCESSES = 3
 #: A stream whose answers get accepted (by the asker or by two votes) at the default size.
-SEED = 25
+SEED = 3
 #: Polls (a second apart) with no change in either repertoire that count as finished.
 STILL = 5
 #: Requests in flight at once (a busy workspace's retries overlap too).

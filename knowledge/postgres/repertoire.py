@@ -23,7 +23,7 @@ from psycopg import Connection
 from psycopg.pq import TransactionStatus
 
 from knowledge.channels import ChannelBook
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
@@ -38,6 +38,8 @@ __all__ = ["PostgresRepertoire"]
 
 #: The lock key bulk transactions take turns on (the role locks' class, its own number).
 BULK_TURN = role_key("bulk-write")
+#: The class of per-message locks ("copm"): a create, edit and delete of one message in turn.
+MESSAGE_CLASS = 0x636F706D
 
 
 class PostgresRepertoire(Repertoire):
@@ -82,6 +84,11 @@ class PostgresRepertoire(Repertoire):
     def take_bulk_turn(self) -> None:
         """A transaction advisory lock: bulk writers (imports) of all processes take turns."""
         self.conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, BULK_TURN])
+
+    def lock_message(self, src: SourceKey) -> None:
+        """A transaction advisory lock on the message key (its hash, in copbot's message class)."""
+        key = "\x1f".join((src.platform, src.workspace, src.channel, src.message_id))
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [MESSAGE_CLASS, key])
 
     def _outermost(self) -> bool:
         return self.conn.info.transaction_status == TransactionStatus.IDLE

@@ -11,7 +11,7 @@ on the entry's own row).
 from __future__ import annotations
 
 from knowledge.channels import ChannelBook
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.storage.sql import Sql
 
 __all__ = ["RelationalBase"]
@@ -46,3 +46,14 @@ class RelationalBase:
     def drop_search_document(self, entry_id: int) -> None:
         """Take a deleted entry out of the full-text index."""
         raise NotImplementedError
+
+    def lock_message(self, src: SourceKey) -> None:
+        """Until this transaction ends, other processes wait to decide about message ``src``.
+
+        Its create, edit, delete and reactions each read what the others left
+        (a tombstone, the newest edit) and then write: two processes doing so
+        at once could each miss the other's write (a create and a delete of one
+        message racing would leave the deleted message kept). A backend shared
+        by several processes serializes them per message here; one with a
+        single writer has nothing to do.
+        """
