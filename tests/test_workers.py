@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -261,11 +260,7 @@ async def test_only_one_process_holds_the_scheduler_and_readyz_says_which(
     await until(handed_over, timeout=10, what="the role handed over")
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("COPBOT_LONG_TESTS"),
-    reason="waits for a minute boundary: COPBOT_LONG_TESTS=1",
-)
+@pytest.mark.slow  # waits for a minute boundary
 async def test_a_period_due_while_no_process_leads_is_posted_once_by_the_next(
     pg_dsn: str,
     fake: FakeSlackApi,

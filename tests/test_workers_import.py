@@ -10,7 +10,6 @@ Small batches make the two imports interleave throughout.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,14 @@ pytestmark = pytest.mark.workers
 pytest.importorskip("knowledge.backends", reason="copbot cannot open PostgreSQL yet")
 
 CHANNELS = {"C1": ("help", False), "C2": ("data", False), "G1": ("team", True)}
-#: Long variant (``COPBOT_LONG_TESTS=1``): big enough that, without taking turns, the two
-#: imports deadlocked on every retry of a batch until one gave up.
-QUESTIONS_PER_CHANNEL = 120 if os.environ.get("COPBOT_LONG_TESTS") else 20
+#: Questions per channel: the long variant's size (``--runslow``) is big enough that, without
+#: taking turns, the two imports deadlocked on every retry of a batch until one gave up.
+QUESTIONS = [20, pytest.param(120, marks=pytest.mark.slow)]
 ANSWERS_EACH = 3
 USERS = [f"U{i}" for i in range(8)]
 
 
-def write_export(folder: Path) -> int:
+def write_export(folder: Path, questions_per_channel: int) -> int:
     """A Slack export: questions with threads of answers, accepted ones, votes; its size."""
     folder.mkdir()
     users = [
@@ -47,7 +46,7 @@ def write_export(folder: Path) -> int:
     for number, (name, _) in enumerate(CHANNELS.values()):
         (folder / name).mkdir()
         messages: list[dict[str, Any]] = []
-        for q in range(QUESTIONS_PER_CHANNEL):
+        for q in range(questions_per_channel):
             base = 1_700_000_000 + number * 1_000_000 + q * 100
             asker = USERS[q % len(USERS)]
             ts = f"{base}.000100"
@@ -87,20 +86,18 @@ def finished(process: subprocess.Popen[str]) -> str:
     return output
 
 
+@pytest.mark.parametrize("questions", QUESTIONS)
 def test_two_concurrent_imports_of_one_export_equal_one_import(
-    pg_dsn: str, pg_fresh_dsn: str, tmp_path: Path
+    questions: int, pg_dsn: str, pg_fresh_dsn: str, tmp_path: Path
 ) -> None:
     export = tmp_path / "export"
-    size = write_export(export)
+    size = write_export(export, questions)
     once = finished(importing(export, database_url(pg_fresh_dsn), tmp_path))
     both = [importing(export, database_url(pg_dsn), tmp_path) for _ in range(2)]
     outputs = [finished(process) for process in both]
     expected, got = state(pg_fresh_dsn), state(pg_dsn)
     assert got == expected, differences(got, expected)
     assert len(expected["entries"]) == size
-    assert (
-        sum(1 for e in expected["entries"] if e[10])
-        == len(CHANNELS) * QUESTIONS_PER_CHANNEL * 3 // 4
-    )
+    assert sum(1 for e in expected["entries"] if e[10]) == len(CHANNELS) * questions * 3 // 4
     for output in [once, *outputs]:
         assert "failed" not in output, output

@@ -8,14 +8,13 @@ process the "load balancer" picks. Both repertoires must end the same: entries,
 tags, acceptance, counts, reactions, members, channels and search documents,
 with no event failed in any process's log.
 
-The default size keeps ``make test`` quick; ``COPBOT_LONG_TESTS=1`` sends
-several thousand.
+The default size keeps ``make test`` quick; ``--runslow`` also sends several
+thousand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.workers
 # Until `copbot run` opens a PostgreSQL URL (the backend opener): then this line goes.
 pytest.importorskip("knowledge.backends", reason="copbot run cannot open PostgreSQL yet")
 
-SIZE = 4_000 if os.environ.get("COPBOT_LONG_TESTS") else 300
 PROCESSES = 3
 #: A stream whose answers get accepted (by the asker or by two votes) at the default size.
 SEED = 3
@@ -114,7 +112,9 @@ async def deliver(
     await asyncio.gather(*(one(b, w) for b, w in zip(bodies, picks, strict=True)))
 
 
+@pytest.mark.parametrize("size", [300, pytest.param(4_000, marks=pytest.mark.slow)])
 async def test_several_processes_with_duplicates_and_disorder_end_as_one_process(
+    size: int,
     pg_dsn: str,
     pg_fresh_dsn: str,
     fake: FakeSlackApi,
@@ -122,7 +122,7 @@ async def test_several_processes_with_duplicates_and_disorder_end_as_one_process
     running: list[Workers],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    events = community_stream(SEED, SIZE)
+    events = community_stream(SEED, size)
     stream = SlackStream(events)
     for channel, info in stream.channels(events).items():
         monkeypatch.setitem(CHANNELS, channel, info)
@@ -160,14 +160,14 @@ async def test_several_processes_with_duplicates_and_disorder_end_as_one_process
             return True
         return len(seen) == STILL and all(pair == seen[-1] for pair in seen)
 
-    await until(settled, timeout=60 + SIZE / 10, what="the processes to finish", every=1.0)
+    await until(settled, timeout=60 + size / 10, what="the processes to finish", every=1.0)
     got, expected = seen[-1]
     assert got == expected, differences(got, expected)
     print(f"settled {time.monotonic() - sent:.1f} s after the last request")
     await asyncio.sleep(1.0)  # nothing late changes it
     assert state(pg_dsn) == state(pg_fresh_dsn) == expected
     # The stream exercised what it claims to.
-    assert sum(1 for e in expected["entries"] if e[0] == "answer") > SIZE // 10
+    assert sum(1 for e in expected["entries"] if e[0] == "answer") > size // 10
     assert any(e[10] for e in expected["entries"]), "no accepted answer"
     assert expected["tombstones"] and expected["reactions"]
     for worker in [single, *several]:
