@@ -12,11 +12,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slack_harness import BOT_TOKEN, SIGNING_SECRET, running_fake_slack
-from test_platforms_fail_alone import QUICK, free_port
 
 from adapters.runner import run
 from bot.config import Settings
+from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, running_fake_slack
+from tests.test_platforms_fail_alone import QUICK, free_port
 
 
 async def readiness(port: int) -> tuple[int, dict[str, Any]] | None:
