@@ -130,7 +130,14 @@ async def run(
         outboxes.register(adapter)
     discord = next((a for a in adapters if a.platform == "discord"), None)
     # Discord's gateway and the scheduler are roles: one process each among several.
-    roles = WorkerRoles(async_core, outboxes, db_path, discord=discord, backoff=backoff)
+    from adapters.digest_jobs import start_digests
+
+    roles = WorkerRoles(
+        async_core,
+        lambda: start_digests(async_core, outboxes, db_path),  # digests and follow-ups
+        discord=discord,
+        backoff=backoff,
+    )
     supervisors = [Supervisor(a, backoff) for a in adapters if a is not discord]
     for adapter in adapters:
         if adapter.platform == "slack":  # HTTP mode: GET /readyz names this process's roles

@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-from adapters.base import Outboxes, PlatformAdapter
+from adapters.base import PlatformAdapter
 from adapters.supervisor import Backoff, Supervisor
 from bot.config import Settings
 from bot.roles import Role, Roles
@@ -46,15 +46,14 @@ class WorkerRoles:
     def __init__(
         self,
         core: AsyncCore,
-        outboxes: Outboxes,
-        db_path: Path,
+        start_scheduler: Callable[[], Awaitable[DigestScheduler | None]],
         *,
         discord: PlatformAdapter | None = None,
         backoff: Backoff | None = None,
     ) -> None:
+        """``start_scheduler`` starts the digests and follow-ups (when this process leads)."""
         self.core = core
-        self.outboxes = outboxes
-        self.db_path = db_path
+        self.start_scheduler = start_scheduler
         settings = core.services.settings
         repertoire = core.services.repertoire
         poll = settings.workers.poll_seconds
@@ -114,9 +113,7 @@ class WorkerRoles:
     # ------------------------------------------------------------------ the scheduler
 
     async def _start_scheduler(self) -> None:
-        from adapters.digest_jobs import start_digests
-
-        self.digests = await start_digests(self.core, self.outboxes, self.db_path)
+        self.digests = await self.start_scheduler()
 
     async def _stop_scheduler(self) -> None:
         digests, self.digests = self.digests, None
