@@ -183,52 +183,7 @@ async def holder(http: aiohttp.ClientSession, workers: list[Worker], role: str) 
     return [w for w in workers if w.alive and role in await w.roles(http)]
 
 
-async def test_sigkill_of_the_scheduler_hands_it_over_within_the_bound_and_posts_no_digest_twice(
-    pg_dsn: str,
-    fake: FakeSlackApi,
-    http: aiohttp.ClientSession,
-    tmp_path: Path,
-    running: list[Workers],
-) -> None:
-    group = workers_on(pg_dsn, fake, tmp_path, DIGEST)
-    running.append(group)
-    workers = [group.start("first"), group.start("second")]
-    await group.ready(http)
-
-    async def one_scheduler() -> bool:
-        return len(await holder(http, workers, "scheduler")) == 1
-
-    await until(one_scheduler, timeout=10, what="a scheduler")
-    [leader] = await holder(http, workers, "scheduler")
-    # It caught up at once: the digest of the period that ended last is posted, once.
-    await until(
-        lambda: _true(len(digest_posts(fake)) >= 1), timeout=20, what="the caught-up digest"
-    )
-    leader.kill()
-    killed = time.monotonic()
-    [other] = [w for w in workers if w is not leader]
-
-    async def taken_over() -> bool:
-        return "scheduler" in await other.roles(http)
-
-    await until(taken_over, timeout=FAILOVER_BOUND + 5, what="the other process to take over")
-    took = time.monotonic() - killed
-    assert took <= FAILOVER_BOUND
-    # The new scheduler caught up too, and found that period posted: nothing twice.
-    await asyncio.sleep(1.0)
-    periods = claimed_periods(pg_dsn)
-    posts = digest_posts(fake)
-    assert len(posts) == len(periods) == len({end for end, _ in periods})
-    assert all(status == "posted" for _, status in periods)
-    assert other.problems() == []
-    print(f"scheduler failover after SIGKILL: {took:.2f} s")
-
-
-async def _true(value: bool) -> bool:
-    return value
-
-
-async def test_only_one_process_holds_the_scheduler_and_readyz_says_which(
+async def test_one_scheduler_whose_sigkill_hands_it_over_within_the_bound_posting_nothing_twice(
     pg_dsn: str,
     fake: FakeSlackApi,
     http: aiohttp.ClientSession,
@@ -240,24 +195,44 @@ async def test_only_one_process_holds_the_scheduler_and_readyz_says_which(
     workers = [group.start(f"w{i}") for i in range(3)]
     await group.ready(http)
 
-    async def one_scheduler() -> bool:
-        return len(await holder(http, workers, "scheduler")) == 1
+    async def one_scheduler(among: list[Worker]) -> bool:
+        return len(await holder(http, among, "scheduler")) == 1
 
-    await until(one_scheduler, timeout=10, what="a scheduler")
+    await until(lambda: one_scheduler(workers), timeout=10, what="a scheduler")
     await asyncio.sleep(1.5)  # three polls later, still one
     bodies = [await w.readiness(http) for w in workers]
     assert all(b is not None and b["ready"] and b["seeking"] == ["scheduler"] for b in bodies)
     assert sorted(len(b["roles"]) for b in bodies if b) == [0, 0, 1]
     assert len({b["pid"] for b in bodies if b}) == 3
-    # A graceful stop lets the role go at once; another process takes it.
     [leader] = await holder(http, workers, "scheduler")
-    leader.stop()
+    # It caught up at once: the digest of the period that ended last is posted, once.
+    await until(lambda: _true(len(digest_posts(fake)) >= 1), timeout=20, what="a digest")
+
+    leader.kill()
+    killed = time.monotonic()
     rest = [w for w in workers if w is not leader]
+    await until(
+        lambda: one_scheduler(rest), timeout=FAILOVER_BOUND + 5, what="another to take over"
+    )
+    took = time.monotonic() - killed
+    assert took <= FAILOVER_BOUND
+    # A graceful stop lets the role go at once; the last process takes it.
+    [second] = await holder(http, rest, "scheduler")
+    second.stop()
+    [last] = [w for w in rest if w is not second]
+    await until(lambda: one_scheduler([last]), timeout=10, what="the last to take over")
+    # Each new scheduler caught up and found that period posted: nothing twice.
+    await asyncio.sleep(1.0)
+    periods = claimed_periods(pg_dsn)
+    posts = digest_posts(fake)
+    assert len(posts) == len(periods) == len({end for end, _ in periods})
+    assert all(status == "posted" for _, status in periods)
+    assert second.problems() == [] and last.problems() == []
+    print(f"scheduler failover after SIGKILL: {took:.2f} s")
 
-    async def handed_over() -> bool:
-        return len(await holder(http, rest, "scheduler")) == 1
 
-    await until(handed_over, timeout=10, what="the role handed over")
+async def _true(value: bool) -> bool:
+    return value
 
 
 @pytest.mark.slow  # waits for a minute boundary
