@@ -18,9 +18,10 @@ from typing import IO, Any
 
 import click
 
-from bot.app import build_core
+from bot.app import build_core, database_for
 from bot.config import ConfigError, Settings, find_config, load_settings
 from bot.core import Core
+from knowledge.backends import DatabaseTarget
 
 __all__ = [
     "CommandFailed",
@@ -47,12 +48,16 @@ class CommandRefused(CommandFailed):
     exit_code = 2
 
 
+#: ``--db``: text, not a click path (``postgresql://host/db`` must keep its ``//``); which
+#: backend it names, and where else a database may be named, is :mod:`knowledge.backends`'.
 db_option = click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="SQLite file of the repertoire (default: 'database' in the config).",
+    metavar="FILE|URL",
+    help="The repertoire: a SQLite file or a postgresql://user@host/dbname URL (default: "
+    "$COPBOT_DATABASE_URL, then [storage] url, then 'database' in the config). A password "
+    "goes in $COPBOT_DATABASE_URL, PGPASSWORD or ~/.pgpass, never on the command line.",
 )
 config_option = click.option(
     "--config",
@@ -67,23 +72,31 @@ config_option = click.option(
 @dataclass
 class Loaded:
     settings: Settings
-    db_path: Path
+    #: The repertoire's SQLite file or PostgreSQL server.
+    database: DatabaseTarget
 
 
-def load(config_path: Path | None, db_path: Path | None, default_db: Path | None = None) -> Loaded:
-    """Settings and database path; a config that cannot be used fails with exit code 2."""
+def load(
+    config_path: Path | None, db_path: str | Path | None, default_db: Path | None = None
+) -> Loaded:
+    """Settings and the database to use; a config that cannot be used fails with exit code 2.
+
+    A ``--db`` that names no usable backend raises (the command group says why).
+    """
     try:
         settings = load_settings(find_config(config_path))
     except ConfigError as exc:
         raise CommandRefused(str(exc)) from exc
-    return Loaded(settings, db_path or default_db or Path(settings.database))
+    return Loaded(settings, database_for(settings, db_path or default_db))
 
 
 @contextmanager
-def opened(config_path: Path | None, db_path: Path | None) -> Iterator[tuple[Loaded, Core]]:
+def opened(
+    config_path: Path | None, db_path: str | Path | None
+) -> Iterator[tuple[Loaded, Core]]:
     """The loaded settings and a core on the repertoire, closed on the way out."""
     loaded = load(config_path, db_path)
-    core = build_core(loaded.settings, loaded.db_path)
+    core = build_core(loaded.settings, loaded.database)
     try:
         yield loaded, core
     finally:

@@ -40,7 +40,7 @@ DEMO_WEB_CHANNELS = ("console:#data-help", "console:#tips-and-tricks")
     help="Port of the web view (default: [web] port, 8080; a free one if taken).",
 )
 def demo(
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
     digest_every: int | None,
     web: bool,
@@ -64,7 +64,7 @@ def demo(
 @db_option
 @config_option
 @digest_every_option
-def chat(db_path: Path | None, config_path: Path | None, digest_every: int | None) -> None:
+def chat(db_path: str | None, config_path: Path | None, digest_every: int | None) -> None:
     """Open the terminal chat on the configured database."""
     loaded = load(config_path, db_path)
     asyncio.run(_chat(loaded, seed=False, digest_every=digest_every))
@@ -80,13 +80,13 @@ async def _chat(
 ) -> None:
     """The terminal chat; with ``web``, the web view beside it in the same loop."""
     from adapters.console import ConsoleChat, stdin_lines
-    from adapters.console_transcript import Transcript
+    from adapters.console_transcript import Transcript, transcript_file
     from bot.runtime import AsyncCore
     from bot.sample import load_sample
 
-    core = build_core(loaded.settings, loaded.db_path)
+    core = build_core(loaded.settings, loaded.database)
     async_core = AsyncCore(core)
-    transcript = Transcript(loaded.db_path)
+    transcript = Transcript(transcript_file(loaded.database))
     interactive = sys.stdin.isatty()
     chat = ConsoleChat(
         async_core, transcript, sys.stdout, color=interactive and sys.stdout.isatty()
@@ -96,14 +96,14 @@ async def _chat(
         if seeded:
             count = await chat.seed(load_sample(), core.services.clock.now())
             await async_core.run(core.services.repertoire.set_meta, "sample_seeded", str(count))
-            click.echo(f"Loaded the sample community ({count} events) into {loaded.db_path}.")
+            click.echo(f"Loaded the sample community ({count} events) into {loaded.database}.")
         elif seed:
             chat.me = next(iter(chat.members.values()), chat.me)
         report = await chat.catch_up()  # said in the transcript while copbot was not running
         if report.messages and not seeded:  # (after seeding: the sample's own messages)
             click.echo(f"(read {report.messages} message(s) said while copbot was away)")
         click.echo(
-            f"copbot terminal chat on {loaded.db_path}. Type a message, `/cop help` for "
+            f"copbot terminal chat on {loaded.database}. Type a message, `/cop help` for "
             f"commands, `/help` for controls, `/quit` to leave."
         )
         if not interactive:
@@ -111,11 +111,11 @@ async def _chat(
         from adapters.digest_jobs import demo_schedule, start_digests
         from adapters.web.commands import start_demo_web
 
-        web_view = await start_demo_web(loaded.db_path, loaded.settings, web_port) if web else None
+        web_view = await start_demo_web(loaded.database, loaded.settings, web_port) if web else None
         extra = (demo_schedule(chat.here.ref, digest_every),) if digest_every else ()
         from bot.semantic_job import start_embedding
 
-        digests = await start_digests(async_core, chat, loaded.db_path, extra)
+        digests = await start_digests(async_core, chat, loaded.database, extra)
         embedding = await start_embedding(async_core)
         try:
             await chat.run(stdin_lines(None, chat))

@@ -17,7 +17,18 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-__all__ = ["ChatMessage", "Transcript"]
+from knowledge.backends import DatabaseTarget
+
+__all__ = ["CONSOLE_FILE", "ChatMessage", "Transcript", "transcript_file"]
+
+#: The transcript's own file when the repertoire is on a server (in the current folder).
+CONSOLE_FILE = "copbot-console.db"
+
+
+def transcript_file(database: DatabaseTarget) -> Path:
+    """Where the transcript lives: in the repertoire's SQLite file, or its own file beside
+    the commands run (a PostgreSQL server is the repertoire's, not the terminal's)."""
+    return database.sqlite_path or Path(CONSOLE_FILE)
 
 
 @dataclass(frozen=True)

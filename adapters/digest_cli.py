@@ -130,13 +130,13 @@ def digest_command(
     mode: str,
     days: int | None,
     chart: bool | None,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Show (or post) a channel's digest now."""
 
     with opened(config_path, db_path) as (loaded, core):
-        charts = chart_dir_for(loaded.db_path)
+        charts = chart_dir_for(loaded.database)
         try:
             if mode == "post":
                 click.echo(asyncio.run(_post_digest(core, spec, days, charts, chart)))

@@ -12,6 +12,7 @@ from bot.config import DigestSchedule
 from bot.ports import Outbox
 from bot.runtime import AsyncCore
 from bot.schedule import DigestScheduler, chart_dir_for
+from knowledge.backends import DatabaseTarget
 
 __all__ = ["demo_schedule", "start_digests"]
 
@@ -28,7 +29,7 @@ def demo_schedule(channel_ref: str, every_minutes: int) -> DigestSchedule:
 async def start_digests(
     async_core: AsyncCore,
     outbox: Outbox,
-    db_path: Path,
+    db_path: DatabaseTarget | Path,
     extra: tuple[DigestSchedule, ...] = (),
 ) -> DigestScheduler | None:
     """Start the digest and follow-up scheduler when anything is configured; else ``None``."""

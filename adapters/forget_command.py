@@ -8,6 +8,7 @@ import click
 
 from adapters.cli_options import CommandFailed, config_option, db_option, opened
 from bot.core import Core
+from knowledge.backends import DatabaseTarget
 from knowledge.forget import ForgetPlan
 
 __all__ = ["forget"]
@@ -25,7 +26,7 @@ def forget(
     platform: str | None,
     dry_run: bool,
     yes: bool,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Remove a member's entries, reactions and profile from the repertoire."""
@@ -61,7 +62,7 @@ def forget(
             return
         for plan in plans:
             carry_out(core, plan)
-        _forget_in_console_transcript(core, plans, loaded.db_path)
+        _forget_in_console_transcript(core, plans, loaded.database)
         try:
             scrub(core.services.repertoire)
         except ScrubIncomplete as exc:
@@ -80,14 +81,17 @@ def _finish_scrub(core: Core) -> None:
     click.echo("Finished removing what an earlier forget left in the write-ahead log.")
 
 
-def _forget_in_console_transcript(core: Core, plans: list[ForgetPlan], db_path: Path) -> None:
-    """The terminal chat keeps its transcript in the same file: forget them there too."""
+def _forget_in_console_transcript(
+    core: Core, plans: list[ForgetPlan], database: DatabaseTarget
+) -> None:
+    """The terminal chat keeps its transcript (beside the repertoire): forget them there too."""
     from adapters.console_places import PLATFORM as CONSOLE
-    from adapters.console_transcript import Transcript
+    from adapters.console_transcript import Transcript, transcript_file
 
-    if not Transcript.exists_in(db_path):
+    path = transcript_file(database)
+    if not Transcript.exists_in(path):
         return
-    transcript = Transcript(db_path)
+    transcript = Transcript(path)
     try:
         for plan in plans:
             if plan.member.platform != CONSOLE:

@@ -21,7 +21,7 @@ __all__ = ["commands_command", "doctor", "run"]
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="HTTP port (--http).")
 @db_option
 @config_option
-def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | None) -> None:
+def run(http: bool, port: int | None, db_path: str | None, config_path: Path | None) -> None:
     """Run the bot on every platform enabled in the config (Slack, Discord or both)."""
     from adapters.runner import NothingToRun
     from adapters.runner import run as run_platforms
@@ -29,7 +29,7 @@ def run(http: bool, port: int | None, db_path: Path | None, config_path: Path | 
     loaded = load(config_path, db_path)
     setup_logging("INFO")
     try:
-        asyncio.run(run_platforms(loaded.settings, loaded.db_path, http=http, port=port))
+        asyncio.run(run_platforms(loaded.settings, loaded.database, http=http, port=port))
     except (NothingToRun, ConfigError) as exc:  # ConfigError: e.g. a Slack token not set
         raise CommandRefused(str(exc)) from exc
     except KeyboardInterrupt:

@@ -46,7 +46,7 @@ def search_command(
     as_json: bool,
     limit: int | None,
     channel: str | None,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Search the repertoire (public entries unless --channel is given)."""
@@ -96,7 +96,7 @@ def _item_json(item: Any) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
 @db_option
 @config_option
-def stats(as_json: bool, db_path: Path | None, config_path: Path | None) -> None:
+def stats(as_json: bool, db_path: str | None, config_path: Path | None) -> None:
     """Counts of entries by kind, members and channels (public entries)."""
     with opened(config_path, db_path) as (_loaded, core):
         counts = repertoire_stats(core.services.repertoire, None).as_dict()

@@ -22,6 +22,7 @@ from adapters.worker_roles import WorkerRoles
 from bot.app import build_core
 from bot.config import ConfigError, Settings
 from bot.runtime import AsyncCore
+from knowledge.backends import DatabaseTarget
 
 if TYPE_CHECKING:
     from adapters.web import WebReader, WebServer
@@ -60,16 +61,23 @@ def make_adapters(
 
 
 def web_view_for(
-    adapters: list[PlatformAdapter], settings: Settings, db_path: Path
+    adapters: list[PlatformAdapter], settings: Settings, database: DatabaseTarget | Path
 ) -> tuple[WebServer | None, WebReader | None]:
     """With ``[web] enabled``: the web view, on Slack's HTTP server when they share a port.
 
     Returns the server to start (when the view has its own port) or the reader
-    to close (when it rides on Slack's server).
+    to close (when it rides on Slack's server). A repertoire the web view cannot
+    read (a PostgreSQL server, for now) is reported and the platforms run without it.
     """
     from adapters.web import WebReader, WebServer, WebView
+    from adapters.web.reader import WebViewUnavailable, web_database_file
 
     if not settings.web.enabled:
+        return None, None
+    try:
+        db_path = web_database_file(database)
+    except WebViewUnavailable as exc:
+        log.error("web view: not started, the platforms keep running. %s", exc)
         return None, None
     for adapter in adapters:
         if adapter.platform != "slack":
@@ -94,7 +102,7 @@ async def serve_web(server: WebServer) -> None:
 
 async def run(
     settings: Settings,
-    db_path: Path,
+    database: DatabaseTarget | Path,
     *,
     http: bool = False,
     port: int | None = None,
@@ -105,7 +113,7 @@ async def run(
     A platform whose setup is wrong (a token not set) is reported and left out;
     the others start. :class:`NothingToRun` when no platform runs at all.
     """
-    core = build_core(settings, db_path)
+    core = build_core(settings, database)
     async_core = AsyncCore(core)
     adapters: list[PlatformAdapter] = []
     problems: list[str] = []
@@ -124,7 +132,7 @@ async def run(
             "no platform is enabled: set [slack] enabled = true and/or [discord] enabled = true "
             "(or [web] enabled = true) in the config (see config.example.toml)"
         )
-    web_server, shared_reader = web_view_for(adapters, settings, db_path)
+    web_server, shared_reader = web_view_for(adapters, settings, database)
     outboxes = Outboxes()
     for adapter in adapters:
         outboxes.register(adapter)
@@ -134,7 +142,7 @@ async def run(
 
     roles = WorkerRoles(
         async_core,
-        lambda: start_digests(async_core, outboxes, db_path),  # digests and follow-ups
+        lambda: start_digests(async_core, outboxes, database),  # digests and follow-ups
         discord=discord,
         backoff=backoff,
     )

@@ -53,8 +53,9 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     document-frequency cap and posting budget), computed on copbot's database.
     """
     from knowledge.query import fts_expression, parse_query
-    from knowledge.similar import mlt_expression, question_terms, select_terms
+    from knowledge.similar import question_terms, select_terms, weighted_terms
     from knowledge.sqlite.repertoire import Repertoire
+    from knowledge.sqlite.similar_candidates import mlt_expression
 
     now = datetime.now(UTC)
     keyword: list[list[str]] = []
@@ -66,7 +67,7 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     similar: list[list[str]] = []
     try:
         for q in queries["similar"]:
-            expression = mlt_expression(select_terms(question_terms(repertoire, q)))
+            expression = mlt_expression(weighted_terms(select_terms(question_terms(repertoire, q))))
             similar.append([expression] if expression else [])
     finally:
         repertoire.close()
@@ -77,8 +78,9 @@ def raw_fts5(
     db_path: Path, queries: dict[str, Any], messages: int, scratch: Path
 ) -> dict[str, Any]:
     """A bare FTS5 table with copbot's documents, bulk-inserted, and copbot's queries."""
+    from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
     from knowledge.search import FIELD_WEIGHTS
-    from knowledge.similar import POOL, SIMILAR_FIELD_WEIGHTS
+    from knowledge.similar import POOL
 
     rows = _rows(db_path)
     expressions = copbot_expressions(db_path, queries)

@@ -493,11 +493,11 @@ def main(argv: list[str] | None = None) -> int:
                     "prec(mixed 1:1)",
                     file=out,
                 )
-                for row in rows:
+                for step in rows:
                     print(
-                        f"{row.threshold:>9.2f}  {row.spoke_with_duplicate:>10.3f}  "
-                        f"{row.precision_top1:>9.3f}  {row.precision_any:>15.3f}  "
-                        f"{row.spoke_when_new:>10.3f}  {row.precision_mixed:>15.3f}",
+                        f"{step.threshold:>9.2f}  {step.spoke_with_duplicate:>10.3f}  "
+                        f"{step.precision_top1:>9.3f}  {step.precision_any:>15.3f}  "
+                        f"{step.spoke_when_new:>10.3f}  {step.precision_mixed:>15.3f}",
                         file=out,
                     )
         repertoire.close()

@@ -6,8 +6,11 @@
 For each size it writes (once, cached in ``bench/synthetic/<size>/``) a synthetic
 community as a Slack export (:mod:`bench.synth`), then measures:
 
-* import throughput: the real Slack importer through ``run_import`` (the bulk
-  path of the core: same capture rules, one transaction per 5,000 events);
+* import throughput: the real Slack importer through ``run_import`` into a fresh
+  file, which takes the set-wise path (the capture rules applied in memory, one
+  bulk write, search documents built once); at sizes up to ``--replay-up-to``
+  also one by one through the core (one transaction per 5,000 events), the
+  path the set-wise one must equal;
 * database size after a WAL checkpoint;
 * keyword search latency through the core (``parse_query`` + ``search``: parsed
   query to ready result list with snippets), median and p99 over 1,000 queries
@@ -119,8 +122,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
-    """Run in a child process: keyword and similar latencies, and this process's peak RSS."""
+def search_child(db_path: str, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
+    """Run in a child process: keyword and similar latencies, and this process's peak RSS.
+
+    ``db_path`` is a SQLite file, or a ``postgresql://`` URL (``--db``)."""
     from knowledge.query import parse_query
     from knowledge.search import SearchOptions, search
     from knowledge.sqlite.repertoire import Repertoire
@@ -128,7 +133,12 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
     global SIMILAR_IMPL
     SIMILAR_IMPL = impl
     queries = json.loads(queries_path.read_text())
-    repertoire = Repertoire.open(db_path)
+    if db_path.startswith("postgresql://"):
+        from knowledge.postgres.repertoire import PostgresRepertoire
+
+        repertoire: Any = PostgresRepertoire.connect(db_path)
+    else:
+        repertoire = Repertoire.open(db_path)
     now = datetime.now(UTC)
     for q in queries["keyword"][:50]:  # warm the page cache as a running bot would be
         search(repertoire, parse_query(q, now=now), None, SearchOptions(limit=5))
@@ -141,7 +151,8 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
         keyword.append(time.perf_counter() - t0)
         keyword_cpu.append(time.thread_time() - c0)
         hits += bool(result)
-    _prepare_similar(repertoire)
+    if SIMILAR_IMPL == "bench":
+        _prepare_similar(repertoire)
     similar: list[float] = []
     similar_cpu: list[float] = []
     found = 0
@@ -165,7 +176,10 @@ def search_child(db_path: Path, queries_path: Path, impl: str = "copbot") -> dic
     }
 
 
-def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, Any]:
+def run_import_phase(
+    export: Path, db_path: Path, durable: bool, setwise: bool = True
+) -> dict[str, Any]:
+    """Import the export into a fresh file: set-wise (the default path), or one by one."""
     from adapters.importers.slack_export import SlackExport
     from bot.app import build_core
     from bot.config import Settings
@@ -175,7 +189,7 @@ def run_import_phase(export: Path, db_path: Path, durable: bool) -> dict[str, An
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     core = build_core(Settings(), db_path)
     t0, c0 = time.perf_counter(), time.process_time()
-    summary = run_import(core, SlackExport(export), durable=durable)
+    summary = run_import(core, SlackExport(export), durable=durable, setwise=setwise)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     core.services.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -260,8 +274,27 @@ def live_capture_grouped(db_path: Path, n: int = 5_000) -> dict[str, Any]:
 # --------------------------------------------------------------------------- driver
 
 
+def _search_in_child(db: str, queries_path: Path, similar: str) -> dict[str, Any]:
+    command = ["-m", "bench.scale", "--search-child", db, str(queries_path), "--similar", similar]
+    child = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT.parent,
+    )
+    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
 def run_size(
-    label: str, data_dir: Path, durable: bool, skip_refs: bool, similar: str = "copbot"
+    label: str,
+    data_dir: Path,
+    durable: bool,
+    skip_refs: bool,
+    similar: str = "copbot",
+    postgres_url: str = "",
+    replay_up_to: int = 100_000,
 ) -> dict[str, Any]:
     from bench.synth import generate
 
@@ -277,24 +310,21 @@ def run_size(
     result: dict[str, Any] = {"size": label}
     result["import"] = run_import_phase(folder / "export", db_path, durable)
     print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.scale",
-            "--search-child",
-            str(db_path),
-            str(queries_path),
-            "--similar",
-            similar,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT.parent,
-    )
-    result["search"] = json.loads(child.stdout.strip().splitlines()[-1])
+    if n <= replay_up_to:
+        replayed = folder / "replayed.db"
+        result["import_replay"] = run_import_phase(folder / "export", replayed, durable, False)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(replayed) + suffix).unlink(missing_ok=True)
+        print(f"[{label}] import one by one: {json.dumps(result['import_replay'])}", flush=True)
+    result["search"] = _search_in_child(str(db_path), queries_path, similar)
     print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
+    if postgres_url:
+        from bench.postgres_scale import bench_database, run_import_postgres
+
+        url = bench_database(postgres_url, label)
+        result["postgres"] = {"import": run_import_postgres(folder / "export", url)}
+        result["postgres"]["search"] = _search_in_child(url, queries_path, similar)
+        print(f"[{label}] PostgreSQL: {json.dumps(result['postgres'])}", flush=True)
     if not skip_refs:
         queries = json.loads(queries_path.read_text())
         result["refs"] = references(
@@ -340,6 +370,42 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"| {grouped.get('rate', 0):,.0f} ({grouped.get('cpu_rate', 0):,.0f}) "
             f"| {s['peak_rss_mb']:.0f} |"
         )
+    replays = [r for r in results if "import_replay" in r]
+    if replays:
+        print()
+        print(
+            "| size | import set-wise msg/s (CPU) | one by one msg/s (CPU) "
+            "| set-wise ÷ one by one |"
+        )
+        print("|" + "---|" * 4)
+        for r in replays:
+            i, o = r["import"], r["import_replay"]
+            print(
+                f"| {r['size']} | {i['rate']:,.0f} ({i['cpu_rate']:,.0f}) "
+                f"| {o['rate']:,.0f} ({o['cpu_rate']:,.0f}) "
+                f"| {_ratio(i['rate'], o['rate'])} ({_ratio(i['cpu_rate'], o['cpu_rate'])} CPU) |"
+            )
+    if any("postgres" in r for r in results):
+        print()
+        print(
+            "| size | backend | import msg/s | DB MB | search p50 / p99 ms | similar p50 / p99 ms "
+            "| PostgreSQL ÷ SQLite: search p99, similar p99 |"
+        )
+        print("|" + "---|" * 7)
+        for r in results:
+            if "postgres" not in r:
+                continue
+            lite, pg = r["search"], r["postgres"]["search"]
+            for name, i, s in (
+                ("SQLite", r["import"], lite),
+                ("PostgreSQL", r["postgres"]["import"], pg),
+            ):
+                print(
+                    f"| {r['size']} | {name} | {i['rate']:,.0f} | {i['db_mb']:,.0f} "
+                    f"| {_ms(s['keyword'])} | {_ms(s['similar'])} "
+                    f"| {_ratio(s['keyword']['p99_ms'], lite['keyword']['p99_ms'])}, "
+                    f"{_ratio(s['similar']['p99_ms'], lite['similar']['p99_ms'])} |"
+                )
     if not any("refs" in r for r in results):
         return
     print()
@@ -378,14 +444,34 @@ def main() -> None:
         help="similar-question lookup: knowledge.similar (default) or the bench's own MLT",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--db",
+        default="",
+        help="also measure PostgreSQL: a postgresql:// URL whose role may create databases",
+    )
+    parser.add_argument(
+        "--replay-up-to",
+        default="100k",
+        help="also import one by one through the core (the replay the set-wise import must "
+        "equal) at sizes up to this one; 0 for never",
+    )
     args = parser.parse_args()
     if args.search_child:
-        db, queries = (Path(p) for p in args.search_child)
-        print(json.dumps(search_child(db, queries, args.similar)))
+        db, queries = args.search_child
+        print(json.dumps(search_child(db, Path(queries), args.similar)))
         return
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    replay_up_to = SIZES.get(args.replay_up_to.strip().lower(), 0)
     results = [
-        run_size(label.strip().lower(), args.data, args.durable, args.no_refs, args.similar)
+        run_size(
+            label.strip().lower(),
+            args.data,
+            args.durable,
+            args.no_refs,
+            args.similar,
+            postgres_url=args.db,
+            replay_up_to=replay_up_to,
+        )
         for label in args.sizes.split(",")
     ]
     print_table(results)

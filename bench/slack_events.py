@@ -19,16 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from slack_harness import (
+from bot.config import Settings
+from tests.slack_harness import (
     BOT_TOKEN,
     SIGNING_SECRET,
     harness_for,
     running_fake_slack,
 )
-
-from bot.config import Settings
 
 
 def report(name: str, seconds: list[float]) -> None:

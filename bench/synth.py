@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,10 +97,15 @@ def generate(messages: int, out: Path, seed: int = 7) -> None:
         )
     )
     n_channels = 12 if messages < 50_000 else 24
-    channels = []
-    groups = []
+    channels: list[dict[str, Any]] = []  # Slack's conversation records, as JSON
+    groups: list[dict[str, Any]] = []
     for c in range(n_channels):
-        conv = {"id": f"C{c:08d}", "name": f"chan-{c}", "created": 1_600_000_000, "members": []}
+        conv: dict[str, Any] = {
+            "id": f"C{c:08d}",
+            "name": f"chan-{c}",
+            "created": 1_600_000_000,
+            "members": [],
+        }
         (groups if c % 6 == 5 else channels).append(conv)
     (export / "channels.json").write_text(json.dumps(channels))
     (export / "groups.json").write_text(json.dumps([{**g, "is_private": True} for g in groups]))

@@ -21,7 +21,7 @@ from bot.core import Core
 from bot.events import SuggestionFeedback
 from bot.ports import Clock, Services, SystemClock
 from bot.suggest import Suggester
-from knowledge.dbfile import open_repertoire
+from knowledge.backends import DatabaseTarget, choose_database, open_storage
 
 
 def command_registry() -> CommandRegistry:
@@ -50,15 +50,36 @@ def command_registry() -> CommandRegistry:
     )
 
 
+def database_for(
+    settings: Settings, db: DatabaseTarget | str | Path | None = None
+) -> DatabaseTarget:
+    """The repertoire to open: ``db`` (``--db``) when given, else the environment and config."""
+    if isinstance(db, DatabaseTarget):
+        return db
+    return choose_database(db, config_url=settings.storage.url, config_file=settings.database)
+
+
 def build_core(
-    settings: Settings, db_path: str | Path | None = None, clock: Clock | None = None
+    settings: Settings,
+    db_path: DatabaseTarget | str | Path | None = None,
+    clock: Clock | None = None,
 ) -> Core:
     """Open the repertoire (migrating it) and assemble the core with every feature.
 
-    A file that is not an SQLite database raises :class:`knowledge.dbfile.DatabaseFileError`.
+    ``db_path`` is a SQLite file, a ``postgresql://`` URL or a chosen
+    :class:`~knowledge.backends.DatabaseTarget`; ``None`` takes the one the
+    environment and config name. A target that cannot be used raises
+    :class:`~knowledge.storage.StorageUnavailable` (a file that is not an SQLite
+    database, a server that cannot be reached) or
+    :class:`~knowledge.postgres.url.DatabaseUrlError`.
     """
-    repertoire = open_repertoire(db_path or settings.database)
+    repertoire = open_storage(database_for(settings, db_path))
     services = Services(repertoire=repertoire, settings=settings, clock=clock or SystemClock())
+    return assemble_core(services)
+
+
+def assemble_core(services: Services) -> Core:
+    """The core with every feature, over an open repertoire (of any backend)."""
     core = Core(services, command_registry())
     suggester = Suggester(services)  # similar questions at ask time
     core.question_hooks.append(suggester.on_question)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import (
@@ -72,6 +72,11 @@ class Capture:
         self.settings = services.settings
         starters = sorted((fold(s) for s in self.settings.capture.question_starters), key=len)
         self._starters = tuple(reversed(starters))
+        #: The starters by their first character: a line is compared with those alone.
+        self._starters_by_char: dict[str, tuple[str, ...]] = {}
+        for starter in self._starters:
+            first = starter[:1]
+            self._starters_by_char[first] = (*self._starters_by_char.get(first, ()), starter)
         self._starter_chars = max((len(s) for s in starters), default=0) + 8
         self._rules: dict[tuple[str, str, str, str], bool] = {}
         #: Set by ``Core.handle_batch`` for one batch: members already written in it.
@@ -83,16 +88,20 @@ class Capture:
     def looks_like_question(self, text: str) -> bool:
         """The configurable heuristic: ends with '?' or starts with a question word."""
         rules = self.settings.capture
-        body = _LEADING_MENTIONS.sub("", text).strip()
+        body = text.strip()
+        if body.startswith(("<@", "@")):  # the regex only ever matches mentions at the start
+            body = _LEADING_MENTIONS.sub("", text).strip()
         if len(body) < rules.min_question_chars:
             return False
         if rules.question_mark and "?" in body.rstrip()[-3:]:
             return True
         # Only a prefix can match a starter: fold that, not the whole message.
         first_line = fold(body.splitlines()[0][: self._starter_chars]) if body else ""
+        starters = self._starters_by_char.get(first_line[:1], ())
+        starters += self._starters_by_char.get("", ()) if first_line else ()
         return any(
             first_line.startswith(s) and not _WORD_CHAR.match(first_line, len(s))
-            for s in self._starters
+            for s in starters
         )
 
     def captures_in(self, where: Where) -> bool:
@@ -302,9 +311,9 @@ class Capture:
         """Save a message on purpose as know-how (any member may)."""
         text = clean_text(request.text)
         if not text:
-            return [Reply(where=request.where, text="That message has no text to save.")]
+            return [Reply(where=request.where, text=messages.NOTHING_TO_SAVE)]
         if self.repertoire.is_tombstoned(source_key(request.where, request.message_id)):
-            return [Reply(where=request.where, text="That message was deleted; nothing saved.")]
+            return [Reply(where=request.where, text=messages.SAVED_MESSAGE_DELETED)]
         saver_id = self.member_id(request.saver, request.where.workspace)
         author_id = self.member_id(request.author, request.where.workspace)
         kind = request.kind if isinstance(request.kind, KnowhowKind) else KnowhowKind.HOWTO

@@ -279,6 +279,36 @@ class SimilarSettings(_Section):
         return value
 
 
+class StorageSettings(_Section):
+    """Where the repertoire is when it is not the ``database`` file: a PostgreSQL server.
+
+    The URL names the server, never its password: a password belongs in
+    ``COPBOT_DATABASE_URL`` (or libpq's ``PGPASSWORD`` or ``~/.pgpass``), because a
+    config file ends up in backups and repositories.
+    """
+
+    #: ``postgresql://user@host/dbname``; empty: the SQLite ``database`` file.
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        from knowledge.postgres.url import DATABASE_URL_ENV, has_password, is_postgres_url
+
+        value = value.strip()
+        if value and not is_postgres_url(value):
+            raise ValueError(
+                "use a postgresql://user@host/dbname URL (a SQLite file is the top-level "
+                "'database' key)"
+            )
+        if has_password(value):
+            raise ValueError(
+                "secrets do not belong in the config file: leave the password out and set "
+                f"{DATABASE_URL_ENV} (the whole URL), PGPASSWORD or ~/.pgpass instead"
+            )
+        return value
+
+
 class SlackSettings(_Section):
     enabled: bool = False
     mode: Literal["socket", "http"] = "socket"
@@ -348,6 +378,7 @@ class Settings(_Section):
     """The whole configuration; every field has a default so no file is needed for the demo."""
 
     database: str = "copbot.db"
+    storage: StorageSettings = StorageSettings()
     community: CommunitySettings = CommunitySettings()
     capture: CaptureSettings = CaptureSettings()
     channels: ChannelSettings = ChannelSettings()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.capture import Capture, channel_ref
 from bot.command_registry import CommandContext, CommandRegistry
 from bot.commands.contribute import ASKED_PREFIX
@@ -37,12 +37,12 @@ from bot.events import (
     Reply,
     SaveRequest,
     ShareRequest,
-    Visibility,
     Where,
 )
 from bot.forum import on_forum_post_changed
 from bot.ports import Services
 from bot.read_marks import ReadMarks
+from bot.results import where_said
 from bot.share import share_result
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import ChannelRef, Entry
@@ -148,8 +148,7 @@ class Core:
                 return [
                     Reply(
                         where=event.where,
-                        text="Sorry, something went wrong on my side. It was logged; "
-                        "please try again.",
+                        text=messages.INTERNAL_ERROR,
                         recipient=event.actor,
                         thread_id=event.thread_id,
                     )
@@ -325,13 +324,7 @@ class Core:
             entry = self.services.repertoire.get_entry(entry_id)
             if entry is None or entry.kind.value != "question" or not self.question_hooks:
                 return []
-            where = Where(
-                entry.source.platform,
-                entry.source.workspace,
-                entry.source.channel,
-                Visibility(entry.visibility),
-                entry.channel_name,
-            )
+            where = where_said(entry)
             member = self.services.repertoire.get_member(entry.author_id)
             author = Actor(
                 entry.source.platform,

@@ -10,6 +10,8 @@ to take off (:mod:`adapters.slack.emoji`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 #: The shortcodes of the reactions copbot gives a role (and a few common ones).
 SHORTCODES: dict[str, str] = {
     "white_check_mark": "✅",
@@ -36,8 +38,12 @@ SHORTCODES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def canonical(emoji: str) -> str:
-    """The one form we compare: the character when we know it, else the bare name."""
+    """The one form we compare: the character when we know it, else the bare name.
+
+    Cached: a big import asks it for every reaction, of a few dozen emoji.
+    """
     name = emoji.strip().strip(":").lower()
     if name in SHORTCODES:
         return SHORTCODES[name]

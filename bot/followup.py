@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.config import ChannelRule
-from bot.events import Post, PostSection, Visibility, Where
+from bot.events import Post, PostSection
 from bot.ports import Services
-from bot.results import entry_title
+from bot.results import entry_title, where_said
 from bot.who_can_help import experts_for, member_label, similar_answered
 from knowledge.models import Entry
 from knowledge.text import shorten
@@ -85,13 +85,7 @@ class FollowUps:
 
     def build(self, entry: Entry, rule: ChannelRule) -> Post:
         """The reply: similar past answers and who knows the topic, as the channel sees them."""
-        where = Where(
-            entry.source.platform,
-            entry.source.workspace,
-            entry.source.channel,
-            Visibility(entry.visibility),
-            entry.channel_name,
-        )
+        where = where_said(entry)
         viewer = entry.channel_ref
         now = self.services.clock.now()
         sections: list[PostSection] = []

@@ -7,6 +7,7 @@ change which answer stands accepted.
 
 from __future__ import annotations
 
+from bot import messages
 from bot.core import Core
 from bot.errors import UserError
 from knowledge.forget import ForgetPlan, forget, is_placeholder, plan_forget
@@ -19,7 +20,7 @@ def plan_for(core: Core, name: str, platform: str | None = None) -> list[ForgetP
     if platform:
         members = [m for m in members if m.platform == platform]
     if not members:
-        raise UserError(f"No member called '{name}'. Try their user id, e.g. U0123ABC.")
+        raise UserError(messages.unknown_member_to_forget(name))
     return [plan_forget(core.repertoire, m) for m in members]
 
 

@@ -34,6 +34,7 @@ from bot.followup import FollowUps
 from bot.periods import latest_occurrence, schedule_period, trigger_for
 from bot.ports import Clock, Outbox, Services
 from bot.runtime import AsyncCore
+from knowledge.backends import DatabaseTarget
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,9 @@ def _grace(schedule: DigestSchedule) -> timedelta:
     return timedelta(hours=schedule.catch_up_hours)
 
 
-def chart_dir_for(db_path: str | Path) -> Path:
-    """Digest charts live beside the database, in ``charts/``."""
-    return Path(db_path).resolve().parent / "charts"
+def chart_dir_for(database: DatabaseTarget | str | Path) -> Path:
+    """Digest charts live beside the database file, in ``charts/`` (a server has no folder:
+    see :attr:`~knowledge.backends.DatabaseTarget.local_dir`)."""
+    if isinstance(database, DatabaseTarget):
+        return database.local_dir / "charts"
+    return Path(database).resolve().parent / "charts"

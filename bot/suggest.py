@@ -28,7 +28,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.capture import accepts, channel_ref, source_key
 from bot.emoji import canonical
 from bot.errors import UsageError
@@ -287,7 +287,7 @@ class Suggester:
         if suggestion is None:
             return []
         if event.verdict not in ACTIONS:
-            raise UsageError(f"Unknown feedback '{event.verdict}'.")
+            raise UsageError(messages.unknown_feedback(event.verdict))
         if event.entry_id is None:
             ids = suggestion.entry_ids if event.verdict == NOT_RELATED else suggestion.entry_ids[:1]
         elif event.entry_id in suggestion.entry_ids:

@@ -27,13 +27,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.config import Settings
 from bot.events import IncomingMessage
-from knowledge.models import ChannelRef, EntryKind
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.models import ChannelRef, Entry, EntryKind
 
-__all__ = ["MENTION_WINDOW", "REMEMBERED_QUESTIONS", "UnthreadedLinker"]
+__all__ = ["MENTION_WINDOW", "REMEMBERED_QUESTIONS", "ThreadQuestions", "UnthreadedLinker"]
 
 #: A mention of an asker links to their question asked at most this long before.
 MENTION_WINDOW = timedelta(hours=24)
@@ -43,6 +43,13 @@ REMEMBERED_QUESTIONS = 64
 _MENTION = re.compile(r"<@!?([A-Za-z0-9_]+)(?:\|[^>]*)?>")
 
 _ChannelKey = tuple[str, str, str]
+
+
+class ThreadQuestions(Protocol):
+    """Where the linker finds the question an explicit reply points at (the repertoire,
+    or what a set-wise import has captured so far)."""
+
+    def question_for_thread(self, ref: ChannelRef, thread_id: str) -> Entry | None: ...
 
 
 @dataclass(slots=True)
@@ -59,6 +66,8 @@ class UnthreadedLinker:
     def __init__(self, window: timedelta = timedelta(minutes=30)) -> None:
         self.window = window
         self._recent: dict[_ChannelKey, deque[_Asked]] = {}
+        #: The same questions by message id (each is remembered once).
+        self._by_id: dict[_ChannelKey, dict[str, _Asked]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UnthreadedLinker:
@@ -68,7 +77,7 @@ class UnthreadedLinker:
     def _key(msg: IncomingMessage) -> _ChannelKey:
         return (msg.where.platform, msg.where.workspace, msg.where.channel)
 
-    def question_for(self, msg: IncomingMessage, repertoire: Repertoire) -> str | None:
+    def question_for(self, msg: IncomingMessage, repertoire: ThreadQuestions) -> str | None:
         """The message id of the question ``msg`` answers, or ``None``."""
         if not msg.is_top_level or msg.author.is_bot:
             return None
@@ -104,7 +113,7 @@ class UnthreadedLinker:
     def before(
         self,
         msg: IncomingMessage,
-        repertoire: Repertoire,
+        repertoire: ThreadQuestions,
         looks_like_question: Callable[[str], bool],
     ) -> IncomingMessage:
         """``msg`` as capture should see it: a linked reply gets its question's thread."""
@@ -118,14 +127,18 @@ class UnthreadedLinker:
         key = self._key(msg)
         if kind == EntryKind.QUESTION and msg.is_top_level:
             recent = self._recent.setdefault(key, deque(maxlen=REMEMBERED_QUESTIONS))
-            if not any(a.message_id == msg.message_id for a in recent):
-                recent.append(_Asked(msg.message_id, msg.author.user_id, msg.created_at))
-        elif not msg.is_top_level and msg.thread_id != msg.message_id:
-            open_questions = self._recent.get(key)
-            if open_questions:
-                for asked in open_questions:
-                    if asked.message_id == msg.thread_id:
-                        asked.threaded = True
+            by_id = self._by_id.setdefault(key, {})
+            if msg.message_id not in by_id:
+                if len(recent) == REMEMBERED_QUESTIONS:
+                    del by_id[recent[0].message_id]  # the oldest is about to be forgotten
+                asked = _Asked(msg.message_id, msg.author.user_id, msg.created_at)
+                recent.append(asked)
+                by_id[asked.message_id] = asked
+        elif not msg.is_top_level and msg.thread_id is not None:
+            known = self._by_id.get(key)
+            asked_in = known.get(msg.thread_id) if known else None
+            if asked_in is not None:
+                asked_in.threaded = True
 
 
 def _within(start: datetime, at: datetime, window: timedelta) -> bool:

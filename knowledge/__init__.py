@@ -2,3 +2,5 @@
 
 This package knows nothing of chat platforms; ``bot`` drives it.
 """
+
+__all__: list[str] = []

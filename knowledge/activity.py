@@ -15,8 +15,8 @@ from statistics import median
 from typing import Any
 
 from knowledge.models import ChannelRef, Entry, EntryKind, Member, from_db_time, to_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
 __all__ = [
@@ -85,16 +85,27 @@ class PeriodActivity:
 
 
 def _between(
-    alias: str, start: datetime, end: datetime, *, in_thread: bool = False
+    repertoire: RelationalRepertoire,
+    alias: str,
+    start: datetime,
+    end: datetime,
+    *,
+    in_thread: bool = False,
 ) -> tuple[str, list[Any]]:
     """``[start, end)`` on ``alias.created_at``. ``in_thread``: the row is found by its
     thread, so the date must not steer SQLite to a by-date index (unary ``+``)."""
-    column = f"+{alias}.created_at" if in_thread else f"{alias}.created_at"
+    column = f"{alias}.created_at"
+    if in_thread:  # the thread's index finds the rows; the time only filters them
+        column = repertoire.unindexed(column)
     return f"{column} >= ? AND {column} < ?", [to_db_time(start), to_db_time(end)]
 
 
 def new_knowhow(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: RelationalRepertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> Listing:
     """Know-how shared in the period, newest first."""
     seen = as_viewer(viewer)
@@ -106,7 +117,11 @@ def new_knowhow(
 
 
 def answered_questions(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: RelationalRepertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> tuple[list[AnsweredQuestion], int]:
     """Questions that got an answer in the period: accepted first, then most recent.
 
@@ -114,22 +129,19 @@ def answered_questions(
     """
     visible, vparams = visibility_clause(viewer, "q")
     answer_visible, aparams = visibility_clause(viewer, "a")
-    period, pparams = _between("a", start, end, in_thread=True)
+    period, pparams = _between(repertoire, "a", start, end, in_thread=True)
     condition = (
         f"q.kind = 'question' AND {visible} AND EXISTS (SELECT 1 FROM entries a "
         f"WHERE {_ANSWER_OF} AND {answer_visible} AND {period})"
     )
     params = [*vparams, *aparams, *pparams]
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"SELECT q.id FROM entries q WHERE {condition} "
         "ORDER BY q.has_accepted DESC, q.created_at DESC LIMIT ?",
         [*params, limit],
-    ).fetchall()
-    total = int(
-        repertoire.db.execute(
-            f"SELECT count(*) FROM entries q WHERE {condition}", params
-        ).fetchone()[0]
     )
+    counted = repertoire.sql.one(f"SELECT count(*) FROM entries q WHERE {condition}", params)
+    total = int(counted[0]) if counted else 0
     out: list[AnsweredQuestion] = []
     for (question_id,) in rows:
         question = repertoire.get_entry(int(question_id))
@@ -145,7 +157,7 @@ def answered_questions(
 
 
 def unanswered_questions(
-    repertoire: Repertoire, viewer: ChannelRef | None, end: datetime, limit: int
+    repertoire: RelationalRepertoire, viewer: ChannelRef | None, end: datetime, limit: int
 ) -> Listing:
     """Questions asked before ``end`` that have no answer at all: oldest first."""
     seen = as_viewer(viewer)
@@ -157,7 +169,11 @@ def unanswered_questions(
 
 
 def helpers(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime, limit: int
+    repertoire: RelationalRepertoire,
+    viewer: ChannelRef | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
 ) -> tuple[list[Helper], int]:
     """Members who answered others or shared know-how in the period, most helpful first.
 
@@ -167,20 +183,20 @@ def helpers(
     visible_a, vparams_a = visibility_clause(viewer, "a")
     visible_q, vparams_q = visibility_clause(viewer, "q")
     visible_k, vparams_k = visibility_clause(viewer, "k")
-    period_a, pparams_a = _between("a", start, end)
-    period_k, pparams_k = _between("k", start, end)
+    period_a, pparams_a = _between(repertoire, "a", start, end)
+    period_k, pparams_k = _between(repertoire, "k", start, end)
     # An answer counts where its question may be seen too (where it is shown).
-    rows = repertoire.db.execute(
+    rows = repertoire.sql.rows(
         f"""
         SELECT a.author_id, 'answer', a.accepted FROM entries a
         JOIN entries q ON q.kind = 'question' AND {_ANSWER_OF} AND {visible_q}
         WHERE {visible_a} AND {period_a} AND a.author_id != q.author_id
         UNION ALL
-        SELECT k.author_id, 'knowhow', 0 FROM entries k
+        SELECT k.author_id, 'knowhow', FALSE FROM entries k
         WHERE k.kind = 'knowhow' AND {visible_k} AND {period_k}
         """,
         [*vparams_q, *vparams_a, *pparams_a, *vparams_k, *pparams_k],
-    ).fetchall()
+    )
     accepted: dict[int, int] = defaultdict(int)
     answers: dict[int, int] = defaultdict(int)
     knowhow: dict[int, int] = defaultdict(int)
@@ -202,18 +218,19 @@ def helpers(
 
 
 def period_activity(
-    repertoire: Repertoire, viewer: ChannelRef | None, start: datetime, end: datetime
+    repertoire: RelationalRepertoire, viewer: ChannelRef | None, start: datetime, end: datetime
 ) -> PeriodActivity:
     """Counts for one period; the time to first answer is over questions asked in it."""
     visible, vparams = visibility_clause(viewer, "q")
     answer_visible, aparams = visibility_clause(viewer, "a")
-    period, pparams = _between("q", start, end)
-    rows = repertoire.db.execute(
-        "SELECT q.created_at, (SELECT min(+a.created_at) FROM entries a "
+    period, pparams = _between(repertoire, "q", start, end)
+    first_answer = repertoire.unindexed("a.created_at")
+    rows = repertoire.sql.rows(
+        f"SELECT q.created_at, (SELECT min({first_answer}) FROM entries a "
         f"WHERE {_ANSWER_OF} AND {answer_visible}) "
         f"FROM entries q WHERE q.kind = 'question' AND {visible} AND {period}",
         [*aparams, *vparams, *pparams],
-    ).fetchall()
+    )
     waits = [
         (from_db_time(first) - from_db_time(asked)).total_seconds()
         for asked, first in rows
@@ -236,7 +253,7 @@ def period_activity(
 
 
 def daily_counts(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     viewer: ChannelRef | None,
     start: datetime,
     end: datetime,
@@ -244,12 +261,12 @@ def daily_counts(
 ) -> list[tuple[date, int, int]]:
     """``(day, questions asked, answers given)`` for every local day of the period."""
     visible, vparams = visibility_clause(viewer)
-    period, pparams = _between("e", start, end)
-    rows = repertoire.db.execute(
+    period, pparams = _between(repertoire, "e", start, end)
+    rows = repertoire.sql.rows(
         f"SELECT e.kind, e.created_at FROM entries e WHERE e.kind IN ('question', 'answer') "
         f"AND {visible} AND {period}",
         [*vparams, *pparams],
-    ).fetchall()
+    )
     first = start.astimezone(tz).date()
     last = (end.astimezone(tz)).date()
     days: dict[date, list[int]] = {}

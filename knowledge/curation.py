@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from knowledge.models import Entry, EntryKind, from_db_time, to_db_time
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage.errors import RefusedChange
 from knowledge.text import normalize_tag
 
@@ -107,7 +107,7 @@ def curable(entry: Entry | None) -> Entry:
     return entry
 
 
-def current_value(repertoire: Repertoire, entry_id: int, field: Field) -> Any:
+def current_value(repertoire: RelationalRepertoire, entry_id: int, field: Field) -> Any:
     entry = curable(repertoire.get_entry(entry_id))
     if field == "tags":
         return sorted(entry.tags)
@@ -117,7 +117,7 @@ def current_value(repertoire: Repertoire, entry_id: int, field: Field) -> Any:
     return bool(row and row[0])
 
 
-def _apply(repertoire: Repertoire, entry_id: int, field: Field, value: Any) -> None:
+def _apply(repertoire: RelationalRepertoire, entry_id: int, field: Field, value: Any) -> None:
     if field == "tags":
         repertoire.set_tags(entry_id, value)
     elif field == "title":
@@ -130,7 +130,7 @@ def _apply(repertoire: Repertoire, entry_id: int, field: Field, value: Any) -> N
 
 
 def _record(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     entry_id: int,
     field: Field,
     old: Any,
@@ -158,7 +158,7 @@ def _record(
 
 
 def change_field(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     entry_id: int,
     field: Field,
     new: Any,
@@ -182,7 +182,7 @@ def change_field(
 
 
 def retag(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     entry_id: int,
     member_id: int,
     at: datetime,
@@ -200,12 +200,12 @@ def retag(
     return change_field(repertoire, entry_id, "tags", sorted(current), member_id, at)
 
 
-def get_change(repertoire: Repertoire, change_id: int) -> Change | None:
+def get_change(repertoire: RelationalRepertoire, change_id: int) -> Change | None:
     row = repertoire.sql.one(f"{_CHANGE_SELECT} WHERE c.id = ?", [change_id])
     return _row_to_change(row) if row else None
 
 
-def history(repertoire: Repertoire, entry_id: int, limit: int = 20) -> list[Change]:
+def history(repertoire: RelationalRepertoire, entry_id: int, limit: int = 20) -> list[Change]:
     """The entry's changes, newest first."""
     rows = repertoire.sql.rows(
         f"{_CHANGE_SELECT} WHERE c.entry_id = ? ORDER BY c.id DESC LIMIT ?", [entry_id, limit]
@@ -213,7 +213,7 @@ def history(repertoire: Repertoire, entry_id: int, limit: int = 20) -> list[Chan
     return [_row_to_change(r) for r in rows]
 
 
-def latest_undoable(repertoire: Repertoire, entry_id: int) -> Change | None:
+def latest_undoable(repertoire: RelationalRepertoire, entry_id: int) -> Change | None:
     """The newest change on the entry not undone yet, undos aside: repeated undos walk back.
 
     (An undo can still be undone by its own id: that is a redo.)
@@ -226,7 +226,7 @@ def latest_undoable(repertoire: Repertoire, entry_id: int) -> Change | None:
     return _row_to_change(row) if row else None
 
 
-def undo(repertoire: Repertoire, change_id: int, member_id: int, at: datetime) -> Change:
+def undo(repertoire: RelationalRepertoire, change_id: int, member_id: int, at: datetime) -> Change:
     """Revert one change (any member may); returns the new change that reverts it."""
     change = get_change(repertoire, change_id)
     if change is None:
@@ -259,7 +259,7 @@ def undo(repertoire: Repertoire, change_id: int, member_id: int, at: datetime) -
 # --------------------------------------------------------------------------- expiry
 
 
-def set_valid_until(repertoire: Repertoire, entry_id: int, until: date | None) -> None:
+def set_valid_until(repertoire: RelationalRepertoire, entry_id: int, until: date | None) -> None:
     """An update holds until this day (inclusive); ``None`` clears it."""
     repertoire.sql.execute(
         "UPDATE entries SET valid_until = ? WHERE id = ?",
@@ -267,13 +267,13 @@ def set_valid_until(repertoire: Repertoire, entry_id: int, until: date | None) -
     )
 
 
-def valid_until(repertoire: Repertoire, entry_id: int) -> date | None:
+def valid_until(repertoire: RelationalRepertoire, entry_id: int) -> date | None:
     row = repertoire.sql.one("SELECT valid_until FROM entries WHERE id = ?", [entry_id])
     return date.fromisoformat(row[0]) if row and row[0] else None
 
 
 def outdated_entries(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     entry_ids: list[int],
     now: datetime,
     *,

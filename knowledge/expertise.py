@@ -12,12 +12,13 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from knowledge.models import ChannelRef, EntryKind, Expert, from_db_time
-from knowledge.query import ParsedQuery, fts_expression, parse_query
+from knowledge.query import ParsedQuery, parse_query
 from knowledge.relational.visibility import visibility_clause
 from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = [
     "HALF_LIFE_DAYS",
+    "TOPIC_MATCHES",
     "WEIGHT_ACCEPTED",
     "WEIGHT_ANSWER",
     "WEIGHT_KNOWHOW",
@@ -29,6 +30,8 @@ WEIGHT_ACCEPTED = 3.0
 WEIGHT_KNOWHOW = 2.0
 WEIGHT_ANSWER = 1.0
 HALF_LIFE_DAYS = 180.0
+#: Entries on a topic found by its words (beyond its tag) at most.
+TOPIC_MATCHES = 500
 
 
 def topic_roots(repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef | None) -> list[int]:
@@ -43,14 +46,8 @@ def topic_roots(repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef |
             [tag, *visible_params],
         )
         ids.update(int(r[0]) for r in rows)
-    expression = fts_expression(query, mode="and")
-    if expression:
-        rows = repertoire.sql.rows(
-            "SELECT e.id FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
-            f"WHERE search_fts MATCH ? AND {visible_sql} LIMIT 500",
-            [expression, *visible_params],
-        )
-        ids.update(int(r[0]) for r in rows)
+    if query.has_match:
+        ids.update(repertoire.matching_ids(query, viewer, limit=TOPIC_MATCHES))
     return sorted(ids)
 
 

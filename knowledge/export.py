@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -35,9 +35,9 @@ from knowledge.export_format import (
 )
 from knowledge.markdown_text import md_text, safe_url, text_escape
 from knowledge.models import Entry, EntryKind, to_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import row_to_entry
-from knowledge.sqlite.repertoire import ENTRY_SELECT, Repertoire
-from knowledge.storage import EntryFilter, Viewer
+from knowledge.storage import EntryFilter, Row, Viewer
 from knowledge.text import shorten
 
 __all__ = ["export_json", "export_markdown", "slug"]
@@ -49,17 +49,64 @@ _ENTRY_KEY = "{a}.platform, {a}.workspace, {a}.channel, {a}.message_id, {a}.kind
 # --------------------------------------------------------------------------- JSON out
 
 
-def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
-    cursor = repertoire.db.execute(
-        "SELECT e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, e.title, "
-        "e.text, a.platform, a.workspace, a.user_id, s.platform, s.workspace, s.user_id, "
-        "e.created_at, e.updated_at, e.visibility, e.channel_name, e.permalink, e.accepted, "
-        "e.knowhow_kind, (SELECT group_concat(tag, ' ') FROM entry_tags t "
-        "WHERE t.entry_id = e.id), e.valid_until, e.outdated "
+#: Rows read per statement: a large repertoire is exported in pages, never held whole.
+PAGE = 2_000
+
+
+def _pages(
+    repertoire: RelationalRepertoire, select: str, params: Sequence[object] = ()
+) -> Iterator[Row]:
+    """Every row of ``select``, read a page at a time by its first column (an id).
+
+    ``select`` ends with ``WHERE ... > ?`` on that id and is given its
+    ``ORDER BY`` and ``LIMIT`` here; ids only grow, so no row is read twice.
+    """
+    last = 0
+    while True:
+        rows = repertoire.sql.rows(f"{select} ORDER BY 1 LIMIT ?", [*params, last, PAGE])
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        last = int(rows[-1][0])
+
+
+def _plain(value: Any) -> Any:
+    """A flag as the export writes it (``0``/``1``), whichever backend read it."""
+    return int(value) if isinstance(value, bool) else value
+
+
+def _tags_by_entry(repertoire: RelationalRepertoire, first: int, last: int) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    for entry_id, tag in repertoire.sql.rows(
+        "SELECT entry_id, tag FROM entry_tags WHERE entry_id BETWEEN ? AND ?", [first, last]
+    ):
+        tags.setdefault(int(entry_id), []).append(str(tag))
+    return tags
+
+
+def _entry_rows(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
+    select = (
+        "SELECT e.id, e.kind, e.platform, e.workspace, e.channel, e.message_id, e.thread_id, "
+        "e.title, e.text, a.platform, a.workspace, a.user_id, s.platform, s.workspace, "
+        "s.user_id, e.created_at, e.updated_at, e.visibility, e.channel_name, e.permalink, "
+        "e.accepted, e.knowhow_kind, e.valid_until, e.outdated "
         "FROM entries e JOIN members a ON a.id = e.author_id "
-        "LEFT JOIN members s ON s.id = e.saved_by_id ORDER BY e.id"
+        "LEFT JOIN members s ON s.id = e.saved_by_id WHERE e.id > ?"
     )
-    for row in cursor:
+    page: list[Row] = []
+    for row in _pages(repertoire, select):
+        page.append(row)
+        if len(page) == PAGE:
+            yield from _entry_page(repertoire, page)
+            page = []
+    yield from _entry_page(repertoire, page)
+
+
+def _entry_page(repertoire: RelationalRepertoire, page: list[Row]) -> Iterator[dict[str, Any]]:
+    if not page:
+        return
+    tags = _tags_by_entry(repertoire, int(page[0][0]), int(page[-1][0]))
+    for entry_id, *row in page:
         yield {
             "kind": row[0],
             "platform": row[1],
@@ -78,30 +125,48 @@ def _entry_rows(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
             "permalink": row[18],
             "accepted": bool(row[19]),
             "knowhow_kind": row[20],
-            "tags": sorted(row[21].split()) if row[21] else [],
-            "valid_until": row[22],
-            "outdated": bool(row[23]),
+            "tags": sorted(tags.get(int(entry_id), [])),
+            "valid_until": row[21],
+            "outdated": bool(row[22]),
         }
 
 
 def _table_rows(
-    repertoire: Repertoire, table: str, columns: tuple[str, ...]
+    repertoire: RelationalRepertoire, table: str, columns: tuple[str, ...]
 ) -> Iterator[dict[str, Any]]:
-    cursor = repertoire.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
-    for row in cursor:
-        yield dict(zip(columns, row, strict=True))
+    """A table with an ``id``, in the order its rows were made."""
+    select = f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > ?"
+    for _id, *row in _pages(repertoire, select):
+        yield dict(zip(columns, map(_plain, row), strict=True))
+
+
+def _keyed_table_rows(
+    repertoire: RelationalRepertoire, table: str, columns: tuple[str, ...], key_width: int
+) -> Iterator[dict[str, Any]]:
+    """A table keyed on its first ``key_width`` columns, in the order of its key.
+
+    Sorted here, by code point, so both backends write the same order whatever
+    the server's collation.
+    """
+    rows = repertoire.sql.rows(f"SELECT {', '.join(columns)} FROM {table}")
+    rows.sort(key=lambda row: tuple(str(v) for v in row[:key_width]))
+    for row in rows:
+        yield dict(zip(columns, map(_plain, row), strict=True))
 
 
 def _keyed_rows(
-    repertoire: Repertoire, sql: str, names: tuple[str, ...]
+    repertoire: RelationalRepertoire, sql: str, names: tuple[str, ...]
 ) -> Iterator[dict[str, Any]]:
-    """Rows whose member and entry ids are written as keys (``[platform, workspace, ...]``)."""
-    for row in repertoire.db.execute(sql):
+    """Rows whose member and entry ids are written as keys (``[platform, workspace, ...]``).
+
+    ``sql`` selects the row's own id first (for paging; not written).
+    """
+    for _id, *row in _pages(repertoire, sql):
         out: dict[str, Any] = {}
         at = 0
         for name in names:
             width = 3 if name.endswith("@member") else 5 if name.endswith("@entry") else 1
-            value = list(row[at : at + width])
+            value = [_plain(v) for v in row[at : at + width]]
             at += width
             key = name.split("@")[0]
             if width == 1:
@@ -111,43 +176,43 @@ def _keyed_rows(
         yield out
 
 
-def _thanks(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _thanks(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     return _keyed_rows(
         repertoire,
-        f"SELECT {_MEMBER_KEY.format(a='g')}, {_MEMBER_KEY.format(a='r')}, "
+        f"SELECT t.id, {_MEMBER_KEY.format(a='g')}, {_MEMBER_KEY.format(a='r')}, "
         f"{_ENTRY_KEY.format(a='e')}, t.reason, t.via, t.platform, t.workspace, t.channel, "
         "t.visibility, t.created_at FROM thanks t JOIN members g ON g.id = t.giver_id "
         "JOIN members r ON r.id = t.receiver_id LEFT JOIN entries e ON e.id = t.entry_id "
-        "ORDER BY t.id",
+        "WHERE t.id > ?",
         ("giver@member", "receiver@member", "entry@entry", "reason", "via", "platform",
          "workspace", "channel", "visibility", "created_at"),
     )  # fmt: skip
 
 
-def _curation(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _curation(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     return _keyed_rows(
         repertoire,
-        f"SELECT c.id, {_ENTRY_KEY.format(a='e')}, c.field, c.old_value, c.new_value, "
+        f"SELECT c.id, c.id, {_ENTRY_KEY.format(a='e')}, c.field, c.old_value, c.new_value, "
         f"{_MEMBER_KEY.format(a='m')}, c.at, c.undoes, c.undone_by FROM curation_changes c "
-        "JOIN entries e ON e.id = c.entry_id JOIN members m ON m.id = c.member_id ORDER BY c.id",
+        "JOIN entries e ON e.id = c.entry_id JOIN members m ON m.id = c.member_id WHERE c.id > ?",
         ("id", "entry@entry", "field", "old_value", "new_value", "member@member", "at",
          "undoes", "undone_by"),
     )  # fmt: skip
 
 
-def _identity_links(repertoire: Repertoire) -> Iterator[dict[str, Any]]:
+def _identity_links(repertoire: RelationalRepertoire) -> Iterator[dict[str, Any]]:
     return _keyed_rows(
         repertoire,
-        f"SELECT {_MEMBER_KEY.format(a='f')}, l.to_platform, l.to_user_id, "
+        f"SELECT l.id, {_MEMBER_KEY.format(a='f')}, l.to_platform, l.to_user_id, "
         f"{_MEMBER_KEY.format(a='t')}, l.status, l.created_at, l.confirmed_at "
         "FROM identity_links l JOIN members f ON f.id = l.from_member_id "
-        "LEFT JOIN members t ON t.id = l.to_member_id ORDER BY l.id",
+        "LEFT JOIN members t ON t.id = l.to_member_id WHERE l.id > ?",
         ("from@member", "to_platform", "to_user_id", "to@member", "status", "created_at",
          "confirmed_at"),
     )  # fmt: skip
 
 
-def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
+def export_json(repertoire: RelationalRepertoire, out: IO[str]) -> dict[str, int]:
     """Write the whole repertoire as one JSON document, streamed; counts per section."""
     counts: dict[str, int] = {}
     out.write("{\n")
@@ -157,11 +222,11 @@ def export_json(repertoire: Repertoire, out: IO[str]) -> dict[str, int]:
         ("members", _table_rows(repertoire, "members", MEMBER_COLUMNS)),
         ("channels", _table_rows(repertoire, "channels", CHANNEL_COLUMNS)),
         ("entries", _entry_rows(repertoire)),
-        ("reactions", _table_rows(repertoire, "reactions", REACTION_COLUMNS)),
+        ("reactions", _keyed_table_rows(repertoire, "reactions", REACTION_COLUMNS, 6)),
         # Deleted messages stay deleted and the newest edits win after a restore,
         # even when the chat history is imported again on top of it.
-        ("tombstones", _table_rows(repertoire, "message_tombstones", TOMBSTONE_COLUMNS)),
-        ("edits", _table_rows(repertoire, "message_edits", EDIT_COLUMNS)),
+        ("tombstones", _keyed_table_rows(repertoire, "message_tombstones", TOMBSTONE_COLUMNS, 4)),
+        ("edits", _keyed_table_rows(repertoire, "message_edits", EDIT_COLUMNS, 4)),
         ("thanks", _thanks(repertoire)),
         ("curation_changes", _curation(repertoire)),
         ("identity_links", _identity_links(repertoire)),
@@ -211,14 +276,14 @@ def _source_line(entry: Entry) -> str:
 
 
 def _iter_entries(
-    repertoire: Repertoire, condition: str, params: list[Any], page: int = 1_000
+    repertoire: RelationalRepertoire, condition: str, params: list[Any], page: int = 1_000
 ) -> Iterator[Entry]:
     last = 0
     while True:
-        rows = repertoire.db.execute(
-            f"{ENTRY_SELECT} WHERE e.id > ? AND {condition} ORDER BY e.id LIMIT ?",
+        rows = repertoire.sql.rows(
+            f"{repertoire.entry_select} WHERE e.id > ? AND {condition} ORDER BY e.id LIMIT ?",
             [last, *params, page],
-        ).fetchall()
+        )
         if not rows:
             return
         for row in rows:
@@ -228,13 +293,17 @@ def _iter_entries(
 
 
 def export_markdown(
-    repertoire: Repertoire, out_dir: str | Path, *, include_private: bool = False, title: str = ""
+    repertoire: RelationalRepertoire,
+    out_dir: str | Path,
+    *,
+    include_private: bool = False,
+    title: str = "",
 ) -> dict[str, int]:
     """Write the repertoire as Markdown files under ``out_dir``; counts of files per kind."""
     out = Path(out_dir)
     for folder in ("questions", "knowhow", "topics"):
         (out / folder).mkdir(parents=True, exist_ok=True)
-    visible = "1" if include_private else "e.visibility = 'public'"
+    visible = "1 = 1" if include_private else "e.visibility = 'public'"
     counts = {"questions": 0, "knowhow": 0, "topics": 0}
     for entry in _iter_entries(repertoire, f"{visible} AND e.kind != 'answer'", []):
         lines = [f"# {text_escape(entry.title or shorten(entry.text, 80))}", ""]
@@ -261,10 +330,11 @@ def export_markdown(
         lines.append("[← back to the index](../index.md)")
         (out / _entry_path(entry)).write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["questions" if entry.kind == EntryKind.QUESTION else "knowhow"] += 1
-    tags = repertoire.db.execute(
+    tags = repertoire.sql.rows(
         "SELECT t.tag, count(*) FROM entry_tags t JOIN entries e ON e.id = t.entry_id "
-        f"WHERE {visible} AND e.kind != 'answer' GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
-    ).fetchall()
+        f"WHERE {visible} AND e.kind != 'answer' GROUP BY t.tag"
+    )
+    tags.sort(key=lambda row: (-int(row[1]), str(row[0])))
     for tag, n in tags:
         lines = [f"# #{text_escape(tag)}", "", f"{n} entries.", ""]
         for entry in _iter_entries(
@@ -277,7 +347,7 @@ def export_markdown(
         lines += ["", "[← back to the index](../index.md)"]
         (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["topics"] += 1
-    index = [f"# {text_escape(title or 'Repertoire')}", ""]
+    index = [f"# {text_escape(title or 'RelationalRepertoire')}", ""]
     index.append(
         f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
         f"{counts['topics']} topics."

@@ -231,8 +231,9 @@ def channel_verdicts(repertoire: Repertoire, channel: ChannelRef) -> tuple[int, 
         "similar_suggestions s JOIN similar_items i ON i.suggestion_id = s.id "
         "WHERE s.question_id = f.question_id AND i.entry_id = f.entry_id "
         "AND s.platform = ? AND s.workspace = ? AND s.channel = ?) "
-        "AND f.created_at > coalesce((SELECT reset_at FROM similar_channel_resets r "
-        "WHERE r.platform = ? AND r.workspace = ? AND r.channel = ?), '') GROUP BY f.verdict",
+        "AND NOT EXISTS (SELECT 1 FROM similar_channel_resets r WHERE r.platform = ? "
+        "AND r.workspace = ? AND r.channel = ? AND r.reset_at >= f.created_at) "
+        "GROUP BY f.verdict",
         [channel.platform, channel.workspace, channel.channel] * 2,
     )
     counts = {str(verdict): int(n) for verdict, n in rows}

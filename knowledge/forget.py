@@ -11,26 +11,25 @@ their questions' threads stay (those are the others' words) but lose their
 acceptance with the question. Their messages are tombstoned, so a later
 re-import or a replayed event cannot bring them back.
 
-Deleting rows is not enough for "no byte remains": FTS5 keeps a deleted
-document's words in its segments until they merge, term statistics cache the
-words, and SQLite leaves freed bytes in pages and in the WAL. :func:`scrub`
-(run after the removal is committed) merges the index, rewrites the file and
-empties the WAL.
+Deleting rows is not enough for "no byte remains": a search index keeps a
+deleted document's words until it merges, term statistics cache the words,
+and the database leaves freed bytes in pages and in its log. :func:`scrub`
+(run after the removal is committed) asks the backend to compact what was
+deleted and empty its log (SQLite: FTS5 ``optimize``, ``VACUUM``, a
+``TRUNCATE`` checkpoint, in :mod:`knowledge.sqlite.scrub`; PostgreSQL:
+``VACUUM`` of the tables it deleted from).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import Entry, EntryKind, Member, SourceKey
-from knowledge.sqlite.database import is_lock_error
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import EntryFilter, Viewer
 
 __all__ = [
-    "CHECKPOINT_WAIT_MS",
     "FORGOTTEN_NAME",
     "FORGOTTEN_PLATFORM",
     "FORGOTTEN_USER",
@@ -69,11 +68,12 @@ def is_placeholder(member: Member) -> bool:
     return member.platform == FORGOTTEN_PLATFORM and member.user_id == FORGOTTEN_USER
 
 
-def _count(repertoire: Repertoire, sql: str, params: list[object]) -> int:
-    return int(repertoire.db.execute(sql, params).fetchone()[0])
+def _count(repertoire: RelationalRepertoire, sql: str, params: list[object]) -> int:
+    row = repertoire.sql.one(sql, params)
+    return int(row[0]) if row else 0
 
 
-def plan_forget(repertoire: Repertoire, member: Member) -> ForgetPlan:
+def plan_forget(repertoire: RelationalRepertoire, member: Member) -> ForgetPlan:
     """What forgetting ``member`` would remove (the dry run shows this)."""
     entries = repertoire.entries(
         Viewer.operator_including_private(),
@@ -106,7 +106,7 @@ def plan_forget(repertoire: Repertoire, member: Member) -> ForgetPlan:
     )
 
 
-def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[SourceKey]:
+def forget(repertoire: RelationalRepertoire, plan: ForgetPlan, at: datetime) -> list[SourceKey]:
     """Carry out ``plan`` (call inside a transaction); the messages they had reacted to.
 
     The caller re-settles acceptance on those messages: the rule for what an
@@ -115,14 +115,14 @@ def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[Sourc
     member = plan.member
     if is_placeholder(member):
         raise ValueError("the stand-in for forgotten members cannot be forgotten")
-    db = repertoire.db
+    db = repertoire.sql
     reacted = [
         SourceKey(*row)
-        for row in db.execute(
+        for row in db.rows(
             "SELECT DISTINCT platform, workspace, channel, message_id FROM reactions "
             "WHERE platform = ? AND workspace = ? AND user_id = ?",
             [member.platform, member.workspace, member.user_id],
-        ).fetchall()
+        )
     ]
     ids = [entry.id for entry in plan.entries]
     for entry in plan.entries:
@@ -143,9 +143,7 @@ def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[Sourc
         "OR (to_platform = ? AND to_user_id = ?)",
         [member.id, member.id, member.platform, member.user_id],
     )
-    if db.execute(
-        "SELECT 1 FROM curation_changes WHERE member_id = ? LIMIT 1", [member.id]
-    ).fetchone():
+    if db.one("SELECT 1 FROM curation_changes WHERE member_id = ? LIMIT 1", [member.id]):
         stand_in = repertoire.upsert_member(
             FORGOTTEN_PLATFORM, "", FORGOTTEN_USER, FORGOTTEN_NAME, at=at, refresh=False
         )
@@ -156,13 +154,15 @@ def forget(repertoire: Repertoire, plan: ForgetPlan, at: datetime) -> list[Sourc
     db.execute("UPDATE entries SET saved_by_id = NULL WHERE saved_by_id = ?", [member.id])
     db.execute("DELETE FROM members WHERE id = ?", [member.id])
     # Term statistics are a cache of the index's words, theirs among them.
-    db.execute("DELETE FROM similar_df")
+    repertoire.forget_cached_terms()
     return reacted
 
 
-def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[int]) -> None:
+def _forget_suggestions(
+    repertoire: RelationalRepertoire, member: Member, entry_ids: list[int]
+) -> None:
     """Feedback they gave, suggestions for their questions, links to or from their entries."""
-    db = repertoire.db
+    db = repertoire.sql
     db.execute(
         "DELETE FROM similar_feedback WHERE user_id = ? AND (question_id NOT IN "
         "(SELECT id FROM entries) OR question_id IN (SELECT id FROM entries "
@@ -184,9 +184,9 @@ def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[
         db.execute(f"DELETE FROM similar_suggestions WHERE question_id IN ({marks})", chunk)
         borrowers = [
             int(r[0])
-            for r in db.execute(
+            for r in db.rows(
                 f"SELECT question_id FROM similar_links WHERE entry_id IN ({marks})", chunk
-            ).fetchall()
+            )
         ]
         db.execute(
             f"DELETE FROM similar_links WHERE question_id IN ({marks}) OR entry_id IN ({marks})",
@@ -199,48 +199,26 @@ def _forget_suggestions(repertoire: Repertoire, member: Member, entry_ids: list[
 
 #: Set while a forget's scrub could not finish; the next ``copbot forget`` finishes it.
 SCRUB_PENDING = "forget_scrub_pending"
-#: How long the final checkpoint waits for another process's read to end.
-CHECKPOINT_WAIT_MS = 1_000
 
 
-def scrub_pending(repertoire: Repertoire) -> bool:
+def scrub_pending(repertoire: RelationalRepertoire) -> bool:
     return repertoire.get_meta(SCRUB_PENDING) == "1"
 
 
-def scrub(repertoire: Repertoire) -> None:
-    """Leave no byte of deleted content in the file or its WAL (call outside a transaction).
+def scrub(repertoire: RelationalRepertoire) -> None:
+    """Leave no byte of deleted content in the database or its log (call outside a transaction).
 
-    FTS5's ``optimize`` merges the index into one segment, dropping the words of
-    deleted documents; ``VACUUM`` rewrites every page (``secure_delete`` only
-    covers deletes made while it is on); a ``TRUNCATE`` checkpoint copies the
-    rewritten pages home and empties the WAL. Raises :class:`ScrubIncomplete`
-    when another connection's read keeps the WAL from being emptied; the
+    The backend compacts what was deleted, then empties its log. Raises
+    :class:`ScrubIncomplete` when another process keeps it from finishing; the
     database remembers that (:func:`scrub_pending`) so that the next
     ``copbot forget`` finishes the work.
     """
-    db = repertoire.db
     repertoire.set_meta(SCRUB_PENDING, "1")  # until the end, so a crash leaves it known
-    try:
-        db.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
-        db.execute("VACUUM")
-    except sqlite3.OperationalError as exc:
-        if not is_lock_error(exc):
-            raise
-        raise ScrubIncomplete(
-            "another process is writing to the database, so the file could not be rewritten; "
-            "stop copbot, then run `copbot forget` again (with any name) to finish"
-        ) from exc
-    db.execute("DELETE FROM meta WHERE key = ?", [SCRUB_PENDING])
-    waited = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
-    db.execute(f"PRAGMA busy_timeout = {min(waited, CHECKPOINT_WAIT_MS)}")
-    try:
-        busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {waited}")
-    if busy:
+    problem = repertoire.compact_deleted()
+    if problem is not None:
+        raise ScrubIncomplete(problem)
+    repertoire.sql.execute("DELETE FROM meta WHERE key = ?", [SCRUB_PENDING])
+    problem = repertoire.flush_deleted()
+    if problem is not None:
         repertoire.set_meta(SCRUB_PENDING, "1")
-        raise ScrubIncomplete(
-            "another process has the database open, so the removed bytes may still be in "
-            "its write-ahead log; stop copbot, then run `copbot forget` again (with any "
-            "name) to finish"
-        )
+        raise ScrubIncomplete(problem)

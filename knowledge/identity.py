@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from knowledge.models import Member, to_db_time
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage.errors import RefusedChange
 
 __all__ = [
@@ -53,7 +53,11 @@ class PendingLink:
 
 
 def request_link(
-    repertoire: Repertoire, member_id: int, to_platform: str, to_user_id: str, at: datetime
+    repertoire: RelationalRepertoire,
+    member_id: int,
+    to_platform: str,
+    to_user_id: str,
+    at: datetime,
 ) -> LinkResult:
     """Member ``member_id`` confirms it is also ``to_platform:to_user_id``.
 
@@ -104,7 +108,7 @@ def request_link(
     return LinkResult("pending" if made == 1 else "already-pending")
 
 
-def unlink(repertoire: Repertoire, member_id: int, platform: str, user_id: str) -> bool:
+def unlink(repertoire: RelationalRepertoire, member_id: int, platform: str, user_id: str) -> bool:
     """Remove a link or a pending request between ``member_id`` and ``platform:user_id``."""
     removed = repertoire.sql.execute(
         "DELETE FROM identity_links WHERE from_member_id = ? AND to_platform = ? "
@@ -121,7 +125,7 @@ def unlink(repertoire: Repertoire, member_id: int, platform: str, user_id: str) 
     return removed > 0
 
 
-def _neighbours(repertoire: Repertoire, member_id: int) -> set[int]:
+def _neighbours(repertoire: RelationalRepertoire, member_id: int) -> set[int]:
     rows = repertoire.sql.rows(
         "SELECT to_member_id FROM identity_links WHERE status = 'confirmed' "
         "AND from_member_id = ? UNION SELECT from_member_id FROM identity_links "
@@ -131,7 +135,7 @@ def _neighbours(repertoire: Repertoire, member_id: int) -> set[int]:
     return {int(r[0]) for r in rows if r[0] is not None}
 
 
-def identity_group(repertoire: Repertoire, member_id: int) -> list[int]:
+def identity_group(repertoire: RelationalRepertoire, member_id: int) -> list[int]:
     """Every member id that is the same person as ``member_id`` (itself first)."""
     seen = [member_id]
     todo = [member_id]
@@ -143,13 +147,13 @@ def identity_group(repertoire: Repertoire, member_id: int) -> list[int]:
     return seen
 
 
-def linked_identities(repertoire: Repertoire, member_id: int) -> list[Member]:
+def linked_identities(repertoire: RelationalRepertoire, member_id: int) -> list[Member]:
     """The member's confirmed identities on other platforms."""
     members = [repertoire.get_member(i) for i in identity_group(repertoire, member_id)[1:]]
     return [m for m in members if m is not None]
 
 
-def pending_links(repertoire: Repertoire, member_id: int) -> list[PendingLink]:
+def pending_links(repertoire: RelationalRepertoire, member_id: int) -> list[PendingLink]:
     """Links waiting for a confirmation: asked by this member, or asked of them."""
     me = repertoire.get_member(member_id)
     if me is None:

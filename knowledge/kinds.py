@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from knowledge.models import ChannelRef, Entry, EntryKind
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import EntryFilter, as_viewer
 
 __all__ = ["KNOWHOW_KINDS", "knowhow_by_kind"]
@@ -15,7 +15,7 @@ KNOWHOW_KINDS = ("howto", "resource", "story", "update")
 
 
 def knowhow_by_kind(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     viewer: ChannelRef | None,
     start: datetime,
     end: datetime,

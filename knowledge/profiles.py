@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from knowledge.identity import identity_group, linked_identities
 from knowledge.models import ChannelRef, Entry, EntryKind, Member
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import EntryFilter, as_viewer
 from knowledge.text import title_from
 from knowledge.thanks import Helper, thanks_received
@@ -70,7 +70,7 @@ class Profile:
 
 
 def member_profile(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     member_id: int,
     viewer: ChannelRef | None,
     *,

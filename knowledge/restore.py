@@ -12,7 +12,6 @@ nothing.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ from knowledge.export_format import (
     ExportFormatError,
 )
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
-from knowledge.models import EntryKind, NewEntry, SourceKey, from_db_time
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey, from_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 
 MemberKey = tuple[str, str, str]
 
@@ -51,16 +50,16 @@ def _header(path: Path) -> None:
         raise ExportFormatError(f"{path}: export version {version} (this copbot reads {VERSION})")
 
 
-def _problem(exc: BaseException) -> str:
+def _problem(exc: BaseException, refused: tuple[type[Exception], ...]) -> str:
     """A row error in words: which field is missing, or what was wrong with a value."""
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}"
-    if isinstance(exc, sqlite3.IntegrityError):
-        return f"refused by the database ({exc})"
+    if isinstance(exc, refused):
+        return f"refused by the database ({' '.join(str(exc).split())})"
     return f"bad value ({exc})"
 
 
-def import_json(repertoire: Repertoire, path: str | Path) -> dict[str, int]:
+def import_json(repertoire: RelationalRepertoire, path: str | Path) -> dict[str, int]:
     """Restore an export in one transaction; counts of rows read per section.
 
     Raises :class:`ExportFormatError` for a file that is not a copbot export (or
@@ -74,6 +73,8 @@ def import_json(repertoire: Repertoire, path: str | Path) -> dict[str, int]:
         raise RestoreError(f"{path}: not readable as JSON ({_first_line(exc)})") from None
     counts = dict.fromkeys(SECTIONS, 0)
     rows = _Rows(repertoire)
+    refused = repertoire.integrity_errors  # the backend's "a constraint said no"
+    row_errors: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, *refused)
     section, number = "", 0
     try:
         with repertoire.transaction(), repertoire.deferred_reindex(), path.open("rb") as handle:
@@ -83,9 +84,10 @@ def import_json(repertoire: Repertoire, path: str | Path) -> dict[str, int]:
                     raise RestoreError(f"{path}: {section} #{number + 1}: not an object")
                 try:
                     rows.add(section, row)
-                except (KeyError, TypeError, ValueError, sqlite3.IntegrityError) as exc:
+                except row_errors as exc:
+                    problem = _problem(exc, refused)
                     raise RestoreError(
-                        f"{path}: {section} #{number + 1}: {_problem(exc)}; nothing was restored"
+                        f"{path}: {section} #{number + 1}: {problem}; nothing was restored"
                     ) from None
                 counts[section] += 1
             rows.finish()
@@ -104,9 +106,9 @@ def _first_line(exc: BaseException) -> str:
 class _Rows:
     """Writes the rows of each section; ids in the file are mapped to this database's."""
 
-    def __init__(self, repertoire: Repertoire) -> None:
+    def __init__(self, repertoire: RelationalRepertoire) -> None:
         self.repertoire = repertoire
-        self.db = repertoire.db
+        self.sql = repertoire.sql
         self.members: dict[MemberKey, int] = {}
         #: Curation change ids in the file -> ids here, and undo links to set at the end.
         self.changes: dict[int, int] = {}
@@ -117,7 +119,7 @@ class _Rows:
 
     def finish(self) -> None:
         for new_id, undone_by in self.undone_by:
-            self.db.execute(
+            self.sql.execute(
                 "UPDATE curation_changes SET undone_by = ? WHERE id = ?",
                 [self.changes.get(undone_by), new_id],
             )
@@ -139,11 +141,11 @@ class _Rows:
             return None
         if not isinstance(key, list) or len(key) != 5:
             raise ValueError(f"an entry key has 5 parts, not {key!r}")
-        row = self.db.execute(
+        row = self.sql.one(
             "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
             "AND message_id = ? AND kind = ?",
             [str(k) for k in key],
-        ).fetchone()
+        )
         return int(row[0]) if row else None
 
     # ------------------------------------------------------------------ sections
@@ -163,11 +165,7 @@ class _Rows:
             platform, workspace, channel, str(c.get("name") or ""), str(c["visibility"])
         )
         if c.get("capture_stopped"):
-            self.db.execute(
-                "UPDATE channels SET capture_stopped = 1 WHERE platform = ? AND "
-                "workspace = ? AND channel = ?",
-                [platform, workspace, channel],
-            )
+            self.repertoire.set_capture_stopped(ChannelRef(platform, workspace, channel), True)
 
     def _entries(self, e: dict[str, Any]) -> None:
         author = self.member(e["author"])
@@ -195,33 +193,39 @@ class _Rows:
                 saved_by_id=self.member(e.get("saved_by")),
             )
         )
-        self.db.execute(
+        self.sql.execute(
             "UPDATE entries SET accepted = ?, updated_at = ?, title = ?, valid_until = ?, "
             "outdated = ? WHERE id = ?",
             [
-                int(bool(e.get("accepted"))),
+                bool(e.get("accepted")),
                 str(e["updated_at"]),
                 str(e.get("title") or ""),
-                e.get("valid_until"),
-                int(bool(e.get("outdated"))),
+                _scalar(e.get("valid_until")),
+                bool(e.get("outdated")),
                 entry_id,
             ],
         )
         self.repertoire.reindex_thread_of(entry_id)
 
     def _reactions(self, r: dict[str, Any]) -> None:
-        self.db.execute(
+        self.sql.execute(
             f"INSERT INTO reactions ({', '.join(REACTION_COLUMNS)}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (platform, workspace, channel, message_id, user_id, emoji) DO UPDATE "
             "SET created_at = excluded.created_at, present = excluded.present",
-            [_scalar(r.get(c, 1) if c == "present" else r[c]) for c in REACTION_COLUMNS],
+            [
+                bool(_scalar(r.get(c, 1))) if c == "present" else _scalar(r[c])
+                for c in REACTION_COLUMNS
+            ],
         )
 
     def _replace(self, table: str, columns: tuple[str, ...], row: dict[str, Any]) -> None:
-        self.db.execute(
-            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})",
+        """Insert ``row`` or overwrite the one with its key (the first four columns)."""
+        key, rest = columns[:4], columns[4:]
+        self.sql.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT ({', '.join(key)}) "
+            f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)}",
             [_scalar(row[c]) for c in columns],
         )
 
@@ -232,9 +236,10 @@ class _Rows:
         self._replace("message_edits", EDIT_COLUMNS, t)
 
     def _thanks(self, t: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
-            "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.sql.execute(
+            "INSERT INTO thanks (giver_id, receiver_id, entry_id, reason, via, platform, "
+            "workspace, channel, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [self.member(t["giver"]), self.member(t["receiver"]), self.entry(t.get("entry")),
              *(_scalar(t[c]) for c in ("reason", "via", "platform", "workspace", "channel",
                                        "visibility", "created_at"))],
@@ -250,28 +255,28 @@ class _Rows:
             member_id,
             _scalar(c["at"]),
         ]
-        known = self.db.execute(
+        known = self.sql.one(
             "SELECT id FROM curation_changes WHERE entry_id = ? AND field = ? AND old_value = ? "
             "AND new_value = ? AND member_id = ? AND at = ?",
             values,
-        ).fetchone()
+        )
         if known is not None:
             self.changes[int(c["id"])] = int(known[0])
             return
         undoes = self.changes.get(int(c["undoes"])) if c.get("undoes") is not None else None
-        cursor = self.db.execute(
+        self.changes[int(c["id"])] = self.sql.insert(
             "INSERT INTO curation_changes (entry_id, field, old_value, new_value, member_id, at, "
             "undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [*values, undoes],
         )
-        self.changes[int(c["id"])] = int(cursor.lastrowid or 0)
         if c.get("undone_by") is not None:
             self.undone_by.append((self.changes[int(c["id"])], int(c["undone_by"])))
 
     def _identity_links(self, link: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO identity_links (from_member_id, to_platform, to_user_id, "
-            "to_member_id, status, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.sql.execute(
+            "INSERT INTO identity_links (from_member_id, to_platform, to_user_id, "
+            "to_member_id, status, created_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [self.member(link["from"]), _scalar(link["to_platform"]),
              _scalar(link["to_user_id"]), self.member(link.get("to")), _scalar(link["status"]),
              _scalar(link["created_at"]), _scalar(link.get("confirmed_at"))],

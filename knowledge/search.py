@@ -1,35 +1,43 @@
 """Keyword search over the repertoire: parsed query in, ranked hits out.
 
-Ranking: FTS5's bm25 with field weights (title > tags > body > answers),
-then a gentle boost for questions that were answered (more for an accepted
-answer) and for know-how, so that an answered question outranks an equally
-relevant open one. When every word is required and nothing matches, the
-search falls back to any word.
+The backend finds and ranks (:meth:`~knowledge.storage.TextSearch.keyword_matches`:
+FTS5's bm25 on SQLite, the same bm25 over ``tsvector`` documents on PostgreSQL,
+both with the field weights and boosts of :mod:`knowledge.relevance`, the
+visibility rule inside the query); this module turns matches into hits: a
+snippet with the words marked, and the answers the viewer may see.
+
+Ranking: title > tags > body > answers, then a gentle boost for questions that
+were answered (more for an accepted answer) and for know-how, so that an
+answered question outranks an equally relevant open one. When every word is
+required and nothing matches, the search falls back to any word.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Protocol
 
-from knowledge.models import Audience, Entry, EntryKind, PublicWeb, SearchHit, to_db_time
-from knowledge.query import ParsedQuery, fts_expression
-from knowledge.relational.rows import row_to_entry
-from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
-from knowledge.sqlite.visible_match import still_matching
-from knowledge.sqlite.vocabulary import document_count, document_frequencies, stem_words
-from knowledge.text import fold, highlight
+from knowledge.models import Audience, Entry, EntryKind, SearchHit
+from knowledge.query import ParsedQuery
+from knowledge.relevance import BOOST_ACCEPTED, BOOST_ANSWERED, BOOST_KNOWHOW, FIELD_WEIGHTS
+from knowledge.storage.matches import ScoredEntry
+from knowledge.storage.protocols import EntryStore, TextSearch
+from knowledge.text import highlight
 
-#: bm25 weights for the columns of ``search_fts``: title, body, answers, tags.
-FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
+__all__ = [
+    "BOOST_ACCEPTED",
+    "BOOST_ANSWERED",
+    "BOOST_KNOWHOW",
+    "FIELD_WEIGHTS",
+    "SearchOptions",
+    "Searchable",
+    "search",
+    "snippet_of",
+]
 
-#: Multipliers on bm25 (which is negative: bigger is better after the boost).
-BOOST_ACCEPTED = 1.30
-BOOST_ANSWERED = 1.15
-BOOST_KNOWHOW = 1.20
 
-_KNOWHOW_KINDS = {"howto", "resource", "story", "update"}
+class Searchable(TextSearch, EntryStore, Protocol):
+    """What search needs of a repertoire: its text search and the answers of a question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,76 +50,8 @@ class SearchOptions:
     snippet_chars: int = 220
 
 
-def _author_ids(repertoire: Repertoire, authors: tuple[str, ...]) -> list[int]:
-    """Members ``from:`` names: user id, handle, display name (with or without spaces) or
-    its first word, compared folded ("jose" finds José García)."""
-    wanted = set(authors)
-    ids: list[int] = []
-    for member_id, user_id, handle, display_name in repertoire.db.execute(
-        "SELECT id, user_id, handle, display_name FROM members"
-    ).fetchall():
-        name = " ".join(fold(display_name).split())
-        forms = {fold(user_id), fold(handle), name, name.replace(" ", ""), name.split(" ")[0]}
-        if wanted & (forms - {""}):
-            ids.append(int(member_id))
-    return ids
-
-
-def _filters(repertoire: Repertoire, query: ParsedQuery) -> tuple[list[str], list[Any]]:
-    """SQL conditions (on alias ``e``) for the query's filters."""
-    where: list[str] = []
-    params: list[Any] = []
-    for tag in query.tags:
-        where.append("e.id IN (SELECT entry_id FROM entry_tags WHERE tag = ?)")
-        params.append(tag)
-    if query.authors:
-        authors = _author_ids(repertoire, query.authors)
-        where.append(f"e.author_id IN ({', '.join('?' for _ in authors) or 'NULL'})")
-        params += authors
-    if query.channels:
-        marks = ", ".join("?" for _ in query.channels)
-        where.append(f"(lower(e.channel_name) IN ({marks}) OR lower(e.channel) IN ({marks}))")
-        params += list(query.channels) * 2
-    if query.kinds:
-        base = [k for k in query.kinds if k in {"question", "knowhow", "answer"}]
-        sub = [k for k in query.kinds if k in _KNOWHOW_KINDS]
-        ors: list[str] = []
-        if base:
-            ors.append("e.kind IN (" + ", ".join("?" for _ in base) + ")")
-            params += base
-        if sub:
-            ors.append(
-                "(e.kind = 'knowhow' AND (CASE WHEN e.knowhow_kind = '' THEN 'howto' "
-                "ELSE e.knowhow_kind END) IN (" + ", ".join("?" for _ in sub) + "))"
-            )
-            params += sub
-        where.append("(" + " OR ".join(ors) + ")")
-    for flag in query.flags:
-        if flag == "answered":
-            where.append("(e.kind != 'question' OR e.answer_count > 0)")
-        elif flag == "unanswered":
-            where.append("(e.kind = 'question' AND e.answer_count = 0)")
-        elif flag == "accepted":
-            where.append("(e.kind = 'question' AND e.has_accepted = 1)")
-    if query.before is not None:
-        where.append("e.created_at < ?")
-        params.append(to_db_time(query.before))
-    if query.after is not None:
-        where.append("e.created_at >= ?")
-        params.append(to_db_time(query.after))
-    return where, params
-
-
-def boost_sql() -> str:
-    return (
-        f"(CASE WHEN e.kind = 'knowhow' THEN {BOOST_KNOWHOW} "
-        f"WHEN e.has_accepted = 1 THEN {BOOST_ACCEPTED} "
-        f"WHEN e.answer_count > 0 THEN {BOOST_ANSWERED} ELSE 1.0 END)"
-    )
-
-
 def search(
-    repertoire: Repertoire,
+    repertoire: Searchable,
     query: ParsedQuery,
     viewer: Audience,
     options: SearchOptions | None = None,
@@ -120,181 +60,29 @@ def search(
     options = options or SearchOptions()
     if query.is_empty:
         return []
-    visible_sql, visible_params = visibility_clause(viewer)
-    filter_sql, filter_params = _filters(repertoire, query)
-    wants_answers = "answer" in query.kinds
-    if not wants_answers:
-        filter_sql.append("e.kind IN ('question', 'knowhow')")
-    conditions = [visible_sql, *filter_sql]
-    params = [*visible_params, *filter_params]
-
-    rows: list[tuple[Any, ...]] = []
-    wanted = options.offset + options.limit
-    if query.has_match and not wants_answers:
-        for mode in ("and", "or"):
-            any_word = query if mode == "and" else rarest_words(repertoire, query)
-            expression = fts_expression(any_word, mode=mode)
-            if expression is None:
-                continue
-            rows = _fts_rows(repertoire, expression, conditions, params, wanted)
-            if isinstance(viewer, PublicWeb):
-                rows = _matching_what_is_shown(repertoire, rows, expression, viewer)
-            if rows:
-                break
-    else:
-        rows = _filtered_rows(repertoire, query, conditions, params, wanted)
-    return [_to_hit(repertoire, row, query, options, viewer) for row in rows[options.offset :]]
+    matches = repertoire.keyword_matches(query, viewer, limit=options.offset + options.limit)
+    return [
+        _to_hit(repertoire, match, query, options, viewer) for match in matches[options.offset :]
+    ]
 
 
-#: The any-word fallback's posting budget: its words' document frequencies added up.
-FALLBACK_POSTINGS = 5_000
-
-
-def rarest_words(repertoire: Repertoire, query: ParsedQuery) -> ParsedQuery:
-    """``query`` for the any-word fallback: its rarest words, within a posting budget.
-
-    FTS5 scores every document that matches: when no document holds all of two or
-    three mid-frequency words, any-word matches tens of thousands of documents in
-    a big repertoire. So the words go rarest first (document frequency from the
-    index's vocabulary) while their frequencies add up to at most
-    :data:`FALLBACK_POSTINGS`; the rarest always stays. A common word weighs
-    little in bm25 (low idf), and a word no document holds matches nothing, so
-    leaving them out changes the ranking little; while the budget holds, the
-    query is unchanged.
-    """
-    words = list(dict.fromkeys(query.terms))
-    if len(words) < 2:
-        return query
-    stems = stem_words(repertoire, words)
-    dfs = document_frequencies(
-        repertoire, sorted({s for s in stems if s}), document_count(repertoire)
-    )
-    known = sorted((dfs.get(s, 0), i) for i, s in enumerate(stems) if s and dfs.get(s, 0))
-    if sum(df for df, _ in known) <= FALLBACK_POSTINGS:
-        return query
-    kept: list[int] = []
-    postings = 0
-    for df, i in known:
-        if kept and postings + df > FALLBACK_POSTINGS:
-            break
-        kept.append(i)
-        postings += df
-    return replace(query, terms=tuple(words[i] for i in sorted(kept)))
-
-
-#: How many documents FTS5 ranks on text alone before boosts and filters re-rank them.
-RERANK_CANDIDATES = 100
-
-
-def _fts_rows(
-    repertoire: Repertoire,
-    expression: str,
-    conditions: list[str],
-    params: list[Any],
-    limit: int,
-) -> list[tuple[Any, ...]]:
-    """The ``limit`` best rows: bm25 over the index alone, then boosts and filters.
-
-    Joining every match to ``entries`` before sorting costs about ten times the
-    ranking itself on a large repertoire (a common word matches tens of
-    thousands of documents), so FTS5 first ranks by text alone and keeps the
-    best :data:`RERANK_CANDIDATES`; only those are joined, filtered and boosted
-    (a rescoring of the top documents, as Lucene's rescorers do). When the
-    filters leave fewer than ``limit`` of them and there may be more matches,
-    the whole match set is ranked the exact way.
-    """
-    weights = ", ".join(str(w) for w in FIELD_WEIGHTS)
-    candidates = repertoire.db.execute(
-        f"SELECT rowid, bm25(search_fts, {weights}) AS s FROM search_fts "
-        "WHERE search_fts MATCH ? ORDER BY s LIMIT ?",
-        [expression, max(RERANK_CANDIDATES, limit)],
-    ).fetchall()
-    if not candidates:
-        return []
-    text_score = {int(rowid): float(score) for rowid, score in candidates}
-    marks = ", ".join("?" for _ in text_score)
-    kept = repertoire.db.execute(
-        f"SELECT e.id, {boost_sql()} FROM entries e WHERE e.id IN ({marks}) "
-        f"AND {' AND '.join(conditions)}",
-        [*text_score, *params],
-    ).fetchall()
-    if len(kept) >= limit or len(candidates) < max(RERANK_CANDIDATES, limit):
-        best = sorted((text_score[int(i)] * float(boost), int(i)) for i, boost in kept)[:limit]
-        if not best:
-            return []
-        final = {score_id[1]: score_id[0] for score_id in best}
-        rows = repertoire.db.execute(
-            f"SELECT {ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id "
-            f"WHERE e.id IN ({', '.join('?' for _ in final)})",
-            list(final),
-        ).fetchall()
-        ranked = [(*row, final[int(row[0])]) for row in rows]
-        ranked.sort(key=lambda row: (row[-1], row[0]))
-        return ranked
-    sql = (
-        f"SELECT {ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {boost_sql()} AS score "
-        "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "
-        "JOIN members m ON m.id = e.author_id "
-        f"WHERE search_fts MATCH ? AND {' AND '.join(conditions)} "
-        "ORDER BY score LIMIT ?"
-    )
-    return [tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()]
-
-
-def _matching_what_is_shown(
-    repertoire: Repertoire, rows: list[tuple[Any, ...]], expression: str, viewer: PublicWeb
-) -> list[tuple[Any, ...]]:
-    """Drop hits that matched only through answers the public web may not see.
-
-    The search document of a question holds every answer in its thread; on the
-    web, a word said only by a member who opted out (or in an answer given after
-    the channel turned private) must not bring the question up.
-    """
-    entries = [row_to_entry(row) for row in rows]
-    keep = still_matching(repertoire, entries, expression, viewer)
-    return [row for row, entry in zip(rows, entries, strict=True) if entry.id in keep]
-
-
-def _filtered_rows(
-    repertoire: Repertoire,
-    query: ParsedQuery,
-    conditions: list[str],
-    params: list[Any],
-    limit: int,
-) -> list[tuple[Any, ...]]:
-    """Filters only (``tag:pandas``), or answers asked for: newest first, no bm25."""
-    extra: list[Any] = []
-    if query.has_match:
-        # kind:answer with words: match answers' own text with a LIKE on each word.
-        for word in query.all_words:
-            conditions = [*conditions, "lower(e.text) LIKE ?"]
-            extra.append(f"%{word}%")
-    if query.excluded:
-        for tokens in query.excluded:
-            conditions = [*conditions, "lower(e.text) NOT LIKE ?"]
-            extra.append(f"%{' '.join(tokens)}%")
-    sql = (
-        f"SELECT {ENTRY_COLUMNS}, 0.0 AS score FROM entries e JOIN members m "
-        f"ON m.id = e.author_id WHERE {' AND '.join(conditions)} "
-        "ORDER BY e.created_at DESC LIMIT ?"
-    )
-    return [tuple(r) for r in repertoire.db.execute(sql, [*params, *extra, limit]).fetchall()]
+def snippet_of(entry: Entry, words: list[str], options: SearchOptions) -> str:
+    """The entry's text with ``words`` marked; after its title when the text starts with it."""
+    body = entry.text
+    if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
+        body = body[len(entry.title) :]  # the title is shown anyway: show what follows it
+    return highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
 
 
 def _to_hit(
-    repertoire: Repertoire,
-    row: tuple[Any, ...],
+    repertoire: EntryStore,
+    match: ScoredEntry,
     query: ParsedQuery,
     options: SearchOptions,
     viewer: Audience,
 ) -> SearchHit:
-    entry = row_to_entry(row)
-    score = float(row[-1] or 0.0)
+    entry = match.entry
     words = query.all_words
-    body = entry.text
-    if entry.title and body.startswith(entry.title) and len(body) > len(entry.title) + 20:
-        body = body[len(entry.title) :]  # the title is shown anyway: show what follows it
-    snippet = highlight(body, words, options.mark_start, options.mark_end, options.snippet_chars)
     answer: Entry | None = None
     answer_snippet = ""
     answers: list[Entry] = []
@@ -308,8 +96,8 @@ def _to_hit(
             )
     return SearchHit(
         entry=entry,
-        score=-score,
-        snippet=snippet,
+        score=match.score,
+        snippet=snippet_of(entry, words, options),
         answer=answer,
         answer_snippet=answer_snippet,
         answer_count=len(answers),

@@ -1,14 +1,15 @@
 """Similar questions: past answered questions and know-how close to a new question.
 
-MoreLikeThis in SQLite. A chat question is long and chatty, so it is not
-searched word for word: its words are stemmed by the same FTS5 tokenizer the
-index uses (through a scratch FTS5 table in the connection's ``temp`` schema),
-each stem gets an idf from the index's own vocabulary (an ``fts5vocab`` table,
-its counts cached in ``similar_df``), and only the :data:`MAX_QUERY_TERMS` most
-informative terms (tf-idf; quoted words and the first line weigh double),
-within a budget of :data:`MAX_POSTINGS` postings, go into one OR query through
-FTS5's weighted bm25. The text is data: every term is re-quoted, never passed
-raw to ``MATCH``. ``bench/README.md`` has the measurements behind each choice.
+MoreLikeThis over the repertoire's index. A chat question is long and chatty,
+so it is not searched word for word: its words are stemmed as the index stems
+them, each stem gets an idf from the index's document frequencies (both through
+the backend's :class:`~knowledge.storage.TextSearch`: a scratch FTS5 table and
+``fts5vocab`` on SQLite, ``to_tsvector`` and counted matches on PostgreSQL, the
+counts cached), and only the :data:`MAX_QUERY_TERMS` most informative terms
+(tf-idf; quoted words and the first line weigh double), within a budget of
+:data:`MAX_POSTINGS` postings, are handed to the backend, which ranks past
+entries by them with the weighted bm25 (each term single words, never query
+syntax). ``bench/README.md`` has the measurements behind each choice.
 
 Each candidate then gets a **confidence** in ``[0, 1]``: how far its score
 stands above the crowd (the :data:`CROWD_RANK`-th candidate's score), as a
@@ -29,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from knowledge.confidence import (
     LEXICAL_MODEL,
@@ -41,38 +42,51 @@ from knowledge.confidence import (
     features,
 )
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
-from knowledge.relational.rows import row_to_entry
-from knowledge.relational.visibility import visibility_clause
-from knowledge.search import SearchOptions, boost_sql
-from knowledge.sqlite.repertoire import ENTRY_COLUMNS, Repertoire
-from knowledge.sqlite.vocabulary import (
-    document_count,
-    document_frequencies,
-    stem_words,
-    stems_present,
-)
+from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
+from knowledge.search import SearchOptions
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage.matches import SimilarLookup, WeightedTerm
 from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
     from knowledge.semantic import Embedder
+
+__all__ = [
+    "CALIBRATED",
+    "CROWD_RANK",
+    "DEFAULT_CONFIG",
+    "MAX_POSTINGS",
+    "MAX_QUERY_TERMS",
+    "MAX_WORDS",
+    "MIN_CAPPED_DF",
+    "POOL",
+    "SEMANTIC_SUGGEST_THRESHOLD",
+    "SIMILAR_FIELD_WEIGHTS",
+    "SUGGEST_THRESHOLD",
+    "MltConfig",
+    "Ranked",
+    "Term",
+    "find_similar",
+    "idf",
+    "margin_confidence",
+    "query_weight",
+    "question_terms",
+    "rank_similar",
+    "select_terms",
+    "weighted_terms",
+]
 
 #: How many of the question's terms reach FTS5 (the most informative ones).
 MAX_QUERY_TERMS = 16
 #: The posting budget of one query (sum of its terms' document frequencies):
 #: what bounds its time in a big repertoire.
 MAX_POSTINGS = 10_000
-#: bm25 column weights (title, body, answers, tags) for question-to-question
-#: matching: flatter than ``/cop search``'s, since a question's body says as
-#: much as its title (bench/README.md has the measurements).
-SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
 #: Words of a very long paste looked at; the rest adds little and costs time.
 MAX_WORDS = 400
 #: Candidates fetched by bm25 and scored for confidence.
 POOL = 20
 #: Below this many documents a term is never too common to query (see MltConfig).
 MIN_CAPPED_DF = 1000
-#: FTS5 ranks this many matches before the visibility filters and boosts apply.
-CANDIDATE_WINDOW = 200
 #: The confidence (a calibrated probability) from which the bot speaks up at ask time.
 SUGGEST_THRESHOLD = SPEAK_THRESHOLD
 #: The same with the semantic stage on (its model also sees the cosines).
@@ -181,7 +195,7 @@ def question_terms(
     by_stem: dict[str, tuple[str, int, float]] = {}
     quoted_stems: set[str] = set()
     titled_stems: set[str] = set()
-    for word, stem in zip(words, stem_words(repertoire, words), strict=True):
+    for word, stem in zip(words, repertoire.stem_words(words), strict=True):
         if stem is None:
             continue
         boost = 1.0
@@ -195,8 +209,8 @@ def question_terms(
         by_stem[stem] = (surface, tf + counts[word], max(best, boost))
     if not by_stem:
         return []
-    n_docs = document_count(repertoire)
-    dfs = document_frequencies(repertoire, list(by_stem), n_docs)
+    n_docs = repertoire.document_count()
+    dfs = repertoire.document_frequencies(list(by_stem), n_docs)
     terms: list[Term] = []
     for stem, (word, tf, boost) in by_stem.items():
         df = dfs.get(stem, 0)
@@ -214,20 +228,9 @@ def _repeats(term: Term) -> int:
     return max(1, min(3, round(term.boost)))
 
 
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def mlt_expression(terms: Sequence[Term], max_terms: int = MAX_QUERY_TERMS) -> str | None:
-    """An OR of the most informative terms, each quoted: safe for ``MATCH``.
-
-    A boosted term is repeated (up to 3 times): FTS5's bm25 adds a term's
-    score once per occurrence in the query, so repetition is its query weight.
-    """
-    chosen: list[str] = []
-    for term in terms[:max_terms]:
-        chosen.extend([_quote(term.word)] * _repeats(term))
-    return "(" + " OR ".join(chosen) + ")" if chosen else None
+def weighted_terms(terms: Sequence[Term]) -> list[WeightedTerm]:
+    """The terms as the backend ranks with them: a boosted term counts up to 3 times."""
+    return [WeightedTerm(t.word, t.stem, t.df, t.idf, _repeats(t)) for t in terms]
 
 
 def select_terms(
@@ -249,56 +252,6 @@ def select_terms(
         chosen.append(term)
         postings += term.df
     return chosen
-
-
-# ---------------------------------------------------------------------------- ranking
-
-
-def _candidates(
-    repertoire: Repertoire,
-    expression: str,
-    viewer: ChannelRef | None,
-    *,
-    exclude_ids: Iterable[int],
-    answered_only: bool,
-    limit: int,
-    weights: Sequence[float],
-    boosts: bool,
-) -> list[tuple[Any, ...]]:
-    visible_sql, params = visibility_clause(viewer)
-    conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
-    if answered_only:
-        conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
-    excluded = sorted(set(exclude_ids))
-    if excluded:
-        conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
-        params = [*params, *excluded]
-    weight_sql = ", ".join(str(w) for w in weights)
-    boost = f" * {boost_sql()}" if boosts else ""
-    # Rank inside FTS5 alone first (no join per match), then filter and boost the
-    # best few hundred; when filters left too few, rank every match.
-    inner = max(CANDIDATE_WINDOW, limit * 10)
-    for window in (f"ORDER BY s LIMIT {inner}", ""):
-        sql = (
-            f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
-            f"FROM search_fts WHERE search_fts MATCH ? {window}) "
-            f"SELECT {ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
-            "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
-            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
-        )
-        rows = [
-            tuple(r) for r in repertoire.db.execute(sql, [expression, *params, limit]).fetchall()
-        ]
-        if len(rows) >= limit or not window:
-            return rows
-        total = repertoire.db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? "
-            f"LIMIT {inner})",
-            [expression],
-        ).fetchone()[0]
-        if total < inner:  # the window held every match: nothing more to find
-            return rows
-    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,25 +292,21 @@ def rank_similar(
     max_terms = config.max_terms
     terms = question_terms(repertoire, text, config=config)
     selected = select_terms(terms, max_terms, config.max_postings)
-    expression = mlt_expression(selected, max_terms)
     excluded = set(exclude_ids)
-    entries: list[Entry] = []
-    scores: dict[int, float] = {}
-    solved: set[int] = set()
-    if expression is not None:
-        rows = _candidates(
-            repertoire,
-            expression,
+    matches = repertoire.similar_candidates(
+        SimilarLookup(
+            tuple(weighted_terms(selected)),
             viewer,
-            exclude_ids=excluded,
+            exclude_ids=frozenset(excluded),
             answered_only=answered_only,
             limit=max(pool, CROWD_RANK),
-            weights=config.weights,
+            field_weights=config.weights,
             boosts=config.boosts,
         )
-        entries = [row_to_entry(r) for r in rows]
-        scores = {e.id: -float(r[-1] or 0.0) for e, r in zip(entries, rows, strict=True)}
-        solved = {e.id for e, r in zip(entries, rows, strict=True) if r[-2]}
+    )
+    entries = [m.entry for m in matches]
+    scores = {m.entry.id: m.score for m in matches}
+    solved = {m.entry.id for m in matches if m.solved}
     crowd = (
         sorted(scores.values(), reverse=True)[CROWD_RANK - 1] if len(scores) >= CROWD_RANK else 0.0
     )
@@ -429,8 +378,7 @@ def _calibrated(
         return []
     query = [QueryTerm(t.word, t.stem, t.idf) for t in selected]
     # The features only ask which of the query's stems a candidate holds.
-    stems = stems_present(
-        repertoire,
+    stems = repertoire.stems_present(
         {2 * i: e.title for i, e in enumerate(entries)}
         | {2 * i + 1: e.text for i, e in enumerate(entries)},
         (t.stem for t in selected),

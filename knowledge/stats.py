@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from knowledge.models import ChannelRef, EntryKind
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
 __all__ = ["Stats", "repertoire_stats"]
@@ -28,7 +28,7 @@ class Stats:
         return asdict(self)
 
 
-def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats:
+def repertoire_stats(repertoire: RelationalRepertoire, viewer: ChannelRef | None) -> Stats:
     # Members and channels too: who posts only in a private channel or a DM, and how many
     # of those there are, is not for every channel to see.
     visible, params = visibility_clause(viewer)
@@ -59,6 +59,6 @@ def repertoire_stats(repertoire: Repertoire, viewer: ChannelRef | None) -> Stats
     )
 
 
-def _scalar(repertoire: Repertoire, sql: str, params: list[Any]) -> int:
+def _scalar(repertoire: RelationalRepertoire, sql: str, params: list[Any]) -> int:
     row = repertoire.sql.one(sql, params)
     return int(row[0]) if row else 0

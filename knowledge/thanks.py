@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from knowledge.models import ChannelRef, Member, to_db_time
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = [
     "Helper",
@@ -47,7 +47,7 @@ class Helper:
 
 
 def record_thanks(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     giver_id: int,
     receiver_id: int,
     *,
@@ -91,7 +91,9 @@ def record_thanks(
     return False
 
 
-def withdraw_reaction_thanks(repertoire: Repertoire, giver_id: int, entry_id: int) -> bool:
+def withdraw_reaction_thanks(
+    repertoire: RelationalRepertoire, giver_id: int, entry_id: int
+) -> bool:
     """The thanks reaction was removed: drop the thank-you it made (not a command's)."""
     removed = repertoire.sql.execute(
         "DELETE FROM thanks WHERE giver_id = ? AND entry_id = ? AND via = 'reaction'",
@@ -111,7 +113,7 @@ def _visible_thanks(viewer: ChannelRef | None) -> tuple[str, list[Any]]:
 
 
 def _helpers(
-    repertoire: Repertoire, condition: str, params: list[Any], viewer: ChannelRef | None
+    repertoire: RelationalRepertoire, condition: str, params: list[Any], viewer: ChannelRef | None
 ) -> list[Helper]:
     visible_sql, visible_params = _visible_thanks(viewer)
     rows = repertoire.sql.rows(
@@ -150,7 +152,7 @@ def _helpers(
 
 
 def thanks_received(
-    repertoire: Repertoire, member_ids: list[int], viewer: ChannelRef | None
+    repertoire: RelationalRepertoire, member_ids: list[int], viewer: ChannelRef | None
 ) -> Helper | None:
     """Thanks to one person (all their linked identities), as ``viewer`` may see them."""
     if not member_ids:
@@ -173,7 +175,7 @@ def thanks_received(
 
 
 def thanks_leaderboard(
-    repertoire: Repertoire, viewer: ChannelRef | None, since: datetime, limit: int = 10
+    repertoire: RelationalRepertoire, viewer: ChannelRef | None, since: datetime, limit: int = 10
 ) -> list[Helper]:
     """Most thanked since ``since``: only where a channel turned the leaderboard on."""
     return _helpers(repertoire, "t.created_at >= ?", [to_db_time(since)], viewer)[:limit]

@@ -16,12 +16,14 @@ from datetime import datetime
 
 from knowledge.identity import identity_group
 from knowledge.models import to_db_time
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 __all__ = ["hidden_members", "is_hidden_from_web", "set_web_optout"]
 
 
-def set_web_optout(repertoire: Repertoire, member_id: int, hidden: bool, at: datetime) -> bool:
+def set_web_optout(
+    repertoire: RelationalRepertoire, member_id: int, hidden: bool, at: datetime
+) -> bool:
     """Hide (``/cop web off``) or show again (``on``) a member; ``True`` when that changed."""
     if hidden:
         changed = repertoire.sql.execute(
@@ -34,12 +36,12 @@ def set_web_optout(repertoire: Repertoire, member_id: int, hidden: bool, at: dat
     return changed == 1
 
 
-def is_hidden_from_web(repertoire: Repertoire, member_id: int) -> bool:
+def is_hidden_from_web(repertoire: RelationalRepertoire, member_id: int) -> bool:
     """Whether the member, or any identity linked to them, opted out."""
     return bool(set(identity_group(repertoire, member_id)) & hidden_members(repertoire))
 
 
-def hidden_members(repertoire: Repertoire) -> frozenset[int]:
+def hidden_members(repertoire: RelationalRepertoire) -> frozenset[int]:
     """Every member id that must not appear on the web: opted out, or linked to one who did."""
     opted = [int(r[0]) for r in repertoire.sql.rows("SELECT member_id FROM web_optouts")]
     hidden: set[int] = set()

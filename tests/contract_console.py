@@ -6,14 +6,13 @@ import io
 import re
 from pathlib import Path
 
-from contract_drivers import ACCEPT, MEMBERS, Shown
-
 from adapters.console import ConsoleChat
 from adapters.console_history import record_reaction
 from adapters.console_transcript import Transcript
 from bot.core import Core
 from bot.events import Actor, Where
 from bot.runtime import AsyncCore
+from tests.contract_drivers import ACCEPT, MEMBERS, Shown
 
 
 class ConsoleDriver:

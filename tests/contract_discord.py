@@ -6,10 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from contract_drivers import ACCEPT, CHANNELS, SAVE, Shown
-
 from bot.app import command_registry
 from tests import discord_harness as dh
+from tests.contract_drivers import ACCEPT, CHANNELS, SAVE, Shown
 
 DISCORD_CHANNELS = {"public": 210, "other": 230, "private": 220}
 DISCORD_MEMBERS = {"asker": (11, "Asker"), "answerer": (12, "Answerer"), "voter": (13, "Voter")}

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from slack_harness import BOT_TOKEN, SIGNING_SECRET, harness_for, running_fake_slack
 
 from bot.app import build_core
 from bot.config import Settings
@@ -30,6 +29,7 @@ from bot.ports import FixedClock
 from knowledge.models import Entry
 from knowledge.storage import EntryFilter, Viewer
 from tests import discord_harness as dh
+from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, harness_for, running_fake_slack
 
 CHANNELS = ("public", "other", "private")
 MEMBERS = ("asker", "answerer", "voter", "saver")
@@ -92,7 +92,7 @@ async def driving(
     """A driver over a fresh repertoire for the platform ``name``."""
     settings = Settings(database=str(tmp_path / "copbot.db"))
     if name == "console":
-        from contract_console import ConsoleDriver
+        from tests.contract_console import ConsoleDriver
 
         core = build_core(settings, tmp_path / "copbot.db", clock=FixedClock(dh.NOW))
         driver = ConsoleDriver(core, tmp_path / "copbot.db")
@@ -105,12 +105,12 @@ async def driving(
     elif name == "slack":
         monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
         monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-        from contract_slack import SlackDriver
+        from tests.contract_slack import SlackDriver
 
         async with running_fake_slack() as fake, harness_for(fake, tmp_path, settings) as harness:
             yield SlackDriver(harness)
     else:
-        from contract_discord import DiscordDriver
+        from tests.contract_discord import DiscordDriver
 
         async with dh.running(tmp_path, settings) as harness:
             yield DiscordDriver(harness)

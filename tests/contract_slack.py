@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contract_drivers import ACCEPT, SAVE, Shown
-from slack_harness import TEAM
+from tests.contract_drivers import ACCEPT, SAVE, Shown
+from tests.slack_harness import TEAM
 
 SLACK_CHANNELS = {"public": "C0PUBLIC", "other": "C0OTHER", "private": "C0SECRET"}
 SLACK_MEMBERS = {"asker": "U0ASK", "answerer": "U0ANS", "voter": "U0VOTE", "saver": "U0SAVE"}

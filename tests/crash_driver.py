@@ -1,13 +1,18 @@
 """A capture loop to be killed: handles N questions, printing ``ACK <id>`` after each commit.
 
-Run as ``python -m tests.crash_driver DB START COUNT``. Every line it prints
-is a promise that the message is stored: the crash test holds it to that.
+Run as ``python -m tests.crash_driver DB START COUNT``, or in a process forked
+from a server that imported it once (:func:`run_forked`: the crash test starts
+dozens of drivers, and the interpreter's start-up would be most of their time).
+Every line it writes is a promise that the message is stored: the crash test
+holds it to that.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 
 from bot.app import build_core
 from bot.config import Settings
@@ -18,7 +23,11 @@ ASKER = Actor("slack", "U1", "Asker", "T1")
 HELPER = Actor("slack", "U2", "Helper", "T1")
 
 
-def main(db_path: str, start: int, count: int) -> None:
+def printed(line: str) -> None:
+    print(line, flush=True)
+
+
+def main(db_path: str, start: int, count: int, say: Callable[[str], None] = printed) -> None:
     core = build_core(Settings(), db_path)
     at = datetime(2026, 3, 1, tzinfo=UTC)
     for number in range(start, start + count):
@@ -41,9 +50,14 @@ def main(db_path: str, start: int, count: int) -> None:
         )
         core.handle(question)
         core.handle(answer)
-        print(f"ACK {number}", flush=True)
+        say(f"ACK {number}")
     core.repertoire.close()
-    print("DONE", flush=True)
+    say("DONE")
+
+
+def run_forked(db_path: str, start: int, count: int, lines: Connection) -> None:
+    """:func:`main` sending each line down ``lines`` (a forked process's entry point)."""
+    main(db_path, start, count, lines.send)
 
 
 if __name__ == "__main__":

@@ -72,12 +72,12 @@ def scheduler_time(clock: MovableClock) -> Iterator[None]:
             return clock.at.astimezone(tz) if tz else clock.at.replace(tzinfo=None)
 
     saved = (scheduler_base.datetime, executor_base.datetime)
-    scheduler_base.datetime = ClockDatetime  # type: ignore[misc]
-    executor_base.datetime = ClockDatetime  # type: ignore[misc]
+    scheduler_base.datetime = ClockDatetime
+    executor_base.datetime = ClockDatetime
     try:
         yield
     finally:
-        scheduler_base.datetime, executor_base.datetime = saved  # type: ignore[misc]
+        scheduler_base.datetime, executor_base.datetime = saved
 
 
 async def run_due_jobs(scheduler: AsyncIOScheduler, expected: int = 1) -> list[int]:

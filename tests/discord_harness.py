@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +31,7 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import build_core
@@ -204,7 +204,7 @@ def thread(
 
 def guild(
     channels: list[dict[str, Any]],
-    threads: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    threads: Sequence[dict[str, Any]] = (),
     roles: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """GUILD_CREATE: the server, its roles (default: @everyone who may view), channels
@@ -404,7 +404,8 @@ class Request:
     @property
     def flags(self) -> int:
         body = self.body if isinstance(self.body, dict) else {}
-        inner = body.get("data") if isinstance(body.get("data"), dict) else body
+        data = body.get("data")
+        inner = data if isinstance(data, dict) else body
         return int(inner.get("flags") or 0)
 
 
@@ -482,9 +483,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         await self.gateway.close()
@@ -549,11 +548,12 @@ class FakeDiscord:
             parts: dict[str, Any] = {"files": []}
             reader = await request.multipart()
             async for part in reader:
-                if part.name == "payload_json":  # type: ignore[union-attr]
-                    parts.update(json.loads(await part.text()))  # type: ignore[union-attr]
+                assert isinstance(part, BodyPartReader), "discord.py sends no nested multipart"
+                if part.name == "payload_json":
+                    parts.update(json.loads(await part.text()))
                 else:
-                    parts["files"].append(part.filename)  # type: ignore[union-attr]
-                    await part.read()  # type: ignore[union-attr]
+                    parts["files"].append(part.filename)
+                    await part.read()
             return parts
         raw = await request.read()
         return json.loads(raw) if raw else None

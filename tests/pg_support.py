@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict
 
 from knowledge.postgres.documents import reindex
 
@@ -115,3 +117,22 @@ def document(conn: Connection[Any], entry_id: int) -> str:
     ).fetchone()
     assert row is not None
     return str(row[0])
+
+
+def url_of(dsn: str) -> tuple[str, str]:
+    """A test database's conninfo as the ``postgresql://`` URL a user types, and its password.
+
+    The password (if the server needs one) is not in the URL: copbot refuses a
+    password on the command line, so a test passes it as ``PGPASSWORD``.
+    """
+    params = conninfo_to_dict(dsn)
+    user = quote(str(params.get("user", "")), safe="")
+    host, port = str(params.get("host", "")), str(params.get("port", ""))
+    dbname = quote(str(params.get("dbname", "")), safe="")
+    query = {"host": host} if host.startswith("/") else {}
+    netloc = "" if host.startswith("/") else host + (f":{port}" if port else "")
+    if host.startswith("/") and port:
+        query["port"] = port
+    userinfo = f"{user}@" if user else ""
+    suffix = f"?{urlencode(query)}" if query else ""
+    return f"postgresql://{userinfo}{netloc}/{dbname}{suffix}", str(params.get("password") or "")

@@ -7,6 +7,7 @@ renderers' own constants: a renderer whose constant drifts from the platform
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Slack, Block Kit reference (https://docs.slack.dev/reference/block-kit/blocks and
@@ -92,7 +93,7 @@ def check_slack_view(view: dict[str, Any]) -> None:
     check_slack_blocks(view["blocks"])
 
 
-def check_discord_message(content: str, embeds: list[dict[str, Any]]) -> None:
+def check_discord_message(content: str, embeds: Sequence[Mapping[str, Any]]) -> None:
     """Every limit of a Discord message's content and embeds (the JSON sent)."""
     assert len(content or "") <= DISCORD_CONTENT
     assert len(embeds) <= DISCORD_EMBEDS

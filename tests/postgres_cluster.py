@@ -43,9 +43,10 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 import pytest
@@ -344,7 +345,13 @@ def pg_conn(pg_dsn: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
         yield conn
 
 
-def mark_postgres_tests(items: list[pytest.Item]) -> None:
+class Markable(Protocol):
+    """What :func:`mark_postgres_tests` needs of a collected test (a ``pytest.Item``)."""
+
+    def add_marker(self, marker: str) -> None: ...
+
+
+def mark_postgres_tests(items: Sequence[Markable]) -> None:
     """Give every test that reaches the server the ``postgres`` marker (for ``-m postgres``)."""
     for item in items:
         if FIXTURES & set(getattr(item, "fixturenames", ())):

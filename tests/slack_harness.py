@@ -295,7 +295,7 @@ async def running_fake_slack() -> AsyncIterator[FakeSlackApi]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     fake.url = f"http://127.0.0.1:{port}"
     try:
         yield fake
@@ -474,7 +474,7 @@ class harness_for:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self.runner.addresses[0][1]
         self.session = aiohttp.ClientSession()
         return SlackHarness(
             self.fake,

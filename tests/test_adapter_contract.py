@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from contract_drivers import ACCEPT, Driver, Shown, driving, entries, entry
 
 from knowledge.models import EntryKind
+from tests.contract_drivers import ACCEPT, Driver, Shown, driving, entries, entry
 
 PLATFORMS = ("console", "slack", "discord")
 QUESTION = "How do I make zorblax imports faster?"

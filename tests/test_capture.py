@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from conftest import Chat, replies, where
 
 from bot.config import CaptureSettings, ChannelRule, ChannelSettings, Settings
 from bot.events import FetchMessage, KnowhowKind, Visibility
 from knowledge.models import EntryKind
+from knowledge.storage import EntryFilter
+from tests.chat_driver import EVERYTHING, Chat, MakeChat, replies, where
 
 QUESTION = "How do I reduce the memory usage of a pandas DataFrame?"
 
@@ -64,7 +63,7 @@ def test_non_questions_are_ignored(chat: Chat, text: str) -> None:
     assert chat.entries() == []
 
 
-def test_min_length_and_starters_are_configurable(make_chat: Callable[..., Chat]) -> None:
+def test_min_length_and_starters_are_configurable(make_chat: MakeChat) -> None:
     settings = Settings(
         capture=CaptureSettings(
             question_starters=("quick one",), question_mark=False, min_question_chars=30
@@ -106,7 +105,8 @@ def test_thread_replies_become_answers_of_the_question(chat: Chat) -> None:
     answers = chat.repertoire.answers_for(question)
     assert [a.source.message_id for a in answers] == ["r1", "r2"]
     assert all(a.kind == EntryKind.ANSWER for a in answers)
-    assert chat.sql("SELECT answer_count FROM entries WHERE id = ?", question.id) == [(2,)]
+    answered = EntryFilter(message_id="q1", answered=True)
+    assert chat.repertoire.count_entries(EVERYTHING, answered) == 1
 
 
 @pytest.mark.parametrize("emoji", ["white_check_mark", "✅", ":white_check_mark:", "✅\ufe0f"])
@@ -119,7 +119,8 @@ def test_the_askers_check_mark_accepts(chat: Chat, emoji: str) -> None:
     said = replies(out)
     assert len(said) == 1 and not said[0].ephemeral
     assert said[0].thread_id == "q1"
-    assert chat.sql("SELECT has_accepted FROM entries WHERE message_id = 'q1'") == [(1,)]
+    accepted = EntryFilter(message_id="q1", has_accepted=True)
+    assert chat.repertoire.count_entries(EVERYTHING, accepted) == 1
 
 
 def test_someone_elses_single_check_mark_does_not_accept(chat: Chat) -> None:
@@ -139,57 +140,58 @@ def test_other_reactions_by_the_asker_do_not_accept(chat: Chat) -> None:
     assert answer is not None and not answer.accepted
 
 
-def test_accept_votes_members_accept(make_chat: Callable[..., Chat]) -> None:
+def test_accept_votes_members_accept(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(accept_votes=2)))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "bob")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     chat.react("r1", "dana")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
     # one vote goes away: below the threshold again
     chat.react("r1", "dana", added=False)
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
 
 
-def test_the_answerers_own_vote_does_not_count(make_chat: Callable[..., Chat]) -> None:
+def test_the_answerers_own_vote_does_not_count(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(accept_votes=2)))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "chen")
     chat.react("r1", "bob")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     chat.react("r1", "dana")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
-def test_asker_accepts_can_be_turned_off(make_chat: Callable[..., Chat]) -> None:
+def test_asker_accepts_can_be_turned_off(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(asker_accepts=False, accept_votes=2)))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "alice")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
 
 
 def test_removing_the_reaction_un_accepts(chat: Chat) -> None:
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "alice", "✅")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
     # removed in the other form than it was added: the same reaction
     assert chat.react("r1", "alice", "white_check_mark", added=False) == []
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
-    assert chat.sql("SELECT has_accepted FROM entries WHERE message_id = 'q1'") == [(0,)]
+    assert not chat.entry_of("r1").accepted
+    accepted = EntryFilter(message_id="q1", has_accepted=False)
+    assert chat.repertoire.count_entries(EVERYTHING, accepted) == 1
 
 
-def test_a_custom_accept_reaction(make_chat: Callable[..., Chat]) -> None:
+def test_a_custom_accept_reaction(make_chat: MakeChat) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(accept_reaction="heavy_check_mark")))
     chat.say(QUESTION, mid="q1", user="alice")
     chat.reply("q1", "Use category dtypes.", mid="r1", user="chen")
     chat.react("r1", "alice", "✅")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     chat.react("r1", "alice", "✔️")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
 def test_accepting_again_says_nothing_new(chat: Chat) -> None:
@@ -292,7 +294,7 @@ def test_ask_creates_a_question_and_binds_later_thread_replies(chat: Chat) -> No
     answers = chat.repertoire.answers_for(question)
     assert [a.source.message_id for a in answers] == ["r1"]
     chat.react("r1", "sam")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
 def test_ask_without_a_question_explains_usage(chat: Chat) -> None:
@@ -319,7 +321,7 @@ def test_bot_authors_are_ignored(chat: Chat) -> None:
     assert chat.entry("q2") is not None
 
 
-def test_capture_off_by_channel_rule(make_chat: Callable[..., Chat]) -> None:
+def test_capture_off_by_channel_rule(make_chat: MakeChat) -> None:
     settings = Settings(
         channels=ChannelSettings(
             rules=(
@@ -338,7 +340,7 @@ def test_capture_off_by_channel_rule(make_chat: Callable[..., Chat]) -> None:
     assert chat.entry("q3", "C1") is not None
 
 
-def test_capture_off_by_default_with_an_opt_in_rule(make_chat: Callable[..., Chat]) -> None:
+def test_capture_off_by_default_with_an_opt_in_rule(make_chat: MakeChat) -> None:
     settings = Settings(
         channels=ChannelSettings(
             capture_by_default=False, rules=(ChannelRule(channel="test:C2", capture=True),)
@@ -370,7 +372,7 @@ def test_save_reaction_in_a_dm_fetches_then_keeps_it_private(chat: Chat) -> None
     out = chat.react("d1", "alice", "📌", channel="D1")
     assert len(out) == 1 and isinstance(out[0], FetchMessage)
     chat.save("d1", "Note to self: vacuum the warehouse weekly.", channel="D1")
-    assert chat.entry("d1", "D1").visibility == "dm"  # type: ignore[union-attr]
+    assert chat.entry_of("d1", "D1").visibility == "dm"
 
 
 def test_member_left_channel_stops_capture_there(chat: Chat) -> None:

@@ -7,11 +7,9 @@ keeps, the replies members read, and acceptance when a question goes away.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
-
-from conftest import NOW, Chat, actor, replies, where
+from typing import TypedDict, Unpack, cast
 
 from bot.config import CaptureSettings, Settings
 from bot.events import (
@@ -26,8 +24,16 @@ from bot.events import (
 )
 from knowledge.curation import valid_until
 from knowledge.models import EntryKind
+from tests.chat_driver import NOW, Chat, MakeChat, actor, replies, where
 
 # ----------------------------------------------------------------------------- questions
+
+
+def members(chat: Chat) -> list[tuple[str, str, str, str]]:
+    """Every member, oldest first: (platform, workspace, user id, display name)."""
+    return [
+        (m.platform, m.workspace, m.user_id, m.display_name) for m in chat.repertoire.all_members()
+    ]
 
 
 def test_the_question_mark_counts_only_near_the_end(chat: Chat) -> None:
@@ -40,7 +46,7 @@ def test_the_question_mark_counts_only_near_the_end(chat: Chat) -> None:
 
 
 def test_a_question_exactly_as_long_as_the_minimum_is_kept(
-    make_chat: Callable[..., Chat],
+    make_chat: MakeChat,
 ) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(min_question_chars=12)))
     chat.say("Any tips ok?", mid="twelve")  # 12 characters
@@ -99,11 +105,9 @@ def test_a_reactor_becomes_a_member_of_the_channels_workspace(chat: Chat) -> Non
     chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
     reactor = replace(actor("alice", name="ally"), workspace="")
     chat.core.handle(ReactionChange(chat.place("C1"), "q1", reactor, "eyes", True, "", NOW))
-    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members")
-    assert rows == [("test", "W1", "alice", "Alice A")]  # one member; a reaction never renames
+    assert members(chat) == [("test", "W1", "alice", "Alice A")]  # a reaction never renames
     chat.react("q1", "voter")  # someone who never wrote: known as a member, for forget
-    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members")
-    assert rows[1:] == [("test", "W1", "voter", "Voter")]
+    assert members(chat)[1:] == [("test", "W1", "voter", "Voter")]
 
 
 def test_a_save_reaction_keeps_the_messages_author_link_and_thread(chat: Chat) -> None:
@@ -119,7 +123,19 @@ def test_a_save_reaction_keeps_the_messages_author_link_and_thread(chat: Chat) -
 # ----------------------------------------------------------------------------- saves
 
 
-def _request(chat: Chat, mid: str, text: str, **extra: object) -> SaveRequest:
+class SaveOptions(TypedDict, total=False):
+    """The optional fields of a :class:`SaveRequest`."""
+
+    title: str
+    tags: tuple[str, ...]
+    kind: KnowhowKind
+    permalink: str
+    thread_id: str | None
+    event_id: str
+    valid_until: date | None
+
+
+def _request(chat: Chat, mid: str, text: str, **extra: Unpack[SaveOptions]) -> SaveRequest:
     return SaveRequest(
         chat.place("C1"),
         actor("carol"),
@@ -127,7 +143,7 @@ def _request(chat: Chat, mid: str, text: str, **extra: object) -> SaveRequest:
         text,
         actor("bob"),
         NOW,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -172,12 +188,13 @@ def test_a_save_keeps_title_thread_link_channel_and_until(chat: Chat) -> None:
     )
     assert (entry.channel_name, entry.knowhow_kind) == ("data-help", "update")
     assert valid_until(chat.repertoire, entry.id) == date(2027, 3, 1)
-    saver = chat.sql("SELECT workspace FROM members WHERE user_id = 'carol'")
-    assert saver == [("W1",)]
+    assert [m.workspace for m in chat.repertoire.members_with_user_id("test", "carol")] == ["W1"]
 
 
 def test_a_save_without_a_kind_of_know_how_is_a_howto(chat: Chat) -> None:
-    chat.core.handle(_request(chat, "m1", "Use uv for lock files.", kind="bogus"))
+    chat.core.handle(
+        _request(chat, "m1", "Use uv for lock files.", kind=cast(KnowhowKind, "bogus"))
+    )
     entry = chat.entry("m1")
     assert entry is not None and entry.knowhow_kind == "howto"
 
@@ -187,7 +204,7 @@ def test_members_without_a_workspace_are_filed_under_the_places(chat: Chat) -> N
     chat.core.handle(
         SaveRequest(chat.place("C1"), nameless, "m1", "A tip.", nameless, NOW + timedelta(1))
     )
-    assert chat.sql("SELECT workspace FROM members WHERE user_id = 'dora'") == [("W1",)]
+    assert [m.workspace for m in chat.repertoire.members_with_user_id("test", "dora")] == ["W1"]
 
 
 def test_nothing_to_save_and_deleted_messages_say_so(chat: Chat) -> None:
@@ -242,7 +259,7 @@ def test_an_edit_at_the_same_instant_as_its_message_is_applied(chat: Chat) -> No
 
 
 def test_no_question_words_configured_leaves_the_question_mark(
-    make_chat: Callable[..., Chat],
+    make_chat: MakeChat,
 ) -> None:
     chat = make_chat(Settings(capture=CaptureSettings(question_starters=())))
     chat.say("Anyone tried polars with delta tables?", mid="q1")
@@ -257,7 +274,7 @@ def test_a_batch_writes_each_member_once_and_files_them_under_the_place(chat: Ch
         for n in range(3)
     ]
     chat.core.handle_batch(events)
-    assert chat.sql("SELECT platform, workspace, user_id FROM members") == [("test", "W1", "bob")]
+    assert [m[:3] for m in members(chat)] == [("test", "W1", "bob")]
     authors = {e.author_id for e in chat.entries(EntryKind.QUESTION)}
     assert len(authors) == 1 and len(chat.entries(EntryKind.QUESTION)) == 3
 
@@ -275,8 +292,7 @@ def test_this_solved_it_keeps_its_event_id_and_time(chat: Chat) -> None:
 def test_a_save_reaction_files_the_author_as_who_wrote_it(chat: Chat) -> None:
     chat.say("How do I pin a pandas version?", mid="q1", user="alice", name="Alice A")
     chat.react("q1", "carol", "pushpin")
-    rows = chat.sql("SELECT platform, workspace, user_id, display_name FROM members ORDER BY id")
-    assert rows == [("test", "W1", "alice", "Alice A"), ("test", "W1", "carol", "Carol")]
+    assert members(chat) == [("test", "W1", "alice", "Alice A"), ("test", "W1", "carol", "Carol")]
 
 
 def test_what_a_captured_message_keeps(chat: Chat) -> None:

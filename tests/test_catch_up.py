@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_harness import BOT_USER, SlackHarness, fake_slack, slack  # noqa: F401
 
 from adapters.slack.adapter import SlackAdapter
 from bot.config import Settings
 from knowledge.models import ChannelRef
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
+from tests.slack_harness import BOT_USER, SlackHarness, fake_slack, slack  # noqa: F401
 
 SEEN = "1800000001.000100"
 
@@ -46,7 +46,7 @@ async def seen_before(slack: SlackHarness) -> None:
 
 
 async def test_a_gap_cut_short_by_an_error_goes_on_from_the_last_page_read(
-    slack: SlackHarness,
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await seen_before(slack)
     stamps = away(slack, 40)
@@ -61,7 +61,7 @@ async def test_a_gap_cut_short_by_an_error_goes_on_from_the_last_page_read(
                 return {"ok": False, "error": "internal_error"}, {}
         return original(method, p)
 
-    slack.fake.answer = third_page_fails  # type: ignore[method-assign]
+    monkeypatch.setattr(slack.fake, "answer", third_page_fails)
     report = await slack.adapter.catch_up()
     assert report.failures == 1
     assert {e["message_id"] for e in slack.entries()} == {SEEN, *stamps[:30]}
@@ -103,7 +103,7 @@ async def test_a_socket_mode_reconnect_catches_up_what_was_said_meanwhile(
         assert report.messages == 1
         assert missed in {e["message_id"] for e in slack.entries()}
     finally:
-        await handler.client.close()  # type: ignore[no-untyped-call]
+        await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves it untyped
         await socket.close()
 
 

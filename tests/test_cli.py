@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import Chat
 
 from adapters.cli import cli
 from bot.config import CONFIG_ENV_VAR
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.stats import repertoire_stats
+from tests.chat_driver import Chat, MakeChat
 
 DB = "cli.db"
 
 
 @pytest.fixture
-def filled(make_chat: Callable[..., Chat], tmp_path: Path) -> Chat:
+def filled(make_chat: MakeChat, tmp_path: Path) -> Chat:
     chat = make_chat(name=DB)
     chat.say("How do I tune zorblax retries?", mid="q-pub", channel="C1", permalink="https://x/1")
     chat.reply("q-pub", "Set zorblax retries to 3.", mid="r-pub", channel="C1", user="chen")
@@ -108,10 +108,10 @@ def test_run_with_nothing_enabled_exits_2_and_closes_the_file(
 ) -> None:
     opened: list[Repertoire] = []
     closed: list[Repertoire] = []
-    real_open, real_close = Repertoire.open.__func__, Repertoire.close  # type: ignore[attr-defined]
+    real_open, real_close = Repertoire.open, Repertoire.close
 
     def track_open(cls: type[Repertoire], path: str | Path) -> Repertoire:
-        repertoire = real_open(cls, path)
+        repertoire = real_open(path)
         opened.append(repertoire)
         return repertoire
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import Chat, replies
 
 from bot.app import command_registry
+from tests.chat_driver import Chat, replies
 
 REGISTRY = command_registry()
 

@@ -43,7 +43,7 @@ def _write_export(folder: Path) -> None:
     (folder / "dms.json").write_text("[]")
     (folder / "mpims.json").write_text("[]")
     (folder / "help").mkdir()
-    messages = []
+    messages: list[dict[str, object]] = []
     for q in range(QUESTIONS):
         ts = f"{1_700_000_000 + q * 100}.000100"
         messages.append(
@@ -187,7 +187,7 @@ def test_another_writer_committing_mid_batch_loses_no_event(
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(Repertoire, "set_reaction", set_reaction)
-    code, output = _import(export, db)
+    code, output = _import(export, db, "--one-by-one")
     assert raced
     assert (code, _entries(db)) == (0, QUESTIONS * (1 + ANSWERS_EACH)), output
     assert "failed" not in output
@@ -257,6 +257,6 @@ def test_an_event_that_fails_makes_the_import_exit_non_zero(
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(Repertoire, "set_reaction", set_reaction)
-    code, output = _import(export, db)
+    code, output = _import(export, db, "--one-by-one")
     assert code == 1
     assert "failed 1 events" in output

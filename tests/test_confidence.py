@@ -35,7 +35,9 @@ def test_sigmoid_is_a_probability(x: float) -> None:
 
 
 @given(st.dictionaries(st.sampled_from(LEXICAL_FEATURES), unit), unit, unit)
-def test_shipped_model_is_monotonic_in_the_margin(values: dict[str, float], a: float, b: float):
+def test_shipped_model_is_monotonic_in_the_margin(
+    values: dict[str, float], a: float, b: float
+) -> None:
     # More margin over the crowd never makes a candidate less likely, and stays in (0, 1).
     low, high = sorted((a, b))
     p_low = LEXICAL_MODEL.probability({**values, "margin": low})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,9 @@ from adapters.console import CONTROLS, ConsoleChat
 from adapters.console_transcript import Transcript
 from bot.core import Core
 from bot.runtime import AsyncCore
-from knowledge.models import EntryKind
+from knowledge.models import Entry, EntryKind
 from knowledge.storage import EntryFilter, Viewer
+from tests.chat_driver import MakeCore
 
 EVERYTHING = Viewer.operator_including_private()
 
@@ -41,9 +42,15 @@ class Console:
         assert match, printed
         return match.group(1)
 
-    def entry(self, mid: str):  # type: ignore[no-untyped-def]
+    def entry(self, mid: str) -> Entry | None:
         found = self.core.repertoire.entries(EVERYTHING, EntryFilter(message_id=mid))
         return found[0] if found else None
+
+    def entry_of(self, mid: str) -> Entry:
+        """The entry made from ``mid``; the test fails when there is none."""
+        found = self.entry(mid)
+        assert found is not None, f"no entry was made from {mid!r}"
+        return found
 
     def close(self) -> None:
         self.async_core.close()
@@ -51,7 +58,7 @@ class Console:
 
 
 @pytest.fixture
-def console(make_core: Callable[..., Core], tmp_path: Path) -> Iterator[Console]:
+def console(make_core: MakeCore, tmp_path: Path) -> Iterator[Console]:
     made = Console(make_core(name="console.db"), tmp_path / "console.db")
     yield made
     made.close()
@@ -87,9 +94,9 @@ async def test_ask_reply_react_marks_the_answer_accepted(console: Console) -> No
     await console.say("/as Alice")
     printed = await console.say(f"/react {answer} ✅")
     assert "Marked as the accepted answer" in printed
-    assert console.entry(answer).accepted
+    assert console.entry_of(answer).accepted
     await console.say(f"/unreact {answer} white_check_mark")
-    assert not console.entry(answer).accepted
+    assert not console.entry_of(answer).accepted
 
 
 async def test_cop_ask_binds_replies_to_the_posted_message(console: Console) -> None:
@@ -107,7 +114,7 @@ async def test_save_with_kind_and_tags(console: Console) -> None:
     note = await console.say_id("We moved the nightly jobs to the new cluster.")
     printed = await console.say(f"/save {note} story #infra")
     assert "Saved" in printed
-    entry = console.entry(note)
+    entry = console.entry_of(note)
     assert entry.kind == EntryKind.KNOWHOW and entry.knowhow_kind == "story"
     assert "infra" in entry.tags
 
@@ -115,7 +122,7 @@ async def test_save_with_kind_and_tags(console: Console) -> None:
 async def test_edit_and_delete(console: Console) -> None:
     question = await console.say_id("How do I speed up the zorblax scheduler?")
     await console.say(f"/edit {question} How do I speed up the quuxify scheduler?")
-    assert "quuxify" in console.entry(question).title
+    assert "quuxify" in console.entry_of(question).title
     await console.say(f"/delete {question}")
     assert console.entry(question) is None
 
@@ -128,7 +135,7 @@ async def test_unknown_message_ids_are_explained(console: Console) -> None:
 async def test_a_private_channel_keeps_its_questions(console: Console) -> None:
     await console.say("/channel platform-team private")
     question = await console.say_id("How do we rotate the zorblax keys?")
-    assert console.entry(question).visibility == "private"
+    assert console.entry_of(question).visibility == "private"
     await console.say("/channel general")
     assert "Nothing found" in await console.say("/cop search zorblax")
 
@@ -185,7 +192,7 @@ async def test_seeding_twice_makes_nothing_twice(console: Console) -> None:
 
 
 async def test_match_marks_are_bold_on_a_colour_terminal_and_plain_words_otherwise(
-    make_core: Callable[..., Core], tmp_path: Path
+    make_core: MakeCore, tmp_path: Path
 ) -> None:
     core = make_core(name="marks.db")
     outputs: dict[bool, str] = {}

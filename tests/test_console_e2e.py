@@ -51,11 +51,15 @@ def demo(tmp_path: Path, db: Path, *lines: str) -> str:
 
 
 def stats(tmp_path: Path, db: Path) -> dict[str, int]:
-    return json.loads(copbot(tmp_path, "stats", "--json", "--db", str(db)).stdout)  # type: ignore[no-any-return]
+    counts = json.loads(copbot(tmp_path, "stats", "--json", "--db", str(db)).stdout)
+    assert isinstance(counts, dict)
+    return counts
 
 
 def search_json(tmp_path: Path, db: Path, query: str) -> dict[str, Any]:
-    return json.loads(copbot(tmp_path, "search", query, "--db", str(db), "--json").stdout)  # type: ignore[no-any-return]
+    found = json.loads(copbot(tmp_path, "search", query, "--db", str(db), "--json").stdout)
+    assert isinstance(found, dict)
+    return found
 
 
 def id_of(printed: str, text: str) -> str:

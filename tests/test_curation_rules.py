@@ -27,6 +27,8 @@ from knowledge.curation import (
     undo,
     valid_until,
 )
+from knowledge.query import parse_query
+from knowledge.search import search
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
 
@@ -179,10 +181,8 @@ def test_a_new_title_is_searchable_and_history_keeps_both_as_written(core: Core)
     bob = _member(core, "UBOB", "Bob")
     change_field(core.repertoire, entry, "title", "Réduire la mémoire", bob, NOW)
     change_field(core.repertoire, entry, "title", "Réduire la RAM quixotiquement", bob, NOW)
-    found = core.repertoire.db.execute(
-        "SELECT rowid FROM search_fts WHERE search_fts MATCH 'quixotiquement'"
-    ).fetchall()
-    assert [r[0] for r in found] == [entry]
+    found = search(core.repertoire, parse_query("quixotiquement"), None)
+    assert [hit.entry.id for hit in found] == [entry]
     stored = core.repertoire.db.execute(
         "SELECT old_value, new_value FROM curation_changes ORDER BY id DESC LIMIT 1"
     ).fetchone()

@@ -48,7 +48,7 @@ def _digest(tmp_path: Path, spec: str, **options: object) -> Post | None:
     core = make_core(tmp_path / "r.db", MovableClock(WEEK_END))
     known_community(core)
     start, end = period_for(WEEK_END, 7, core.services.settings.community.tz)
-    schedule = DigestSchedule(channel=spec, **options)  # type: ignore[arg-type]
+    schedule = DigestSchedule.model_validate({"channel": spec, **options})
     target = resolve_channel(core.services.repertoire, spec)
     return build_digest(core.services, target, schedule, start, end)
 

@@ -20,10 +20,12 @@ from bot.core import Core
 from bot.digest import build_digest, resolve_channel
 from bot.ports import FixedClock
 from bot.render_text import render_post
-from knowledge.models import from_db_time
 from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage import Viewer
 from tests.streams import START, make_community
-from tests.test_privacy import _populate, _visible_only
+from tests.test_privacy import copy_visible_only, populate_randomly
+
+EVERYTHING = Viewer.operator_including_private()
 
 
 def _digest_text(core: Core, repertoire: Repertoire, spec: str, days: int, end: datetime) -> str:
@@ -44,14 +46,14 @@ def test_hidden_entries_change_nothing_in_a_digest(tmp_path: Path, seed: int, da
     db.unlink(missing_ok=True)
     core = build_core(Settings(), db, clock=FixedClock(START))
     try:
-        _populate(core, seed)
-        newest = core.repertoire.db.execute("SELECT max(created_at) FROM entries").fetchone()[0]
-        end = from_db_time(newest) + timedelta(hours=1)
+        populate_randomly(core, seed)
+        [newest] = core.repertoire.entries(EVERYTHING, order="newest", limit=1)
+        end = newest.created_at + timedelta(hours=1)
         for where in make_community().channels:
             spec = f"{where.platform}:{where.workspace}:{where.channel}"
             copy_path = tmp_path / f"d{seed}-{days}-{where.channel}.db"
             copy_path.unlink(missing_ok=True)
-            visible = _visible_only(db, copy_path, where)
+            visible = copy_visible_only(db, copy_path, where)
             try:
                 full = _digest_text(core, core.repertoire, spec, days, end)
                 only = _digest_text(core, visible, spec, days, end)

@@ -317,7 +317,7 @@ def test_prepare_builds_nothing_for_a_claimed_period(tmp_path: Path) -> None:
     core = make_core(tmp_path / "r.db", clock)
     known_community(core, MONDAY_9)
     runs = DigestRuns(core.services)
-    schedule = DigestSchedule(**WEEKLY)  # type: ignore[arg-type]
+    schedule = DigestSchedule.model_validate(WEEKLY)
     first = runs.prepare(schedule, MONDAY_9)
     assert first is not None and first.post.sections
     assert runs.prepare(schedule, MONDAY_9) is None  # claimed, not yet posted

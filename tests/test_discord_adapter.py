@@ -13,7 +13,7 @@ from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.client import REQUIRED_PERMISSIONS, SCOPES, copbot_intents, invite_url
 from adapters.runner import make_adapters
 from bot.app import build_core
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, DiscordSettings, Settings
 from bot.events import Post, PostSection, Visibility, Where
 from bot.runtime import AsyncCore
 from tests import discord_harness as dh
@@ -53,7 +53,7 @@ def test_the_runner_builds_the_discord_adapter_from_the_environment(
 ) -> None:
     secret = "MTAx.fake.token-value-for-test"
     monkeypatch.setenv("DISCORD_TOKEN", secret)
-    settings = Settings(discord={"enabled": True})
+    settings = Settings(discord=DiscordSettings(enabled=True))
     core = AsyncCore(build_core(settings, tmp_path / "c.db"))
     try:
         [adapter] = make_adapters(core, settings, http=False, port=None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from bot.config import Settings
+from bot.config import CaptureSettings, DiscordSettings, Settings
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
@@ -27,7 +28,7 @@ G = str(dh.GUILD_ID)
 EVERYTHING = Viewer.operator_including_private()
 
 
-def server() -> dict:
+def server() -> dict[str, Any]:
     return dh.guild(
         [
             dh.text_channel(GENERAL, "general"),
@@ -49,7 +50,9 @@ def entry_for(h: dh.Harness, channel: int, message_id: int) -> list[Entry]:
     )
 
 
-async def forum_post(h: dh.Harness, title: str, text: str, tags=(TAG_PANDAS,)) -> int:
+async def forum_post(
+    h: dh.Harness, title: str, text: str, tags: tuple[int, ...] = (TAG_PANDAS,)
+) -> int:
     post = dh.new_id()
     await h.feed("THREAD_CREATE", dh.thread(post, FORUM, title, ALICE[0], applied_tags=tags))
     await h.feed("MESSAGE_CREATE", dh.message(post, post, ALICE, text))
@@ -295,8 +298,8 @@ async def test_save_reaction_on_an_unknown_message_fetches_it_and_confirms_by_dm
 async def test_configured_solved_tag_names_and_reactions(tmp_path: Path) -> None:
     settings = Settings(
         database=str(tmp_path / "copbot.db"),
-        discord={"solved_tags": ["answered"]},
-        capture={"accept_reaction": "heavy_check_mark"},
+        discord=DiscordSettings(solved_tags=("answered",)),
+        capture=CaptureSettings(accept_reaction="heavy_check_mark"),
     )
     async with dh.running(tmp_path, settings) as h:
         h.add_guild(
@@ -466,7 +469,8 @@ async def test_a_server_gating_channels_behind_a_member_role_can_name_it_everyon
         run_dir = tmp_path / f"{expected}-{everyone_roles}"
         run_dir.mkdir()
         settings = Settings(
-            database=str(run_dir / "copbot.db"), discord={"everyone_roles": list(everyone_roles)}
+            database=str(run_dir / "copbot.db"),
+            discord=DiscordSettings(everyone_roles=tuple(everyone_roles)),
         )
         async with dh.running(run_dir, settings) as h:
             h.add_guild(server)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from adapters.discord.commands import ACCEPT_MENU_NAME, SAVE_MENU_NAME
 from bot.app import command_registry
-from bot.config import Settings
+from bot.config import DiscordSettings, Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from knowledge.models import EntryKind, SourceKey
 from knowledge.storage import EntryFilter, Viewer
@@ -30,7 +31,7 @@ EPHEMERAL = 64
 EVERYTHING = Viewer.operator_including_private()
 
 
-def server() -> dict:
+def server() -> dict[str, Any]:
     return dh.guild(
         [
             dh.text_channel(GENERAL, "general"),
@@ -39,7 +40,7 @@ def server() -> dict:
     )
 
 
-def general() -> dict:
+def general() -> dict[str, Any]:
     return dh.text_channel(GENERAL, "general")
 
 
@@ -53,7 +54,7 @@ async def ask_and_answer(h: dh.Harness, channel: int, question: str, answer: str
     return qid
 
 
-def deferred(h: dh.Harness, interaction: dict) -> dh.Request:
+def deferred(h: dh.Harness, interaction: dict[str, Any]) -> dh.Request:
     """The interaction's one callback: a 'thinking' defer (type 5), only for the caller."""
     [callback] = h.api.calls("POST", f"/interactions/{interaction['id']}/")
     assert callback.body["type"] == 5
@@ -61,12 +62,14 @@ def deferred(h: dh.Harness, interaction: dict) -> dh.Request:
     return callback
 
 
-def followups(h: dh.Harness, interaction: dict) -> list[dh.Request]:
+def followups(h: dh.Harness, interaction: dict[str, Any]) -> list[dh.Request]:
     return h.api.calls("POST", f"/webhooks/{dh.APP_ID}/{interaction['token']}")
 
 
 async def test_commands_are_registered_as_a_cop_group_and_a_message_menu(tmp_path: Path) -> None:
-    settings = Settings(database=str(tmp_path / "c.db"), discord={"guild_ids": [dh.GUILD_ID]})
+    settings = Settings(
+        database=str(tmp_path / "c.db"), discord=DiscordSettings(guild_ids=(dh.GUILD_ID,))
+    )
     async with dh.running(tmp_path, settings) as h:
         [sync] = h.api.calls("PUT", f"/applications/{dh.APP_ID}/guilds/{dh.GUILD_ID}/commands")
         by_name = {c["name"]: c for c in sync.body}
@@ -85,7 +88,7 @@ async def test_a_server_that_refuses_commands_is_logged_and_the_others_still_wor
 ) -> None:
     other = dh.GUILD_ID + 1
     settings = Settings(
-        database=str(tmp_path / "c.db"), discord={"guild_ids": [other, dh.GUILD_ID]}
+        database=str(tmp_path / "c.db"), discord=DiscordSettings(guild_ids=(other, dh.GUILD_ID))
     )
     refused = f"/applications/{dh.APP_ID}/guilds/{other}/commands"
     async with dh.running(tmp_path, settings, before_login=lambda api: api.answer(
@@ -309,7 +312,9 @@ async def test_a_failing_command_still_answers_the_member(
         assert "database on fire" in caplog.text
 
 
-async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> None:
+async def test_subcommand_options_become_the_cores_grammar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[str] = []
     async with dh.running(tmp_path) as h:
         h.add_guild(server())
@@ -317,7 +322,7 @@ async def test_subcommand_options_become_the_cores_grammar(tmp_path: Path) -> No
         async def record(interaction: object, text: str) -> None:
             seen.append(text)
 
-        h.adapter.run_command = record  # type: ignore[method-assign]
+        monkeypatch.setattr(h.adapter, "run_command", record)
         channel = general()
         for sub, options in (
             ("search", {"query": 'tag:pandas "read csv"'}),

@@ -16,7 +16,7 @@ from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.client import copbot_intents
 from adapters.runner import run
 from bot.app import build_core
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, DiscordSettings, Settings
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from bot.runtime import AsyncCore
 from tests import discord_harness as dh
@@ -53,7 +53,7 @@ async def test_copbot_run_connects_to_discord_and_shares_one_repertoire_with_sla
 ) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "fake-token-from-env")
     db = tmp_path / "community.db"
-    settings = Settings(database=str(db), discord={"enabled": True})
+    settings = Settings(database=str(db), discord=DiscordSettings(enabled=True))
     seed_slack_answer(settings, db)
 
     async with dh.serving() as discord:

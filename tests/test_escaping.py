@@ -17,7 +17,6 @@ from typing import Any
 
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
-from slack_harness import TEAM, SlackHarness, fake_slack, slack  # noqa: F401
 
 from adapters.cli import cli
 from adapters.digest_cli import post_now
@@ -25,6 +24,7 @@ from bot.app import build_core
 from bot.config import Settings
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from tests import discord_harness as dh
+from tests.slack_harness import TEAM, SlackHarness, fake_slack, slack  # noqa: F401
 
 # --------------------------------------------------------------------------- Slack
 

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core import Core
 from bot.events import IncomingMessage, MessageDeleted
 from bot.ports import FixedClock
+from knowledge.models import SourceKey
 from knowledge.storage import Viewer
 from tests.snapshot import snapshot
 from tests.streams import START, community_stream, messy
@@ -61,7 +62,8 @@ def test_a_delete_before_its_create_keeps_the_message_out(tmp_path: Path) -> Non
         core.handle(MessageDeleted(question.where, question.message_id, "del-1"))
         core.handle(question)
         assert core.repertoire.count_entries(EVERYTHING) == 0
-        edit_rows = core.repertoire.db.execute("SELECT count(*) FROM message_edits").fetchone()
-        assert edit_rows[0] == 0
+        where = question.where
+        key = SourceKey(where.platform, where.workspace, where.channel, question.message_id)
+        assert core.repertoire.latest_edit(key) is None
     finally:
         core.repertoire.close()

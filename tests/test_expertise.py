@@ -9,6 +9,7 @@ gentle follow-up and in a digest's open questions: the one ranking
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -128,7 +129,7 @@ NOW = WEEK_END
 
 
 def _weight(kind: float, age: timedelta) -> float:
-    return kind * 0.5 ** (age / timedelta(days=HALF_LIFE_DAYS))
+    return kind * math.pow(0.5, age / timedelta(days=HALF_LIFE_DAYS))
 
 
 def test_the_ranking_weighs_each_kind_of_help_and_fades_with_age(tmp_path: Path) -> None:

@@ -8,8 +8,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from adapters.cli import cli
 from bot.app import build_core
-from bot.config import Settings
+from bot.config import CONFIG_ENV_VAR, Settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from bot.forget import carry_out, plan_for
@@ -54,51 +58,44 @@ def test_forget_removes_entries_reactions_and_profile_and_resettles_votes(tmp_pa
         (plan,) = plan_for(core, "ada")
         assert [e.source.message_id for e in plan.entries] == ["q1"]
         carry_out(core, plan)
-        db = core.repertoire.db
-        assert db.execute("SELECT count(*) FROM members WHERE user_id = 'U1'").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM entries WHERE message_id = 'q1'").fetchone()[0] == 0
+        repertoire, q1 = core.repertoire, EntryFilter(message_id="q1")
+        assert repertoire.members_with_user_id("slack", "U1") == []
+        assert repertoire.count_entries(EVERYTHING, q1) == 0
         # A replay of the forgotten member's message does not bring it back.
         core.handle(IncomingMessage(HELP, ASKER, "q1", "How do I fix build 1?", START))
-        assert db.execute("SELECT count(*) FROM entries WHERE message_id = 'q1'").fetchone()[0] == 0
+        assert repertoire.count_entries(EVERYTHING, q1) == 0
     finally:
         core.repertoire.close()
 
 
-def test_forget_dry_run_lists_and_keeps_everything(tmp_path: Path) -> None:
+def test_forget_dry_run_lists_and_keeps_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "cli.db"
     core = build_core(Settings(), db, clock=FixedClock(START))
     try:
         _thread(core, 1)
     finally:
         core.repertoire.close()
-    base = [sys.executable, "-m", "adapters.cli"]
-    dry = subprocess.run(
-        [*base, "forget", "Ada Asker", "--db", str(db), "--dry-run"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "1 entries" in dry.stdout and "Dry run" in dry.stdout
-    stats = json.loads(
-        subprocess.run(
-            [*base, "stats", "--json", "--db", str(db)], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    assert stats["questions"] == 1
-    subprocess.run(
-        [*base, "forget", "Ada Asker", "--db", str(db), "--yes"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    stats = json.loads(
-        subprocess.run(
-            [*base, "stats", "--json", "--db", str(db)], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    assert stats["questions"] == 0
+    monkeypatch.delenv(CONFIG_ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray ./copbot.toml
+    runner = CliRunner()
+
+    def copbot(*args: str) -> str:
+        result = runner.invoke(cli, [*args, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    dry = copbot("forget", "Ada Asker", "--dry-run")
+    assert "1 entries" in dry and "Dry run" in dry
+    assert json.loads(copbot("stats", "--json"))["questions"] == 1
+    copbot("forget", "Ada Asker", "--yes")
+    assert json.loads(copbot("stats", "--json"))["questions"] == 0
+    # The real process: an unknown member is exit code 1 and one line on stderr.
     unknown = subprocess.run(
-        [*base, "forget", "nobody", "--db", str(db)], capture_output=True, text=True
+        [sys.executable, "-m", "adapters.cli", "forget", "nobody", "--db", str(db)],
+        capture_output=True,
+        text=True,
     )
     assert unknown.returncode == 1 and "No member called" in unknown.stderr
 

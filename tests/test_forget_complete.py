@@ -10,6 +10,7 @@ database file or its WAL.
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 from pathlib import Path
@@ -40,7 +41,7 @@ async def _session(db: Path) -> None:
     core = build_core(Settings.model_validate({"similar": {"min_confidence": 0.0}}), db)
     async_core = AsyncCore(core)
     transcript = Transcript(db)
-    chat = ConsoleChat(async_core, transcript, _Sink())
+    chat = ConsoleChat(async_core, transcript, io.StringIO())
     mid = _Ids(chat)
     try:
         await chat.handle_line("/as Ada Lovelace")
@@ -77,34 +78,18 @@ async def _session(db: Path) -> None:
         core.repertoire.close()
 
 
-class _Sink:
-    """A text stream that keeps what the console printed."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
 class _Ids:
     def __init__(self, chat: ConsoleChat) -> None:
         self.chat = chat
 
     async def say(self, line: str) -> str:
         out = self.chat.printer.out
-        assert isinstance(out, _Sink)
-        start = len(out.text)
+        assert isinstance(out, io.StringIO)
+        start = len(out.getvalue())
         await self.chat.handle_line(line)
-        match = re.search(r"\[(m\d+)\]", out.text[start:])
-        assert match, out.text[start:]
+        printed = out.getvalue()[start:]
+        match = re.search(r"\[(m\d+)\]", printed)
+        assert match, printed
         return match.group(1)
 
 

@@ -52,8 +52,10 @@ def accepted(core: Core, message_id: str) -> bool:
     return entry.accepted
 
 
-def solved(value: bool | None, **changes: object) -> ForumPostChanged:
-    return ForumPostChanged(FORUM, "P1", solved=value, **changes)  # type: ignore[arg-type]
+def solved(
+    value: bool | None, *, tags: tuple[str, ...] | None = None, title: str = ""
+) -> ForumPostChanged:
+    return ForumPostChanged(FORUM, "P1", solved=value, tags=tags, title=title)
 
 
 def test_solved_accepts_the_latest_answer_not_by_the_asker(core: Core) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from adapters.cli import cli
+from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage import Viewer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"
@@ -34,11 +38,21 @@ def run_import(tmp_path: Path, *args: str) -> tuple[Result, Path]:
     return result, db
 
 
+@contextmanager
+def reading(db: Path) -> Iterator[Repertoire]:
+    """The imported file, opened the way the web view reads it (it cannot change it)."""
+    repertoire = Repertoire.open_read_only(db)
+    try:
+        yield repertoire
+    finally:
+        repertoire.close()
+
+
 def visibility(db: Path) -> dict[str, str]:
     """message id -> visibility of its entry (questions, answers and know-how)."""
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT message_id, visibility FROM entries").fetchall()
-    return {str(m): str(v) for m, v in rows}
+    with reading(db) as repertoire:
+        listed = repertoire.entries(Viewer.operator_including_private(), limit=100_000)
+    return {e.source.message_id: e.visibility for e in listed}
 
 
 def slack_copy(tmp_path: Path) -> Path:
@@ -162,8 +176,8 @@ def test_a_member_whose_profile_is_a_string_is_named_and_the_import_goes_on(
     result, db = run_import(tmp_path, str(export))
     assert "users.json: member #2 (U02BOB): 'profile' is not an object" in result.output
     assert PUBLIC_QUESTION in visibility(db)
-    with sqlite3.connect(db) as conn:
-        names = dict(conn.execute("SELECT user_id, display_name FROM members").fetchall())
+    with reading(db) as repertoire:
+        names = {m.user_id: m.display_name for m in repertoire.all_members()}
     assert names["U02BOB"] == "Bob Chen"  # named from what else the entry says
     assert result.exit_code == 1
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, Chat, replies
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,7 @@ from bot.ports import FixedClock, Services
 from knowledge.models import EntryKind, SourceKey
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
+from tests.chat_driver import NOW, Chat, replies
 
 #: A Slack ``ts``: the same value can be the id of a message in every channel.
 TS = "1718000000.000100"

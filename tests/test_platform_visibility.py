@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
-
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import search
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
+from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 
 Q_TS, A_TS, CONVERTED_TS = "1800000001.000100", "1800000002.000200", "1800000005.000000"
 

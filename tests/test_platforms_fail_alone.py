@@ -17,7 +17,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from click.testing import CliRunner
-from slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlackApi, running_fake_slack, sign
 
 from adapters.cli import cli
 from adapters.runner import NothingToRun, run
@@ -27,6 +26,14 @@ from bot.events import Post
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
+from tests.slack_harness import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM,
+    FakeSlackApi,
+    running_fake_slack,
+    sign,
+)
 
 QUICK = Backoff(first=0.01, factor=2.0, cap=0.05)
 

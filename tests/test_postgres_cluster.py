@@ -59,7 +59,7 @@ def test_postgres_marker_follows_the_fixtures() -> None:
             self.markers.append(marker)
 
     uses, plain = Item(["tmp_path", "pg_dsn"]), Item(["tmp_path"])
-    postgres_cluster.mark_postgres_tests([uses, plain])  # type: ignore[list-item]
+    postgres_cluster.mark_postgres_tests([uses, plain])
     assert uses.markers == ["postgres"] and plain.markers == []
 
 

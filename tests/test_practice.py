@@ -30,7 +30,7 @@ from knowledge.curation import history
 from knowledge.hosts import frequent_topics, hosts_for_topic
 from knowledge.identity import identity_group
 from knowledge.kinds import knowhow_by_kind
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.thanks import thanks_leaderboard
 
@@ -83,7 +83,9 @@ def say(
     return message_id
 
 
-def react(core: Core, where: Where, message_id: str, who: Actor, emoji: str, added: bool = True):
+def react(
+    core: Core, where: Where, message_id: str, who: Actor, emoji: str, added: bool = True
+) -> list[Outbound]:
     return core.handle(
         ReactionChange(where, message_id, who, emoji, added, event_id=f"r{next(_ids)}", at=NOW)
     )
@@ -121,12 +123,9 @@ def qa(
 
 
 def entry_id_of(core: Core, where: Where, message_id: str, kind: str) -> int:
-    row = core.repertoire.db.execute(
-        "SELECT id FROM entries WHERE channel = ? AND message_id = ? AND kind = ?",
-        [where.channel, message_id, kind],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    key = SourceKey(where.platform, where.workspace, where.channel, message_id)
+    [entry] = [e for e in core.repertoire.entries_for_message(key) if e.kind == kind]
+    return entry.id
 
 
 # --------------------------------------------------------------------------- kinds
@@ -141,8 +140,10 @@ def test_save_reactions_pick_the_kind_of_know_how() -> None:
     out = react(core, TIPS, m_link, ALICE, "link")
     assert [type(o) for o in out] == [FetchMessage]
     assert isinstance(out[0], FetchMessage) and out[0].kind == KnowhowKind.RESOURCE
-    assert react(core, TIPS, m_story, ALICE, "📖")[0].kind == KnowhowKind.STORY  # type: ignore[union-attr]
-    assert react(core, TIPS, m_pin, ALICE, "pushpin")[0].kind == KnowhowKind.HOWTO  # type: ignore[union-attr]
+    (story,) = react(core, TIPS, m_story, ALICE, "📖")
+    assert isinstance(story, FetchMessage) and story.kind == KnowhowKind.STORY
+    (pin,) = react(core, TIPS, m_pin, ALICE, "pushpin")
+    assert isinstance(pin, FetchMessage) and pin.kind == KnowhowKind.HOWTO
 
     # A captured message is saved at once, with the kind of the reaction.
     q = say(core, HELP, ALICE, "Has anyone seen the dbt 1.8 tests rename?", tags=("dbt",))

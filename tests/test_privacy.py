@@ -34,7 +34,8 @@ from knowledge.stats import repertoire_stats
 from tests.streams import START, WORDS, community_stream, make_community
 
 
-def _populate(core: Core, seed: int) -> None:
+def populate_randomly(core: Core, seed: int) -> None:
+    """A community from a seeded random stream, and saved know-how in every channel."""
     for event in community_stream(seed, 250):
         core.handle(event)
     rng = random.Random(seed)
@@ -55,7 +56,7 @@ def _populate(core: Core, seed: int) -> None:
         )
 
 
-def _visible_only(source: Path, target: Path, viewer: Where) -> Repertoire:
+def copy_visible_only(source: Path, target: Path, viewer: Where) -> Repertoire:
     """A copy of the repertoire holding only what ``viewer`` may see."""
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
@@ -84,7 +85,7 @@ def test_hidden_entries_have_no_influence(tmp_path: Path, seed: int, words: list
     db.unlink(missing_ok=True)
     core = build_core(Settings(), db, clock=FixedClock(START))
     try:
-        _populate(core, seed)
+        populate_randomly(core, seed)
         kinds = {
             r[0] for r in core.repertoire.db.execute("SELECT DISTINCT visibility FROM entries")
         }
@@ -94,7 +95,7 @@ def test_hidden_entries_have_no_influence(tmp_path: Path, seed: int, words: list
             viewer = ChannelRef(where.platform, where.workspace, where.channel)
             copy_path = tmp_path / f"c{seed}-{where.channel}.db"
             copy_path.unlink(missing_ok=True)
-            visible = _visible_only(db, copy_path, where)
+            visible = copy_visible_only(db, copy_path, where)
             try:
                 for hit in search(core.repertoire, parse_query(query, now=START), viewer):
                     assert (
@@ -124,7 +125,7 @@ def test_hidden_entries_have_no_influence(tmp_path: Path, seed: int, words: list
 def test_deleting_removes_the_entry_and_its_index_row(tmp_path: Path) -> None:
     core = build_core(Settings(), tmp_path / "d.db", clock=FixedClock(START))
     try:
-        _populate(core, 3)
+        populate_randomly(core, 3)
         row = core.repertoire.db.execute(
             "SELECT id, platform, workspace, channel, message_id FROM entries "
             "WHERE kind = 'question' LIMIT 1"

@@ -170,10 +170,9 @@ class Community:
             ReactionChange(where, message.message_id, MEMBERS[member], "+1", True, at=self.tick())
         )
         # Closing is always believed (the safe side); what the channel is now is the file's.
-        row = self.core.repertoire.db.execute(
-            "SELECT visibility FROM channels WHERE channel = ?", [channel]
-        ).fetchone()
-        self.visibility[channel] = Visibility(row[0])
+        known = self.core.repertoire.find_channel(PLATFORM, channel_id=channel, workspace=WORKSPACE)
+        assert known is not None
+        self.visibility[channel] = Visibility(known.visibility)
 
     def _save(self, channel: str, member: int, words: str) -> None:
         actor = MEMBERS[member]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import pytest
-from conftest import NOW, Chat, actor, replies, where
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +20,7 @@ from knowledge.query import MAX_TERMS, fts_expression, parse_query
 from knowledge.search import search
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import clean_text
+from tests.chat_driver import NOW, Chat, actor, replies, where
 
 # ------------------------------------------------------------------ grammar, element by element
 
@@ -297,7 +298,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Core]:
     repertoire.close()
 
 
-def with_examples(test):  # type: ignore[no-untyped-def]
+TestFunction = TypeVar("TestFunction", bound=Callable[..., None])
+
+
+def with_examples(test: TestFunction) -> TestFunction:
+    """``test`` with every hand-picked hostile query as an explicit hypothesis example."""
     for text in EXAMPLES:
         test = example(text)(test)
     return test

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import Chat, replies, where
+from typing import TypedDict
 
-import knowledge.search as search_module
+import pytest
+
+import knowledge.sqlite.keyword_search as search_module
 from bot.events import MARK_END, MARK_START, KnowhowKind
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
+from tests.chat_driver import Chat, replies, where
 
 DAY = 24 * 60.0  # minutes
 
@@ -129,14 +131,21 @@ def test_the_limit_is_respected(chat: Chat) -> None:
 # ------------------------------------------------------------------ filters
 
 
+class Speaker(TypedDict):
+    """A member as ``Chat.say`` takes them: their id and display name."""
+
+    user: str
+    name: str
+
+
 @pytest.fixture
 def library(chat: Chat) -> Chat:
     """A small repertoire: questions, answers and know-how by three members in two channels."""
     c = chat
     c.places["C1"] = where("C1", name="help")
     c.places["C2"] = where("C2", name="tips")
-    alice = {"user": "U01ALICE", "name": "Alice Moreau"}
-    jose = {"user": "U05JOSE", "name": "José García"}
+    alice: Speaker = {"user": "U01ALICE", "name": "Alice Moreau"}
+    jose: Speaker = {"user": "U05JOSE", "name": "José García"}
     c.say("How do I shrink pandas memory? #pandas", mid="q_old", minutes=-40 * DAY, **alice)
     c.reply("q_old", "Use pandas categories.", mid="r_old", user="chen", minutes=-40 * DAY + 5)
     c.react("r_old", "U01ALICE")

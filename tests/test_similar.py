@@ -11,11 +11,12 @@ from knowledge.similar import (
     DEFAULT_CONFIG,
     find_similar,
     margin_confidence,
-    mlt_expression,
     question_terms,
     rank_similar,
+    weighted_terms,
 )
 from knowledge.sqlite.repertoire import Repertoire
+from knowledge.sqlite.similar_candidates import mlt_expression
 from knowledge.sqlite.vocabulary import document_count, stems_of, stems_present
 from knowledge.storage import Viewer
 
@@ -161,7 +162,7 @@ def test_terms_come_stemmed_with_idf_and_quoted_words_weigh_more(rep: Repertoire
     assert "parquet" in stems
     top = terms[0]
     assert top.stem == "parquet" and top.boost > 1
-    expression = mlt_expression(terms)
+    expression = mlt_expression(weighted_terms(terms))
     assert expression is not None and expression.count('"parquet"') >= 2
     assert all(t.df > 0 for t in terms)  # unknown words cannot match: left out
 

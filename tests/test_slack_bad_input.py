@@ -14,7 +14,8 @@ import logging
 from typing import Any
 
 import pytest
-from slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+
+from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 
 GOOD_TS = "1800000999.000100"
 

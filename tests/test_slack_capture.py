@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
+from tests.slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
 
 Q_TS = "1800000001.000100"
 A_TS = "1800000002.000200"
@@ -41,10 +41,8 @@ async def test_question_answer_accept(slack: SlackHarness) -> None:
     assert "accepted answer" in posted[0]["text"]
     assert slack.fake.of("chat.postEphemeral") == []
     # Members are known by their display names.
-    names = {
-        r["user_id"]: r["display_name"] for r in slack.core.services.repertoire.db["members"].rows
-    }
-    assert names["U0ASK"] == "Ada Asker"
+    [asker] = slack.core.services.repertoire.members_with_user_id("slack", "U0ASK")
+    assert asker.display_name == "Ada Asker"
 
 
 async def test_removing_the_accept_reaction_unaccepts(slack: SlackHarness) -> None:
@@ -262,7 +260,7 @@ async def test_mentions_are_kept_as_handles_and_do_not_hide_a_question(
 async def test_removing_the_bot_stops_capture_and_adding_it_back_resumes(
     slack: SlackHarness,
 ) -> None:
-    from slack_harness import BOT_USER
+    from tests.slack_harness import BOT_USER
 
     await slack.event({"type": "group_left", "channel": "C0SECRET", "actor_id": "U0ASK"})
     await slack.message("C0SECRET", "U0ASK", "How do I rotate the warehouse key?", Q_TS)

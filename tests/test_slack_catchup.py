@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
+from tests.slack_harness import SlackHarness, fake_slack, slack  # noqa: F401
 
 SEEN_Q = "1800000001.000100"
 AWAY_Q = "1800000050.000100"

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from slack_harness import USERS, FakeSlackApi, fake_slack  # noqa: F401
 
 from adapters.slack.adapter import make_client
 from adapters.slack.directory import NAME_SECONDS, RETRY_FAILED_LOOKUP_SECONDS, SlackDirectory
+from tests.slack_harness import USERS, FakeSlackApi, fake_slack  # noqa: F401
 
 
 def directory(fake: FakeSlackApi, now: list[float]) -> SlackDirectory:

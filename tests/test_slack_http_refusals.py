@@ -13,7 +13,8 @@ import logging
 import time
 
 import pytest
-from slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
+
+from tests.slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
 
 
 async def post(slack: SlackHarness, body: str, headers: dict[str, str], form: bool = False) -> int:

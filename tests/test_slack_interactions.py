@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_harness import (  # noqa: F401
+
+from bot.config import Settings
+from tests.slack_harness import (  # noqa: F401
     TEAM,
     FakeSlackApi,
     SlackHarness,
@@ -19,8 +21,6 @@ from slack_harness import (  # noqa: F401
     slack,
 )
 
-from bot.config import Settings
-
 PUB_TS = "1800000001.000100"
 SECRET_TS = "1800000002.000200"
 MSG_TS = "1800000005.000500"
@@ -28,7 +28,7 @@ MSG_TS = "1800000005.000500"
 
 def shown(call: dict[str, Any]) -> str:
     """Everything a member sees in a posted message: fallback text and blocks."""
-    return call.get("text", "") + json.dumps(call.get("blocks", []), ensure_ascii=False)
+    return str(call.get("text", "")) + json.dumps(call.get("blocks", []), ensure_ascii=False)
 
 
 def entry_id(slack: SlackHarness, ts: str) -> int:
@@ -123,8 +123,8 @@ async def test_ask_posts_in_channel_and_thread_replies_become_answers(slack: Sla
     answers = [e for e in slack.entries() if e["kind"] == "answer"]
     assert len(answers) == 1 and answers[0]["thread_id"] == posted_ts
     # The asker is known by their display name, not the command payload's handle.
-    members = {r["user_id"]: r for r in slack.core.services.repertoire.db["members"].rows}
-    assert members["U0ASK"]["display_name"] == "Ada Asker"
+    [asker] = slack.core.services.repertoire.members_with_user_id("slack", "U0ASK")
+    assert asker.display_name == "Ada Asker"
 
 
 async def test_usage_errors_are_friendly_and_private(slack: SlackHarness) -> None:
@@ -134,7 +134,7 @@ async def test_usage_errors_are_friendly_and_private(slack: SlackHarness) -> Non
 
 
 async def test_command_in_a_dm_the_bot_cannot_post_in_uses_response_url(
-    slack: SlackHarness,
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await slack.command("D0UNKNOWN", "U0ASK", "help")
     # conversations.info fails for a DM between two people; postEphemeral is refused there.
@@ -146,7 +146,7 @@ async def test_command_in_a_dm_the_bot_cannot_post_in_uses_response_url(
             return {"ok": False, "error": "channel_not_found"}, {}
         return original(method, p)
 
-    slack.fake.answer = refuse_ephemeral  # type: ignore[method-assign]
+    monkeypatch.setattr(slack.fake, "answer", refuse_ephemeral)
     await slack.command("D0UNKNOWN", "U0ASK", "help")
     [via_url] = slack.fake.of("response_url")
     assert via_url["response_type"] == "ephemeral" and "copbot" in via_url["text"]
@@ -355,7 +355,7 @@ async def test_save_reaction_on_a_message_that_is_gone_saves_nothing(slack: Slac
 
 
 async def test_ask_in_a_channel_the_bot_is_not_in_keeps_no_orphan_and_says_why(
-    slack: SlackHarness,
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A question posted without a message id (response_url) could never get answers."""
     original = slack.fake.answer
@@ -365,7 +365,7 @@ async def test_ask_in_a_channel_the_bot_is_not_in_keeps_no_orphan_and_says_why(
             return {"ok": False, "error": "not_in_channel"}, {}
         return original(method, p)
 
-    slack.fake.answer = not_in_channel  # type: ignore[method-assign]
+    monkeypatch.setattr(slack.fake, "answer", not_in_channel)
     await slack.command("C0OTHER", "U0ASK", "ask how do I profile a slow dbt model?")
     assert slack.fake.of("response_url") == []
     assert slack.entries() == []

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slack_harness import SIGNING_SECRET, TEAM, FakeSlackApi, fake_slack  # noqa: F401
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
@@ -21,16 +21,24 @@ from bot.app import build_core
 from bot.config import Settings, SlackSettings
 from bot.core import Core
 from bot.runtime import AsyncCore
+from knowledge.storage import Viewer
+from tests.slack_harness import SIGNING_SECRET, TEAM, FakeSlackApi, fake_slack  # noqa: F401
 
 
-class RecordingSocketClient:
-    """Stands in for the WebSocket: records the acknowledgements Bolt sends back."""
+class RecordingSocketClient(SocketModeClient):
+    """Stands in for the WebSocket: records the acknowledgements Bolt sends back.
 
-    def __init__(self) -> None:
+    It never connects, so it skips the real client's set-up (an app token, a session).
+    """
+
+    def __init__(self) -> None:  # not super().__init__(): no token, no session
         self.logger = logging.getLogger("test.socket")
         self.responses: list[SocketModeResponse] = []
 
-    async def send_socket_mode_response(self, response: SocketModeResponse) -> None:
+    async def send_socket_mode_response(
+        self, response: dict[str, Any] | SocketModeResponse
+    ) -> None:
+        assert isinstance(response, SocketModeResponse), response  # what Bolt sends
         self.responses.append(response)
 
 
@@ -91,14 +99,14 @@ async def test_socket_mode_redeliveries_make_one_entry(
     handler = adapter.socket_handler()
     client = RecordingSocketClient()
     try:
-        await handler.handle(client, events_api("env-1", "Ev1"))  # type: ignore[arg-type]
-        await handler.handle(client, events_api("env-2", "Ev1", retry=1))  # type: ignore[arg-type]
-        await handler.handle(client, events_api("env-3", "Ev1"))  # type: ignore[arg-type]
+        await handler.handle(client, events_api("env-1", "Ev1"))
+        await handler.handle(client, events_api("env-2", "Ev1", retry=1))
+        await handler.handle(client, events_api("env-3", "Ev1"))
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
     assert [r.envelope_id for r in client.responses] == ["env-1", "env-2", "env-3"]
-    rows = list(core.services.repertoire.db["entries"].rows)
-    assert len(rows) == 1 and rows[0]["kind"] == "question"
+    [entry] = core.services.repertoire.entries(Viewer.operator_including_private())
+    assert entry.kind == "question"
 
 
 async def test_socket_mode_slash_command_is_acked_then_answered(
@@ -123,9 +131,9 @@ async def test_socket_mode_slash_command_is_acked_then_answered(
     )
     handler = adapter.socket_handler()
     try:
-        await handler.handle(client, request)  # type: ignore[arg-type]
+        await handler.handle(client, request)
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
     assert [r.envelope_id for r in client.responses] == ["env-cmd"]
     [reply] = fake_slack.of("chat.postEphemeral")
     assert reply["user"] == "U0ASK" and "/cop" in reply["text"]
@@ -137,7 +145,7 @@ async def test_http_mode_start_serves_signed_requests_until_closed(
     monkeypatch: pytest.MonkeyPatch,
     unused_tcp_port: int,
 ) -> None:
-    from slack_harness import sign
+    from tests.slack_harness import sign
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)

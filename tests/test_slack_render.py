@@ -24,23 +24,27 @@ from tests.platform_limits import (
 WHERE = Where("slack", "T1", "C1", Visibility.PUBLIC, "data-help")
 
 
-def item(n: int, **kw: object) -> ResultItem:
-    base: dict[str, object] = dict(
+def item(
+    n: int,
+    *,
+    title: str | None = None,
+    snippet: str = f"how to read {MARK_START}csv{MARK_END} fast",
+    answer_snippet: str = "use polars",
+) -> ResultItem:
+    return ResultItem(
         entry_id=n,
         kind="question",
-        title=f"Question {n}",
-        snippet=f"how to read {MARK_START}csv{MARK_END} fast",
+        title=f"Question {n}" if title is None else title,
+        snippet=snippet,
         author="Ada",
         created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
         channel_name="data-help",
         permalink=f"https://acme.slack.com/archives/C1/p{n}",
         platform="slack",
         answered=True,
-        answer_snippet="use polars",
+        answer_snippet=answer_snippet,
         answer_author="Ben",
     )
-    base.update(kw)
-    return ResultItem(**base)  # type: ignore[arg-type]
 
 
 def all_text(blocks: list[dict[str, object]]) -> str:

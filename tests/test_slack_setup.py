@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from slack_harness import FakeSlackApi, SlackHarness, fake_slack, sign, slack  # noqa: F401
 
 from adapters.cli import cli
 from adapters.slack.adapter import SlackAdapter, SlackSetupError
@@ -19,6 +18,7 @@ from adapters.slack.scopes import BOT_EVENTS, BOT_SCOPES
 from bot.app import build_core
 from bot.config import Settings, SlackSettings
 from bot.runtime import AsyncCore
+from tests.slack_harness import FakeSlackApi, SlackHarness, fake_slack, sign, slack  # noqa: F401
 
 MANIFEST = Path(__file__).parent.parent / "adapters" / "slack" / "manifest.yaml"
 BOT_TOKEN = "xoxb-1111-2222-secretsecretsecret"

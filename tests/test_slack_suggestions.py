@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from slack_harness import TEAM, FakeSlackApi, SlackHarness, fake_slack, harness_for  # noqa: F401
 
 from bot.config import Settings
+from tests.slack_harness import TEAM, FakeSlackApi, SlackHarness, fake_slack, harness_for  # noqa: F401
 
 OLD_Q, OLD_A, NEW_Q = "1800000001.000100", "1800000002.000100", "1800000100.000100"
 

@@ -30,10 +30,10 @@ def sql_uses(source: str) -> list[str]:
                 found.append(f"line {node.lineno}: SQL text {node.value[:40]!r}")
         elif isinstance(node, ast.JoinedStr):
             text = "".join(
-                part.value if isinstance(part, ast.Constant) else "x" for part in node.values
+                str(part.value) if isinstance(part, ast.Constant) else "x" for part in node.values
             )
-            if SQL.match(str(text)):
-                found.append(f"line {node.lineno}: SQL text {str(text)[:40]!r}")
+            if SQL.match(text):
+                found.append(f"line {node.lineno}: SQL text {text[:40]!r}")
         elif isinstance(node, ast.Attribute) and node.attr in {"db", "execute", "executemany"}:
             found.append(f"line {node.lineno}: .{node.attr}")
     return found

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import Chat
 
-from bot.core import Core
+from bot.ports import FixedClock
 from knowledge.models import EntryKind
 from knowledge.query import parse_query
 from knowledge.search import search
+from tests.chat_driver import Chat, MakeCore, first_reply
 
 QUESTION = "How do I reduce the memory usage of a pandas DataFrame?"
 
@@ -24,7 +23,9 @@ def found(chat: Chat, text: str) -> list[str]:
 
 
 def fts_rows(chat: Chat, entry_id: int) -> int:
-    return int(chat.sql("SELECT count(*) FROM search_fts WHERE rowid = ?", entry_id)[0][0])  # type: ignore[call-overload]
+    [(count,)] = chat.sql("SELECT count(*) FROM search_fts WHERE rowid = ?", entry_id)
+    assert isinstance(count, int)
+    return count
 
 
 # ------------------------------------------------------------------ idempotency
@@ -71,7 +72,7 @@ def test_a_saved_message_twice_is_one_knowhow(chat: Chat) -> None:
     chat.save("k1", "Use scan_csv for huge files #polars")
     out = chat.save("k1", "Use scan_csv for huge files #polars")
     assert len(chat.entries(EntryKind.KNOWHOW)) == 1
-    assert "Already saved" in out[0].text  # type: ignore[union-attr]
+    assert "Already saved" in first_reply(out).text
 
 
 def test_a_question_saved_as_knowhow_keeps_both_entries(chat: Chat) -> None:
@@ -99,7 +100,7 @@ def test_reply_before_question_is_linked_when_the_question_arrives(chat: Chat) -
 def test_reaction_before_answer_before_question_ends_accepted(chat: Chat) -> None:
     chat.react("r1", "alice", "white_check_mark")
     chat.reply("q1", "Use category dtypes for strings.", mid="r1", user="chen", minutes=5)
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]  # no asker known yet
+    assert not chat.entry_of("r1").accepted  # no asker known yet
     chat.say(QUESTION, mid="q1", user="alice")
     answer = chat.entry("r1")
     assert answer is not None and answer.accepted
@@ -113,14 +114,14 @@ def test_reaction_by_someone_else_before_the_question_does_not_accept(chat: Chat
     chat.react("r1", "bob", "white_check_mark")
     chat.reply("q1", "Use category dtypes for strings.", mid="r1", user="chen")
     chat.say(QUESTION, mid="q1", user="alice")
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
 
 
 def test_reaction_before_answer_with_question_known(chat: Chat) -> None:
     chat.say(QUESTION, mid="q1", user="alice")
     chat.react("r1", "alice", "✅")
     chat.reply("q1", "Use category dtypes for strings.", mid="r1", user="chen")
-    assert chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert chat.entry_of("r1").accepted
 
 
 def test_a_removal_before_its_reaction_settles_on_the_last_word(chat: Chat) -> None:
@@ -129,7 +130,7 @@ def test_a_removal_before_its_reaction_settles_on_the_last_word(chat: Chat) -> N
     chat.react("r1", "alice", "✅")
     chat.react("r1", "alice", "✅", added=False)
     chat.react("r1", "alice", "✅", added=False)  # a duplicate removal is harmless
-    assert not chat.entry("r1").accepted  # type: ignore[union-attr]
+    assert not chat.entry_of("r1").accepted
     assert chat.sql("SELECT count(*) FROM reactions WHERE present = 1") == [(0,)]
 
 
@@ -249,13 +250,13 @@ def test_deleting_a_message_removes_every_entry_made_from_it(chat: Chat) -> None
 # ------------------------------------------------------------------ the file itself
 
 
-def test_the_database_is_wal_and_reopens_migrated(make_core: Callable[..., Core]) -> None:
+def test_the_database_is_wal_and_reopens_migrated(make_core: MakeCore, clock: FixedClock) -> None:
     core = make_core()
-    chat = Chat(core, core.services.clock)  # type: ignore[arg-type]
+    chat = Chat(core, clock)
     chat.say(QUESTION, mid="q1")
     assert chat.sql("PRAGMA journal_mode") == [("wal",)]
     again = make_core()  # a second open of the same file: migrations are a no-op
-    assert len(Chat(again, again.services.clock).entries()) == 1  # type: ignore[arg-type]
+    assert len(Chat(again, clock).entries()) == 1
 
 
 def test_a_failed_event_leaves_nothing_half_done(

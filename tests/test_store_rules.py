@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -287,21 +288,22 @@ def test_a_channel_row_follows_renames_and_visibility_changes(repertoire: Repert
 
 def test_saving_a_known_message_again_refreshes_it(repertoire: Repertoire) -> None:
     author = repertoire.upsert_member("slack", "T1", "U1", "Ada")
+    base = NewEntry(
+        kind=EntryKind.KNOWHOW,
+        source=_key("k1"),
+        text="Quibble pools explained",
+        author_id=author,
+        created_at=NOW,
+        visibility="public",
+    )
 
-    def save(**fields: object) -> tuple[int, bool]:
-        base: dict[str, object] = {
-            "kind": EntryKind.KNOWHOW,
-            "source": _key("k1"),
-            "text": "Quibble pools explained",
-            "author_id": author,
-            "created_at": NOW,
-            "visibility": "public",
-        }
-        return repertoire.save_entry(NewEntry(**{**base, **fields}))  # type: ignore[arg-type]
-
-    first, created = save(title="Pools", permalink="https://x/k1", knowhow_kind="howto")
+    first, created = repertoire.save_entry(
+        replace(base, title="Pools", permalink="https://x/k1", knowhow_kind="howto")
+    )
     assert created
-    again, created = save(text="Quibble pools, explained again", tags=("pools",))
+    again, created = repertoire.save_entry(
+        replace(base, text="Quibble pools, explained again", tags=("pools",))
+    )
     assert (again, created) == (first, False)
     entry = repertoire.get_entry(first)
     assert entry is not None
@@ -312,7 +314,9 @@ def test_saving_a_known_message_again_refreshes_it(repertoire: Repertoire) -> No
         "howto",
         ("pools",),
     )
-    save(title="Pool guide", permalink="https://x/k1b", knowhow_kind="resource")
+    repertoire.save_entry(
+        replace(base, title="Pool guide", permalink="https://x/k1b", knowhow_kind="resource")
+    )
     entry = repertoire.get_entry(first)
     assert entry is not None
     assert (entry.title, entry.permalink, entry.knowhow_kind) == (

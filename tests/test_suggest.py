@@ -27,6 +27,7 @@ from bot.sample import load_sample, sample_events
 from knowledge import feedback
 from knowledge.models import SourceKey
 from knowledge.storage import EntryFilter, Viewer
+from tests.chat_driver import first_reply
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HELP = Where("console", "local", "C01HELP", Visibility.PUBLIC, "data-help")
@@ -180,6 +181,7 @@ def test_not_related_is_never_suggested_again() -> None:
 
     repeat = Suggester(core.services).suggest(question, HELP)
     for r in repeat:
+        assert isinstance(r, Reply), r
         assert not shown & {item.entry_id for item in r.items}
 
 
@@ -202,13 +204,13 @@ def test_commands_in_the_thread() -> None:
     core = make_core()
     reply = ask(core, DUPLICATE)[0]
     out = core.handle(CommandInvocation(HELP, OTHER, "unrelated 1", NOW, thread_id="new1"))
-    assert out and "not related" in out[0].text
+    assert "not related" in first_reply(out).text
     out = core.handle(CommandInvocation(HELP, ASKER, "solved 9", NOW, thread_id="new1"))
-    assert out and "not one of the suggestions" in out[0].text
+    assert "not one of the suggestions" in first_reply(out).text
     out = core.handle(CommandInvocation(HELP, ASKER, "solved", NOW, thread_id="new1"))
     assert any("solved" in o.text for o in out if isinstance(o, Reply))
     out = core.handle(CommandInvocation(HELP, ASKER, "solved", NOW))
-    assert out and "thread" in out[0].text
+    assert "thread" in first_reply(out).text
     assert reply.items
 
 
@@ -254,9 +256,11 @@ def test_channel_feedback_moves_its_threshold_within_bounds_and_reset_restores_i
     # another channel is not affected
     other = Where("console", "local", "C09OTHER", Visibility.PUBLIC, "other")
     out = core.handle(CommandInvocation(other, ASKER, "suggestions", NOW))
-    assert f"{shipped:.2f}" in out[0].text and "no feedback" in out[0].text
+    shown = first_reply(out).text
+    assert f"{shipped:.2f}" in shown and "no feedback" in shown
     out = core.handle(CommandInvocation(HELP, ASKER, "suggestions", NOW))
-    assert "30 👎" in out[0].text and f"{raised:.2f}" in out[0].text
+    shown = first_reply(out).text
+    assert "30 👎" in shown and f"{raised:.2f}" in shown
     out = core.handle(CommandInvocation(HELP, ASKER, "suggestions reset", NOW + timedelta(1)))
     assert isinstance(out[0], Reply) and "Reset" in out[0].text
     assert _threshold(core) == pytest.approx(shipped)

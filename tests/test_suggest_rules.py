@@ -26,6 +26,7 @@ from bot.suggest import Suggester, explain
 from knowledge import feedback
 from knowledge.models import Entry, EntryKind, SearchHit, SourceKey, from_db_time
 from knowledge.text import shorten
+from tests.chat_driver import only_reply
 from tests.test_suggest import ASKER, DUPLICATE, HELP, NOW, OTHER, ask, make_core, rep_key
 
 POSTED = "bot-msg-1"
@@ -92,7 +93,7 @@ def test_a_channel_rule_by_id_turns_suggestions_off() -> None:
 def test_not_related_covers_every_item_and_is_withdrawn_with_the_reaction() -> None:
     core = make_core(ALL_MATCHES)
     reply = _suggested(core)
-    (noted,) = core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW))
+    noted = only_reply(core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=NOW)))
     assert noted == Reply(
         where=HELP,
         text=f"👍 Thanks — noted that {_titles(core, reply)} are not related; I won't suggest "
@@ -111,8 +112,10 @@ def test_one_item_not_related_by_button_and_command_say_it() -> None:
     reply = _suggested(core)
     assert reply.suggestion_id is not None
     second = reply.items[1]
-    (noted,) = core.handle(
-        SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", second.entry_id)
+    noted = only_reply(
+        core.handle(
+            SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", second.entry_id)
+        )
     )
     title = shorten(second.title, 80)
     assert noted.text == (
@@ -133,7 +136,7 @@ def test_a_solved_vote_thanks_the_voter_and_the_askers_tick_links() -> None:
         recipient=OTHER,
         thread_id="new1",
     )
-    (solved,) = core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW))
+    solved = only_reply(core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW)))
     assert solved == Reply(
         where=HELP,
         text=f"✅ Marked as solved by an earlier answer: {_titles(core, reply, 1)}. The two "
@@ -145,7 +148,9 @@ def test_a_solved_vote_thanks_the_voter_and_the_askers_tick_links() -> None:
     first = reply.items[0].entry_id
     assert feedback.linked_entry(core.repertoire, question) == first
     # Suggesting again leaves out what is linked already.
-    again = Suggester(core.services).suggest(core.repertoire.get_entry(question), HELP)  # type: ignore[arg-type]
+    entry = core.repertoire.get_entry(question)
+    assert entry is not None
+    again = Suggester(core.services).suggest(entry, HELP)
     assert all(first not in {i.entry_id for i in r.items} for r in again if isinstance(r, Reply))
 
 
@@ -163,7 +168,7 @@ def test_a_vote_withdrawn_before_it_counted_unlinks_nothing_and_says_nothing() -
 def test_a_tick_counts_even_when_the_accept_reaction_is_another_emoji() -> None:
     core = make_core(Settings(capture=CaptureSettings(accept_reaction="heavy_check_mark")))
     reply = _suggested(core)
-    (solved,) = core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW))
+    solved = only_reply(core.handle(ReactionChange(HELP, POSTED, ASKER, "✅", at=NOW)))
     assert solved.text.startswith("✅ Marked as solved by an earlier answer")
     assert feedback.linked_entry(core.repertoire, _question_id(core)) == reply.items[0].entry_id
 
@@ -363,8 +368,10 @@ def test_feedback_on_a_deleted_suggestion_shows_no_trace_of_it() -> None:
     entry = core.repertoire.get_entry(gone.entry_id)
     assert entry is not None
     core.handle(MessageDeleted(HELP, entry.source.message_id, event_id="del-1"))
-    (noted,) = core.handle(
-        SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", gone.entry_id)
+    noted = only_reply(
+        core.handle(
+            SuggestionFeedback(HELP, OTHER, reply.suggestion_id, "not_related", gone.entry_id)
+        )
     )
     assert "“an earlier answer” is not related" in noted.text
     assert gone.title not in noted.text

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Chat, replies
 
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.stats import repertoire_stats
+from tests.chat_driver import Chat, replies
 
 # Channel ids: C... public, G... private, D... direct messages (see conftest.Chat.place).
 

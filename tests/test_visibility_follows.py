@@ -13,8 +13,6 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import NOW, Chat, actor, replies, where
-
 from bot.app import build_core
 from bot.config import DigestSchedule, Settings
 from bot.digest import build_digest, resolve_channel
@@ -22,11 +20,13 @@ from bot.events import ChannelVisibilityChanged, Outbound, Visibility
 from bot.ports import FixedClock
 from bot.render_text import render_post
 from bot.share import share_result
+from knowledge.curation import history
 from knowledge.export import export_markdown
 from knowledge.models import ChannelRef
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.sqlite.repertoire import Repertoire
+from tests.chat_driver import NOW, Chat, actor, replies, where
 
 SECRET_WORD = "zanzibar"
 
@@ -97,7 +97,7 @@ def test_a_channel_made_private_takes_its_entries_and_their_credit_along(chat: C
     chat.say("How do I rotate vault tokens? #vault", mid="q1", user="alice")
     chat.reply("q1", "Run the vault rotate job nightly", mid="a1", user="bob")
     chat.react("a1", "alice")
-    chat.cop("thanks @bob for #" + str(chat.entry("a1").id), user="alice")  # type: ignore[union-attr]
+    chat.cop("thanks @bob for #" + str(chat.entry_of("a1").id), user="alice")
     chat.say("Hello from the other channel", channel="C2", user="carol")
     assert "bob" in shown(chat.cop("who vault", channel="C2"))
 
@@ -163,7 +163,9 @@ def _lent_answer_follows(chat: Chat) -> None:
     assert set(hits()) == {"q1", "q2"}  # q2 borrowed q1's answer
     turn(chat, "C1", Visibility.PRIVATE, minutes=5)
     assert hits() == {"q2": ""}  # its own words still match "vault"; the lent answer is gone
-    document = chat.sql("SELECT answers FROM search_fts WHERE rowid = ?", chat.entry("q2", "C2").id)  # type: ignore[union-attr]
+    document = chat.sql(
+        "SELECT answers FROM search_fts WHERE rowid = ?", chat.entry_of("q2", "C2").id
+    )
     assert document == [("",)]
 
 
@@ -172,8 +174,9 @@ def test_an_older_database_whose_entries_drifted_from_their_channel_is_put_right
 ) -> None:
     """A database written before visibility followed the channel is mended when opened."""
     db = tmp_path / "old.db"
-    core = build_core(Settings(), db)
-    chat = Chat(core, core.services.clock)  # type: ignore[arg-type]
+    clock = FixedClock(NOW)
+    core = build_core(Settings(), db, clock=clock)
+    chat = Chat(core, clock)
     chat.say("How do I rotate the staging credentials?", mid="q1")
     chat.reply("q1", f"Use secret/{SECRET_WORD}", mid="a1", user="bob")
     core.repertoire.close()
@@ -215,15 +218,15 @@ def test_undo_answers_alike_for_a_change_it_may_not_see_and_one_that_does_not_ex
     entry = chat.entry("g1", "G1")
     assert entry is not None
     chat.cop(f"retag #{entry.id} +keys", channel="G1")
-    (hidden,) = chat.sql("SELECT id FROM curation_changes")
-    missing = int(str(hidden[0])) + 41
+    (hidden,) = history(chat.repertoire, entry.id)
+    missing = hidden.id + 41
 
     def undo(number: int) -> str:
         text = shown(chat.cop(f"undo c{number}", channel="C1"))
-        return text.replace(f"c{number}", "cN").replace(str(entry.id), "#")  # type: ignore[union-attr]
+        return text.replace(f"c{number}", "cN").replace(str(entry.id), "#")
 
-    assert undo(int(str(hidden[0]))) == undo(missing)
-    assert f"#{entry.id}" not in shown(chat.cop(f"undo c{hidden[0]}", channel="C1"))
+    assert undo(hidden.id) == undo(missing)
+    assert f"#{entry.id}" not in shown(chat.cop(f"undo c{hidden.id}", channel="C1"))
 
 
 def test_a_suggestion_whose_channel_turned_private_is_not_named_when_solved(

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Chat
-from web_support import scenario, web_settings
 
 from adapters.web import WebServer
+from tests.chat_driver import MakeChat
+from tests.web_support import scenario, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,7 +47,7 @@ from playwright.async_api import BrowserContext, Page, async_playwright, expect 
 
 
 @pytest.fixture
-async def site(make_chat: Callable[..., Chat], tmp_path: Path) -> AsyncIterator[str]:
+async def site(make_chat: MakeChat, tmp_path: Path) -> AsyncIterator[str]:
     chat = make_chat(web_settings())
     scenario(chat)
     server = WebServer(tmp_path / "copbot.db", web_settings(), port=0)

@@ -13,20 +13,22 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import Chat
-from web_support import scenario, web_settings
 
 from adapters.runner import web_view_for
 from adapters.slack.adapter import SlackAdapter
 from bot.app import build_core
 from bot.config import CONFIG_ENV_VAR, Settings, parse_settings
 from bot.runtime import AsyncCore
+from tests.chat_driver import MakeChat
+from tests.web_support import scenario, web_settings
 
 COPBOT = Path(sys.executable).parent / "copbot"
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/)")
@@ -73,11 +75,12 @@ def running(
                     process.wait()
 
 
-def wait_for_url(stream: object, limit: int = 40) -> str:
+def wait_for_url(stream: IO[str] | None, limit: int = 40) -> str:
     """Read lines until one holds the local address; every line read is kept for errors."""
+    assert stream is not None, "the process was started without a stdout pipe"
     seen: list[str] = []
     for _ in range(limit):
-        line = stream.readline()  # type: ignore[attr-defined]
+        line = stream.readline()
         if not line:
             break
         seen.append(line)
@@ -88,7 +91,7 @@ def wait_for_url(stream: object, limit: int = 40) -> str:
 
 
 @pytest.fixture
-def community_db(make_chat: Callable[..., Chat], tmp_path: Path) -> Path:
+def community_db(make_chat: MakeChat, tmp_path: Path) -> Path:
     chat = make_chat(web_settings())
     scenario(chat)
     return tmp_path / "copbot.db"
@@ -185,7 +188,7 @@ async def test_the_web_view_shares_slacks_http_server_on_one_port(
     adapter = SlackAdapter(async_core, settings, http=True, port=None)
     server, reader = web_view_for([adapter], settings, community_db)
     assert server is None and reader is not None  # no second server: Slack's serves it
-    client: TestClient = TestClient(TestServer(adapter.web_app()))  # type: ignore[type-arg]
+    client: TestClient[web.Request, web.Application] = TestClient(TestServer(adapter.web_app()))
     await client.start_server()
     try:
         home = await client.get("/")

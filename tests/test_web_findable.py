@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from conftest import Chat
-from web_support import (  # noqa: F401  (fixtures are used by name)
+
+from tests.chat_driver import Chat
+from tests.web_support import (  # noqa: F401  (fixtures are used by name)
     Page,
     Scenario,
     community,

@@ -8,14 +8,15 @@ fetched with aiohttp's test client and read with an HTML parser.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp.test_utils import TestClient
-from conftest import Chat
-from web_support import (  # noqa: F401  (fixtures are used by name)
+
+from knowledge.models import EntryKind
+from tests.chat_driver import Chat, MakeChat, replies
+from tests.web_support import (  # noqa: F401  (fixtures are used by name)
     Page,
     Scenario,
     community,
@@ -75,7 +76,7 @@ async def test_search_from_the_box_finds_published_entries_with_marked_words(
 
 
 async def test_search_uses_the_chat_grammar_and_ranking(
-    make_chat: Callable[..., Chat], tmp_path: Path
+    make_chat: MakeChat, tmp_path: Path
 ) -> None:
     """Where everything is public and published, the web and /cop search agree, in order."""
     chat = make_chat(web_settings(channels=["test:C1"]))
@@ -85,14 +86,16 @@ async def test_search_uses_the_chat_grammar_and_ranking(
         if number % 2 == 0:
             chat.reply(f"q{number}", f"Answer about {words}.", mid=f"a{number}", user="bob")
     for query in ("pandas", "csv -polars", "tag:nothing", "is:unanswered pandas"):
-        in_chat = [item.title for reply in chat.cop(f"search {query}") for item in reply.items]  # type: ignore[union-attr]
+        in_chat = [
+            item.title for reply in replies(chat.cop(f"search {query}")) for item in reply.items
+        ]
         async with serve(tmp_path / "copbot.db", web_settings(channels=["test:C1"])) as client:
             page = Page(await get_page(client, f"/search?q={query.replace(' ', '+')}"))
         on_web = [label for href, label in page.links if href.startswith("/q/")]
         assert on_web == in_chat, query
 
 
-async def test_search_is_paged(make_chat: Callable[..., Chat], tmp_path: Path) -> None:
+async def test_search_is_paged(make_chat: MakeChat, tmp_path: Path) -> None:
     chat = make_chat(web_settings(channels=["test:C1"]))
     for number in range(13):
         chat.say(f"How do I tune kafka partition {number}?", mid=f"q{number}", minutes=number)
@@ -101,7 +104,10 @@ async def test_search_is_paged(make_chat: Callable[..., Chat], tmp_path: Path) -
         second_url = first.link("Next")
         second = Page(await get_page(client, second_url))
         too_far = await client.get("/search?q=kafka&page=21")
-    titles = lambda page: [t for h, t in page.links if h.startswith("/q/")]  # noqa: E731
+
+    def titles(page: Page) -> list[str]:
+        return [t for h, t in page.links if h.startswith("/q/")]
+
     assert len(titles(first)) == 10 and len(titles(second)) == 3
     assert not set(titles(first)) & set(titles(second))
     assert "page=2" in second_url
@@ -128,9 +134,8 @@ async def test_knowhow_page_shows_its_kind_and_until_when_it_holds(
     site: TestClient[Any, Any], community: tuple[Chat, Scenario]
 ) -> None:
     chat, _ = community
-    update = chat.sql("SELECT id FROM entries WHERE knowhow_kind = 'update'")
-    assert len(update) == 1
-    update_id = int(str(update[0][0]))
+    [update] = [e for e in chat.entries(EntryKind.KNOWHOW) if e.knowhow_kind == "update"]
+    update_id = update.id
     response = await site.get(f"/k/{update_id}")
     page = Page(await response.text())
     assert response.status == 200
@@ -218,7 +223,7 @@ async def test_answers_found_by_kind_answer_link_to_their_question(
 
 
 async def test_topic_pages_list_common_and_rare_tags_newest_first_in_pages(
-    make_chat: Callable[..., Chat], tmp_path: Path
+    make_chat: MakeChat, tmp_path: Path
 ) -> None:
     """A common tag and a rare one take different plans; both page the same way."""
     chat = make_chat(web_settings(channels=["test:C1"]))
@@ -236,8 +241,7 @@ async def test_topic_pages_list_common_and_rare_tags_newest_first_in_pages(
         tag: [
             f"How do I solve problem {n}?"
             for n in reversed(range(100))
-            if f"#{tag}" in chat.sql("SELECT text FROM entries WHERE message_id = ?", f"q{n}")[0][0]  # type: ignore[operator]
-            and n % 10 != 1
+            if n % 10 != 1 and f"#{tag}" in chat.entry_of(f"q{n}").text
         ]
         for tag in ("common", "rare")
     }

@@ -32,7 +32,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from web_support import serve
 
 from bot.app import build_core
 from bot.config import parse_settings
@@ -49,6 +48,7 @@ from bot.events import (
 )
 from bot.ports import FixedClock
 from tests.streams import START, WORDS
+from tests.web_support import serve
 
 CHANNELS = {
     "C0": Visibility.PUBLIC,

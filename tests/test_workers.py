@@ -33,8 +33,6 @@ from tests.slack_harness import TEAM, FakeSlackApi, running_fake_slack
 from tests.workers_harness import Worker, Workers, database_url, send_signed, until, worker_config
 
 pytestmark = pytest.mark.workers
-# Until `copbot run` opens a PostgreSQL URL (the backend opener): then this line goes.
-pytest.importorskip("knowledge.backends", reason="copbot run cannot open PostgreSQL yet")
 
 #: The failover bound the README promises (a dead scheduler is replaced within it).
 FAILOVER_BOUND = 30.0

@@ -20,8 +20,6 @@ from tests.test_workers_load import differences, state
 from tests.workers_harness import COPBOT, copbot_env, database_url
 
 pytestmark = pytest.mark.workers
-# Until `copbot import` opens a PostgreSQL URL (the backend opener): then this line goes.
-pytest.importorskip("knowledge.backends", reason="copbot cannot open PostgreSQL yet")
 
 CHANNELS = {"C1": ("help", False), "C2": ("data", False), "G1": ("team", True)}
 #: Questions per channel: the long variant's size (``--runslow``) is big enough that, without

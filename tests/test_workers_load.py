@@ -31,8 +31,6 @@ from tests.streams import community_stream, messy
 from tests.workers_harness import Worker, Workers, database_url, send_signed, until, worker_config
 
 pytestmark = pytest.mark.workers
-# Until `copbot run` opens a PostgreSQL URL (the backend opener): then this line goes.
-pytest.importorskip("knowledge.backends", reason="copbot run cannot open PostgreSQL yet")
 
 PROCESSES = 3
 #: A stream whose answers get accepted (by the asker or by two votes) at the default size.

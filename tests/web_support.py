@@ -10,7 +10,7 @@ pages are read back with a small HTML parser (no regex on markup).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import PLATFORM, WORKSPACE, Chat, where
 
 from adapters.web import WebReader, build_web_app
 from bot.config import Settings, parse_settings
 from bot.events import Visibility
+from tests.chat_driver import PLATFORM, WORKSPACE, Chat, MakeChat, where
 
 #: What the tests' config publishes: two public channels and one that turns private;
 #: the private channel and the DM are listed too, to show listing is not enough.
@@ -267,7 +267,7 @@ class Page(HTMLParser):
 
 
 @pytest.fixture
-def community(make_chat: Callable[..., Chat]) -> tuple[Chat, Scenario]:
+def community(make_chat: MakeChat) -> tuple[Chat, Scenario]:
     """The scenario community, said through a core over tmp_path/copbot.db."""
     chat = make_chat(web_settings())
     return chat, scenario(chat)

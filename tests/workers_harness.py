@@ -190,7 +190,11 @@ class Workers:
             return bool(body and body["ready"])
 
         for worker in workers or tuple(self.started):
-            await until(lambda w=worker: one(w), timeout=60, what=f"{worker.name} ready")
+
+            async def this_one(worker: Worker = worker) -> bool:
+                return await one(worker)
+
+            await until(this_one, timeout=60, what=f"{worker.name} ready")
 
     def stop(self) -> None:
         for worker in self.started:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import click
 
-from adapters.cli_options import CommandFailed, opened
+from adapters.cli_options import CommandFailed, db_option, opened
 from bot.import_replay import ImportItem, ImportStopped, ImportSummary, Problem, run_import
 from knowledge.sqlite.repertoire import Repertoire
 
@@ -146,8 +146,15 @@ class _Chained:
     help="Seconds to wait, in all, for another process writing to the database (a running "
     "bot) before stopping; what was imported stays, and a re-run completes it.",
 )
+@click.option(
+    "--one-by-one",
+    is_flag=True,
+    help="Replay every event through the live rules, one transaction per batch, even into "
+    "an empty database (by default an empty one is filled set-wise: the same result, "
+    "about twenty times faster, written in one transaction at the end).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 def import_command(
     paths: tuple[Path, ...],
@@ -158,8 +165,9 @@ def import_command(
     batch_size: int,
     fast: bool,
     lock_wait: float,
+    one_by_one: bool,
     no_progress: bool,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Import chat history: a Slack export, DiscordChatExporter JSON, or a copbot JSON export.
@@ -189,7 +197,9 @@ def import_command(
                 )
             source = _Chained(sources)
             try:
-                summary = _run_with_progress(core, source, batch_size, fast, no_progress, lock_wait)
+                summary = _run_with_progress(
+                    core, source, batch_size, fast, no_progress, lock_wait, not one_by_one
+                )
             except ImportStopped as stopped:
                 for line in stopped.summary.lines():
                     click.echo(line)
@@ -227,6 +237,7 @@ def _run_with_progress(
     fast: bool,
     no_progress: bool,
     lock_wait: float,
+    setwise: bool = True,
 ) -> ImportSummary:
     from rich.console import Console
     from rich.progress import (
@@ -275,6 +286,7 @@ def _run_with_progress(
             durable=not fast,
             on_progress=update,
             lock_wait=lock_wait,
+            setwise=setwise,
         )
 
 
@@ -300,13 +312,13 @@ def _run_with_progress(
     is_flag=True,
     help="Markdown: also write private and DM entries (JSON always holds everything).",
 )
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(
     fmt: str,
     out_dir: Path,
     include_private: bool,
-    db_path: Path | None,
+    db_path: str | None,
     config_path: Path | None,
 ) -> None:
     """Export the repertoire: entries, threads, tags, members and sources."""

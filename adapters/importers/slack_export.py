@@ -131,6 +131,15 @@ class SlackExport:
         self._names: dict[str, tuple[str, bool]] = {}
         #: User id -> handle, so ``<@U1>`` reads as ``@alice`` as in live capture.
         self._handles: dict[str, str] = {}
+        self._actors: dict[tuple[str, str, str, bool], Actor] = {}
+
+    def _actor(self, user: str, display: str, workspace: str, is_bot: bool) -> Actor:
+        """One (immutable) :class:`Actor` per member and name, shared by all their messages."""
+        key = (user, display, workspace, is_bot)
+        actor = self._actors.get(key)
+        if actor is None:
+            actor = self._actors[key] = Actor(PLATFORM, user, display, workspace, is_bot)
+        return actor
 
     def __iter__(self) -> Iterator[ImportItem]:
         if not self.path.exists():
@@ -331,7 +340,7 @@ class SlackExport:
             or subtype in {"bot_message", "slackbot_response"}
             or ("bot_id" in message and "user" not in message)
         )
-        author = Actor(PLATFORM, user, str(display), where.workspace, is_bot)
+        author = self._actor(user, str(display), where.workspace, is_bot)
         said = str(message.get("text") or "")
         # The same reading of Slack's markup as live capture (adapters/slack/translate.py).
         text = plain_text(said, self._handles)
@@ -368,7 +377,7 @@ class SlackExport:
                 yield ReactionChange(
                     where=where,
                     message_id=ts,
-                    actor=Actor(PLATFORM, str(reactor), "", where.workspace),
+                    actor=self._actor(str(reactor), "", where.workspace, False),
                     emoji=reaction_name(str(reaction["name"])),
                     at=created,
                 )

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
-from adapters.cli_options import CommandRefused, load
+from adapters.cli_options import CommandRefused, db_option, load
 from adapters.log_setup import setup_logging
+from adapters.web.reader import WebViewUnavailable, web_database_file
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
+from knowledge.backends import DatabaseTarget
 
 
 @click.command("web")
@@ -18,31 +20,39 @@ from bot.config import Settings
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: [web] port, 8080)."
 )
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@db_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 def web_command(
-    host: str | None, port: int | None, db_path: Path | None, config_path: Path | None
+    host: str | None, port: int | None, db_path: str | None, config_path: Path | None
 ) -> None:
     """Serve the read-only web view of the published channels (until Ctrl-C)."""
 
     loaded = load(config_path, db_path)
-    if not loaded.db_path.is_file():
-        raise CommandRefused(f"no database at {loaded.db_path} (pass --db FILE).")
+    path = web_database_file(loaded.database)
+    if not path.is_file():
+        raise CommandRefused(f"no database at {path} (pass --db FILE).")
     setup_logging("INFO")
     web = loaded.settings.web
     host = host or web.host
     port = web.port if port is None else port
     try:
-        asyncio.run(serve(loaded.db_path, loaded.settings, host, port))
+        asyncio.run(serve(path, loaded.settings, host, port))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise CommandRefused(f"cannot listen on {host}:{port}: {exc}") from exc
     except KeyboardInterrupt:
         pass
 
 
-async def start_demo_web(db_path: Path, settings: Settings, port: int | None) -> WebServer | None:
+async def start_demo_web(
+    db_path: DatabaseTarget | Path, settings: Settings, port: int | None
+) -> WebServer | None:
     """The demo's web view on ``port`` (else ``[web] port``, else any free port); says where."""
     wanted = settings.web.port if port is None else port
+    try:
+        web_database_file(db_path)
+    except WebViewUnavailable as exc:
+        click.echo(f"No web view: {exc}. The chat works without it.")
+        return None
     for attempt in dict.fromkeys((wanted, 0)):
         server = WebServer(db_path, settings, port=attempt)
         try:

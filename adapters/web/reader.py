@@ -21,9 +21,11 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from bot.config import Settings
 from bot.publication import web_viewer
+from knowledge.backends import DatabaseTarget
 from knowledge.dbfile import open_repertoire
 from knowledge.models import PublicWeb
 from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage import StorageUnavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -39,11 +41,34 @@ class ReadContext:
     now: datetime
 
 
+class WebViewUnavailable(StorageUnavailable):
+    """The web view cannot read this repertoire (it reads SQLite files only, for now)."""
+
+
+def web_database_file(database: DatabaseTarget | str | Path) -> Path:
+    """The SQLite file the web view reads, or :class:`WebViewUnavailable` for a server.
+
+    The web view's pages are written in SQLite's SQL (its query planner hints,
+    its read-only authorizer); on PostgreSQL the chat, digests and commands run,
+    the web view does not yet, and says so rather than failing page by page.
+    """
+    if isinstance(database, DatabaseTarget):
+        if database.sqlite_path is None:
+            raise WebViewUnavailable(
+                f"the web view reads a SQLite file and {database.shown} is a PostgreSQL "
+                "server: it is not available on PostgreSQL yet"
+            )
+        return database.sqlite_path
+    return Path(database)
+
+
 class WebReader:
     """Runs page reads on worker threads with read-only connections."""
 
-    def __init__(self, db_path: str | Path, settings: Settings, threads: int = 2) -> None:
-        self.db_path = Path(db_path)
+    def __init__(
+        self, db_path: DatabaseTarget | str | Path, settings: Settings, threads: int = 2
+    ) -> None:
+        self.db_path = web_database_file(db_path)
         self.settings = settings
         open_repertoire(self.db_path).close()  # check, create and migrate once, before readers
         self._local = threading.local()

@@ -17,6 +17,7 @@ from aiohttp import web
 from adapters.web.app import build_web_app
 from adapters.web.reader import WebReader
 from bot.config import Settings
+from knowledge.backends import DatabaseTarget
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class WebServer:
 
     def __init__(
         self,
-        db_path: str | Path,
+        db_path: DatabaseTarget | str | Path,
         settings: Settings,
         *,
         host: str | None = None,
@@ -71,7 +72,9 @@ class WebServer:
         self.reader.close()
 
 
-async def serve(db_path: str | Path, settings: Settings, host: str, port: int) -> None:
+async def serve(
+    db_path: DatabaseTarget | str | Path, settings: Settings, host: str, port: int
+) -> None:
     """``copbot web``: serve until interrupted, saying where."""
     server = WebServer(db_path, settings, host=host, port=port)
     try:

@@ -164,7 +164,7 @@ def derive(rows: list[dict[str, str]]) -> tuple[list[dict[str, object]], list[di
             raise ValueError(f"unexpected label {label!r}")
 
     corpus_ids = sorted(targets | distractors)
-    corpus = [
+    corpus: list[dict[str, object]] = [
         {
             "id": f"{ID_PREFIX}{pid}",
             "title": questions[pid].title,

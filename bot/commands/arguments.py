@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 
+from bot import messages
 from bot.command_registry import CommandContext
 from bot.errors import UsageError, UserError
-from bot.events import ResultItem
-from bot.results import entry_title
 from knowledge.identity import identity_group
-from knowledge.models import Entry, EntryKind, Member
+from knowledge.models import Entry, Member
 from knowledge.storage import as_viewer
 from knowledge.text import fold, shorten
 
@@ -21,7 +20,6 @@ __all__ = [
     "ENTRY_REF",
     "MENTION",
     "actor_member",
-    "entry_item",
     "plural",
     "resolve_member",
     "visible_entry",
@@ -70,7 +68,7 @@ def resolve_member(ctx: CommandContext, text: str, command_name: str) -> Member:
                 ):
                     candidates.append(member)
     if not candidates:
-        raise UsageError(f"I don't know a member called “{shorten(raw, 40)}”.", command_name)
+        raise UsageError(messages.unknown_member(shorten(raw, 40)), command_name)
     # The same person on several platforms is one candidate; prefer the viewer's platform.
     people: dict[int, Member] = {}
     for member in sorted(candidates, key=lambda m: (m.platform != where.platform, m.id)):
@@ -79,7 +77,7 @@ def resolve_member(ctx: CommandContext, text: str, command_name: str) -> Member:
             people[member.id] = member
     if len(people) > 1:
         names = ", ".join(f"{m.display_name} ({m.platform}:{m.user_id})" for m in people.values())
-        raise UsageError(f"“{shorten(raw, 40)}” could be {names}; be more precise.", command_name)
+        raise UsageError(messages.ambiguous_member(shorten(raw, 40), names), command_name)
     return next(iter(people.values()))
 
 
@@ -87,25 +85,8 @@ def visible_entry(ctx: CommandContext, ref: str, command_name: str) -> Entry:
     """The entry ``#12`` / ``12`` if the channel may see it (else as if it did not exist)."""
     match = ENTRY_REF.match(ref.strip())
     if match is None:
-        raise UsageError(f"“{shorten(ref, 20)}” is not an entry number like #12.", command_name)
+        raise UsageError(messages.not_an_entry_number(shorten(ref, 20)), command_name)
     entry = ctx.services.repertoire.entry_for(as_viewer(ctx.viewer), int(match.group(1)))
     if entry is None:
-        raise UserError(f"There is no entry #{match.group(1)} that can be shown here.")
+        raise UserError(messages.entry_not_shown(match.group(1)))
     return entry
-
-
-def entry_item(entry: Entry, title: str = "", answered: bool = False) -> ResultItem:
-    return ResultItem(
-        entry_id=entry.id,
-        kind=entry.kind.value,
-        title=title or entry_title(entry),
-        snippet=shorten(entry.text, 160),
-        author=entry.author_name,
-        created_at=entry.created_at,
-        channel_name=entry.channel_name or entry.source.channel,
-        permalink=entry.permalink,
-        platform=entry.source.platform,
-        tags=entry.tags,
-        answered=answered or entry.kind != EntryKind.QUESTION,
-        knowhow_kind=entry.knowhow_kind,
-    )

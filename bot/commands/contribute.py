@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
 from bot.events import IncomingMessage, KnowhowKind, Outbound, SaveRequest
@@ -25,7 +26,7 @@ ASKED_PREFIX = "ask-"
 
 def _ask(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args.strip():
-        raise UsageError("What is your question? Try `/cop ask how do I ...?`", "ask")
+        raise UsageError(messages.ASK_WHAT, "ask")
     inv = ctx.invocation
     message_id = ASKED_PREFIX + (inv.event_id or f"{inv.actor.user_id}-{inv.at.timestamp():.6f}")
     captured = ctx.capture.on_message(
@@ -40,7 +41,7 @@ def _ask(ctx: CommandContext) -> list[Outbound]:
         explicit_question=True,
     )
     if captured is None:
-        raise UsageError("That question had no text I could keep.", "ask")
+        raise UsageError(messages.ASK_EMPTY, "ask")
     entry, _created = captured
     name = inv.actor.display_name or inv.actor.user_id
     return [
@@ -63,7 +64,7 @@ def take_until(text: str, command: str = "share") -> tuple[date | None, str]:
         return date.fromisoformat(match.group(1)), rest.strip()
     except ValueError:
         raise UsageError(
-            f"Could not read the date '{match.group(1)}'; write it as YYYY-MM-DD.", command
+            messages.bad_date(match.group(1)), command
         ) from None
 
 
@@ -77,15 +78,13 @@ def _share(ctx: CommandContext) -> list[Outbound]:
             kind = KnowhowKind(wanted)
         except ValueError:
             kinds = ", ".join(k.value for k in KnowhowKind)
-            raise UsageError(f"Unknown kind '{wanted}'. Use one of: {kinds}.", "share") from None
+            raise UsageError(messages.unknown_kind(wanted, kinds), "share") from None
         text = rest.strip()
     valid_until, text = take_until(text)
     if valid_until is not None and kind != KnowhowKind.UPDATE:
-        raise UsageError("`until:` is for `kind:update` (news that stops being true).", "share")
+        raise UsageError(messages.SHARE_UNTIL_NOT_UPDATE, "share")
     if not strip_tags(text):
-        raise UsageError(
-            "What should I keep? Try `/cop share use polars for big CSVs #polars`", "share"
-        )
+        raise UsageError(messages.SHARE_WHAT, "share")
     inv = ctx.invocation
     message_id = f"share-{inv.event_id or f'{inv.actor.user_id}-{inv.at.timestamp():.6f}'}"
     return ctx.capture.on_save(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.commands.arguments import actor_member, visible_entry
 from bot.errors import UsageError, UserError
@@ -49,7 +50,7 @@ def _done(ctx: CommandContext, change: Change | None, entry: Entry) -> list[Outb
 def _entry_and_rest(ctx: CommandContext, name: str, example: str) -> tuple[Entry, str]:
     ref, _, rest = ctx.args.strip().partition(" ")
     if not ref:
-        raise UsageError(f"Which entry? Try `/cop {example}`.", name)
+        raise UsageError(messages.which_entry(example), name)
     return visible_entry(ctx, ref, name), rest.strip()
 
 
@@ -57,12 +58,12 @@ def _retag(ctx: CommandContext) -> list[Outbound]:
     entry, rest = _entry_and_rest(ctx, "retag", "retag #12 +polars -pandas")
     words = rest.split()
     if not words:
-        raise UsageError("Which tags? `#a #b` replaces them, `+a` adds, `-b` removes.", "retag")
+        raise UsageError(messages.RETAG_WHICH_TAGS, "retag")
     add = tuple(w[1:] for w in words if w.startswith("+"))
     remove = tuple(w[1:] for w in words if w.startswith("-"))
     plain = tuple(w.lstrip("#") for w in words if w[0] not in "+-")
     if not any(normalize_tag(t) for t in (*add, *remove, *plain)):
-        raise UsageError("Those are no tags I can keep.", "retag")
+        raise UsageError(messages.RETAG_NO_TAGS, "retag")
     try:
         change = retag(
             ctx.services.repertoire,
@@ -81,7 +82,7 @@ def _retag(ctx: CommandContext) -> list[Outbound]:
 def _retitle(ctx: CommandContext) -> list[Outbound]:
     entry, rest = _entry_and_rest(ctx, "retitle", "retitle #12 Reading huge CSVs with polars")
     if not rest:
-        raise UsageError("What should the title be?", "retitle")
+        raise UsageError(messages.RETITLE_WHAT, "retitle")
     try:
         change = change_field(
             ctx.services.repertoire,
@@ -147,7 +148,7 @@ def _undo(ctx: CommandContext) -> list[Outbound]:
         if change is None or shown is None:
             # The same words whether it is missing or belongs to a place this
             # channel cannot see: the answer must not tell the two apart.
-            raise UserError(f"There is no change {ref.lower()} that can be undone here.")
+            raise UserError(messages.change_not_shown(ref.lower()))
         entry = shown
     elif ref:
         entry = visible_entry(ctx, ref, "undo")
@@ -155,7 +156,7 @@ def _undo(ctx: CommandContext) -> list[Outbound]:
         if change is None:
             return [ctx.reply(f"#{entry.id} has no change to undo.")]
     else:
-        raise UsageError("Which change? See `/cop history #12`, then `/cop undo c3`.", "undo")
+        raise UsageError(messages.UNDO_WHICH, "undo")
     try:
         reverting = undo(repertoire, change.id, actor_member(ctx), ctx.invocation.at)
     except CurationError as exc:

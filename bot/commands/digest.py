@@ -7,7 +7,7 @@ asking for a preview never stops the scheduled digest.
 
 from __future__ import annotations
 
-from bot import dm_policy
+from bot import dm_policy, messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.config import DigestSchedule
 from bot.digest import build_digest, schedule_for, target_for
@@ -22,17 +22,14 @@ MAX_DAYS = 366
 def _digest(ctx: CommandContext) -> list[Outbound]:
     where = ctx.invocation.where
     if not dm_policy.has_digest(where):
-        raise UsageError(
-            "Digests belong to a channel: ask for one in the channel you want it for.", "digest"
-        )
+        raise UsageError(messages.DIGEST_NOT_IN_A_CHANNEL, "digest")
     configured = schedule_for(ctx.services.settings, where)
     schedule = configured or DigestSchedule(channel=where.ref)
     words = ctx.args.split()
     if words:
         if len(words) != 1 or not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_DAYS:
             raise UsageError(
-                f"Give the number of days the digest covers (1 to {MAX_DAYS}), "
-                "e.g. `/cop digest 30`.",
+                messages.digest_days(MAX_DAYS),
                 "digest",
             )
         schedule = schedule.model_copy(update={"period_days": int(words[0])})

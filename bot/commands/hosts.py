@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
-from bot.commands.arguments import entry_item, plural
+from bot.commands.arguments import plural
 from bot.commands.search import describe_expert_reason
 from bot.errors import UsageError
 from bot.events import Outbound
+from bot.results import entry_item
 from knowledge.hosts import frequent_topics, hosts_for_topic
 from knowledge.text import shorten
 
@@ -26,7 +28,7 @@ def _hosts(ctx: CommandContext) -> list[Outbound]:
             repertoire, ctx.viewer, since=since, min_questions=practice.hosts_min_questions
         )
         if not topics:
-            raise UsageError("Which topic? Try `/cop hosts airflow`.", "hosts")
+            raise UsageError(messages.HOSTS_WHICH_TOPIC, "hosts")
         lines = [f"Topics asked most in the last {practice.hosts_period_days} days:"]
         for tag, count in topics:
             suggestion = hosts_for_topic(repertoire, f"tag:{tag}", ctx.viewer, now=now, hosts=2)

@@ -6,6 +6,7 @@ the other, so nobody can claim another member's identity.
 
 from __future__ import annotations
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.commands.arguments import MENTION, actor_member
 from bot.errors import UsageError
@@ -22,8 +23,7 @@ def _split_identity(text: str, command_name: str) -> tuple[str, str]:
         user_id = mention.group(1)
     if not sep or not platform or not user_id.strip():
         raise UsageError(
-            "Name your identity on the other platform as platform:user-id, "
-            "e.g. `/cop link discord:123456789012345678`.",
+            messages.IDENTITY_SHAPE,
             command_name,
         )
     return platform.lower(), user_id.strip()

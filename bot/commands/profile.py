@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
-from bot.commands.arguments import actor_member, entry_item, plural, resolve_member
+from bot.commands.arguments import actor_member, plural, resolve_member
 from bot.errors import UserError
 from bot.events import Outbound, ResultItem
-from bot.results import entry_title, mark_outdated
+from bot.results import entry_item, entry_title, mark_outdated
 from knowledge.profiles import member_profile
 
 __all__ = ["PROFILE_COMMAND"]
@@ -21,7 +22,7 @@ def _profile(ctx: CommandContext) -> list[Outbound]:
         member_id = actor_member(ctx)
     profile = member_profile(repertoire, member_id, ctx.viewer)
     if profile is None:  # pragma: no cover - resolve_member returns known members
-        raise UserError("I don't know that member.")
+        raise UserError(messages.UNKNOWN_PROFILE)
     name = profile.member.display_name
     lines = [f"👤 *{name}* ({profile.member.platform})"]
     if profile.identities:

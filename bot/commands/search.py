@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
 from bot.events import Outbound
@@ -23,7 +24,7 @@ __all__ = ["SEARCH_COMMAND", "STATS_COMMAND", "WHO_COMMAND", "describe_expert_re
 
 def _search(ctx: CommandContext) -> list[Outbound]:
     if not ctx.args:
-        raise UsageError("What should I look for? Try `/cop search pandas memory`.", "search")
+        raise UsageError(messages.SEARCH_WHAT, "search")
     settings = ctx.services.settings
     query = parse_query(ctx.args, now=ctx.services.clock.now())
     hits = search(
@@ -66,7 +67,7 @@ def describe_expert_reason(
 def _who(ctx: CommandContext) -> list[Outbound]:
     topic = ctx.args.strip()
     if not topic:
-        raise UsageError("Which topic? Try `/cop who airflow`.", "who")
+        raise UsageError(messages.WHO_WHICH_TOPIC, "who")
     now = ctx.services.clock.now()
     experts = rank_experts(ctx.services.repertoire, topic, ctx.viewer, now=now)
     if not experts:

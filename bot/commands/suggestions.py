@@ -4,6 +4,7 @@ and feedback typed in a suggestion's thread (the same as its buttons and reactio
 
 from __future__ import annotations
 
+from bot import messages
 from bot.capture import channel_ref, source_key
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.errors import UsageError
@@ -17,12 +18,12 @@ from knowledge.similar import find_similar
 def _thread_suggestion(ctx: CommandContext) -> Suggestion:
     inv = ctx.invocation
     if inv.thread_id is None:
-        raise UsageError("Use this in the thread of a question where I suggested answers.")
+        raise UsageError(messages.NO_SUGGESTION_THREAD)
     suggestion = feedback.suggestion_in_thread(
         ctx.services.repertoire, source_key(inv.where, inv.thread_id)
     )
     if suggestion is None or not suggestion.entry_ids:
-        raise UsageError("I made no suggestion in this thread.")
+        raise UsageError(messages.NOT_SUGGESTED_HERE)
     return suggestion
 
 
@@ -35,7 +36,7 @@ def _picked(suggestion: Suggestion, args: str, name: str) -> tuple[int, ...] | N
     for number in numbers:
         if not number.isdigit() or not 1 <= int(number) <= len(suggestion.entry_ids):
             raise UsageError(
-                f"'{number}' is not one of the suggestions (1 to {len(suggestion.entry_ids)}).",
+                messages.not_a_suggestion(number, len(suggestion.entry_ids)),
                 name,
             )
         picked.append(suggestion.entry_ids[int(number) - 1])
@@ -63,7 +64,7 @@ def _unrelated(ctx: CommandContext) -> list[Outbound]:
 def _similar(ctx: CommandContext) -> list[Outbound]:
     text = ctx.args.strip()
     if not text:
-        raise UsageError("Which question? Try `/cop similar how do I read a big CSV?`", "similar")
+        raise UsageError(messages.SIMILAR_WHAT, "similar")
     suggester = Suggester(ctx.services)
     hits = find_similar(
         ctx.services.repertoire, text, ctx.viewer, limit=5, embedder=suggester.embedder
@@ -104,7 +105,7 @@ def _suggestions(ctx: CommandContext) -> list[Outbound]:
         ]
     if args:
         raise UsageError(
-            f"'{args}'? Try `/cop suggestions` or `/cop suggestions reset`.", "suggestions"
+            messages.suggestions_word(args), "suggestions"
         )
     channel = suggester.channel_threshold(where)
     return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import messages
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.commands.arguments import ENTRY_REF, actor_member, plural, resolve_member, visible_entry
 from bot.config import Settings
@@ -62,14 +63,14 @@ def _thanks(ctx: CommandContext) -> list[Outbound]:
             entry = visible_entry(ctx, ref, "thanks")
             rest = rest[len(ref) :].strip()
             if entry.author_id not in identity_group(repertoire, receiver_id):
-                raise UserError(f"#{entry.id} is by {entry.author_name}, not by that member.")
+                raise UserError(messages.entry_not_by(entry.id, entry.author_name))
         else:
             entry = _thread_answer(ctx, receiver_id)
     giver_id = actor_member(ctx)
     receiver = repertoire.get_member(receiver_id)
     assert receiver is not None
     if receiver_id in identity_group(repertoire, giver_id):
-        raise UserError("Thanking yourself is kind, but it isn't counted. 🙂")
+        raise UserError(messages.THANKS_YOURSELF)
     where = ctx.invocation.where
     recorded = record_thanks(
         repertoire,
@@ -100,9 +101,7 @@ def _leaderboard(ctx: CommandContext, asked: bool) -> list[Outbound]:
     where = ctx.invocation.where
     if not leaderboard_on(ctx.services.settings, where):
         if not asked:
-            raise UsageError(
-                "Whom do you want to thank? Try `/cop thanks @chen for #12`.", "thanks"
-            )
+            raise UsageError(messages.THANKS_WHOM, "thanks")
         return [
             ctx.reply(
                 "There is no thanks leaderboard in this channel (points can turn help into a "

@@ -9,6 +9,7 @@ whether this channel is published.
 
 from __future__ import annotations
 
+from bot import messages
 from bot.capture import channel_ref
 from bot.command_registry import CommandContext, CommandSpec, Param
 from bot.commands.arguments import actor_member
@@ -50,9 +51,7 @@ def _web(ctx: CommandContext) -> list[Outbound]:
             )
         ]
     if word:
-        raise UsageError(
-            "Say `/cop web off` to hide what you wrote, `/cop web on` to show it.", "web"
-        )
+        raise UsageError(messages.WEB_WHICH, "web")
     settings = ctx.services.settings.web
     published = (
         channel_ref(ctx.invocation.where) in web_viewer(repertoire, ctx.services.settings).channels

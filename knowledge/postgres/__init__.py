@@ -14,44 +14,33 @@ Modules, by concern:
 * :mod:`~knowledge.postgres.ranking` and :mod:`~knowledge.postgres.similar`: ranked search
   and similar-question candidates over bounded candidate sets.
 
-Only this package imports ``psycopg`` (a lint rule says so).
+Only this package imports ``psycopg`` (a lint rule says so), and only when a
+name that needs it is used: importing :mod:`~knowledge.postgres.url` loads no driver.
 """
 
 from __future__ import annotations
 
-from knowledge.postgres.connection import DatabaseUnreachable, connect, open_pool
-from knowledge.postgres.documents import reindex
-from knowledge.postgres.migrations import MIGRATIONS, SchemaTooNew, migrate, schema_version
-from knowledge.postgres.ranking import Ranked, search_ranked
-from knowledge.postgres.similar import question_parts, similar_candidates
-from knowledge.postgres.tsquery import compile_tsquery
-from knowledge.postgres.url import (
-    DATABASE_URL_ENV,
-    DatabaseUrlError,
-    InsecureDatabaseUrl,
-    display_url,
-    is_postgres_url,
-    resolve_database_url,
-)
-
+# Nothing is imported here: each name is used from its module
+# (``from knowledge.postgres.url import ...``), so choosing a backend by URL
+# loads no driver, and SQLite users never import psycopg.
 __all__ = [
-    "DATABASE_URL_ENV",
-    "MIGRATIONS",
-    "DatabaseUnreachable",
-    "DatabaseUrlError",
-    "InsecureDatabaseUrl",
-    "Ranked",
-    "SchemaTooNew",
-    "compile_tsquery",
-    "connect",
-    "display_url",
-    "is_postgres_url",
-    "migrate",
-    "open_pool",
-    "question_parts",
-    "reindex",
-    "resolve_database_url",
-    "schema_version",
-    "search_ranked",
-    "similar_candidates",
+    "bm25",
+    "connection",
+    "documents",
+    "filters",
+    "migrations",
+    "params",
+    "ranking",
+    "repertoire",
+    "schema_entries",
+    "schema_practice",
+    "schema_privacy",
+    "schema_search",
+    "schema_web",
+    "similar",
+    "sql",
+    "termstats",
+    "text_search",
+    "tsquery",
+    "url",
 ]

@@ -23,6 +23,8 @@ from typing import Any
 
 from psycopg import Connection
 
+__all__ = ["MAX_ANSWERS_CHARS", "reindex"]
+
 #: Characters of the answers' text indexed per document: far beyond any real
 #: thread, and well inside PostgreSQL's 1 MB limit on one tsvector.
 MAX_ANSWERS_CHARS = 200_000
@@ -80,15 +82,21 @@ UPDATE entries e SET
     answer_count = b.answer_count,
     has_accepted = b.has_accepted,
     search_document =
-        setweight(to_tsvector('copbot', e.title), 'A')
-        || setweight(to_tsvector('copbot', b.tags), 'B')
-        || setweight(to_tsvector('copbot', CASE
+        setweight(to_tsvector('copbot', copbot_words(e.title)), 'A')
+        || setweight(to_tsvector('copbot', copbot_words(b.tags)), 'B')
+        || setweight(to_tsvector('copbot', copbot_words(CASE
             WHEN e.title <> '' AND starts_with(e.text, e.title)
-            THEN substr(e.text, length(e.title) + 1) ELSE e.text END), 'C')
-        || setweight(to_tsvector('copbot', b.answers), 'D')
+            THEN substr(e.text, length(e.title) + 1) ELSE e.text END)), 'C')
+        || setweight(to_tsvector('copbot', copbot_words(b.answers)), 'D')
 FROM built b
 WHERE e.id = b.id
 """
+
+
+def reindex_all(conn: Connection[Any]) -> int:
+    """Rebuild every document (after a change to how documents are built); how many."""
+    ids = [int(r[0]) for r in conn.execute("SELECT id FROM entries WHERE kind <> 'answer'")]
+    return reindex(conn, ids)
 
 
 def reindex(conn: Connection[Any], entry_ids: Iterable[int]) -> int:

@@ -7,19 +7,21 @@ types, with every value a named parameter (:class:`Params`).
 
 from __future__ import annotations
 
-from knowledge.models import ChannelRef
+from knowledge.models import Audience, PublicWeb
 from knowledge.postgres.params import Params
 from knowledge.query import ParsedQuery
-
-#: Know-how sub-kinds ``kind:`` may name; an empty ``knowhow_kind`` is a how-to.
-KNOWHOW_KINDS = ("howto", "resource", "story", "update")
+from knowledge.relevance import KNOWHOW_KINDS
 
 
-def visibility(viewer: ChannelRef | None, params: Params) -> str:
+def visibility(viewer: Audience, params: Params) -> str:
     """Public entries, plus those from the viewer's own channel; ``None`` sees public only.
 
-    Only ``'public'`` is public: any other or unknown value is private.
+    Only ``'public'`` is public: any other or unknown value is private. The
+    public web sees public entries of its published channels, by members who
+    did not opt out (nothing until a channel is published).
     """
+    if isinstance(viewer, PublicWeb):
+        return _public_web(viewer, params)
     if viewer is None:
         return "e.visibility = 'public'"
     return (
@@ -27,6 +29,21 @@ def visibility(viewer: ChannelRef | None, params: Params) -> str:
         f"AND e.workspace = {params.add(viewer.workspace)} "
         f"AND e.channel = {params.add(viewer.channel)}))"
     )
+
+
+def _public_web(web: PublicWeb, params: Params) -> str:
+    if not web.channels:
+        return "false"
+    channels = sorted(web.channels, key=lambda c: (c.platform, c.workspace, c.channel))
+    published = (
+        f"SELECT * FROM unnest({params.add([c.platform for c in channels])}::text[], "
+        f"{params.add([c.workspace for c in channels])}::text[], "
+        f"{params.add([c.channel for c in channels])}::text[])"
+    )
+    sql = f"(e.visibility = 'public' AND (e.platform, e.workspace, e.channel) IN ({published})"
+    if web.hidden_authors:
+        sql += f" AND NOT (e.author_id = ANY({params.add(sorted(web.hidden_authors))}))"
+    return sql + ")"
 
 
 # A member's names as ``from:`` may give them, folded as knowledge.text.fold does:

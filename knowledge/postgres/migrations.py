@@ -23,6 +23,7 @@ from psycopg import Connection
 from psycopg.pq import TransactionStatus
 
 from knowledge.postgres import (
+    documents,
     schema_entries,
     schema_practice,
     schema_privacy,
@@ -30,6 +31,8 @@ from knowledge.postgres import (
     schema_web,
 )
 from knowledge.storage.errors import StorageUnavailable
+
+__all__ = ["LOCK_KEY", "MIGRATIONS", "Migration", "SchemaTooNew", "migrate", "schema_version"]
 
 #: The advisory lock every migrating process takes ("copbot" in ASCII, as a bigint).
 LOCK_KEY = 0x636F70626F74
@@ -47,7 +50,7 @@ class Migration:
     name: str
     statements: Sequence[str] = ()
     #: For a step that must look at the database first (runs after ``statements``).
-    apply: Callable[[Connection[Any]], None] | None = None
+    apply: Callable[[Connection[Any]], object] | None = None
 
     def run(self, conn: Connection[Any]) -> None:
         for statement in self.statements:
@@ -67,6 +70,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(7, "visibility follows the channel", schema_privacy.PRIVACY),
     Migration(8, "the public web view", schema_web.WEB),
+    Migration(
+        9,
+        "words split as FTS5 splits them",
+        (schema_search.WORDS_FUNCTION,),
+        apply=documents.reindex_all,
+    ),
+    Migration(10, "expiry is a day", schema_entries.EXPIRY_IS_A_DAY),
 )
 
 _CREATE_TABLE = """

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["Params"]
+
 
 class Params:
     """Values of one statement, each under a generated name (``%(p0)s``, ``%(p1)s``, ...)."""

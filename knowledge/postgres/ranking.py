@@ -36,26 +36,19 @@ from typing import Any
 
 from psycopg import Connection
 
-from knowledge.models import ChannelRef
+from knowledge.models import Audience
 from knowledge.postgres.filters import query_filters, visibility
 from knowledge.postgres.params import Params
 from knowledge.postgres.schema_search import CONFIG
-from knowledge.postgres.termstats import document_count, document_frequencies
 from knowledge.postgres.tsquery import (
     MatchPart,
     combine,
     compile_tsquery,
-    excluded_parts,
     exclusion,
-    match_parts,
 )
 from knowledge.query import ParsedQuery
+from knowledge.relevance import BOOST_ACCEPTED, BOOST_ANSWERED, BOOST_KNOWHOW, FIELD_WEIGHTS
 
-#: Field weights as on SQLite (title, body, answers, tags).
-FIELD_WEIGHTS = (8.0, 3.0, 1.5, 5.0)
-BOOST_ACCEPTED = 1.30
-BOOST_ANSWERED = 1.15
-BOOST_KNOWHOW = 1.20
 #: ts_rank normalisation: none (see above).
 NORMALISATION = 0
 #: Most documents an all-words or any-word query ranks.
@@ -102,47 +95,15 @@ def idf(n_docs: int, df: int) -> float:
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-def _conditions(query: ParsedQuery, viewer: ChannelRef | None, params: Params) -> list[str]:
+def _conditions(query: ParsedQuery, viewer: Audience, params: Params) -> list[str]:
     where = [visibility(viewer, params), *query_filters(query, params)]
     if "answer" not in query.kinds:
         where.append("e.kind IN ('question', 'knowhow')")
     return where
 
 
-def search_ranked(
-    conn: Connection[Any], query: ParsedQuery, viewer: ChannelRef | None, *, limit: int = 5
-) -> list[Ranked]:
-    """The best ``limit`` entries ``viewer`` may see for ``query``'s words; all words first.
-
-    Only for a query with words (``query.has_match``); filters apply too.
-    """
-    if not query.has_match:
-        return []
-    hits = rank_all_words(conn, query, viewer, limit=limit)
-    if hits:
-        return hits
-    parts = match_parts(query, "or")
-    n_docs = document_count(conn)
-    frequencies = document_frequencies(conn, parts, n_docs)
-    weighted = [
-        WeightedPart(part, df, idf(n_docs, df))
-        for part, df in zip(parts, frequencies, strict=True)
-        if df > 0
-    ]
-    params = Params()
-    conditions = _conditions(query, viewer, params)
-    return rank_any_word(
-        conn,
-        weighted,
-        conditions,
-        params,
-        excluded=excluded_parts(query),
-        limit=limit,
-    )
-
-
 def rank_all_words(
-    conn: Connection[Any], query: ParsedQuery, viewer: ChannelRef | None, *, limit: int = 5
+    conn: Connection[Any], query: ParsedQuery, viewer: Audience, *, limit: int = 5
 ) -> list[Ranked]:
     """Entries holding every word (common words dropped, as on SQLite), best first."""
     params = Params()

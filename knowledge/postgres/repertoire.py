@@ -7,19 +7,23 @@ dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
 :func:`~knowledge.postgres.documents.reindex` (the ``tsvector`` lives on the
 entry's row, so a deleted entry takes its document with it).
 
-It still inherits the SQLite repertoire's class and overrides what is SQLite's;
-a shared base class without the SQLite parts is the next step of the split.
-Full-text search, similar questions and imports are not on it yet.
+Full-text search and the similar finder's index are PostgreSQL's own
+(:class:`~knowledge.postgres.text_search.PostgresTextSearch`, ahead of the
+SQLite repertoire in the method order). It still inherits the SQLite
+repertoire's class and overrides what is SQLite's; a shared base class without
+the SQLite parts is the next step of the split.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
+import psycopg
 from psycopg import Connection
+from psycopg import sql as pgsql
 from psycopg.pq import TransactionStatus
 
 from knowledge.channels import ChannelBook
@@ -29,12 +33,34 @@ from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.sql import PostgresSql
+from knowledge.postgres.text_search import PostgresTextSearch
+from knowledge.postgres.url import display_url, is_postgres_url
 from knowledge.relational.rows import entry_select
 from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage.errors import StorageUnavailable
 from knowledge.storage.roles import RoleLock
-from knowledge.storage.sql import Sql
+from knowledge.storage.setwise import SetwiseLoader
+from knowledge.storage.sql import Row, Sql
 
-__all__ = ["PostgresRepertoire"]
+__all__ = ["FORGET_TABLES", "PostgresRepertoire"]
+
+#: The tables a forget deletes member content from (vacuumed after it).
+FORGET_TABLES = (
+    "entries",
+    "entry_tags",
+    "entry_embeddings",
+    "reactions",
+    "message_edits",
+    "thanks",
+    "identity_links",
+    "members",
+    "similar_feedback",
+    "similar_items",
+    "similar_suggestions",
+    "similar_links",
+    "follow_ups",
+    "term_stats",
+)
 
 #: The lock key bulk transactions take turns on (the role locks' class, its own number).
 BULK_TURN = role_key("bulk-write")
@@ -42,11 +68,17 @@ BULK_TURN = role_key("bulk-write")
 MESSAGE_CLASS = 0x636F706D
 
 
-class PostgresRepertoire(Repertoire):
+def _shown(conninfo: str) -> str:
+    return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
+
+
+class PostgresRepertoire(PostgresTextSearch, Repertoire):
     """One community's repertoire on one PostgreSQL connection (autocommit outside blocks)."""
 
     #: Tags aggregated the PostgreSQL way.
     entry_select = entry_select("string_agg(tag, ' ')")
+    #: What psycopg raises when a constraint refuses a row.
+    integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
 
     def __init__(self, conn: Connection[Any], conninfo: str = "") -> None:
         # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
@@ -63,6 +95,15 @@ class PostgresRepertoire(Repertoire):
         conn = connect(conninfo, autocommit=True)
         try:
             migrate(conn)
+        except psycopg.errors.InsufficientPrivilege as error:
+            conn.close()
+            # The server's words (which never hold the password) and what to do.
+            reason = " ".join(str(error).split())
+            raise StorageUnavailable(
+                f"{_shown(conninfo)} cannot be set up for copbot ({reason}): connect "
+                "as the database's owner once, or have an administrator run "
+                "CREATE EXTENSION unaccent and grant CREATE on the schema"
+            ) from None
         except BaseException:
             conn.close()
             raise
@@ -118,10 +159,73 @@ class PostgresRepertoire(Repertoire):
         with self.conn.transaction():
             yield
 
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """No set-wise import path here yet (a ``COPY`` one would be): imports replay."""
+        return None
+
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
         """Nothing to tune per import on PostgreSQL (the server's settings hold)."""
         yield
+
+    # Copying a community in (copbot copy): COPY, then each identity column's next value.
+
+    def copy_rows_in(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+        """Stream ``rows`` (ids included) into ``table`` with ``COPY``; how many."""
+        statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+            pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
+        )
+        count = 0
+        with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+
+    def ids_copied(self) -> None:
+        """Rows came with their ids: every identity column continues after the largest."""
+        identities = self.conn.execute(
+            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attidentity <> '' AND c.relnamespace = current_schema()::regnamespace"
+        ).fetchall()
+        for table, column in identities:
+            self.conn.execute(
+                pgsql.SQL(
+                    "SELECT setval(pg_get_serial_sequence({name}, {col}), "
+                    "coalesce(max({column}), 0) + 1, false) FROM {table}"
+                ).format(
+                    name=pgsql.Literal(table),
+                    col=pgsql.Literal(column),
+                    column=pgsql.Identifier(column),
+                    table=pgsql.Identifier(table),
+                )
+            )
+
+    def unindexed(self, expression: str) -> str:
+        """``expression`` as it is: PostgreSQL's planner needs no hint (and has no unary ``+``
+        for times)."""
+        return expression
+
+    # What a forget leaves behind.
+
+    def forget_cached_terms(self) -> None:
+        """Drop the cached word counts (they were counted over the deleted documents too)."""
+        self.conn.execute("DELETE FROM term_stats")
+
+    def compact_deleted(self) -> str | None:
+        """``VACUUM`` the tables a forget deletes from, so the dead rows' space is reclaimed.
+
+        The rows are gone from every query at commit; this prunes them from the
+        table pages. The server's write-ahead log and its backups are the
+        operator's (they expire on the server's own schedule).
+        """
+        for table in FORGET_TABLES:
+            self.conn.execute(pgsql.SQL("VACUUM {}").format(pgsql.Identifier(table)))
+        return None
+
+    def flush_deleted(self) -> str | None:
+        """Nothing to flush by hand: the server checkpoints and recycles its own log."""
+        return None
 
     # The search index's hooks: each entry's tsvector, rebuilt in one statement.
 

@@ -11,6 +11,8 @@ event make one row.
 
 from __future__ import annotations
 
+__all__ = ["ENTRIES", "EVENT_ORDER", "SCHEDULED_LOGS"]
+
 #: Members, channels, entries and their tags; the message key is unique per kind.
 ENTRIES = (
     """
@@ -167,4 +169,11 @@ SCHEDULED_LOGS = (
         message_id text NOT NULL DEFAULT ''
     )
     """,
+)
+
+# "Still true until" is a day, as SQLite keeps it ('2030-01-01'): a timestamp came back as
+# a time of day that the curation rules cannot read as a date, and exported differently.
+EXPIRY_IS_A_DAY = (
+    "ALTER TABLE entries ALTER COLUMN valid_until TYPE date "
+    "USING (valid_until AT TIME ZONE 'UTC')::date",
 )

@@ -8,6 +8,8 @@ message in chat must never be blocked by a suggestion that once mentioned it
 
 from __future__ import annotations
 
+__all__ = ["PRACTICE", "SIMILAR"]
+
 #: Curation history, thanks and links between one person's accounts.
 PRACTICE = (
     """

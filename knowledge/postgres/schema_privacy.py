@@ -9,6 +9,8 @@ channel is refused.
 
 from __future__ import annotations
 
+__all__ = ["PRIVACY"]
+
 _SAME_CHANNEL = "platform = NEW.platform AND workspace = NEW.workspace AND channel = NEW.channel"
 _CHANNEL_OF_NEW = (
     "SELECT c.visibility FROM channels c WHERE c.platform = NEW.platform "

@@ -8,6 +8,12 @@ English stemmer *without* a stop word list (``english_stem`` would drop "how"
 or "to", which a member may be searching for; choosing which words matter is
 the query compiler's job, as it is on SQLite).
 
+Text is split into words as FTS5's ``unicode61`` splits it: ``copbot_words(text)``
+turns the characters PostgreSQL's parser would keep inside one token
+(``multi-stage``, ``big.csv``, ``csv/parquet``, a URL) into spaces before
+parsing, so "csv" finds ``big.csv`` on both backends, and a document has
+the same words (and about the same length, which bm25 reads) on both.
+
 Each question or know-how entry has a ``search_document``: a ``tsvector``
 whose lexemes carry weights by field: title ``A``, tags ``B``, body ``C``,
 answers ``D`` (the order of SQLite's bm25 column weights: title 8, tags 5,
@@ -26,6 +32,8 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import Connection, sql
+
+__all__ = ["CONFIG", "DOCUMENTS", "install_text_search"]
 
 #: The text search configuration every document and query uses.
 CONFIG = "copbot"
@@ -66,6 +74,17 @@ DOCUMENTS = (
     )
     """,
 )
+
+
+#: The characters FTS5's ``unicode61`` splits words at but PostgreSQL's parser keeps inside
+#: one token (``multi-stage``, ``big.csv``, ``csv/parquet``, URLs, e-mail addresses).
+WORD_JOINERS = "-/._:@"
+
+WORDS_FUNCTION = f"""
+    CREATE FUNCTION copbot_words(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    AS $$ SELECT translate($1, '{WORD_JOINERS}', '{" " * len(WORD_JOINERS)}') $$
+"""
 
 
 def install_text_search(conn: Connection[Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["WEB"]
+
 WEB = (
     # Members who said /cop web off; forgetting a member removes their row with them.
     """

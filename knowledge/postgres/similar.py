@@ -25,6 +25,14 @@ from knowledge.postgres.ranking import Ranked, WeightedPart, idf, rank_any_word
 from knowledge.postgres.termstats import document_count, document_frequencies
 from knowledge.postgres.tsquery import MatchPart
 
+__all__ = [
+    "CANDIDATE_CAP",
+    "MAX_POSTINGS",
+    "SIMILAR_FIELD_WEIGHTS",
+    "question_parts",
+    "similar_candidates",
+]
+
 #: Field weights for question-to-question matching (title, body, answers, tags), as on SQLite.
 SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
 #: Postings the gating terms of one lookup may add up to (the SQLite finder's budget).

@@ -7,14 +7,14 @@ same statement text runs on both backends. Values always travel apart from the
 text; nothing is formatted into SQL.
 
 Times come back as SQLite gives them: ``timestamptz`` values are returned in
-copbot's one text form (:func:`knowledge.models.to_db_time`), so code shared by
-both backends compares and parses the same strings.
+copbot's one text form (:func:`knowledge.models.to_db_time`) and ``date`` values
+as ISO days, so code shared by both backends compares and parses the same strings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from psycopg import Connection
@@ -42,8 +42,16 @@ def to_psycopg(sql: str) -> str:
     return "".join(out)
 
 
+def _as_sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_db_time(value)
+    if isinstance(value, date):  # a day (an entry's expiry), as SQLite's ISO text
+        return value.isoformat()
+    return value
+
+
 def _as_sqlite(row: Sequence[Any]) -> Row:
-    return tuple(to_db_time(v) if isinstance(v, datetime) else v for v in row)
+    return tuple(_as_sqlite_value(v) for v in row)
 
 
 class PostgresSql:

@@ -15,7 +15,7 @@ quarter; many processes may write the cache, last writer wins.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from psycopg import Connection
@@ -105,6 +105,19 @@ def count_matches(conn: Connection[Any], parts: Sequence[MatchPart], cap: int) -
     return counts
 
 
+def _remember(conn: Connection[Any], counts: Mapping[str, int], n_docs: int) -> None:
+    """Cache ``counts`` (lexeme: documents) as counted among ``n_docs`` documents."""
+    if not counts:
+        return
+    conn.execute(
+        "INSERT INTO term_stats (term, doc, n_docs) "
+        "SELECT term, doc, %(n)s FROM unnest(%(terms)s::text[], %(docs)s::int[]) "
+        "AS u(term, doc) ORDER BY term "
+        "ON CONFLICT (term) DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
+        {"n": n_docs, "terms": list(counts), "docs": list(counts.values())},
+    )
+
+
 def document_frequencies(
     conn: Connection[Any], parts: Sequence[MatchPart], n_docs: int
 ) -> list[int]:
@@ -130,18 +143,67 @@ def document_frequencies(
     to_count = [i for i in range(len(parts)) if i not in stem_of or stem_of[i] not in cached]
     counts = count_matches(conn, [parts[i] for i in to_count], cap)
     counted = dict(zip(to_count, counts, strict=True))
-    fresh = {stem_of[i]: n for i, n in counted.items() if i in stem_of}
-    if fresh:
-        conn.execute(
-            "INSERT INTO term_stats (term, doc, n_docs) "
-            "SELECT term, doc, %(n)s FROM unnest(%(terms)s::text[], %(docs)s::int[]) "
-            "AS u(term, doc) ORDER BY term "
-            "ON CONFLICT (term) DO UPDATE SET doc = excluded.doc, n_docs = excluded.n_docs",
-            {"n": n_docs, "terms": list(fresh), "docs": list(fresh.values())},
-        )
+    _remember(conn, {stem_of[i]: n for i, n in counted.items() if i in stem_of}, n_docs)
     for i in range(len(parts)):
         if i in counted:
             frequencies[i] = counted[i]
         elif i in stem_of:
             frequencies[i] = cached[stem_of[i]]
     return frequencies
+
+
+def stem_frequencies(conn: Connection[Any], stems: Sequence[str], n_docs: int) -> dict[str, int]:
+    """Each lexeme's document frequency (capped), through the same cache as words.
+
+    ``stems`` are lexemes as the index stores them (:func:`lexemes`): each is
+    matched as it is (the ``simple`` configuration only lowercases, and a
+    lexeme is lowercase already), never stemmed again.
+    """
+    wanted = sorted({clean_text(s) for s in stems if s})
+    if not wanted:
+        return {}
+    known: dict[str, int] = {}
+    for term, doc, at_count in conn.execute(
+        "SELECT term, doc, n_docs FROM term_stats WHERE term = ANY(%s)", [wanted]
+    ):
+        if STALE_BELOW * int(at_count) <= n_docs <= STALE_ABOVE * int(at_count):
+            known[str(term)] = int(doc)
+    missing = [s for s in wanted if s not in known]
+    if missing:
+        rows = conn.execute(
+            """
+            SELECT u.term, (SELECT count(*) FROM (
+                SELECT 1 FROM entries e
+                WHERE e.search_document @@ plainto_tsquery('simple', u.term)
+                LIMIT %(cap)s) AS hits)
+            FROM unnest(%(terms)s::text[]) AS u(term)
+            """,
+            {"terms": missing, "cap": count_cap(n_docs)},
+        ).fetchall()
+        fresh = {str(term): int(count) for term, count in rows}
+        _remember(conn, fresh, n_docs)
+        known.update(fresh)
+    return {s: known.get(s, 0) for s in wanted}
+
+
+def stems_present(
+    conn: Connection[Any], texts: Mapping[int, str], stems: Iterable[str]
+) -> dict[int, frozenset[str]]:
+    """Which of ``stems`` each text holds, as the index would stem it."""
+    wanted = sorted(set(stems))
+    found: dict[int, frozenset[str]] = {key: frozenset() for key in texts}
+    if not texts or not wanted:
+        return found
+    keys = list(texts)
+    rows = conn.execute(
+        f"""
+        SELECT u.key, ARRAY(SELECT unnest(tsvector_to_array(
+                to_tsvector('{CONFIG}', copbot_words(u.text))))
+            INTERSECT SELECT unnest(%(stems)s::text[]))
+        FROM unnest(%(keys)s::bigint[], %(texts)s::text[]) AS u(key, text)
+        """,
+        {"keys": keys, "texts": [clean_text(texts[k]) for k in keys], "stems": wanted},
+    ).fetchall()
+    for key, present in rows:
+        found[int(key)] = frozenset(str(s) for s in present)
+    return found

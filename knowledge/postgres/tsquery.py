@@ -31,6 +31,16 @@ from knowledge.postgres.schema_search import CONFIG
 from knowledge.query import ParsedQuery
 from knowledge.text import STOPWORDS, clean_text
 
+__all__ = [
+    "MatchPart",
+    "Mode",
+    "combine",
+    "compile_tsquery",
+    "excluded_parts",
+    "exclusion",
+    "match_parts",
+]
+
 Mode = Literal["and", "or"]
 
 

@@ -17,6 +17,17 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+__all__ = [
+    "DATABASE_URL_ENV",
+    "SCHEMES",
+    "DatabaseUrlError",
+    "InsecureDatabaseUrl",
+    "display_url",
+    "has_password",
+    "is_postgres_url",
+    "resolve_database_url",
+]
+
 #: The environment variable that may hold a URL with a password.
 DATABASE_URL_ENV = "COPBOT_DATABASE_URL"
 SCHEMES = ("postgresql", "postgres")

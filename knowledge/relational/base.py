@@ -3,12 +3,16 @@
 The parts (:mod:`~knowledge.relational.entries`, :mod:`~knowledge.relational.events`,
 ...) are mixins over this base: they run portable SQL on :attr:`sql` and call
 the hooks below where the databases differ. A backend's repertoire class
-provides the connection, the entry ``SELECT`` in its dialect, and the search
-index (SQLite keeps FTS5 rows beside the entries, PostgreSQL a ``tsvector``
-on the entry's own row).
+provides the connection and its transactions, the entry ``SELECT`` in its
+dialect, and the search index (SQLite keeps FTS5 rows beside the entries,
+PostgreSQL a ``tsvector`` on the entry's own row). The hooks are abstract: a
+backend that forgets one cannot be instantiated.
 """
 
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 
 from knowledge.channels import ChannelBook
 from knowledge.models import ChannelRef, SourceKey
@@ -17,8 +21,8 @@ from knowledge.storage.sql import Sql
 __all__ = ["RelationalBase"]
 
 
-class RelationalBase:
-    """The connection, the dialect's entry ``SELECT`` and the search index's hooks."""
+class RelationalBase(ABC):
+    """The connection, transactions, the dialect's entry ``SELECT`` and the search index's hooks."""
 
     #: ``SELECT`` of entries with author and tags (:func:`~knowledge.relational.rows.entry_select`).
     entry_select: str
@@ -26,27 +30,57 @@ class RelationalBase:
     channels: ChannelBook
 
     @property
+    @abstractmethod
     def sql(self) -> Sql:
-        raise NotImplementedError  # the backend provides its connection
+        """The portable connection every statement runs on."""
 
-    # The search index's hooks (what the parts call when a document must change).
+    # The connection's life and its transactions.
 
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """One atomic unit of work that writes; nested uses join the outer one."""
+
+    @abstractmethod
+    def reading(self) -> AbstractContextManager[None]:
+        """A consistent read of several statements that takes no write lock."""
+
+    @abstractmethod
+    def bulk_load(
+        self, *, durable: bool = True, lock_wait_ms: int | None = None
+    ) -> AbstractContextManager[None]:
+        """The backend tuned for a big import while the block runs."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    # The search index's hooks (the parts call them when a document must change).
+
+    @abstractmethod
     def reindex(self, entry_id: int) -> None:
         """Rebuild one entry's search document."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reindex_linking_channel(self, ref: ChannelRef) -> None:
         """Rebuild the documents that borrow an answer from ``ref`` (its visibility changed)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def drop_search_document(self, entry_id: int) -> None:
         """Take a deleted entry out of the full-text index."""
-        raise NotImplementedError
 
+    @abstractmethod
+    def deferred_reindex(self) -> AbstractContextManager[None]:
+        """Bulk mode: the documents a block touches are rebuilt once, when it ends."""
+
+    @abstractmethod
+    def flush_reindex(self) -> int:
+        """Rebuild the documents bulk mode noted, each once; how many."""
+
+    @abstractmethod
     def lock_message(self, src: SourceKey) -> None:
         """Until this transaction ends, other processes wait to decide about message ``src``.
 

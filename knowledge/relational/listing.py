@@ -2,8 +2,8 @@
 
 Shared by every backend (portable SQL, ``?`` placeholders). The named
 listings (:meth:`EntryListings.open_questions`, :meth:`EntryListings.due_follow_ups`, ...) are
-what the core asks for; they are built on the repertoire's one generic listing,
-which applies the visibility rule.
+what the core asks for; they are built on the one generic listing,
+:meth:`EntryListings.entries`, which applies the visibility rule.
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@
 :class:`RelationalRepertoire` is what SQLite and PostgreSQL share: about all
 of copbot's SQL, written once on :class:`~knowledge.storage.Sql`. A backend's
 class adds its connection, transactions, the entry ``SELECT`` in its dialect
-and the search index's hooks (:class:`~knowledge.relational.base.RelationalBase`).
+and the search index's hooks (:class:`~knowledge.relational.base.RelationalBase`), and the
+hooks of whole-repertoire work (:class:`~knowledge.relational.dialect.DialectHooks`).
 """
 
 from __future__ import annotations
 
+from knowledge.relational.dialect import DialectHooks
 from knowledge.relational.directory import Directory
 from knowledge.relational.entries import EntryWritesSql
 from knowledge.relational.listing import EntryListings
@@ -17,7 +19,9 @@ from knowledge.relational.reactions import ReactionsSql
 __all__ = ["RelationalRepertoire"]
 
 
-class RelationalRepertoire(EntryWritesSql, ReactionsSql, MembersSql, Directory, EntryListings):
+class RelationalRepertoire(
+    EntryWritesSql, ReactionsSql, MembersSql, Directory, EntryListings, DialectHooks
+):
     """Entries, members and channels, reactions, event order, listings and kept values."""
 
     def get_meta(self, key: str) -> str | None:

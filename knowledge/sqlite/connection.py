@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 
 from sqlite_utils import Database
 
+from knowledge.models import SourceKey
 from knowledge.relational.digest_log import DigestLog
+from knowledge.sqlite.setwise_load import SqliteSetwiseLoader
 from knowledge.storage.roles import RoleLock, SoleProcessLock
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["IMPORT_CACHE_KB", "SqliteBacked", "SqliteSql"]
@@ -47,6 +51,9 @@ class SqliteBacked:
 
     db: Database
 
+    #: What the driver raises when a constraint refuses a row (a restore reports it).
+    integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+
     @cached_property
     def sql(self) -> Sql:
         """The portable connection, made once (every statement goes through it)."""
@@ -57,12 +64,61 @@ class SqliteBacked:
         """The digest and follow-up claim log (one row per channel and period, per question)."""
         return DigestLog(self.sql)
 
+    def lock_message(self, src: SourceKey) -> None:
+        """Nothing to do: one writer at a time already decides about each message in turn."""
+
     def take_bulk_turn(self) -> None:
         """Nothing to do: SQLite's one write lock already makes writers take turns."""
 
     def role_lock(self, role: str) -> RoleLock:
         """Every role is this process's: an SQLite file has one bot process."""
         return SoleProcessLock(role)
+
+    def copy_rows_in(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+        """Insert ``rows`` as they are (ids included) into ``table``; how many (``copbot copy``)."""
+        count = 0
+
+        def counted() -> Iterator[Row]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield row
+
+        marks = ", ".join("?" for _ in columns)
+        self.db.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", counted()
+        )
+        return count
+
+    def ids_copied(self) -> None:
+        """Nothing to do: SQLite's next id follows the largest one in the table."""
+
+    def unindexed(self, expression: str) -> str:
+        """``expression`` kept from choosing an index (SQLite's unary ``+``): the planner
+        then takes the index a query means (a thread's) over a column's own."""
+        return f"+{expression}"
+
+    # What a forget leaves behind (see knowledge.forget and knowledge.sqlite.scrub).
+
+    def forget_cached_terms(self) -> None:
+        """Drop the word-frequency cache (it holds the words of deleted documents too)."""
+        self.db.execute("DELETE FROM similar_df")
+
+    def compact_deleted(self) -> str | None:
+        """Merge the search index and rewrite the file; why not, when another process writes."""
+        from knowledge.sqlite.scrub import compact
+
+        return compact(self.db)
+
+    def flush_deleted(self) -> str | None:
+        """Empty the write-ahead log; why not, when another process keeps it open."""
+        from knowledge.sqlite.scrub import empty_log
+
+        return empty_log(self.db)
+
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """The set-wise path of history imports into an empty file (:mod:`.setwise_load`)."""
+        return SqliteSetwiseLoader(self.db)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:

@@ -104,7 +104,7 @@ class SearchDocuments:
                     "ON a.platform = q.platform AND a.workspace = q.workspace "
                     "AND a.channel = q.channel AND a.thread_id = q.message_id "
                     f"AND a.kind = 'answer' WHERE q.id = ? AND {answer_audience_sql('a', 'q')} "
-                    "ORDER BY a.accepted DESC, a.created_at",
+                    "ORDER BY a.accepted DESC, a.created_at, a.id",
                     [entry_id],
                 ).fetchall()
             ]

@@ -21,6 +21,7 @@ from knowledge.relational.rows import entry_columns, entry_select
 from knowledge.sqlite.connection import SqliteBacked
 from knowledge.sqlite.database import BUSY_TIMEOUT_MS, open_database, refuse_writes
 from knowledge.sqlite.documents import SearchDocuments
+from knowledge.sqlite.text_search import SqliteTextSearch
 from knowledge.storage.protocols import Storage
 
 __all__ = ["ENTRY_COLUMNS", "ENTRY_SELECT", "SQLITE_TAG_LIST", "Repertoire"]
@@ -32,7 +33,7 @@ ENTRY_COLUMNS = entry_columns(SQLITE_TAG_LIST)
 ENTRY_SELECT = entry_select(SQLITE_TAG_LIST)
 
 
-class Repertoire(SqliteBacked, RelationalRepertoire):
+class Repertoire(SqliteBacked, RelationalRepertoire, SqliteTextSearch):
     """Entries, members, reactions and the search index of one community.
 
     The portable parts come from :class:`RelationalRepertoire`; this class adds

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from sqlite_utils import Database
 
 from knowledge.sqlite.migrations import FTS_TOKENIZER
-from knowledge.sqlite.repertoire import Repertoire
 
 #: The vocabulary of the search index: one row per term, with its document count.
 VOCAB_TABLE = "search_vocab"
@@ -22,6 +24,7 @@ _PRESENCE = "similar_presence"
 
 __all__ = [
     "VOCAB_TABLE",
+    "VocabularySource",
     "document_count",
     "document_frequencies",
     "stem_words",
@@ -30,7 +33,15 @@ __all__ = [
 ]
 
 
-def _ensure_scratch(repertoire: Repertoire) -> None:
+class VocabularySource(Protocol):
+    """The SQLite repertoire as the vocabulary needs it: its database, and whether it may write."""
+
+    db: Database
+    #: A reader (the web view) never writes the frequency cache.
+    read_only: bool
+
+
+def _ensure_scratch(repertoire: VocabularySource) -> None:
     db = repertoire.db
     db.execute(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(t, "
@@ -42,7 +53,7 @@ def _ensure_scratch(repertoire: Repertoire) -> None:
     )
 
 
-def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter[str]]:
+def stems_of(repertoire: VocabularySource, texts: dict[int, str]) -> dict[int, Counter[str]]:
     """Each text's stems as the search index would store them, with their counts.
 
     The texts go through a scratch FTS5 table with the index's tokenizer, so
@@ -65,7 +76,7 @@ def stems_of(repertoire: Repertoire, texts: dict[int, str]) -> dict[int, Counter
     return out
 
 
-def _ensure_presence_scratch(repertoire: Repertoire) -> None:
+def _ensure_presence_scratch(repertoire: VocabularySource) -> None:
     db = repertoire.db
     db.execute(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_PRESENCE} USING fts5(t, "
@@ -78,7 +89,7 @@ def _ensure_presence_scratch(repertoire: Repertoire) -> None:
 
 
 def stems_present(
-    repertoire: Repertoire, texts: Mapping[int, str], stems: Iterable[str]
+    repertoire: VocabularySource, texts: Mapping[int, str], stems: Iterable[str]
 ) -> dict[int, frozenset[str]]:
     """Which of ``stems`` each text holds, as the search index would stem it.
 
@@ -106,7 +117,7 @@ def stems_present(
     return {key: frozenset(v) for key, v in found.items()}
 
 
-def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]:
+def stem_words(repertoire: VocabularySource, words: Sequence[str]) -> list[str | None]:
     """The index's stem of each word (``None`` for a word the tokenizer drops).
 
     One scratch row holds all the words; the vocabulary's token offsets map
@@ -131,7 +142,9 @@ def stem_words(repertoire: Repertoire, words: Sequence[str]) -> list[str | None]
     return [next(iter(per_word[i + 1]), None) for i in range(len(words))]
 
 
-def document_frequencies(repertoire: Repertoire, stems: list[str], n_docs: int) -> dict[str, int]:
+def document_frequencies(
+    repertoire: VocabularySource, stems: list[str], n_docs: int
+) -> dict[str, int]:
     """How many indexed documents hold each stem.
 
     FTS5 keeps no document frequency: ``fts5vocab`` counts it by walking the
@@ -169,7 +182,7 @@ def document_frequencies(repertoire: Repertoire, stems: list[str], n_docs: int) 
     return known
 
 
-def document_count(repertoire: Repertoire) -> int:
+def document_count(repertoire: VocabularySource) -> int:
     """Documents in the search index, read from FTS5's own averages record (no scan)."""
     row = repertoire.db.execute("SELECT block FROM search_fts_data WHERE id = 1").fetchone()
     if row is None or not row[0]:

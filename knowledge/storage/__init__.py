@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from knowledge.storage.errors import RefusedChange, StorageError, StorageUnavailable
 from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 from knowledge.storage.protocols import (
     ChannelStore,
     DigestLogStore,
@@ -43,6 +44,7 @@ from knowledge.storage.protocols import (
     MemberStore,
     SearchIndex,
     Storage,
+    TextSearch,
     Transactions,
 )
 from knowledge.storage.roles import ROLES, RoleLock, SoleProcessLock
@@ -62,13 +64,17 @@ __all__ = [
     "RefusedChange",
     "RoleLock",
     "Row",
+    "ScoredEntry",
     "SearchIndex",
+    "SimilarLookup",
     "SoleProcessLock",
     "Sql",
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "TextSearch",
     "Transactions",
     "Viewer",
+    "WeightedTerm",
     "as_viewer",
 ]

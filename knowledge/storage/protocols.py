@@ -12,12 +12,13 @@ what they return is shown only after the caller checks :meth:`Viewer.sees`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
 from knowledge.models import (
+    Audience,
     ChannelRef,
     DigestRun,
     Entry,
@@ -26,7 +27,9 @@ from knowledge.models import (
     NewEntry,
     SourceKey,
 )
+from knowledge.query import ParsedQuery
 from knowledge.storage.listing import EntryFilter, EntryOrder
+from knowledge.storage.matches import ScoredEntry, SimilarLookup
 from knowledge.storage.roles import RoleLock
 from knowledge.storage.viewer import Viewer
 
@@ -39,6 +42,7 @@ __all__ = [
     "MemberStore",
     "SearchIndex",
     "Storage",
+    "TextSearch",
     "Transactions",
 ]
 
@@ -108,7 +112,7 @@ class EntryStore(Protocol):
     def answers_for(self, question: Entry) -> list[Entry]: ...
 
     def visible_answers(
-        self, question: Entry, viewer: ChannelRef | None, *, borrowed: bool = True
+        self, question: Entry, viewer: Audience, *, borrowed: bool = True
     ) -> list[Entry]:
         """The answers ``viewer`` may see, each by its own visibility."""
         ...
@@ -259,6 +263,51 @@ class SearchIndex(Protocol):
     def flush_reindex(self) -> int: ...
 
 
+class TextSearch(Protocol):
+    """Full-text search and the similar-question finder's index, in the backend's own dialect.
+
+    The core (:mod:`knowledge.search`, :mod:`knowledge.similar`) decides what to
+    look for and how results are shown; these methods find and rank. Every one
+    that returns entries takes the viewer and applies the visibility rule in its
+    query, answers included: a question is never found by the words of an
+    answer its viewer may not see. User text reaches them parsed (a
+    :class:`~knowledge.query.ParsedQuery`, single words), never as query syntax.
+    """
+
+    def keyword_matches(
+        self, query: ParsedQuery, viewer: Audience, *, limit: int
+    ) -> list[ScoredEntry]:
+        """The best ``limit`` entries for ``query`` that ``viewer`` may see, best first.
+
+        With words: questions and know-how holding every word (common words
+        dropped while others remain), ranked by text with the field weights and
+        boosts of :mod:`knowledge.relevance`; when none does, any word. With
+        ``kind:answer``: answers whose own text holds the words, newest first.
+        Filters only: newest first. Never raises on user text.
+        """
+
+    def matching_ids(self, query: ParsedQuery, viewer: Audience, *, limit: int) -> list[int]:
+        """Ids of the questions and know-how ``viewer`` may see whose document holds every
+        word of ``query`` (no fallback, no ranking: oldest first), at most ``limit``."""
+
+    def stem_words(self, words: Sequence[str]) -> list[str | None]:
+        """Each word as the index stores it (``None`` for a word it would not index alone)."""
+
+    def document_count(self) -> int:
+        """How many search documents there are (an estimate in a big repertoire)."""
+
+    def document_frequencies(self, stems: Sequence[str], n_docs: int) -> dict[str, int]:
+        """How many documents hold each stem (capped or cached in a big repertoire)."""
+
+    def stems_present(
+        self, texts: Mapping[int, str], stems: Iterable[str]
+    ) -> dict[int, frozenset[str]]:
+        """Which of ``stems`` each text holds, stemmed as the index would."""
+
+    def similar_candidates(self, lookup: SimilarLookup) -> list[ScoredEntry]:
+        """Questions and know-how sharing the lookup's terms, best first, for its viewer."""
+
+
 class DigestLogStore(Protocol):
     """Claim, post, mark: each (channel, period) digest and each follow-up exactly once."""
 
@@ -287,6 +336,7 @@ class Storage(
     ChannelStore,
     EventOrder,
     SearchIndex,
+    TextSearch,
     Protocol,
 ):
     """The whole interface a backend implements."""

@@ -69,6 +69,8 @@ class Community:
         thread: Entry | None = None,
         tags: tuple[str, ...] = (),
         message_id: str = "",
+        title: str | None = None,
+        knowhow_kind: str = "",
     ) -> Entry:
         self.messages += 1
         new = NewEntry(
@@ -83,10 +85,11 @@ class Community:
             author_id=author,
             created_at=T0 + timedelta(minutes=minutes),
             visibility=VISIBILITY[channel],
-            title=text if kind != EntryKind.ANSWER else "",
+            title=(text if kind != EntryKind.ANSWER else "") if title is None else title,
             thread_id=thread.source.message_id if thread else None,
             tags=tags,
             channel_name=NAMES[channel],
+            knowhow_kind=knowhow_kind,
         )
         entry_id, _ = self.rep.save_entry(new)
         entry = self.rep.get_entry(entry_id)

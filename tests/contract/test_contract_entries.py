@@ -11,7 +11,7 @@ from knowledge.query import parse_query
 from knowledge.search import search
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
-from tests.contract.support import PRIVATE, PUBLIC, SQLITE_ONLY, T0, Community
+from tests.contract.support import PRIVATE, PUBLIC, T0, Community
 
 EVERYTHING = Viewer.operator_including_private()
 
@@ -124,7 +124,6 @@ def test_a_transaction_that_fails_leaves_nothing_and_a_nested_one_joins_it(
     assert repertoire.get_meta("k") == "two"
 
 
-@SQLITE_ONLY  # full-text search: SQLite only until the PostgreSQL search hooks land
 def test_bulk_mode_defers_search_documents_until_the_flush(
     repertoire: Repertoire, community: Community
 ) -> None:

@@ -16,7 +16,7 @@ from knowledge.similar import find_similar
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import RefusedChange, Viewer
 from knowledge.thanks import record_thanks, thanks_received
-from tests.contract.support import DM, PRIVATE, PUBLIC, SQLITE_ONLY, T0, Community
+from tests.contract.support import DM, PRIVATE, PUBLIC, T0, Community
 
 WEEK = timedelta(days=7)
 
@@ -50,7 +50,6 @@ def test_due_follow_ups_are_unanswered_in_the_window_never_dms_and_only_once(
     assert repertoire.digest_log.followed_up() == set()
 
 
-@SQLITE_ONLY  # full-text search: SQLite only until the PostgreSQL search hooks land
 def test_feedback_verdicts_and_a_solved_link_that_lends_its_answer(
     repertoire: Repertoire, community: Community
 ) -> None:
@@ -118,7 +117,6 @@ def test_thanks_count_once_per_member_and_entry_and_stay_where_given(
     assert thanks_received(repertoire, [ben], None) is None
 
 
-@SQLITE_ONLY  # full-text search: SQLite only until the PostgreSQL search hooks land
 def test_search_and_similar_questions_answer_for_their_viewer(
     repertoire: Repertoire, community: Community
 ) -> None:

@@ -146,13 +146,13 @@ def derive(source: Path) -> tuple[list[dict[str, object]], list[dict[str, object
         if earlier not in targets:
             targets.append(earlier)
     order = list(texts)
-    corpus = [
+    corpus: list[dict[str, object]] = [
         {"id": doc, "title": texts[doc][0], "body": texts[doc][1], "answers": [], "tags": [],
          "created_at": None}
         for doc in order
         if doc not in relevant
     ]
-    queries = [
+    queries: list[dict[str, object]] = [
         {"id": f"q-{doc}", "text": f"{texts[doc][0]}\n\n{texts[doc][1]}".strip(),
          "relevant": relevant[doc]}
         for doc in order
@@ -177,7 +177,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "corpus.jsonl", corpus)
     write_jsonl(out / "queries.jsonl", queries)
-    pairs = sum(len(q["relevant"]) for q in queries)  # type: ignore[arg-type]
+    pairs = sum(len(q["relevant"]) for q in queries if isinstance(q["relevant"], list))
     print(f"corpus {len(corpus)} documents, {len(queries)} queries, {pairs} relevant pairs")
     return 0
 

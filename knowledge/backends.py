@@ -1,0 +1,126 @@
+"""Which backend holds the repertoire, and opening it: a SQLite file or a PostgreSQL server.
+
+Every command that takes a database says where it is in one
+:class:`DatabaseTarget`, chosen by :func:`choose_database` in this order: the
+``--db`` option (a file name or a ``postgresql://`` URL), the
+``COPBOT_DATABASE_URL`` environment variable, the config's ``[storage] url``,
+the config's ``database`` file. :func:`open_storage` opens the target with the
+right backend. Whatever goes wrong is one :class:`~knowledge.storage.StorageUnavailable`
+(or a :class:`~knowledge.postgres.url.DatabaseUrlError`) whose message names the
+target without its password: a ``--db`` that names neither a SQLite file nor a
+reachable server is one clear line, never a traceback.
+
+The PostgreSQL backend (and ``psycopg``) is imported only when a URL asks for
+it, so SQLite users pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.dbfile import open_repertoire
+from knowledge.postgres.url import (
+    DatabaseUrlError,
+    display_url,
+    is_postgres_url,
+    resolve_database_url,
+)
+from knowledge.sqlite.repertoire import Repertoire
+
+__all__ = ["DatabaseTarget", "choose_database", "open_storage", "parse_target"]
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """Where one community's repertoire is: a SQLite file or a PostgreSQL URL.
+
+    ``location`` is the file's path or the URL (which may hold a password when
+    it came from the environment: show :attr:`shown`, never ``location``).
+    """
+
+    location: str
+    postgres: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The target for messages and logs (a URL's password as ``***``)."""
+        return display_url(self.location) if self.postgres else self.location
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or ``None`` on PostgreSQL."""
+        return None if self.postgres else Path(self.location)
+
+    @property
+    def local_dir(self) -> Path:
+        """Where files that go with the repertoire live (digest charts, the terminal's transcript).
+
+        Beside a SQLite file; for a server, which has no folder of ours, the
+        system's temporary folder (charts are made, posted and kept only as a cache).
+        """
+        if self.postgres:
+            return Path(tempfile.gettempdir()) / "copbot"
+        return Path(self.location).resolve().parent
+
+    def __str__(self) -> str:
+        return self.shown
+
+
+def _has_scheme(text: str) -> bool:
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and scheme.isascii() and scheme.replace("+", "").isalnum()
+
+
+def parse_target(text: str | Path) -> DatabaseTarget:
+    """A target named on the command line: a ``postgresql://`` URL or a SQLite file.
+
+    A URL with a password is refused (the process list and shell history would
+    show it); another scheme (``mysql://``) is refused as naming neither backend.
+    """
+    raw = str(text)
+    url = resolve_database_url(raw, None, {})
+    if url is not None:
+        return DatabaseTarget(url, postgres=True)
+    if _has_scheme(raw.strip()):
+        raise DatabaseUrlError(
+            f"{raw.split('://', 1)[0]}:// names neither a SQLite file nor a PostgreSQL "
+            "server: give a file name or a postgresql:// URL"
+        )
+    return DatabaseTarget(raw)
+
+
+def choose_database(
+    option: str | Path | None,
+    *,
+    config_url: str = "",
+    config_file: str | Path = "copbot.db",
+    environ: Mapping[str, str] | None = None,
+) -> DatabaseTarget:
+    """The repertoire a command uses: ``--db``, then the environment, then the config."""
+    if option is not None and str(option):
+        return parse_target(option)
+    env = os.environ if environ is None else environ
+    url = resolve_database_url(None, config_url or None, env)
+    if url is not None:
+        return DatabaseTarget(url, postgres=True)
+    return DatabaseTarget(str(config_file))
+
+
+def open_storage(target: DatabaseTarget | str | Path) -> Repertoire:
+    """The repertoire at ``target``, opened (and migrated) with the backend it names.
+
+    A SQLite file is created when new; a PostgreSQL database must exist (its
+    tables are made on first use). Raises
+    :class:`~knowledge.storage.StorageUnavailable` with a message safe to show.
+    """
+    if not isinstance(target, DatabaseTarget):
+        target = DatabaseTarget(str(target), postgres=is_postgres_url(str(target)))
+    if not target.postgres:
+        return open_repertoire(target.location)
+    from knowledge.postgres.repertoire import PostgresRepertoire
+
+    return PostgresRepertoire.connect(target.location)

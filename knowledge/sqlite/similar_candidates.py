@@ -1,0 +1,83 @@
+"""Similar-question candidates on SQLite: the chosen terms OR-ed in one FTS5 query, by bm25.
+
+:mod:`knowledge.similar` picks a question's most informative terms; this
+module ranks past questions and know-how by them. Each term is re-quoted
+(never query syntax) and repeated as often as it counts: FTS5's bm25 adds a
+phrase's score once per occurrence in the query, so repetition is its weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from knowledge.relational.rows import row_to_entry
+from knowledge.relational.visibility import visibility_clause
+from knowledge.sqlite.keyword_search import SQLITE_ENTRY_COLUMNS, boost_sql
+from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
+
+__all__ = ["CANDIDATE_WINDOW", "CandidateSource", "mlt_expression", "similar_candidates"]
+
+#: FTS5 ranks this many matches before the visibility filters and boosts apply.
+CANDIDATE_WINDOW = 200
+
+
+class CandidateSource(Protocol):
+    """What the finder needs of the SQLite repertoire: its database."""
+
+    db: Database
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def mlt_expression(terms: Sequence[WeightedTerm]) -> str | None:
+    """An OR of ``terms``, each quoted and repeated ``repeats`` times: safe for ``MATCH``."""
+    chosen: list[str] = []
+    for term in terms:
+        chosen.extend([_quote(term.word)] * max(1, term.repeats))
+    return "(" + " OR ".join(chosen) + ")" if chosen else None
+
+
+def similar_candidates(source: CandidateSource, lookup: SimilarLookup) -> list[ScoredEntry]:
+    """See :meth:`knowledge.storage.TextSearch.similar_candidates`."""
+    expression = mlt_expression(lookup.terms)
+    if expression is None:
+        return []
+    db, limit = source.db, lookup.limit
+    visible_sql, params = visibility_clause(lookup.viewer)
+    conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
+    if lookup.answered_only:
+        conditions.append("(e.kind = 'knowhow' OR e.answer_count > 0)")
+    excluded = sorted(lookup.exclude_ids)
+    if excluded:
+        conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
+        params = [*params, *excluded]
+    weight_sql = ", ".join(str(w) for w in lookup.field_weights)
+    boost = f" * {boost_sql()}" if lookup.boosts else ""
+    # Rank inside FTS5 alone first (no join per match), then filter and boost the
+    # best few hundred; when filters left too few, rank every match.
+    inner = max(CANDIDATE_WINDOW, limit * 10)
+    rows: list[tuple[Any, ...]] = []
+    for window in (f"ORDER BY s LIMIT {inner}", ""):
+        sql = (
+            f"WITH top AS (SELECT rowid AS id, bm25(search_fts, {weight_sql}) AS s "
+            f"FROM search_fts WHERE search_fts MATCH ? {window}) "
+            f"SELECT {SQLITE_ENTRY_COLUMNS}, e.has_accepted, top.s{boost} AS score FROM top "
+            "JOIN entries e ON e.id = top.id JOIN members m ON m.id = e.author_id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT ?"
+        )
+        rows = [tuple(r) for r in db.execute(sql, [expression, *params, limit]).fetchall()]
+        if len(rows) >= limit or not window:
+            break
+        total = db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? "
+            f"LIMIT {inner})",
+            [expression],
+        ).fetchone()[0]
+        if total < inner:  # the window held every match: nothing more to find
+            break
+    return [ScoredEntry(row_to_entry(r), -float(r[-1] or 0.0), bool(r[-2])) for r in rows]

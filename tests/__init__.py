@@ -1,0 +1,1 @@
+"""copbot's tests: a package, so shared helpers import as ``tests.<module>``."""
