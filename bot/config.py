@@ -366,11 +366,7 @@ class WebSettings(_Section):
 
 
 class WorkersSettings(_Section):
-    """Several ``copbot run`` processes on one PostgreSQL repertoire (README, "Running several
-    workers"): how often each asks for the roles only one may hold (scheduler, Discord's
-    gateway). A dead holder is replaced within about this long (a vanished machine's
-    session takes the server about ten seconds more to notice)."""
-
+    #: How often each of several processes asks for a role only one holds (README, workers).
     poll_seconds: Annotated[float, Field(ge=0.2, le=20)] = 5.0
 
 

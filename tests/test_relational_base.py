@@ -28,6 +28,8 @@ BACKEND_HOOKS = {
     "forget_cached_terms",
     "compact_deleted",
     "flush_deleted",
+    # Several processes on one database: the writes about one message in turn.
+    "lock_message",
 }
 
 
