@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import CaptureSettings, DiscordSettings, Settings
+from knowledge import feedback
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
 from knowledge.storage import Viewer
 from tests import discord_harness as dh
@@ -434,8 +435,12 @@ async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedbac
         posts = [r for r in h.api.calls("POST", "/channels/") if r.path.endswith("/messages")]
         [suggestion] = [r for r in posts if "answered before" in json.dumps(r.body)]
         assert suggestion.path == f"/channels/{GENERAL}/messages"  # a reply to the question
-        db = h.core.repertoire.db
-        [(message_id,)] = db.execute("SELECT message_id FROM similar_suggestions").fetchall()
+        repertoire = h.core.repertoire
+        posted = feedback.suggestion_in_thread(
+            repertoire, SourceKey("discord", G, str(GENERAL), str(new_q))
+        )
+        assert posted is not None
+        message_id = posted.message_id
         assert message_id is not None and int(message_id) in h.api.sent
         # Buttons under it: "Solved it" and "Not related"; a click is feedback for the core.
         [row] = suggestion.body["components"]
@@ -444,8 +449,11 @@ async def test_a_suggestion_is_posted_and_its_message_known_for_reaction_feedbac
         shown = h.api.sent[int(message_id)]
         click = dh.button_click(dh.text_channel(GENERAL, "general"), CAROL, ids[1], shown)
         await h.feed("INTERACTION_CREATE", click)
-        verdicts = db.execute("SELECT user_id, verdict FROM similar_feedback").fetchall()
-        assert [tuple(v) for v in verdicts] == [(str(CAROL[0]), "not_related")]
+        for entry_id in posted.entry_ids:  # a not-related verdict for each suggestion shown
+            voted = feedback.voters(repertoire, posted.question_id, entry_id, feedback.NOT_RELATED)
+            assert voted == {str(CAROL[0])}
+            solved = feedback.voters(repertoire, posted.question_id, entry_id, feedback.SOLVED_IT)
+            assert solved == set()
 
 
 MEMBER_ROLE = 500

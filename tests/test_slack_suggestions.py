@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from knowledge import feedback
+from knowledge.models import SourceKey
 from tests.slack_harness import TEAM, FakeSlackApi, SlackHarness, fake_slack, harness_for  # noqa: F401
 
 OLD_Q, OLD_A, NEW_Q = "1800000001.000100", "1800000002.000100", "1800000100.000100"
@@ -36,8 +38,12 @@ async def test_a_suggestion_has_buttons_and_not_related_is_recorded(
             for element in block["elements"]
         ]
         assert {b["action_id"] for b in buttons} == {"copbot_solved_it", "copbot_not_related"}
-        db = h.core.services.repertoire.db
-        [(message_id,)] = db.execute("SELECT message_id FROM similar_suggestions").fetchall()
+        repertoire = h.core.services.repertoire
+        posted = feedback.suggestion_in_thread(
+            repertoire, SourceKey("slack", TEAM, "C0PUBLIC", NEW_Q)
+        )
+        assert posted is not None
+        message_id = posted.message_id
         assert message_id  # the posted message is known, so reactions on it count as feedback
 
         not_related = next(b for b in buttons if b["action_id"] == "copbot_not_related")
@@ -60,5 +66,8 @@ async def test_a_suggestion_has_buttons_and_not_related_is_recorded(
                 ],
             }
         )
-        verdicts = db.execute("SELECT user_id, verdict FROM similar_feedback").fetchall()
-        assert [tuple(v) for v in verdicts] == [("U0VOTE", "not_related")]
+        for shown in posted.entry_ids:  # one not-related verdict for every suggestion shown
+            voted = feedback.voters(repertoire, posted.question_id, shown, feedback.NOT_RELATED)
+            assert voted == {"U0VOTE"}
+            solved = feedback.voters(repertoire, posted.question_id, shown, feedback.SOLVED_IT)
+            assert solved == set()

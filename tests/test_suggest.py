@@ -26,6 +26,8 @@ from bot.ports import FixedClock
 from bot.sample import load_sample, sample_events
 from knowledge import feedback
 from knowledge.models import SourceKey
+from knowledge.query import parse_query
+from knowledge.search import SearchOptions, search
 from knowledge.storage import EntryFilter, Viewer
 from tests.chat_driver import first_reply
 
@@ -141,10 +143,8 @@ def test_solved_it_reaction_by_the_asker_links_and_answers() -> None:
     wanted = EntryFilter(ids=(question.id,), has_accepted=True, answered=True)
     assert rep.count_entries(EVERYTHING, wanted) == 1
     # the old answer's words now find the new question too
-    hits = rep.db.execute(
-        "SELECT rowid FROM search_fts WHERE search_fts MATCH 'is_incremental'"
-    ).fetchall()
-    assert question.id in {r[0] for r in hits}
+    hits = search(rep, parse_query("is_incremental"), None, SearchOptions(limit=100))
+    assert question.id in {hit.entry.id for hit in hits}
     # and /cop search shows the borrowed answer under the new question
     found = core.handle(CommandInvocation(HELP, OTHER, "search is:answered rebuilding", NOW))
     reply_found = found[0]

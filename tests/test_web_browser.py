@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from adapters.web import WebServer
-from tests.chat_driver import MakeChat
+from bot.app import command_registry
+from bot.core import Core
+from bot.ports import FixedClock, Services
+from knowledge.sqlite.repertoire import Repertoire
+from tests.chat_driver import NOW, Chat
 from tests.web_support import scenario, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,14 +48,31 @@ if not CHROMIUM.exists():
         )
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.async_api import BrowserContext, Page, async_playwright, expect  # noqa: E402
+from playwright.async_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    Page,
+    async_playwright,
+    expect,
+)
+
+#: One browser and one site for the module (launching Chromium is most of a test's
+#: time); each test still gets a fresh browser context: no cookie, cache or storage
+#: carried over from another test.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest.fixture
-async def site(make_chat: MakeChat, tmp_path: Path) -> AsyncIterator[str]:
-    chat = make_chat(web_settings())
-    scenario(chat)
-    server = WebServer(tmp_path / "copbot.db", web_settings(), port=0)
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """The scenario's web view (read-only: no test changes what it shows)."""
+    db = tmp_path_factory.mktemp("site") / "copbot.db"
+    clock = FixedClock(NOW)
+    repertoire = Repertoire.open(db)
+    try:
+        scenario(Chat(Core(Services(repertoire, web_settings(), clock), command_registry()), clock))
+    finally:
+        repertoire.close()
+    server = WebServer(db, web_settings(), port=0)
     url = await server.open()
     try:
         yield url.rstrip("/")
@@ -58,21 +80,26 @@ async def site(make_chat: MakeChat, tmp_path: Path) -> AsyncIterator[str]:
         await server.close()
 
 
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
-    """A fresh Chromium profile per test: nothing carried over between tests."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1024, "height": 800},
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            yield context
+            yield launched
         finally:
-            await context.close()
+            await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def browser(chromium: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh browser context per test: nothing carried over between tests."""
+    context = await chromium.new_context(viewport={"width": 1024, "height": 800})
+    try:
+        yield context
+    finally:
+        await context.close()
 
 
 async def open_page(browser: BrowserContext, errors: list[str]) -> Page:
