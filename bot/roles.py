@@ -24,6 +24,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from knowledge.storage.roles import RoleLock
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 DEFAULT_POLL_SECONDS = 5.0
 
 Action = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 async def _nothing() -> None:
@@ -64,6 +67,13 @@ class Role:
         self.held = False
         #: ``clock()`` when this process took the role (``None`` while not held).
         self.since: float | None = None
+        # The lock's calls block; they run one at a time on a thread of the role's own,
+        # so a call still running when the role is cancelled ends before close() runs
+        # (else a lock taken just then would stay held by a session nobody closes).
+        self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copbot-role")
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._calls, fn)
 
     @property
     def name(self) -> str:
@@ -72,7 +82,7 @@ class Role:
     async def step(self) -> None:
         """One round: take the role if free and wanted, or check the one held."""
         if self.held:
-            if not await asyncio.to_thread(self.lock.still_held):
+            if not await self._call(self.lock.still_held):
                 log.warning("%s: this process no longer holds the role; stopping it", self.name)
                 await self._step_down(release=False)
             elif not self.requires():
@@ -81,7 +91,7 @@ class Role:
             return
         if not self.requires():
             return
-        if not await asyncio.to_thread(self.lock.try_acquire):
+        if not await self._call(self.lock.try_acquire):
             return
         self.held, self.since = True, self.clock()
         log.info("%s: this process holds the role now", self.name)
@@ -98,7 +108,7 @@ class Role:
         except Exception:  # pragma: no cover - stopping is best effort
             log.exception("%s: stopping the role failed", self.name)
         if release:
-            await asyncio.to_thread(self.lock.release)
+            await self._call(self.lock.release)
 
     async def run(self) -> None:
         """Seek and keep the role until cancelled; then stop its work and let it go."""
@@ -109,7 +119,8 @@ class Role:
         finally:
             if self.held:
                 await self._step_down(release=False)
-            await asyncio.to_thread(self.lock.close)
+            await self._call(self.lock.close)  # after any call still in flight
+            self._calls.shutdown(wait=False)
 
 
 class Roles:

@@ -9,6 +9,7 @@ processes and SIGKILL is ``tests/test_workers.py``.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -189,3 +190,32 @@ def test_on_sqlite_every_role_is_this_process() -> None:
     assert SoleProcessLock("scheduler").try_acquire()  # no other process to ask
     lock.close()
     assert not lock.still_held()
+
+
+class SlowToAsk(AdvisoryLock):
+    """The real lock, whose first ask waits until the test lets it go (a slow network)."""
+
+    def __init__(self, conninfo: str, role: str) -> None:
+        super().__init__(conninfo, role)
+        self.asking = threading.Event()
+        self.go = threading.Event()
+
+    def try_acquire(self) -> bool:
+        self.asking.set()
+        self.go.wait(10)
+        return super().try_acquire()
+
+
+async def test_a_role_cancelled_while_asking_leaves_no_lock_held(pg_dsn: str) -> None:
+    """The ask still in flight ends before the lock is closed (else its session kept the role)."""
+    lock = SlowToAsk(pg_dsn, "scheduler")
+    task = asyncio.create_task(Role(lock, start=Work().start, poll=0.05).run())
+    async with asyncio.timeout(5):
+        while not lock.asking.is_set():
+            await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(0.2)  # the role's clean-up runs now, the ask is still waiting
+    lock.go.set()
+    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.3)
+    assert holder_pid(pg_dsn, "scheduler") is None
