@@ -160,7 +160,8 @@ async def test_several_processes_with_duplicates_and_disorder_end_as_one_process
 
     await until(settled, timeout=60 + size / 10, what="the processes to finish", every=1.0)
     got, expected = seen[-1]
-    assert got == expected, differences(got, expected)
+    logs = "\n".join(f"{w.name}: {p}" for w in [single, *several] for p in w.problems()[:3])
+    assert got == expected, differences(got, expected) + "\n" + logs
     print(f"settled {time.monotonic() - sent:.1f} s after the last request")
     await asyncio.sleep(1.0)  # nothing late changes it
     assert state(pg_dsn) == state(pg_fresh_dsn) == expected
