@@ -66,18 +66,11 @@ def web_view_for(
     """With ``[web] enabled``: the web view, on Slack's HTTP server when they share a port.
 
     Returns the server to start (when the view has its own port) or the reader
-    to close (when it rides on Slack's server). A repertoire the web view cannot
-    read (a PostgreSQL server, for now) is reported and the platforms run without it.
+    to close (when it rides on Slack's server). It reads either backend.
     """
     from adapters.web import WebReader, WebServer, WebView
-    from adapters.web.reader import WebViewUnavailable, web_database_file
 
     if not settings.web.enabled:
-        return None, None
-    try:
-        db_path = web_database_file(database)
-    except WebViewUnavailable as exc:
-        log.error("web view: not started, the platforms keep running. %s", exc)
         return None, None
     for adapter in adapters:
         if adapter.platform != "slack":
@@ -85,11 +78,11 @@ def web_view_for(
         from adapters.slack.adapter import SlackAdapter
 
         if isinstance(adapter, SlackAdapter) and adapter.http and adapter.port == settings.web.port:
-            reader = WebReader(db_path, settings)
+            reader = WebReader(database, settings)
             adapter.extra_routes.append(WebView(reader, settings).add_routes)
             log.info("web view: served with Slack's HTTP endpoint on port %s", settings.web.port)
             return None, reader
-    return WebServer(db_path, settings), None
+    return WebServer(database, settings), None
 
 
 async def serve_web(server: WebServer) -> None:

@@ -60,6 +60,8 @@ ABLATIONS: dict[str, MltConfig] = {
     "mlt-no-quoted-boost": replace(DEFAULT_CONFIG, quoted_boost=1.0),
     "mlt-no-title-boost": replace(DEFAULT_CONFIG, title_boost=1.0),
     "mlt-no-quoted-no-title": replace(DEFAULT_CONFIG, quoted_boost=1.0, title_boost=1.0),
+    "mlt-postings-5000": replace(DEFAULT_CONFIG, max_postings=5_000),
+    "mlt-postings-2500": replace(DEFAULT_CONFIG, max_postings=2_500),
 }
 
 

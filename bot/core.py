@@ -64,6 +64,22 @@ ReactionHook = Callable[[ReactionChange], list[Outbound]]
 PostedHook = Callable[[Reply, str], None]
 
 
+#: Events whose search-document changes may wait for the end of a group: they never search.
+_INDEX_WRITERS = (IncomingMessage, MessageEdited, MessageDeleted)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingQuestion:
+    """A question captured in a group whose hooks run after the group's commit.
+
+    ``index`` is its event's place in the group (:meth:`Core.handle_group`).
+    """
+
+    index: int
+    entry: Entry
+    message: IncomingMessage
+
+
 @dataclass
 class Core:
     services: Services
@@ -87,6 +103,9 @@ class Core:
         #: Read marks, and which platforms are being caught up (``adapters.catchup``).
         self.marks = ReadMarks(self.services)
         self._batch_channels: set[Where] | None = None
+        #: Inside :meth:`handle_group` with ``later``: questions whose hooks wait.
+        self._later: list[PendingQuestion] | None = None
+        self._group_index = 0
         if self.linker is None and self.services.settings.capture.link_unthreaded:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
 
@@ -199,23 +218,57 @@ class Core:
             self._batch_channels, self.capture.member_cache = None, None
         return out
 
-    def handle_group(self, events: Sequence[InboundEvent]) -> list[list[Outbound]]:
+    def handle_group(
+        self, events: Sequence[InboundEvent], *, later: list[PendingQuestion] | None = None
+    ) -> list[list[Outbound]]:
         """Apply live events in one transaction (group commit); what to send, per event.
 
-        Each event runs exactly as :meth:`handle` would, in its own savepoint (one
-        that fails is logged and rolled back alone), and the search index is kept
-        current event by event, unlike :meth:`handle_batch`: a question hook sees
-        what the events before it wrote. Only the commit is shared. A lock error
-        goes up with nothing applied, for the caller to retry the events one by one.
+        Each event runs as :meth:`handle` would; only the commit is shared, and
+        no event has a savepoint of its own (:meth:`Repertoire.group`: an FTS5
+        index flush each). When any event fails, the group is rolled back whole
+        and the error goes up (a lock error too), for the caller to apply the
+        events one by one with :meth:`handle`.
+
+        The search documents that messages, edits and deletes touch are rebuilt
+        once, in id order, before the commit, or before the next event that may
+        search (a command, a reaction): FTS5 writes a segment whenever a
+        document older than the last one written changes, which an answer to a
+        recent question does (measured: most of capture's index work).
+
+        With ``later``, a new question's hooks (the similar-question lookup,
+        milliseconds each) do not hold the group up: the question is appended
+        to ``later``, and the caller runs :meth:`answer_question` once the
+        group has committed.
         """
         out: list[list[Outbound]] = []
+        repertoire = self.services.repertoire
         self._batch_channels, self.capture.member_cache = set(), {}
+        self._later = later
         try:
-            with self.services.repertoire.transaction():
-                for event in events:
+            with repertoire.group(), repertoire.deferred_reindex():
+                for index, event in enumerate(events):
+                    self._group_index = index
+                    if not isinstance(event, _INDEX_WRITERS):
+                        repertoire.flush_reindex()  # it may search: it sees every write before it
                     out.append(self.handle(event))
         finally:
             self._batch_channels, self.capture.member_cache = None, None
+            self._later = None
+        return out
+
+    def answer_question(self, pending: PendingQuestion) -> list[Outbound]:
+        """Run the question hooks of a question :meth:`handle_group` deferred.
+
+        The question is read again: an edit or a delete that came after it
+        counts (a deleted question gets no reply). Each hook runs its own
+        transaction and logs its failures.
+        """
+        entry = self.services.repertoire.get_entry(pending.entry.id)  # one statement
+        if entry is None:
+            return []
+        out: list[Outbound] = []
+        for hook in self.question_hooks:
+            out.extend(hook(entry, pending.message))
         return out
 
     def _forget_batch_caches(self) -> None:
@@ -239,6 +292,9 @@ class Core:
                 return []
             entry, created = captured
             if created and entry.kind.value == "question" and not self.quiet:
+                if self._later is not None and self.question_hooks:
+                    self._later.append(PendingQuestion(self._group_index, entry, event))
+                    return []
                 out: list[Outbound] = []
                 for hook in self.question_hooks:
                     out.extend(hook(entry, event))

@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.channel_spec import ChannelSpec
 from bot.config import Settings
-from knowledge.models import PublicWeb
+from knowledge.models import Viewer
 from knowledge.published import public_web
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 
 def channel_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
@@ -26,7 +26,7 @@ def channel_specs(settings: Settings) -> list[tuple[str, str, str, str]]:
     return specs
 
 
-def web_viewer(repertoire: Repertoire, settings: Settings) -> PublicWeb:
+def web_viewer(repertoire: RelationalRepertoire, settings: Settings) -> Viewer:
     """The public web as a viewer, as of now."""
     return public_web(repertoire, channel_specs(settings))
 
@@ -62,4 +62,4 @@ def weeks_between(first: datetime, last: datetime, tz: tzinfo) -> list[tuple[int
     return weeks
 
 
-__all__ = ["PublicWeb", "channel_specs", "web_viewer", "week_bounds", "week_of", "weeks_between"]
+__all__ = ["channel_specs", "web_viewer", "week_bounds", "week_of", "weeks_between"]

@@ -26,7 +26,7 @@ from knowledge.storage import Row
 
 __all__ = ["COPIED_TABLES", "CopyRefused", "Table", "copy_repertoire"]
 
-#: Rows read per statement from a table with an ``id``.
+#: Rows read per statement: a big community is copied a page at a time, never held whole.
 PAGE = 5_000
 
 
@@ -36,72 +36,73 @@ class CopyRefused(ValueError):
 
 @dataclass(frozen=True)
 class Table:
-    """One table copied as it is; ``by_id``: read in pages of its ``id`` column."""
+    """One table copied as it is, read in pages of its key: its first ``key_width`` columns."""
 
     name: str
     columns: tuple[str, ...]
-    by_id: bool = False
+    key_width: int = 1
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.columns[: self.key_width]
 
 
 #: Every table that holds the community, parents before the rows that refer to them.
 COPIED_TABLES = (
     Table("members", ("id", "platform", "workspace", "user_id", "handle", "display_name",
-                      "created_at"), by_id=True),
+                      "created_at")),
     Table("channels", ("id", "platform", "workspace", "channel", "name", "visibility",
-                       "capture_stopped", "visibility_at"), by_id=True),
+                       "capture_stopped", "visibility_at")),
     Table("entries", ("id", "kind", "platform", "workspace", "channel", "message_id",
                       "thread_id", "title", "text", "author_id", "saved_by_id", "created_at",
                       "updated_at", "visibility", "channel_name", "permalink", "accepted",
                       "knowhow_kind", "answer_count", "has_accepted", "valid_until",
-                      "outdated"), by_id=True),
-    Table("entry_tags", ("entry_id", "tag")),
+                      "outdated")),
+    Table("entry_tags", ("entry_id", "tag"), key_width=2),
     Table("identity_links", ("id", "from_member_id", "to_platform", "to_user_id",
-                             "to_member_id", "status", "created_at", "confirmed_at"),
-          by_id=True),
+                             "to_member_id", "status", "created_at", "confirmed_at")),
     # undone_by points forward to a later change: set once every change is there.
     Table("curation_changes", ("id", "entry_id", "field", "old_value", "new_value",
-                               "member_id", "at", "undoes"), by_id=True),
+                               "member_id", "at", "undoes")),
     Table("thanks", ("id", "giver_id", "receiver_id", "entry_id", "reason", "via", "platform",
-                     "workspace", "channel", "visibility", "created_at"), by_id=True),
+                     "workspace", "channel", "visibility", "created_at")),
     Table("reactions", ("platform", "workspace", "channel", "message_id", "user_id", "emoji",
-                        "created_at", "present")),
+                        "created_at", "present"), key_width=6),
     Table("message_tombstones", ("platform", "workspace", "channel", "message_id",
-                                 "deleted_at")),
+                                 "deleted_at"), key_width=4),
     Table("message_edits", ("platform", "workspace", "channel", "message_id", "text",
-                            "edited_at", "author")),
-    Table("processed_events", ("platform", "event_id", "seen_at")),
+                            "edited_at", "author"), key_width=4),
+    Table("processed_events", ("platform", "event_id", "seen_at"), key_width=2),
     Table("read_marks", ("platform", "workspace", "channel", "last_message_at",
-                         "last_message_id")),
+                         "last_message_id"), key_width=3),
     Table("digest_log", ("id", "channel", "period_start", "period_end", "status", "claimed_at",
-                         "posted_at", "message_id"), by_id=True),
+                         "posted_at", "message_id")),
     Table("follow_ups", ("entry_id", "channel", "status", "claimed_at", "posted_at",
                          "message_id")),
     Table("similar_links", ("question_id", "entry_id", "created_at")),
     Table("similar_suggestions", ("id", "question_id", "platform", "workspace", "channel",
-                                  "thread_id", "message_id", "created_at"), by_id=True),
-    Table("similar_items", ("suggestion_id", "rank", "entry_id", "confidence")),
-    Table("similar_feedback", ("question_id", "entry_id", "user_id", "verdict", "created_at")),
-    Table("similar_channel_resets", ("platform", "workspace", "channel", "reset_at")),
+                                  "thread_id", "message_id", "created_at")),
+    Table("similar_items", ("suggestion_id", "rank", "entry_id", "confidence"), key_width=2),
+    Table("similar_feedback", ("question_id", "entry_id", "user_id", "verdict",
+                               "created_at"), key_width=3),
+    Table("similar_channel_resets", ("platform", "workspace", "channel", "reset_at"), key_width=3),
     Table("web_optouts", ("member_id", "at")),
-    Table("entry_embeddings", ("entry_id", "model", "dim", "vector", "updated_at")),
+    Table("entry_embeddings", ("entry_id", "model", "dim", "vector", "updated_at"), key_width=2),
 )  # fmt: skip
 
 
 def _rows(source: RelationalRepertoire, table: Table) -> Iterator[Row]:
+    """Every row of ``table``, a page at a time in the order of its key (its primary key)."""
+    key = ", ".join(table.key)
     select = f"SELECT {', '.join(table.columns)} FROM {table.name}"
-    if not table.by_id:
-        yield from source.sql.rows(select)
-        return
-    last: object = None
+    after: Row | None = None
     while True:
-        where = " WHERE id > ?" if last is not None else ""
-        page = source.sql.rows(
-            f"{select}{where} ORDER BY id LIMIT ?", [*([last] if where else []), PAGE]
-        )
+        where = f" WHERE ({key}) > ({', '.join('?' for _ in table.key)})" if after else ""
+        page = source.sql.rows(f"{select}{where} ORDER BY {key} LIMIT ?", [*(after or ()), PAGE])
         yield from page
         if len(page) < PAGE:
             return
-        last = page[-1][0]
+        after = page[-1][: table.key_width]
 
 
 def _community_size(repertoire: RelationalRepertoire) -> int:

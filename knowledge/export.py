@@ -347,7 +347,7 @@ def export_markdown(
         lines += ["", "[← back to the index](../index.md)"]
         (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["topics"] += 1
-    index = [f"# {text_escape(title or 'RelationalRepertoire')}", ""]
+    index = [f"# {text_escape(title or 'Repertoire')}", ""]
     index.append(
         f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
         f"{counts['topics']} topics."
@@ -355,7 +355,7 @@ def export_markdown(
     index += ["", "## Topics", ""]
     index += [f"- [#{text_escape(tag)}](topics/{slug(tag)}.md) ({n})" for tag, n in tags]
     index += ["", "## Latest questions and know-how", ""]
-    viewer = Viewer.operator_including_private() if include_private else Viewer.public_web()
+    viewer = Viewer.operator_including_private() if include_private else Viewer.public()
     wanted = EntryFilter(kinds=(EntryKind.QUESTION, EntryKind.KNOWHOW))
     latest = repertoire.entries(viewer, wanted, order="newest", limit=100)
     index += [_index_line(e, "") for e in latest]

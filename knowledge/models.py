@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -16,9 +17,9 @@ __all__ = [
     "KnownChannel",
     "Member",
     "NewEntry",
-    "PublicWeb",
     "SearchHit",
     "SourceKey",
+    "Viewer",
     "from_db_time",
     "to_db_time",
     "utc",
@@ -53,23 +54,87 @@ class ChannelRef:
 
 
 @dataclass(frozen=True, slots=True)
-class PublicWeb:
-    """The viewer "the public web": what anyone on the internet may read.
+class Viewer:
+    """Where a result will be shown: the one argument every read of member content takes.
 
-    Public entries of the channels the operator chose to publish (and that are
-    still public now), by members who have not opted out. It is a viewer like a
-    channel, so the one visibility rule (:func:`knowledge.relational.visibility.visibility_clause`)
-    applies it everywhere, answers included.
+    The visibility rule: an entry is shown to a viewer when it is public, or when
+    the viewer *is* the channel it was said in. Unknown means private. An answer
+    is held to the same rule by itself (a public question's answer from a private
+    channel stays private), and an entry's visibility is its channel's as of now.
+
+    Build one with :meth:`in_channel`, :meth:`public`, :meth:`public_web` or
+    :meth:`operator_including_private`; the fields are for backends, which apply
+    the rule in their queries (:func:`knowledge.relational.visibility.visibility_clause`).
+    The operator's view sees everything; it has a long name on purpose, so no
+    code path takes it by accident. The public web sees less than "public": only
+    the channels the operator published, and nobody who opted out.
     """
 
-    channels: frozenset[ChannelRef] = frozenset()
-    #: Members (every linked identity of them) who said ``/cop web off``.
+    #: The channel the result is shown in (its own entries are visible there), or ``None``.
+    channel: ChannelRef | None = None
+    #: The operator's view: every entry, private ones included.
+    includes_private: bool = False
+    #: The public web: the published channels (``None``: this viewer is not the web).
+    published: frozenset[ChannelRef] | None = None
+    #: On the public web: members (every linked identity of them) who said ``/cop web off``.
     hidden_authors: frozenset[int] = frozenset()
 
+    @classmethod
+    def in_channel(cls, channel: ChannelRef) -> Viewer:
+        """A result shown in ``channel``: public entries plus that channel's own."""
+        return cls(channel=channel)
 
-#: Who will see a result: a channel (public entries and its own), the public web,
-#: or ``None`` for public entries anywhere (the CLI).
-Audience = ChannelRef | PublicWeb | None
+    @classmethod
+    def public(cls) -> Viewer:
+        """Public entries only (the command line, a channel copbot never saw)."""
+        return cls()
+
+    @classmethod
+    def public_web(
+        cls, published: Iterable[ChannelRef], hidden_authors: Iterable[int] = ()
+    ) -> Viewer:
+        """What anyone on the internet may read: public entries of the ``published``
+        channels (none until the operator chooses), by members not in ``hidden_authors``."""
+        return cls(published=frozenset(published), hidden_authors=frozenset(hidden_authors))
+
+    @classmethod
+    def operator_including_private(cls) -> Viewer:
+        """Everything, private channels and DMs included: only for an operator's own export."""
+        return cls(includes_private=True)
+
+    @property
+    def is_public_web(self) -> bool:
+        """Whether this is the public web (fewer entries than :meth:`public`: opt-outs hold)."""
+        return self.published is not None
+
+    def publishes(self, channel: ChannelRef) -> bool:
+        """Whether this is the public web and ``channel`` is one of its published channels."""
+        return self.published is not None and channel in self.published
+
+    def only_channel(self, channel: ChannelRef) -> Viewer | None:
+        """The public web narrowed to one published channel (``None``: not published)."""
+        if not self.publishes(channel):
+            return None
+        return Viewer.public_web({channel}, self.hidden_authors)
+
+    def sees(self, entry: Entry) -> bool:
+        """The visibility rule for one entry (the backends apply the same rule in their queries)."""
+        if self.includes_private:
+            return True
+        if self.published is not None:
+            return (
+                entry.visibility == "public"
+                and entry.channel_ref in self.published
+                and entry.author_id not in self.hidden_authors
+            )
+        return entry.visibility == "public" or (
+            self.channel is not None and entry.channel_ref == self.channel
+        )
+
+
+#: Who will see a result: a :class:`Viewer`, or (older call sites) a channel, or ``None``
+#: for public entries anywhere (the CLI).
+Audience = ChannelRef | Viewer | None
 
 
 @dataclass(frozen=True, slots=True)

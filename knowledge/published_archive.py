@@ -5,7 +5,7 @@ posted in a public channel holds public entries from every channel (also ones
 not published on the web), and a stored text would keep the words of a
 message deleted later, of a member forgotten or opted out, or of a channel
 that turned private. So each archive page is the digest of one period computed
-now, with the :class:`PublicWeb` viewer narrowed to that one channel: what the
+now, with the public web narrowed to that one channel (:meth:`Viewer.only_channel`): what the
 channel learned in that period, as far as the web may see it today. It holds
 the digest's sections (new know-how, questions answered with the accepted
 answer, questions still open, who helped, activity).
@@ -15,7 +15,8 @@ is a few hundred entries however long its history), then a few look-ups by
 thread. The chat digest's queries (:mod:`knowledge.activity`) are
 built for one period across all of a channel's viewer rules and let SQLite,
 which has no statistics here, walk a whole channel; the web serves many
-periods, so it reads them this way.
+periods, so it reads them this way (SQLite told which index to walk through
+:meth:`~RelationalRepertoire.index_hint`; PostgreSQL plans from its statistics).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from statistics import median
 from typing import Any
 
 from knowledge.activity import AnsweredQuestion, Helper, PeriodActivity
-from knowledge.models import ChannelRef, Entry, EntryKind, PublicWeb, from_db_time, to_db_time
+from knowledge.models import ChannelRef, Entry, EntryKind, Viewer, from_db_time, to_db_time
 from knowledge.published import entries_where
-from knowledge.relational.visibility import visibility_clause, visible_to
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
+from knowledge.relational.visibility import visibility_clause
 
 __all__ = ["PeriodDigest", "channel_only", "channel_span", "period_digest"]
 
@@ -59,15 +60,13 @@ class PeriodDigest:
         return self.activity.is_empty and not self.answered
 
 
-def channel_only(web: PublicWeb, channel: ChannelRef) -> PublicWeb | None:
+def channel_only(web: Viewer, channel: ChannelRef) -> Viewer | None:
     """The web viewer narrowed to one channel; ``None`` when that channel is not published."""
-    if channel not in web.channels:
-        return None
-    return PublicWeb(frozenset({channel}), web.hidden_authors)
+    return web.only_channel(channel)
 
 
 def channel_span(
-    repertoire: Repertoire, web: PublicWeb, channel: ChannelRef
+    repertoire: RelationalRepertoire, web: Viewer, channel: ChannelRef
 ) -> tuple[datetime, datetime] | None:
     """When the channel's first and latest published entries were made (``None``: none)."""
     narrowed = channel_only(web, channel)
@@ -77,11 +76,11 @@ def channel_span(
     key = [channel.platform, channel.workspace, channel.channel]
     bounds = []
     for order in ("ASC", "DESC"):  # the channel's date index, from one end to the first match
-        row = repertoire.db.execute(
-            f"SELECT e.created_at FROM entries e INDEXED BY {_BY_DATE} WHERE {_IN_CHANNEL} "
-            f"AND {visible} ORDER BY e.created_at {order} LIMIT 1",
+        row = repertoire.sql.one(
+            f"SELECT e.created_at FROM entries e {repertoire.index_hint(_BY_DATE)} "
+            f"WHERE {_IN_CHANNEL} AND {visible} ORDER BY e.created_at {order} LIMIT 1",
             [*key, *params],
-        ).fetchone()
+        )
         if row is None:
             return None
         bounds.append(from_db_time(row[0]))
@@ -89,8 +88,8 @@ def channel_span(
 
 
 def period_digest(
-    repertoire: Repertoire,
-    web: PublicWeb,
+    repertoire: RelationalRepertoire,
+    web: Viewer,
     channel: ChannelRef,
     start: datetime,
     end: datetime,
@@ -112,7 +111,7 @@ def period_digest(
             to_db_time(end),
             *params,
         ],
-        "e.created_at",
+        "e.created_at, e.id",
         1_000_000,
         index=_BY_DATE,
     )
@@ -131,7 +130,7 @@ def period_digest(
     )
     shown: list[AnsweredQuestion] = []
     for question in answered_questions[:limit]:
-        thread = [a for a in repertoire.answers_for(question) if visible_to(a, narrowed)]
+        thread = repertoire.visible_answers(question, narrowed, borrowed=False)
         chosen = [a for a in thread if a.accepted] or [
             a for a in thread if start <= a.created_at < end
         ]
@@ -168,8 +167,8 @@ def period_digest(
 
 
 def _questions_of(
-    repertoire: Repertoire,
-    web: PublicWeb,
+    repertoire: RelationalRepertoire,
+    web: Viewer,
     channel: ChannelRef,
     answers: list[Entry],
     asked: list[Entry],
@@ -193,45 +192,47 @@ def _questions_of(
 
 
 def _first_answers(
-    repertoire: Repertoire, web: PublicWeb, channel: ChannelRef, asked: list[Entry]
+    repertoire: RelationalRepertoire, web: Viewer, channel: ChannelRef, asked: list[Entry]
 ) -> dict[str, datetime]:
     """For questions asked in the period: when their first published answer came (any time)."""
     out: dict[str, datetime] = {}
     visible, params = visibility_clause(web, "a")
     for chunk in _chunks([q.source.message_id for q in asked]):
         marks = ", ".join("?" for _ in chunk)
-        rows = repertoire.db.execute(
-            "SELECT a.thread_id, min(a.created_at) FROM entries a INDEXED BY entries_thread "
+        rows = repertoire.sql.rows(
+            "SELECT a.thread_id, min(a.created_at) FROM entries a "
+            f"{repertoire.index_hint('entries_thread')} "
             "WHERE a.platform = ? AND a.workspace = ? AND a.channel = ? "
             f"AND a.thread_id IN ({marks}) AND a.kind = 'answer' AND {visible} "
             "GROUP BY a.thread_id",
             [channel.platform, channel.workspace, channel.channel, *chunk, *params],
-        ).fetchall()
+        )
         out.update({str(t): from_db_time(at) for t, at in rows})
     return out
 
 
 def _with_accepted_answer(
-    repertoire: Repertoire, web: PublicWeb, channel: ChannelRef, questions: list[Entry]
+    repertoire: RelationalRepertoire, web: Viewer, channel: ChannelRef, questions: list[Entry]
 ) -> set[str]:
     """Which of ``questions`` (by message id) have a published accepted answer."""
     found: set[str] = set()
     visible, params = visibility_clause(web, "a")
     for chunk in _chunks([q.source.message_id for q in questions]):
         marks = ", ".join("?" for _ in chunk)
-        rows = repertoire.db.execute(
-            "SELECT DISTINCT a.thread_id FROM entries a INDEXED BY entries_thread "
+        rows = repertoire.sql.rows(
+            "SELECT DISTINCT a.thread_id FROM entries a "
+            f"{repertoire.index_hint('entries_thread')} "
             "WHERE a.platform = ? AND a.workspace = ? AND a.channel = ? "
-            f"AND a.thread_id IN ({marks}) AND a.kind = 'answer' AND a.accepted = 1 "
+            f"AND a.thread_id IN ({marks}) AND a.kind = 'answer' AND a.accepted = TRUE "
             f"AND {visible}",
             [channel.platform, channel.workspace, channel.channel, *chunk, *params],
-        ).fetchall()
+        )
         found.update(str(r[0]) for r in rows)
     return found
 
 
 def _helpers(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     answers: list[Entry],
     knowhow: list[Entry],
     questions: dict[str, Entry],

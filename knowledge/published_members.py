@@ -1,13 +1,13 @@
 """A member's public page: what they gave where the public web can see it.
 
-Only published contributions count (:func:`knowledge.relational.visibility.visibility_clause`
-with the :class:`PublicWeb` viewer): an answer counts when it is published and
-so is the question it answers (the page it is shown on). A member with nothing
-published, who opted out (``/cop web off``), or who was forgotten has no page
-at all, so the web never lists people who only spoke in private.
+Only published contributions count (:func:`knowledge.relational.visibility.visibility_clause` with
+the public web as the viewer, :meth:`Viewer.public_web`): an answer counts when it is published and
+so is the question it answers (the page it is shown on). A member with nothing published, who opted
+out (``/cop web off``), or who was forgotten has no page at all, so the web never lists people who
+only spoke in private.
 
-Every linked identity of the person counts as one member (as ``/cop profile``
-does); the page lives at the smallest member id of the group.
+Every linked identity of the person counts as one member (as ``/cop profile`` does); the page lives
+at the smallest member id of the group.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from knowledge.identity import identity_group
-from knowledge.models import Entry, Member, PublicWeb
-from knowledge.published import entries_where
+from knowledge.models import Entry, Member, Viewer
+from knowledge.published import NEWEST_FIRST, entries_where
 from knowledge.published_lists import TopicCount
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = ["Contribution", "MemberPage", "member_page"]
 
@@ -59,7 +59,7 @@ class MemberPage:
 
 
 def member_page(
-    repertoire: Repertoire, web: PublicWeb, member_id: int, limit: int = 20
+    repertoire: RelationalRepertoire, web: Viewer, member_id: int, limit: int = 20
 ) -> MemberPage | None:
     """The public page of ``member_id``; ``None`` when there must be none."""
     member = repertoire.get_member(member_id)
@@ -78,46 +78,46 @@ def member_page(
     answers_where = f"WHERE a.author_id IN ({marks}) AND {visible_a}"
     answers_params = [*vp_q, *ids, *vp_a]
 
-    db = repertoire.db
-    counts = dict(
-        db.execute(
+    sql = repertoire.sql
+    counts = {
+        str(kind): int(n)
+        for kind, n in sql.rows(
             f"SELECT e.kind, count(*) FROM entries e WHERE {mine_e} "
             "AND e.kind IN ('question', 'knowhow') GROUP BY e.kind",
             own,
-        ).fetchall()
-    )
-    answered = db.execute(
-        f"SELECT count(*), coalesce(sum(a.accepted), 0) {answers_sql}{answers_where}",
+        )
+    }
+    answered = sql.one(
+        "SELECT count(*), coalesce(sum(CASE WHEN a.accepted THEN 1 ELSE 0 END), 0) "
+        f"{answers_sql}{answers_where}",
         answers_params,
-    ).fetchone()
-    questions, knowhow = int(counts.get("question", 0)), int(counts.get("knowhow", 0))
+    ) or (0, 0)
+    questions, knowhow = counts.get("question", 0), counts.get("knowhow", 0)
     answers, accepted = int(answered[0]), int(answered[1])
     if not (questions or knowhow or answers):
         return None
 
-    topics = db.execute(
+    topics = sql.rows(
         "SELECT tag, count(*) AS n FROM entry_tags WHERE entry_id IN ("
         f"SELECT e.id FROM entries e WHERE {mine_e} AND e.kind = 'knowhow' "
         f"UNION SELECT q.id {answers_sql}{answers_where}) "
         "GROUP BY tag ORDER BY n DESC, tag LIMIT 12",
         [*own, *answers_params],
-    ).fetchall()
-    thanks = db.execute(
+    )
+    thanks = sql.one(
         f"SELECT count(*) FROM thanks t JOIN entries e ON e.id = t.entry_id "
         f"WHERE t.receiver_id IN ({marks}) AND {visible_e}",
         [*ids, *vp_e],
-    ).fetchone()
+    ) or (0,)
 
-    recent = db.execute(
+    recent = sql.rows(
         f"SELECT a.id, q.id, a.created_at {answers_sql}{answers_where} "
         f"UNION ALL SELECT e.id, e.id, e.created_at FROM entries e WHERE {mine_e} "
-        "AND e.kind = 'knowhow' ORDER BY 3 DESC LIMIT ?",
+        "AND e.kind = 'knowhow' ORDER BY 3 DESC, 1 DESC LIMIT ?",
         [*answers_params, *own, limit],
-    ).fetchall()
-    contributions = _contributions(repertoire, recent)
-    asked = entries_where(
-        repertoire, f"{mine_e} AND e.kind = 'question'", own, "e.created_at DESC", limit
     )
+    contributions = _contributions(repertoire, recent)
+    asked = entries_where(repertoire, f"{mine_e} AND e.kind = 'question'", own, NEWEST_FIRST, limit)
     latest = [c.entry for c in contributions] + list(asked)
     last_modified = max((max(e.created_at, e.updated_at) for e in latest), default=_EPOCH)
     return MemberPage(
@@ -135,7 +135,7 @@ def member_page(
     )
 
 
-def _contributions(repertoire: Repertoire, rows: list[Any]) -> list[Contribution]:
+def _contributions(repertoire: RelationalRepertoire, rows: list[Any]) -> list[Contribution]:
     out: list[Contribution] = []
     for entry_id, page_id, _at in rows:
         entry = repertoire.get_entry(int(entry_id))

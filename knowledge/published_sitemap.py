@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from knowledge.models import Entry, PublicWeb, from_db_time
+from knowledge.models import Entry, Viewer, from_db_time
 from knowledge.published import entries_where
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = ["SITEMAP_URLS", "SitemapEntry", "sitemap_count", "sitemap_entries"]
 
@@ -44,16 +45,14 @@ class SitemapEntry:
     last_modified: datetime
 
 
-def sitemap_count(repertoire: Repertoire, web: PublicWeb) -> int:
+def sitemap_count(repertoire: RelationalRepertoire, web: Viewer) -> int:
     visible, params = visibility_clause(web, "e")
-    row = repertoire.db.execute(
-        f"SELECT count(*) FROM entries e WHERE {_KINDS} AND {visible}", params
-    ).fetchone()
-    return int(row[0])
+    row = repertoire.sql.one(f"SELECT count(*) FROM entries e WHERE {_KINDS} AND {visible}", params)
+    return int(row[0]) if row else 0
 
 
 def sitemap_entries(
-    repertoire: Repertoire, web: PublicWeb, offset: int, limit: int = SITEMAP_URLS
+    repertoire: RelationalRepertoire, web: Viewer, offset: int, limit: int = SITEMAP_URLS
 ) -> list[SitemapEntry]:
     """Published questions and know-how by id, ``limit`` of them from ``offset``."""
     visible, params = visibility_clause(web, "e")
@@ -66,7 +65,7 @@ def sitemap_entries(
     in_block = f"e.id BETWEEN ? AND ? AND {_KINDS} AND {visible}"
     grouped = [
         # published answers: their text
-        (f"SELECT e.id, max(max(a.updated_at, a.created_at)) FROM entries e {_ANSWERS} "
+        (f"SELECT e.id, max(a.updated_at), max(a.created_at) FROM entries e {_ANSWERS} "
          f"AND {visible_a} WHERE {in_block} GROUP BY e.id", [*params_a, *block, *params]),
         # curation of the entry, and of its published answers
         (f"SELECT e.id, max(c.at) FROM entries e JOIN curation_changes c ON c.entry_id = e.id "
@@ -81,11 +80,12 @@ def sitemap_entries(
          f"AND {visible_a} WHERE {in_block} GROUP BY e.id", [*params_a, *block, *params]),
     ]  # fmt: skip
     for sql, sql_params in grouped:
-        _merge(latest, repertoire.db.execute(sql, sql_params).fetchall())
+        _merge(latest, repertoire.sql.rows(sql, sql_params))
     return [SitemapEntry(e, latest[e.id]) for e in entries]
 
 
-def _merge(latest: dict[int, datetime], rows: Iterable[tuple[int, str | None]]) -> None:
-    for entry_id, at in rows:
-        if at and entry_id in latest:
-            latest[entry_id] = max(latest[entry_id], from_db_time(at))
+def _merge(latest: dict[int, datetime], rows: Iterable[tuple[Any, ...]]) -> None:
+    for entry_id, *moments in rows:
+        for at in moments:
+            if at and entry_id in latest:
+                latest[entry_id] = max(latest[entry_id], from_db_time(str(at)))

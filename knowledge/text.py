@@ -125,14 +125,19 @@ def highlight(text: str, terms: list[str], start: str, end: str, limit: int = 20
     flat = " ".join(text.split())
     if not stems:
         return shorten(flat, limit)
-
+    # A long stem matches as a prefix, a short one as the whole word: one regex
+    # and one set lookup per distinct word, however many terms (a pasted question
+    # brings a hundred).
+    prefixes = sorted({s for s in stems if len(s) >= 4}, key=len, reverse=True)
+    starts = re.compile("|".join(map(re.escape, prefixes))) if prefixes else None
+    whole = {s for s in stems if len(s) < 4}
     seen: dict[str, bool] = {}  # words repeat: fold and compare each distinct one once
 
     def matches(word: str) -> bool:
         known = seen.get(word)
         if known is None:
             folded = fold(word)
-            known = any(folded.startswith(s) if len(s) >= 4 else folded == s for s in stems)
+            known = folded in whole or (starts is not None and starts.match(folded) is not None)
             seen[word] = known
         return known
 

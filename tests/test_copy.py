@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
@@ -26,6 +27,7 @@ from bot.app import build_core
 from bot.config import CONFIG_ENV_VAR, Settings
 from bot.events import Actor, MessageDeleted, MessageEdited, ReactionChange, Visibility, Where
 from bot.import_replay import run_import
+from knowledge import copying
 from knowledge.backends import DatabaseTarget, open_storage
 from knowledge.copying import COPIED_TABLES, copy_repertoire
 from knowledge.curation import change_field, set_valid_until, undo
@@ -160,8 +162,9 @@ def exported(db: str | Path, out: Path) -> str:
 
 
 def test_a_community_goes_to_postgres_and_back_with_nothing_lost(
-    server: str, tmp_path: Path, community_file: Path
+    server: str, tmp_path: Path, community_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(copying, "PAGE", 2)  # every table read over several pages
     original, back = a_copy_of(community_file, tmp_path / "original.db"), tmp_path / "back.db"
     there = copbot("copy", original, server)
     assert there.exit_code == 0, there.output
@@ -245,3 +248,25 @@ def test_a_copy_between_two_files_keeps_everything_too(
     finally:
         source.close()
         target.close()
+
+
+def test_each_table_is_read_in_pages_of_its_primary_key(
+    tmp_path: Path, pg_conn: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    """Pages follow a key that is unique (else rows sharing one would be skipped), on both."""
+    rep = open_storage(tmp_path / "keys.db")
+    try:
+        for table in COPIED_TABLES:
+            on_sqlite = rep.sql.rows(
+                "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [table.name]
+            )
+            assert tuple(str(row[0]) for row in on_sqlite) == table.key, table.name
+            on_postgres = pg_conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary "
+                "ORDER BY array_position(i.indkey, a.attnum)",
+                [table.name],
+            ).fetchall()
+            assert tuple(str(row[0]) for row in on_postgres) == table.key, table.name
+    finally:
+        rep.close()

@@ -181,8 +181,8 @@ def demo_on_both(server: str, demo_file: Path, tmp_path: Path) -> Path:
 def test_the_demo_and_the_terminal_chat_run_on_postgres(
     server: str, demo_file: Path, tmp_path: Path
 ) -> None:
-    seeded = _demo(server)  # with its web view asked for: left out, with the reason
-    assert "No web view: the web view reads a SQLite file" in seeded.output
+    seeded = _demo(server)  # with its web view, read from the server too
+    assert "Web view of the public channels: http://" in seeded.output
     assert stats(server) == stats(demo_file)
     chat = copbot("chat", "--db", server, stdin="/cop stats\nHow do we rotate the kafka keys?\n")
     assert chat.exit_code == 0, chat.output

@@ -12,11 +12,13 @@ from knowledge.sqlite.repertoire import Repertoire
 BACKEND_HOOKS = {
     "sql",
     "transaction",
+    "group",
     "reading",
     "bulk_load",
     "close",
     "reindex",
     "reindex_thread_of",
+    "answer_added",
     "reindex_linking_channel",
     "drop_search_document",
     "deferred_reindex",

@@ -175,8 +175,8 @@ def scenario(chat: Chat) -> Scenario:
 
 
 @asynccontextmanager
-async def serve(db_path: Path, settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
-    """The real web application over ``db_path``, on a local port."""
+async def serve(db_path: str | Path, settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
+    """The real web application over ``db_path`` (a file or a ``postgresql://`` URL), locally."""
     reader = WebReader(db_path, settings)
     client: TestClient[Any, Any] = TestClient(TestServer(build_web_app(reader, settings)))
     await client.start_server()

@@ -9,7 +9,6 @@ import click
 
 from adapters.cli_options import CommandRefused, db_option, load
 from adapters.log_setup import setup_logging
-from adapters.web.reader import WebViewUnavailable, web_database_file
 from adapters.web.server import WebServer, serve
 from bot.config import Settings
 from knowledge.backends import DatabaseTarget
@@ -28,15 +27,15 @@ def web_command(
     """Serve the read-only web view of the published channels (until Ctrl-C)."""
 
     loaded = load(config_path, db_path)
-    path = web_database_file(loaded.database)
-    if not path.is_file():
-        raise CommandRefused(f"no database at {path} (pass --db FILE).")
+    path = loaded.database.sqlite_path
+    if path is not None and not path.is_file():
+        raise CommandRefused(f"no database at {path} (pass --db FILE or a postgresql:// URL).")
     setup_logging("INFO")
     web = loaded.settings.web
     host = host or web.host
     port = web.port if port is None else port
     try:
-        asyncio.run(serve(path, loaded.settings, host, port))
+        asyncio.run(serve(loaded.database, loaded.settings, host, port))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise CommandRefused(f"cannot listen on {host}:{port}: {exc}") from exc
     except KeyboardInterrupt:
@@ -48,11 +47,6 @@ async def start_demo_web(
 ) -> WebServer | None:
     """The demo's web view on ``port`` (else ``[web] port``, else any free port); says where."""
     wanted = settings.web.port if port is None else port
-    try:
-        web_database_file(db_path)
-    except WebViewUnavailable as exc:
-        click.echo(f"No web view: {exc}. The chat works without it.")
-        return None
     for attempt in dict.fromkeys((wanted, 0)):
         server = WebServer(db_path, settings, port=attempt)
         try:

@@ -1,9 +1,11 @@
 """Read-only access to the repertoire for the web view, off the event loop.
 
-Pages are read on a few worker threads, each with its own SQLite connection
-(WAL lets readers run beside the bot's one writer), marked ``query_only`` so a
-bug in a page can never write. Each read gets the viewer "the public web" as
-of that moment: a channel that just turned private, or a member who just said
+Pages are read on a few worker threads, each with its own connection to the
+repertoire, on either backend: a SQLite file (WAL lets readers run beside the
+bot's one writer; an authorizer refuses writes) or a PostgreSQL server (each
+session's transactions ``READ ONLY``), so a bug in a page can never write.
+Each read gets the viewer "the public web" (:meth:`Viewer.public_web`) as of
+that moment: a channel that just turned private, or a member who just said
 ``/cop web off``, is gone from the next page served.
 """
 
@@ -21,11 +23,9 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from bot.config import Settings
 from bot.publication import web_viewer
-from knowledge.backends import DatabaseTarget
-from knowledge.dbfile import open_repertoire
-from knowledge.models import PublicWeb
+from knowledge.backends import DatabaseTarget, open_storage, open_storage_read_only
+from knowledge.models import Viewer
 from knowledge.sqlite.repertoire import Repertoire
-from knowledge.storage import StorageUnavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,42 +35,23 @@ T = TypeVar("T")
 class ReadContext:
     """What a page reads with: the repertoire, the public-web viewer, the settings, now."""
 
+    #: Either backend (the PostgreSQL repertoire is a kind of this class for now).
     repertoire: Repertoire
-    web: PublicWeb
+    web: Viewer
     settings: Settings
     now: datetime
-
-
-class WebViewUnavailable(StorageUnavailable):
-    """The web view cannot read this repertoire (it reads SQLite files only, for now)."""
-
-
-def web_database_file(database: DatabaseTarget | str | Path) -> Path:
-    """The SQLite file the web view reads, or :class:`WebViewUnavailable` for a server.
-
-    The web view's pages are written in SQLite's SQL (its query planner hints,
-    its read-only authorizer); on PostgreSQL the chat, digests and commands run,
-    the web view does not yet, and says so rather than failing page by page.
-    """
-    if isinstance(database, DatabaseTarget):
-        if database.sqlite_path is None:
-            raise WebViewUnavailable(
-                f"the web view reads a SQLite file and {database.shown} is a PostgreSQL "
-                "server: it is not available on PostgreSQL yet"
-            )
-        return database.sqlite_path
-    return Path(database)
 
 
 class WebReader:
     """Runs page reads on worker threads with read-only connections."""
 
     def __init__(
-        self, db_path: DatabaseTarget | str | Path, settings: Settings, threads: int = 2
+        self, database: DatabaseTarget | str | Path, settings: Settings, threads: int = 2
     ) -> None:
-        self.db_path = web_database_file(db_path)
+        #: A SQLite file or a PostgreSQL server (a ``postgresql://`` URL names one).
+        self.database = database
         self.settings = settings
-        open_repertoire(self.db_path).close()  # check, create and migrate once, before readers
+        open_storage(self.database).close()  # check, create and migrate once, before readers
         self._local = threading.local()
         self._opened: list[Repertoire] = []
         self._lock = threading.Lock()
@@ -79,7 +60,7 @@ class WebReader:
     def _repertoire(self) -> Repertoire:
         repertoire: Repertoire | None = getattr(self._local, "repertoire", None)
         if repertoire is None:
-            repertoire = Repertoire.open_read_only(self.db_path)
+            repertoire = open_storage_read_only(self.database)
             self._local.repertoire = repertoire
             with self._lock:
                 self._opened.append(repertoire)

@@ -53,9 +53,8 @@ def _web(ctx: CommandContext) -> list[Outbound]:
     if word:
         raise UsageError(messages.WEB_WHICH, "web")
     settings = ctx.services.settings.web
-    published = (
-        channel_ref(ctx.invocation.where) in web_viewer(repertoire, ctx.services.settings).channels
-    )
+    web = web_viewer(repertoire, ctx.services.settings)
+    published = web.publishes(channel_ref(ctx.invocation.where))
     where = settings.base_url or "the web view"
     lines = [
         f"This channel is {'published on' if published else 'not published on'} {where}."

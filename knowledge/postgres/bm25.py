@@ -85,6 +85,8 @@ def average_length(conn: Connection[Any], n_docs: int) -> float:
         [n_docs if n_docs <= EXACT_AVERAGE_BELOW else AVERAGE_SAMPLE],
     ).fetchone()
     average_now = float(row[0]) if row and row[0] is not None else 1.0
+    if conn.read_only:  # a reader (the web view) computes it and keeps nothing
+        return average_now
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (%s, %s) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -7,10 +7,11 @@ types, with every value a named parameter (:class:`Params`).
 
 from __future__ import annotations
 
-from knowledge.models import Audience, PublicWeb
+from knowledge.models import Audience, ChannelRef, Viewer
 from knowledge.postgres.params import Params
 from knowledge.query import ParsedQuery
 from knowledge.relevance import KNOWHOW_KINDS
+from knowledge.storage.viewer import as_viewer
 
 
 def visibility(viewer: Audience, params: Params) -> str:
@@ -20,27 +21,31 @@ def visibility(viewer: Audience, params: Params) -> str:
     public web sees public entries of its published channels, by members who
     did not opt out (nothing until a channel is published).
     """
-    if isinstance(viewer, PublicWeb):
-        return _public_web(viewer, params)
-    if viewer is None:
+    viewer = as_viewer(viewer)
+    if viewer.includes_private:
+        return "true"
+    if viewer.published is not None:
+        return _public_web(viewer, viewer.published, params)
+    ref = viewer.channel
+    if ref is None:
         return "e.visibility = 'public'"
     return (
-        f"(e.visibility = 'public' OR (e.platform = {params.add(viewer.platform)} "
-        f"AND e.workspace = {params.add(viewer.workspace)} "
-        f"AND e.channel = {params.add(viewer.channel)}))"
+        f"(e.visibility = 'public' OR (e.platform = {params.add(ref.platform)} "
+        f"AND e.workspace = {params.add(ref.workspace)} "
+        f"AND e.channel = {params.add(ref.channel)}))"
     )
 
 
-def _public_web(web: PublicWeb, params: Params) -> str:
-    if not web.channels:
+def _public_web(web: Viewer, published: frozenset[ChannelRef], params: Params) -> str:
+    if not published:
         return "false"
-    channels = sorted(web.channels, key=lambda c: (c.platform, c.workspace, c.channel))
-    published = (
+    channels = sorted(published, key=lambda c: (c.platform, c.workspace, c.channel))
+    rows = (
         f"SELECT * FROM unnest({params.add([c.platform for c in channels])}::text[], "
         f"{params.add([c.workspace for c in channels])}::text[], "
         f"{params.add([c.channel for c in channels])}::text[])"
     )
-    sql = f"(e.visibility = 'public' AND (e.platform, e.workspace, e.channel) IN ({published})"
+    sql = f"(e.visibility = 'public' AND (e.platform, e.workspace, e.channel) IN ({rows})"
     if web.hidden_authors:
         sql += f" AND NOT (e.author_id = ANY({params.add(sorted(web.hidden_authors))}))"
     return sql + ")"

@@ -32,6 +32,7 @@ from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
 from knowledge.postgres.migrations import migrate
+from knowledge.postgres.setwise_load import PostgresSetwiseLoader
 from knowledge.postgres.sql import PostgresSql
 from knowledge.postgres.text_search import PostgresTextSearch
 from knowledge.postgres.url import display_url, is_postgres_url
@@ -79,6 +80,8 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     entry_select = entry_select("string_agg(tag, ' ')")
     #: What psycopg raises when a constraint refuses a row.
     integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
+    #: Set by :meth:`connect_read_only` (the web view's readers): no cache is written.
+    read_only = False
 
     def __init__(self, conn: Connection[Any], conninfo: str = "") -> None:
         # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
@@ -109,6 +112,26 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
             raise
         return cls(conn, conninfo)
 
+    @classmethod
+    def connect_read_only(cls, conninfo: str) -> PostgresRepertoire:
+        """A connection that cannot change the database: the web view's readers.
+
+        Every transaction of the session is ``READ ONLY`` (the server refuses
+        any write, so a bug in a page can never write), and the connection says
+        so (``conn.read_only``) to the search caches, which then keep nothing.
+        The database must be migrated already (open it with :meth:`connect` first).
+        """
+        conn = connect(conninfo, autocommit=True)
+        try:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            conn.read_only = True  # psycopg's flag too: caches that would write look at it
+        except BaseException:
+            conn.close()
+            raise
+        repertoire = cls(conn)
+        repertoire.read_only = True
+        return repertoire
+
     @cached_property
     def sql(self) -> Sql:
         return PostgresSql(self.conn)
@@ -134,6 +157,10 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     def _outermost(self) -> bool:
         return self.conn.info.transaction_status == TransactionStatus.IDLE
 
+    def index_hint(self, index: str) -> str:
+        """PostgreSQL plans from its statistics: no hint."""
+        return ""
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work; nested uses are savepoints. A rollback forgets channels.
@@ -152,6 +179,15 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
             raise
 
     @contextmanager
+    def group(self) -> Iterator[None]:
+        """A group of events: one transaction, each nested unit its own savepoint.
+
+        PostgreSQL's savepoints are cheap, so a failing unit is rolled back alone.
+        """
+        with self.transaction():
+            yield
+
+    @contextmanager
     def reading(self) -> Iterator[None]:
         """A consistent read of several statements."""
         if self._outermost():
@@ -160,8 +196,8 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
             yield
 
     def setwise_loader(self) -> SetwiseLoader | None:
-        """No set-wise import path here yet (a ``COPY`` one would be): imports replay."""
-        return None
+        """The ``COPY`` path of a history import into an empty repertoire."""
+        return PostgresSetwiseLoader(self.conn)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:
@@ -213,14 +249,17 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         self.conn.execute("DELETE FROM term_stats")
 
     def compact_deleted(self) -> str | None:
-        """``VACUUM`` the tables a forget deletes from, so the dead rows' space is reclaimed.
+        """``VACUUM FULL`` the tables a forget deletes from: each is rewritten without the rows.
 
-        The rows are gone from every query at commit; this prunes them from the
-        table pages. The server's write-ahead log and its backups are the
-        operator's (they expire on the server's own schedule).
+        The rows are gone from every query at commit, but a plain ``VACUUM``
+        only marks their space free: their bytes stay in the table's pages until
+        reused. ``VACUUM FULL`` writes new files and drops the old ones (it locks
+        each table while it runs: a forget is rare and asked for). The server's
+        write-ahead log and its backups are the operator's (they expire on the
+        server's own schedule).
         """
         for table in FORGET_TABLES:
-            self.conn.execute(pgsql.SQL("VACUUM {}").format(pgsql.Identifier(table)))
+            self.conn.execute(pgsql.SQL("VACUUM FULL {}").format(pgsql.Identifier(table)))
         return None
 
     def flush_deleted(self) -> str | None:
@@ -244,6 +283,9 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     def reindex_thread_of(self, entry_id: int) -> None:
         self.reindex(entry_id)  # an answer's id rebuilds its question's document
 
+    def answer_added(self, answer_id: int) -> None:
+        self.reindex(answer_id)  # one statement rebuilds the question's tsvector
+
     def reindex(self, entry_id: int) -> None:
         if self._deferred is not None:
             self._deferred.add(entry_id)
@@ -258,8 +300,10 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         self._deferred = set()
         try:
             yield
-        finally:
+            # Only after success: a failed statement aborts PostgreSQL's transaction, and a
+            # rebuild then would raise in place of the error that matters.
             self.flush_reindex()
+        finally:
             self._deferred = None
 
     def flush_reindex(self) -> int:

@@ -106,8 +106,11 @@ def count_matches(conn: Connection[Any], parts: Sequence[MatchPart], cap: int) -
 
 
 def _remember(conn: Connection[Any], counts: Mapping[str, int], n_docs: int) -> None:
-    """Cache ``counts`` (lexeme: documents) as counted among ``n_docs`` documents."""
-    if not counts:
+    """Cache ``counts`` (lexeme: documents) as counted among ``n_docs`` documents.
+
+    A reader's connection (the web view's, ``read_only``) counts and keeps nothing.
+    """
+    if not counts or conn.read_only:
         return
     conn.execute(
         "INSERT INTO term_stats (term, doc, n_docs) "

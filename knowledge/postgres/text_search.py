@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from psycopg import Connection
 
-from knowledge.models import Audience, PublicWeb
+from knowledge.models import Audience, Viewer
 from knowledge.postgres import bm25, termstats
 from knowledge.postgres.filters import query_filters, visibility
 from knowledge.postgres.params import Params
@@ -102,7 +102,7 @@ def _ranking_frequencies(conn: Connection[Any], parts: list[MatchPart], n_docs: 
 
 
 def _matching_what_is_shown(
-    source: TextSource, hits: list[ScoredEntry], query: ParsedQuery, mode: Mode, web: PublicWeb
+    source: TextSource, hits: list[ScoredEntry], query: ParsedQuery, mode: Mode, web: Viewer
 ) -> list[ScoredEntry]:
     """The hits whose document, as the web may see it, still matches ``query``."""
     if not hits:
@@ -168,7 +168,7 @@ def keyword_matches(
         ]
         text_scores = bm25.rescore(conn, [r.entry_id for r in ranked], parts, FIELD_WEIGHTS, avgdl)
         hits = _scored(source, ranked, text_scores, boosts=True)
-        if isinstance(viewer, PublicWeb):
+        if isinstance(viewer, Viewer) and viewer.is_public_web:
             hits = _matching_what_is_shown(source, hits, query, mode, viewer)
         if hits:
             return hits[:limit]

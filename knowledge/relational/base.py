@@ -34,11 +34,23 @@ class RelationalBase(ABC):
     def sql(self) -> Sql:
         """The portable connection every statement runs on."""
 
+    def index_hint(self, index: str) -> str:
+        """Text after a table's alias that makes the planner walk ``index``; empty by default.
+
+        SQLite keeps no statistics here and may pick an index that reads far more
+        rows (``INDEXED BY``); PostgreSQL plans from its statistics and takes no hint.
+        """
+        return ""
+
     # The connection's life and its transactions.
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic unit of work that writes; nested uses join the outer one."""
+
+    @abstractmethod
+    def group(self) -> AbstractContextManager[None]:
+        """One transaction for a group of events (see :class:`~knowledge.storage.Transactions`)."""
 
     @abstractmethod
     def reading(self) -> AbstractContextManager[None]:
@@ -63,6 +75,10 @@ class RelationalBase(ABC):
     @abstractmethod
     def reindex_thread_of(self, entry_id: int) -> None:
         """Refresh the search document of the entry or of the question it answers."""
+
+    @abstractmethod
+    def answer_added(self, answer_id: int) -> None:
+        """A new answer was saved: its question's document takes it in (in place, or rebuilt)."""
 
     @abstractmethod
     def reindex_linking_channel(self, ref: ChannelRef) -> None:

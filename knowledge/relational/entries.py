@@ -73,7 +73,10 @@ class EntryWritesSql(EntryReadsSql):
             self._refresh_entry(existing, new)
             return existing, False
         self._add_tags(entry_id, new.tags)
-        self.reindex_thread_of(entry_id)
+        if new.kind == EntryKind.ANSWER and not new.tags:
+            self.answer_added(entry_id)
+        else:
+            self.reindex_thread_of(entry_id)
         return entry_id, True
 
     def _entry_id_for(self, new: NewEntry) -> int | None:

@@ -114,7 +114,7 @@ class EntryListings(RelationalBase):
     def _listing(viewer: Viewer, wanted: EntryFilter | None) -> tuple[list[str], list[Any]]:
         conditions, params = filter_sql(wanted or EntryFilter())
         if not viewer.includes_private:
-            visible, visible_params = visibility_clause(viewer.channel)
+            visible, visible_params = visibility_clause(viewer)
             conditions, params = [visible, *conditions], [*visible_params, *params]
         return conditions or ["1 = 1"], params
 

@@ -1,51 +1,47 @@
-"""The visibility rule, in Python for one entry and in SQL for a query.
+"""The visibility rule in SQL for a query (:meth:`knowledge.models.Viewer.sees` is its Python).
 
 A result shown in a channel holds public entries and entries said in that
 channel; the public web sees public entries of its published channels by
-members who did not opt out. Unknown means private.
+members who did not opt out; the operator's view sees everything. Unknown means
+private. Portable SQL: SQLite and PostgreSQL run the same clause.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from knowledge.models import Audience, Entry, PublicWeb
+from knowledge.models import Audience, Entry
+from knowledge.storage.viewer import Viewer, as_viewer
 
 __all__ = ["visibility_clause", "visible_to"]
 
 
 def visible_to(entry: Entry, viewer: Audience) -> bool:
     """The visibility rule for one entry in Python (:func:`visibility_clause` is its SQL)."""
-    if isinstance(viewer, PublicWeb):
-        return (
-            entry.visibility == "public"
-            and entry.channel_ref in viewer.channels
-            and entry.author_id not in viewer.hidden_authors
-        )
-    return entry.visibility == "public" or entry.channel_ref == viewer
+    return as_viewer(viewer).sees(entry)
 
 
 def visibility_clause(viewer: Audience, alias: str = "e") -> tuple[str, list[Any]]:
-    """SQL for the visibility rule: public entries, plus those from the viewer's own channel.
-
-    For the public web: public entries of its published channels, by members who
-    did not opt out (``alias`` must be an ``entries`` row).
-    """
-    if isinstance(viewer, PublicWeb):
+    """SQL for the visibility rule on an ``entries`` row named ``alias``, and its parameters."""
+    viewer = as_viewer(viewer)
+    if viewer.includes_private:
+        return "1 = 1", []
+    if viewer.published is not None:
         return _public_web_clause(viewer, alias)
-    if viewer is None:
+    if viewer.channel is None:
         return f"{alias}.visibility = 'public'", []
+    ref = viewer.channel
     return (
         f"({alias}.visibility = 'public' OR ({alias}.platform = ? AND {alias}.workspace = ? "
         f"AND {alias}.channel = ?))",
-        [viewer.platform, viewer.workspace, viewer.channel],
+        [ref.platform, ref.workspace, ref.channel],
     )
 
 
-def _public_web_clause(web: PublicWeb, alias: str) -> tuple[str, list[Any]]:
-    if not web.channels:
-        return "0", []  # nothing is published until the operator says so
-    channels = sorted(web.channels, key=lambda c: (c.platform, c.workspace, c.channel))
+def _public_web_clause(web: Viewer, alias: str) -> tuple[str, list[Any]]:
+    if not web.published:
+        return "1 = 0", []  # nothing is published until the operator says so
+    channels = sorted(web.published, key=lambda c: (c.platform, c.workspace, c.channel))
     rows = ", ".join("(?, ?, ?)" for _ in channels)
     params: list[Any] = [part for c in channels for part in (c.platform, c.workspace, c.channel)]
     sql = (

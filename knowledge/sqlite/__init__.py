@@ -16,7 +16,8 @@ Only this package (and, until they move here, the modules listed under
   one ``Migrations`` set per concern;
 * :mod:`~knowledge.sqlite.documents`: the FTS5 search documents;
   :mod:`~knowledge.sqlite.vocabulary`: stems and document frequencies as the
-  index makes them; :mod:`~knowledge.sqlite.visible_match`: re-checking a hit
+  index makes them; :mod:`~knowledge.sqlite.similar_candidates`: the similar
+  finder's any-word FTS5 query; :mod:`~knowledge.sqlite.visible_match`: re-checking a hit
   against what the public web may see of it.
 """
 

@@ -79,6 +79,50 @@ class SearchDocuments:
         if root is not None:
             self.reindex(int(root[0]))
 
+    def answer_added(self, answer_id: int) -> None:
+        """A new answer: its text joins its question's document, as a rebuild would put it.
+
+        A rebuild (:meth:`reindex`) reads every answer of the thread and writes
+        the whole document again, on every answer of a busy thread. A new answer
+        usually comes last in the document's order (accepted first, then by
+        time; it is not accepted yet), so its text is appended and the count
+        moves by one: the same document and counts as a rebuild. It is as
+        visible as its question (a thread's entries share their channel's
+        visibility). When it would not be last (an answer as old or newer is
+        there already) or the question borrows a linked answer (which comes
+        last), the document is rebuilt.
+        """
+        if self.deferred is not None:
+            self.deferred.add(answer_id)
+            return
+        row = self._one(
+            "SELECT q.id, q.kind, a.text, "
+            "EXISTS (SELECT 1 FROM similar_links l WHERE l.question_id = q.id), "
+            "EXISTS (SELECT 1 FROM entries o WHERE o.platform = q.platform "
+            "AND o.workspace = q.workspace AND o.channel = q.channel "
+            "AND o.thread_id = q.message_id AND o.kind = 'answer' AND o.id != a.id "
+            "AND (o.created_at >= a.created_at OR o.accepted < a.accepted)) "
+            "FROM entries a JOIN entries q ON q.platform = a.platform "
+            "AND q.workspace = a.workspace AND q.channel = a.channel "
+            "AND q.message_id = a.thread_id AND q.kind IN ('question', 'knowhow') "
+            "WHERE a.id = ? AND a.kind = 'answer' ORDER BY q.kind DESC LIMIT 1",
+            [answer_id],
+        )
+        if row is None:
+            return  # no question (yet): its document is built when it comes
+        root_id, kind, text, linked, not_last = row
+        if kind != EntryKind.QUESTION or linked or not_last:
+            self.reindex(int(root_id))
+            return
+        self.db.execute(
+            "UPDATE search_fts SET answers = CASE answers WHEN '' THEN ? "
+            "ELSE answers || char(10) || ? END WHERE rowid = ?",
+            [text, text, root_id],
+        )
+        self.db.execute(
+            "UPDATE entries SET answer_count = answer_count + 1 WHERE id = ?", [root_id]
+        )
+
     def reindex(self, entry_id: int) -> None:
         """Rebuild one document: title, body, tags, and the answers as visible as the entry.
 
@@ -225,14 +269,16 @@ class SearchDocuments:
         db.execute("DELETE FROM _roots")
         db.conn.executemany("INSERT INTO _touched (id) VALUES (?)", [(i,) for i in touched])
         # The entry itself when it is a question or know-how; its thread's root when an answer.
+        # CROSS JOIN keeps the few touched ids as the outer loop: the planner knows
+        # nothing of the temp table and would otherwise scan every entry.
         db.execute(
             "INSERT OR IGNORE INTO _roots (id) SELECT e.id FROM _touched t "
-            "JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
+            "CROSS JOIN entries e ON e.id = t.id WHERE e.kind != 'answer'"
         )
         db.execute(
             "INSERT OR IGNORE INTO _roots (id) SELECT r.id FROM _touched t "
-            "JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
-            "JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
+            "CROSS JOIN entries a ON a.id = t.id AND a.kind = 'answer' "
+            "CROSS JOIN entries r ON r.platform = a.platform AND r.workspace = a.workspace "
             "AND r.channel = a.channel AND r.message_id = a.thread_id "
             "AND r.kind IN ('question', 'knowhow')"
         )

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from knowledge.models import Audience, Entry, PublicWeb, to_db_time
+from knowledge.models import Audience, Entry, Viewer, to_db_time
 from knowledge.query import ParsedQuery, fts_expression
 from knowledge.relational.rows import entry_columns, row_to_entry
 from knowledge.relational.visibility import visibility_clause
@@ -152,7 +152,7 @@ def keyword_matches(
             if expression is None:
                 continue
             rows = _fts_rows(db, expression, conditions, params, limit)
-            if isinstance(viewer, PublicWeb):
+            if isinstance(viewer, Viewer) and viewer.is_public_web:
                 rows = _matching_what_is_shown(source, rows, expression, viewer)
             if rows:
                 break
@@ -262,7 +262,7 @@ def _fts_rows(
 
 
 def _matching_what_is_shown(
-    source: AnswerSource, rows: list[tuple[Any, ...]], expression: str, viewer: PublicWeb
+    source: AnswerSource, rows: list[tuple[Any, ...]], expression: str, viewer: Viewer
 ) -> list[tuple[Any, ...]]:
     """Drop hits that matched only through answers the public web may not see.
 
@@ -296,6 +296,6 @@ def _filtered_rows(
     sql = (
         f"SELECT {SQLITE_ENTRY_COLUMNS}, 0.0 AS score FROM entries e JOIN members m "
         f"ON m.id = e.author_id WHERE {' AND '.join(conditions)} "
-        "ORDER BY e.created_at DESC LIMIT ?"
+        "ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
     )
     return [tuple(r) for r in db.execute(sql, [*params, *extra, limit]).fetchall()]

@@ -32,7 +32,12 @@ drifting apart.
 
 from __future__ import annotations
 
-from knowledge.storage.errors import RefusedChange, StorageError, StorageUnavailable
+from knowledge.storage.errors import (
+    GroupFailed,
+    RefusedChange,
+    StorageError,
+    StorageUnavailable,
+)
 from knowledge.storage.listing import EntryFilter, EntryOrder
 from knowledge.storage.matches import ScoredEntry, SimilarLookup, WeightedTerm
 from knowledge.storage.protocols import (
@@ -60,6 +65,7 @@ __all__ = [
     "EntryOrder",
     "EntryStore",
     "EventOrder",
+    "GroupFailed",
     "MemberStore",
     "RefusedChange",
     "RoleLock",

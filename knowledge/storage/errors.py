@@ -9,6 +9,9 @@
 * :class:`RefusedChange`: a write that breaks a community rule (an undo of a
   change that was changed again, a link of an identity to itself); also a
   ``ValueError``; the message is for the member who asked, and nothing was written.
+* :class:`GroupFailed`: a unit of work inside a group of events failed
+  (:meth:`~knowledge.storage.Transactions.group`); the whole group was rolled
+  back, and its events are to be applied again one by one.
 
 Anything else a driver raises mid-transaction (a lock held too long, a full
 disk) propagates unchanged after the transaction is rolled back: the event is
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 __all__ = [
     "RETRY_SQLSTATES",
+    "GroupFailed",
     "RefusedChange",
     "StorageError",
     "StorageUnavailable",
@@ -48,3 +52,7 @@ class StorageUnavailable(StorageError):
 
 class RefusedChange(StorageError, ValueError):
     """A change the community's rules refuse; the message says why and what to do instead."""
+
+
+class GroupFailed(StorageError):
+    """A unit of work inside a group failed: nothing of the group was kept; apply it again."""

@@ -54,6 +54,16 @@ class Transactions(Protocol):
         """An atomic unit of work; nested uses join the outer one."""
         ...
 
+    def group(self) -> AbstractContextManager[None]:
+        """One transaction for a group of events, each joining it as a nested unit.
+
+        A nested unit that fails fails the group: it is rolled back whole and
+        :class:`~knowledge.storage.errors.GroupFailed` (or the unit's own error)
+        raised, for its events to be applied again one by one. A backend whose
+        savepoints are cheap may keep them instead and let the others commit.
+        """
+        ...
+
     def reading(self) -> AbstractContextManager[None]:
         """A consistent read of several statements that takes no write lock."""
         ...

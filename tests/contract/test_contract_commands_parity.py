@@ -92,8 +92,7 @@ def shown(replies: list[Any]) -> list[tuple[Any, ...]]:
         if not isinstance(reply, Reply):
             continue
         items = tuple(
-            (i.kind, i.title, i.snippet, i.author, i.channel_name, i.answered)
-            for i in reply.items
+            (i.kind, i.title, i.snippet, i.author, i.channel_name, i.answered) for i in reply.items
         ) + tuple((i.answer_snippet, i.accepted, i.answer_author, i.tags) for i in reply.items)
         out.append((reply.where.channel, reply.text, reply.ephemeral, reply.thread_id, items))
     return out

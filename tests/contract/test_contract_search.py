@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.models import Audience, ChannelRef, Entry, PublicWeb
+from knowledge.models import Audience, ChannelRef, Entry, Viewer
 from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.sqlite.repertoire import Repertoire
@@ -134,9 +134,7 @@ def test_the_grammar_and_the_visibility_rule_give_these_hits(
     assert len(hits) == len(set(hits))  # no entry twice
 
 
-def test_a_title_match_outranks_a_body_match(
-    searched: Repertoire, named: dict[str, Entry]
-) -> None:
+def test_a_title_match_outranks_a_body_match(searched: Repertoire, named: dict[str, Entry]) -> None:
     assert found(searched, named, "spark joins") == ["spark", "spark_body"]
 
 
@@ -174,18 +172,18 @@ def test_pages_follow_one_another(searched: Repertoire, named: dict[str, Entry])
 def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
     searched: Repertoire, named: dict[str, Entry]
 ) -> None:
-    nothing_published = PublicWeb(channels=frozenset())
+    nothing_published = Viewer.public_web(())
     assert found(searched, named, "airflow", nothing_published) == []
-    help_only = PublicWeb(channels=frozenset({PUBLIC}))
+    help_only = Viewer.public_web({PUBLIC})
     assert found(searched, named, "airflow", help_only) == ["airflow"]
-    assert found(searched, named, "salary", PublicWeb(channels=frozenset({DM}))) == []
+    assert found(searched, named, "salary", Viewer.public_web({DM})) == []
     jose = named["airflow"].author_id
     both = frozenset({PUBLIC, OTHER_PUBLIC})
-    without_jose = PublicWeb(channels=both, hidden_authors=frozenset({jose}))
+    without_jose = Viewer.public_web(both, {jose})
     assert set(found(searched, named, "airflow", without_jose)) == {"airflow_open"}
     # Ana opted out: a word only her answer holds no longer finds the question on the web.
     ana = named["csv"].author_id
-    web = PublicWeb(channels=frozenset({PUBLIC}), hidden_authors=frozenset({ana}))
+    web = Viewer.public_web({PUBLIC}, {ana})
     assert found(searched, named, "pool slots", web) == []
     assert set(found(searched, named, "pool slots", help_only)) == {"airflow", "celery"}
 
@@ -194,9 +192,7 @@ def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
     "text",
     ["", "   ", '"', "-", "tag:", '""""', "AND OR NOT", "NEAR(a b)", "col:val", "a* b^", "🦆"],
 )
-def test_odd_input_never_raises(
-    searched: Repertoire, named: dict[str, Entry], text: str
-) -> None:
+def test_odd_input_never_raises(searched: Repertoire, named: dict[str, Entry], text: str) -> None:
     hits = search(searched, parse_query(text, now=NOW), PUBLIC)
     assert all(h.entry.visibility == "public" for h in hits)
 

@@ -123,7 +123,7 @@ def expected_hits(
     """The oracle: visible roots whose document, as everyone who sees them may, holds ``word``."""
     everything = Viewer.operator_including_private()
     now = {e.id: e for e in repertoire.entries(everything, limit=1000)}
-    sees = Viewer.public_web() if viewer is None else Viewer.in_channel(viewer)
+    sees = Viewer.public() if viewer is None else Viewer.in_channel(viewer)
     out: set[int] = set()
     for root in played.roots:
         entry = now[root.id]
@@ -152,7 +152,7 @@ def test_search_and_similar_show_each_viewer_exactly_what_it_may_see(
     with undone(repertoire):
         played = play(repertoire, plan)
         for viewer in VIEWERS:
-            sees = Viewer.public_web() if viewer is None else Viewer.in_channel(viewer)
+            sees = Viewer.public() if viewer is None else Viewer.in_channel(viewer)
             for word in WORDS:
                 hits = search(repertoire, parse_query(word), viewer, SearchOptions(limit=100))
                 assert {h.entry.id for h in hits} == expected_hits(

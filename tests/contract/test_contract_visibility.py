@@ -25,7 +25,7 @@ from tests.contract.support import (
 
 CHANNELS = (PUBLIC, OTHER_PUBLIC, PRIVATE, DM)
 VIEWERS = (
-    Viewer.public_web(),
+    Viewer.public(),
     *(Viewer.in_channel(c) for c in CHANNELS),
     Viewer.operator_including_private(),
 )
@@ -38,7 +38,7 @@ def test_a_private_thread_is_listed_only_in_its_own_channel(
     secret = community.ask(PRIVATE, "Salary bands for the platform team?", ana)
     reply = community.answer(secret, "See the HR sheet", ben)
     shown = community.ask(PUBLIC, "How do I rotate the Airflow keys?", ana)
-    for viewer in (Viewer.public_web(), Viewer.in_channel(PUBLIC), Viewer.in_channel(DM)):
+    for viewer in (Viewer.public(), Viewer.in_channel(PUBLIC), Viewer.in_channel(DM)):
         assert [e.id for e in repertoire.entries(viewer)] == [shown.id]
         assert repertoire.count_entries(viewer, EntryFilter(kinds=(EntryKind.ANSWER,))) == 0
     here = {e.id for e in repertoire.entries(Viewer.in_channel(PRIVATE))}
@@ -52,12 +52,12 @@ def test_named_listings_take_the_viewer(repertoire: Repertoire, community: Commu
     answer = community.answer(secret, "Ops has it", ben, minutes=6)
     since = T0
     assert repertoire.open_questions(Viewer.in_channel(PUBLIC), PRIVATE, since) == []
-    assert repertoire.questions_asked(Viewer.public_web(), PRIVATE, since) == []
+    assert repertoire.questions_asked(Viewer.public(), PRIVATE, since) == []
     assert [
         e.id for e in repertoire.questions_asked(Viewer.in_channel(PRIVATE), PRIVATE, since)
     ] == [secret.id]
     thread = secret.source.message_id
-    assert repertoire.latest_answer_in_thread(Viewer.public_web(), PRIVATE, thread, (ben,)) is None
+    assert repertoire.latest_answer_in_thread(Viewer.public(), PRIVATE, thread, (ben,)) is None
     found = repertoire.latest_answer_in_thread(Viewer.in_channel(PRIVATE), PRIVATE, thread, (ben,))
     assert found is not None and found.id == answer.id
 
@@ -129,10 +129,10 @@ def test_entries_follow_their_channel_when_it_turns_private(
     ana, ben = community.member("U-ana"), community.member("U-ben")
     question = community.ask(PUBLIC, "Where do we keep the on-call runbook?", ana)
     community.answer(question, "In the ops wiki, under incidents", ben)
-    assert len(repertoire.entries(Viewer.public_web())) == 2
+    assert len(repertoire.entries(Viewer.public())) == 2
     changed = repertoire.upsert_channel("slack", "T1", PUBLIC.channel, "help", "private")
     assert changed
-    assert repertoire.entries(Viewer.public_web()) == []
+    assert repertoire.entries(Viewer.public()) == []
     assert repertoire.entries(Viewer.in_channel(OTHER_PUBLIC)) == []
     assert len(repertoire.entries(Viewer.in_channel(PUBLIC))) == 2
     assert repertoire.visible_answers(question, None) == []
@@ -150,7 +150,7 @@ def test_an_entry_by_id_is_found_only_where_it_may_be_seen(
     found = repertoire.entry_for(Viewer.in_channel(PRIVATE), secret.id)
     assert found is not None and found.id == secret.id
     assert repertoire.entry_for(Viewer.in_channel(PUBLIC), secret.id) is None
-    assert repertoire.entry_for(Viewer.public_web(), secret.id) is None
-    assert repertoire.entry_for(Viewer.public_web(), 999_999) is None  # missing: the same answer
+    assert repertoire.entry_for(Viewer.public(), secret.id) is None
+    assert repertoire.entry_for(Viewer.public(), 999_999) is None  # missing: the same answer
     seen = repertoire.entry_for(Viewer.in_channel(PRIVATE), shown.id)
     assert seen is not None and seen.id == shown.id
