@@ -211,6 +211,7 @@ class Core:
         self._batch_channels, self.capture.member_cache = set(), {}
         try:
             with repertoire.transaction(), repertoire.deferred_reindex():
+                repertoire.take_bulk_turn()  # another process's import: one batch at a time
                 for event in events:
                     out.extend(self.handle(event))
         finally:

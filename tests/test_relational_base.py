@@ -34,6 +34,8 @@ BACKEND_HOOKS = {
     "compact_deleted",
     "flush_deleted",
     "setwise_loader",
+    # Several processes on one database: the writes about one message in turn.
+    "lock_message",
 }
 
 

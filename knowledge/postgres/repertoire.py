@@ -25,11 +25,13 @@ from typing import Any
 import psycopg
 from psycopg import Connection
 from psycopg import sql as pgsql
+from psycopg.pq import TransactionStatus
 
 from knowledge.channels import ChannelBook
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
+from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.setwise_load import PostgresSetwiseLoader
 from knowledge.postgres.sql import PostgresSql
@@ -39,6 +41,7 @@ from knowledge.relational.digest_log import DigestLog
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import entry_select
 from knowledge.storage.errors import StorageUnavailable
+from knowledge.storage.roles import RoleLock
 from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
@@ -62,6 +65,11 @@ FORGET_TABLES = (
     "term_stats",
 )
 
+#: The lock key bulk transactions take turns on (the role locks' class, its own number).
+BULK_TURN = role_key("bulk-write")
+#: The class of per-message locks ("copm"): a create, edit and delete of one message in turn.
+MESSAGE_CLASS = 0x636F706D
+
 
 def _shown(conninfo: str) -> str:
     return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
@@ -77,8 +85,10 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
     #: Set by :meth:`connect_read_only` (the web view's readers): no cache is written.
     read_only = False
 
-    def __init__(self, conn: Connection[Any]) -> None:
+    def __init__(self, conn: Connection[Any], conninfo: str = "") -> None:
         self.conn = conn
+        #: How to open more sessions to the same database (a role's lock needs its own).
+        self.conninfo = conninfo
         self.channels = ChannelBook(self.sql)
         self._new_event_ids = 0
         self._deferred: set[int] | None = None
@@ -101,7 +111,7 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
         except BaseException:
             conn.close()
             raise
-        return cls(conn)
+        return cls(conn, conninfo)
 
     @classmethod
     def connect_read_only(cls, conninfo: str) -> PostgresRepertoire:
@@ -135,13 +145,38 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
     def close(self) -> None:
         self.conn.close()
 
+    def role_lock(self, role: str) -> RoleLock:
+        """A session advisory lock on ``role``, on a connection of its own."""
+        if not self.conninfo:
+            raise ValueError("a role lock needs the repertoire's conninfo (use connect())")
+        return AdvisoryLock(self.conninfo, role)
+
+    def take_bulk_turn(self) -> None:
+        """A transaction advisory lock: bulk writers (imports) of all processes take turns."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, BULK_TURN])
+
+    def lock_message(self, src: SourceKey) -> None:
+        """A transaction advisory lock on the message key (its hash, in copbot's message class)."""
+        key = "\x1f".join((src.platform, src.workspace, src.channel, src.message_id))
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [MESSAGE_CLASS, key])
+
+    def _outermost(self) -> bool:
+        return self.conn.info.transaction_status == TransactionStatus.IDLE
+
     def index_hint(self, index: str) -> str:
         """PostgreSQL plans from its statistics: no hint."""
         return ""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work; nested uses are savepoints. A rollback forgets channels."""
+        """One atomic unit of work; nested uses are savepoints. A rollback forgets channels.
+
+        Other processes write the same database: what this one remembers of its
+        channels is dropped when a transaction starts, so no decision rests on a
+        channel's state as it was before another process changed it.
+        """
+        if self._outermost():
+            self.channels.forget()
         try:
             with self.conn.transaction():
                 yield
@@ -161,6 +196,8 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
     @contextmanager
     def reading(self) -> Iterator[None]:
         """A consistent read of several statements."""
+        if self._outermost():
+            self.channels.forget()
         with self.conn.transaction():
             yield
 
