@@ -165,8 +165,8 @@ def test_the_ranking_shows_each_viewer_only_what_it_may_see(
     embedder = HashedWords()
     assert embed_missing(repertoire, embedder) == 4
 
-    def seen(viewer: object, **options: bool) -> set[int]:
-        ranked = semantic_ranking(repertoire, embedder, text, viewer, **options)  # type: ignore[arg-type]
+    def seen(viewer: ChannelRef | None, answered_only: bool = True) -> set[int]:
+        ranked = semantic_ranking(repertoire, embedder, text, viewer, answered_only=answered_only)
         return {i for i, _ in ranked}
 
     assert seen(None) == {public.id}
