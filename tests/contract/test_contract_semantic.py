@@ -22,7 +22,9 @@ from bot.events import Actor, IncomingMessage, MessageDeleted, MessageEdited, Vi
 from bot.ports import FixedClock
 from bot.runtime import AsyncCore
 from bot.semantic_job import EmbeddingJob
+from knowledge.backends import DatabaseTarget
 from knowledge.models import ChannelRef, EntryKind
+from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.semantic import embed_missing, pending, purge, semantic_ranking, store_vectors
 from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.support import DM, PRIVATE, PUBLIC, T0, Community, open_backend
@@ -184,8 +186,10 @@ ASKER = Actor("slack", "U1", "Ada Asker", "T1")
 def test_the_background_job_embeds_what_capture_stores(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    target = dsn_for(backend, request) or tmp_path / "job.db"
+    dsn = dsn_for(backend, request)
+    target = DatabaseTarget(dsn, postgres=True) if dsn else DatabaseTarget(str(tmp_path / "j.db"))
     core = build_core(Settings(), target, clock=FixedClock(T0))
+    assert isinstance(core.repertoire, PostgresRepertoire) == (backend == "postgres")
     embedder = HashedWords()
 
     def ask(where: Where, mid: str, text: str) -> None:
