@@ -17,9 +17,10 @@ it, so SQLite users pay nothing for it.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.dbfile import open_repertoire
@@ -48,8 +49,12 @@ class DatabaseTarget:
     it came from the environment: show :attr:`shown`, never ``location``).
     """
 
-    location: str
+    location: str = field(repr=False)
     postgres: bool = False
+
+    def __repr__(self) -> str:
+        # The generated repr would print ``location``, password included.
+        return f"DatabaseTarget({self.shown!r}, postgres={self.postgres})"
 
     @property
     def shown(self) -> str:
@@ -81,6 +86,21 @@ def _has_scheme(text: str) -> bool:
     return bool(sep) and scheme.isascii() and scheme.replace("+", "").isalnum()
 
 
+#: ``scheme:/...``: a URL, or one whose ``//`` a path join folded into ``/``
+#: (``Path("postgresql://h/db")`` is ``postgresql:/h/db``). Never a file name we make.
+_URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+
+
+def _refuse_broken_url(raw: str) -> None:
+    """Refuse a URL-like target that is not a PostgreSQL URL, rather than make a file of it."""
+    if _URL_LIKE.match(raw.strip()):
+        scheme = raw.strip().split(":", 1)[0]
+        raise DatabaseUrlError(
+            f"{scheme}:/... names neither a SQLite file nor a PostgreSQL server: give a file "
+            "name or a postgresql://host/database URL (two slashes)"
+        )
+
+
 def parse_target(text: str | Path) -> DatabaseTarget:
     """A target named on the command line: a ``postgresql://`` URL or a SQLite file.
 
@@ -96,6 +116,7 @@ def parse_target(text: str | Path) -> DatabaseTarget:
             f"{raw.split('://', 1)[0]}:// names neither a SQLite file nor a PostgreSQL "
             "server: give a file name or a postgresql:// URL"
         )
+    _refuse_broken_url(raw)
     return DatabaseTarget(raw)
 
 
@@ -123,13 +144,22 @@ def open_storage(target: DatabaseTarget | str | Path) -> Repertoire:
     tables are made on first use). Raises
     :class:`~knowledge.storage.StorageUnavailable` with a message safe to show.
     """
-    if not isinstance(target, DatabaseTarget):
-        target = DatabaseTarget(str(target), postgres=is_postgres_url(str(target)))
+    target = _as_target(target)
     if not target.postgres:
         return open_repertoire(target.location)
     from knowledge.postgres.repertoire import PostgresRepertoire
 
     return PostgresRepertoire.connect(target.location)
+
+
+def _as_target(target: DatabaseTarget | str | Path) -> DatabaseTarget:
+    if isinstance(target, DatabaseTarget):
+        found = target
+    else:
+        found = DatabaseTarget(str(target), postgres=is_postgres_url(str(target)))
+    if not found.postgres:
+        _refuse_broken_url(found.location)
+    return found
 
 
 def open_storage_read_only(target: DatabaseTarget | str | Path) -> Repertoire:
@@ -139,8 +169,7 @@ def open_storage_read_only(target: DatabaseTarget | str | Path) -> Repertoire:
     transactions. The repertoire must exist and be migrated (open it with
     :func:`open_storage` first).
     """
-    if not isinstance(target, DatabaseTarget):
-        target = DatabaseTarget(str(target), postgres=is_postgres_url(str(target)))
+    target = _as_target(target)
     if not target.postgres:
         return Repertoire.open_read_only(target.location)
     from knowledge.postgres.repertoire import PostgresRepertoire

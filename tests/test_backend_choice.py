@@ -49,6 +49,7 @@ def test_settings_choose_as_the_command_line_does(monkeypatch: pytest.MonkeyPatc
 def test_a_target_shows_no_password_and_keeps_files_beside_a_sqlite_file(tmp_path: Path) -> None:
     secret = DatabaseTarget(f"postgresql://copbot:{SECRET}@db.example/copbot", postgres=True)
     assert SECRET not in secret.shown and SECRET not in str(secret)
+    assert SECRET not in repr(secret) and SECRET not in f"{[secret]}"  # tracebacks, %r
     assert secret.sqlite_path is None
     local = DatabaseTarget(str(tmp_path / "c.db"))
     assert local.sqlite_path == tmp_path / "c.db" and local.local_dir == tmp_path
@@ -64,6 +65,19 @@ def test_a_password_on_the_command_line_is_refused_without_repeating_it() -> Non
 def test_another_scheme_names_neither_backend(url: str) -> None:
     with pytest.raises(DatabaseUrlError, match="neither a SQLite file nor a PostgreSQL"):
         parse_target(url)
+
+
+@pytest.mark.parametrize("text", ["postgresql:/copbot@/copbot?host=/tmp", "postgres:/db.example/x"])
+def test_a_url_that_lost_a_slash_is_refused_not_made_a_file(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Path("postgresql://h/db")`` folds ``//`` into ``/``: that is no file name to create."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatabaseUrlError, match="neither a SQLite file"):
+        parse_target(text)
+    with pytest.raises(DatabaseUrlError, match="two slashes"):
+        open_storage(Path(text.replace(":/", "://", 1)))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_open_storage_opens_a_sqlite_file_by_its_name(tmp_path: Path) -> None:

@@ -1,23 +1,24 @@
 """The set-wise import gives exactly the repertoire the one-by-one replay gives.
 
-Each case imports the same items twice into fresh files: through the set-wise
-path (``run_import``'s default into an empty repertoire) and replayed event by
-event through the core (``setwise=False``). The JSON exports must be equal
-(members' ``created_at`` and a delete's time aside: the wall clock of the import), and so must
-what the export does not hold: the search documents, the answer counts that
-ranking reads, the channels' visibility times and the read marks.
+Each case imports the same items twice into fresh repertoires of one backend
+(SQLite files, or PostgreSQL databases: ``tests/setwise_backends.py``): through
+the set-wise path (``run_import``'s default into an empty repertoire) and
+replayed event by event through the core (``setwise=False``). The JSON exports
+must be equal (members' ``created_at`` and a delete's time aside: the wall
+clock of the import), and so must what the export does not hold: the search
+documents, the answer counts that ranking reads, the channels' visibility
+times and the read marks. On PostgreSQL the export must also equal the one
+the SQLite set-wise import gives of the same items.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,10 @@ from bot.events import (
     Where,
 )
 from bot.import_replay import ImportItem, ImportSummary, run_import
-from knowledge.export import export_json
+from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.text import clean_text, extract_tags, fold, normalize_tag
+from tests.postgres_cluster import PostgresServer
+from tests.setwise_backends import BACKENDS, Cores, exported, make_cores, postgres_pair, state
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -57,41 +60,28 @@ ANN, BOB, CAT, DAN = (Actor("slack", u, n, "T1") for u, n in
 BOT = Actor("slack", "B1", "helper-bot", "T1", is_bot=True)
 
 
-def state(core: Core) -> dict[str, Any]:
-    """The export, and what it leaves out, of one repertoire."""
-    out = StringIO()
-    export_json(core.services.repertoire, out)
-    exported = json.loads(out.getvalue())
-    del exported["exported_at"]
-    for member in exported["members"]:
-        member["created_at"] = ""  # when the import ran
-    for tombstone in exported["tombstones"]:
-        tombstone["deleted_at"] = ""  # likewise (a delete event carries no time)
-    db = core.services.repertoire.db
-    return {
-        "export": exported,
-        "documents": db.execute(
-            "SELECT rowid, title, body, answers, tags FROM search_fts ORDER BY rowid"
-        ).fetchall(),
-        "counts": db.execute(
-            "SELECT id, answer_count, has_accepted FROM entries ORDER BY id"
-        ).fetchall(),
-        "channels": db.execute("SELECT * FROM channels ORDER BY id").fetchall(),
-        "read_marks": db.execute("SELECT * FROM read_marks ORDER BY rowid").fetchall(),
-        # Indexes and triggers the bulk load set aside are all back, as they were.
-        "schema": db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
-    }
+@pytest.fixture(scope="module")
+def pg_pair(postgres_server: PostgresServer, postgres_template: str) -> Iterator[dict[str, str]]:
+    """The module's two PostgreSQL databases (set-wise and replay), emptied per use."""
+    yield from postgres_pair(postgres_server, postgres_template)
+
+
+@pytest.fixture(params=BACKENDS)
+def cores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cores]:
+    yield from make_cores(
+        str(request.param), tmp_path, lambda: dict(request.getfixturevalue("pg_pair"))
+    )
 
 
 def both_ways(
-    tmp_path: Path,
+    cores: Cores,
     items: Callable[[], Iterable[ImportItem]],
     settings: Settings | None = None,
     batch_size: int = 5_000,
 ) -> tuple[dict[str, Any], dict[str, Any], ImportSummary]:
     """Import ``items()`` set-wise and by replay; both states and the set-wise summary."""
-    fast = build_core(settings or Settings(), tmp_path / "setwise.db")
-    slow = build_core(settings or Settings(), tmp_path / "replay.db")
+    fast = cores.make("setwise", settings or Settings())
+    slow = cores.make("replay", settings or Settings())
 
     def replay_only(events: Iterable[InboundEvent]) -> list[Outbound]:
         raise AssertionError("the set-wise import replayed a batch through the core")
@@ -104,11 +94,20 @@ def both_ways(
     return state(fast), state(slow), summary
 
 
-def assert_same(tmp_path: Path, items: Callable[[], Iterable[ImportItem]], **kw: Any) -> Any:
-    fast, slow, summary = both_ways(tmp_path, items, **kw)
+def assert_same(cores: Cores, items: Callable[[], Iterable[ImportItem]], **kw: Any) -> Any:
+    """Set-wise equals replay; on PostgreSQL, the export also equals SQLite's."""
+    fast, slow, summary = both_ways(cores, items, **kw)
     for part in slow:
         assert fast[part] == slow[part], part
     assert slow["export"]["entries"], "a case that captures nothing compares nothing"
+    if cores.backend != "sqlite":
+        path = cores.tmp_path / f"sqlite-{len(cores.opened)}.db"
+        on_sqlite = build_core(kw.get("settings") or Settings(), path)
+        try:
+            run_import(on_sqlite, items(), batch_size=kw.get("batch_size", 5_000))
+            assert exported(on_sqlite) == slow["export"]
+        finally:
+            on_sqlite.services.repertoire.close()
     return slow, summary
 
 
@@ -131,7 +130,7 @@ def react(where: Where, mid: str, who: Actor, emoji: str, minutes: float) -> Rea
 
 
 @pytest.mark.parametrize("include_dms", [False, True])
-def test_the_slack_fixture_both_ways(tmp_path: Path, include_dms: bool) -> None:
+def test_the_slack_fixture_both_ways(cores: Cores, include_dms: bool) -> None:
     def items() -> Iterable[ImportItem]:
         return SlackExport(
             FIXTURES / "slack_export",
@@ -139,28 +138,33 @@ def test_the_slack_fixture_both_ways(tmp_path: Path, include_dms: bool) -> None:
             include_dms=include_dms,
         )
 
-    slow, summary = assert_same(tmp_path, items)
+    slow, summary = assert_same(cores, items)
     assert summary.problem_count == 1  # the unknown subtype, reported the same way
     kinds = {e["kind"] for e in slow["export"]["entries"]}
     assert kinds == {"question", "answer", "knowhow"}
     assert any(e["accepted"] for e in slow["export"]["entries"])
 
 
-def test_the_discord_fixtures_both_ways(tmp_path: Path) -> None:
+def test_the_discord_fixtures_both_ways(cores: Cores) -> None:
     def items() -> Iterable[ImportItem]:
         for name in ("python-help.json", "docker-thread.json"):
             yield from DiscordExport(FIXTURES / "discord" / name, public=True)
 
-    assert_same(tmp_path, items)
+    assert_same(cores, items)
 
 
-def test_the_synthetic_community_both_ways(tmp_path: Path) -> None:
-    """Threads, unthreaded channels, ✅ by askers, votes, 📌 know-how, private channels."""
-    generate(2_500, tmp_path / "synth", seed=3)
+def test_the_synthetic_community_both_ways(cores: Cores, tmp_path: Path) -> None:
+    """Threads, unthreaded channels, ✅ by askers, votes, 📌 know-how, private channels.
+
+    Smaller on PostgreSQL, whose replay (the reference) is the slow half of the test.
+    """
+    size = 2_500 if cores.backend == "sqlite" else 1_000
+    generate(size, tmp_path / "synth", seed=3)
     export = tmp_path / "synth" / "export"
-    slow, summary = assert_same(tmp_path, lambda: SlackExport(export), batch_size=700)
+    slow, summary = assert_same(cores, lambda: SlackExport(export), batch_size=size // 3)
     made = summary.made
-    assert made["question"] > 100 and made["answer"] > 100 and made["knowhow"] > 10
+    assert made["question"] > size // 25 and made["answer"] > size // 25
+    assert made["knowhow"] > size // 250
     visibilities = {e["visibility"] for e in slow["export"]["entries"]}
     assert visibilities == {"public", "private"}
     assert any(e["accepted"] for e in slow["export"]["entries"])
@@ -169,7 +173,7 @@ def test_the_synthetic_community_both_ways(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- edge cases
 
 
-def test_reactions_before_messages_votes_and_saves_across_batches(tmp_path: Path) -> None:
+def test_reactions_before_messages_votes_and_saves_across_batches(cores: Cores) -> None:
     events: list[ImportItem] = [
         react(PUBLIC, "2", ANN, "white_check_mark", 5),  # the asker's ✅ before the answer
         msg(PUBLIC, ANN, "1", "how do I pin a dependency?", 0),
@@ -192,13 +196,13 @@ def test_reactions_before_messages_votes_and_saves_across_batches(tmp_path: Path
         react(PUBLIC, "2", DAN, "pray", 3),  # the same thanks again, said earlier: counted once
     ]
     for size in (3, 5_000):
-        slow, _ = assert_same(tmp_path / str(size), lambda: events, batch_size=size)
+        slow, _ = assert_same(cores, lambda: events, batch_size=size)
     entries = slow["export"]["entries"]
     assert [e["accepted"] for e in entries if e["kind"] == "answer"] == [True, False]
     assert slow["export"]["thanks"]
 
 
-def test_private_channels_dms_threads_across_channels_and_renames(tmp_path: Path) -> None:
+def test_private_channels_dms_threads_across_channels_and_renames(cores: Cores) -> None:
     events: list[ImportItem] = [
         msg(PUBLIC, ANN, "1", "what does the cache key include?", 0),
         msg(OTHER, BOB, "2", "the lock file hash", 1, thread="1"),  # another channel's thread
@@ -214,13 +218,13 @@ def test_private_channels_dms_threads_across_channels_and_renames(tmp_path: Path
         react(replace(SECRET, visibility=Visibility.PUBLIC), "3", ANN, "+1", 20),
         msg(SECRET, ANN, "8", "how long do tokens live?", 21),
     ]
-    slow, _ = assert_same(tmp_path, lambda: events, batch_size=4)
+    slow, _ = assert_same(cores, lambda: events, batch_size=4)
     visibility = {e["message_id"]: e["visibility"] for e in slow["export"]["entries"]}
     assert visibility["3"] == visibility["8"] == "private" and visibility["5"] == "dm"
     assert visibility["1"] == "private"  # its channel turned private: everything said there did
 
 
-def test_names_that_change_within_and_across_batches(tmp_path: Path) -> None:
+def test_names_that_change_within_and_across_batches(cores: Cores) -> None:
     """A member known by several names (an export without users.json): who wins, when."""
     names = ["ann", "Ann B.", "ann", "", "Ann B.", "ann"]
     events: list[ImportItem] = []
@@ -229,10 +233,10 @@ def test_names_that_change_within_and_across_batches(tmp_path: Path) -> None:
         events.append(msg(PUBLIC, replace(BOB, display_name=name), f"a{i}", "so", i * 2 + 1,
                           thread=f"q{i}"))  # fmt: skip
     for size in (2, 3, 5, 50):
-        assert_same(tmp_path / str(size), lambda: events, batch_size=size)
+        assert_same(cores, lambda: events, batch_size=size)
 
 
-def test_unthreaded_channels_are_linked_the_same_way(tmp_path: Path) -> None:
+def test_unthreaded_channels_are_linked_the_same_way(cores: Cores) -> None:
     events: list[ImportItem] = [
         msg(PUBLIC, ANN, "1", "how do I read parquet files?", 0),
         msg(PUBLIC, BOB, "2", "pyarrow reads them", 1),  # close after: links to 1
@@ -241,12 +245,12 @@ def test_unthreaded_channels_are_linked_the_same_way(tmp_path: Path) -> None:
         msg(PUBLIC, BOB, "5", "to_parquet", 4, reply_to="3"),  # an explicit reply
         msg(PUBLIC, DAN, "6", "later chat", 200),  # outside the window: not linked
     ]
-    slow, _ = assert_same(tmp_path, lambda: events, batch_size=2)
+    slow, _ = assert_same(cores, lambda: events, batch_size=2)
     threads = {e["message_id"]: e["thread_id"] for e in slow["export"]["entries"]}
     assert threads == {"1": None, "2": "1", "3": None, "4": "1", "5": "3"}
 
 
-def test_channel_rules_from_the_config_both_ways(tmp_path: Path) -> None:
+def test_channel_rules_from_the_config_both_ways(cores: Cores) -> None:
     settings = parse_settings(
         {"capture": {"accept_votes": 1, "question_starters": ["anyone"]},
          "channels": {"rules": [{"channel": "slack:C2", "capture": False}]}}
@@ -257,12 +261,12 @@ def test_channel_rules_from_the_config_both_ways(tmp_path: Path) -> None:
         msg(PUBLIC, BOB, "3", "yes, daily", 1, thread="1"),
         react(PUBLIC, "3", CAT, "white_check_mark", 2),  # one vote is enough here
     ]
-    slow, _ = assert_same(tmp_path, lambda: events, settings=settings)
+    slow, _ = assert_same(cores, lambda: events, settings=settings)
     assert [e["message_id"] for e in slow["export"]["entries"]] == ["1", "3"]
     assert slow["export"]["entries"][1]["accepted"]
 
 
-def test_an_edit_ends_the_setwise_part_and_the_rest_is_replayed(tmp_path: Path) -> None:
+def test_an_edit_ends_the_setwise_part_and_the_rest_is_replayed(cores: Cores) -> None:
     events: list[ImportItem] = [
         msg(PUBLIC, ANN, "1", "how do I pin a dependency?", 0),
         msg(PUBLIC, BOB, "2", "use a lock file", 1, thread="1"),
@@ -274,8 +278,8 @@ def test_an_edit_ends_the_setwise_part_and_the_rest_is_replayed(tmp_path: Path) 
         MessageDeleted(PUBLIC, "2"),
         msg(PUBLIC, ANN, "5", "check the index url", 7, thread="4"),
     ]
-    fast = build_core(Settings(), tmp_path / "setwise.db")
-    slow = build_core(Settings(), tmp_path / "replay.db")
+    fast = cores.make("setwise", Settings())
+    slow = cores.make("replay", Settings())
     replayed: list[int] = []
     handle_batch = fast.handle_batch
 
@@ -313,20 +317,25 @@ def test_a_repertoire_that_holds_anything_is_imported_event_by_event(tmp_path: P
     assert answers == ("from the readme",)
 
 
-def test_live_capture_after_a_setwise_import_updates_the_documents(tmp_path: Path) -> None:
-    core = build_core(Settings(), tmp_path / "copbot.db")
+def test_live_capture_after_a_setwise_import_updates_the_documents(cores: Cores) -> None:
+    core = cores.make("setwise", Settings())
     run_import(core, [msg(PUBLIC, ANN, "1", "how do I start?", 0)])
     assert gc.isenabled()  # paused for the import only
     core.handle(msg(PUBLIC, BOB, "2", "from the readme", 1, thread="1"))
     core.handle(react(PUBLIC, "2", ANN, "white_check_mark", 2))
-    db = core.services.repertoire.db
-    assert db.execute("SELECT answers FROM search_fts WHERE rowid = 1").fetchone() == (
-        "from the readme",
-    )
-    assert db.execute("SELECT answer_count, has_accepted FROM entries WHERE id = 1").fetchone() == (
-        1,
-        1,
-    )
+    sql = core.services.repertoire.sql
+    # The ids go on after the imported ones (on PostgreSQL: the identity was moved on).
+    assert sql.rows("SELECT id, kind FROM entries ORDER BY id") == [(1, "question"), (2, "answer")]
+    assert sql.one("SELECT answer_count, has_accepted FROM entries WHERE id = 1") == (1, True)
+    repertoire = core.services.repertoire
+    if isinstance(repertoire, PostgresRepertoire):
+        found = sql.one(
+            "SELECT search_document @@ to_tsquery('copbot', 'readme') FROM entries WHERE id = 1"
+        )
+        assert found == (True,)
+    else:
+        answers = sql.one("SELECT answers FROM search_fts WHERE rowid = 1")
+        assert answers == ("from the readme",)
 
 
 # --------------------------------------------------------------------------- fast paths

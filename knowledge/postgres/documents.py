@@ -13,7 +13,10 @@ channel). Otherwise a public question would be found by the words of a
 private answer.
 
 :func:`reindex` takes any entry ids, answers included (their question is
-rebuilt), so a bulk import can rebuild everything it touched in one call.
+rebuilt), so a bulk import can rebuild everything it touched in one call;
+:func:`reindex_all` builds every document in one pass, the same statement
+over the whole table (the set-wise import's, so its documents are by
+construction the ones the replay makes).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ MAX_ANSWERS_CHARS = 200_000
 _REINDEX = """
 WITH touched AS (
     SELECT id, kind, platform, workspace, channel, thread_id
-    FROM entries WHERE id = ANY(%(ids)s)
+    FROM entries WHERE {touched}
 ), roots AS (
     SELECT id FROM touched WHERE kind <> 'answer'
     UNION
@@ -93,10 +96,17 @@ WHERE e.id = b.id
 """
 
 
+#: The statement for some entries (an answer's id stands for its question's document).
+_REINDEX_SOME = _REINDEX.format(touched="id = ANY(%(ids)s)")
+#: The statement for every document at once: one set-wise pass (joins, no id list).
+_REINDEX_EVERY = _REINDEX.format(touched="kind <> 'answer'")
+
+
 def reindex_all(conn: Connection[Any]) -> int:
-    """Rebuild every document (after a change to how documents are built); how many."""
-    ids = [int(r[0]) for r in conn.execute("SELECT id FROM entries WHERE kind <> 'answer'")]
-    return reindex(conn, ids)
+    """Rebuild every document (after a change to how documents are built, or a bulk load);
+    how many."""
+    cursor = conn.execute(_REINDEX_EVERY, {"max_answers": MAX_ANSWERS_CHARS})
+    return max(cursor.rowcount, 0)
 
 
 def reindex(conn: Connection[Any], entry_ids: Iterable[int]) -> int:
@@ -104,5 +114,5 @@ def reindex(conn: Connection[Any], entry_ids: Iterable[int]) -> int:
     ids = sorted(set(entry_ids))
     if not ids:
         return 0
-    cursor = conn.execute(_REINDEX, {"ids": ids, "max_answers": MAX_ANSWERS_CHARS})
+    cursor = conn.execute(_REINDEX_SOME, {"ids": ids, "max_answers": MAX_ANSWERS_CHARS})
     return max(cursor.rowcount, 0)

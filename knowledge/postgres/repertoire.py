@@ -30,6 +30,7 @@ from knowledge.models import ChannelRef
 from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
 from knowledge.postgres.migrations import migrate
+from knowledge.postgres.setwise_load import PostgresSetwiseLoader
 from knowledge.postgres.sql import PostgresSql
 from knowledge.postgres.text_search import PostgresTextSearch
 from knowledge.postgres.url import display_url, is_postgres_url
@@ -158,8 +159,8 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
             yield
 
     def setwise_loader(self) -> SetwiseLoader | None:
-        """No set-wise import path here yet (a ``COPY`` one would be): imports replay."""
-        return None
+        """The ``COPY`` path of a history import into an empty repertoire."""
+        return PostgresSetwiseLoader(self.conn)
 
     @contextmanager
     def bulk_load(self, *, durable: bool = True, lock_wait_ms: int | None = None) -> Iterator[None]:

@@ -32,6 +32,7 @@ from knowledge.storage.setwise import (
     CHANNEL_COLUMNS,
     ENTRY_COLUMNS,
     MEMBER_COLUMNS,
+    MUST_BE_EMPTY,
     REACTION_COLUMNS,
     READ_MARK_COLUMNS,
     THANKS_COLUMNS,
@@ -39,19 +40,6 @@ from knowledge.storage.setwise import (
 )
 
 __all__ = ["SqliteSetwiseLoader"]
-
-#: What the repertoire must not hold yet for the set-wise path (table, what it is).
-_MUST_BE_EMPTY = (
-    ("entries", "entries"),
-    ("members", "members"),
-    ("channels", "channels"),
-    ("reactions", "reactions"),
-    ("thanks", "thanks"),
-    ("message_tombstones", "deleted messages"),
-    ("message_edits", "edits"),
-    ("similar_suggestions", "suggestions"),
-    ("similar_links", "'solved it' links"),
-)
 
 #: FTS5's in-memory segment while the documents are written (bytes; FTS5's default is 1 MiB).
 LOAD_HASHSIZE = 64 * 1024 * 1024
@@ -104,7 +92,7 @@ class SqliteSetwiseLoader:
     def not_empty(self) -> str:
         held = [
             what
-            for table, what in _MUST_BE_EMPTY
+            for table, what in MUST_BE_EMPTY
             if self.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
         ]
         return ", ".join(held)

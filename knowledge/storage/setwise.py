@@ -10,9 +10,9 @@ writes them in bulk and builds the search documents once, set-wise.
 Rows are plain tuples (a million of them are made per import; a dataclass each
 would cost more than the insert). Their columns, in order, are the ``*_COLUMNS``
 below. A repertoire offers its backend's path as ``setwise_loader()`` (SQLite:
-:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`); one without a
-set-wise path returns ``None`` (PostgreSQL, until it has a ``COPY`` one), and
-the import replays event by event.
+:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`; PostgreSQL:
+:class:`~knowledge.postgres.setwise_load.PostgresSetwiseLoader`, with ``COPY``);
+one without a set-wise path returns ``None``, and the import replays event by event.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "CHANNEL_COLUMNS",
     "ENTRY_COLUMNS",
     "MEMBER_COLUMNS",
+    "MUST_BE_EMPTY",
     "REACTION_COLUMNS",
     "READ_MARK_COLUMNS",
     "THANKS_COLUMNS",
@@ -40,6 +41,20 @@ __all__ = [
     "TagRow",
     "ThanksRow",
 ]
+
+#: What the repertoire must not hold yet for the set-wise path (table, what it is): the
+#: plan's ids start at 1 and nothing is merged with rows already there.
+MUST_BE_EMPTY = (
+    ("entries", "entries"),
+    ("members", "members"),
+    ("channels", "channels"),
+    ("reactions", "reactions"),
+    ("thanks", "thanks"),
+    ("message_tombstones", "deleted messages"),
+    ("message_edits", "edits"),
+    ("similar_suggestions", "suggestions"),
+    ("similar_links", "'solved it' links"),
+)
 
 MEMBER_COLUMNS = ("id", "platform", "workspace", "user_id", "handle", "display_name", "created_at")
 MemberRow = tuple[int, str, str, str, str, str, str]
