@@ -347,7 +347,7 @@ def export_markdown(
         lines += ["", "[← back to the index](../index.md)"]
         (out / "topics" / f"{slug(tag)}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         counts["topics"] += 1
-    index = [f"# {text_escape(title or 'RelationalRepertoire')}", ""]
+    index = [f"# {text_escape(title or 'Repertoire')}", ""]
     index.append(
         f"{counts['questions']} questions, {counts['knowhow']} know-how entries, "
         f"{counts['topics']} topics."

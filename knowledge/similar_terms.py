@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
+from knowledge.relevance import SIMILAR_FIELD_WEIGHTS, SIMILAR_MAX_POSTINGS
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.matches import WeightedTerm
 from knowledge.text import STOPWORDS, fold
@@ -43,12 +43,8 @@ __all__ = [
 ]
 
 MAX_QUERY_TERMS = 16
-#: The posting budget of one query (sum of its terms' document frequencies):
-#: what bounds its time in a big repertoire. 5,000 halves the FTS5 ranking's
-#: time at 100k documents against 10,000, with the same figures on both
-#: evaluation sets and the same best match for 99.5% of the scale benchmark's
-#: questions (bench/README.md).
-MAX_POSTINGS = 5_000
+#: The posting budget of one query (see :data:`knowledge.relevance.SIMILAR_MAX_POSTINGS`).
+MAX_POSTINGS = SIMILAR_MAX_POSTINGS
 #: Words of a very long paste looked at; the rest adds little and costs time.
 MAX_WORDS = 400
 #: Below this many documents a term is never too common to query (see MltConfig).

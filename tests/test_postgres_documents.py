@@ -103,3 +103,23 @@ def test_a_huge_thread_still_indexes(pg_conn: psycopg.Connection[Any]) -> None:
         answer(pg_conn, question, words, index=False)
     assert reindex(pg_conn, [question]) == 1
     assert "token1" in document(pg_conn, question)
+
+
+def test_a_failed_statement_in_a_deferred_rebuild_surfaces_as_itself(pg_dsn: str) -> None:
+    """A failed statement aborts PostgreSQL's transaction: the deferred rebuild must not run
+    then, or its own "transaction is aborted" error hides the one that explains (a restore's
+    bad row, a capture's constraint)."""
+    from knowledge.postgres.repertoire import PostgresRepertoire
+
+    repertoire = PostgresRepertoire.connect(pg_dsn)
+    try:
+        with (
+            pytest.raises(psycopg.errors.UndefinedTable),
+            repertoire.transaction(),
+            repertoire.deferred_reindex(),
+        ):
+            repertoire.reindex(1)  # something to rebuild at the end
+            repertoire.sql.execute("SELECT * FROM no_such_table")
+        assert repertoire.flush_reindex() == 0  # nothing left pending for a later block
+    finally:
+        repertoire.close()

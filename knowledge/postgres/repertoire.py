@@ -212,14 +212,17 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         self.conn.execute("DELETE FROM term_stats")
 
     def compact_deleted(self) -> str | None:
-        """``VACUUM`` the tables a forget deletes from, so the dead rows' space is reclaimed.
+        """``VACUUM FULL`` the tables a forget deletes from: each is rewritten without the rows.
 
-        The rows are gone from every query at commit; this prunes them from the
-        table pages. The server's write-ahead log and its backups are the
-        operator's (they expire on the server's own schedule).
+        The rows are gone from every query at commit, but a plain ``VACUUM``
+        only marks their space free: their bytes stay in the table's pages until
+        reused. ``VACUUM FULL`` writes new files and drops the old ones (it locks
+        each table while it runs: a forget is rare and asked for). The server's
+        write-ahead log and its backups are the operator's (they expire on the
+        server's own schedule).
         """
         for table in FORGET_TABLES:
-            self.conn.execute(pgsql.SQL("VACUUM {}").format(pgsql.Identifier(table)))
+            self.conn.execute(pgsql.SQL("VACUUM FULL {}").format(pgsql.Identifier(table)))
         return None
 
     def flush_deleted(self) -> str | None:
@@ -260,8 +263,10 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         self._deferred = set()
         try:
             yield
-        finally:
+            # Only after success: a failed statement aborts PostgreSQL's transaction, and a
+            # rebuild then would raise in place of the error that matters.
             self.flush_reindex()
+        finally:
             self._deferred = None
 
     def flush_reindex(self) -> int:

@@ -24,6 +24,7 @@ from knowledge.postgres.params import Params
 from knowledge.postgres.ranking import Ranked, WeightedPart, idf, rank_any_word
 from knowledge.postgres.termstats import document_count, document_frequencies
 from knowledge.postgres.tsquery import MatchPart
+from knowledge.relevance import SIMILAR_MAX_POSTINGS
 
 __all__ = [
     "CANDIDATE_CAP",
@@ -35,8 +36,8 @@ __all__ = [
 
 #: Field weights for question-to-question matching (title, body, answers, tags), as on SQLite.
 SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
-#: Postings the gating terms of one lookup may add up to (the SQLite finder's budget).
-MAX_POSTINGS = 10_000
+#: Postings the gating terms of one lookup may add up to (the finder's budget, as on SQLite).
+MAX_POSTINGS = SIMILAR_MAX_POSTINGS
 #: At most this many candidates are scored, whatever the terms.
 CANDIDATE_CAP = 1_000
 
