@@ -7,8 +7,8 @@ thread (capture, commands) only ever does the two short steps around it: read a
 batch's texts, write its vectors. Until an entry has its vector, similar questions
 find it by its words.
 
-Deleted and forgotten entries lose their vectors at once (database triggers set up by
-:mod:`knowledge.semantic`); each full sweep also drops vectors whose entry is gone.
+Deleted and forgotten entries lose their vectors at once (triggers in both backends'
+schemas); each full sweep also drops vectors whose entry is gone.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.runtime import AsyncCore
-from knowledge.semantic import Embedder, pending, purge, store_vectors, vector_file
+from knowledge.semantic import Embedder, pending, purge, store_vectors
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class EmbeddingJob:
         """Embed every entry found lacking a vector, from the cursor to the newest entry."""
         started = time.perf_counter()
         stats = SweepStats()
-        repertoire = vector_file(self.core.services.repertoire)
+        repertoire = self.core.services.repertoire
         model = self.embedder.name
         loop = asyncio.get_running_loop()
         now = time.monotonic()

@@ -9,7 +9,6 @@ forgotten entries' vectors go; a private entry's vector never surfaces elsewhere
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.semantic_job import EmbeddingJob
 from knowledge.models import ChannelRef
 from knowledge.semantic import embed_missing, pending, semantic_ranking, store_vectors
 from knowledge.similar import find_similar
+from tests.semantic_support import HashedWords
 from tests.sqlite_file import sqlite_of
 from tests.streams import START
 
@@ -38,26 +38,6 @@ OTHER = Where("slack", "T1", "C2", Visibility.PUBLIC, "other")
 SECRET = Where("slack", "T1", "G1", Visibility.PRIVATE, "secret")
 ASKER = Actor("slack", "U1", "Ada Asker", "T1")
 HELPER = Actor("slack", "U2", "Hal Helper", "T1")
-
-
-class HashedWords:
-    """A deterministic embedder: each word hashed into 256 dimensions, L2-normalised."""
-
-    name = "test-hashed-words"
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-
-    def encode(self, texts: list[str]) -> Any:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), 256), dtype="float32")
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                word = word.strip("?.,!:;")
-                digest = hashlib.sha256(word.encode()).digest()
-                out[row, int.from_bytes(digest[:2], "big") % 256] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-9)
 
 
 class GatedWords(HashedWords):
