@@ -107,12 +107,11 @@ def rank_similar(
         return calibrated(
             repertoire, selected, entries[:pool], scores, solved, crowd, own_weight, LEXICAL_MODEL
         )
-    from knowledge.semantic import cosines, query_vector, semantic_ranking, vector_file
+    from knowledge.semantic import cosines, query_vector, semantic_ranking
 
-    vectors = vector_file(repertoire)
     vector = query_vector(embedder, text)
     semantic = semantic_ranking(
-        vectors,
+        repertoire,
         embedder,
         text,
         viewer,
@@ -131,7 +130,7 @@ def rank_similar(
                 known[entry_id] = entry
     ranked_cosines = [c for _, c in semantic]
     cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0
-    similarity = cosines(vectors, embedder.name, vector, known)
+    similarity = cosines(repertoire, embedder.name, vector, known)
     scored = calibrated(
         repertoire,
         selected,

@@ -25,15 +25,15 @@ from bot.semantic_job import EmbeddingJob
 from knowledge.backends import DatabaseTarget
 from knowledge.models import ChannelRef, EntryKind
 from knowledge.postgres.repertoire import PostgresRepertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.semantic import embed_missing, pending, purge, semantic_ranking, store_vectors
-from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.support import DM, PRIVATE, PUBLIC, T0, Community, open_backend
 from tests.semantic_support import HashedWords
 
 np = pytest.importorskip("numpy")
 
 
-def stored(repertoire: Repertoire, model: str = HashedWords.name) -> dict[int, bytes]:
+def stored(repertoire: RelationalRepertoire, model: str = HashedWords.name) -> dict[int, bytes]:
     """The vectors in the database, by entry id, as the bytes they were written as."""
     rows = repertoire.sql.rows(
         "SELECT entry_id, vector FROM entry_embeddings WHERE model = ?", [model]
@@ -46,7 +46,7 @@ def dsn_for(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 def test_vectors_round_trip_as_float32_bytes_to_another_connection(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     community: Community,
     backend: str,
     tmp_path: Path,
@@ -73,7 +73,7 @@ def test_vectors_round_trip_as_float32_bytes_to_another_connection(
 
 
 def test_the_sweep_picks_up_only_new_and_edited_questions(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     first = community.ask(PUBLIC, "How do I rotate the snowflake key?", ana, tags=("snowflake",))
@@ -97,7 +97,7 @@ def test_the_sweep_picks_up_only_new_and_edited_questions(
 
 
 def test_an_entry_deleted_or_retitled_by_any_path_loses_its_vector(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     gone = community.ask(PUBLIC, "How do I rotate the snowflake key?", ana)
@@ -112,7 +112,7 @@ def test_an_entry_deleted_or_retitled_by_any_path_loses_its_vector(
 
 
 def test_a_batch_read_before_a_delete_or_edit_writes_nothing_for_it(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     first = community.ask(PUBLIC, "How do I rotate the snowflake key?", ana)
@@ -136,7 +136,7 @@ def test_a_batch_read_before_a_delete_or_edit_writes_nothing_for_it(
 
 
 def test_a_vector_left_behind_is_purged_from_the_database_and_memory(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     kept = community.say(EntryKind.KNOWHOW, PUBLIC, "rotate the snowflake key", ana)
@@ -156,7 +156,7 @@ def test_a_vector_left_behind_is_purged_from_the_database_and_memory(
 
 
 def test_the_ranking_shows_each_viewer_only_what_it_may_see(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     text = "rotate the snowflake signing key"
