@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.postgres.documents import reindex
 from tests.pg_support import answer, document, entry
+from tests.postgres_cluster import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
@@ -121,5 +122,27 @@ def test_a_failed_statement_in_a_deferred_rebuild_surfaces_as_itself(pg_dsn: str
             repertoire.reindex(1)  # something to rebuild at the end
             repertoire.sql.execute("SELECT * FROM no_such_table")
         assert repertoire.flush_reindex() == 0  # nothing left pending for a later block
+    finally:
+        repertoire.close()
+
+
+def test_a_session_the_server_ended_is_replaced_before_the_next_unit_of_work(
+    pg_dsn: str, postgres_server: PostgresServer
+) -> None:
+    """A long-running bot outlives its session (a server restart, a failover): the unit of
+    work that found it gone fails, the next one runs on a new session."""
+    from knowledge.postgres.repertoire import PostgresRepertoire
+
+    repertoire = PostgresRepertoire.connect(pg_dsn)
+    try:
+        pid = repertoire.conn.info.backend_pid
+        with postgres_server.admin() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with pytest.raises(psycopg.OperationalError), repertoire.transaction():
+            repertoire.set_meta("probe", "lost")
+        with repertoire.transaction():
+            repertoire.set_meta("probe", "kept")
+        assert repertoire.get_meta("probe") == "kept"
+        assert repertoire.conn.info.backend_pid != pid
     finally:
         repertoire.close()

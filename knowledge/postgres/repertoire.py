@@ -17,9 +17,10 @@ checks each against the whole storage interface.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cached_property
 from typing import Any
 
 import psycopg
@@ -46,6 +47,8 @@ from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
 __all__ = ["FORGET_TABLES", "PostgresRepertoire"]
+
+log = logging.getLogger(__name__)
 
 #: The tables a forget deletes member content from (vacuumed after it).
 FORGET_TABLES = (
@@ -87,6 +90,7 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
 
     def __init__(self, conn: Connection[Any], conninfo: str = "") -> None:
         self.conn = conn
+        self._session = PostgresSql(conn)
         #: How to open more sessions to the same database (a role's lock needs its own).
         self.conninfo = conninfo
         self.channels = ChannelBook(self.sql)
@@ -129,13 +133,13 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
         except BaseException:
             conn.close()
             raise
-        repertoire = cls(conn)
+        repertoire = cls(conn, conninfo)
         repertoire.read_only = True
         return repertoire
 
-    @cached_property
+    @property
     def sql(self) -> Sql:
-        return PostgresSql(self.conn)
+        return self._session
 
     @property
     def digest_log(self) -> DigestLog:
@@ -161,7 +165,29 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
         self.conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [MESSAGE_CLASS, key])
 
     def _outermost(self) -> bool:
+        if self.conn.closed or self.conn.broken:
+            self._reconnect()
         return self.conn.info.transaction_status == TransactionStatus.IDLE
+
+    def _reconnect(self) -> None:
+        """A new session in place of one the server or the network ended.
+
+        A long-running bot outlives its session (a server restart, a failover,
+        an idle timeout): the event that found it gone failed and was logged;
+        the next unit of work starts on a new session instead of failing too.
+        Only between transactions: inside one there is nothing to carry over.
+        """
+        if not self.conninfo:
+            return  # nothing to reconnect with: the error says the session is gone
+        conn = connect(self.conninfo, autocommit=True)
+        if self.read_only:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            conn.read_only = True
+        with contextlib.suppress(psycopg.Error):
+            self.conn.close()
+        self.conn = conn
+        self._session.conn = conn
+        log.warning("the PostgreSQL session was lost; reconnected to %s", _shown(self.conninfo))
 
     def index_hint(self, index: str) -> str:
         """PostgreSQL plans from its statistics: no hint."""
