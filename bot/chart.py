@@ -55,6 +55,6 @@ def render_activity_chart(days: list[tuple[date, int, int]], path: Path, title: 
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # charts name private channels
     figure.savefig(path, format="png")
     return path

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +80,12 @@ class DatabaseTarget:
         """Where files that go with the repertoire live (digest charts, the terminal's transcript).
 
         Beside a SQLite file; for a server, which has no folder of ours, the
-        system's temporary folder (charts are made, posted and kept only as a cache).
+        user's cache folder (charts are made, posted and kept only as a cache). Not
+        the shared temporary folder: a chart names private channels and their topics.
         """
         if self.postgres:
-            return Path(tempfile.gettempdir()) / "copbot"
+            cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+            return Path(cache) / "copbot"
         return Path(self.location).resolve().parent
 
     def __str__(self) -> str:
@@ -101,8 +102,17 @@ def _has_scheme(text: str) -> bool:
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
 
 
+#: libpq's ``key=value`` form (``host=/tmp dbname=copbot``): a server, never a file name.
+_CONNINFO_LIKE = re.compile(r"^\s*\w+\s*=.*\b(?:dbname|host|user)\s*=")
+
+
 def _refuse_broken_url(raw: str) -> None:
     """Refuse a URL-like target that is not a PostgreSQL URL, rather than make a file of it."""
+    if _CONNINFO_LIKE.match(raw):
+        raise DatabaseUrlError(
+            "a key=value connection string names a server, not a file: give it as a "
+            "postgresql://user@host/database URL"
+        )
     if _URL_LIKE.match(raw.strip()):
         scheme = raw.strip().split(":", 1)[0]
         raise DatabaseUrlError(

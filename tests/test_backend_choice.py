@@ -55,6 +55,17 @@ def test_a_target_shows_no_password_and_keeps_files_beside_a_sqlite_file(tmp_pat
     assert local.sqlite_path == tmp_path / "c.db" and local.local_dir == tmp_path
 
 
+def test_files_of_a_server_community_go_to_the_users_cache_not_the_shared_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Digest charts name private channels: never in a folder every user of the machine reads."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    server = DatabaseTarget("postgresql://copbot@db.example/copbot", postgres=True)
+    assert server.local_dir == tmp_path / "cache" / "copbot"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert server.local_dir == Path.home() / ".cache" / "copbot"
+
+
 def test_a_password_on_the_command_line_is_refused_without_repeating_it() -> None:
     with pytest.raises(InsecureDatabaseUrl) as raised:
         parse_target(f"postgresql://copbot:{SECRET}@db.example/copbot")
@@ -77,6 +88,15 @@ def test_a_url_that_lost_a_slash_is_refused_not_made_a_file(
         parse_target(text)
     with pytest.raises(DatabaseUrlError, match="two slashes"):
         open_storage(Path(text.replace(":/", "://", 1)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_key_value_connection_string_is_refused_not_made_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatabaseUrlError, match="postgresql://"):
+        open_storage("user=postgres dbname=copbot host=/tmp/socket")
     assert list(tmp_path.iterdir()) == []
 
 
