@@ -167,3 +167,13 @@ def test_a_rarest_word_over_the_budget_brings_only_the_newest_capped_matches(
     # Within the budget, every match is ranked.
     hits = similar_candidates(pg_conn, parts, None, answered_only=False, budget=8, cap=3)
     assert len(hits) == 8
+
+
+def test_a_part_whose_count_is_short_still_brings_no_more_than_the_budget(
+    pg_conn: psycopg.Connection[Any],
+) -> None:
+    for i in range(8):
+        entry(pg_conn, f"python tips {i}")
+    # Counted as 1 (a stale or capped count), though eight documents hold it.
+    hits = similar_candidates(pg_conn, [_part("python", 1)], None, answered_only=False, budget=5)
+    assert len(hits) == 5

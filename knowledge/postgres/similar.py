@@ -17,7 +17,8 @@ newest, say) lost the question's own document on a big repertoire whenever a
 common gating word matched more documents than that number. The cost is
 bounded by the budget (one ``ts_rank`` per posting); only when the rarest part
 alone holds more than the budget are its matches cut, to the newest
-:data:`CANDIDATE_CAP`. Parts outside the gate do not choose candidates; the
+:data:`CANDIDATE_CAP` (and a part whose frequency was under-counted, capped
+or stale, brings at most ``budget`` documents). Parts outside the gate do not choose candidates; the
 bm25 rescoring (:mod:`knowledge.postgres.text_search`) counts every term.
 """
 
@@ -122,6 +123,8 @@ def similar_candidates(
         )
         if over_budget:
             branch += f" ORDER BY e.id DESC LIMIT {params.add(cap)}"
+        else:  # a count that stopped at its cap, or a stale one, must not unbound the work
+            branch += f" LIMIT {params.add(budget)}"
         branches.append(f"({branch})")
     rows = conn.execute(
         f"""
