@@ -29,7 +29,7 @@ from adapters.log_setup import setup_logging
 from adapters.platform_commands import commands_command, doctor, run
 from adapters.repertoire_commands import search_command, stats
 from adapters.web.commands import web_command
-from knowledge.postgres.url import DatabaseUrlError
+from knowledge.backends import DatabaseUrlError
 from knowledge.storage import StorageUnavailable
 
 __all__ = ["cli", "main"]

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapters.base import Outboxes, PlatformAdapter
+from adapters.readiness import readiness_routes
 from adapters.supervisor import Backoff, Supervisor, label
+from adapters.worker_roles import WorkerRoles
 from bot.app import build_core
 from bot.config import ConfigError, Settings
 from bot.runtime import AsyncCore
@@ -127,24 +129,44 @@ async def run(
     outboxes = Outboxes()
     for adapter in adapters:
         outboxes.register(adapter)
-    supervisors = [Supervisor(adapter, backoff) for adapter in adapters]
-    tasks = [asyncio.create_task(s.run(), name=f"copbot-{s.adapter.platform}") for s in supervisors]
-    web_task = asyncio.create_task(serve_web(web_server), name="copbot-web") if web_server else None
+    discord = next((a for a in adapters if a.platform == "discord"), None)
+    # Discord's gateway and the scheduler are roles: one process each among several.
     from adapters.digest_jobs import start_digests
+
+    roles = WorkerRoles(
+        async_core,
+        lambda: start_digests(async_core, outboxes, database),  # digests and follow-ups
+        discord=discord,
+        backoff=backoff,
+    )
+    supervisors = [Supervisor(a, backoff) for a in adapters if a is not discord]
+    for adapter in adapters:
+        if adapter.platform == "slack":  # HTTP mode: GET /readyz names this process's roles
+            from adapters.slack.adapter import SlackAdapter
+
+            if isinstance(adapter, SlackAdapter) and adapter.http:
+                ready = readiness_routes(roles.roles, adapter.started.is_set)
+                adapter.extra_routes.append(ready)
+    tasks = [asyncio.create_task(s.run(), name=f"copbot-{s.adapter.platform}") for s in supervisors]
+    if roles.discord_supervisor is not None:
+        tasks.append(asyncio.create_task(roles.discord_stopped(), name="copbot-discord-done"))
+    role_tasks = roles.start()
+    web_task = asyncio.create_task(serve_web(web_server), name="copbot-web") if web_server else None
     from bot.semantic_job import start_embedding
 
-    digests = await start_digests(async_core, outboxes, database)  # digests and follow-ups
     embedding = await start_embedding(async_core)  # the semantic stage's vectors, if on
     try:
-        if not supervisors and web_task is not None:  # the web view alone
+        if not tasks and web_task is not None:  # the web view alone
             await web_task
             raise NothingToRun("the web view could not start (see the log)")
         await asyncio.gather(*tasks)
-        stopped = [f"{s.adapter.platform}: {s.stopped}" for s in supervisors if s.stopped]
+        every = [*supervisors, *([roles.discord_supervisor] if roles.discord_supervisor else [])]
+        stopped = [f"{s.adapter.platform}: {s.stopped}" for s in every if s.stopped]
         raise NothingToRun("every platform stopped:\n  " + "\n  ".join(stopped + problems))
     finally:
-        if digests is not None:
-            digests.shutdown()
+        for task in role_tasks:  # stops the scheduler and Discord, lets their locks go
+            task.cancel()
+        await asyncio.gather(*role_tasks, return_exceptions=True)
         if embedding is not None:
             await embedding.stop()
         everything = [*tasks, *([web_task] if web_task else [])]

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.references import percentiles, references
+from tests.sqlite_file import sqlite_of
 
 ROOT = Path(__file__).resolve().parent
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -192,7 +193,7 @@ def run_import_phase(
     summary = run_import(core, SlackExport(export), durable=durable, setwise=setwise)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    core.services.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    sqlite_of(core.services.repertoire).db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     core.services.repertoire.close()
     return {
         "messages": summary.messages_read,

@@ -293,7 +293,7 @@ class StorageSettings(_Section):
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:
-        from knowledge.postgres.url import DATABASE_URL_ENV, has_password, is_postgres_url
+        from knowledge.backends import DATABASE_URL_ENV, has_password, is_postgres_url
 
         value = value.strip()
         if value and not is_postgres_url(value):
@@ -365,6 +365,11 @@ class WebSettings(_Section):
         return value.rstrip("/")
 
 
+class WorkersSettings(_Section):
+    #: How often each of several processes asks for a role only one holds (README, workers).
+    poll_seconds: Annotated[float, Field(ge=0.2, le=20)] = 5.0
+
+
 class Settings(_Section):
     """The whole configuration; every field has a default so no file is needed for the demo."""
 
@@ -380,6 +385,7 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     web: WebSettings = WebSettings()
+    workers: WorkersSettings = WorkersSettings()
 
     def rule_for(self, where: Where) -> ChannelRule:
         """The rule that applies to a channel: one naming its id first, then its ``#name``."""

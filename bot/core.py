@@ -46,8 +46,8 @@ from bot.results import where_said
 from bot.share import share_result
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import ChannelRef, Entry
-from knowledge.sqlite.database import is_lock_error
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
+from knowledge.storage.errors import is_transient_conflict
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Core:
             self.linker = UnthreadedLinker.from_settings(self.services.settings)
 
     @property
-    def repertoire(self) -> Repertoire:
+    def repertoire(self) -> RelationalRepertoire:
         return self.services.repertoire
 
     def handle(self, event: InboundEvent) -> list[Outbound]:
@@ -127,7 +127,7 @@ class Core:
             try:
                 return self._handle_once(event, raise_lock_errors=in_batch or attempt < attempts)
             except Exception as exc:
-                if in_batch or not is_lock_error(exc):
+                if in_batch or not is_transient_conflict(exc):
                     raise
                 log.warning(
                     "the database is locked by another writer; trying %s event %r again",
@@ -157,7 +157,7 @@ class Core:
             return [self._user_error_reply(event, exc)]
         except Exception as exc:
             self._forget_batch_caches()
-            if raise_lock_errors and is_lock_error(exc):
+            if raise_lock_errors and is_transient_conflict(exc):
                 raise
             self.failed_events += 1
             log.exception(
@@ -203,7 +203,7 @@ class Core:
         The same rules as :meth:`handle` (each event still runs in its own
         savepoint, so one bad event is logged and skipped alone), but one commit
         per batch and the search index rebuilt once per batch for the questions
-        it touched (:meth:`Repertoire.deferred_reindex`).
+        it touched (:meth:`RelationalRepertoire.deferred_reindex`).
         """
         out: list[Outbound] = []
         repertoire = self.services.repertoire
@@ -211,6 +211,7 @@ class Core:
         self._batch_channels, self.capture.member_cache = set(), {}
         try:
             with repertoire.transaction(), repertoire.deferred_reindex():
+                repertoire.take_bulk_turn()  # another process's import: one batch at a time
                 for event in events:
                     out.extend(self.handle(event))
         finally:

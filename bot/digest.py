@@ -42,7 +42,7 @@ from knowledge.activity import (
     unanswered_questions,
 )
 from knowledge.models import ChannelRef, Entry
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.storage import Storage
 from knowledge.text import shorten
 
 MAX_ITEMS = 5
@@ -85,7 +85,7 @@ def channel_matches(spec: str, where: Where) -> bool:
     return ChannelSpec.parse(spec).matches(where)
 
 
-def resolve_channel(repertoire: Repertoire, spec: str) -> DigestTarget:
+def resolve_channel(repertoire: Storage, spec: str) -> DigestTarget:
     """The channel a config spec names, as the repertoire knows it.
 
     A channel copbot has not seen yet gets public entries only: without its

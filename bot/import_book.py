@@ -3,7 +3,7 @@
 :class:`ImportBook` answers the questions the capture rules ask while an import
 runs (the entries of a message, an answer's question, who reacted with ✅, a
 member's id) and records what they decide, each write with the storage's own
-semantics, named after the :class:`~knowledge.sqlite.repertoire.Repertoire` method it
+semantics, named after the :class:`~knowledge.storage.Storage` method it
 stands for: ``upsert_member`` renames only on a new non-empty name, a
 reaction's last writer by event time wins, ``save_entry`` refreshes an entry
 whose message and kind are known, a read mark never moves back, a thank-you

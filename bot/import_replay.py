@@ -31,9 +31,8 @@ from bot.events import (
 from bot.setwise_import import SetwiseImport, takes
 from bot.unthreaded import UnthreadedLinker
 from knowledge.models import EntryKind
-from knowledge.sqlite.database import is_lock_error
-from knowledge.sqlite.repertoire import Repertoire
-from knowledge.storage import EntryFilter, Viewer
+from knowledge.storage import EntryFilter, Storage, Viewer
+from knowledge.storage.errors import is_transient_conflict
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -152,7 +151,7 @@ class ImportSummary:
         return out
 
 
-def _entry_counts(repertoire: Repertoire) -> dict[str, int]:
+def _entry_counts(repertoire: Storage) -> dict[str, int]:
     """What the repertoire holds, private entries included (the operator runs the import)."""
     everything = Viewer.operator_including_private()
     counts = {
@@ -348,7 +347,7 @@ class _Flusher:
             try:
                 return action()
             except Exception as exc:
-                if not is_lock_error(exc):
+                if not is_transient_conflict(exc):
                     raise
                 core.failed_events = failed_before  # the whole batch was rolled back
                 left = deadline - time.monotonic()

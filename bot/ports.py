@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.config import Settings
 from bot.events import Post
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 
 class Clock(Protocol):
@@ -42,6 +42,6 @@ class Outbox(Protocol):
 class Services:
     """What every feature of the core needs: the repertoire, the settings, the time."""
 
-    repertoire: Repertoire
+    repertoire: RelationalRepertoire
     settings: Settings
     clock: Clock

@@ -15,7 +15,7 @@ from bot.config import CaptureSettings
 from bot.emoji import canonical
 from bot.events import Actor, KnowhowKind, ReactionChange
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.thanks import record_thanks, withdraw_reaction_thanks
 
 __all__ = ["save_kind_for", "thank_by_reaction", "thanked_entry"]
@@ -38,7 +38,7 @@ def thanked_entry(entries: list[Entry]) -> Entry | None:
 
 
 def thank_by_reaction(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     rules: CaptureSettings,
     change: ReactionChange,
     emoji: str,

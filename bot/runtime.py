@@ -132,8 +132,13 @@ class AsyncCore:
         results: list[list[Outbound] | BaseException]
         try:
             results = list(self.core.handle_group(events, later=later))
-        except Exception:
-            log.info("a group of %d events failed; applying them one by one", len(events))
+        except Exception as exc:
+            # Another process's transaction in the way (a deadlock on PostgreSQL, a held
+            # lock on SQLite): each event is tried again in a transaction of its own.
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            log.info(
+                "a group of %d events failed (%s); applying them one by one", len(events), reason
+            )
             later = []
             results = []
             for event in events:

@@ -7,8 +7,8 @@ thread (capture, commands) only ever does the two short steps around it: read a
 batch's texts, write its vectors. Until an entry has its vector, similar questions
 find it by its words.
 
-Deleted and forgotten entries lose their vectors at once (database triggers set up by
-:mod:`knowledge.semantic`); each full sweep also drops vectors whose entry is gone.
+Deleted and forgotten entries lose their vectors at once (triggers in both backends'
+schemas); each full sweep also drops vectors whose entry is gone.
 """
 
 from __future__ import annotations

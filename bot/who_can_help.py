@@ -14,8 +14,8 @@ from bot.events import Where
 from bot.mentions import mention
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef, Entry, Member, SearchHit
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.similar import find_similar
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import STOPWORDS, fold, words
 
 #: A follow-up comes because a question is still waiting, so it offers the best
@@ -38,7 +38,7 @@ def topic_words(entry: Entry, limit: int = TOPIC_WORDS) -> list[str]:
 
 
 def experts_for(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     question: Entry,
     viewer: ChannelRef | None,
     now: datetime,
@@ -69,7 +69,7 @@ def experts_for(
 
 
 def similar_answered(
-    repertoire: Repertoire, question: Entry, viewer: ChannelRef | None, limit: int = 3
+    repertoire: RelationalRepertoire, question: Entry, viewer: ChannelRef | None, limit: int = 3
 ) -> list[SearchHit]:
     """Answered questions and know-how that look like ``question`` (never itself).
 

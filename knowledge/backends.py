@@ -11,7 +11,10 @@ target without its password: a ``--db`` that names neither a SQLite file nor a
 reachable server is one clear line, never a traceback.
 
 The PostgreSQL backend (and ``psycopg``) is imported only when a URL asks for
-it, so SQLite users pay nothing for it.
+it, so SQLite users pay nothing for it. This module is the one door ``bot/``
+and ``adapters/`` use to a backend: they take the URL helpers they need
+(:data:`DATABASE_URL_ENV`, :func:`has_password`, :func:`is_postgres_url`,
+:class:`DatabaseUrlError`) from here, and never import a backend package.
 """
 
 from __future__ import annotations
@@ -25,16 +28,23 @@ from pathlib import Path
 
 from knowledge.dbfile import open_repertoire
 from knowledge.postgres.url import (
+    DATABASE_URL_ENV,
     DatabaseUrlError,
     display_url,
+    has_password,
     is_postgres_url,
     resolve_database_url,
 )
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = [
+    "DATABASE_URL_ENV",
     "DatabaseTarget",
+    "DatabaseUrlError",
     "choose_database",
+    "has_password",
+    "is_postgres_url",
     "open_storage",
     "open_storage_read_only",
     "parse_target",
@@ -137,7 +147,7 @@ def choose_database(
     return DatabaseTarget(str(config_file))
 
 
-def open_storage(target: DatabaseTarget | str | Path) -> Repertoire:
+def open_storage(target: DatabaseTarget | str | Path) -> RelationalRepertoire:
     """The repertoire at ``target``, opened (and migrated) with the backend it names.
 
     A SQLite file is created when new; a PostgreSQL database must exist (its
@@ -162,7 +172,7 @@ def _as_target(target: DatabaseTarget | str | Path) -> DatabaseTarget:
     return found
 
 
-def open_storage_read_only(target: DatabaseTarget | str | Path) -> Repertoire:
+def open_storage_read_only(target: DatabaseTarget | str | Path) -> RelationalRepertoire:
     """A connection to ``target`` that cannot write: the web view's readers.
 
     SQLite refuses writes with an authorizer, PostgreSQL with ``READ ONLY``

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from knowledge.models import ChannelRef, EntryKind, Expert, from_db_time
 from knowledge.query import ParsedQuery, parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 
 __all__ = [
     "HALF_LIFE_DAYS",
@@ -34,7 +34,9 @@ HALF_LIFE_DAYS = 180.0
 TOPIC_MATCHES = 500
 
 
-def topic_roots(repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef | None) -> list[int]:
+def topic_roots(
+    repertoire: RelationalRepertoire, query: ParsedQuery, viewer: ChannelRef | None
+) -> list[int]:
     """Ids of visible questions and know-how on the topic (tag or text match)."""
     visible_sql, visible_params = visibility_clause(viewer)
     ids: set[int] = set()
@@ -52,7 +54,7 @@ def topic_roots(repertoire: Repertoire, query: ParsedQuery, viewer: ChannelRef |
 
 
 def rank_experts(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     topic: str,
     viewer: ChannelRef | None,
     *,

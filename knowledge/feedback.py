@@ -6,7 +6,7 @@
 * **Feedback** is one verdict per member, question and suggested entry:
   ``solved_it`` or ``not_related``. A ``not_related`` pair is never suggested
   again; ``solved_it`` links the question to the older entry
-  (``similar_links``), which makes it answered (see ``Repertoire.reindex``).
+  (``similar_links``), which makes it answered (see ``RelationalRepertoire.reindex``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.models import ChannelRef, SourceKey, to_db_time
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 __all__ = [
     "NOT_RELATED",
@@ -54,7 +54,7 @@ class Suggestion:
 
 
 def record_suggestion(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     question_id: int,
     thread: SourceKey,
     items: list[tuple[int, float]],
@@ -82,13 +82,17 @@ def record_suggestion(
     return suggestion_id
 
 
-def set_suggestion_message(repertoire: Repertoire, suggestion_id: int, message_id: str) -> None:
+def set_suggestion_message(
+    repertoire: RelationalRepertoire, suggestion_id: int, message_id: str
+) -> None:
     repertoire.sql.execute(
         "UPDATE similar_suggestions SET message_id = ? WHERE id = ?", [message_id, suggestion_id]
     )
 
 
-def _load(repertoire: Repertoire, where_sql: str, params: list[object]) -> Suggestion | None:
+def _load(
+    repertoire: RelationalRepertoire, where_sql: str, params: list[object]
+) -> Suggestion | None:
     row = repertoire.sql.one(
         "SELECT id, question_id, platform, workspace, channel, thread_id, message_id "
         f"FROM similar_suggestions WHERE {where_sql} ORDER BY id DESC LIMIT 1",
@@ -108,11 +112,13 @@ def _load(repertoire: Repertoire, where_sql: str, params: list[object]) -> Sugge
     )
 
 
-def get_suggestion(repertoire: Repertoire, suggestion_id: int) -> Suggestion | None:
+def get_suggestion(repertoire: RelationalRepertoire, suggestion_id: int) -> Suggestion | None:
     return _load(repertoire, "id = ?", [suggestion_id])
 
 
-def suggestion_for_message(repertoire: Repertoire, message: SourceKey) -> Suggestion | None:
+def suggestion_for_message(
+    repertoire: RelationalRepertoire, message: SourceKey
+) -> Suggestion | None:
     """The suggestion posted as this chat message, if it is one."""
     return _load(
         repertoire,
@@ -121,7 +127,7 @@ def suggestion_for_message(repertoire: Repertoire, message: SourceKey) -> Sugges
     )
 
 
-def suggestion_in_thread(repertoire: Repertoire, thread: SourceKey) -> Suggestion | None:
+def suggestion_in_thread(repertoire: RelationalRepertoire, thread: SourceKey) -> Suggestion | None:
     """The latest suggestion made in a question's thread."""
     return _load(
         repertoire,
@@ -130,7 +136,7 @@ def suggestion_in_thread(repertoire: Repertoire, thread: SourceKey) -> Suggestio
     )
 
 
-def suggested_before(repertoire: Repertoire, question_id: int) -> set[int]:
+def suggested_before(repertoire: RelationalRepertoire, question_id: int) -> set[int]:
     rows = repertoire.sql.rows(
         "SELECT i.entry_id FROM similar_items i JOIN similar_suggestions s "
         "ON s.id = i.suggestion_id WHERE s.question_id = ?",
@@ -140,7 +146,7 @@ def suggested_before(repertoire: Repertoire, question_id: int) -> set[int]:
 
 
 def record_feedback(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     question_id: int,
     entry_id: int,
     user_id: str,
@@ -159,7 +165,7 @@ def record_feedback(
 
 
 def withdraw_feedback(
-    repertoire: Repertoire, question_id: int, entry_id: int, user_id: str, verdict: str
+    repertoire: RelationalRepertoire, question_id: int, entry_id: int, user_id: str, verdict: str
 ) -> None:
     repertoire.sql.execute(
         "DELETE FROM similar_feedback WHERE question_id = ? AND entry_id = ? AND user_id = ? "
@@ -168,7 +174,9 @@ def withdraw_feedback(
     )
 
 
-def voters(repertoire: Repertoire, question_id: int, entry_id: int, verdict: str) -> set[str]:
+def voters(
+    repertoire: RelationalRepertoire, question_id: int, entry_id: int, verdict: str
+) -> set[str]:
     rows = repertoire.sql.rows(
         "SELECT user_id FROM similar_feedback WHERE question_id = ? AND entry_id = ? "
         "AND verdict = ?",
@@ -177,7 +185,7 @@ def voters(repertoire: Repertoire, question_id: int, entry_id: int, verdict: str
     return {str(r[0]) for r in rows}
 
 
-def not_related_ids(repertoire: Repertoire, question_id: int) -> set[int]:
+def not_related_ids(repertoire: RelationalRepertoire, question_id: int) -> set[int]:
     """Entries that members said are not related to this question: never suggest them again."""
     rows = repertoire.sql.rows(
         "SELECT DISTINCT entry_id FROM similar_feedback WHERE question_id = ? "
@@ -187,7 +195,9 @@ def not_related_ids(repertoire: Repertoire, question_id: int) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def link_solved(repertoire: Repertoire, question_id: int, entry_id: int, at: datetime) -> bool:
+def link_solved(
+    repertoire: RelationalRepertoire, question_id: int, entry_id: int, at: datetime
+) -> bool:
     """The question was solved by an older entry: link them; ``True`` when that is new."""
     row = repertoire.sql.one(
         "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
@@ -204,7 +214,7 @@ def link_solved(repertoire: Repertoire, question_id: int, entry_id: int, at: dat
     return True
 
 
-def unlink_solved(repertoire: Repertoire, question_id: int, entry_id: int) -> bool:
+def unlink_solved(repertoire: RelationalRepertoire, question_id: int, entry_id: int) -> bool:
     removed = repertoire.sql.execute(
         "DELETE FROM similar_links WHERE question_id = ? AND entry_id = ?", [question_id, entry_id]
     )
@@ -213,14 +223,14 @@ def unlink_solved(repertoire: Repertoire, question_id: int, entry_id: int) -> bo
     return bool(removed)
 
 
-def linked_entry(repertoire: Repertoire, question_id: int) -> int | None:
+def linked_entry(repertoire: RelationalRepertoire, question_id: int) -> int | None:
     row = repertoire.sql.one(
         "SELECT entry_id FROM similar_links WHERE question_id = ?", [question_id]
     )
     return int(row[0]) if row else None
 
 
-def channel_verdicts(repertoire: Repertoire, channel: ChannelRef) -> tuple[int, int]:
+def channel_verdicts(repertoire: RelationalRepertoire, channel: ChannelRef) -> tuple[int, int]:
     """``(solved_it, not_related)`` verdicts on suggestions made in a channel since its reset.
 
     One per member, question and suggested entry (the feedback table's key), so a
@@ -240,7 +250,7 @@ def channel_verdicts(repertoire: Repertoire, channel: ChannelRef) -> tuple[int, 
     return counts.get(SOLVED_IT, 0), counts.get(NOT_RELATED, 0)
 
 
-def reset_channel(repertoire: Repertoire, channel: ChannelRef, at: datetime) -> None:
+def reset_channel(repertoire: RelationalRepertoire, channel: ChannelRef, at: datetime) -> None:
     """Forget what a channel's feedback taught: its threshold is the shipped one again."""
     repertoire.sql.execute(
         "INSERT INTO similar_channel_resets (platform, workspace, channel, reset_at) "

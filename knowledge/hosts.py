@@ -14,8 +14,8 @@ from datetime import datetime
 from knowledge.expertise import rank_experts, topic_roots
 from knowledge.models import ChannelRef, Entry, EntryKind, Expert, to_db_time
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, as_viewer
 
 __all__ = ["HostSuggestion", "NeedQuestion", "frequent_topics", "hosts_for_topic"]
@@ -38,7 +38,7 @@ class HostSuggestion:
 
 
 def _topic_questions(
-    repertoire: Repertoire, topic: str, viewer: ChannelRef | None, now: datetime
+    repertoire: RelationalRepertoire, topic: str, viewer: ChannelRef | None, now: datetime
 ) -> list[tuple[Entry, int, int]]:
     """Visible questions on the topic: ``(entry, answer_count, has_accepted)``, newest first."""
     roots = topic_roots(repertoire, parse_query(topic, now=now), viewer)
@@ -61,7 +61,7 @@ def _topic_questions(
 
 
 def hosts_for_topic(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     topic: str,
     viewer: ChannelRef | None,
     *,
@@ -85,7 +85,7 @@ def hosts_for_topic(
 
 
 def frequent_topics(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     viewer: ChannelRef | None,
     *,
     since: datetime,

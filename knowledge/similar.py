@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.confidence import SEMANTIC_SPEAK_THRESHOLD, SPEAK_THRESHOLD
 from knowledge.models import ChannelRef, Entry, EntryKind, SearchHit
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
 from knowledge.search import SearchOptions
 from knowledge.similar_ranking import (
@@ -47,7 +48,6 @@ from knowledge.similar_terms import (
     select_terms,
     weighted_terms,
 )
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import STOPWORDS, fold, highlight
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ SEMANTIC_SUGGEST_THRESHOLD = SEMANTIC_SPEAK_THRESHOLD
 
 
 def find_similar(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     text: str,
     viewer: ChannelRef | None,
     *,
@@ -129,7 +129,7 @@ def find_similar(
 
 
 def _hit(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     entry: Entry,
     conf: float,
     words: list[str],

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.confidence import LEXICAL_MODEL, SEMANTIC_MODEL, ConfidenceModel, QueryTerm, features
 from knowledge.models import ChannelRef, Entry
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.similar_terms import (
     DEFAULT_CONFIG,
     MltConfig,
@@ -29,7 +30,6 @@ from knowledge.similar_terms import (
     select_terms,
     weighted_terms,
 )
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.matches import SimilarLookup
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class Ranked:
 
 
 def rank_similar(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     text: str,
     viewer: ChannelRef | None,
     *,
@@ -150,7 +150,7 @@ def rank_similar(
 
 
 def calibrated(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     selected: Sequence[Term],
     entries: Sequence[Entry],
     scores: Mapping[int, float],

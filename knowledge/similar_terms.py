@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relevance import SIMILAR_FIELD_WEIGHTS, SIMILAR_MAX_POSTINGS
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.matches import WeightedTerm
 from knowledge.text import STOPWORDS, fold
 
@@ -118,7 +118,7 @@ def emphasised(text: str) -> set[str]:
 
 
 def question_terms(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     text: str,
     *,
     max_words: int = MAX_WORDS,

@@ -30,8 +30,9 @@ from bot.events import (
 )
 from bot.ports import FixedClock
 from knowledge.models import Entry, EntryKind
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import EntryFilter, Viewer
+from tests.sqlite_file import sqlite_of
 
 __all__ = [
     "EVERYTHING",
@@ -99,7 +100,7 @@ class Chat:
         self.places: dict[str, Where] = {}
 
     @property
-    def repertoire(self) -> Repertoire:
+    def repertoire(self) -> RelationalRepertoire:
         return self.core.repertoire
 
     def place(self, channel: str) -> Where:
@@ -242,7 +243,8 @@ class Chat:
         return found
 
     def sql(self, query: str, *params: object) -> list[tuple[object, ...]]:
-        return [tuple(r) for r in self.repertoire.db.execute(query, list(params)).fetchall()]
+        rows = sqlite_of(self.repertoire).db.execute(query, list(params)).fetchall()
+        return [tuple(r) for r in rows]
 
 
 def replies(outbound: list[Outbound]) -> list[Reply]:

@@ -33,6 +33,7 @@ from bot.ports import Services, SystemClock
 from knowledge.export import export_json
 from knowledge.postgres.repertoire import PostgresRepertoire
 from tests.postgres_cluster import PostgresServer
+from tests.sqlite_file import sqlite_of
 
 __all__ = ["BACKENDS", "Cores", "exported", "make_cores", "postgres_pair", "state"]
 
@@ -122,7 +123,7 @@ def state(core: Core) -> dict[str, Any]:
     repertoire = core.services.repertoire
     if isinstance(repertoire, PostgresRepertoire):
         return {"export": exported(core), **_postgres_internals(repertoire.conn)}
-    db = repertoire.db
+    db = sqlite_of(repertoire).db
     return {
         "export": exported(core),
         "documents": db.execute(

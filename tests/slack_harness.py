@@ -39,6 +39,7 @@ from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core
 from bot.runtime import AsyncCore
+from tests.sqlite_file import sqlite_of
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-bot-token"
@@ -436,7 +437,7 @@ class SlackHarness:
     # ------------------------------------------------------------------ reading back
 
     def entries(self) -> list[dict[str, Any]]:
-        db = self.core.services.repertoire.db
+        db = sqlite_of(self.core.services.repertoire).db
         return [dict(r) for r in db["entries"].rows]
 
 

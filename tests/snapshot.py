@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
+from tests.sqlite_file import sqlite_of
 
 
-def snapshot(repertoire: Repertoire) -> dict[str, Any]:
-    """Entries, tags, live reactions and search documents, keyed by source."""
-    db = repertoire.db
+def snapshot(repertoire: RelationalRepertoire) -> dict[str, Any]:
+    """Entries, tags, live reactions and search documents, keyed by source (SQLite's)."""
+    db = sqlite_of(repertoire).db
     entries = sorted(
         tuple(r)
         for r in db.execute(

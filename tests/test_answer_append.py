@@ -20,6 +20,7 @@ from bot.config import Settings, SimilarSettings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, MessageEdited, ReactionChange, Visibility, Where
 from knowledge.feedback import link_solved
+from tests.sqlite_file import sqlite_of
 
 PUBLIC = Where("slack", "T1", "C1", Visibility.PUBLIC, channel_name="help")
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -29,14 +30,18 @@ WEEK = timedelta(days=7)
 
 
 def entry_id(core: Core, message_id: str) -> int:
-    row = core.repertoire.db.execute(
-        "SELECT id FROM entries WHERE message_id = ? AND kind = 'question'", [message_id]
-    ).fetchone()
+    row = (
+        sqlite_of(core.repertoire)
+        .db.execute(
+            "SELECT id FROM entries WHERE message_id = ? AND kind = 'question'", [message_id]
+        )
+        .fetchone()
+    )
     return int(row[0])
 
 
 def documents(core: Core) -> list[tuple[object, ...]]:
-    db = core.repertoire.db
+    db = sqlite_of(core.repertoire).db
     return [
         tuple(row)
         for row in db.execute(
@@ -49,12 +54,14 @@ def documents(core: Core) -> list[tuple[object, ...]]:
 def rebuilt(core: Core) -> list[tuple[object, ...]]:
     """The documents as a full rebuild from the entries makes them (rolled back after)."""
     repertoire = core.repertoire
-    conn = repertoire.db.conn
+    conn = sqlite_of(repertoire).db.conn
     conn.execute("BEGIN")
     try:
-        for (entry_id,) in repertoire.db.execute(
-            "SELECT id FROM entries WHERE kind != 'answer'"
-        ).fetchall():
+        for (entry_id,) in (
+            sqlite_of(repertoire)
+            .db.execute("SELECT id FROM entries WHERE kind != 'answer'")
+            .fetchall()
+        ):
             repertoire.reindex(int(entry_id))
         return documents(core)
     finally:
@@ -116,11 +123,11 @@ def test_a_new_answer_is_appended_without_reading_the_thread(tmp_path: Path) -> 
     helper = Actor("slack", "UH", "helper", "T1")
     core.handle(IncomingMessage(PUBLIC, helper, "101.0", "first answer", BASE, "100.0"))
     statements: list[str] = []
-    core.repertoire.db.conn.set_trace_callback(statements.append)
+    sqlite_of(core.repertoire).db.conn.set_trace_callback(statements.append)
     core.handle(
         IncomingMessage(PUBLIC, helper, "102.0", "second answer", BASE + timedelta(1), "100.0")
     )
-    core.repertoire.db.conn.set_trace_callback(None)
+    sqlite_of(core.repertoire).db.conn.set_trace_callback(None)
     assert not [s for s in statements if "ORDER BY a.accepted DESC" in s]  # no rebuild
     assert documents(core)[0][3] == "first answer\nsecond answer"
     assert documents(core) == rebuilt(core)

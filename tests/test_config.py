@@ -49,7 +49,7 @@ def test_no_file_gives_the_defaults() -> None:
 def test_the_example_file_is_valid_and_documents_the_defaults() -> None:
     example = load_settings(ROOT / "config.example.toml")
     defaults = Settings()
-    for section in ("capture", "channels", "search", "slack", "discord"):
+    for section in ("capture", "channels", "search", "slack", "discord", "workers"):
         assert getattr(example, section) == getattr(defaults, section), section
     assert example.database == defaults.database
     assert example.community.timezone == defaults.community.timezone

@@ -35,7 +35,7 @@ from knowledge.feedback import link_solved, record_feedback, record_suggestion, 
 from knowledge.identity import request_link
 from knowledge.models import ChannelRef, EntryKind, NewEntry, SourceKey
 from knowledge.postgres.url import DATABASE_URL_ENV
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import Row
 from knowledge.thanks import record_thanks
 from knowledge.web_consent import set_web_optout
@@ -47,7 +47,7 @@ DATA_HELP = Where("slack", "T0ACME", "C01DATA", Visibility.PUBLIC, channel_name=
 ALICE = Actor("slack", "U01ALICE", "alice", "T0ACME")
 
 
-def _question(rep: Repertoire, message_id: str) -> int:
+def _question(rep: RelationalRepertoire, message_id: str) -> int:
     found = rep.entries_for_message(SourceKey("slack", "T0ACME", "C01DATA", message_id))
     return found[0].id
 
@@ -111,7 +111,7 @@ def build_community(path: Path) -> None:
         core.services.repertoire.close()
 
 
-def table_rows(rep: Repertoire) -> dict[str, list[Row]]:
+def table_rows(rep: RelationalRepertoire) -> dict[str, list[Row]]:
     """Every copied table's rows in one order (and each curation change's undo link)."""
     rows = {
         table.name: sorted(

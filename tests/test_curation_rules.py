@@ -31,6 +31,7 @@ from knowledge.query import parse_query
 from knowledge.search import search
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
+from tests.sqlite_file import sqlite_of
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HELP = Where("slack", "W1", "C-HELP", Visibility.PUBLIC, "help")
@@ -99,9 +100,11 @@ def test_history_is_newest_first_names_the_member_and_keeps_text_as_written(core
         ("handy", NOW),
     ]
     assert [c.id for c in history(core.repertoire, entry, limit=1)] == [changes[0].id]
-    stored = core.repertoire.db.execute(
-        "SELECT new_value FROM curation_changes WHERE field = 'title'"
-    ).fetchone()[0]
+    stored = (
+        sqlite_of(core.repertoire)
+        .db.execute("SELECT new_value FROM curation_changes WHERE field = 'title'")
+        .fetchone()[0]
+    )
     assert stored == '"Réduire un DataFrame"'  # readable in the database, not \\u escapes
 
 
@@ -183,9 +186,11 @@ def test_a_new_title_is_searchable_and_history_keeps_both_as_written(core: Core)
     change_field(core.repertoire, entry, "title", "Réduire la RAM quixotiquement", bob, NOW)
     found = search(core.repertoire, parse_query("quixotiquement"), None)
     assert [hit.entry.id for hit in found] == [entry]
-    stored = core.repertoire.db.execute(
-        "SELECT old_value, new_value FROM curation_changes ORDER BY id DESC LIMIT 1"
-    ).fetchone()
+    stored = (
+        sqlite_of(core.repertoire)
+        .db.execute("SELECT old_value, new_value FROM curation_changes ORDER BY id DESC LIMIT 1")
+        .fetchone()
+    )
     assert tuple(stored) == ('"Réduire la mémoire"', '"Réduire la RAM quixotiquement"')
     (latest, _) = history(core.repertoire, entry)
     assert (latest.member_id, latest.member_name) == (bob, "Bob")

@@ -20,7 +20,7 @@ from bot.core import Core
 from bot.digest import build_digest, resolve_channel
 from bot.ports import FixedClock
 from bot.render_text import render_post
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.storage import Viewer
 from tests.streams import START, make_community
 from tests.test_privacy import copy_visible_only, populate_randomly
@@ -28,7 +28,9 @@ from tests.test_privacy import copy_visible_only, populate_randomly
 EVERYTHING = Viewer.operator_including_private()
 
 
-def _digest_text(core: Core, repertoire: Repertoire, spec: str, days: int, end: datetime) -> str:
+def _digest_text(
+    core: Core, repertoire: RelationalRepertoire, spec: str, days: int, end: datetime
+) -> str:
     services = core.services.__class__(repertoire, core.services.settings, core.services.clock)
     schedule = DigestSchedule(channel=spec, period_days=days, empty="note", mention_experts=True)
     target = resolve_channel(repertoire, spec)

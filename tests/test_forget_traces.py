@@ -26,6 +26,7 @@ from bot.forget import carry_out, plan_for
 from bot.ports import FixedClock
 from knowledge.models import Entry
 from knowledge.storage import EntryFilter, Viewer
+from tests.sqlite_file import sqlite_of
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HELP = Where("slack", "W1", "C-HELP", Visibility.PUBLIC, "data-help")
@@ -69,7 +70,7 @@ def test_forget_a_member_who_was_thanked_and_curated_leaves_nothing_of_them(
     try:
         _community(core)
         member = core.repertoire.find_members("Zephyrine")[0]
-        db = core.repertoire.db
+        db = sqlite_of(core.repertoire).db
         # The setup did what it says: she is referenced from thanks and curation.
         assert (
             db.execute("SELECT count(*) FROM thanks WHERE receiver_id = ?", [member.id]).fetchone()[
@@ -193,7 +194,9 @@ def test_forgetting_an_asker_keeps_the_answers_but_not_their_acceptance(tmp_path
         (answer,) = _by_message(core, "a1")
         assert answer.text == "Use category dtype." and not answer.accepted
         assert _by_message(core, "q1") == []
-        reactions = core.repertoire.db.execute("SELECT user_id FROM reactions").fetchall()
+        reactions = (
+            sqlite_of(core.repertoire).db.execute("SELECT user_id FROM reactions").fetchall()
+        )
         assert [tuple(r) for r in reactions] == [(ZEPH.user_id,)]  # others' reactions stay
     finally:
         core.repertoire.close()
@@ -210,7 +213,9 @@ def test_the_plan_holds_every_entry_of_a_prolific_member(tmp_path: Path) -> None
         (plan,) = plan_for(core, "Bob")
         assert len(plan.entries) == 130
         carry_out(core, plan)
-        assert core.repertoire.db.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+        assert (
+            sqlite_of(core.repertoire).db.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+        )
     finally:
         core.repertoire.close()
 

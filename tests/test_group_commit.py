@@ -29,6 +29,7 @@ from bot.events import (
 from bot.runtime import AsyncCore
 from knowledge.models import Entry
 from knowledge.storage import GroupFailed
+from tests.sqlite_file import sqlite_of
 
 WHERE = Where("slack", "T1", "C1", channel_name="help")
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -65,7 +66,7 @@ async def test_concurrent_events_share_commits_and_each_returns_after_its_commit
         build_core(Settings(similar=SimilarSettings(enabled=False)), tmp_path / "copbot.db")
     )
     commits: list[str] = []
-    conn = await async_core.run(lambda: async_core.core.repertoire.db.conn)
+    conn = await async_core.run(lambda: sqlite_of(async_core.core.repertoire).db.conn)
     conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
     events = [question(i) for i in range(60)]
     seen_after_return: list[bool] = []
@@ -159,14 +160,14 @@ def test_a_failed_unit_fails_its_whole_group_and_no_event_takes_a_savepoint(
     core = build_core(Settings(), tmp_path / "copbot.db")
     repertoire = core.repertoire
     statements: list[str] = []
-    repertoire.db.conn.set_trace_callback(statements.append)
+    sqlite_of(repertoire).db.conn.set_trace_callback(statements.append)
     with pytest.raises(GroupFailed), repertoire.group():
         assert core.capture.on_message(question(1)) is not None
         with contextlib.suppress(RuntimeError), repertoire.transaction():
             repertoire.set_meta("half", "done")
             raise RuntimeError("a bug the caller logs and carries on from")
         assert core.capture.on_message(question(2)) is not None
-    repertoire.db.conn.set_trace_callback(None)
+    sqlite_of(repertoire).db.conn.set_trace_callback(None)
     assert committed_message_ids(tmp_path / "copbot.db") == set()
     assert repertoire.get_meta("half") is None
     assert not [s for s in statements if s.upper().startswith("SAVEPOINT")]

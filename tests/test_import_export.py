@@ -29,9 +29,11 @@ from bot.import_replay import Problem, Skipped, run_import
 from bot.unthreaded import UnthreadedLinker
 from knowledge.export import export_json, export_markdown
 from knowledge.models import EntryKind, SourceKey
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.restore import import_json
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
+from tests.sqlite_file import sqlite_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"
@@ -66,9 +68,9 @@ def entries(core: Core) -> dict[tuple[str, str], Made]:
     }
 
 
-def snapshot(db: Repertoire) -> dict[str, Any]:
+def snapshot(db: RelationalRepertoire) -> dict[str, Any]:
     """The repertoire with ids replaced by what they stand for (to compare two databases)."""
-    q = db.db.execute
+    q = sqlite_of(db).db.execute
     return {
         "entries": sorted(
             q(
@@ -461,7 +463,7 @@ def test_deferred_reindex_builds_the_same_documents(tmp_path: Path) -> None:
     repertoire = core.services.repertoire
     bulk = snapshot(repertoire)["search"]
     with repertoire.transaction():
-        for (entry_id,) in repertoire.db.execute("SELECT id FROM entries").fetchall():
+        for (entry_id,) in sqlite_of(repertoire).db.execute("SELECT id FROM entries").fetchall():
             repertoire.reindex_thread_of(entry_id)
     assert snapshot(repertoire)["search"] == bulk
     counts = sqlite3.connect(tmp_path / "copbot.db").execute(

@@ -33,6 +33,7 @@ from knowledge.kinds import knowhow_by_kind
 from knowledge.models import ChannelRef, SourceKey
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.thanks import thanks_leaderboard
+from tests.sqlite_file import sqlite_of
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=1)
@@ -418,7 +419,7 @@ def test_deleting_a_message_takes_its_history_and_thanks_with_it() -> None:
     cop(core, HELP, BOB, f"thanks alice for #{qid}")
     core.handle(MessageDeleted(HELP, q, event_id="del-q"))
     core.handle(MessageDeleted(HELP, a, event_id="del-a"))
-    db = core.repertoire.db
+    db = sqlite_of(core.repertoire).db
     assert db.execute("SELECT count(*) FROM curation_changes").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM thanks").fetchone()[0] == 0
     assert "no entry" in text_of(cop(core, HELP, BOB, f"history #{qid}"))

@@ -28,9 +28,11 @@ from bot.ports import FixedClock
 from knowledge.expertise import rank_experts
 from knowledge.models import ChannelRef, SourceKey
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.stats import repertoire_stats
+from tests.sqlite_file import sqlite_of
 from tests.streams import START, WORDS, community_stream, make_community
 
 
@@ -71,7 +73,9 @@ def copy_visible_only(source: Path, target: Path, viewer: Where) -> Repertoire:
     return copy
 
 
-def _search_ids(repertoire: Repertoire, text: str, viewer: ChannelRef) -> set[tuple[str, str]]:
+def _search_ids(
+    repertoire: RelationalRepertoire, text: str, viewer: ChannelRef
+) -> set[tuple[str, str]]:
     hits = search(repertoire, parse_query(text, now=START), viewer, SearchOptions(limit=10_000))
     return {(h.entry.source.channel, h.entry.source.message_id) for h in hits}
 
@@ -87,7 +91,10 @@ def test_hidden_entries_have_no_influence(tmp_path: Path, seed: int, words: list
     try:
         populate_randomly(core, seed)
         kinds = {
-            r[0] for r in core.repertoire.db.execute("SELECT DISTINCT visibility FROM entries")
+            r[0]
+            for r in sqlite_of(core.repertoire).db.execute(
+                "SELECT DISTINCT visibility FROM entries"
+            )
         }
         assert {"public", "private", "dm"} <= kinds
         query = " ".join(words)
@@ -126,13 +133,17 @@ def test_deleting_removes_the_entry_and_its_index_row(tmp_path: Path) -> None:
     core = build_core(Settings(), tmp_path / "d.db", clock=FixedClock(START))
     try:
         populate_randomly(core, 3)
-        row = core.repertoire.db.execute(
-            "SELECT id, platform, workspace, channel, message_id FROM entries "
-            "WHERE kind = 'question' LIMIT 1"
-        ).fetchone()
+        row = (
+            sqlite_of(core.repertoire)
+            .db.execute(
+                "SELECT id, platform, workspace, channel, message_id FROM entries "
+                "WHERE kind = 'question' LIMIT 1"
+            )
+            .fetchone()
+        )
         entry_id, platform, workspace, channel, message_id = row
         core.handle(MessageDeleted(Where(platform, workspace, channel), message_id, "del-x"))
-        db = core.repertoire.db
+        db = sqlite_of(core.repertoire).db
         assert (
             db.execute("SELECT count(*) FROM entries WHERE id = ?", [entry_id]).fetchone()[0] == 0
         )

@@ -52,10 +52,12 @@ from knowledge.hosts import hosts_for_topic
 from knowledge.models import ChannelRef, SourceKey
 from knowledge.profiles import member_profile
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
+from tests.sqlite_file import sqlite_of
 from tests.streams import START
 
 WORDS = ("vault", "kafka", "airflow", "pandas", "docker", "schema")
@@ -226,7 +228,7 @@ def _replies(outbound: list[Outbound]) -> list[tuple[Any, ...]]:
 
 
 def _everything_shown(
-    repertoire: Repertoire, services: Services, viewer: ChannelRef, ids: tuple[int, int]
+    repertoire: RelationalRepertoire, services: Services, viewer: ChannelRef, ids: tuple[int, int]
 ) -> Any:
     """What ``viewer``'s channel is shown, by every path, in a comparable form.
 
@@ -257,7 +259,7 @@ def _everything_shown(
     return shown
 
 
-def _markdown(repertoire: Repertoire, folder: Path) -> dict[str, str]:
+def _markdown(repertoire: RelationalRepertoire, folder: Path) -> dict[str, str]:
     export_markdown(repertoire, folder)
     return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.md"))}
 
@@ -284,16 +286,24 @@ def test_nothing_private_shows_elsewhere_whatever_the_channels_became(
         for operation in operations:
             community.run(operation)
         # Visibility follows the channel: no entry differs from its channel's row.
-        drift = core.repertoire.db.execute(
-            "SELECT count(*) FROM entries e JOIN channels c ON c.platform = e.platform "
-            "AND c.workspace = e.workspace AND c.channel = e.channel "
-            "WHERE c.visibility != e.visibility"
-        ).fetchone()[0]
+        drift = (
+            sqlite_of(core.repertoire)
+            .db.execute(
+                "SELECT count(*) FROM entries e JOIN channels c ON c.platform = e.platform "
+                "AND c.workspace = e.workspace AND c.channel = e.channel "
+                "WHERE c.visibility != e.visibility"
+            )
+            .fetchone()[0]
+        )
         assert drift == 0
-        ids = core.repertoire.db.execute(
-            "SELECT (SELECT ifnull(max(id), 0) FROM members), (SELECT ifnull(max(id), 0) "
-            "FROM entries)"
-        ).fetchone()
+        ids = (
+            sqlite_of(core.repertoire)
+            .db.execute(
+                "SELECT (SELECT ifnull(max(id), 0) FROM members), (SELECT ifnull(max(id), 0) "
+                "FROM entries)"
+            )
+            .fetchone()
+        )
         for channel in (*CHANNELS, "D1"):
             viewer = ChannelRef(PLATFORM, WORKSPACE, channel)
             copy = _copy_for(db, folder / f"{channel}.db", viewer)

@@ -21,6 +21,7 @@ from knowledge.search import search
 from knowledge.sqlite.repertoire import Repertoire
 from knowledge.text import clean_text
 from tests.chat_driver import NOW, Chat, actor, replies, where
+from tests.sqlite_file import sqlite_of
 
 # ------------------------------------------------------------------ grammar, element by element
 
@@ -325,7 +326,7 @@ def test_parse_query_never_raises_and_fts_accepts_its_expression(seeded: Core, t
         if expression is None:
             continue
         try:
-            seeded.repertoire.db.execute(
+            sqlite_of(seeded.repertoire).db.execute(
                 "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", [expression]
             ).fetchone()
         except sqlite3.Error as exc:  # pragma: no cover - the failure we look for

@@ -9,7 +9,6 @@ forgotten entries' vectors go; a private entry's vector never surfaces elsewhere
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,8 @@ from bot.semantic_job import EmbeddingJob
 from knowledge.models import ChannelRef
 from knowledge.semantic import embed_missing, pending, semantic_ranking, store_vectors
 from knowledge.similar import find_similar
+from tests.semantic_support import HashedWords
+from tests.sqlite_file import sqlite_of
 from tests.streams import START
 
 np = pytest.importorskip("numpy")
@@ -37,26 +38,6 @@ OTHER = Where("slack", "T1", "C2", Visibility.PUBLIC, "other")
 SECRET = Where("slack", "T1", "G1", Visibility.PRIVATE, "secret")
 ASKER = Actor("slack", "U1", "Ada Asker", "T1")
 HELPER = Actor("slack", "U2", "Hal Helper", "T1")
-
-
-class HashedWords:
-    """A deterministic embedder: each word hashed into 256 dimensions, L2-normalised."""
-
-    name = "test-hashed-words"
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-
-    def encode(self, texts: list[str]) -> Any:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), 256), dtype="float32")
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                word = word.strip("?.,!:;")
-                digest = hashlib.sha256(word.encode()).digest()
-                out[row, int.from_bytes(digest[:2], "big") % 256] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-9)
 
 
 class GatedWords(HashedWords):
@@ -80,16 +61,20 @@ def ask(core: Core, where: Where, mid: str, text: str, minutes: int = 0) -> None
 
 
 def vectors(core: Core, model: str = HashedWords.name) -> dict[int, bytes]:
-    rows = core.repertoire.db.execute(
-        "SELECT entry_id, vector FROM entry_embeddings WHERE model = ?", [model]
-    ).fetchall()
+    rows = (
+        sqlite_of(core.repertoire)
+        .db.execute("SELECT entry_id, vector FROM entry_embeddings WHERE model = ?", [model])
+        .fetchall()
+    )
     return {int(r[0]): bytes(r[1]) for r in rows}
 
 
 def entry_id(core: Core, mid: str) -> int:
-    rows = core.repertoire.db.execute(
-        "SELECT id FROM entries WHERE message_id = ? AND kind != 'answer'", [mid]
-    ).fetchall()
+    rows = (
+        sqlite_of(core.repertoire)
+        .db.execute("SELECT id FROM entries WHERE message_id = ? AND kind != 'answer'", [mid])
+        .fetchall()
+    )
     assert len(rows) == 1, rows
     return int(rows[0][0])
 
@@ -143,7 +128,7 @@ def test_batches_are_bounded_and_text_is_title_and_body_first(core: Core) -> Non
         long = f"Question number {n}: why are grafana panels empty? " + "detail " * 300 + "why?"
         ask(core, HELP, f"q{n}", long)
     embedder = HashedWords()
-    assert embed_missing(core.repertoire, embedder, batch=2) == 5
+    assert embed_missing(sqlite_of(core.repertoire), embedder, batch=2) == 5
     assert [len(c) for c in embedder.calls] == [2, 2, 1]
     text = embedder.calls[0][0]
     assert text.startswith("Question number 0: why are grafana panels empty?")
@@ -154,21 +139,21 @@ def test_deleted_edited_and_forgotten_entries_lose_their_vectors(core: Core) -> 
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     ask(core, HELP, "q2", "Why does kafka consumer lag grow?", minutes=1)
     embedder = HashedWords()
-    assert embed_missing(core.repertoire, embedder) == 2
+    assert embed_missing(sqlite_of(core.repertoire), embedder) == 2
     q1, q2 = entry_id(core, "q1"), entry_id(core, "q2")
-    before = semantic_ranking(core.repertoire, embedder, "rotate snowflake key", None)
+    before = semantic_ranking(sqlite_of(core.repertoire), embedder, "rotate snowflake key", None)
     assert before[0][0] == q1
 
     core.handle(MessageDeleted(HELP, "q1"))
     assert set(vectors(core)) == {q2}  # at once, not at the next sweep
-    after = semantic_ranking(core.repertoire, embedder, "rotate snowflake key", None)
+    after = semantic_ranking(sqlite_of(core.repertoire), embedder, "rotate snowflake key", None)
     assert q1 not in {i for i, _ in after}
 
     old = vectors(core)[q2]
     core.handle(MessageEdited(HELP, "q2", "Why does the redis cache miss?", START))
     assert q2 not in vectors(core)  # the old text's vector is gone with the edit
-    assert [p.entry_id for p in pending(core.repertoire, embedder.name).items] == [q2]
-    assert embed_missing(core.repertoire, embedder) == 1
+    assert [p.entry_id for p in pending(sqlite_of(core.repertoire), embedder.name).items] == [q2]
+    assert embed_missing(sqlite_of(core.repertoire), embedder) == 1
     assert vectors(core)[q2] != old
 
     (plan,) = plan_for(core, "ada")
@@ -180,24 +165,24 @@ def test_a_batch_read_before_a_delete_or_edit_writes_nothing_for_it(core: Core) 
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     ask(core, HELP, "q2", "Why does kafka consumer lag grow?", minutes=1)
     embedder = HashedWords()
-    batch = pending(core.repertoire, embedder.name).items
+    batch = pending(sqlite_of(core.repertoire), embedder.name).items
     assert len(batch) == 2
     # While the model works on the batch, q1 is deleted and q2 edited.
     core.handle(MessageDeleted(HELP, "q1"))
     core.handle(MessageEdited(HELP, "q2", "Why does the redis cache miss?", START))
     stored = store_vectors(
-        core.repertoire, embedder.name, batch, embedder.encode([i.text for i in batch])
+        sqlite_of(core.repertoire), embedder.name, batch, embedder.encode([i.text for i in batch])
     )
     assert stored == 0 and vectors(core) == {}
-    assert embed_missing(core.repertoire, embedder) == 1  # q2 again, with its new text
+    assert embed_missing(sqlite_of(core.repertoire), embedder) == 1  # q2 again, with its new text
     assert "redis" in embedder.calls[-1][0]
 
 
 def test_vectors_left_behind_are_purged_by_a_full_sweep(core: Core) -> None:
     ask(core, HELP, "q1", "How do I rotate the snowflake key?")
     embedder = HashedWords()
-    embed_missing(core.repertoire, embedder)
-    db = core.repertoire.db
+    embed_missing(sqlite_of(core.repertoire), embedder)
+    db = sqlite_of(core.repertoire).db
     # A database from before the triggers: a vector whose entry is gone.
     db.execute("DROP TRIGGER entry_embeddings_deleted")
     db.execute("DELETE FROM entries WHERE message_id = 'q1'")
@@ -220,7 +205,7 @@ def test_private_vectors_never_suggest_in_another_channel(core: Core) -> None:
     ask(core, SECRET, "s1", "How do I rotate the snowflake signing key?")
     ask(core, HELP, "p1", "Where are the airflow scheduler logs?", minutes=1)
     embedder = HashedWords()
-    embed_missing(core.repertoire, embedder)
+    embed_missing(sqlite_of(core.repertoire), embedder)
     secret = entry_id(core, "s1")
     question = "rotate snowflake signing key"
     inside = find_similar(
@@ -230,5 +215,5 @@ def test_private_vectors_never_suggest_in_another_channel(core: Core) -> None:
     for viewer in (ChannelRef("slack", "T1", "C1"), ChannelRef("slack", "T1", "C2")):
         hits = find_similar(core.repertoire, question, viewer, embedder=embedder)
         assert secret not in {h.entry.id for h in hits}
-        near = semantic_ranking(core.repertoire, embedder, question, viewer)
+        near = semantic_ranking(sqlite_of(core.repertoire), embedder, question, viewer)
         assert secret not in {i for i, _ in near}

@@ -48,6 +48,7 @@ from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.text import clean_text, extract_tags, fold, normalize_tag
 from tests.postgres_cluster import PostgresServer
 from tests.setwise_backends import BACKENDS, Cores, exported, make_cores, postgres_pair, state
+from tests.sqlite_file import sqlite_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -311,9 +312,11 @@ def test_a_repertoire_that_holds_anything_is_imported_event_by_event(tmp_path: P
     core.handle_batch = counting  # type: ignore[method-assign]
     run_import(core, [msg(PUBLIC, BOB, "2", "from the readme", 1, thread="1")])
     assert replayed == [1]
-    answers = core.services.repertoire.db.execute(
-        "SELECT answers FROM search_fts WHERE rowid = 1"
-    ).fetchone()
+    answers = (
+        sqlite_of(core.services.repertoire)
+        .db.execute("SELECT answers FROM search_fts WHERE rowid = 1")
+        .fetchone()
+    )
     assert answers == ("from the readme",)
 
 

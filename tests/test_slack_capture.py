@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from tests.slack_harness import SlackHarness, fake_slack, sign, slack  # noqa: F401
+from tests.sqlite_file import sqlite_of
 
 Q_TS = "1800000001.000100"
 A_TS = "1800000002.000200"
@@ -59,7 +60,7 @@ async def test_a_skin_toned_reaction_is_the_same_reaction(slack: SlackHarness) -
     await slack.react("C0PUBLIC", "U0ASK", A_TS, "+1::skin-tone-2")
     await slack.react("C0PUBLIC", "U0ASK", A_TS, "white_check_mark::skin-tone-4")
     assert by_ts(slack)[A_TS]["accepted"] == 1
-    reactions = {r["emoji"] for r in slack.core.services.repertoire.db["reactions"].rows}
+    reactions = {r["emoji"] for r in sqlite_of(slack.core.services.repertoire).db["reactions"].rows}
     assert reactions == {"👍", "✅"}
 
 

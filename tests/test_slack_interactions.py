@@ -20,6 +20,7 @@ from tests.slack_harness import (  # noqa: F401
     harness_for,
     slack,
 )
+from tests.sqlite_file import sqlite_of
 
 PUB_TS = "1800000001.000100"
 SECRET_TS = "1800000002.000200"
@@ -225,7 +226,8 @@ async def test_save_shortcut_opens_a_modal_and_saves_know_how(slack: SlackHarnes
     assert entry["kind"] == "knowhow" and entry["title"] == "Faulthandler in CI"
     assert entry["message_id"] == MSG_TS and entry["visibility"] == "public"
     tags = {
-        row["tag"] for row in slack.core.services.repertoire.db.query("SELECT tag FROM entry_tags")
+        row["tag"]
+        for row in sqlite_of(slack.core.services.repertoire).db.query("SELECT tag FROM entry_tags")
     }
     assert {"ci", "debugging", "python"} <= tags
     [confirm] = slack.fake.of("chat.postEphemeral")
@@ -276,7 +278,9 @@ async def test_save_reaction_fetches_the_message_and_saves_it(slack: SlackHarnes
     )
     [entry] = slack.entries()
     assert entry["kind"] == "knowhow" and "uv pip compile" in entry["text"]
-    authors = {r["id"]: r["user_id"] for r in slack.core.services.repertoire.db["members"].rows}
+    authors = {
+        r["id"]: r["user_id"] for r in sqlite_of(slack.core.services.repertoire).db["members"].rows
+    }
     assert authors[entry["author_id"]] == "U0ANS" and authors[entry["saved_by_id"]] == "U0SAVE"
     [confirm] = slack.fake.of("chat.postEphemeral")
     assert confirm["user"] == "U0SAVE"

@@ -30,6 +30,7 @@ from knowledge.query import parse_query
 from knowledge.search import SearchOptions, search
 from knowledge.storage import EntryFilter, Viewer
 from tests.chat_driver import first_reply
+from tests.sqlite_file import sqlite_of
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HELP = Where("console", "local", "C01HELP", Visibility.PUBLIC, "data-help")
@@ -54,7 +55,7 @@ def make_core(settings: Settings | None = None) -> Core:
         seed = build_core(Settings(), folder / "seed.db", clock=FixedClock(NOW))
         for event in sample_events(load_sample(), NOW - timedelta(days=1)):
             seed.handle(event)
-        seed.repertoire.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sqlite_of(seed.repertoire).db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         seed.repertoire.close()
         _SEEDED.append(folder / "seed.db")
     copy = Path(tempfile.mkdtemp(dir=_TMP.name)) / "copy.db"

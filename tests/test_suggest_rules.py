@@ -27,6 +27,7 @@ from knowledge import feedback
 from knowledge.models import Entry, EntryKind, SearchHit, SourceKey, from_db_time
 from knowledge.text import shorten
 from tests.chat_driver import only_reply
+from tests.sqlite_file import sqlite_of
 from tests.test_suggest import ASKER, DUPLICATE, HELP, NOW, OTHER, ask, make_core, rep_key
 
 POSTED = "bot-msg-1"
@@ -355,7 +356,9 @@ def test_feedback_is_kept_with_the_time_it_was_given() -> None:
     _suggested(core)
     earlier = NOW - timedelta(hours=1)
     core.handle(ReactionChange(HELP, POSTED, OTHER, "-1", at=earlier))
-    times = core.repertoire.db.execute("SELECT DISTINCT created_at FROM similar_feedback")
+    times = sqlite_of(core.repertoire).db.execute(
+        "SELECT DISTINCT created_at FROM similar_feedback"
+    )
     assert [from_db_time(t[0]) for t in times.fetchall()] == [earlier]
 
 

@@ -11,7 +11,7 @@ import click
 
 from adapters.cli_options import CommandFailed, db_option, opened
 from bot.import_replay import ImportItem, ImportStopped, ImportSummary, Problem, run_import
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ def import_command(
         raise CommandFailed(f"finished with {failed:,} problem(s): exit code 1")
 
 
-def _restore(repertoire: Repertoire, path: Path) -> bool:
+def _restore(repertoire: RelationalRepertoire, path: Path) -> bool:
     """Restore one copbot JSON export whole, or report why not and keep nothing of it."""
     from knowledge.restore import ExportFormatError, RestoreError, import_json
 

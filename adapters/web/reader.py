@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.publication import web_viewer
 from knowledge.backends import DatabaseTarget, open_storage, open_storage_read_only
 from knowledge.models import Viewer
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,8 +35,8 @@ T = TypeVar("T")
 class ReadContext:
     """What a page reads with: the repertoire, the public-web viewer, the settings, now."""
 
-    #: Either backend (the PostgreSQL repertoire is a kind of this class for now).
-    repertoire: Repertoire
+    #: Either backend (both complete the shared relational repertoire).
+    repertoire: RelationalRepertoire
     web: Viewer
     settings: Settings
     now: datetime
@@ -53,12 +53,12 @@ class WebReader:
         self.settings = settings
         open_storage(self.database).close()  # check, create and migrate once, before readers
         self._local = threading.local()
-        self._opened: list[Repertoire] = []
+        self._opened: list[RelationalRepertoire] = []
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="copbot-web")
 
-    def _repertoire(self) -> Repertoire:
-        repertoire: Repertoire | None = getattr(self._local, "repertoire", None)
+    def _repertoire(self) -> RelationalRepertoire:
+        repertoire: RelationalRepertoire | None = getattr(self._local, "repertoire", None)
         if repertoire is None:
             repertoire = open_storage_read_only(self.database)
             self._local.repertoire = repertoire

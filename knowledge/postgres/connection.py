@@ -9,10 +9,12 @@ password and says what went wrong, instead of a pool timing out in silence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from psycopg import Connection
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
@@ -38,11 +40,16 @@ def _where(conninfo: str) -> str:
     return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL server"
 
 
-def connect(conninfo: str, *, autocommit: bool = False) -> Connection[TupleRow]:
-    """One connection (for a command such as ``copbot stats``), set up for copbot."""
+def connect(
+    conninfo: str, *, autocommit: bool = False, options: Mapping[str, str | int] | None = None
+) -> Connection[TupleRow]:
+    """One connection (for a command such as ``copbot stats``), set up for copbot.
+
+    ``options``: more libpq connection parameters (keepalives, for a lock's session).
+    """
     try:
         conn = psycopg.connect(
-            conninfo,
+            make_conninfo(conninfo, **dict(options or {})) if options else conninfo,
             autocommit=autocommit,
             application_name=APPLICATION_NAME,
             connect_timeout=CONNECT_TIMEOUT,

@@ -77,6 +77,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         apply=documents.reindex_all,
     ),
     Migration(10, "expiry is a day", schema_entries.EXPIRY_IS_A_DAY),
+    Migration(
+        11,
+        "embeddings go with their entry",
+        schema_practice.EMBEDDINGS_GO_WITH_THEIR_ENTRY,
+    ),
 )
 
 _CREATE_TABLE = """

@@ -1,17 +1,18 @@
 """The repertoire on PostgreSQL: the shared relational code with PostgreSQL's hooks.
 
-:class:`PostgresRepertoire` runs :class:`~knowledge.sqlite.repertoire.Repertoire`'s portable
-statements over :class:`~knowledge.postgres.sql.PostgresSql` and supplies the
-dialect hooks: tags aggregated with ``string_agg``, transactions as psycopg's
-(nested ones are savepoints), and the search index's hooks rebuilt with
+:class:`PostgresRepertoire` runs the portable statements of
+:class:`~knowledge.relational.repertoire.RelationalRepertoire` over
+:class:`~knowledge.postgres.sql.PostgresSql` and supplies every hook the
+relational base leaves abstract: tags aggregated with ``string_agg``,
+transactions as psycopg's (nested ones are savepoints), ``COPY`` for a copied
+community, ``VACUUM`` after a forget, and the search index's hooks rebuilt with
 :func:`~knowledge.postgres.documents.reindex` (the ``tsvector`` lives on the
 entry's row, so a deleted entry takes its document with it).
 
 Full-text search and the similar finder's index are PostgreSQL's own
-(:class:`~knowledge.postgres.text_search.PostgresTextSearch`, ahead of the
-SQLite repertoire in the method order). It still inherits the SQLite
-repertoire's class and overrides what is SQLite's; a shared base class without
-the SQLite parts is the next step of the split.
+(:class:`~knowledge.postgres.text_search.PostgresTextSearch`). Nothing comes
+from the SQLite backend: the two are siblings on the relational base, and mypy
+checks each against the whole storage interface.
 """
 
 from __future__ import annotations
@@ -24,19 +25,23 @@ from typing import Any
 import psycopg
 from psycopg import Connection
 from psycopg import sql as pgsql
+from psycopg.pq import TransactionStatus
 
 from knowledge.channels import ChannelBook
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.postgres.connection import connect
 from knowledge.postgres.documents import reindex as reindex_documents
+from knowledge.postgres.leadership import LOCK_CLASS, AdvisoryLock, role_key
 from knowledge.postgres.migrations import migrate
 from knowledge.postgres.setwise_load import PostgresSetwiseLoader
 from knowledge.postgres.sql import PostgresSql
 from knowledge.postgres.text_search import PostgresTextSearch
 from knowledge.postgres.url import display_url, is_postgres_url
+from knowledge.relational.digest_log import DigestLog
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.rows import entry_select
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage.errors import StorageUnavailable
+from knowledge.storage.roles import RoleLock
 from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
@@ -60,12 +65,17 @@ FORGET_TABLES = (
     "term_stats",
 )
 
+#: The lock key bulk transactions take turns on (the role locks' class, its own number).
+BULK_TURN = role_key("bulk-write")
+#: The class of per-message locks ("copm"): a create, edit and delete of one message in turn.
+MESSAGE_CLASS = 0x636F706D
+
 
 def _shown(conninfo: str) -> str:
     return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
 
 
-class PostgresRepertoire(PostgresTextSearch, Repertoire):
+class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
     """One community's repertoire on one PostgreSQL connection (autocommit outside blocks)."""
 
     #: Tags aggregated the PostgreSQL way.
@@ -75,9 +85,10 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     #: Set by :meth:`connect_read_only` (the web view's readers): no cache is written.
     read_only = False
 
-    def __init__(self, conn: Connection[Any]) -> None:
-        # Not the SQLite repertoire's __init__: no file, no FTS5 documents.
+    def __init__(self, conn: Connection[Any], conninfo: str = "") -> None:
         self.conn = conn
+        #: How to open more sessions to the same database (a role's lock needs its own).
+        self.conninfo = conninfo
         self.channels = ChannelBook(self.sql)
         self._new_event_ids = 0
         self._deferred: set[int] | None = None
@@ -100,7 +111,7 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
         except BaseException:
             conn.close()
             raise
-        return cls(conn)
+        return cls(conn, conninfo)
 
     @classmethod
     def connect_read_only(cls, conninfo: str) -> PostgresRepertoire:
@@ -126,8 +137,31 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     def sql(self) -> Sql:
         return PostgresSql(self.conn)
 
+    @property
+    def digest_log(self) -> DigestLog:
+        """The digest and follow-up claim log (its unique constraints decide who posts)."""
+        return DigestLog(self.sql)
+
     def close(self) -> None:
         self.conn.close()
+
+    def role_lock(self, role: str) -> RoleLock:
+        """A session advisory lock on ``role``, on a connection of its own."""
+        if not self.conninfo:
+            raise ValueError("a role lock needs the repertoire's conninfo (use connect())")
+        return AdvisoryLock(self.conninfo, role)
+
+    def take_bulk_turn(self) -> None:
+        """A transaction advisory lock: bulk writers (imports) of all processes take turns."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, BULK_TURN])
+
+    def lock_message(self, src: SourceKey) -> None:
+        """A transaction advisory lock on the message key (its hash, in copbot's message class)."""
+        key = "\x1f".join((src.platform, src.workspace, src.channel, src.message_id))
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [MESSAGE_CLASS, key])
+
+    def _outermost(self) -> bool:
+        return self.conn.info.transaction_status == TransactionStatus.IDLE
 
     def index_hint(self, index: str) -> str:
         """PostgreSQL plans from its statistics: no hint."""
@@ -135,7 +169,14 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work; nested uses are savepoints. A rollback forgets channels."""
+        """One atomic unit of work; nested uses are savepoints. A rollback forgets channels.
+
+        Other processes write the same database: what this one remembers of its
+        channels is dropped when a transaction starts, so no decision rests on a
+        channel's state as it was before another process changed it.
+        """
+        if self._outermost():
+            self.channels.forget()
         try:
             with self.conn.transaction():
                 yield
@@ -155,6 +196,8 @@ class PostgresRepertoire(PostgresTextSearch, Repertoire):
     @contextmanager
     def reading(self) -> Iterator[None]:
         """A consistent read of several statements."""
+        if self._outermost():
+            self.channels.forget()
         with self.conn.transaction():
             yield
 

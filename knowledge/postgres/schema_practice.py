@@ -8,7 +8,7 @@ message in chat must never be blocked by a suggestion that once mentioned it
 
 from __future__ import annotations
 
-__all__ = ["PRACTICE", "SIMILAR"]
+__all__ = ["EMBEDDINGS_GO_WITH_THEIR_ENTRY", "PRACTICE", "SIMILAR"]
 
 #: Curation history, thanks and links between one person's accounts.
 PRACTICE = (
@@ -128,4 +128,24 @@ SIMILAR = (
         PRIMARY KEY (entry_id, model)
     )
     """,
+)
+
+#: An entry's vectors go when it is deleted (or forgotten), and when its text is
+#: edited (the vector would say the old text): in the schema, so that no path can
+#: leave one behind (the SQLite schema has the same two triggers).
+EMBEDDINGS_GO_WITH_THEIR_ENTRY = (
+    """
+    CREATE FUNCTION copbot_drop_entry_embeddings() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM entry_embeddings WHERE entry_id = OLD.id;
+        RETURN NULL;
+    END $$
+    """,
+    "CREATE TRIGGER entry_embeddings_deleted AFTER DELETE ON entries "
+    "FOR EACH ROW EXECUTE FUNCTION copbot_drop_entry_embeddings()",
+    "CREATE TRIGGER entry_embeddings_edited AFTER UPDATE OF title, text ON entries "
+    "FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title "
+    "OR OLD.text IS DISTINCT FROM NEW.text) "
+    "EXECUTE FUNCTION copbot_drop_entry_embeddings()",
 )

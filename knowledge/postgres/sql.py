@@ -77,3 +77,12 @@ class PostgresSql:
         if row is None:
             raise LookupError("the INSERT made no row (ON CONFLICT DO NOTHING?)")
         return int(row[0])
+
+    def insert_new(self, sql: str, params: Sequence[object] = ()) -> int | None:
+        """The new row's id, or ``None`` when ``ON CONFLICT DO NOTHING`` made none.
+
+        A row with the same key that another transaction has written but not
+        committed makes this statement wait for it: then it makes nothing too.
+        """
+        row = self.conn.execute(to_psycopg(sql) + " RETURNING id", list(params)).fetchone()
+        return int(row[0]) if row is not None else None

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 
 from knowledge.channels import ChannelBook
-from knowledge.models import ChannelRef
+from knowledge.models import ChannelRef, SourceKey
 from knowledge.storage.sql import Sql
 
 __all__ = ["RelationalBase"]
@@ -95,3 +95,15 @@ class RelationalBase(ABC):
     @abstractmethod
     def flush_reindex(self) -> int:
         """Rebuild the documents bulk mode noted, each once; how many."""
+
+    @abstractmethod
+    def lock_message(self, src: SourceKey) -> None:
+        """Until this transaction ends, other processes wait to decide about message ``src``.
+
+        Its create, edit, delete and reactions each read what the others left
+        (a tombstone, the newest edit) and then write: two processes doing so
+        at once could each miss the other's write (a create and a delete of one
+        message racing would leave the deleted message kept). A backend shared
+        by several processes serializes them per message here; one with a
+        single writer has nothing to do.
+        """

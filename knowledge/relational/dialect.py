@@ -12,13 +12,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 
+from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row
 
 __all__ = ["DialectHooks"]
 
 
 class DialectHooks(ABC):
-    """Bulk copy, the scrub after a forget, the driver's integrity error, a planner hint."""
+    """Bulk copy, set-wise import, the scrub after a forget, the driver's integrity error,
+    a planner hint."""
 
     #: What the driver raises when a constraint refuses a row (a restore reports it).
     integrity_errors: tuple[type[Exception], ...]
@@ -30,6 +32,10 @@ class DialectHooks(ABC):
     @abstractmethod
     def ids_copied(self) -> None:
         """After rows came with their ids: new rows must take ids after the largest."""
+
+    @abstractmethod
+    def setwise_loader(self) -> SetwiseLoader | None:
+        """The set-wise path of a history import, or ``None`` when imports replay event by event."""
 
     @abstractmethod
     def unindexed(self, expression: str) -> str:

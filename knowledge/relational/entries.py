@@ -28,43 +28,25 @@ class EntryWritesSql(EntryReadsSql):
         replays and re-imports never make a second entry.
         """
         src = new.source
-        existing = self.sql.one(
-            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
-            "AND message_id = ? AND kind = ?",
-            [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
-        )
-        now = to_db_time(new.created_at)
+        existing = self._entry_id_for(new)
         if existing is not None:
-            entry_id = int(existing[0])
-            self.sql.execute(
-                "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
-                "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
-                "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
-                [
-                    new.text,
-                    new.title,
-                    new.title,
-                    new.permalink,
-                    new.permalink,
-                    new.knowhow_kind,
-                    new.knowhow_kind,
-                    entry_id,
-                ],
-            )
-            if new.tags:
-                self._add_tags(entry_id, new.tags)
-            self.reindex_thread_of(entry_id)
-            return entry_id, False
+            self._refresh_entry(existing, new)
+            return existing, False
         # Its channel has a row (unknown means private: the entry's own visibility
         # is the best claim there is); the entry then takes the channel's visibility.
         self.channels.ensure(
             ChannelRef(src.platform, src.workspace, src.channel), new.channel_name, new.visibility
         )
-        entry_id = self.sql.insert(
+        now = to_db_time(new.created_at)
+        # ON CONFLICT: another process capturing the same message (a retry sent
+        # elsewhere, a second import, a catch-up racing live capture) may insert
+        # it first; the unique key decides, and the loser refreshes that entry.
+        entry_id = self.sql.insert_new(
             "INSERT INTO entries (kind, platform, workspace, channel, message_id, thread_id, "
             "title, "
             "text, author_id, saved_by_id, created_at, updated_at, visibility, channel_name, "
-            "permalink, knowhow_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "permalink, knowhow_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, channel, message_id, kind) DO NOTHING",
             [
                 new.kind.value,
                 src.platform,
@@ -84,12 +66,48 @@ class EntryWritesSql(EntryReadsSql):
                 new.knowhow_kind,
             ],
         )
+        if entry_id is None:
+            existing = self._entry_id_for(new)
+            if existing is None:  # pragma: no cover - inserted, then deleted meanwhile
+                raise LookupError(f"the entry of message {src.message_id} vanished while saved")
+            self._refresh_entry(existing, new)
+            return existing, False
         self._add_tags(entry_id, new.tags)
         if new.kind == EntryKind.ANSWER and not new.tags:
             self.answer_added(entry_id)
         else:
             self.reindex_thread_of(entry_id)
         return entry_id, True
+
+    def _entry_id_for(self, new: NewEntry) -> int | None:
+        src = new.source
+        row = self.sql.one(
+            "SELECT id FROM entries WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND message_id = ? AND kind = ?",
+            [src.platform, src.workspace, src.channel, src.message_id, new.kind.value],
+        )
+        return int(row[0]) if row is not None else None
+
+    def _refresh_entry(self, entry_id: int, new: NewEntry) -> None:
+        """A message seen again: its text and what was given on purpose are refreshed."""
+        self.sql.execute(
+            "UPDATE entries SET text = ?, title = CASE WHEN ? != '' THEN ? ELSE title END, "
+            "permalink = CASE WHEN ? != '' THEN ? ELSE permalink END, "
+            "knowhow_kind = CASE WHEN ? != '' THEN ? ELSE knowhow_kind END WHERE id = ?",
+            [
+                new.text,
+                new.title,
+                new.title,
+                new.permalink,
+                new.permalink,
+                new.knowhow_kind,
+                new.knowhow_kind,
+                entry_id,
+            ],
+        )
+        if new.tags:
+            self._add_tags(entry_id, new.tags)
+        self.reindex_thread_of(entry_id)
 
     def _add_tags(self, entry_id: int, tags: Iterable[str]) -> None:
         for tag in tags:

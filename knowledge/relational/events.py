@@ -51,6 +51,7 @@ class EventOrderSql(RelationalBase):
 
     def add_tombstone(self, src: SourceKey, at: datetime) -> None:
         """Remember a deleted message so a late create or reaction cannot revive it."""
+        self.lock_message(src)
         self.sql.execute(
             "INSERT INTO message_tombstones (platform, workspace, channel, message_id, "
             "deleted_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -58,6 +59,8 @@ class EventOrderSql(RelationalBase):
         )
 
     def is_tombstoned(self, src: SourceKey) -> bool:
+        """Whether ``src`` was deleted; from here to the commit no other process may delete it."""
+        self.lock_message(src)
         return (
             self.sql.one(
                 "SELECT 1 FROM message_tombstones WHERE platform = ? AND workspace = ? "
@@ -72,6 +75,7 @@ class EventOrderSql(RelationalBase):
 
         ``author`` (the editor's platform user id) lets forgetting a member find it.
         """
+        self.lock_message(src)
         changed = self.sql.execute(
             "INSERT INTO message_edits (platform, workspace, channel, message_id, text, "
             "edited_at, author) VALUES (?, ?, ?, ?, ?, ?, ?) "

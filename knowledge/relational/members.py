@@ -47,10 +47,16 @@ class MembersSql(RelationalBase):
                     [display_name or old_name, handle or old_handle, member_id],
                 )
             return int(member_id)
-        return self.sql.insert(
+        # Another process may add the same member at the same moment: the key decides.
+        new_id = self.sql.insert_new(
             "INSERT INTO members (platform, workspace, user_id, handle, display_name, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, user_id) DO NOTHING",
             [platform, workspace, user_id, handle, display_name, to_db_time(at or _now())],
+        )
+        if new_id is not None:
+            return new_id
+        return self.upsert_member(
+            platform, workspace, user_id, display_name, handle, at, refresh=refresh
         )
 
     def get_member(self, member_id: int) -> Member | None:

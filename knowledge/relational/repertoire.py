@@ -15,14 +15,20 @@ from knowledge.relational.entries import EntryWritesSql
 from knowledge.relational.listing import EntryListings
 from knowledge.relational.members import MembersSql
 from knowledge.relational.reactions import ReactionsSql
+from knowledge.storage.protocols import Storage
 
 __all__ = ["RelationalRepertoire"]
 
 
 class RelationalRepertoire(
-    EntryWritesSql, ReactionsSql, MembersSql, Directory, EntryListings, DialectHooks
+    EntryWritesSql, ReactionsSql, MembersSql, Directory, EntryListings, DialectHooks, Storage
 ):
-    """Entries, members and channels, reactions, event order, listings and kept values."""
+    """Entries, members and channels, reactions, event order, listings and kept values.
+
+    :class:`~knowledge.storage.Storage` comes last among the bases: a backend
+    lists its own parts (text search, the digest log) before this class, so
+    they come first in the method order, ahead of the interface's declarations.
+    """
 
     def get_meta(self, key: str) -> str | None:
         """A value the repertoire keeps under ``key`` (schedules, the last import), if any."""

@@ -9,8 +9,10 @@ from functools import cached_property
 
 from sqlite_utils import Database
 
+from knowledge.models import SourceKey
 from knowledge.relational.digest_log import DigestLog
 from knowledge.sqlite.setwise_load import SqliteSetwiseLoader
+from knowledge.storage.roles import RoleLock, SoleProcessLock
 from knowledge.storage.setwise import SetwiseLoader
 from knowledge.storage.sql import Row, Sql
 
@@ -39,6 +41,10 @@ class SqliteSql:
     def insert(self, sql: str, params: Sequence[object] = ()) -> int:
         return int(self.db.execute(sql, list(params)).lastrowid or 0)
 
+    def insert_new(self, sql: str, params: Sequence[object] = ()) -> int | None:
+        cursor = self.db.execute(sql, list(params))
+        return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+
 
 class SqliteBacked:
     """What the SQLite repertoire adds to the shared relational implementation."""
@@ -57,6 +63,16 @@ class SqliteBacked:
     def digest_log(self) -> DigestLog:
         """The digest and follow-up claim log (one row per channel and period, per question)."""
         return DigestLog(self.sql)
+
+    def lock_message(self, src: SourceKey) -> None:
+        """Nothing to do: one writer at a time already decides about each message in turn."""
+
+    def take_bulk_turn(self) -> None:
+        """Nothing to do: SQLite's one write lock already makes writers take turns."""
+
+    def role_lock(self, role: str) -> RoleLock:
+        """Every role is this process's: an SQLite file has one bot process."""
+        return SoleProcessLock(role)
 
     def copy_rows_in(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
         """Insert ``rows`` as they are (ids included) into ``table``; how many (``copbot copy``)."""

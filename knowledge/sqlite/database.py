@@ -13,24 +13,15 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from knowledge.sqlite.migrations import migrate
+from knowledge.storage.errors import is_transient_conflict
 
 __all__ = ["BUSY_TIMEOUT_MS", "is_lock_error", "open_database", "refuse_writes"]
 
 #: How long a write waits for another writer (another process) before "database is locked".
 BUSY_TIMEOUT_MS = 5_000
 
-#: SQLite's primary result codes for "another connection holds the lock".
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
-
-
-def is_lock_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is SQLite saying another writer holds the lock (worth a retry)."""
-    if not isinstance(exc, sqlite3.OperationalError):
-        return False
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
-    return "locked" in str(exc) or "busy" in str(exc)
+#: The storage level's classifier, under the name this module gave it first.
+is_lock_error = is_transient_conflict
 
 
 def open_database(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:

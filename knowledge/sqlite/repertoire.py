@@ -23,7 +23,6 @@ from knowledge.sqlite.database import BUSY_TIMEOUT_MS, open_database, refuse_wri
 from knowledge.sqlite.documents import SearchDocuments
 from knowledge.sqlite.text_search import SqliteTextSearch
 from knowledge.storage.errors import GroupFailed
-from knowledge.storage.protocols import Storage
 
 __all__ = ["ENTRY_COLUMNS", "ENTRY_SELECT", "SQLITE_TAG_LIST", "Repertoire"]
 
@@ -34,7 +33,7 @@ ENTRY_COLUMNS = entry_columns(SQLITE_TAG_LIST)
 ENTRY_SELECT = entry_select(SQLITE_TAG_LIST)
 
 
-class Repertoire(SqliteBacked, RelationalRepertoire, SqliteTextSearch):
+class Repertoire(SqliteBacked, SqliteTextSearch, RelationalRepertoire):
     """Entries, members, reactions and the search index of one community.
 
     The portable parts come from :class:`RelationalRepertoire`; this class adds
@@ -196,8 +195,3 @@ class Repertoire(SqliteBacked, RelationalRepertoire, SqliteTextSearch):
     def flush_reindex(self) -> int:
         """Rebuild the search documents bulk mode noted, each once; how many."""
         return self.documents.flush()
-
-
-def _conforms(repertoire: Repertoire) -> Storage:
-    """mypy checks here that the SQLite repertoire is the whole storage interface."""
-    return repertoire

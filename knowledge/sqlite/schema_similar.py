@@ -116,3 +116,20 @@ def m004_channel_resets(db: Database) -> None:
         "channel TEXT NOT NULL, reset_at TEXT NOT NULL, "
         "PRIMARY KEY (platform, workspace, channel)) WITHOUT ROWID"
     )
+
+
+@migrations()
+def m005_embeddings_go_with_their_entry(db: Database) -> None:
+    # An entry's vectors go when it is deleted (or forgotten), and when its text is
+    # edited (the vector would say the old text): in the schema, so that no path
+    # can leave one behind. IF NOT EXISTS: the semantic stage used to create
+    # these two when it first wrote a vector.
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS entry_embeddings_deleted AFTER DELETE ON entries "
+        "BEGIN DELETE FROM entry_embeddings WHERE entry_id = old.id; END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS entry_embeddings_edited AFTER UPDATE OF title, text "
+        "ON entries WHEN old.title IS NOT new.title OR old.text IS NOT new.text "
+        "BEGIN DELETE FROM entry_embeddings WHERE entry_id = old.id; END"
+    )

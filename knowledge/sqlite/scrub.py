@@ -15,7 +15,7 @@ import sqlite3
 
 from sqlite_utils import Database
 
-from knowledge.sqlite.database import is_lock_error
+from knowledge.storage.errors import is_transient_conflict
 
 __all__ = ["CHECKPOINT_WAIT_MS", "compact", "empty_log"]
 
@@ -28,7 +28,7 @@ def compact(db: Database) -> str | None:
         db.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
         db.execute("VACUUM")
     except sqlite3.OperationalError as exc:
-        if not is_lock_error(exc):
+        if not is_transient_conflict(exc):
             raise
         return (
             "another process is writing to the database, so the file could not be rewritten; "

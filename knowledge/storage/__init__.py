@@ -52,10 +52,12 @@ from knowledge.storage.protocols import (
     TextSearch,
     Transactions,
 )
+from knowledge.storage.roles import ROLES, RoleLock, SoleProcessLock
 from knowledge.storage.sql import Row, Sql
 from knowledge.storage.viewer import Viewer, as_viewer
 
 __all__ = [
+    "ROLES",
     "ChannelStore",
     "DigestLogStore",
     "EntryFilter",
@@ -66,10 +68,12 @@ __all__ = [
     "GroupFailed",
     "MemberStore",
     "RefusedChange",
+    "RoleLock",
     "Row",
     "ScoredEntry",
     "SearchIndex",
     "SimilarLookup",
+    "SoleProcessLock",
     "Sql",
     "Storage",
     "StorageError",

@@ -1,7 +1,7 @@
 """The storage interface, split by concern: what the core may ask of a repertoire.
 
 Every backend implements all of it (:class:`Storage`); ``mypy`` checks the
-SQLite repertoire against it. Methods return dataclasses from
+SQLite and the PostgreSQL repertoire against it. Methods return dataclasses from
 :mod:`knowledge.models`, never rows, and take no SQL.
 
 Reads that list member content take a :class:`~knowledge.storage.viewer.Viewer`.
@@ -30,6 +30,7 @@ from knowledge.models import (
 from knowledge.query import ParsedQuery
 from knowledge.storage.listing import EntryFilter, EntryOrder
 from knowledge.storage.matches import ScoredEntry, SimilarLookup
+from knowledge.storage.roles import RoleLock
 from knowledge.storage.viewer import Viewer
 
 __all__ = [
@@ -71,6 +72,15 @@ class Transactions(Protocol):
         self, *, durable: bool = True, lock_wait_ms: int | None = None
     ) -> AbstractContextManager[None]:
         """Tune the backend for a big import while the block runs (settings come back after)."""
+        ...
+
+    def take_bulk_turn(self) -> None:
+        """Inside a bulk transaction: wait until no other process's bulk transaction runs.
+
+        Two imports of one export at once, each batch writing the same keys and
+        counters, would deadlock over and over; taking turns batch by batch, the
+        second finds the first's rows and adds nothing twice.
+        """
         ...
 
     def get_meta(self, key: str) -> str | None: ...
@@ -343,3 +353,7 @@ class Storage(
 
     @property
     def digest_log(self) -> DigestLogStore: ...
+
+    def role_lock(self, role: str) -> RoleLock:
+        """The lock deciding which process holds ``role`` (``knowledge.storage.roles``)."""
+        ...

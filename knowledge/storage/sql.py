@@ -36,3 +36,11 @@ class Sql(Protocol):
     def insert(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run an ``INSERT`` of one row; the new row's ``id``."""
         ...
+
+    def insert_new(self, sql: str, params: Sequence[object] = ()) -> int | None:
+        """Run an ``INSERT ... ON CONFLICT DO NOTHING`` of one row.
+
+        The new row's ``id``, or ``None`` when a row with its key exists (another
+        process may have written it a moment ago: the database decides, not us).
+        """
+        ...

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from tests.contract.support import BACKENDS, Community, open_backend
 
 
@@ -20,7 +20,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def repertoire(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Repertoire]:
+) -> Iterator[RelationalRepertoire]:
     dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
     rep = open_backend(backend, tmp_path, dsn)
     try:
@@ -30,5 +30,5 @@ def repertoire(
 
 
 @pytest.fixture
-def community(repertoire: Repertoire) -> Community:
+def community(repertoire: RelationalRepertoire) -> Community:
     return Community(repertoire)

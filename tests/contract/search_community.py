@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from knowledge import feedback
 from knowledge.models import ChannelRef, Entry, EntryKind
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, T0, Community
 
 DAY = 24 * 60.0  # minutes
 
 
-def build_search_community(repertoire: Repertoire) -> dict[str, Entry]:
+def build_search_community(repertoire: RelationalRepertoire) -> dict[str, Entry]:
     """The entries by name (answers are named ``<question>.answer``)."""
     c = Community(repertoire)
     ana, ben = c.member("U-ana", "Ana"), c.member("U-ben", "Ben")

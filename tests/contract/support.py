@@ -15,6 +15,7 @@ import pytest
 
 from knowledge.models import ChannelRef, Entry, EntryKind, NewEntry, SourceKey
 from knowledge.postgres.repertoire import PostgresRepertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.repertoire import Repertoire
 
 #: The backends the contract runs against (``postgres`` joins with its marker).
@@ -35,7 +36,7 @@ VISIBILITY = {PUBLIC: "public", OTHER_PUBLIC: "public", PRIVATE: "private", DM: 
 NAMES = {PUBLIC: "help", OTHER_PUBLIC: "data", PRIVATE: "team", DM: ""}
 
 
-def open_backend(name: str, path: Path, dsn: str = "") -> Repertoire:
+def open_backend(name: str, path: Path, dsn: str = "") -> RelationalRepertoire:
     """A repertoire on ``name``: a SQLite file under ``path``, or PostgreSQL at ``dsn``."""
     if name == "sqlite":
         return Repertoire.open(path / "contract.db")
@@ -47,7 +48,7 @@ def open_backend(name: str, path: Path, dsn: str = "") -> Repertoire:
 class Community:
     """Writes a small community through the interface, as capture would."""
 
-    def __init__(self, repertoire: Repertoire) -> None:
+    def __init__(self, repertoire: RelationalRepertoire) -> None:
         self.rep = repertoire
         self.messages = 0
         for ref, visibility in VISIBILITY.items():

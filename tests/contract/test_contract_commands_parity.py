@@ -36,6 +36,7 @@ from bot.ports import FixedClock, Services
 from bot.sample import load_sample, sample_events
 from knowledge.confidence import QUIET_THRESHOLD
 from knowledge.postgres.repertoire import PostgresRepertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.repertoire import Repertoire
 from tests.postgres_cluster import PostgresServer
 
@@ -61,7 +62,7 @@ class Cores:
         return f"parity-{self.count}"
 
 
-def _played(repertoire: Repertoire) -> Core:
+def _played(repertoire: RelationalRepertoire) -> Core:
     core = assemble_core(Services(repertoire, Settings(), FixedClock(NOW)))
     for event in sample_events(load_sample(), NOW - timedelta(days=1)):
         core.handle(event)

@@ -8,8 +8,8 @@ import pytest
 
 from knowledge.models import EntryKind, NewEntry, SourceKey
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import search
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import EntryFilter, Viewer
 from tests.contract.support import PRIVATE, PUBLIC, T0, Community
 
@@ -17,7 +17,7 @@ EVERYTHING = Viewer.operator_including_private()
 
 
 def test_saving_the_same_message_twice_makes_one_entry_and_refreshes_it(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana", "Ana")
     first = community.ask(PUBLIC, "How do I read a huge CSV?", ana)
@@ -41,7 +41,7 @@ def test_saving_the_same_message_twice_makes_one_entry_and_refreshes_it(
 
 
 def test_a_thread_lists_its_answers_accepted_first_then_oldest(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben, cam = (community.member(u) for u in ("U-ana", "U-ben", "U-cam"))
     question = community.ask(PUBLIC, "Why is my DAG not scheduled?", ana)
@@ -59,7 +59,7 @@ def test_a_thread_lists_its_answers_accepted_first_then_oldest(
 
 
 def test_an_edit_follows_a_derived_title_but_keeps_one_given_on_purpose(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     derived = community.ask(PUBLIC, "How to tune Spark joins?", ana)
@@ -74,7 +74,7 @@ def test_an_edit_follows_a_derived_title_but_keeps_one_given_on_purpose(
 
 
 def test_deleting_a_message_removes_its_entries_and_its_answer_from_the_thread(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     question = community.ask(PUBLIC, "Where are the Airflow logs?", ana)
@@ -87,7 +87,7 @@ def test_deleting_a_message_removes_its_entries_and_its_answer_from_the_thread(
 
 
 def test_relinking_points_an_entry_at_the_message_that_now_carries_it(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     question = community.ask(PUBLIC, "Who owns the billing tables?", ana)
@@ -97,7 +97,9 @@ def test_relinking_points_an_entry_at_the_message_that_now_carries_it(
     assert repertoire.entries_for_message(question.source) == []
 
 
-def test_tags_are_normalised_and_replaced(repertoire: Repertoire, community: Community) -> None:
+def test_tags_are_normalised_and_replaced(
+    repertoire: RelationalRepertoire, community: Community
+) -> None:
     ana = community.member("U-ana")
     entry = community.ask(PUBLIC, "dbt or plain SQL?", ana, tags=("DBT", "#sql"))
     stored = repertoire.get_entry(entry.id)
@@ -108,7 +110,7 @@ def test_tags_are_normalised_and_replaced(repertoire: Repertoire, community: Com
 
 
 def test_a_transaction_that_fails_leaves_nothing_and_a_nested_one_joins_it(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     with pytest.raises(RuntimeError), repertoire.transaction():
@@ -125,7 +127,7 @@ def test_a_transaction_that_fails_leaves_nothing_and_a_nested_one_joins_it(
 
 
 def test_bulk_mode_defers_search_documents_until_the_flush(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     question = community.ask(PUBLIC, "Which Kafka client for Python?", ana)

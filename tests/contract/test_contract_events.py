@@ -6,17 +6,17 @@ from datetime import timedelta
 
 from knowledge.identity import identity_group, pending_links, request_link, unlink
 from knowledge.models import ChannelRef, SourceKey
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from tests.contract.support import PRIVATE, PUBLIC, T0, Community
 
 
-def test_an_event_id_is_seen_once_per_platform(repertoire: Repertoire) -> None:
+def test_an_event_id_is_seen_once_per_platform(repertoire: RelationalRepertoire) -> None:
     assert repertoire.mark_event_seen("slack", "Ev1", T0)
     assert not repertoire.mark_event_seen("slack", "Ev1", T0 + timedelta(minutes=5))
     assert repertoire.mark_event_seen("discord", "Ev1", T0)
 
 
-def test_the_later_reaction_wins_and_a_removal_wins_a_tie(repertoire: Repertoire) -> None:
+def test_the_later_reaction_wins_and_a_removal_wins_a_tie(repertoire: RelationalRepertoire) -> None:
     message = SourceKey("slack", "T1", "C-help", "m1")
     later, earlier = T0 + timedelta(seconds=2), T0 + timedelta(seconds=1)
     repertoire.set_reaction(message, "U-ana", "white_check_mark", False, later)
@@ -29,7 +29,7 @@ def test_the_later_reaction_wins_and_a_removal_wins_a_tie(repertoire: Repertoire
     assert repertoire.reactors(message, "tada") == {"U-cam"}
 
 
-def test_a_deleted_message_takes_no_late_reaction(repertoire: Repertoire) -> None:
+def test_a_deleted_message_takes_no_late_reaction(repertoire: RelationalRepertoire) -> None:
     message = SourceKey("slack", "T1", "C-help", "m9")
     repertoire.add_tombstone(message, T0)
     repertoire.add_tombstone(message, T0)  # a second delete event is harmless
@@ -39,7 +39,9 @@ def test_a_deleted_message_takes_no_late_reaction(repertoire: Repertoire) -> Non
     assert repertoire.reactors(message, "tada") == set()
 
 
-def test_the_newest_edit_is_kept_whatever_the_arrival_order(repertoire: Repertoire) -> None:
+def test_the_newest_edit_is_kept_whatever_the_arrival_order(
+    repertoire: RelationalRepertoire,
+) -> None:
     message = SourceKey("slack", "T1", "C-help", "m2")
     assert repertoire.latest_edit(message) is None
     assert repertoire.record_edit(message, "second", T0 + timedelta(minutes=2))
@@ -47,7 +49,7 @@ def test_the_newest_edit_is_kept_whatever_the_arrival_order(repertoire: Repertoi
     assert repertoire.latest_edit(message) == ("second", T0 + timedelta(minutes=2))
 
 
-def test_read_marks_never_move_backwards(repertoire: Repertoire) -> None:
+def test_read_marks_never_move_backwards(repertoire: RelationalRepertoire) -> None:
     repertoire.advance_read_mark(
         SourceKey("slack", "T1", "C-help", "m5"), T0 + timedelta(minutes=5)
     )
@@ -61,7 +63,9 @@ def test_read_marks_never_move_backwards(repertoire: Repertoire) -> None:
     assert list(repertoire.read_marks("discord")) == [ChannelRef("discord", "G1", "42")]
 
 
-def test_members_are_made_once_and_renamed_only_when_asked(repertoire: Repertoire) -> None:
+def test_members_are_made_once_and_renamed_only_when_asked(
+    repertoire: RelationalRepertoire,
+) -> None:
     first = repertoire.upsert_member("slack", "T1", "U-chen", "Chen Wei", "chen", T0)
     assert repertoire.upsert_member("slack", "T1", "U-chen", "Chen W.", refresh=False) == first
     member = repertoire.get_member(first)
@@ -77,7 +81,7 @@ def test_members_are_made_once_and_renamed_only_when_asked(repertoire: Repertoir
 
 
 def test_a_channel_is_found_by_id_or_by_name_with_its_visibility_now(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     by_id = repertoire.find_channel("slack", channel_id=PRIVATE.channel)
     assert by_id is not None and (by_id.ref, by_id.name, by_id.visibility) == (
@@ -95,7 +99,7 @@ def test_a_channel_is_found_by_id_or_by_name_with_its_visibility_now(
 
 
 def test_capture_can_be_stopped_and_resumed_per_channel(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     assert not repertoire.capture_stopped(PUBLIC)
     repertoire.set_capture_stopped(PUBLIC, True)
@@ -105,7 +109,7 @@ def test_capture_can_be_stopped_and_resumed_per_channel(
 
 
 def test_identities_link_when_both_sides_confirm_and_unlink_either_way(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
 ) -> None:
     slack = repertoire.upsert_member("slack", "T1", "U-ana", "Ana")
     discord = repertoire.upsert_member("discord", "G1", "4242", "ana#1")

@@ -11,9 +11,9 @@ import pytest
 
 from knowledge import curation, feedback
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import search
 from knowledge.similar import find_similar
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import RefusedChange, Viewer
 from knowledge.thanks import record_thanks, thanks_received
 from tests.contract.support import DM, PRIVATE, PUBLIC, T0, Community
@@ -22,7 +22,7 @@ WEEK = timedelta(days=7)
 
 
 def test_due_follow_ups_are_unanswered_in_the_window_never_dms_and_only_once(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     edge = community.ask(PUBLIC, "Is the window inclusive?", ana, minutes=0)
@@ -51,7 +51,7 @@ def test_due_follow_ups_are_unanswered_in_the_window_never_dms_and_only_once(
 
 
 def test_feedback_verdicts_and_a_solved_link_that_lends_its_answer(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     old = community.ask(PUBLIC, "Airflow task stuck in queued state", ben)
@@ -77,7 +77,7 @@ def test_feedback_verdicts_and_a_solved_link_that_lends_its_answer(
 
 
 def test_curation_keeps_every_change_and_refuses_a_stale_undo(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     entry = community.ask(PUBLIC, "dbt incremental models", ana, tags=("dbt",))
@@ -96,7 +96,7 @@ def test_curation_keeps_every_change_and_refuses_a_stale_undo(
 
 
 def test_thanks_count_once_per_member_and_entry_and_stay_where_given(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben, cam = (community.member(u) for u in ("U-ana", "U-ben", "U-cam"))
     question = community.ask(PRIVATE, "Who can review the Terraform PR?", ana)
@@ -118,7 +118,7 @@ def test_thanks_count_once_per_member_and_entry_and_stay_where_given(
 
 
 def test_search_and_similar_questions_answer_for_their_viewer(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     public = community.ask(PUBLIC, "How do I speed up pandas read_csv on large files?", ana)

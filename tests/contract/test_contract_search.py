@@ -16,8 +16,8 @@ import pytest
 
 from knowledge.models import Audience, ChannelRef, Entry, Viewer
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
-from knowledge.sqlite.repertoire import Repertoire
 from tests.contract.search_community import build_search_community
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, Community, open_backend
 from tests.postgres_cluster import PostgresServer
@@ -28,7 +28,7 @@ NOW = datetime(2026, 4, 1, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def built(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[tuple[Repertoire, dict[str, Entry]]]:
+) -> Iterator[tuple[RelationalRepertoire, dict[str, Entry]]]:
     """The community, built once per backend for this module's read-only tests."""
     if backend == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -45,17 +45,17 @@ def built(
 
 
 @pytest.fixture
-def searched(built: tuple[Repertoire, dict[str, Entry]]) -> Repertoire:
+def searched(built: tuple[RelationalRepertoire, dict[str, Entry]]) -> RelationalRepertoire:
     return built[0]
 
 
 @pytest.fixture
-def named(built: tuple[Repertoire, dict[str, Entry]]) -> dict[str, Entry]:
+def named(built: tuple[RelationalRepertoire, dict[str, Entry]]) -> dict[str, Entry]:
     return built[1]
 
 
 def found(
-    repertoire: Repertoire,
+    repertoire: RelationalRepertoire,
     named: dict[str, Entry],
     text: str,
     viewer: Audience = None,
@@ -123,7 +123,7 @@ EXPECTED: list[tuple[str, ChannelRef | None, set[str]]] = [
     ids=[f"{q}|{v.channel if v else 'public'}" for q, v, _ in EXPECTED],
 )
 def test_the_grammar_and_the_visibility_rule_give_these_hits(
-    searched: Repertoire,
+    searched: RelationalRepertoire,
     named: dict[str, Entry],
     text: str,
     viewer: ChannelRef | None,
@@ -134,12 +134,14 @@ def test_the_grammar_and_the_visibility_rule_give_these_hits(
     assert len(hits) == len(set(hits))  # no entry twice
 
 
-def test_a_title_match_outranks_a_body_match(searched: Repertoire, named: dict[str, Entry]) -> None:
+def test_a_title_match_outranks_a_body_match(
+    searched: RelationalRepertoire, named: dict[str, Entry]
+) -> None:
     assert found(searched, named, "spark joins") == ["spark", "spark_body"]
 
 
 def test_an_accepted_answer_outranks_a_plain_answer_and_an_open_question(
-    searched: Repertoire, named: dict[str, Entry]
+    searched: RelationalRepertoire, named: dict[str, Entry]
 ) -> None:
     # Both "stuck" questions say it once in a title of the same length; "airflow"'s
     # answer is accepted, "pods"' is not.
@@ -147,7 +149,7 @@ def test_an_accepted_answer_outranks_a_plain_answer_and_an_open_question(
 
 
 def test_hits_show_only_answers_the_viewer_may_see(
-    searched: Repertoire, named: dict[str, Entry]
+    searched: RelationalRepertoire, named: dict[str, Entry]
 ) -> None:
     [hit] = search(searched, parse_query("billing export huge", now=NOW), None)
     assert hit.entry.id == named["billing"].id
@@ -160,7 +162,7 @@ def test_hits_show_only_answers_the_viewer_may_see(
     assert "\x02" in lent.snippet  # the matched words are marked
 
 
-def test_pages_follow_one_another(searched: Repertoire, named: dict[str, Entry]) -> None:
+def test_pages_follow_one_another(searched: RelationalRepertoire, named: dict[str, Entry]) -> None:
     query = parse_query("airflow kubernetes cache", now=NOW)
     everything = [h.entry.id for h in search(searched, query, None, SearchOptions(limit=10))]
     first = search(searched, query, None, SearchOptions(limit=2))
@@ -170,7 +172,7 @@ def test_pages_follow_one_another(searched: Repertoire, named: dict[str, Entry])
 
 
 def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
-    searched: Repertoire, named: dict[str, Entry]
+    searched: RelationalRepertoire, named: dict[str, Entry]
 ) -> None:
     nothing_published = Viewer.public_web(())
     assert found(searched, named, "airflow", nothing_published) == []
@@ -192,14 +194,16 @@ def test_the_public_web_sees_published_channels_only_and_not_hidden_authors(
     "text",
     ["", "   ", '"', "-", "tag:", '""""', "AND OR NOT", "NEAR(a b)", "col:val", "a* b^", "🦆"],
 )
-def test_odd_input_never_raises(searched: Repertoire, named: dict[str, Entry], text: str) -> None:
+def test_odd_input_never_raises(
+    searched: RelationalRepertoire, named: dict[str, Entry], text: str
+) -> None:
     hits = search(searched, parse_query(text, now=NOW), PUBLIC)
     assert all(h.entry.visibility == "public" for h in hits)
 
 
 @pytest.mark.parametrize("word", ["csv", "parquet", "bucket", "lake", "stage", "example"])
 def test_words_joined_by_punctuation_are_found_alone(
-    repertoire: Repertoire, community: Community, word: str
+    repertoire: RelationalRepertoire, community: Community, word: str
 ) -> None:
     ana = community.member("U-ana")
     community.ask(

@@ -19,6 +19,7 @@ import pytest
 from knowledge.models import ChannelRef, Entry
 from knowledge.postgres.repertoire import PostgresRepertoire
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar, rank_similar
 from knowledge.sqlite.repertoire import Repertoire
@@ -36,8 +37,8 @@ SCORE_TOLERANCE = 0.03
 
 @dataclass
 class Twins:
-    sqlite: Repertoire
-    postgres: Repertoire
+    sqlite: RelationalRepertoire
+    postgres: RelationalRepertoire
     #: Entry names by id, on each backend (ids may differ).
     sqlite_names: dict[int, str]
     postgres_names: dict[int, str]
@@ -144,7 +145,7 @@ def test_similar_questions_are_the_same_on_both_backends(twins: Twins, text: str
 def test_the_bot_would_suggest_the_same_on_both_backends(twins: Twins, text: str) -> None:
     from knowledge.similar import SUGGEST_THRESHOLD
 
-    def suggested(rep: Repertoire, names: dict[int, str]) -> list[str]:
+    def suggested(rep: RelationalRepertoire, names: dict[int, str]) -> list[str]:
         hits = find_similar(rep, text, PUBLIC, limit=3, min_confidence=SUGGEST_THRESHOLD)
         return [names[h.entry.id] for h in hits]
 

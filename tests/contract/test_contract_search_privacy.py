@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from knowledge import feedback
 from knowledge.models import ChannelRef, Entry, EntryKind
 from knowledge.query import parse_query
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
-from knowledge.sqlite.repertoire import Repertoire
 from knowledge.storage import Viewer
 from tests.contract.support import DM, OTHER_PUBLIC, PRIVATE, PUBLIC, T0, Community
+from tests.sqlite_file import sqlite_of
 
 WORDS = ("vault", "kafka", "airflow", "pandas", "docker", "schema")
 CHANNELS = (PUBLIC, OTHER_PUBLIC, PRIVATE, DM)
@@ -53,7 +54,7 @@ PLANS = st.tuples(
 
 
 @contextmanager
-def undone(repertoire: Repertoire) -> Iterator[None]:
+def undone(repertoire: RelationalRepertoire) -> Iterator[None]:
     """Everything written in the block is rolled back (the channels it remembers too)."""
     conn = getattr(repertoire, "conn", None)
     try:
@@ -61,11 +62,12 @@ def undone(repertoire: Repertoire) -> Iterator[None]:
             with conn.transaction(force_rollback=True):
                 yield
         else:  # SQLite: the repertoire's own transactions join this one
-            repertoire.db.conn.execute("BEGIN")
+            lite = sqlite_of(repertoire)
+            lite.db.conn.execute("BEGIN")
             try:
                 yield
             finally:
-                repertoire.db.conn.execute("ROLLBACK")
+                lite.db.conn.execute("ROLLBACK")
     finally:
         repertoire.channels.forget()
 
@@ -85,7 +87,7 @@ def _int(value: object) -> int:
 Plan = tuple[tuple[str, ...], list[tuple[object, ...]]]
 
 
-def play(repertoire: Repertoire, plan: Plan) -> Played:
+def play(repertoire: RelationalRepertoire, plan: Plan) -> Played:
     visibilities, operations = plan
     community = Community(repertoire)
     for ref, visibility in zip(CHANNELS, visibilities, strict=True):
@@ -118,7 +120,7 @@ def play(repertoire: Repertoire, plan: Plan) -> Played:
 
 
 def expected_hits(
-    repertoire: Repertoire, played: Played, viewer: ChannelRef | None, word: str
+    repertoire: RelationalRepertoire, played: Played, viewer: ChannelRef | None, word: str
 ) -> set[int]:
     """The oracle: visible roots whose document, as everyone who sees them may, holds ``word``."""
     everything = Viewer.operator_including_private()
@@ -147,7 +149,7 @@ def expected_hits(
 )
 @given(plan=PLANS)
 def test_search_and_similar_show_each_viewer_exactly_what_it_may_see(
-    repertoire: Repertoire, plan: Plan
+    repertoire: RelationalRepertoire, plan: Plan
 ) -> None:
     with undone(repertoire):
         played = play(repertoire, plan)

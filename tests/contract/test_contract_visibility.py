@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.models import ChannelRef, Entry, EntryKind
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.stats import repertoire_stats
 from knowledge.storage import EntryFilter, Viewer
 from tests.contract.support import (
@@ -32,7 +32,7 @@ VIEWERS = (
 
 
 def test_a_private_thread_is_listed_only_in_its_own_channel(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     secret = community.ask(PRIVATE, "Salary bands for the platform team?", ana)
@@ -46,7 +46,9 @@ def test_a_private_thread_is_listed_only_in_its_own_channel(
     assert len(repertoire.entries(Viewer.operator_including_private())) == 3
 
 
-def test_named_listings_take_the_viewer(repertoire: Repertoire, community: Community) -> None:
+def test_named_listings_take_the_viewer(
+    repertoire: RelationalRepertoire, community: Community
+) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     secret = community.ask(PRIVATE, "Who has the prod kubeconfig?", ana, minutes=5)
     answer = community.answer(secret, "Ops has it", ben, minutes=6)
@@ -63,7 +65,7 @@ def test_named_listings_take_the_viewer(repertoire: Repertoire, community: Commu
 
 
 def test_stats_count_only_what_the_viewer_may_see(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     question = community.ask(PUBLIC, "Parquet or Avro for events?", ana)
@@ -124,7 +126,7 @@ def test_every_viewer_sees_exactly_what_the_rule_allows(
 
 
 def test_entries_follow_their_channel_when_it_turns_private(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana, ben = community.member("U-ana"), community.member("U-ben")
     question = community.ask(PUBLIC, "Where do we keep the on-call runbook?", ana)
@@ -142,7 +144,7 @@ def test_entries_follow_their_channel_when_it_turns_private(
 
 
 def test_an_entry_by_id_is_found_only_where_it_may_be_seen(
-    repertoire: Repertoire, community: Community
+    repertoire: RelationalRepertoire, community: Community
 ) -> None:
     ana = community.member("U-ana")
     secret = community.ask(PRIVATE, "Budget for the offsite?", ana)

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.config import Settings, parse_settings
 from knowledge.backends import open_storage_read_only
-from knowledge.sqlite.repertoire import Repertoire
+from knowledge.relational.repertoire import RelationalRepertoire
 from tests.contract.support import Community
 from tests.contract.web_community import Built, build
 from tests.pg_support import url_of
@@ -144,7 +144,7 @@ async def test_member_topic_and_archive_pages(site: TestClient[Any, Any], built:
 def test_the_readers_connection_cannot_write(
     built: Built, backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    reader: Repertoire = open_storage_read_only(database_of(backend, tmp_path, request))
+    reader: RelationalRepertoire = open_storage_read_only(database_of(backend, tmp_path, request))
     try:
         assert reader.get_meta("copbot-test") is None
         with pytest.raises(Exception, match=r"(?i)read.only|not authorized|prohibited"):
