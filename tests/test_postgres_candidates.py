@@ -9,6 +9,7 @@ import pytest
 
 from knowledge.models import ChannelRef
 from knowledge.postgres import termstats
+from knowledge.postgres.documents import reindex
 from knowledge.postgres.params import Params
 from knowledge.postgres.ranking import WeightedPart, gate, rank_any_word
 from knowledge.postgres.similar import question_parts, similar_candidates
@@ -129,3 +130,50 @@ def test_similar_candidates_keep_to_answered_visible_entries(
         r.entry_id for r in similar_candidates(pg_conn, parts, in_private, exclude_ids=[answered])
     }
     assert found == {knowhow, private}
+
+
+def test_every_match_of_the_gating_words_is_ranked_not_only_the_newest(
+    pg_conn: psycopg.Connection[Any],
+) -> None:
+    # The question asked long ago, then 1,500 newer ones sharing only its common
+    # word: within the finder's posting budget, so all of them are candidates,
+    # and the old question must win on its rare words wherever it sits in the index.
+    asked = entry(pg_conn, "kafka consumer rebalancing storms")
+    author = pg_conn.execute("SELECT author_id FROM entries WHERE id = %s", [asked]).fetchone()
+    assert author is not None
+    pg_conn.execute(
+        "INSERT INTO entries (kind, platform, workspace, channel, message_id, text, author_id, "
+        "created_at, updated_at, visibility, channel_name) "
+        "SELECT 'question', 'test', 'W1', 'C1', 'filler' || i, 'kafka topic note ' || i, %s, "
+        "now(), now(), 'public', 'name-C1' FROM generate_series(1, 1500) AS i",
+        [author[0]],
+    )
+    fillers = [int(r[0]) for r in pg_conn.execute("SELECT id FROM entries WHERE id <> %s", [asked])]
+    reindex(pg_conn, fillers)
+    parts = question_parts(pg_conn, ["kafka", "consumer", "rebalancing", "storms"])
+    assert len(parts) == 4  # every word is in the index
+    hits = similar_candidates(pg_conn, parts, None, answered_only=False, limit=5)
+    assert hits[0].entry_id == asked
+    assert len(hits) == 5
+
+
+def test_a_rarest_word_over_the_budget_brings_only_the_newest_capped_matches(
+    pg_conn: psycopg.Connection[Any],
+) -> None:
+    ids = [entry(pg_conn, f"python tips {i}") for i in range(8)]
+    parts = question_parts(pg_conn, ["python"])
+    hits = similar_candidates(pg_conn, parts, None, answered_only=False, budget=5, cap=3)
+    assert sorted(h.entry_id for h in hits) == ids[-3:]
+    # Within the budget, every match is ranked.
+    hits = similar_candidates(pg_conn, parts, None, answered_only=False, budget=8, cap=3)
+    assert len(hits) == 8
+
+
+def test_a_part_whose_count_is_short_still_brings_no_more_than_the_budget(
+    pg_conn: psycopg.Connection[Any],
+) -> None:
+    for i in range(8):
+        entry(pg_conn, f"python tips {i}")
+    # Counted as 1 (a stale or capped count), though eight documents hold it.
+    hits = similar_candidates(pg_conn, [_part("python", 1)], None, answered_only=False, budget=5)
+    assert len(hits) == 5

@@ -5,10 +5,21 @@ informative terms (tf-idf, quoted and first-line words weighted up, within a
 posting budget) and ranks past entries with an OR of them through bm25 with
 flatter field weights. That choice of terms is plain Python over stems and
 document frequencies; this module supplies those from PostgreSQL
-(:func:`question_parts`) and the ranking (:func:`similar_candidates`): the
-same bounded any-word ranking as search (rarest terms gate the candidates),
-with the similar finder's field weights, its term weights, and the filters
-it needs (answered entries only, some ids left out, what the viewer may see).
+(:func:`question_parts`) and the ranking (:func:`similar_candidates`).
+
+The candidates are the documents holding the question's rarest parts (the
+gate of :mod:`knowledge.postgres.ranking`, within the finder's posting
+budget), and *every* one of them is scored, as SQLite's FTS5 ranks every
+match: one index lookup per gating part, each scoring only the documents that
+hold it (``weight * ts_rank``, the similar finder's field weights), summed per
+document, the best ``limit`` kept. Taking a fixed number of matches first (the
+newest, say) lost the question's own document on a big repertoire whenever a
+common gating word matched more documents than that number. The cost is
+bounded by the budget (one ``ts_rank`` per posting); only when the rarest part
+alone holds more than the budget are its matches cut, to the newest
+:data:`CANDIDATE_CAP` (and a part whose frequency was under-counted, capped
+or stale, brings at most ``budget`` documents). Parts outside the gate do not choose candidates; the
+bm25 rescoring (:mod:`knowledge.postgres.text_search`) counts every term.
 """
 
 from __future__ import annotations
@@ -21,7 +32,15 @@ from psycopg import Connection
 from knowledge.models import ChannelRef
 from knowledge.postgres.filters import visibility
 from knowledge.postgres.params import Params
-from knowledge.postgres.ranking import Ranked, WeightedPart, idf, rank_any_word
+from knowledge.postgres.ranking import (
+    NORMALISATION,
+    Ranked,
+    WeightedPart,
+    boost_sql,
+    gate,
+    idf,
+    rank_weights,
+)
 from knowledge.postgres.termstats import document_count, document_frequencies
 from knowledge.postgres.tsquery import MatchPart
 from knowledge.relevance import SIMILAR_MAX_POSTINGS
@@ -38,7 +57,7 @@ __all__ = [
 SIMILAR_FIELD_WEIGHTS = (2.0, 1.0, 0.5, 2.0)
 #: Postings the gating terms of one lookup may add up to (the finder's budget, as on SQLite).
 MAX_POSTINGS = SIMILAR_MAX_POSTINGS
-#: At most this many candidates are scored, whatever the terms.
+#: When the rarest part alone holds more documents than the budget, only its newest this many.
 CANDIDATE_CAP = 1_000
 
 
@@ -81,6 +100,9 @@ def similar_candidates(
     Only what ``viewer`` may see; only answered questions (and know-how)
     unless ``answered_only`` is off; never the ids in ``exclude_ids``.
     """
+    gating = gate(parts, budget)
+    if not gating:
+        return []
     params = Params()
     conditions = [visibility(viewer, params), "e.kind IN ('question', 'knowhow')"]
     if answered_only:
@@ -88,13 +110,29 @@ def similar_candidates(
     excluded = sorted(set(exclude_ids))
     if excluded:
         conditions.append(f"NOT (e.id = ANY({params.add(excluded)}))")
-    return rank_any_word(
-        conn,
-        parts,
-        conditions,
-        params,
-        field_weights=SIMILAR_FIELD_WEIGHTS,
-        limit=limit,
-        budget=budget,
-        cap=cap,
-    )
+    where = " AND ".join(conditions)
+    weights = f"{params.add(rank_weights(SIMILAR_FIELD_WEIGHTS))}::float4[]"
+    over_budget = sum(p.df for p in gating) > budget  # the rarest part alone
+    branches = []
+    for part in gating:
+        query = part.part.sql(params)
+        branch = (
+            f"SELECT e.id, {params.add(part.weight)}::float8 * ts_rank({weights}, "
+            f"e.search_document, {query}, {NORMALISATION}) AS score, {boost_sql()} AS boost "
+            f"FROM entries e WHERE e.search_document @@ {query} AND {where}"
+        )
+        if over_budget:
+            branch += f" ORDER BY e.id DESC LIMIT {params.add(cap)}"
+        else:  # a count that stopped at its cap, or a stale one, must not unbound the work
+            branch += f" LIMIT {params.add(budget)}"
+        branches.append(f"({branch})")
+    rows = conn.execute(
+        f"""
+        SELECT m.id, sum(m.score) * m.boost AS score
+        FROM ({" UNION ALL ".join(branches)}) m
+        GROUP BY m.id, m.boost
+        ORDER BY score DESC, m.id DESC LIMIT {params.add(limit)}
+        """,
+        params.values,
+    ).fetchall()
+    return [Ranked(int(entry_id), float(score)) for entry_id, score in rows]
