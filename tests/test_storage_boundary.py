@@ -21,6 +21,11 @@ SQL = re.compile(
 )
 
 
+#: Attributes that reach a database connection (``repertoire.sql.rows(text)`` with SQL built
+#: elsewhere has no SQL literal to find).
+DATABASE_ATTRIBUTES = frozenset({"db", "sql", "execute", "executemany"})
+
+
 def sql_uses(source: str) -> list[str]:
     """Where ``source`` reaches a database itself: SQL strings, ``.db``, ``.execute(``."""
     found: list[str] = []
@@ -34,7 +39,7 @@ def sql_uses(source: str) -> list[str]:
             )
             if SQL.match(text):
                 found.append(f"line {node.lineno}: SQL text {text[:40]!r}")
-        elif isinstance(node, ast.Attribute) and node.attr in {"db", "execute", "executemany"}:
+        elif isinstance(node, ast.Attribute) and node.attr in DATABASE_ATTRIBUTES:
             found.append(f"line {node.lineno}: .{node.attr}")
     return found
 
@@ -44,6 +49,7 @@ def test_the_checker_finds_sql_as_it_was_written_before() -> None:
     assert sql_uses('rows = conn.execute(f"SELECT x FROM {table}")')
     assert sql_uses('q = "INSERT OR IGNORE INTO t VALUES (?)"')
     assert sql_uses('cursor.executemany("...", rows)')
+    assert sql_uses("found = repertoire.sql.rows(statement, params)")  # SQL built elsewhere
     assert not sql_uses('text = "Select the channel from the list"')
     assert not sql_uses("repertoire.entries(viewer, wanted)")
 
