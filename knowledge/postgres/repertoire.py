@@ -74,6 +74,20 @@ BULK_TURN = role_key("bulk-write")
 MESSAGE_CLASS = 0x636F706D
 
 
+def _session(conninfo: str, *, read_only: bool) -> Connection[Any]:
+    """A new autocommit session; a read-only one refuses writes in every transaction and
+    says so (``conn.read_only``) to the search caches, which then keep nothing."""
+    conn = connect(conninfo, autocommit=True)
+    if read_only:
+        try:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            conn.read_only = True
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
 def _shown(conninfo: str) -> str:
     return display_url(conninfo) if is_postgres_url(conninfo) else "the PostgreSQL database"
 
@@ -126,14 +140,7 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
         so (``conn.read_only``) to the search caches, which then keep nothing.
         The database must be migrated already (open it with :meth:`connect` first).
         """
-        conn = connect(conninfo, autocommit=True)
-        try:
-            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            conn.read_only = True  # psycopg's flag too: caches that would write look at it
-        except BaseException:
-            conn.close()
-            raise
-        repertoire = cls(conn, conninfo)
+        repertoire = cls(_session(conninfo, read_only=True), conninfo)
         repertoire.read_only = True
         return repertoire
 
@@ -179,10 +186,7 @@ class PostgresRepertoire(PostgresTextSearch, RelationalRepertoire):
         """
         if not self.conninfo:
             return  # nothing to reconnect with: the error says the session is gone
-        conn = connect(self.conninfo, autocommit=True)
-        if self.read_only:
-            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            conn.read_only = True
+        conn = _session(self.conninfo, read_only=self.read_only)
         with contextlib.suppress(psycopg.Error):
             self.conn.close()
         self.conn = conn
