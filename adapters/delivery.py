@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from bot.events import Actor, FetchMessage, Outbound, Post, Reply, SaveRequest, Where
+from bot.events import Actor, FetchMessage, Outbound, Post, Reply, Where
 from bot.runtime import AsyncCore
 
 log = logging.getLogger(__name__)
@@ -196,14 +196,10 @@ class Delivery(Generic[C]):
             notice = "I could not read that message; nothing was saved."
             await self._private(Reply(fetch.where, notice), context, fetch.saver, report)
             return
-        request = SaveRequest(
-            where=fetch.where,
-            saver=fetch.saver,
-            message_id=fetch.message_id,
+        request = fetch.saved(
             text=message.text,
             author=message.author,
             created_at=message.created_at,
-            kind=fetch.kind,
             permalink=message.permalink,
             thread_id=message.thread_id,
         )

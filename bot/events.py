@@ -381,5 +381,29 @@ class FetchMessage:
     saver: Actor
     kind: KnowhowKind = KnowhowKind.HOWTO
 
+    def saved(
+        self,
+        *,
+        text: str,
+        author: Actor,
+        created_at: datetime,
+        permalink: str = "",
+        thread_id: str | None = None,
+        where: Where | None = None,
+    ) -> SaveRequest:
+        """The save this fetch asked for, once the message is read back (by an adapter, or
+        by an import from the export's own messages: ``where`` as the message says it)."""
+        return SaveRequest(
+            where=where or self.where,
+            saver=self.saver,
+            message_id=self.message_id,
+            text=text,
+            author=author,
+            created_at=created_at,
+            kind=self.kind,
+            permalink=permalink,
+            thread_id=thread_id,
+        )
+
 
 Outbound = Reply | Post | FetchMessage

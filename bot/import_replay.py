@@ -376,14 +376,11 @@ def saves_for_fetches(
         msg = recent.get((where.platform, where.workspace, where.channel, item.message_id))
         if msg is None:
             continue
-        yield SaveRequest(
-            where=msg.where,
-            saver=item.saver,
-            message_id=msg.message_id,
+        yield item.saved(
             text=msg.text,
             author=msg.author,
             created_at=msg.created_at,
-            kind=item.kind,
             permalink=msg.permalink,
             thread_id=None if msg.is_top_level else msg.thread_id,
+            where=msg.where,
         )
