@@ -92,14 +92,9 @@ class DatabaseTarget:
         return self.shown
 
 
-def _has_scheme(text: str) -> bool:
-    scheme, sep, _ = text.partition("://")
-    return bool(sep) and scheme.isascii() and scheme.replace("+", "").isalnum()
-
-
 #: ``scheme:/...``: a URL, or one whose ``//`` a path join folded into ``/``
 #: (``Path("postgresql://h/db")`` is ``postgresql:/h/db``). Never a file name we make.
-_URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
+_URL_LIKE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):/")
 
 
 #: libpq's ``key=value`` form (``host=/tmp dbname=copbot``): a server, never a file name.
@@ -113,11 +108,11 @@ def _refuse_broken_url(raw: str) -> None:
             "a key=value connection string names a server, not a file: give it as a "
             "postgresql://user@host/database URL"
         )
-    if _URL_LIKE.match(raw.strip()):
-        scheme = raw.strip().split(":", 1)[0]
+    url = _URL_LIKE.match(raw.strip())
+    if url:
         raise DatabaseUrlError(
-            f"{scheme}:/... names neither a SQLite file nor a PostgreSQL server: give a file "
-            "name or a postgresql://host/database URL (two slashes)"
+            f"{url.group('scheme')}:// names neither a SQLite file nor a PostgreSQL server: "
+            "give a file name or a postgresql://host/database URL (with two slashes)"
         )
 
 
@@ -131,11 +126,6 @@ def parse_target(text: str | Path) -> DatabaseTarget:
     url = resolve_database_url(raw, None, {})
     if url is not None:
         return DatabaseTarget(url, postgres=True)
-    if _has_scheme(raw.strip()):
-        raise DatabaseUrlError(
-            f"{raw.split('://', 1)[0]}:// names neither a SQLite file nor a PostgreSQL "
-            "server: give a file name or a postgresql:// URL"
-        )
     _refuse_broken_url(raw)
     return DatabaseTarget(raw)
 
