@@ -32,7 +32,6 @@ __all__ = [
     "PublishedChannel",
     "QuestionThread",
     "answer_page",
-    "count_where",
     "entries_where",
     "knowhow_page",
     "page_entry",
@@ -103,11 +102,6 @@ def entries_where(
         f"{select} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
     )
     return [row_to_entry(r) for r in rows]
-
-
-def count_where(repertoire: RelationalRepertoire, where: str, params: Sequence[Any]) -> int:
-    row = repertoire.sql.one(f"SELECT count(*) FROM entries e WHERE {where}", list(params))
-    return int(row[0]) if row else 0
 
 
 # ----------------------------------------------------------------------------- the viewer
