@@ -33,6 +33,7 @@ from bot.unthreaded import UnthreadedLinker
 from knowledge.models import EntryKind
 from knowledge.storage import EntryFilter, Storage, Viewer
 from knowledge.storage.errors import is_transient_conflict
+from knowledge.storage.roles import RoleLock
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -217,6 +218,10 @@ def run_import(
     try:
         loader = repertoire.setwise_loader() if setwise else None
         if loader is not None:
+            # The choice "the repertoire is empty" must hold until the one write at the
+            # end: another import (another process) waits here for this one to end,
+            # then finds the repertoire full and goes event by event.
+            tuning.enter_context(_sole_bulk_importer(repertoire.role_lock(SETWISE_IMPORT_ROLE)))
             held = loader.not_empty()
             if held:
                 log.info("importing event by event: the repertoire already holds %s", held)
@@ -363,6 +368,23 @@ class _Flusher:
                 log.warning("the database is locked by another writer; trying the batch again")
                 time.sleep(min(pause, left))
                 pause = min(pause * 2, 1.0)
+
+
+#: The lock an import holds from choosing the set-wise path to its write.
+SETWISE_IMPORT_ROLE = "set-wise import"
+#: How often an import waiting for another one's set-wise write asks again.
+SETWISE_TURN_POLL_SECONDS = 0.2
+
+
+@contextmanager
+def _sole_bulk_importer(lock: RoleLock) -> Iterator[None]:
+    """Hold ``lock`` while the block runs, waiting for another process that holds it."""
+    try:
+        while not lock.try_acquire():
+            time.sleep(SETWISE_TURN_POLL_SECONDS)
+        yield
+    finally:
+        lock.close()
 
 
 def saves_for_fetches(
