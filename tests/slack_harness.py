@@ -101,7 +101,7 @@ class FakeSlackApi:
         """The next call of ``method`` gets HTTP 503, as during a Slack outage."""
         self.unavailable[method] = self.unavailable.get(method, 0) + 1
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 60.0) -> None:
         """Until ``method`` was called successfully ``count`` times (a safety timeout only)."""
 
         async def until() -> None:

@@ -58,4 +58,5 @@ def test_property_tests_have_no_deadline() -> None:
     # profiles (tests/conftest.py) turn it off, and speed is bench/'s business.
     from hypothesis import settings
 
-    assert settings.default.deadline is None
+    profile = settings.default
+    assert profile is not None and profile.deadline is None
