@@ -86,6 +86,12 @@ class ReadMarks:
         if dm_policy.catches_up(where) and not self.catching_up(where.platform):
             self.services.repertoire.advance_read_mark(source_key(where, message_id), at)
 
+    def reactions_held(self, ref: ChannelRef, message_id: str) -> set[tuple[str, str]]:
+        """The reactions the repertoire holds on a message: ``(user_id, canonical emoji)``."""
+        src = SourceKey(ref.platform, ref.workspace, ref.channel, message_id)
+        with self.services.repertoire.reading():
+            return self.services.repertoire.reactions_on(src)
+
     def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
         """Questions of a channel whose threads may have grown while copbot was away.
 
