@@ -7,9 +7,9 @@ again, whole, by the first "crisis merge" (16 segments on a level) a few
 thousand live messages later: the whole index rewritten in one commit (at a
 million messages, 1 s of CPU and 125 MB of log). The load now merges them into
 one segment on a higher level, so the live commits that follow merge only
-among themselves. The test makes the load flush several segments (a small
-in-memory segment), as a big import does, and counts the index bytes the
-first live messages write.
+among themselves. The test imports with a small in-memory segment (several
+segments flushed, as a big import does) and with the load's own (one), and
+counts the index bytes the first live messages write.
 """
 
 from __future__ import annotations
@@ -41,10 +41,13 @@ def _question(rng: random.Random, message_id: str, at: datetime) -> IncomingMess
     return IncomingMessage(HELP, author, message_id, f"how do I {words}?", at)
 
 
-@pytest.fixture
-def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
-    # A small in-memory segment: the 1,500 documents are flushed as several segments.
-    monkeypatch.setattr(setwise_load, "LOAD_HASHSIZE", 20_000)
+@pytest.fixture(params=[20_000, setwise_load.LOAD_HASHSIZE], ids=["segments", "one-segment"])
+def imported(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Core]:
+    # A small in-memory segment flushes the 1,500 documents as several segments (a big
+    # import); the load's own holds them all at once.
+    monkeypatch.setattr(setwise_load, "LOAD_HASHSIZE", request.param)
     core = build_core(Settings(), tmp_path / "imported.db")
     rng = random.Random(7)
     run_import(core, [_question(rng, f"{i}.0", T0 + timedelta(seconds=i)) for i in range(1500)])
