@@ -19,7 +19,9 @@ in two statements instead of one rebuild per question and answer:
   commit by FTS5's first "crisis merge" (16 small live segments on the level),
   a few thousand live messages after the import: at a million messages 1 s of
   CPU and 125 MB of log in one commit, half of a 5,000-message burst's time
-  (0.1 s at 100k). ``optimize`` costs 0.8 s there.
+  (0.1 s at 100k). ``optimize`` costs 0.8 s there. The common terms' document
+  frequencies are then counted into the cache in one pass
+  (:func:`~knowledge.sqlite.vocabulary.remember_frequent_terms`).
 
 Only for an empty repertoire (:meth:`SqliteSetwiseLoader.not_empty`): nothing is
 merged with rows already there, and a "solved it" link (which lends a question
@@ -34,6 +36,7 @@ from contextlib import contextmanager
 from sqlite_utils import Database
 
 from knowledge.sqlite.documents import answer_audience_sql
+from knowledge.sqlite.vocabulary import remember_frequent_terms
 from knowledge.storage.setwise import (
     CHANNEL_COLUMNS,
     ENTRY_COLUMNS,
@@ -169,6 +172,7 @@ class SqliteSetwiseLoader:
             conn.execute("RELEASE first_half_of_the_documents")
             conn.execute(_DOCUMENTS, [middle + 1, high or 0])
             conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+            remember_frequent_terms(self.db)
         finally:
             conn.execute(
                 "INSERT INTO search_fts (search_fts, rank) VALUES ('hashsize', ?)",

@@ -1,4 +1,5 @@
-"""After a set-wise import, live capture writes its own small index segments, not the imported ones.
+"""The search index a set-wise import leaves: live capture writes its own small index segments, not
+the imported ones, and the common words' frequencies are already counted.
 
 The set-wise load writes every search document in one statement with a large
 in-memory segment, so the index lands in a few big segments. Left on FTS5's
@@ -10,6 +11,10 @@ one segment on a higher level, so the live commits that follow merge only
 among themselves. The test imports with a small in-memory segment (several
 segments flushed, as a big import does) and with the load's own (one), and
 counts the index bytes the first live messages write.
+
+The similar-question finder needs each word's document frequency; counting a
+word in most documents walks its whole posting list (milliseconds at a million
+messages), so the import counts the common ones into the cache in one pass.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from bot.config import Settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from bot.import_replay import run_import
+from knowledge.similar import find_similar
+from knowledge.sqlite.vocabulary import FREQUENT_DF
 from tests.sqlite_file import sqlite_of
 
 HELP = Where("slack", "T1", "C1", Visibility.PUBLIC, "help")
@@ -69,3 +76,19 @@ def test_live_commits_after_an_import_do_not_rewrite_the_imported_index(imported
         if int(row_id) not in before
     )
     assert written < index_bytes / 4
+
+
+def test_an_import_leaves_the_common_words_counted(imported: Core) -> None:
+    repertoire = imported.services.repertoire
+    db = sqlite_of(repertoire).db
+    counted = dict(db.execute("SELECT term, doc FROM similar_df").fetchall())
+    frequent = dict(
+        db.execute("SELECT term, doc FROM search_vocab WHERE doc > ?", [FREQUENT_DF]).fetchall()
+    )
+    assert counted == frequent and {"how", "do"} <= set(counted)  # in all 1,500 questions
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    find_similar(repertoire, "how do I w17x?", None, answered_only=False)
+    db.conn.set_trace_callback(None)
+    asked = [s for s in statements if "search_vocab" in s]
+    assert asked and not any("'how'" in s or "'do'" in s for s in asked)  # only the rare one
