@@ -68,12 +68,13 @@ class CandidateMatch:
     #: An OR of the gating terms, ``None`` when every term gates (no filter needed).
     gate: str | None
 
-    def where(self, table: str = "search_fts") -> tuple[str, list[str]]:
-        """The ``WHERE`` condition on ``table`` and its parameters."""
+    def where(self) -> tuple[str, list[str]]:
+        """The ``WHERE`` condition on ``search_fts`` and its parameters."""
         if self.gate is None:
-            return f"{table} MATCH ?", [self.expression]
+            return "search_fts MATCH ?", [self.expression]
         return (
-            f"{table} MATCH ? AND +rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)",
+            "search_fts MATCH ? AND +rowid IN "
+            "(SELECT rowid FROM search_fts WHERE search_fts MATCH ?)",
             [self.expression, self.gate],
         )
 
