@@ -53,9 +53,10 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     document-frequency cap and posting budget), computed on copbot's database.
     """
     from knowledge.query import fts_expression, parse_query
+    from knowledge.relevance import SIMILAR_MAX_POSTINGS
     from knowledge.similar import question_terms, select_terms, weighted_terms
     from knowledge.sqlite.repertoire import Repertoire
-    from knowledge.sqlite.similar_candidates import mlt_expression
+    from knowledge.sqlite.similar_candidates import candidate_match
 
     now = datetime.now(UTC)
     keyword: list[list[str]] = []
@@ -67,8 +68,10 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     similar: list[list[str]] = []
     try:
         for q in queries["similar"]:
-            expression = mlt_expression(weighted_terms(select_terms(question_terms(repertoire, q))))
-            similar.append([expression] if expression else [])
+            terms = weighted_terms(select_terms(question_terms(repertoire, q)))
+            match = candidate_match(terms, SIMILAR_MAX_POSTINGS)
+            # [every term, the gating terms]: the finder scores the first over the second's rows
+            similar.append([] if match is None else [match.expression, match.gate or ""])
     finally:
         repertoire.close()
     return {"keyword": keyword, "similar": similar}
@@ -117,7 +120,23 @@ def raw_fts5(
 
     timed(expressions["keyword"][:50], FIELD_WEIGHTS, 5)  # warm the cache as copbot's child does
     keyword = timed(expressions["keyword"], FIELD_WEIGHTS, 5)
-    similar = timed(expressions["similar"], SIMILAR_FIELD_WEIGHTS, POOL)
+    weights = ", ".join(str(w) for w in SIMILAR_FIELD_WEIGHTS)
+    gated_sql = (
+        f"SELECT rowid, bm25(raw, {weights}) AS s FROM raw WHERE raw MATCH ? "
+        "AND +rowid IN (SELECT rowid FROM raw WHERE raw MATCH ?) ORDER BY s LIMIT ?"
+    )
+    similar: list[float] = []
+    for pair in expressions["similar"]:  # the finder's query: every term, gated rows
+        c0 = time.thread_time()
+        if pair and pair[1]:
+            conn.execute(gated_sql, [pair[0], pair[1], POOL]).fetchall()
+        elif pair:
+            conn.execute(
+                f"SELECT rowid, bm25(raw, {weights}) AS s FROM raw WHERE raw MATCH ? "
+                "ORDER BY s LIMIT ?",
+                [pair[0], POOL],
+            ).fetchall()
+        similar.append(time.thread_time() - c0)
     conn.close()
     for suffix in ("", "-wal", "-shm"):
         Path(str(scratch) + suffix).unlink(missing_ok=True)

@@ -245,7 +245,7 @@ class Core:
         self._batch_channels, self.capture.member_cache = set(), {}
         self._later = later
         try:
-            with repertoire.group(), repertoire.deferred_reindex():
+            with repertoire.group(), repertoire.deferred_reindex(), self.marks.deferring():
                 for index, event in enumerate(events):
                     self._group_index = index
                     if not isinstance(event, _INDEX_WRITERS):
