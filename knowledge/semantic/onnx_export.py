@@ -81,7 +81,7 @@ def _export_fp32(source: Path, target: Path) -> None:
     except ImportError as exc:  # pragma: no cover - depends on the extra
         raise SemanticUnavailable("exporting MiniLM needs torch and transformers") from exc
 
-    class Encoder(torch.nn.Module):
+    class Encoder(torch.nn.Module):  # type: ignore[misc]  # torch is Any here
         """Named inputs: ``BertModel.forward``'s positional order varies across versions."""
 
         def __init__(self, bert: Any) -> None:
