@@ -24,7 +24,7 @@ at a quarter of the cost per stored entry (bench/README.md).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "FAST_TOKENS",
     "QUERY_TOKENS",
     "OnnxMiniLMEmbedder",
+    "embed_rows",
     "length_batches",
     "mean_pooled",
     "padded",
@@ -95,6 +96,26 @@ def mean_pooled(states: Any, mask: Any) -> Any:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def embed_rows(
+    rows: Sequence[Sequence[int]],
+    run: Callable[[Any, Any], Any],
+    budget: int = BATCH_TOKENS,
+    dim: int = 384,
+) -> Any:
+    """One vector per row of token ids, in the rows' order, computed in length order.
+
+    ``run(ids, mask)`` is the model: token states ``(batch, tokens, dim)`` for a
+    padded batch.
+    """
+    import numpy as np
+
+    out = np.zeros((len(rows), dim), dtype=np.float32)
+    for group in length_batches([len(r) for r in rows], budget):
+        ids, mask = padded([rows[i] for i in group])
+        out[group] = mean_pooled(run(ids, mask), mask)
+    return out
+
+
 class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2, int8, on ONNX Runtime: 384 dimensions, offline."""
 
@@ -152,14 +173,10 @@ class OnnxMiniLMEmbedder:
         return self._vectors(self.token_ids([text], self.query_tokens))[0]
 
     def _vectors(self, rows: list[list[int]]) -> Any:
+        return embed_rows(rows, self._run, self.batch_tokens)
+
+    def _run(self, ids: Any, mask: Any) -> Any:
         import numpy as np
 
-        out = np.zeros((len(rows), 384), dtype=np.float32)
-        for group in length_batches([len(r) for r in rows], self.batch_tokens):
-            ids, mask = padded([rows[i] for i in group])
-            (states,) = self._session.run(
-                None,
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
-            )
-            out[group] = mean_pooled(states, mask)
-        return out
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return self._session.run(None, feeds)[0]
