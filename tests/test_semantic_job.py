@@ -25,6 +25,7 @@ from bot.events import (
     IncomingMessage,
     MessageDeleted,
     MessageEdited,
+    Reply,
     Visibility,
     Where,
 )
@@ -111,7 +112,9 @@ def test_new_entries_get_vectors_while_capture_goes_on(core: Core) -> None:
             search = CommandInvocation(HELP, HELPER, "search snowflake", START, event_id="s1")
             replies = await asyncio.wait_for(async_core.handle(search), timeout=5)
             # A command too: the search finds q1 by its words, while it has no vector.
-            assert [item.title for item in replies[0].items] == [
+            [reply] = replies
+            assert isinstance(reply, Reply)
+            assert [item.title for item in reply.items] == [
                 "How do I rotate the snowflake key?"
             ]
             assert embedder.entered.is_set() and not embedder.release.is_set()
