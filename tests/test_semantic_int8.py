@@ -114,8 +114,11 @@ def test_the_int8_choice_is_a_setting() -> None:
     assert Settings.model_validate({"similar": {"semantic": "minilm-int8"}}).similar.semantic == (
         "minilm-int8"
     )
-    with pytest.raises(ValueError, match="minilm-int8"):
-        Settings.model_validate({"similar": {"semantic": "minilm-int4"}})
+    longer = Settings.model_validate({"similar": {"semantic": "minilm-int8@64"}})
+    assert longer.similar.semantic == "minilm-int8@64"
+    for wrong in ("minilm-int4", "minilm-int8@", "minilm-int8@4", "minilm-int8@512", "int8"):
+        with pytest.raises(ValueError, match="minilm-int8"):
+            Settings.model_validate({"similar": {"semantic": wrong}})
 
 
 # --- the real model (the semantic extra installed) ---------------------------------------
