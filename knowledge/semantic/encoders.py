@@ -18,8 +18,6 @@ __all__ = [
     "QueryEncoder",
     "SemanticUnavailable",
     "StaticEmbedder",
-    "int8_tokens",
-    "load_embedder",
 ]
 
 
@@ -93,29 +91,3 @@ class StaticEmbedder:
         vectors = np.asarray(self._model.encode(texts), dtype="float32")
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
-
-
-def int8_tokens(choice: str) -> int | None:
-    """The entries' token cut of an int8 choice: ``minilm-int8`` (the shipped cut, 0) or
-    ``minilm-int8@N`` (N from 8 to 256); ``None`` if ``choice`` is no int8 choice."""
-    if choice == "minilm-int8":
-        return 0
-    prefix, _, tokens = choice.partition("@")
-    if prefix == "minilm-int8" and tokens.isdigit() and 8 <= int(tokens) <= 256:
-        return int(tokens)
-    return None
-
-
-def load_embedder(choice: str) -> Embedder:
-    """``minilm``, ``minilm-int8[@N]`` or ``static:/path``; :class:`SemanticUnavailable`
-    without the extra."""
-    if choice == "minilm":
-        return MiniLMEmbedder()
-    tokens = int8_tokens(choice)
-    if tokens is not None:
-        from knowledge.semantic.onnx_encoder import OnnxMiniLMEmbedder
-
-        return OnnxMiniLMEmbedder(max_tokens=tokens) if tokens else OnnxMiniLMEmbedder()
-    if choice.startswith("static:"):
-        return StaticEmbedder(choice.split(":", 1)[1])
-    raise SemanticUnavailable(f"unknown semantic stage {choice!r}")
