@@ -19,7 +19,16 @@ import pytest
 from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core
-from bot.events import Actor, IncomingMessage, MessageDeleted, MessageEdited, Visibility, Where
+from bot.events import (
+    Actor,
+    CommandInvocation,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    Reply,
+    Visibility,
+    Where,
+)
 from bot.forget import carry_out, plan_for
 from bot.ports import FixedClock
 from bot.runtime import AsyncCore
@@ -100,6 +109,15 @@ def test_new_entries_get_vectors_while_capture_goes_on(core: Core) -> None:
             # The model is busy with q1: capture and a command still go through at once.
             new = IncomingMessage(HELP, ASKER, "q2", "Why does kafka consumer lag grow?", START)
             await asyncio.wait_for(async_core.handle(new), timeout=60)
+            search = CommandInvocation(HELP, HELPER, "search snowflake", START, event_id="s1")
+            replies = await asyncio.wait_for(async_core.handle(search), timeout=60)
+            # A command too: the search finds q1 by its words, while it has no vector.
+            [reply] = replies
+            assert isinstance(reply, Reply)
+            assert [item.title for item in reply.items] == [
+                "How do I rotate the snowflake key?"
+            ]
+            assert embedder.entered.is_set() and not embedder.release.is_set()
             assert vectors(core) == {}  # nothing written while the model works
             embedder.release.set()
             assert (await asyncio.wait_for(running, timeout=60)).embedded == 1
