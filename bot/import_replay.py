@@ -321,11 +321,13 @@ class _Flusher:
             self.finish()
         apply = self.setwise.apply if self.setwise is not None else self._commit
         out: Iterable[object] = apply(batch)
+        # The channel the export is in now (the saves below may be for an earlier one).
+        current = self.setwise.channel if self.setwise is not None else None
         saves: list[InboundEvent] = list(saves_for_fetches(out, self.recent))
         if saves:
             apply(saves)
         if self.setwise is not None:
-            self.setwise.checkpoint()
+            self.setwise.checkpoint(current)
 
     def begin_setwise(self, setwise: SetwiseImport) -> None:
         """Go set-wise: a storage that writes in parts takes its write lock now."""

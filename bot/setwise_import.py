@@ -158,11 +158,21 @@ class SetwiseImport:
         if self.parts is not None:
             self.parts.begin()
 
-    def checkpoint(self) -> None:
-        """After a batch (and its saves): hand over the channels the import has left."""
+    @property
+    def channel(self) -> tuple[str, str, str] | None:
+        """The channel of the last event applied."""
+        return self._last_channel
+
+    def checkpoint(self, current: tuple[str, str, str] | None = None) -> None:
+        """After a batch and its saves: hand over every channel but ``current``.
+
+        ``current`` is where the export is (by default, the last event's channel):
+        the saves a batch asks for may be said in a channel it has already left.
+        """
         if self.parts is None:
             return
-        left = [channel for channel in self._open if channel != self._last_channel]
+        staying = current or self._last_channel
+        left = [channel for channel in self._open if channel != staying]
         if left:
             self.parts.write(self.book.close(left))
             for channel in left:

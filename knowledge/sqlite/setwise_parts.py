@@ -85,9 +85,13 @@ class SqliteSetwiseParts:
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         self._open = True
-        self._schema.enter_context(deferred(self.db, _DEFERRED_TABLES, keep=_KEPT_INDEXES))
-        conn.execute(f"CREATE TEMP TABLE {PART_IDS.split('.')[1]} (id INTEGER PRIMARY KEY)")
-        set_hashsize(conn, LOAD_HASHSIZE)
+        try:
+            self._schema.enter_context(deferred(self.db, _DEFERRED_TABLES, keep=_KEPT_INDEXES))
+            conn.execute(f"CREATE TEMP TABLE {PART_IDS.split('.')[1]} (id INTEGER PRIMARY KEY)")
+            set_hashsize(conn, LOAD_HASHSIZE)
+        except BaseException:
+            self.abort()
+            raise
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="setwise-writer")
 
     def write(self, part: LoadPlan) -> None:
