@@ -9,6 +9,7 @@ repertoire, and a failure part-way leaves the file as it was.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,21 @@ def test_memory_holds_only_the_channel_the_import_is_in(
     slow, summary = assert_same(cores, lambda: SlackExport(export), batch_size=200)
     assert len(held) > 10 and max(len(channels) for channels in held) == 1
     assert sum(summary.made.values()) == len(slow["export"]["entries"]) > 500
+
+
+def test_a_member_renamed_after_their_channel_was_written(cores: Cores) -> None:
+    events: list[ImportItem] = []
+    for i, (where, name) in enumerate(
+        [(PUBLIC, "ann"), (OTHER, "Ann B."), (SECRET, ""), (PUBLIC, "ann b"), (OTHER, "Ann")]
+    ):
+        events.append(
+            msg(where, replace(ANN, display_name=name), f"q{i}", f"how do I pin tool {i}?", i * 2)
+        )
+        events.append(msg(where, BOB, f"a{i}", "with a lock file", i * 2 + 1, thread=f"q{i}"))
+    for size in (1, 2, 3):
+        slow, _ = assert_same(cores, lambda: events, batch_size=size)
+        names = {m["user_id"]: m["display_name"] for m in slow["export"]["members"]}
+        assert names["U1"] == "Ann"
 
 
 def _failing(events: Iterable[ImportItem]) -> Iterator[ImportItem]:
