@@ -23,6 +23,7 @@ from bot.import_book import CHANNEL, PLATFORM, WORKSPACE
 from bot.import_replay import ImportItem, run_import
 from bot.setwise_import import SetwiseImport
 from knowledge.models import EntryKind
+from knowledge.sqlite.setwise_load import SqliteSetwiseLoader
 from knowledge.sqlite.setwise_parts import SqliteSetwiseParts
 from knowledge.storage import EntryFilter, Viewer
 from tests.setwise_backends import Cores, make_cores, state
@@ -108,6 +109,18 @@ def test_memory_holds_only_the_channel_the_import_is_in(
     slow, summary = assert_same(cores, lambda: SlackExport(export), batch_size=200)
     assert len(held) > 10 and max(len(channels) for channels in held) == 1
     assert sum(summary.made.values()) == len(slow["export"]["entries"]) > 500
+
+
+def test_the_one_write_load_gives_the_same_repertoire(
+    cores: Cores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storage that does not write in parts gets the whole plan at the end (PostgreSQL's way)."""
+    monkeypatch.setattr(SqliteSetwiseLoader, "parts", lambda loader: None)
+    monkeypatch.setattr(SqliteSetwiseParts, "begin", None)  # fails if called
+    generate(1_500, tmp_path / "synth", seed=7)
+    export = tmp_path / "synth" / "export"
+    slow, _ = assert_same(cores, lambda: SlackExport(export), batch_size=100)
+    assert len(slow["documents"]) > 100
 
 
 def test_a_member_renamed_after_their_channel_was_written(cores: Cores) -> None:

@@ -9,15 +9,17 @@ in two statements instead of one rebuild per question and answer:
   same selection and order as :meth:`SearchDocuments.reindex` makes for one
   question; the equivalence test of the import compares the documents both ways;
 * the tables' secondary indexes and triggers are dropped while the rows go in
-  and made again after (:meth:`SqliteSetwiseLoader._deferred`), the insert
-  trigger's rule then applied set-wise;
+  and made again after (:func:`~knowledge.sqlite.setwise_sql.deferred`), the
+  insert trigger's rule then applied set-wise;
 * the FTS5 rows go in ``rowid`` order in one ``INSERT ... SELECT``, with a
   larger in-memory segment while it runs (FTS5's ``hashsize``), so the index
   is written in fewer, bigger segments and merged less.
 
 Only for an empty repertoire (:meth:`SqliteSetwiseLoader.not_empty`): nothing is
 merged with rows already there, and a "solved it" link (which lends a question
-another thread's answer) cannot exist yet.
+another thread's answer) cannot exist yet. The import uses this one write when
+it does not write in parts (:meth:`SqliteSetwiseLoader.parts`, the default:
+:mod:`knowledge.sqlite.setwise_parts`); the statements are :mod:`.setwise_sql`'s.
 """
 
 from __future__ import annotations
@@ -85,6 +87,5 @@ class SqliteSetwiseLoader:
             set_hashsize(conn, DEFAULT_HASHSIZE)
 
     def parts(self) -> SetwiseParts | None:
-        """Written in parts beside the import (a file of its own: ``:memory:`` has one
-        connection's worth of state, and the writes go on from a second thread all the same)."""
+        """Written in parts beside the import, on this connection (:mod:`.setwise_parts`)."""
         return SqliteSetwiseParts(self.db)
