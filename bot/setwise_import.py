@@ -36,8 +36,9 @@ one (suggestion feedback) reads suggestions, which an empty repertoire has none 
 
 Written as it goes, where the storage can (``SetwiseLoader.parts()``): after each
 batch, the channels the import has moved on from are handed over as a part
-(:meth:`ImportBook.close`), written by the storage beside the rules and
-forgotten here, so memory holds the open channels, not the export. An export
+(:meth:`ImportBook.close`), written by the storage (in the transaction it
+began for the import) and forgotten here, so memory holds the open channels,
+not the export. An export
 that comes back to a closed channel gets its rows back first
 (:meth:`SetwiseParts.take_back`): the outcome does not depend on the order.
 """

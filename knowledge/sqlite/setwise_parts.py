@@ -1,12 +1,10 @@
-"""SQLite's set-wise load in parts: each channel left behind written beside the import.
+"""SQLite's set-wise load in parts: each channel the import has left, written as it goes.
 
 The one-write load (:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`)
-holds every captured row in memory until the end, then writes for a while with
-the rules idle. In parts, the import hands over a channel's rows as soon as it
-has moved on to other channels, and a second thread writes them and builds
-their search documents while the rules go on: SQLite's statements run without
-Python's lock (``sqlite3`` releases it), so on a second core the writing costs
-the import little wall time, and memory holds the open channels only.
+holds every captured row in memory until the end. In parts, the import hands
+over a channel's rows as soon as it has moved on to other channels; they are
+written with their search documents at once and forgotten, so memory holds the
+open channel only (a Slack export is read channel by channel).
 
 Everything goes into one transaction, begun (``IMMEDIATE``: the write lock
 first) before the first part and committed by :meth:`SqliteSetwiseParts.finish`:
@@ -21,15 +19,15 @@ Order: a part's search documents are built from its own rows (a channel's
 answers are in that channel), so rows must never be written for a channel the
 import may still add to; the import guarantees it (it takes a channel's rows
 back, :meth:`~SqliteSetwiseParts.take_back`, should an export return to it).
-The main thread's own reads of the file while a part is written (whether a
-channel's capture was stopped: never, in an empty repertoire) are safe on
-SQLite's serialized connections and see the same empty tables.
+
+The parts are written on the import's own thread. A writer thread was tried
+(SQLite's statements run without Python's lock): on this project's 2-core
+machine, shared with other work, it cost 5-10% more CPU and no wall time, the
+threads handing Python's lock back and forth for every row bound.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 
 from sqlite_utils import Database
@@ -57,11 +55,7 @@ from knowledge.storage.setwise import (
     LoadPlan,
 )
 
-__all__ = ["MAX_PARTS_WAITING", "SqliteSetwiseParts"]
-
-#: Parts handed over and not yet written, at most; the import waits beyond (memory stays
-#: bounded when the writing is slower than the rules).
-MAX_PARTS_WAITING = 2
+__all__ = ["SqliteSetwiseParts"]
 
 #: Tables whose secondary indexes and triggers wait for the end of the load, and the one
 #: index kept (each part's documents find their answers with it).
@@ -72,12 +66,10 @@ _IN_CHANNEL = "platform = ? AND workspace = ? AND channel = ?"
 
 
 class SqliteSetwiseParts:
-    """One import's parts, written by a second thread into one transaction."""
+    """One import's parts, written into one transaction."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._pool: ThreadPoolExecutor | None = None
-        self._waiting: deque[Future[None]] = deque()
         self._schema = ExitStack()
         self._open = False
 
@@ -92,41 +84,26 @@ class SqliteSetwiseParts:
         except BaseException:
             self.abort()
             raise
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="setwise-writer")
 
     def write(self, part: LoadPlan) -> None:
-        if self._pool is None:
+        """A part's rows, then its documents."""
+        if not self._open:
             raise RuntimeError("the set-wise load in parts was not begun")
-        while len(self._waiting) >= MAX_PARTS_WAITING:
-            self._waiting.popleft().result()
-        self._waiting.append(self._pool.submit(self._write, part))
-
-    def _write(self, part: LoadPlan) -> None:
-        """A part's rows, then its documents (on the writer thread)."""
         conn = self.db.conn
-        self._rows(part)
-        conn.execute(f"DELETE FROM {PART_IDS}")
-        conn.executemany(
-            f"INSERT INTO {PART_IDS} (id) VALUES (?)",
-            ((row[0],) for row in part.entries if row[1] != "answer"),
-        )
-        build_documents(conn, only_part=True)
-
-    def _rows(self, part: LoadPlan) -> None:
-        conn = self.db.conn
+        entries = list(part.entries)
         conn.executemany(insert_sql(MEMBER_COLUMNS, "members"), part.members)
-        conn.executemany(insert_sql(ENTRY_COLUMNS, "entries"), part.entries)
+        conn.executemany(insert_sql(ENTRY_COLUMNS, "entries"), entries)
         conn.executemany(insert_sql(TAG_COLUMNS, "entry_tags"), part.tags)
         conn.executemany(insert_sql(REACTION_COLUMNS, "reactions"), part.reactions)
         conn.executemany(insert_sql(THANKS_COLUMNS, "thanks"), part.thanks)
-
-    def _written(self) -> None:
-        """Wait for every part handed over; the first failure is raised here."""
-        while self._waiting:
-            self._waiting.popleft().result()
+        conn.execute(f"DELETE FROM {PART_IDS}")
+        conn.executemany(
+            f"INSERT INTO {PART_IDS} (id) VALUES (?)",
+            ((row[0],) for row in entries if row[1] != "answer"),
+        )
+        build_documents(conn, only_part=True)
 
     def take_back(self, channel: tuple[str, str, str]) -> ChannelRows:
-        self._written()
         db, key = self.db, list(channel)
         of_entries = f"SELECT id FROM entries WHERE {_IN_CHANNEL}"
         taken = ChannelRows(
@@ -174,11 +151,8 @@ class SqliteSetwiseParts:
         return taken
 
     def finish(self, rest: LoadPlan, renamed: list[tuple[str, int]]) -> None:
-        self._written()
-        self._stop_writer()
         conn = self.db.conn
-        entries = list(rest.entries)
-        self._write(LoadPlan(rest.members, (), entries, rest.tags, rest.reactions, rest.thanks))
+        self.write(LoadPlan(rest.members, (), rest.entries, rest.tags, rest.reactions, rest.thanks))
         conn.executemany("UPDATE members SET display_name = ? WHERE id = ?", renamed)
         conn.executemany(insert_sql(CHANNEL_COLUMNS, "channels"), rest.channels)
         conn.executemany(
@@ -193,18 +167,7 @@ class SqliteSetwiseParts:
         self._open = False
 
     def abort(self) -> None:
-        try:
-            self._written()
-        except Exception:  # rolled back below; the caller has the first failure
-            pass
-        finally:
-            self._stop_writer()
-            self._schema.pop_all()  # the rollback brings the schema back
-            if self._open and self.db.conn.in_transaction:
-                self.db.conn.execute("ROLLBACK")
-            self._open = False
-
-    def _stop_writer(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        self._schema.pop_all()  # the rollback brings the schema back
+        if self._open and self.db.conn.in_transaction:
+            self.db.conn.execute("ROLLBACK")
+        self._open = False

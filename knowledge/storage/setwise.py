@@ -161,8 +161,7 @@ class SetwiseParts(Protocol):
 
     Each part holds whole channels (their entries, tags, reactions and thanks,
     each visibility final) and the members met so far; :meth:`finish` gets the
-    rest (every channel and read mark among it). A part may be written after
-    :meth:`write` returns (beside the import); every later call waits for it.
+    rest (every channel and read mark among it).
     """
 
     def begin(self) -> None:
