@@ -23,6 +23,7 @@ from bot.import_book import CHANNEL, PLATFORM, WORKSPACE
 from bot.import_replay import ImportItem, run_import
 from bot.setwise_import import SetwiseImport
 from knowledge.models import EntryKind
+from knowledge.sqlite import setwise_parts
 from knowledge.sqlite.setwise_load import SqliteSetwiseLoader
 from knowledge.sqlite.setwise_parts import SqliteSetwiseParts
 from knowledge.storage import EntryFilter, Viewer
@@ -47,10 +48,12 @@ def cores(tmp_path: Path) -> Iterator[Cores]:
     yield from make_cores("sqlite", tmp_path, dict)
 
 
+@pytest.mark.parametrize("documents_at_once", [1, 50_000])
 def test_an_export_that_comes_back_to_a_channel_gives_the_same_repertoire(
-    cores: Cores, monkeypatch: pytest.MonkeyPatch
+    cores: Cores, monkeypatch: pytest.MonkeyPatch, documents_at_once: int
 ) -> None:
-    """A channel closed (written, its documents built) and then added to again."""
+    """A channel closed (written, its documents built now or waiting) and then added to again."""
+    monkeypatch.setattr(setwise_parts, "DOCUMENTS_AT_ONCE", documents_at_once)
     taken_back: list[tuple[str, str, str]] = []
     take_back = SqliteSetwiseParts.take_back
 
@@ -104,6 +107,7 @@ def test_memory_holds_only_the_channel_the_import_is_in(
         )
 
     monkeypatch.setattr(SetwiseImport, "checkpoint", spying)
+    monkeypatch.setattr(setwise_parts, "DOCUMENTS_AT_ONCE", 100)  # built along the way too
     generate(2_500, tmp_path / "synth", seed=5)
     export = tmp_path / "synth" / "export"
     slow, summary = assert_same(cores, lambda: SlackExport(export), batch_size=200)
@@ -160,6 +164,7 @@ def test_a_failure_part_way_leaves_the_file_as_it_was(tmp_path: Path) -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SqliteSetwiseParts, "write", counting)
+        patch.setattr(setwise_parts, "DOCUMENTS_AT_ONCE", 1)  # documents written too
         with pytest.raises(OSError, match="went away"):
             run_import(core, _failing(events), batch_size=1)
     assert written and sum(written) >= 4  # two channels were written before the failure

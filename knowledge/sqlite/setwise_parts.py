@@ -19,6 +19,9 @@ Order: a part's search documents are built from its own rows (a channel's
 answers are in that channel), so rows must never be written for a channel the
 import may still add to; the import guarantees it (it takes a channel's rows
 back, :meth:`~SqliteSetwiseParts.take_back`, should an export return to it).
+The documents of written parts are built :data:`DOCUMENTS_AT_ONCE` at a time
+(and the rest at the end): their rows are in the file already, so the wait
+costs no memory, and a few big statements cost less than one per channel.
 
 The parts are written on the import's own thread. A writer thread was tried
 (SQLite's statements run without Python's lock): on this project's 2-core
@@ -55,7 +58,7 @@ from knowledge.storage.setwise import (
     LoadPlan,
 )
 
-__all__ = ["SqliteSetwiseParts"]
+__all__ = ["DOCUMENTS_AT_ONCE", "SqliteSetwiseParts"]
 
 #: Tables whose secondary indexes and triggers wait for the end of the load, and the one
 #: index kept (each part's documents find their answers with it).
@@ -63,6 +66,11 @@ _DEFERRED_TABLES = ("entries", "entry_tags", "channels")
 _KEPT_INDEXES = ("entries_thread",)
 
 _IN_CHANNEL = "platform = ? AND workspace = ? AND channel = ?"
+
+#: Search documents built in one statement, at least (the rest at the end): FTS5 writes
+#: the terms of each statement out as segments of their own, and every statement joins
+#: its questions to their answers anew; a few big ones cost less than one per channel.
+DOCUMENTS_AT_ONCE = 50_000
 
 
 class SqliteSetwiseParts:
@@ -72,6 +80,8 @@ class SqliteSetwiseParts:
         self.db = db
         self._schema = ExitStack()
         self._open = False
+        #: Documents whose entries are written and which wait for :meth:`_documents`.
+        self._waiting = 0
 
     def begin(self) -> None:
         conn = self.db.conn
@@ -96,14 +106,21 @@ class SqliteSetwiseParts:
         conn.executemany(insert_sql(TAG_COLUMNS, "entry_tags"), part.tags)
         conn.executemany(insert_sql(REACTION_COLUMNS, "reactions"), part.reactions)
         conn.executemany(insert_sql(THANKS_COLUMNS, "thanks"), part.thanks)
-        conn.execute(f"DELETE FROM {PART_IDS}")
-        conn.executemany(
-            f"INSERT INTO {PART_IDS} (id) VALUES (?)",
-            ((row[0],) for row in entries if row[1] != "answer"),
-        )
+        documents = [(row[0],) for row in entries if row[1] != "answer"]
+        conn.executemany(f"INSERT INTO {PART_IDS} (id) VALUES (?)", documents)
+        self._waiting += len(documents)
+        if self._waiting >= DOCUMENTS_AT_ONCE:
+            self._documents()
+
+    def _documents(self) -> None:
+        """The search documents of the parts written since the last time."""
+        conn = self.db.conn
         build_documents(conn, only_part=True)
+        conn.execute(f"DELETE FROM {PART_IDS}")
+        self._waiting = 0
 
     def take_back(self, channel: tuple[str, str, str]) -> ChannelRows:
+        self._documents()  # those waiting may be the channel's: built, then removed with it
         db, key = self.db, list(channel)
         of_entries = f"SELECT id FROM entries WHERE {_IN_CHANNEL}"
         taken = ChannelRows(
@@ -153,6 +170,7 @@ class SqliteSetwiseParts:
     def finish(self, rest: LoadPlan, renamed: list[tuple[str, int]]) -> None:
         conn = self.db.conn
         self.write(LoadPlan(rest.members, (), rest.entries, rest.tags, rest.reactions, rest.thanks))
+        self._documents()
         conn.executemany("UPDATE members SET display_name = ? WHERE id = ?", renamed)
         conn.executemany(insert_sql(CHANNEL_COLUMNS, "channels"), rest.channels)
         conn.executemany(
