@@ -38,9 +38,9 @@ Written as it goes, where the storage can (``SetwiseLoader.parts()``): after eac
 batch, the channels the import has moved on from are handed over as a part
 (:meth:`ImportBook.close`), written by the storage (in the transaction it
 began for the import) and forgotten here, so memory holds the open channels,
-not the export. An export
-that comes back to a closed channel gets its rows back first
-(:meth:`SetwiseParts.take_back`): the outcome does not depend on the order.
+not the export. An export that comes back to a closed channel gets its rows
+back first (:meth:`SetwiseParts.take_back`): the outcome does not depend on
+the order.
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ class SetwiseParts(Protocol):
         ...
 
     def write(self, part: LoadPlan) -> None:
-        """Write a part: its rows, and the search documents of its entries."""
+        """Write a part's rows; their search documents are built by :meth:`finish` at the latest."""
         ...
 
     def take_back(self, channel: tuple[str, str, str]) -> ChannelRows:
