@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 import knowledge.sqlite.setwise_load as setwise_load
+import knowledge.sqlite.setwise_parts as setwise_parts
 from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core
@@ -54,7 +55,8 @@ def imported(
 ) -> Iterator[Core]:
     # A small in-memory segment flushes the 1,500 documents as several segments (a big
     # import); the load's own holds them all at once.
-    monkeypatch.setattr(setwise_load, "LOAD_HASHSIZE", request.param)
+    for module in (setwise_load, setwise_parts):  # the load in parts, and in one write
+        monkeypatch.setattr(module, "LOAD_HASHSIZE", request.param)
     core = build_core(Settings(), tmp_path / "imported.db")
     rng = random.Random(7)
     run_import(core, [_question(rng, f"{i}.0", T0 + timedelta(seconds=i)) for i in range(1500)])
