@@ -34,6 +34,7 @@ from bot.core import Core
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from bot.import_replay import run_import
 from knowledge.similar import find_similar
+from knowledge.sqlite.setwise_sql import LOAD_HASHSIZE
 from knowledge.sqlite.vocabulary import FREQUENT_DF
 from tests.sqlite_file import sqlite_of
 
@@ -49,7 +50,7 @@ def _question(rng: random.Random, message_id: str, at: datetime) -> IncomingMess
     return IncomingMessage(HELP, author, message_id, f"how do I {words}?", at)
 
 
-@pytest.fixture(params=[20_000, setwise_load.LOAD_HASHSIZE], ids=["segments", "one-segment"])
+@pytest.fixture(params=[20_000, LOAD_HASHSIZE], ids=["segments", "one-segment"])
 def imported(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Core]:
