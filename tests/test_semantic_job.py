@@ -35,7 +35,7 @@ from bot.runtime import AsyncCore
 from bot.semantic_job import EmbeddingJob
 from knowledge.models import ChannelRef
 from knowledge.semantic import embed_missing, pending, semantic_ranking, store_vectors
-from knowledge.similar import find_similar
+from knowledge.similar import SUGGEST_THRESHOLD, find_similar
 from tests.semantic_support import HashedWords
 from tests.sqlite_file import sqlite_of
 from tests.streams import START
@@ -235,3 +235,40 @@ def test_private_vectors_never_suggest_in_another_channel(core: Core) -> None:
         assert secret not in {h.entry.id for h in hits}
         near = semantic_ranking(sqlite_of(core.repertoire), embedder, question, viewer)
         assert secret not in {i for i, _ in near}
+
+
+def test_a_question_while_the_model_loads_is_matched_by_words_without_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job loads the model when the bot starts; capture must not wait for it."""
+    import bot.suggest as suggest
+
+    loading, release = threading.Event(), threading.Event()
+    model = HashedWords()
+
+    def slow_load(choice: str) -> HashedWords:
+        loading.set()
+        release.wait(60)
+        return model
+
+    monkeypatch.setattr(suggest, "load_embedder", slow_load)
+    monkeypatch.setattr(suggest, "_EMBEDDERS", {})
+    settings = Settings.model_validate({"similar": {"semantic": "minilm-int8"}})
+    core = build_core(settings, tmp_path / "loading.db")
+    try:
+        suggester = suggest.Suggester(core.services)
+        loader = threading.Thread(target=lambda: suggester.embedder, daemon=True)
+        loader.start()
+        assert loading.wait(60)
+        answered: list[object] = []
+        asker = threading.Thread(target=lambda: answered.append(suggester.embedder), daemon=True)
+        asker.start()
+        asker.join(30)
+        assert answered == [None]  # at once, while the model is still loading
+        assert suggester.threshold == SUGGEST_THRESHOLD  # the threshold of words alone
+        release.set()
+        loader.join(60)
+        assert suggester.embedder is model  # loaded once, then shared
+    finally:
+        release.set()
+        core.services.repertoire.close()
