@@ -21,6 +21,10 @@ the repertoire holds and the message no longer has is removed, as the
 answer). Messages the core already saw are
 not replayed (a curated title stays curated). Entries are keyed on their
 message and reactions are last-writer-wins, so reading twice changes nothing.
+A reaction read back, or found taken back, is stamped with when its page was
+asked for (:attr:`ReadMessage.read_at`), not when it is applied: a reaction
+given or taken back live after the request, while the catch-up is still on the
+page, is newer than what the page shows, and wins.
 A platform supplies a :class:`HistoryReader`; a page that cannot be read stops
 that channel (its mark stays where it got to) and the others go on.
 """
@@ -63,6 +67,10 @@ class ReadMessage:
     message_id: str
     at: datetime
     event: IncomingMessage | None
+    #: Just before the platform was asked for the page: what it shows is true as of then,
+    #: so its reactions (and those found taken back) are stamped with it, and a live
+    #: reaction event after the request is newer and wins.
+    read_at: datetime
     #: Said after the read mark (the core has not seen it): its event is applied.
     new: bool = True
     reactions: tuple[ReactionChange, ...] = ()
@@ -223,7 +231,6 @@ class CatchUp:
         ref = ChannelRef(where.platform, where.workspace, where.channel)
         held = await self.core.run(self.core.marks.reactions_held, ref, message.message_id)
         shown = {(r.actor.user_id, canonical(r.emoji)) for r in message.reactions}
-        now = self.core.services.clock.now()
         return [
             ReactionChange(
                 where,
@@ -231,7 +238,7 @@ class CatchUp:
                 Actor(where.platform, user_id, "", where.workspace),
                 emoji,
                 added=False,
-                at=now,
+                at=message.read_at,
             )
             for user_id, emoji in sorted(held - shown)
             if emoji not in cut_short

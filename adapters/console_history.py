@@ -135,9 +135,9 @@ class ConsoleHistory:
             thread_id=str(thread_id) if thread_id else None,
             permalink=permalink(str(message_id)),
         )
-        now = datetime.now(UTC)
+        read_at = datetime.now(UTC)  # before its reactions are read: ``ReadMessage.read_at``
         reactions = tuple(
-            ReactionChange(where, str(message_id), self.author(str(user)), str(emoji), at=now)
+            ReactionChange(where, str(message_id), self.author(str(user)), str(emoji), at=read_at)
             for user, emoji in self._rows(
                 "SELECT user_id, emoji FROM console_reactions WHERE message_id = ? ORDER BY rowid",
                 [message_id],
@@ -150,6 +150,7 @@ class ConsoleHistory:
             message_id=str(message_id),
             at=at,
             event=event,
+            read_at=read_at,
             new=int(seq) > mark_seq and at > mark[0],
             reactions=reactions,
             opens_thread=opens,

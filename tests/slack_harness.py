@@ -22,7 +22,7 @@ import contextlib
 import io
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,9 @@ class FakeSlackApi:
     reaction_users_shown: int | None = None
     #: Method -> the error Slack answers it with (``{"ok": false, "error": ...}``, HTTP 200).
     errors: dict[str, str] = field(default_factory=dict)
+    #: Method -> what happens (once) after Slack has read its answer and before the answer
+    #: arrives: a live event the bot receives while that answer is still on its way.
+    meanwhile: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     auth_url: str = WORKSPACE_URL
     url: str = ""
     _ts: int = 0
@@ -134,7 +137,10 @@ class FakeSlackApi:
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
         body, headers = self.answer(method, params)
-        return web.json_response(body, headers=headers)
+        response = web.json_response(body, headers=headers)  # the answer as read now
+        if method in self.meanwhile:
+            await self.meanwhile.pop(method)()
+        return response
 
     async def handle_response_url(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await _params(request)))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from knowledge.models import SourceKey
@@ -82,7 +83,7 @@ async def accepted_and_thanked_live(slack: SlackHarness, *accepting: str) -> Non
              "item": {"type": "message", "channel": "C0PUBLIC", "ts": ANSWERED},
              "event_ts": REACTED_AT}
         )  # fmt: skip
-    assert accepted(slack)
+    assert accepted(slack) == ("U0ASK" in accepting)  # only the asker's ✅ accepts
 
 
 def accepted(slack: SlackHarness) -> bool:
@@ -119,3 +120,52 @@ async def test_a_reactor_slack_did_not_list_is_not_taken_as_gone(slack: SlackHar
     assert report.failures == 0
     assert accepted(slack)
     assert ("U0ASK", "✅") in held(slack)
+
+
+def now_ts() -> str:
+    """A Slack ``event_ts`` for this moment."""
+    return f"{time.time():.6f}"
+
+
+async def test_a_reaction_given_live_while_its_page_is_read_is_not_taken_back(
+    slack: SlackHarness,
+) -> None:
+    await accepted_and_thanked_live(slack, "U0VOTE")  # a bystander's ✅ only, so far
+
+    async def asker_accepts_live() -> None:
+        # Slack has read the thread (no ✅ of the asker on it) and its answer is on its way
+        # when the asker's ✅ comes in live.
+        await slack.event(
+            {"type": "reaction_added", "user": "U0ASK", "reaction": "white_check_mark",
+             "item_user": "U0ANS", "item": {"type": "message", "channel": "C0PUBLIC",
+             "ts": ANSWERED}, "event_ts": now_ts()}
+        )  # fmt: skip
+        assert accepted(slack)
+
+    slack.fake.meanwhile["conversations.replies"] = asker_accepts_live
+    report = await slack.adapter.catch_up()
+    assert report.failures == 0 and "conversations.replies" not in slack.fake.meanwhile
+    assert accepted(slack)
+    assert ("U0ASK", "✅") in held(slack)
+
+
+async def test_a_reaction_taken_back_live_while_its_page_is_read_is_not_given_again(
+    slack: SlackHarness,
+) -> None:
+    await accepted_and_thanked_live(slack, "U0ASK")
+
+    async def asker_takes_it_back_live() -> None:
+        # Slack has read the thread (the asker's ✅ still on it) and its answer is on its
+        # way when the asker takes the ✅ back live.
+        await slack.event(
+            {"type": "reaction_removed", "user": "U0ASK", "reaction": "white_check_mark",
+             "item_user": "U0ANS", "item": {"type": "message", "channel": "C0PUBLIC",
+             "ts": ANSWERED}, "event_ts": now_ts()}
+        )  # fmt: skip
+        assert not accepted(slack)
+
+    slack.fake.meanwhile["conversations.replies"] = asker_takes_it_back_live
+    report = await slack.adapter.catch_up()
+    assert report.failures == 0 and "conversations.replies" not in slack.fake.meanwhile
+    assert not accepted(slack)
+    assert held(slack) == {("U0VOTE", "🙏")}

@@ -118,6 +118,7 @@ class DiscordHistory:
         self, channel: HistoryChannel, after_id: int, mark_id: int
     ) -> AsyncIterator[Page]:
         while True:
+            read_at = datetime.now(UTC)  # before asking: see ``ReadMessage.read_at``
             try:
                 messages = [
                     m
@@ -130,12 +131,12 @@ class DiscordHistory:
                 raise ReadFailed(f"{exc.status} {exc.text}".strip(), lasting=lasting) from exc
             if not messages:
                 return
-            yield [await self._read(message, message.id > mark_id) for message in messages]
+            yield [await self._read(message, message.id > mark_id, read_at) for message in messages]
             after_id = max(m.id for m in messages)
             if len(messages) < PAGE_SIZE:
                 return
 
-    async def _read(self, message: discord.Message, new: bool) -> ReadMessage:
+    async def _read(self, message: discord.Message, new: bool, read_at: datetime) -> ReadMessage:
         adapter = self.adapter
         guild_id = message.guild.id if message.guild else None
         place = await adapter.place(message.channel, message.channel.id, guild_id)
@@ -146,7 +147,6 @@ class DiscordHistory:
         if isinstance(message.channel, discord.TextChannel) and message.thread is not None:
             self._threads[message.thread.id] = message.thread
         reactions: list[ReactionChange] = []
-        now = datetime.now(UTC)
         for reaction in message.reactions:
             if not isinstance(reaction.emoji, str) or canonical(reaction.emoji) not in self._matter:
                 continue
@@ -156,7 +156,9 @@ class DiscordHistory:
                         continue
                     actor = actor_of(user, place.where.workspace)
                     reactions.append(
-                        ReactionChange(place.where, str(message.id), actor, reaction.emoji, at=now)
+                        ReactionChange(
+                            place.where, str(message.id), actor, reaction.emoji, at=read_at
+                        )
                     )
             except discord.HTTPException as exc:
                 log.info("could not read who reacted to %s: %s", message.id, exc)
@@ -164,6 +166,7 @@ class DiscordHistory:
             message_id=str(message.id),
             at=message.created_at.astimezone(UTC),
             event=event,
+            read_at=read_at,
             new=new,
             reactions=tuple(reactions),
             opens_thread=isinstance(message.channel, discord.TextChannel)

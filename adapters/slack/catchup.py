@@ -59,6 +59,7 @@ class SlackHistory:
     async def channel_pages(self, ref: ChannelRef, after: Mark) -> AsyncIterator[Page]:
         oldest = after[1] if _is_ts(after[1]) else f"{after[0].timestamp():.6f}"
         while True:
+            read_at = datetime.now(UTC)  # before asking: see ``ReadMessage.read_at``
             try:
                 response = await self.client.conversations_history(
                     channel=ref.channel, oldest=oldest, inclusive=False, limit=PAGE_SIZE
@@ -69,7 +70,7 @@ class SlackHistory:
             raw = [m for m in response.get("messages") or [] if _is_ts(m.get("ts"))]
             if not raw:
                 return
-            yield await self._page(ref, raw, after)
+            yield await self._page(ref, raw, after, read_at)
             oldest = max((str(m["ts"]) for m in raw), key=float)
             if not response.get("has_more"):
                 return
@@ -79,6 +80,7 @@ class SlackHistory:
     ) -> AsyncIterator[Page]:
         cursor: str | None = None
         while True:
+            read_at = datetime.now(UTC)  # before asking: see ``ReadMessage.read_at``
             try:
                 response = await self.client.conversations_replies(
                     channel=ref.channel, ts=thread_id, limit=PAGE_SIZE, cursor=cursor
@@ -90,7 +92,7 @@ class SlackHistory:
                 raise ReadFailed(error, lasting=error in UNREADABLE) from exc
             raw = [m for m in response.get("messages") or [] if _is_ts(m.get("ts"))]
             if raw:
-                yield await self._page(ref, raw, after)
+                yield await self._page(ref, raw, after, read_at)
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return
@@ -99,7 +101,9 @@ class SlackHistory:
         """Slack does not list threads; the core's recent questions stand for them."""
         return set()
 
-    async def _page(self, ref: ChannelRef, raw: list[Payload], after: Mark) -> Page:
+    async def _page(
+        self, ref: ChannelRef, raw: list[Payload], after: Mark, read_at: datetime
+    ) -> Page:
         body: Payload = {"team_id": ref.workspace}
         since = float(after[1]) if _is_ts(after[1]) else after[0].timestamp()
         page: Page = []
@@ -112,8 +116,9 @@ class SlackHistory:
                     message_id=ts,
                     at=ts_to_datetime(ts),
                     event=event if isinstance(event, IncomingMessage) else None,
+                    read_at=read_at,
                     new=float(ts) > since,
-                    reactions=await self._reactions(ref, ts, message),
+                    reactions=await self._reactions(ref, ts, message, read_at),
                     opens_thread=bool(message.get("reply_count"))
                     and message.get("thread_ts") in (None, ts),
                     where=where,
@@ -123,16 +128,15 @@ class SlackHistory:
         return page
 
     async def _reactions(
-        self, ref: ChannelRef, ts: str, message: Payload
+        self, ref: ChannelRef, ts: str, message: Payload, read_at: datetime
     ) -> tuple[ReactionChange, ...]:
         where = await self.bridge.directory.where(ref.workspace, ref.channel)
-        now = datetime.now(UTC)
         found: list[ReactionChange] = []
         for reaction in message.get("reactions") or []:
             name = reaction_name(str(reaction.get("name") or ""))
             for user in reaction.get("users") or []:
                 actor = await self.bridge.directory.actor(ref.workspace, str(user))
-                found.append(ReactionChange(where, ts, actor, name, True, at=now))
+                found.append(ReactionChange(where, ts, actor, name, True, at=read_at))
         return tuple(found)
 
 
