@@ -159,7 +159,9 @@ class Core:
                     if known is not None:
                         known.add(where)
                     self._claim_channel(event, where)
-                return self._apply(event)
+                out = self._apply(event)
+            self.marks.event_applied()
+            return out
         except UserError as exc:
             self._forget_batch_caches()
             return [self._user_error_reply(event, exc)]
@@ -280,7 +282,9 @@ class Core:
         return out
 
     def _forget_batch_caches(self) -> None:
-        """An event rolled back: what it wrote may be gone, so the batch caches go too."""
+        """An event rolled back: what it wrote may be gone, so the batch caches go too,
+        and the read mark it would have moved (see :meth:`ReadMarks.deferring`)."""
+        self.marks.event_rolled_back()
         if self._batch_channels is not None:
             self._batch_channels.clear()
         if self.capture.member_cache is not None:

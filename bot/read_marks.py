@@ -34,6 +34,8 @@ RECHECK_WINDOW = timedelta(days=14)
 RECHECK_LIMIT = 200
 
 Mark = tuple[datetime, str]
+#: A mark waiting in :meth:`ReadMarks.deferring`: its time as stored (to compare), where, when.
+HeldMark = tuple[str, SourceKey, datetime]
 
 
 class ReadMarks:
@@ -42,8 +44,11 @@ class ReadMarks:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._pending: dict[str, bool] = {}
-        #: Inside :meth:`deferring`: per channel, the newest live message seen (its time first).
-        self._held: dict[tuple[str, str, str], tuple[str, SourceKey, datetime]] | None = None
+        #: Inside :meth:`deferring`: per channel, the newest live message of the events that
+        #: went through (its time first) ...
+        self._held: dict[tuple[str, str, str], HeldMark] | None = None
+        #: ... and the one of the event being applied, kept aside until it goes through.
+        self._candidate: dict[tuple[str, str, str], HeldMark] = {}
 
     @staticmethod
     def _key(platform: str) -> str:
@@ -92,11 +97,19 @@ class ReadMarks:
             if self._held is None:
                 self.services.repertoire.advance_read_mark(src, at)
                 return
-            # As the statement would: only a strictly newer message moves the mark.
-            key, when = (src.platform, src.workspace, src.channel), to_db_time(at)
-            held = self._held.get(key)
-            if held is None or when > held[0]:
-                self._held[key] = (when, src, at)
+            key = (src.platform, src.workspace, src.channel)
+            _keep_newer(self._candidate, key, (to_db_time(at), src, at))
+
+    def event_applied(self) -> None:
+        """The event being applied went through: its mark joins the group's (:meth:`deferring`)."""
+        candidate, self._candidate = self._candidate, {}
+        if self._held is not None:
+            for key, mark in candidate.items():
+                _keep_newer(self._held, key, mark)
+
+    def event_rolled_back(self) -> None:
+        """The event being applied was rolled back alone (a savepoint): its mark is dropped."""
+        self._candidate = {}
 
     @contextmanager
     def deferring(self) -> Iterator[None]:
@@ -105,17 +118,22 @@ class ReadMarks:
         The mark of a channel is the newest message seen in it, so of a group's
         messages only the newest per channel can move it: one statement per
         channel at the end of the block (still inside the group's transaction)
-        instead of one per message. Nothing is written when the block fails: the
-        group is rolled back and its events are applied again one by one.
+        instead of one per message. Only events that went through count: the
+        caller says so of each (:meth:`event_applied`, :meth:`event_rolled_back`),
+        for on PostgreSQL a failed event is rolled back alone and the group
+        commits, so a mark it moved would point at a message never stored.
+        Nothing is written when the block fails (on SQLite, any failed event
+        fails its group): the group is rolled back and its events are applied
+        again one by one.
         """
-        self._held = {}
+        self._held, self._candidate = {}, {}
         try:
             yield
             held, self._held = self._held, None
             for _, src, at in held.values():
                 self.services.repertoire.advance_read_mark(src, at)
         finally:
-            self._held = None
+            self._held, self._candidate = None, {}
 
     def reactions_held(self, ref: ChannelRef, message_id: str) -> set[tuple[str, str]]:
         """The reactions the repertoire holds on a message: ``(user_id, canonical emoji)``."""
@@ -136,6 +154,15 @@ class ReadMarks:
                 Viewer.in_channel(ref), ref, since, RECHECK_LIMIT
             )
         return {entry.source.message_id for entry in entries}
+
+
+def _keep_newer(
+    marks: dict[tuple[str, str, str], HeldMark], key: tuple[str, str, str], mark: HeldMark
+) -> None:
+    """As the mark's statement would: only a strictly newer message moves it."""
+    held = marks.get(key)
+    if held is None or mark[0] > held[0]:
+        marks[key] = mark
 
 
 def reactions_that_matter(rules: CaptureSettings) -> frozenset[str]:

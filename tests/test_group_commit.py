@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_core
+from bot.app import assemble_core, build_core
+from bot.capture import source_key
 from bot.config import Settings, SimilarSettings
 from bot.core import PendingQuestion
 from bot.events import (
@@ -26,9 +27,11 @@ from bot.events import (
     Reply,
     Where,
 )
+from bot.ports import Services, SystemClock
 from bot.runtime import AsyncCore
 from knowledge.models import Entry
 from knowledge.storage import GroupFailed
+from tests.contract.support import BACKENDS, open_backend
 from tests.sqlite_file import sqlite_of
 
 WHERE = Where("slack", "T1", "C1", channel_name="help")
@@ -301,3 +304,43 @@ def test_a_group_moves_each_read_mark_once_to_where_one_by_one_would(tmp_path: P
     assert sum(s.startswith("INSERT INTO read_marks") for s in statements) == 2
     grouped.repertoire.close()
     alone.repertoire.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_message_that_failed_in_a_group_does_not_move_its_read_mark(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the failed event is rolled back alone and its group commits; on SQLite
+    the group fails and its events are applied one by one: either way the mark stays on the
+    newest message stored, not the newer one that failed."""
+    dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
+    core = assemble_core(Services(open_backend(backend, tmp_path, dsn), Settings(), SystemClock()))
+    capture = core.capture
+    original = capture.on_message
+
+    def failing(event: IncomingMessage) -> Any:
+        result = original(event)  # writes its entry, then fails: the rollback must undo it
+        if "boom" in event.text:
+            raise RuntimeError("a bug in one event")
+        return result
+
+    monkeypatch.setattr(capture, "on_message", failing)
+    stored, broken = question(1), question(2, "why does boom break?")  # the newer one fails
+    async_core = AsyncCore(core)
+    try:
+        gate = threading.Event()
+        held = asyncio.ensure_future(async_core.run(gate.wait))
+        sending = [asyncio.ensure_future(async_core.handle(e)) for e in (stored, broken)]
+        await asyncio.sleep(0)
+        gate.set()  # both events waited behind the held thread: they make one group
+        await held
+        await asyncio.gather(*sending)
+        assert core.failed_events >= 1
+        found = core.repertoire.entries_for_message
+        assert await async_core.run(found, source_key(stored.where, stored.message_id))
+        assert not await async_core.run(found, source_key(broken.where, broken.message_id))
+        marks = await async_core.run(core.marks.marks, "slack")
+        assert {ref.channel: mid for ref, (_, mid) in marks.items()} == {"C1": stored.message_id}
+    finally:
+        async_core.close()
+        core.repertoire.close()
