@@ -104,6 +104,11 @@ class Core:
     posted_hooks: list[PostedHook] = field(default_factory=list)
     #: Handlers for inbound event types that features add (e.g. SuggestionFeedback).
     event_handlers: dict[type, Callable[[Any], list[Outbound]]] = field(default_factory=dict)
+    #: Draws the pause before an event is tried again, between its two bounds: at random,
+    #: so that workers whose transactions deadlocked do not come back in step.
+    draw_pause: Callable[[float, float], float] = random.uniform
+    #: Takes that pause (a test records it instead).
+    pause: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         self.capture = Capture(self.services)
@@ -141,7 +146,7 @@ class Core:
                     type(event).__name__,
                     getattr(event, "event_id", "") or "?",
                 )
-                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2 ** (attempt - 1)))
+                self.pause(self.draw_pause(0, RETRY_PAUSE_SECONDS * 2 ** (attempt - 1)))
         return []  # pragma: no cover - the last attempt never raises
 
     def _handle_once(self, event: InboundEvent, *, raise_lock_errors: bool) -> list[Outbound]:

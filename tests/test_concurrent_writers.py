@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from adapters.cli import cli
 from bot.app import build_core
 from bot.config import Settings
+from bot.core import Core
 from knowledge.sqlite.repertoire import Repertoire
 
 QUESTIONS = 150
@@ -282,11 +283,12 @@ def test_a_live_event_deadlocked_three_times_in_a_row_is_still_stored(
     db = _fresh_db(tmp_path)
     repertoire = Repertoire.open(db)
     core = Core(Services(repertoire, Settings(), FixedClock(START)), command_registry())
+    pauses = RecordedPauses(core)
     original = Repertoire.mark_event_seen
-    tries: list[float] = []
+    tries: list[int] = []
 
     def deadlocked_thrice(self: Repertoire, *args: Any) -> bool:
-        tries.append(time.monotonic())
+        tries.append(len(pauses.taken))  # the pauses taken before this try
         if len(tries) <= 3:
             raise Deadlocked("deadlock detected")
         return original(self, *args)
@@ -300,6 +302,59 @@ def test_a_live_event_deadlocked_three_times_in_a_row_is_still_stored(
             )
         )
         assert (core.failed_events, _entries(db)) == (0, 1)
-        assert len(tries) == 4
+        assert tries == [0, 1, 2, 3]  # a pause between each try and the next
+        first = pauses.bounds[0][1]
+        assert first > 0  # a pause at random below a bound that doubles after each try
+        assert pauses.bounds == [(0, first), (0, 2 * first), (0, 4 * first)]
+        assert pauses.taken == [high / 2 for _, high in pauses.bounds]  # what was drawn
     finally:
         repertoire.close()
+
+
+def test_a_live_event_always_deadlocked_is_given_up_after_its_tries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app import command_registry
+    from bot.core import LOCK_ATTEMPTS
+    from bot.events import Actor, IncomingMessage, Visibility, Where
+    from bot.ports import FixedClock, Services
+    from tests.streams import START
+
+    db = _fresh_db(tmp_path)
+    repertoire = Repertoire.open(db)
+    core = Core(Services(repertoire, Settings(), FixedClock(START)), command_registry())
+    pauses = RecordedPauses(core)
+    tries: list[int] = []
+
+    def deadlocked(self: Repertoire, *args: Any) -> bool:
+        tries.append(len(pauses.taken))
+        raise Deadlocked("deadlock detected")
+
+    monkeypatch.setattr(Repertoire, "mark_event_seen", deadlocked)
+    help_ = Where("slack", "T1", "C1", Visibility.PUBLIC, "help")
+    try:
+        core.handle(
+            IncomingMessage(
+                help_, Actor("slack", "U1"), "q1", "How do I fix it?", START, event_id="Ev1"
+            )
+        )
+        assert (core.failed_events, _entries(db)) == (1, 0)  # logged as failed, at last
+        assert tries == list(range(LOCK_ATTEMPTS))  # no pause after the last try
+        first = pauses.bounds[0][1]
+        assert pauses.bounds == [(0, first * 2**n) for n in range(LOCK_ATTEMPTS - 1)]
+    finally:
+        repertoire.close()
+
+
+class RecordedPauses:
+    """Takes the place of a core's back-off: records each pause's bounds and what it took
+    (half the upper bound, as a random draw might), and waits for nothing."""
+
+    def __init__(self, core: Core) -> None:
+        self.bounds: list[tuple[float, float]] = []
+        self.taken: list[float] = []
+        core.draw_pause, core.pause = self.draw, self.taken.append
+
+    def draw(self, low: float, high: float) -> float:
+        self.bounds.append((low, high))
+        return high / 2
