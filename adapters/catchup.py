@@ -21,10 +21,11 @@ the repertoire holds and the message no longer has is removed, as the
 answer). Messages the core already saw are
 not replayed (a curated title stays curated). Entries are keyed on their
 message and reactions are last-writer-wins, so reading twice changes nothing.
-A reaction read back, or found taken back, is stamped with when its page was
-asked for (:attr:`ReadMessage.read_at`), not when it is applied: a reaction
-given or taken back live after the request, while the catch-up is still on the
-page, is newer than what the page shows, and wins.
+A reaction read back, or found taken back, is stamped with when the platform
+was asked for it (just before the request: :attr:`ReadMessage.read_at`, or the
+request for its reactors when a platform reads those apart), not when it is
+applied: a reaction given or taken back live after the request, while the
+catch-up is still on the page, is newer than what the page shows, and wins.
 A platform supplies a :class:`HistoryReader`; a page that cannot be read stops
 that channel (its mark stays where it got to) and the others go on.
 """

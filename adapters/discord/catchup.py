@@ -150,6 +150,8 @@ class DiscordHistory:
         for reaction in message.reactions:
             if not isinstance(reaction.emoji, str) or canonical(reaction.emoji) not in self._matter:
                 continue
+            # Who reacted is asked for after the page: as of just before that request.
+            asked_at = datetime.now(UTC)
             try:
                 async for user in reaction.users():
                     if adapter.is_me(user.id):
@@ -157,7 +159,7 @@ class DiscordHistory:
                     actor = actor_of(user, place.where.workspace)
                     reactions.append(
                         ReactionChange(
-                            place.where, str(message.id), actor, reaction.emoji, at=read_at
+                            place.where, str(message.id), actor, reaction.emoji, at=asked_at
                         )
                     )
             except discord.HTTPException as exc:
