@@ -70,8 +70,13 @@ def run_size(
     postgres_url: str = "",
     replay_up_to: int = 100_000,
     live_n: int = 5_000,
+    max_queries: int = 0,
 ) -> dict[str, Any]:
-    """Every figure at one size; each phase prints its line as soon as it is measured."""
+    """Every figure at one size; each phase prints its line as soon as it is measured.
+
+    ``max_queries``: when set, only the first that many keyword and similar queries
+    (a quick check; the figures are over 1,000 and 200 otherwise).
+    """
     from bench.synth import generate
 
     n = parse_size(label)
@@ -82,6 +87,12 @@ def run_size(
         t0 = time.perf_counter()
         generate(n, folder)
         print(f"[{label}] generated in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    if max_queries:
+        queries = json.loads(queries_path.read_text())
+        queries_path = folder / f"queries-{max_queries}.json"
+        trimmed = {kind: queries[kind][:max_queries] for kind in ("keyword", "similar")}
+        queries_path.write_text(json.dumps({**queries, **trimmed}))
 
     def say(what: str, figures: Any) -> None:
         print(f"[{label}] {what}: {json.dumps(figures)}", flush=True)
@@ -111,21 +122,21 @@ def run_size(
         say(f"{key} capture", result[key])
     if postgres_url:
         result["postgres"] = run_postgres_size(
-            label, folder, postgres_url, similar=similar, live_n=live_n
+            label, folder, queries_path, postgres_url, similar=similar, live_n=live_n
         )
         say("PostgreSQL", result["postgres"])
     return result
 
 
 def run_postgres_size(
-    label: str, folder: Path, server_url: str, *, similar: str, live_n: int
+    label: str, folder: Path, queries_path: Path, server_url: str, *, similar: str, live_n: int
 ) -> dict[str, Any]:
     """The same export, queries and live burst through the core on PostgreSQL."""
     from bench.postgres_scale import bench_database, run_import_postgres, server_cpu_seconds
 
     url = bench_database(server_url, label)
     out: dict[str, Any] = {"import": run_import_postgres(folder / "export", url)}
-    out["search"] = _search_in_child(url, folder / "queries.json", similar)
+    out["search"] = _search_in_child(url, queries_path, similar)
     server0 = server_cpu_seconds(server_url)
     grouped = live_capture_grouped(url, live_n)
     server1 = server_cpu_seconds(server_url)
@@ -213,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     )
     parser.add_argument("--live", type=int, default=5_000, help="messages per live burst")
     parser.add_argument(
+        "--queries", type=int, default=0, help="at most this many queries of each kind (quick)"
+    )
+    parser.add_argument(
         "--semantic-docs",
         type=int,
         default=512,
@@ -235,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                 postgres_url=url,
                 replay_up_to=parse_size(args.replay_up_to),
                 live_n=args.live,
+                max_queries=args.queries,
             )
             if why_not:
                 result["postgres"] = {"skipped": why_not}
