@@ -9,6 +9,7 @@ never reached this way.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,16 +20,24 @@ from sqlite_utils import Database
 
 from knowledge.backends import DatabaseTarget
 
-__all__ = ["CONSOLE_FILE", "ChatMessage", "Transcript", "transcript_file"]
+__all__ = ["CONSOLE_FILE_PREFIX", "ChatMessage", "Transcript", "transcript_file"]
 
-#: The transcript's own file when the repertoire is on a server (in the current folder).
-CONSOLE_FILE = "copbot-console.db"
+#: The start of the transcript's own file's name when the repertoire is on a server.
+CONSOLE_FILE_PREFIX = "console-"
 
 
 def transcript_file(database: DatabaseTarget) -> Path:
-    """Where the transcript lives: in the repertoire's SQLite file, or its own file beside
-    the commands run (a PostgreSQL server is the repertoire's, not the terminal's)."""
-    return database.sqlite_path or Path(CONSOLE_FILE)
+    """Where the transcript lives: in the repertoire's SQLite file, or, when the repertoire
+    is on a server (which is the repertoire's, not the terminal's), in a file of its own in
+    the repertoire's local folder, named after the server and database.
+
+    Not a file in the current folder: ``copbot forget`` run from another folder must find
+    and clean the same transcript, and two communities on two servers must not share one.
+    """
+    if database.sqlite_path is not None:
+        return database.sqlite_path
+    server = hashlib.sha256(database.shown.encode("utf-8")).hexdigest()[:16]
+    return database.local_dir / f"{CONSOLE_FILE_PREFIX}{server}.db"
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,9 @@ class Transcript:
             db.conn.close()
 
     def __init__(self, path: str | Path) -> None:
+        # Its folder may be the user's cache folder, made here: only they may read it,
+        # as it holds what was said in private channels.
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.db = Database(path)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS console_messages (message_id TEXT PRIMARY KEY, "
@@ -147,6 +159,9 @@ class Transcript:
         ask`` question is posted by copbot) go; where another message names
         them, the name becomes "a forgotten member". How many rows changed.
         """
+        # Deleted rows are overwritten, not left in free pages: when the repertoire is on a
+        # server this file is not vacuumed by the repertoire's forget.
+        self.db.execute("PRAGMA secure_delete = ON")
         changed = 0
         for message_id in message_ids:
             changed += self.db.execute(

@@ -212,3 +212,23 @@ async def test_match_marks_are_bold_on_a_colour_terminal_and_plain_words_otherwi
     assert "\x1b[1mzorblax\x1b[0m" in outputs[True]  # rich's bold, around the match only
     assert "zorblax" in outputs[False]
     assert "**" not in outputs[False] and "\x1b[" not in outputs[False]
+
+
+def test_forgetting_in_the_transcript_overwrites_the_deleted_rows(tmp_path: Path) -> None:
+    """Even where SQLite is built to leave deleted rows in free pages (a build option):
+    the transcript beside a server's repertoire is not vacuumed by the repertoire's forget."""
+    path = tmp_path / "transcript.db"
+    transcript = Transcript(path)
+    try:
+        transcript.db.execute("PRAGMA secure_delete = OFF")
+        transcript.remember_place("member", "U-zoe", "Zoe Quill")
+        for n in range(3):
+            transcript.write("C-general", "U-zoe", f"the zebrafish keys, take {n}", None)
+        transcript.write("C-general", "U-ann", "an unrelated reply", None)
+        transcript.db.conn.commit()
+        transcript.forget("U-zoe", "Zoe Quill", [])
+    finally:
+        transcript.close()
+    left = path.read_bytes().lower()
+    assert b"zebrafish" not in left and b"zoe quill" not in left
+    assert b"an unrelated reply" in left

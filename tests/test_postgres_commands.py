@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from adapters.cli import cli
-from adapters.console_transcript import CONSOLE_FILE
+from adapters.console_transcript import CONSOLE_FILE_PREFIX, Transcript
 from bot.config import CONFIG_ENV_VAR
 from knowledge.postgres.url import DATABASE_URL_ENV, display_url
 from tests.pg_support import url_of
@@ -179,8 +179,10 @@ def demo_on_both(server: str, demo_file: Path, tmp_path: Path) -> Path:
 
 
 def test_the_demo_and_the_terminal_chat_run_on_postgres(
-    server: str, demo_file: Path, tmp_path: Path
+    server: str, demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     seeded = _demo(server)  # with its web view, read from the server too
     assert "Web view of the public channels: http://" in seeded.output
     assert stats(server) == stats(demo_file)
@@ -189,8 +191,36 @@ def test_the_demo_and_the_terminal_chat_run_on_postgres(
     assert f"copbot terminal chat on {display_url(server)}" in chat.output
     assert re.search(r"Repertoire: 25 questions \(20 answered", chat.output), chat.output
     assert stats(server)["questions"] == 26  # the question said in the chat is kept
-    # The terminal's own transcript lives beside the commands, not on the server.
-    assert (tmp_path / CONSOLE_FILE).is_file()
+    # The terminal's own transcript is not on the server, nor in the folder the chat ran in,
+    # but in the user's cache folder, for the user alone.
+    transcripts = list((cache / "copbot").glob(f"{CONSOLE_FILE_PREFIX}*.db"))
+    assert len(transcripts) == 1
+    assert not list(tmp_path.glob("*.db"))
+    assert (cache / "copbot").stat().st_mode & 0o077 == 0
+
+
+def test_forget_from_another_folder_cleans_the_terminal_transcript_on_postgres(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    said = "/as Zoe Quill\nHow do we rotate the zebrafish keys?\n"
+    chat = copbot("chat", "--db", server, stdin=said)
+    assert chat.exit_code == 0, chat.output
+    (transcript_path,) = (tmp_path / "cache" / "copbot").glob(f"{CONSOLE_FILE_PREFIX}*.db")
+    assert "zebrafish" in transcript_path.read_bytes().decode("utf-8", "replace")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    forgot = copbot("forget", "Zoe Quill", "--yes", "--db", server)
+    assert forgot.exit_code == 0, forgot.output
+    assert "Forgot 1 member(s)." in forgot.output
+    left = b"".join(p.read_bytes() for p in transcript_path.parent.iterdir()).lower()
+    assert b"zebrafish" not in left and b"zoe quill" not in left  # no byte of them behind
+    transcript = Transcript(transcript_path)
+    try:
+        assert transcript.places("member") == []
+    finally:
+        transcript.close()
 
 
 #: A digest of everything but the open questions (whose "who could help" is a topic search).
