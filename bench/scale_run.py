@@ -211,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
+        "--report", type=Path, help="print the tables of a run saved with --json, and stop"
+    )
+    parser.add_argument(
         "--db",
         default="",
         help="also measure PostgreSQL: 'local' (a throwaway cluster for the run) or a "
@@ -233,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         help="documents the semantic stage embeds (0: skip it)",
     )
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        print_report(saved["sizes"], saved["semantic"])
+        return list(saved["sizes"])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     engines = [] if args.no_refs else [e for e in args.refs.split(",") if e]
     started = time.perf_counter()

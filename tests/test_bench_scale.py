@@ -35,7 +35,7 @@ def test_a_tiny_run_reports_every_target_on_both_backends(
     assert result["import"]["messages"] > 1_000
     assert result["postgres"]["import"]["messages"] == result["import"]["messages"]
     assert result["refs"]["fts5"]["live"]["messages"] == 40
-    summary = out[out.index("## Targets at 1k") :]
+    summary = out[out.index("## Targets at 1K") :]
     for target in TARGETS:
         rows = [line for line in summary.splitlines() if line.startswith(f"| {target.name} |")]
         assert [row.split(" | ")[1] for row in rows] == ["SQLite", "PostgreSQL"], target.name
