@@ -179,7 +179,8 @@ def _live_note(fts5: dict[str, Any], target: Target, backend: str) -> str:
     if target.key != "live" or backend != "SQLite" or "live" not in fts5:
         return ""
     each = fts5["live"]["one_by_one"]
-    return f" in one transaction; {_pair((each['rate'], each['cpu_rate']), 'msg/s')} in one each"
+    each_rate = _pair((each["rate"], each["cpu_rate"]), "msg/s")
+    return f" in one transaction, {each_rate} with a transaction each"
 
 
 def semantic_row(semantic: dict[str, Any]) -> list[str]:
