@@ -188,11 +188,13 @@ def semantic_row(semantic: dict[str, Any]) -> list[str]:
     if "skipped" in semantic:
         return [SEMANTIC.name, "-", "skipped", semantic["skipped"], "-", "-", "-"]
     figure = (semantic["docs_per_s"], semantic["docs_per_cpu_s"])
-    hours = semantic.get("projected_1M_messages_hours")
+    projected = f"1M messages in {semantic.get('projected_1M_messages_hours')} h"
+    if "projected_1M_messages_cpu_hours" in semantic:
+        projected += f" ({semantic['projected_1M_messages_cpu_hours']} CPU-hours)"
     return [
         SEMANTIC.name,
         "SQLite",
-        f"{_pair(figure, SEMANTIC.unit)}; 1M messages in {hours} h",
+        f"{semantic['model']}: {_pair(figure, SEMANTIC.unit)}; {projected}",
         SEMANTIC.status(figure),
         f"model alone: {semantic['reference_docs_per_s']:,.1f}",
         f"{semantic['reference_docs_per_s'] / figure[0]:.2f}× (wall)" if figure[0] else "-",
