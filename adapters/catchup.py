@@ -14,7 +14,11 @@ channel with a read mark is read from that mark:
 
 Each message newer than the mark goes through the same core event as a live
 one; every message read brings the reactions on it now (an asker's ✅ given
-while copbot was down accepts the answer). Messages the core already saw are
+while copbot was down accepts the answer). A platform that lists every reactor
+(:attr:`ReadMessage.cut_short`) also says which were taken back: a reaction
+the repertoire holds and the message no longer has is removed, as the
+``reaction_removed`` copbot missed would have (the ✅ taken back un-accepts the
+answer). Messages the core already saw are
 not replayed (a curated title stays curated). Entries are keyed on their
 message and reactions are last-writer-wins, so reading twice changes nothing.
 A platform supplies a :class:`HistoryReader`; a page that cannot be read stops
@@ -29,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from bot.events import InboundEvent, IncomingMessage, ReactionChange
+from bot.emoji import canonical
+from bot.events import Actor, InboundEvent, IncomingMessage, ReactionChange, Where
 from bot.read_marks import Mark
 from bot.runtime import AsyncCore
 from knowledge.models import ChannelRef
@@ -63,6 +68,12 @@ class ReadMessage:
     reactions: tuple[ReactionChange, ...] = ()
     #: Replies hang under it (a thread to read with its page).
     opens_thread: bool = False
+    #: Where the message is, when the reader knows (a reaction taken back is said there).
+    where: Where | None = None
+    #: ``reactions`` are every reaction on the message now, but for these emoji (canonical)
+    #: whose lists of reactors the platform cut short: a reaction the repertoire holds and
+    #: ``reactions`` lack was taken back. ``None``: the reader does not list them all.
+    cut_short: frozenset[str] | None = None
 
 
 #: Messages in the order they were said.
@@ -200,6 +211,31 @@ class CatchUp:
         for reaction in message.reactions:
             await self.handle(reaction)
             report.reactions += 1
+        for taken_back in await self._taken_back(message):
+            await self.handle(taken_back)
+            report.reactions += 1
+
+    async def _taken_back(self, message: ReadMessage) -> list[ReactionChange]:
+        """The reactions the repertoire holds on ``message`` and the platform no longer shows."""
+        where, cut_short = message.where, message.cut_short
+        if where is None or cut_short is None:
+            return []
+        ref = ChannelRef(where.platform, where.workspace, where.channel)
+        held = await self.core.run(self.core.marks.reactions_held, ref, message.message_id)
+        shown = {(r.actor.user_id, canonical(r.emoji)) for r in message.reactions}
+        now = self.core.services.clock.now()
+        return [
+            ReactionChange(
+                where,
+                message.message_id,
+                Actor(where.platform, user_id, "", where.workspace),
+                emoji,
+                added=False,
+                at=now,
+            )
+            for user_id, emoji in sorted(held - shown)
+            if emoji not in cut_short
+        ]
 
 
 def _newer(a: ReadMessage | None, b: ReadMessage | None) -> ReadMessage | None:

@@ -75,9 +75,10 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     document-frequency cap and posting budget), computed on copbot's database.
     """
     from knowledge.query import fts_expression, parse_query
+    from knowledge.relevance import SIMILAR_MAX_POSTINGS
     from knowledge.similar import question_terms, select_terms, weighted_terms
     from knowledge.sqlite.repertoire import Repertoire
-    from knowledge.sqlite.similar_candidates import mlt_expression
+    from knowledge.sqlite.similar_candidates import candidate_match
 
     now = datetime.now(UTC)
     keyword: list[list[str]] = []
@@ -89,8 +90,10 @@ def copbot_expressions(db_path: Path, queries: dict[str, Any]) -> dict[str, list
     similar: list[list[str]] = []
     try:
         for q in queries["similar"]:
-            expression = mlt_expression(weighted_terms(select_terms(question_terms(repertoire, q))))
-            similar.append([expression] if expression else [])
+            terms = weighted_terms(select_terms(question_terms(repertoire, q)))
+            match = candidate_match(terms, SIMILAR_MAX_POSTINGS)
+            # [every term, the gating terms]: the finder scores the first over the second's rows
+            similar.append([] if match is None else [match.expression, match.gate or ""])
     finally:
         repertoire.close()
     return {"keyword": keyword, "similar": similar}

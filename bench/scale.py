@@ -193,9 +193,11 @@ def run_import_phase(
 
 def live_messages(n: int) -> list[Any]:
     """Live traffic: a question, then three answers in its thread, over and over."""
-    from bot.events import Actor, IncomingMessage, Where
+    from bot.events import Actor, IncomingMessage, Visibility, Where
 
-    where = Where("slack", "TSYNTH", "C00000000", channel_name="chan-0")
+    # chan-0 is a public channel of the export: said as such (a Where's default is
+    # private, which would turn the channel and its 40,000 entries private first).
+    where = Where("slack", "TSYNTH", "C00000000", Visibility.PUBLIC, channel_name="chan-0")
     base = datetime(2030, 1, 1, tzinfo=UTC)
     root = ""
     out: list[Any] = []

@@ -10,6 +10,8 @@ id, and the event is skipped so the bot keeps running.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,9 +53,14 @@ from knowledge.storage.errors import is_transient_conflict
 
 log = logging.getLogger(__name__)
 
-#: How many times a live event is tried when another writer holds the lock
-#: (each try waits up to the busy timeout, ``knowledge.sqlite.database.BUSY_TIMEOUT_MS``).
-LOCK_ATTEMPTS = 3
+#: How many times a live event is tried when another writer is in the way: on SQLite
+#: each try waits up to the busy timeout (``knowledge.sqlite.database.BUSY_TIMEOUT_MS``);
+#: on PostgreSQL a deadlock between workers ends one transaction at once, and under load
+#: the same event met other workers' groups three tries in a row.
+LOCK_ATTEMPTS = 6
+#: The pause before the second try is drawn below this (then below twice it, and so on),
+#: so that workers whose transactions deadlocked do not come back in step.
+RETRY_PAUSE_SECONDS = 0.05
 
 #: Called with each newly captured question; returns what to say about it
 #: (e.g. similar past answers). Registered by features, run in order.
@@ -134,6 +141,7 @@ class Core:
                     type(event).__name__,
                     getattr(event, "event_id", "") or "?",
                 )
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2 ** (attempt - 1)))
         return []  # pragma: no cover - the last attempt never raises
 
     def _handle_once(self, event: InboundEvent, *, raise_lock_errors: bool) -> list[Outbound]:
@@ -245,7 +253,7 @@ class Core:
         self._batch_channels, self.capture.member_cache = set(), {}
         self._later = later
         try:
-            with repertoire.group(), repertoire.deferred_reindex():
+            with repertoire.group(), repertoire.deferred_reindex(), self.marks.deferring():
                 for index, event in enumerate(events):
                     self._group_index = index
                     if not isinstance(event, _INDEX_WRITERS):

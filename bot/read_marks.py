@@ -14,6 +14,8 @@ cut short by a crash is resumed at the next start.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from bot import dm_policy
@@ -23,7 +25,7 @@ from bot.emoji import canonical
 from bot.events import Where
 from bot.ports import Services
 from bot.suggest import NOT_RELATED_REACTIONS
-from knowledge.models import ChannelRef, SourceKey
+from knowledge.models import ChannelRef, SourceKey, to_db_time
 from knowledge.storage import Viewer
 
 #: Catch-up re-reads the threads of questions asked this long before a read mark ...
@@ -40,6 +42,8 @@ class ReadMarks:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._pending: dict[str, bool] = {}
+        #: Inside :meth:`deferring`: per channel, the newest live message seen (its time first).
+        self._held: dict[tuple[str, str, str], tuple[str, SourceKey, datetime]] | None = None
 
     @staticmethod
     def _key(platform: str) -> str:
@@ -84,7 +88,40 @@ class ReadMarks:
     def saw_live(self, where: Where, message_id: str, at: datetime) -> None:
         """A live message (inside the event's transaction): the mark follows it."""
         if dm_policy.catches_up(where) and not self.catching_up(where.platform):
-            self.services.repertoire.advance_read_mark(source_key(where, message_id), at)
+            src = source_key(where, message_id)
+            if self._held is None:
+                self.services.repertoire.advance_read_mark(src, at)
+                return
+            # As the statement would: only a strictly newer message moves the mark.
+            key, when = (src.platform, src.workspace, src.channel), to_db_time(at)
+            held = self._held.get(key)
+            if held is None or when > held[0]:
+                self._held[key] = (when, src, at)
+
+    @contextmanager
+    def deferring(self) -> Iterator[None]:
+        """A group of live events (one transaction): each channel's mark is written once.
+
+        The mark of a channel is the newest message seen in it, so of a group's
+        messages only the newest per channel can move it: one statement per
+        channel at the end of the block (still inside the group's transaction)
+        instead of one per message. Nothing is written when the block fails: the
+        group is rolled back and its events are applied again one by one.
+        """
+        self._held = {}
+        try:
+            yield
+            held, self._held = self._held, None
+            for _, src, at in held.values():
+                self.services.repertoire.advance_read_mark(src, at)
+        finally:
+            self._held = None
+
+    def reactions_held(self, ref: ChannelRef, message_id: str) -> set[tuple[str, str]]:
+        """The reactions the repertoire holds on a message: ``(user_id, canonical emoji)``."""
+        src = SourceKey(ref.platform, ref.workspace, ref.channel, message_id)
+        with self.services.repertoire.reading():
+            return self.services.repertoire.reactions_on(src)
 
     def threads_to_recheck(self, ref: ChannelRef, last_read: datetime) -> set[str]:
         """Questions of a channel whose threads may have grown while copbot was away.

@@ -94,6 +94,7 @@ def rank_similar(
             limit=max(pool, CROWD_RANK),
             field_weights=config.weights,
             boosts=config.boosts,
+            max_postings=config.max_postings,
         )
     )
     entries = [m.entry for m in matches]

@@ -43,12 +43,19 @@ __all__ = [
     "postgres_template",
 ]
 
+# No deadline anywhere: Hypothesis's default (200 ms of wall time per example) is a timing
+# assertion, and on a loaded machine (two cores, several test runs) an example preempted past
+# it fails as "Flaky" when its re-run is quick. Speed is measured in bench/, not here.
+hypothesis_settings.register_profile("copbot", deadline=None)
 # CI must be reproducible: property tests use a fixed seed there (and a random one
 # on a developer's machine, where a new counterexample is welcome).
-hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("copbot"), derandomize=True
+)
 # Mutation testing (tools/mutate.py) wants a kill, not the smallest counterexample: no shrinking.
 hypothesis_settings.register_profile(
     "mutation",
+    parent=hypothesis_settings.get_profile("copbot"),
     derandomize=True,
     database=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -57,6 +64,8 @@ if os.environ.get("COPBOT_MUTATION"):
     hypothesis_settings.load_profile("mutation")
 elif os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+else:
+    hypothesis_settings.load_profile("copbot")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -78,6 +78,9 @@ class FakeSlackApi:
     not_member: set[str] = field(default_factory=set)
     #: Fewer messages per page than asked, as Slack may return (``None``: as asked).
     page_cap: int | None = None
+    #: A reaction's ``users`` cut to this many, its ``count`` still the whole: "we limit
+    #: it to X users, and X might change" (Slack's ``reactions.get``). ``None``: all listed.
+    reaction_users_shown: int | None = None
     #: Method -> the error Slack answers it with (``{"ok": false, "error": ...}``, HTTP 200).
     errors: dict[str, str] = field(default_factory=dict)
     auth_url: str = WORKSPACE_URL
@@ -101,7 +104,7 @@ class FakeSlackApi:
         """The next call of ``method`` gets HTTP 503, as during a Slack outage."""
         self.unavailable[method] = self.unavailable.get(method, 0) + 1
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 60.0) -> None:
         """Until ``method`` was called successfully ``count`` times (a safety timeout only)."""
 
         async def until() -> None:
@@ -192,7 +195,7 @@ class FakeSlackApi:
         found.sort(key=lambda m: float(m["ts"]), reverse=not forward)
         if root is not None:
             found.insert(0, root)
-        page = found[offset : offset + limit]
+        page = [self._as_served(m) for m in found[offset : offset + limit]]
         has_more = offset + limit < len(found)
         if history and forward:
             page.reverse()  # history pages are always newest first
@@ -204,6 +207,17 @@ class FakeSlackApi:
                 "next_cursor": _encode_cursor(offset + limit) if has_more else ""
             },
         }
+
+    def _as_served(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A stored message as Slack serves it: each reaction's users cut to the shown few."""
+        shown = self.reaction_users_shown
+        if shown is None or not message.get("reactions"):
+            return message
+        reactions = [
+            {**r, "users": list(r.get("users") or [])[:shown], "count": len(r.get("users") or [])}
+            for r in message["reactions"]
+        ]
+        return {**message, "reactions": reactions}
 
     def next_ts(self) -> str:
         self._ts += 1

@@ -260,3 +260,46 @@ def test_an_event_that_fails_makes_the_import_exit_non_zero(
     code, output = _import(export, db, "--one-by-one")
     assert code == 1
     assert "failed 1 events" in output
+
+
+class Deadlocked(Exception):
+    """What psycopg raises for the victim of a deadlock between two workers (SQLSTATE 40P01)."""
+
+    sqlstate = "40P01"
+
+
+def test_a_live_event_deadlocked_three_times_in_a_row_is_still_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen with three workers on one PostgreSQL on a loaded machine: one event met a
+    # deadlock with other workers' groups three tries in a row, and was lost.
+    from bot.app import command_registry
+    from bot.core import Core
+    from bot.events import Actor, IncomingMessage, Visibility, Where
+    from bot.ports import FixedClock, Services
+    from tests.streams import START
+
+    db = _fresh_db(tmp_path)
+    repertoire = Repertoire.open(db)
+    core = Core(Services(repertoire, Settings(), FixedClock(START)), command_registry())
+    original = Repertoire.mark_event_seen
+    tries: list[float] = []
+
+    def deadlocked_thrice(self: Repertoire, *args: Any) -> bool:
+        tries.append(time.monotonic())
+        if len(tries) <= 3:
+            raise Deadlocked("deadlock detected")
+        return original(self, *args)
+
+    monkeypatch.setattr(Repertoire, "mark_event_seen", deadlocked_thrice)
+    help_ = Where("slack", "T1", "C1", Visibility.PUBLIC, "help")
+    try:
+        core.handle(
+            IncomingMessage(
+                help_, Actor("slack", "U1"), "q1", "How do I fix it?", START, event_id="Ev1"
+            )
+        )
+        assert (core.failed_events, _entries(db)) == (0, 1)
+        assert len(tries) == 4
+    finally:
+        repertoire.close()

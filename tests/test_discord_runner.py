@@ -112,3 +112,21 @@ async def test_message_content_intent_not_enabled_is_a_config_error(tmp_path: Pa
     finally:
         core.close()
         core.core.services.repertoire.close()
+
+
+async def test_a_close_cancelled_as_it_begins_still_closes_the_http_session(
+    tmp_path: Path,
+) -> None:
+    # The runner stopping while a retry closes the failed attempt cancels that close.
+    # discord.py closes in a task of its own and keeps it: cancelled before it ran, it
+    # left the HTTP session open (a ResourceWarning later) and every later close raising.
+    async with dh.running(tmp_path) as harness:
+        connector = harness.client.http.connector
+        assert not connector.closed  # logged in: discord.py's session is open
+        closing = asyncio.create_task(harness.adapter.close())
+        await asyncio.sleep(0)  # close() began: discord.py's closing task is made, not run
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        assert connector.closed
+        await harness.adapter.close()  # a later close (the runner's, on the way out) is quiet

@@ -268,3 +268,36 @@ async def test_closing_still_answers_every_question_waiting_for_its_lookup(tmp_p
     closer.join()
     assert len(asked) == 5  # each question's lookup ran although the thread was closing
     async_core.core.repertoire.close()
+
+
+def test_a_group_moves_each_read_mark_once_to_where_one_by_one_would(tmp_path: Path) -> None:
+    other = Where("slack", "T1", "C2", channel_name="random")
+    times = [3, 5, 5, 5, 2, 4, 0]  # out of order; in C1 a tie: the first of two equals stays
+    events = [
+        IncomingMessage(
+            WHERE if i % 2 else other,
+            Actor("slack", "U1", "ann", "T1"),
+            f"{1_900_000_000 + i}.000100",
+            f"chat line {i}",
+            BASE + timedelta(minutes=t),
+        )
+        for i, t in enumerate(times)
+    ]
+    grouped = build_core(Settings(), tmp_path / "grouped.db")
+    alone = build_core(Settings(), tmp_path / "alone.db")
+    statements: list[str] = []
+    conn = sqlite_of(grouped.repertoire).db.conn
+    conn.set_trace_callback(statements.append)
+    grouped.handle_group(events)
+    conn.set_trace_callback(None)
+    for event in events:
+        alone.handle(event)
+    marks = [core.marks.marks("slack") for core in (grouped, alone)]
+    assert marks[0] == marks[1]
+    assert {ref.channel: mid for ref, (_, mid) in marks[0].items()} == {
+        "C1": "1900000001.000100",  # minute 5, said before the other minute-5 message
+        "C2": "1900000002.000100",
+    }
+    assert sum(s.startswith("INSERT INTO read_marks") for s in statements) == 2
+    grouped.repertoire.close()
+    alone.repertoire.close()

@@ -38,6 +38,8 @@ from tests.sqlite_file import sqlite_of
 FIXTURES = Path(__file__).parent / "fixtures"
 SLACK = FIXTURES / "slack_export"
 DISCORD = FIXTURES / "discord"
+#: How the summary names the fixture's one message of a subtype copbot does not know.
+MYSTERY_SKIPPED = "Slack messages of subtype 'mystery_subtype' (a kind copbot does not read yet)"
 
 EVERYTHING = Viewer.operator_including_private()
 
@@ -156,9 +158,9 @@ def test_slack_export_gives_the_known_repertoire(tmp_path: Path) -> None:
     assert summary.made == {"question": 6, "answer": 8, "knowhow": 1}
     assert summary.skipped["subtype channel_join"] == 1
     assert summary.skipped["direct-message conversations not read (use --include-dms)"] == 1
-    assert [str(p) for p in summary.problems] == [
-        "data-help/2024-03-01.json:84: unknown subtype 'mystery_subtype'; message skipped"
-    ]
+    # A subtype copbot does not know is skipped and counted, not an error in the export.
+    assert summary.skipped[MYSTERY_SKIPPED] == 1
+    assert summary.problems == []
     # Bot messages are read and never captured; files become links; permalinks point back.
     repertoire = core.services.repertoire
     q2_entry = repertoire.entries_for_message(SourceKey("slack", "T0ACME", "C01DATA", q2))[0]
@@ -276,14 +278,14 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     runner = CliRunner()
     result = runner.invoke(cli, ["import", str(SLACK), str(DISCORD), "--db", str(db)])
-    # The fixture's one unknown subtype is a message skipped for an error: exit code 1,
-    # everything else imported.
-    assert result.exit_code == 1, result.output
-    assert "finished with 1 problem(s): exit code 1" in result.output
+    # The fixture's one message of an unknown subtype is skipped and said, not an error:
+    # everything else is imported, and the exit code is 0.
+    assert result.exit_code == 0, result.output
+    assert "problem" not in result.output
     assert "messages read: 30" in result.output
     assert "entries made: 21 (questions 9, answers 11, know-how 1)" in result.output
     assert "skipped 1: subtype channel_join" in result.output
-    assert "data-help/2024-03-01.json:84: unknown subtype 'mystery_subtype'" in result.output
+    assert f"skipped 1: {MYSTERY_SKIPPED}" in result.output
     out = tmp_path / "out"
     result = runner.invoke(cli, ["export", "--db", str(db), "--out", str(out)])
     assert result.exit_code == 0, result.output

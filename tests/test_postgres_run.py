@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     """Wait for something the running bot does (a safety timeout only)."""
 
     async def poll() -> None:
@@ -47,14 +47,18 @@ async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 async def say_in_slack(port: int, text: str) -> None:
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
+
+        async def started() -> None:
+            while True:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(started(), 60)  # a safety net only: a loaded machine is slow
         body = json.dumps(
             {
                 "type": "event_callback",

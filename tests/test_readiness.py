@@ -64,7 +64,7 @@ async def test_readyz_names_the_roles_this_process_holds(
             return bool(answers) and answers[-1][1]["roles"] == roles
 
         try:
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(60):  # a safety net only
                 while not roles_settled():
                     await held()
                     await asyncio.sleep(0.02)

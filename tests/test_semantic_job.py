@@ -95,14 +95,14 @@ def test_new_entries_get_vectors_while_capture_goes_on(core: Core) -> None:
         job = EmbeddingJob(async_core, embedder, batch=8)
         try:
             running = asyncio.create_task(job.run_once())
-            await asyncio.to_thread(embedder.entered.wait, 10)
+            await asyncio.to_thread(embedder.entered.wait, 60)
             assert embedder.entered.is_set()
             # The model is busy with q1: capture and a command still go through at once.
             new = IncomingMessage(HELP, ASKER, "q2", "Why does kafka consumer lag grow?", START)
-            await asyncio.wait_for(async_core.handle(new), timeout=5)
+            await asyncio.wait_for(async_core.handle(new), timeout=60)
             assert vectors(core) == {}  # nothing written while the model works
             embedder.release.set()
-            assert (await asyncio.wait_for(running, timeout=10)).embedded == 1
+            assert (await asyncio.wait_for(running, timeout=60)).embedded == 1
             assert set(vectors(core)) == {entry_id(core, "q1")}
             # The next run picks up the entry captured meanwhile.
             assert (await job.run_once()).embedded == 1

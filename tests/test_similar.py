@@ -223,6 +223,23 @@ def test_posting_budget_keeps_the_best_two_then_what_fits() -> None:
     assert [t.word for t in select_terms(terms, max_terms=2)] == ["a", "b"]
 
 
+def test_gating_terms_are_the_rarest_within_the_budget_and_at_least_one() -> None:
+    from knowledge.storage.matches import WeightedTerm, gating_terms
+
+    terms = [
+        WeightedTerm("common", "common", 9000, 1.0, 2),
+        WeightedTerm("rare", "rare", 40, 8.0),
+        WeightedTerm("mid", "mid", 3000, 3.0),
+        WeightedTerm("twin", "twin", 3000, 3.0, 2),
+    ]
+    # Rarest first, the heavier of two equally rare first, while within the budget.
+    assert [t.word for t in gating_terms(terms, 5_000)] == ["rare", "twin"]
+    assert [t.word for t in gating_terms(terms, 100_000)] == ["rare", "twin", "mid", "common"]
+    # The rarest gates even when it alone is over the budget.
+    assert [t.word for t in gating_terms(terms[:1], 5_000)] == ["common"]
+    assert gating_terms([], 5_000) == []
+
+
 def test_document_frequencies_are_cached(rep: Repertoire) -> None:
     question_terms(rep, "parquet partitioning scheme")
     cached = dict(rep.db.execute("SELECT term, doc FROM similar_df").fetchall())

@@ -331,7 +331,7 @@ async def test_command_is_acknowledged_before_the_work_is_done(
         gate = threading.Event()
         hold = asyncio.ensure_future(h.adapter.core.run(gate.wait))  # the DB thread is busy
         # Were the answer held until the core ran, this would time out and fail.
-        r = await asyncio.wait_for(h.command("C0PUBLIC", "U0VOTE", "help"), 10)
+        r = await asyncio.wait_for(h.command("C0PUBLIC", "U0VOTE", "help"), 60)
         assert r.status == 200
         assert fake_slack.of("chat.postEphemeral") == []  # answered before any work was done
         gate.set()

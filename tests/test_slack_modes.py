@@ -157,7 +157,7 @@ async def test_http_mode_start_serves_signed_requests_until_closed(
     )
     task = asyncio.create_task(adapter.start())
     try:
-        await asyncio.wait_for(adapter.started.wait(), 10)
+        await asyncio.wait_for(adapter.started.wait(), 60)
         body = json.dumps({"token": "x", "challenge": "c-42", "type": "url_verification"})
         headers: dict[str, Any] = {"Content-Type": "application/json", **sign(body)}
         url = f"http://127.0.0.1:{unused_tcp_port}/slack/events"
@@ -165,6 +165,6 @@ async def test_http_mode_start_serves_signed_requests_until_closed(
             assert r.status == 200 and "c-42" in await r.text()
     finally:
         await adapter.close()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)
         async_core.close()
         core.services.repertoire.close()

@@ -1,4 +1,4 @@
-"""The ``slow`` marker is real: long variants are skipped unless ``--runslow`` is given.
+"""The suite's own settings: long variants are skipped unless ``--runslow``, no deadlines.
 
 The hooks under test are the suite's own (imported from ``tests/conftest.py``
 into the inner run), not a copy.
@@ -50,3 +50,13 @@ def test_long_variants_are_skipped_by_default_and_say_how_to_run_them(
 
 def test_runslow_runs_them(pytester: pytest.Pytester) -> None:
     _run(pytester, "--runslow").assert_outcomes(passed=4)
+
+
+def test_property_tests_have_no_deadline() -> None:
+    # Hypothesis's default deadline (200 ms of wall time per example) failed examples that
+    # a loaded machine preempted, as "Flaky" when their re-run was quick: the suite's
+    # profiles (tests/conftest.py) turn it off, and speed is bench/'s business.
+    from hypothesis import settings
+
+    profile = settings.default
+    assert profile is not None and profile.deadline is None

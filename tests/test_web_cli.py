@@ -32,6 +32,15 @@ from tests.web_support import scenario, web_settings
 
 COPBOT = Path(sys.executable).parent / "copbot"
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/)")
+#: Runs the command given after it with Ctrl-C's default effect, as from a terminal. A test
+#: run started in the background by a shell without job control (a CI script, ``nohup``)
+#: inherits SIGINT *ignored*, and so would ``copbot``: the "interrupted" below then waited
+#: its 20 s for nothing and failed. (``preexec_fn`` would do it too, but is not safe with
+#: the threads a test process has.)
+FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 def free_port() -> int:
@@ -55,7 +64,7 @@ def running(
     """The real ``copbot`` in a child process; interrupted (as Ctrl-C does) on the way out."""
     env = {k: v for k, v in os.environ.items() if k != CONFIG_ENV_VAR}
     with subprocess.Popen(
-        [str(COPBOT), *args],
+        [sys.executable, "-c", FROM_A_TERMINAL, str(COPBOT), *args],
         cwd=cwd,
         stdin=stdin,
         stdout=subprocess.PIPE,

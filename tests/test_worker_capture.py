@@ -226,3 +226,42 @@ def test_a_delete_and_a_create_of_one_message_on_two_workers_leave_it_deleted(
         first.delete_message(new.source)
     assert racing.result() is False
     assert first.entries(Viewer.operator_including_private()) == []
+
+
+def answer(author: int, thread: str = "1700.01") -> NewEntry:
+    return NewEntry(
+        kind=EntryKind.ANSWER,
+        source=SourceKey("slack", "T1", "C-help", "1700.02"),
+        text="Run the rotation playbook from the vault runbook.",
+        author_id=author,
+        created_at=T0 + timedelta(minutes=1),
+        visibility="public",
+        thread_id=thread,
+        channel_name="help",
+    )
+
+
+@pytest.mark.parametrize("first_saves", ["question", "answer"])
+def test_a_question_and_its_answer_saved_at_once_by_two_workers_meet(
+    pg_dsn: str, two: tuple[PostgresRepertoire, PostgresRepertoire], first_saves: str
+) -> None:
+    """Two messages, two keys: without taking turns each would miss the other's row."""
+    first, second = two
+    author = first.upsert_member("slack", "T1", "U1", "Ana", at=T0)
+    asked, replied = question(author), answer(author)
+    mine, theirs = (asked, replied) if first_saves == "question" else (replied, asked)
+    first.save_entry(question(author, "1600.01"))  # the channel is known: no wait on its row
+    with first.transaction():
+        first.save_entry(mine)
+        racing = Blocked(lambda: second.save_entry(theirs))
+        wait_until_blocked(pg_dsn, racing)
+    racing.result()
+    with psycopg.connect(pg_dsn) as conn:
+        row = conn.execute(
+            "SELECT answer_count, search_document::text FROM entries WHERE message_id = %s",
+            [asked.source.message_id],
+        ).fetchone()
+    assert row is not None
+    count, document = row
+    assert count == 1  # the question counts the answer
+    assert "'runbook'" in document  # and its document holds the answer's words

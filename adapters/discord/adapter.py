@@ -124,7 +124,23 @@ class DiscordAdapter:
         return await self.outbox.post(post)
 
     async def close(self) -> None:
-        await self.client.close()
+        """Close the client; its HTTP session is closed even when this close is cancelled.
+
+        discord.py closes in a task of its own and keeps it: a close cancelled as
+        it begins (the runner stopping while the supervisor closes a failed
+        attempt) cancels that task before it ran, which left the HTTP session
+        open and made every later close re-raise the cancellation.
+        """
+        client = self.client
+        try:
+            await client.close()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this close is being cancelled: the caller stops
+            # else: an earlier close was cancelled; what it left undone is done below
+        finally:
+            await asyncio.shield(client.http.close())  # closing a closed session is a no-op
 
     async def begin_catch_up(self) -> None:
         """A new gateway session: live messages must not move the read marks past the gap."""

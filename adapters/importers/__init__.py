@@ -5,4 +5,5 @@ __all__ = [
     "commands",
     "discord_export",
     "slack_export",
+    "unknown_kinds",
 ]

@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import ijson
 
+from adapters.importers.unknown_kinds import UnknownKinds
 from bot.events import Actor, IncomingMessage, ReactionChange, Visibility, Where
 from bot.import_replay import ImportItem, Problem, Skipped
 from knowledge.jsonstream import JsonLimitError, JsonShapeError, top_level, value_of
@@ -94,6 +95,7 @@ class DiscordExport:
         self.public = public
         self.total_bytes = 0
         self.bytes_done = 0
+        self._unknown = UnknownKinds("Discord messages", "type")
 
     def _header(self, key: str) -> dict[str, Any]:
         with self.path.open("rb") as handle:
@@ -239,8 +241,7 @@ class DiscordExport:
             yield Skipped(f"message type {kind}")
             return
         if kind not in KEPT_TYPES:
-            yield Problem(name, f"message {message_id}: unknown type '{kind}'; skipped")
-            yield Skipped("unknown message type")
+            yield self._unknown.skipped(kind)
             return
         author_data = message.get("author") or {}
         author = Actor(

@@ -35,6 +35,7 @@ from typing import Any
 import ijson
 
 from adapters.importers.archive import READ_ERRORS, ExportFiles, FileRefused
+from adapters.importers.unknown_kinds import UnknownKinds
 from adapters.slack.emoji import reaction_name
 from adapters.slack.translate import (
     guess_visibility,
@@ -49,7 +50,8 @@ from knowledge.jsonstream import JsonLimitError, JsonShapeError, array_items
 
 PLATFORM = "slack"
 
-#: Subtypes that are chat; others known below are skipped, unknown ones reported.
+#: Subtypes that are chat; the others known below are skipped, and unknown ones skipped and
+#: counted kind by kind (``adapters/importers/unknown_kinds.py``): not an error in the export.
 KEPT_SUBTYPES = frozenset(
     {"", "thread_broadcast", "file_share", "me_message", "bot_message", "slackbot_response"}
 )
@@ -74,6 +76,7 @@ INDEXES = (
 )
 #: Parse errors of a streamed index file.
 _STREAM_ERRORS = (ijson.JSONError, JsonLimitError, JsonShapeError, UnicodeDecodeError)
+
 
 @dataclass(frozen=True, slots=True)
 class _Conversation:
@@ -132,6 +135,8 @@ class SlackExport:
         #: User id -> handle, so ``<@U1>`` reads as ``@alice`` as in live capture.
         self._handles: dict[str, str] = {}
         self._actors: dict[tuple[str, str, str, bool], Actor] = {}
+        self._unknown = UnknownKinds("Slack messages", "subtype")
+        self._not_messages = UnknownKinds("Slack export items", "type")
 
     def _actor(self, user: str, display: str, workspace: str, is_bot: bool) -> Actor:
         """One (immutable) :class:`Actor` per member and name, shared by all their messages."""
@@ -298,7 +303,7 @@ class SlackExport:
         messages.sort(key=lambda m: _ts_key(m.get("ts")))
         for message in messages:
             try:
-                items = list(self._message(message, name, raw, where))
+                items = list(self._message(message, name, where))
             except (AttributeError, TypeError, ValueError) as exc:
                 ts = str(message.get("ts") or "?")
                 yield Problem(name, f"message {ts} unreadable ({exc}); skipped", _line_of(raw, ts))
@@ -306,28 +311,27 @@ class SlackExport:
                 continue
             yield from items
 
-    def _message(
-        self, message: dict[str, Any], name: str, raw: bytes, where: Where
-    ) -> Iterator[ImportItem]:
+    def _message(self, message: dict[str, Any], name: str, where: Where) -> Iterator[ImportItem]:
         ts = str(message.get("ts") or "")
         if not _ts_key(ts):
             yield Problem(name, "a message without a valid 'ts'; skipped")
             yield Skipped("malformed message")
             return
         if message.get("type", "message") != "message":
-            yield Skipped(f"not a message (type {message.get('type')})")
+            yield self._not_messages.skipped(str(message.get("type")))
             return
         subtype = str(message.get("subtype") or "")
         if subtype in SKIPPED_SUBTYPES:
             yield Skipped(f"subtype {subtype}")
             return
         if subtype not in KEPT_SUBTYPES:
-            yield Problem(name, f"unknown subtype '{subtype}'; message skipped", _line_of(raw, ts))
-            yield Skipped("unknown subtype")
+            yield self._unknown.skipped(subtype)
             return
         user = str(message.get("user") or message.get("bot_id") or "")
         known_name, known_bot = self._names.get(user, ("", False))
-        profile = message.get("user_profile") or {}
+        profile = message.get("user_profile")
+        if not isinstance(profile, dict):  # an optional field: a bad one costs only the name
+            profile = {}
         display = (
             known_name
             or profile.get("display_name")
@@ -373,11 +377,16 @@ class SlackExport:
         for reaction in reactions:
             if not isinstance(reaction, dict) or not reaction.get("name"):
                 continue
-            for reactor in reaction.get("users") or []:
+            users = reaction.get("users")
+            if not isinstance(users, list):  # a string would read as one reactor per letter
+                continue
+            for reactor in users:
+                if not isinstance(reactor, str) or not reactor:
+                    continue  # a member id is a string; anything else names nobody
                 yield ReactionChange(
                     where=where,
                     message_id=ts,
-                    actor=self._actor(str(reactor), "", where.workspace, False),
+                    actor=self._actor(reactor, "", where.workspace, False),
                     emoji=reaction_name(str(reaction["name"])),
                     at=created,
                 )

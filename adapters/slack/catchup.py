@@ -7,7 +7,11 @@ gap forward, oldest first, which is what lets the read mark move page by page.
 Slack may return fewer messages than asked (15 for some apps): the walk goes
 on while ``has_more`` says so. Threads are read with ``conversations.replies``
 (chronological), following ``next_cursor``. Each message carries its
-reactions, which are applied too. Rate limits (429) are slack_sdk's to retry.
+reactions, which are applied too, and which say what was taken back: every
+reaction is listed, though its ``users`` may be cut short ("we limit it to X
+users, and X might change", Slack's ``reactions.get``; ``count`` is always the
+whole), so an emoji whose ``count`` exceeds its ``users`` says nothing about
+who took theirs back. Rate limits (429) are slack_sdk's to retry.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from adapters.catchup import Page, ReadFailed, ReadMessage
 from adapters.slack.directory import SlackDirectory, slack_error
 from adapters.slack.emoji import reaction_name
 from adapters.slack.translate import MessageEvent, Payload, ts_to_datetime
+from bot.emoji import canonical
 from bot.events import IncomingMessage, ReactionChange
 from bot.read_marks import Mark
 from knowledge.models import ChannelRef
@@ -98,6 +103,7 @@ class SlackHistory:
         body: Payload = {"team_id": ref.workspace}
         since = float(after[1]) if _is_ts(after[1]) else after[0].timestamp()
         page: Page = []
+        where = await self.bridge.directory.where(ref.workspace, ref.channel)
         for message in sorted(raw, key=lambda m: float(m["ts"])):
             ts = str(message["ts"])
             event = await self.bridge.translate_message(body, {**message, "channel": ref.channel})
@@ -110,6 +116,8 @@ class SlackHistory:
                     reactions=await self._reactions(ref, ts, message),
                     opens_thread=bool(message.get("reply_count"))
                     and message.get("thread_ts") in (None, ts),
+                    where=where,
+                    cut_short=_cut_short(message),
                 )
             )
         return page
@@ -126,6 +134,20 @@ class SlackHistory:
                 actor = await self.bridge.directory.actor(ref.workspace, str(user))
                 found.append(ReactionChange(where, ts, actor, name, True, at=now))
         return tuple(found)
+
+
+def _cut_short(message: Payload) -> frozenset[str]:
+    """The emoji (canonical) of ``message`` whose ``users`` Slack did not list in full."""
+    cut: set[str] = set()
+    for reaction in message.get("reactions") or []:
+        users = reaction.get("users") or []
+        try:
+            whole = int(reaction.get("count") or len(users))
+        except (TypeError, ValueError):
+            whole = len(users) + 1  # unreadable: assume some are missing
+        if whole > len(users):
+            cut.add(canonical(reaction_name(str(reaction.get("name") or ""))))
+    return frozenset(cut)
 
 
 def _is_ts(value: object) -> bool:

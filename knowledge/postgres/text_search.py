@@ -236,6 +236,7 @@ def similar_candidates(source: TextSource, lookup: SimilarLookup) -> list[Scored
         exclude_ids=lookup.exclude_ids,
         answered_only=lookup.answered_only,
         limit=max(SIMILAR_RESCORED, lookup.limit),
+        budget=lookup.max_postings,
     )
     dfs = _ranking_frequencies(conn, [MatchPart(t.word) for t in terms], n_docs)
     scoring = [

@@ -37,6 +37,15 @@ class EntryWritesSql(EntryReadsSql):
         self.channels.ensure(
             ChannelRef(src.platform, src.workspace, src.channel), new.channel_name, new.visibility
         )
+        if new.kind in (EntryKind.QUESTION, EntryKind.ANSWER):
+            # A question and an answer to it, said at once, are two messages: both take
+            # the question's turn, so the one saved second sees the first (the question
+            # counts the answer, the answer's words join the question's document),
+            # whichever process saved either.
+            thread = new.thread_id if new.kind == EntryKind.ANSWER else None
+            self.lock_message(
+                SourceKey(src.platform, src.workspace, src.channel, thread or src.message_id)
+            )
         now = to_db_time(new.created_at)
         # ON CONFLICT: another process capturing the same message (a retry sent
         # elsewhere, a second import, a catch-up racing live capture) may insert

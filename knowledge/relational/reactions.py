@@ -67,3 +67,11 @@ class ReactionsSql(EventOrderSql):
             [src.platform, src.workspace, src.channel, src.message_id, emoji],
         )
         return {str(r[0]) for r in rows}
+
+    def reactions_on(self, src: SourceKey) -> set[tuple[str, str]]:
+        rows = self.sql.rows(
+            "SELECT user_id, emoji FROM reactions WHERE platform = ? AND workspace = ? "
+            "AND channel = ? AND message_id = ? AND present = TRUE",
+            [src.platform, src.workspace, src.channel, src.message_id],
+        )
+        return {(str(r[0]), str(r[1])) for r in rows}

@@ -9,12 +9,13 @@ cross between them: no SQL, no expression in one engine's syntax.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.models import ChannelRef, Entry
-from knowledge.relevance import SIMILAR_FIELD_WEIGHTS
+from knowledge.relevance import SIMILAR_FIELD_WEIGHTS, SIMILAR_MAX_POSTINGS
 
-__all__ = ["ScoredEntry", "SimilarLookup", "WeightedTerm"]
+__all__ = ["ScoredEntry", "SimilarLookup", "WeightedTerm", "gating_terms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,9 @@ class WeightedTerm:
 class SimilarLookup:
     """What the similar finder asks the backend: entries sharing ``terms``, for ``viewer``.
 
-    Scored as bm25 with ``field_weights`` (title, body, answers, tags), each
+    The candidates are the entries holding one of the gating terms
+    (:func:`gating_terms` within ``max_postings``); each is scored as bm25 of
+    *all* ``terms`` with ``field_weights`` (title, body, answers, tags), each
     term counted ``repeats`` times, times the answered/accepted/know-how boosts
     when ``boosts``; only answered questions (and know-how) when
     ``answered_only``; never the ids in ``exclude_ids``; the best ``limit``.
@@ -67,3 +70,26 @@ class SimilarLookup:
     limit: int = 20
     field_weights: tuple[float, ...] = SIMILAR_FIELD_WEIGHTS
     boosts: bool = True
+    max_postings: int = SIMILAR_MAX_POSTINGS
+
+
+def gating_terms(terms: Sequence[WeightedTerm], budget: int) -> list[WeightedTerm]:
+    """The terms that choose a similar lookup's candidates: the rarest, while their document
+    frequencies add up to at most ``budget`` (the rarest one always).
+
+    The finder keeps its two best terms whatever their frequency, so a short
+    question of common words would make the index score every document holding
+    one of them (tens of thousands in a million messages: the time goes into
+    scoring each match). A document holding none of the rarer terms can still
+    score well on the common ones alone, but it is rarely the question asked
+    again; the documents that hold a rare term are scored with every term, so
+    the question's own document keeps its full score. Ties: the heavier first.
+    """
+    chosen: list[WeightedTerm] = []
+    postings = 0
+    for term in sorted(terms, key=lambda t: (t.df, -t.idf * t.repeats, t.word)):
+        if chosen and postings + term.df > budget:
+            break
+        chosen.append(term)
+        postings += term.df
+    return chosen

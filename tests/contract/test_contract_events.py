@@ -29,6 +29,21 @@ def test_the_later_reaction_wins_and_a_removal_wins_a_tie(repertoire: Relational
     assert repertoire.reactors(message, "tada") == {"U-cam"}
 
 
+def test_the_reactions_on_a_message_are_those_present_now(
+    repertoire: RelationalRepertoire,
+) -> None:
+    message, other = (
+        SourceKey("slack", "T1", "C-help", "m2"),
+        SourceKey("slack", "T1", "C-help", "m3"),
+    )
+    repertoire.set_reaction(message, "U-ana", "✅", True, T0)
+    repertoire.set_reaction(message, "U-ben", "🙏", True, T0)
+    repertoire.set_reaction(message, "U-cam", "✅", True, T0)
+    repertoire.set_reaction(message, "U-cam", "✅", False, T0 + timedelta(seconds=1))
+    repertoire.set_reaction(other, "U-dee", "✅", True, T0)
+    assert repertoire.reactions_on(message) == {("U-ana", "✅"), ("U-ben", "🙏")}
+
+
 def test_a_deleted_message_takes_no_late_reaction(repertoire: RelationalRepertoire) -> None:
     message = SourceKey("slack", "T1", "C-help", "m9")
     repertoire.add_tombstone(message, T0)

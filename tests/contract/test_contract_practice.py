@@ -5,6 +5,7 @@ The claim log itself runs on every backend in ``test_contract_sql.py``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from knowledge import curation, feedback
 from knowledge.query import parse_query
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import search
-from knowledge.similar import find_similar
+from knowledge.similar import DEFAULT_CONFIG, find_similar, rank_similar
 from knowledge.storage import RefusedChange, Viewer
 from knowledge.thanks import record_thanks, thanks_received
 from tests.contract.support import DM, PRIVATE, PUBLIC, T0, Community
@@ -138,3 +139,29 @@ def test_search_and_similar_questions_answer_for_their_viewer(
     assert secret.id in {h.entry.id for h in find_similar(repertoire, text, PRIVATE, limit=3)}
     assert find_similar(repertoire, text, PUBLIC, exclude_ids=[public.id]) == []
     assert Viewer.in_channel(PUBLIC).sees(public) and not Viewer.in_channel(PUBLIC).sees(secret)
+
+
+def test_similar_candidates_hold_a_rare_term_and_every_term_scores(
+    repertoire: RelationalRepertoire, community: Community
+) -> None:
+    """Past the posting budget, the rarest of the question's terms choose the candidates.
+
+    "pandas" is in every document; within a budget of 3 postings only "pyarrow"
+    (in 2) chooses, so the documents with "pandas" alone are not candidates,
+    while "pandas" still counts in the score of those that hold "pyarrow".
+    """
+    ana = community.member("U-ana")
+    common = [community.ask(PUBLIC, f"pandas plot number{i} help", ana) for i in range(4)]
+    rare_only = community.ask(PUBLIC, "pyarrow arrow help", ana)
+    both = community.ask(PUBLIC, "pyarrow pandas help", ana)
+    text = "pyarrow pandas"
+
+    def candidates(max_postings: int) -> list[int]:
+        config = replace(DEFAULT_CONFIG, max_postings=max_postings)
+        ranked = rank_similar(repertoire, text, PUBLIC, answered_only=False, config=config)
+        return [r.entry.id for r in ranked]
+
+    assert candidates(3) == [both.id, rare_only.id]
+    roomy = candidates(100)
+    assert roomy[0] == both.id
+    assert set(roomy) == {both.id, rare_only.id, *(e.id for e in common)}
