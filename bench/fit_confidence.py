@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.name}")
     parser.add_argument("--grid", action="store_true", help="print every threshold's figures")
     parser.add_argument("--only-semantic", action="store_true", help="skip the lexical model")
+    parser.add_argument("--model", default="minilm", help="minilm or minilm-int8")
     parser.add_argument("--max-tokens", type=int, help="MiniLM's input cut (default: shipped)")
     parser.add_argument(
         "--subsets", action="store_true", help="cross-validated MRR of feature subsets too"
@@ -278,10 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only_semantic:
         variants.append(("lexical", LEXICAL_FEATURES, None))
     if args.semantic or args.only_semantic:
-        from bench.semantic_eval import CachedEmbedder
-        from knowledge.semantic import MiniLMEmbedder
+        from bench.semantic_eval import CachedEmbedder, minilm_embedder
 
-        inner = MiniLMEmbedder(max_tokens=args.max_tokens) if args.max_tokens else MiniLMEmbedder()
+        inner = minilm_embedder(args.model, args.max_tokens)
         variants.append(("semantic", SEMANTIC_FEATURES, CachedEmbedder(inner)))
     for label, names, embedder in variants:
         semantic = embedder is not None

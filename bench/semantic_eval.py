@@ -56,6 +56,18 @@ class CachedEmbedder:
             self.dirty = True
         return self.seen[key][None, :]
 
+    def encode_query(self, text: str) -> Any:
+        """The question's vector, as the inner embedder reads questions (cached by text)."""
+        import numpy as np
+
+        from knowledge.semantic import query_vector
+
+        key = "q" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+        if key not in self.seen:
+            self.seen[key] = np.asarray(query_vector(self.inner, text), dtype="float32")
+            self.dirty = True
+        return self.seen[key]
+
     def save(self) -> None:
         import numpy as np
 
@@ -63,6 +75,19 @@ class CachedEmbedder:
             CACHE.mkdir(exist_ok=True)
             np.savez(self.path, **self.seen)
             self.dirty = False
+
+
+def minilm_embedder(model: str, max_tokens: int | None) -> Any:
+    """``minilm`` (float, torch) or ``minilm-int8`` (ONNX Runtime), optionally cut elsewhere."""
+    from knowledge.semantic import MiniLMEmbedder, load_embedder
+
+    if not max_tokens:
+        return load_embedder(model)
+    if model == "minilm-int8":
+        from knowledge.semantic.onnx_encoder import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(max_tokens=max_tokens)
+    return MiniLMEmbedder(max_tokens=max_tokens)
 
 
 def dense(repertoire: Repertoire, embedder: Any) -> Ranker:
@@ -110,15 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge.semantic import load_embedder
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="minilm", help="minilm or static:PATH")
-    parser.add_argument("--max-tokens", type=int, help="MiniLM's input cut (default 256)")
+    parser.add_argument("--model", default="minilm", help="minilm, minilm-int8 or static:PATH")
+    parser.add_argument("--max-tokens", type=int, help="MiniLM's input cut (default: shipped)")
     args = parser.parse_args(argv)
-    if args.max_tokens:
-        from knowledge.semantic import MiniLMEmbedder
-
-        embedder = CachedEmbedder(MiniLMEmbedder(max_tokens=args.max_tokens))
-    else:
+    if args.model.startswith("static:"):
         embedder = CachedEmbedder(load_embedder(args.model))
+    else:
+        embedder = CachedEmbedder(minilm_embedder(args.model, args.max_tokens))
     out: dict[str, dict[str, float]] = {}
     for name in SETS:
         repertoire, ids, queries = open_set(name, embedder)

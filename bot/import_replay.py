@@ -226,7 +226,8 @@ def run_import(
             if held:
                 log.info("importing event by event: the repertoire already holds %s", held)
             else:
-                flush.setwise = SetwiseImport(core, loader)
+                flush.begin_setwise(SetwiseImport(core, loader))
+                tuning.callback(flush.abort)
                 tuning.enter_context(_cyclic_gc_paused())
         batch: list[InboundEvent] = []
         for item in items:
@@ -320,9 +321,18 @@ class _Flusher:
             self.finish()
         apply = self.setwise.apply if self.setwise is not None else self._commit
         out: Iterable[object] = apply(batch)
+        # The channel the export is in now (the saves below may be for an earlier one).
+        current = self.setwise.channel if self.setwise is not None else None
         saves: list[InboundEvent] = list(saves_for_fetches(out, self.recent))
         if saves:
             apply(saves)
+        if self.setwise is not None:
+            self.setwise.checkpoint(current)
+
+    def begin_setwise(self, setwise: SetwiseImport) -> None:
+        """Go set-wise: a storage that writes in parts takes its write lock now."""
+        self._retrying(setwise.begin, "the export")
+        self.setwise = setwise
 
     def finish(self) -> None:
         """Commit what the set-wise rules captured (once); later batches are replayed."""
@@ -330,13 +340,26 @@ class _Flusher:
         if setwise is None:
             return
         repertoire = self.core.services.repertoire
-
-        def write() -> None:
-            with repertoire.transaction():
+        if setwise.parts is not None:
+            try:  # its transaction has been open, holding the write lock, since the start
                 setwise.write()
+            except BaseException:
+                setwise.abort()
+                raise
+        else:
 
-        self._retrying(write, "the captured messages")
+            def write() -> None:
+                with repertoire.transaction():
+                    setwise.write()
+
+            self._retrying(write, "the captured messages")
         repertoire.channels.forget()
+
+    def abort(self) -> None:
+        """A failed import: roll back what the set-wise part wrote (nothing once committed)."""
+        setwise, self.setwise = self.setwise, None
+        if setwise is not None:
+            setwise.abort()
 
     def _commit(self, batch: list[InboundEvent]) -> list[Outbound]:
         return self._retrying(

@@ -33,6 +33,14 @@ delete, a removed reaction, an event id to de-duplicate) ends the set-wise
 part: what it captured is written, and the rest of the import is replayed
 through the core, from the same state. Reaction hooks are not called: the only
 one (suggestion feedback) reads suggestions, which an empty repertoire has none of.
+
+Written as it goes, where the storage can (``SetwiseLoader.parts()``): after each
+batch, the channels the import has moved on from are handed over as a part
+(:meth:`ImportBook.close`), written by the storage (in the transaction it
+began for the import) and forgotten here, so memory holds the open channels,
+not the export. An export that comes back to a closed channel gets its rows
+back first (:meth:`SetwiseParts.take_back`): the outcome does not depend on
+the order.
 """
 
 from __future__ import annotations
@@ -67,7 +75,7 @@ from bot.import_book import (
 )
 from bot.reaction_roles import save_kind_for, thanked_entry
 from knowledge.models import ChannelRef, EntryKind, SourceKey, from_db_time, to_db_time
-from knowledge.storage.setwise import SetwiseLoader
+from knowledge.storage.setwise import SetwiseLoader, SetwiseParts
 from knowledge.text import clean_text, extract_tags, title_from
 
 if TYPE_CHECKING:
@@ -94,6 +102,11 @@ class SetwiseImport:
         self.core = core
         self.loader = loader
         self.capture = core.capture
+        #: The storage's writer of parts, if it has one (else one write at the end).
+        self.parts: SetwiseParts | None = loader.parts()
+        #: Channels with rows in the book, and the one the last event was said in.
+        self._open: dict[tuple[str, str, str], None] = {}
+        self._last_channel: tuple[str, str, str] | None = None
         self.book = ImportBook(canonical(core.services.settings.capture.accept_reaction))
         settings = core.services.settings
         self.rules = settings.capture
@@ -117,6 +130,9 @@ class SetwiseImport:
         out: list[FetchMessage] = []
         for event in events:
             where = event.where
+            channel = (where.platform, where.workspace, where.channel)
+            if channel != self._last_channel:
+                self._enter(channel)
             if dm_policy.keeps_conversation(event) and where not in self._batch_channels:
                 self._batch_channels.add(where)
                 self._claim(event, where)
@@ -130,9 +146,50 @@ class SetwiseImport:
                 raise TypeError(f"not a set-wise event: {type(event).__name__}")
         return out
 
+    def _enter(self, channel: tuple[str, str, str]) -> None:
+        """The events move to ``channel``: its rows back from the storage if it was closed."""
+        self._last_channel = channel
+        self._open[channel] = None
+        if self.parts is not None and channel in self.book.closed:
+            rows = self.parts.take_back(channel)
+            self.book.reopen(channel, rows.entries, rows.tags, rows.reactions, rows.thanks)
+
+    def begin(self) -> None:
+        """Before the first batch: the storage's transaction, when it writes in parts."""
+        if self.parts is not None:
+            self.parts.begin()
+
+    @property
+    def channel(self) -> tuple[str, str, str] | None:
+        """The channel of the last event applied."""
+        return self._last_channel
+
+    def checkpoint(self, current: tuple[str, str, str] | None = None) -> None:
+        """After a batch and its saves: hand over every channel but ``current``.
+
+        ``current`` is where the export is (by default, the last event's channel):
+        the saves a batch asks for may be said in a channel it has already left.
+        """
+        if self.parts is None:
+            return
+        staying = current or self._last_channel
+        left = [channel for channel in self._open if channel != staying]
+        if left:
+            self.parts.write(self.book.close(left))
+            for channel in left:
+                del self._open[channel]
+
     def write(self) -> None:
-        """Write everything captured so far, in the caller's transaction."""
-        self.loader.load(self.book.plan())
+        """Write everything captured so far (in the caller's transaction, unless in parts)."""
+        if self.parts is not None:
+            self.parts.finish(self.book.plan(), self.book.renamed_members())
+        else:
+            self.loader.load(self.book.plan())
+
+    def abort(self) -> None:
+        """After a failure: what was written in parts is rolled back."""
+        if self.parts is not None:
+            self.parts.abort()
 
     def _claim(self, event: InboundEvent, where: Where) -> None:
         """``Core._claim_channel``: a message says what its channel is; others may close it."""

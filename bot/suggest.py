@@ -25,6 +25,7 @@ answer becomes findable from the new question's words too.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from datetime import datetime
 
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 
 #: Loaded embedding models by setting (``None``: unavailable); a model is big, load it once.
 _EMBEDDERS: dict[str, Embedder | None] = {}
+#: Choices whose model a thread is loading now (guarded by :data:`_LOADING_GUARD`).
+_LOADING: set[str] = set()
+_LOADING_GUARD = threading.Lock()
 
 ACTIONS = (SOLVED_IT, NOT_RELATED)
 #: How the two verdicts read on buttons (Slack and Discord).
@@ -109,17 +113,35 @@ class Suggester:
 
     @property
     def embedder(self) -> Embedder | None:
-        """The semantic stage when configured and installed, loaded once per process."""
+        """The semantic stage when configured and installed, loaded once per process.
+
+        While another thread loads the model (the background job starts loading it
+        when the bot starts: seconds, and on a first start the int8 model is built),
+        this is ``None`` at once: a question captured meanwhile is matched by its words
+        rather than holding up capture on the database thread until the model is in.
+        """
         choice = self.services.settings.similar.semantic
         if choice == "off":
             return None
-        if choice not in _EMBEDDERS:
-            try:
-                _EMBEDDERS[choice] = load_embedder(choice)
-            except SemanticUnavailable as exc:
-                log.warning("similar questions stay lexical: %s", exc)
-                _EMBEDDERS[choice] = None
-        return _EMBEDDERS[choice]
+        with _LOADING_GUARD:
+            if choice in _EMBEDDERS:
+                return _EMBEDDERS[choice]
+            if choice in _LOADING:
+                return None
+            _LOADING.add(choice)
+        loaded: Embedder | None = None
+        try:
+            loaded = load_embedder(choice)
+        except SemanticUnavailable as exc:
+            log.warning("similar questions stay lexical: %s", exc)
+        except BaseException:
+            with _LOADING_GUARD:
+                _LOADING.discard(choice)  # not kept: the next caller tries again
+            raise
+        with _LOADING_GUARD:
+            _LOADING.discard(choice)
+            _EMBEDDERS[choice] = loaded
+        return loaded
 
     @property
     def threshold(self) -> float:

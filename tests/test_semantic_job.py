@@ -19,14 +19,23 @@ import pytest
 from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core
-from bot.events import Actor, IncomingMessage, MessageDeleted, MessageEdited, Visibility, Where
+from bot.events import (
+    Actor,
+    CommandInvocation,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    Reply,
+    Visibility,
+    Where,
+)
 from bot.forget import carry_out, plan_for
 from bot.ports import FixedClock
 from bot.runtime import AsyncCore
 from bot.semantic_job import EmbeddingJob
 from knowledge.models import ChannelRef
 from knowledge.semantic import embed_missing, pending, semantic_ranking, store_vectors
-from knowledge.similar import find_similar
+from knowledge.similar import SUGGEST_THRESHOLD, find_similar
 from tests.semantic_support import HashedWords
 from tests.sqlite_file import sqlite_of
 from tests.streams import START
@@ -100,6 +109,15 @@ def test_new_entries_get_vectors_while_capture_goes_on(core: Core) -> None:
             # The model is busy with q1: capture and a command still go through at once.
             new = IncomingMessage(HELP, ASKER, "q2", "Why does kafka consumer lag grow?", START)
             await asyncio.wait_for(async_core.handle(new), timeout=60)
+            search = CommandInvocation(HELP, HELPER, "search snowflake", START, event_id="s1")
+            replies = await asyncio.wait_for(async_core.handle(search), timeout=60)
+            # A command too: the search finds q1 by its words, while it has no vector.
+            [reply] = replies
+            assert isinstance(reply, Reply)
+            assert [item.title for item in reply.items] == [
+                "How do I rotate the snowflake key?"
+            ]
+            assert embedder.entered.is_set() and not embedder.release.is_set()
             assert vectors(core) == {}  # nothing written while the model works
             embedder.release.set()
             assert (await asyncio.wait_for(running, timeout=60)).embedded == 1
@@ -217,3 +235,40 @@ def test_private_vectors_never_suggest_in_another_channel(core: Core) -> None:
         assert secret not in {h.entry.id for h in hits}
         near = semantic_ranking(sqlite_of(core.repertoire), embedder, question, viewer)
         assert secret not in {i for i, _ in near}
+
+
+def test_a_question_while_the_model_loads_is_matched_by_words_without_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job loads the model when the bot starts; capture must not wait for it."""
+    import bot.suggest as suggest
+
+    loading, release = threading.Event(), threading.Event()
+    model = HashedWords()
+
+    def slow_load(choice: str) -> HashedWords:
+        loading.set()
+        release.wait(60)
+        return model
+
+    monkeypatch.setattr(suggest, "load_embedder", slow_load)
+    monkeypatch.setattr(suggest, "_EMBEDDERS", {})
+    settings = Settings.model_validate({"similar": {"semantic": "minilm-int8"}})
+    core = build_core(settings, tmp_path / "loading.db")
+    try:
+        suggester = suggest.Suggester(core.services)
+        loader = threading.Thread(target=lambda: suggester.embedder, daemon=True)
+        loader.start()
+        assert loading.wait(60)
+        answered: list[object] = []
+        asker = threading.Thread(target=lambda: answered.append(suggester.embedder), daemon=True)
+        asker.start()
+        asker.join(30)
+        assert answered == [None]  # at once, while the model is still loading
+        assert suggester.threshold == SUGGEST_THRESHOLD  # the threshold of words alone
+        release.set()
+        loader.join(60)
+        assert suggester.embedder is model  # loaded once, then shared
+    finally:
+        release.set()
+        core.services.repertoire.close()

@@ -27,12 +27,14 @@ from pathlib import Path
 import pytest
 
 import knowledge.sqlite.setwise_load as setwise_load
+import knowledge.sqlite.setwise_parts as setwise_parts
 from bot.app import build_core
 from bot.config import Settings
 from bot.core import Core
 from bot.events import Actor, IncomingMessage, Visibility, Where
 from bot.import_replay import run_import
 from knowledge.similar import find_similar
+from knowledge.sqlite.setwise_sql import LOAD_HASHSIZE
 from knowledge.sqlite.vocabulary import FREQUENT_DF
 from tests.sqlite_file import sqlite_of
 
@@ -48,13 +50,14 @@ def _question(rng: random.Random, message_id: str, at: datetime) -> IncomingMess
     return IncomingMessage(HELP, author, message_id, f"how do I {words}?", at)
 
 
-@pytest.fixture(params=[20_000, setwise_load.LOAD_HASHSIZE], ids=["segments", "one-segment"])
+@pytest.fixture(params=[20_000, LOAD_HASHSIZE], ids=["segments", "one-segment"])
 def imported(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Core]:
     # A small in-memory segment flushes the 1,500 documents as several segments (a big
     # import); the load's own holds them all at once.
-    monkeypatch.setattr(setwise_load, "LOAD_HASHSIZE", request.param)
+    for module in (setwise_load, setwise_parts):  # the load in parts, and in one write
+        monkeypatch.setattr(module, "LOAD_HASHSIZE", request.param)
     core = build_core(Settings(), tmp_path / "imported.db")
     rng = random.Random(7)
     run_import(core, [_question(rng, f"{i}.0", T0 + timedelta(seconds=i)) for i in range(1500)])

@@ -52,6 +52,7 @@ from knowledge.storage.setwise import (
     REACTION_COLUMNS,
     THANKS_COLUMNS,
     LoadPlan,
+    SetwiseParts,
 )
 
 __all__ = ["NoLongerEmpty", "PostgresSetwiseLoader"]
@@ -125,6 +126,10 @@ class PostgresSetwiseLoader:
             # joins (and the first searches after the import) are planned on them.
             self.conn.execute("ANALYZE members, channels, entries, entry_tags")
             reindex_all(self.conn)
+
+    def parts(self) -> SetwiseParts | None:
+        """None: ``COPY`` writes the whole plan at the end (memory holds the import until then)."""
+        return None
 
     def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(

@@ -1,8 +1,9 @@
 """The optional semantic stage of similar questions: sentence embeddings, ranked by cosine.
 
 Cut by concern: :mod:`~knowledge.semantic.encoders` (the models that turn
-texts into vectors), :mod:`~knowledge.semantic.stored` (which entries need a
-vector, writing and purging them in ``entry_embeddings``),
+texts into vectors; :mod:`~knowledge.semantic.onnx_encoder` the fast int8 one,
+made by :mod:`~knowledge.semantic.onnx_export`), :mod:`~knowledge.semantic.stored`
+(which entries need a vector, writing and purging them in ``entry_embeddings``),
 :mod:`~knowledge.semantic.memory` (the vectors held in memory as one matrix)
 and :mod:`~knowledge.semantic.ranking` (nearest entries a viewer may see).
 Everything runs on the portable SQL of the relational repertoire, so the
@@ -10,13 +11,14 @@ stage works on SQLite and PostgreSQL alike. numpy and a model are imported
 only when used: without the extra, copbot works lexically.
 """
 
+from knowledge.semantic.choice import load_embedder
 from knowledge.semantic.encoders import (
     MINILM_TOKENS,
     Embedder,
     MiniLMEmbedder,
+    QueryEncoder,
     SemanticUnavailable,
     StaticEmbedder,
-    load_embedder,
 )
 from knowledge.semantic.ranking import RRF_K, cosines, fuse, query_vector, semantic_ranking
 from knowledge.semantic.stored import (
@@ -39,6 +41,7 @@ __all__ = [
     "Embedder",
     "MiniLMEmbedder",
     "Pending",
+    "QueryEncoder",
     "Scan",
     "SemanticUnavailable",
     "StaticEmbedder",

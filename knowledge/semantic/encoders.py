@@ -9,15 +9,15 @@ deterministic ones, the benchmarks cached ones.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "MINILM_TOKENS",
     "Embedder",
     "MiniLMEmbedder",
+    "QueryEncoder",
     "SemanticUnavailable",
     "StaticEmbedder",
-    "load_embedder",
 ]
 
 
@@ -31,6 +31,13 @@ class Embedder(Protocol):
     name: str
 
     def encode(self, texts: list[str]) -> Any: ...
+
+
+@runtime_checkable
+class QueryEncoder(Protocol):
+    """An embedder that reads the question being asked its own way (further, say)."""
+
+    def encode_query(self, text: str) -> Any: ...
 
 
 #: MiniLM reads at most this many tokens of a text: half its own limit (256) embeds
@@ -84,12 +91,3 @@ class StaticEmbedder:
         vectors = np.asarray(self._model.encode(texts), dtype="float32")
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-9)
-
-
-def load_embedder(choice: str) -> Embedder:
-    """``minilm`` or ``static:/path``; raises :class:`SemanticUnavailable` without the extra."""
-    if choice == "minilm":
-        return MiniLMEmbedder()
-    if choice.startswith("static:"):
-        return StaticEmbedder(choice.split(":", 1)[1])
-    raise SemanticUnavailable(f"unknown semantic stage {choice!r}")

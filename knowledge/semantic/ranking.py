@@ -15,7 +15,7 @@ from typing import Any
 from knowledge.models import ChannelRef
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.relational.visibility import visibility_clause
-from knowledge.semantic.encoders import Embedder
+from knowledge.semantic.encoders import Embedder, QueryEncoder
 from knowledge.semantic.memory import vectors_of
 from knowledge.semantic.stored import MAX_EMBED_CHARS
 
@@ -47,7 +47,9 @@ def _visible(
 
 
 def query_vector(embedder: Embedder, text: str) -> Any:
-    """The question's vector (embedded as entries are: its start matters most)."""
+    """The question's vector: its start matters most, read as the embedder reads questions."""
+    if isinstance(embedder, QueryEncoder):
+        return embedder.encode_query(text[:MAX_EMBED_CHARS])
     return embedder.encode([text[:MAX_EMBED_CHARS]])[0]
 
 

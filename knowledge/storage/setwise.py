@@ -13,6 +13,11 @@ below. A repertoire offers its backend's path as ``setwise_loader()`` (SQLite:
 :class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`; PostgreSQL:
 :class:`~knowledge.postgres.setwise_load.PostgresSetwiseLoader`, with ``COPY``);
 one without a set-wise path returns ``None``, and the import replays event by event.
+
+A backend may also write the rows in parts while the import goes on
+(:class:`SetwiseParts`, from ``SetwiseLoader.parts()``): a channel's rows as soon
+as the import has moved on to other channels, all in one transaction that the
+last part commits. Memory then holds the open channels, not the whole export.
 """
 
 from __future__ import annotations
@@ -30,14 +35,17 @@ __all__ = [
     "MUST_BE_EMPTY",
     "REACTION_COLUMNS",
     "READ_MARK_COLUMNS",
+    "TAG_COLUMNS",
     "THANKS_COLUMNS",
     "ChannelRow",
+    "ChannelRows",
     "EntryRow",
     "LoadPlan",
     "MemberRow",
     "ReactionRow",
     "ReadMarkRow",
     "SetwiseLoader",
+    "SetwiseParts",
     "TagRow",
     "ThanksRow",
 ]
@@ -95,6 +103,7 @@ EntryRow = tuple[
     bool, str,
 ]  # fmt: skip
 
+TAG_COLUMNS = ("entry_id", "tag")
 TagRow = tuple[int, str]
 
 ReactionRow = tuple[str, str, str, str, str, str, str, bool]
@@ -137,6 +146,45 @@ class LoadPlan:
     read_marks: Iterable[ReadMarkRow] = ()
 
 
+@dataclass
+class ChannelRows:
+    """A channel's rows taken back from the storage (entries, tags, reactions, thanks)."""
+
+    entries: list[EntryRow]
+    tags: list[TagRow]
+    reactions: list[ReactionRow]
+    thanks: list[ThanksRow]
+
+
+class SetwiseParts(Protocol):
+    """Writes a set-wise import in parts, in one transaction, while the import goes on.
+
+    Each part holds whole channels (their entries, tags, reactions and thanks,
+    each visibility final) and the members met so far; :meth:`finish` gets the
+    rest (every channel and read mark among it).
+    """
+
+    def begin(self) -> None:
+        """Take the write lock and open the transaction (may raise a transient conflict)."""
+        ...
+
+    def write(self, part: LoadPlan) -> None:
+        """Write a part's rows; their search documents are built by :meth:`finish` at the latest."""
+        ...
+
+    def take_back(self, channel: tuple[str, str, str]) -> ChannelRows:
+        """Remove a channel's rows written so far and return them (the import goes on with it)."""
+        ...
+
+    def finish(self, rest: LoadPlan, renamed: list[tuple[str, int]]) -> None:
+        """Write the rest, rename members (``(display name, id)``), and commit."""
+        ...
+
+    def abort(self) -> None:
+        """Roll back everything written (after a failure); harmless once finished."""
+        ...
+
+
 class SetwiseLoader(Protocol):
     """A backend's bulk path for a history import into an empty repertoire."""
 
@@ -151,4 +199,8 @@ class SetwiseLoader(Protocol):
 
     def load(self, plan: LoadPlan) -> None:
         """Write the plan and build every search document, inside the caller's transaction."""
+        ...
+
+    def parts(self) -> SetwiseParts | None:
+        """The way to write the import in parts as it goes, if this backend has one."""
         ...
