@@ -187,14 +187,21 @@ def semantic_row(semantic: dict[str, Any]) -> list[str]:
     """The semantic stage's row: its docs/s, the 1M projection, the model alone beside it."""
     if "skipped" in semantic:
         return [SEMANTIC.name, "-", "skipped", semantic["skipped"], "-", "-", "-"]
-    figure = (semantic["docs_per_s"], semantic["docs_per_cpu_s"])
+    # The model runs on every core: its CPU figure is docs per CPU second times the cores
+    # (what it does with the machine to itself), when the bench gives it.
+    figure = (
+        semantic["docs_per_s"],
+        semantic.get("docs_per_s_all_cores", semantic["docs_per_cpu_s"]),
+    )
     projected = f"1M messages in {semantic.get('projected_1M_messages_hours')} h"
     if "projected_1M_messages_cpu_hours" in semantic:
         projected += f" ({semantic['projected_1M_messages_cpu_hours']} CPU-hours)"
     return [
         SEMANTIC.name,
         "SQLite",
-        f"{semantic['model']}: {_pair(figure, SEMANTIC.unit)}; {projected}",
+        f"{semantic['model']}: {_pair(figure, SEMANTIC.unit)}"
+        + (" (all cores, from CPU time)" if "docs_per_s_all_cores" in semantic else "")
+        + f"; {projected}",
         SEMANTIC.status(figure),
         f"model alone: {semantic['reference_docs_per_s']:,.1f}",
         f"{semantic['reference_docs_per_s'] / figure[0]:.2f}× (wall)" if figure[0] else "-",
