@@ -35,10 +35,15 @@ test: $(VENV)/.dev-installed
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## The scale benchmark at 10k, 100k and 1M messages (minutes; prints its figures).
+## The scale benchmark at 100k and 1M messages, SQLite and a throwaway local PostgreSQL,
+## with the reference engines and the semantic stage; prints every figure, then the
+## targets (long: see README "Performance"). A quick check: make bench SIZES=10k
+## Extra options for bench.scale: make bench BENCH_ARGS="--replay-up-to 0 --json out.json"
+SIZES ?= 100k,1m
+BENCH_ARGS ?=
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python -m bench.scale --sizes 10k,100k,1m
+	$(BIN)/python -m bench.scale --sizes $(SIZES) --db local $(BENCH_ARGS)
 
 ## Mutation testing of the community's rules (tens of minutes; on demand, not in CI).
 ## The modules and their tests: mutation.toml. One module: make mutate MODULES=knowledge/query.py

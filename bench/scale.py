@@ -30,19 +30,14 @@ community as a Slack export (:mod:`bench.synth`), then measures:
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import resource
-import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.references import percentiles, references
+from bench.references import peak_rss_mb, percentiles
 from tests.sqlite_file import sqlite_of
 
 ROOT = Path(__file__).resolve().parent
@@ -110,17 +105,6 @@ def similar_lookup(repertoire: Any, text: str, limit: int = 5) -> list[Any]:
 
     terms = informative_terms(repertoire, text)
     return search(repertoire, ParsedQuery(terms=tuple(terms)), None, SearchOptions(limit=limit))
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across fork + exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def search_child(db_path: str, queries_path: Path, impl: str = "copbot") -> dict[str, Any]:
@@ -231,7 +215,7 @@ def live_messages(n: int) -> list[Any]:
     return out
 
 
-def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+def live_capture(db_path: Path | str, n: int = 5_000) -> dict[str, Any]:
     """One message per transaction through Core.handle: questions and thread answers."""
     from bot.app import build_core
     from bot.config import Settings
@@ -247,7 +231,7 @@ def live_capture(db_path: Path, n: int = 5_000) -> dict[str, Any]:
     return {"messages": n, "rate": n / seconds, "cpu_rate": n / cpu}
 
 
-def live_capture_grouped(db_path: Path, n: int = 5_000) -> dict[str, Any]:
+def live_capture_grouped(db_path: Path | str, n: int = 5_000) -> dict[str, Any]:
     """The same traffic as a burst through the runtime (``AsyncCore``): group commit.
 
     Every message is awaited by its own task, as adapters do; each returns once
@@ -291,214 +275,21 @@ def live_capture_grouped(db_path: Path, n: int = 5_000) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- driver
+# --------------------------------------------------------------------------- entry point
 
 
-def _search_in_child(db: str, queries_path: Path, similar: str) -> dict[str, Any]:
-    command = ["-m", "bench.scale", "--search-child", db, str(queries_path), "--similar", similar]
-    child = subprocess.run(
-        [sys.executable, *command],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT.parent,
-    )
-    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
-    return result
-
-
-def run_size(
-    label: str,
-    data_dir: Path,
-    durable: bool,
-    skip_refs: bool,
-    similar: str = "copbot",
-    postgres_url: str = "",
-    replay_up_to: int = 100_000,
-) -> dict[str, Any]:
-    from bench.synth import generate
-
-    n = SIZES[label]
-    folder = data_dir / label
-    queries_path = folder / "queries.json"
-    if not queries_path.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        t0 = time.perf_counter()
-        generate(n, folder)
-        print(f"[{label}] generated in {time.perf_counter() - t0:.0f} s", flush=True)
-    db_path = folder / "copbot.db"
-    result: dict[str, Any] = {"size": label}
-    result["import"] = run_import_phase(folder / "export", db_path, durable)
-    print(f"[{label}] import: {json.dumps(result['import'])}", flush=True)
-    if n <= replay_up_to:
-        replayed = folder / "replayed.db"
-        result["import_replay"] = run_import_phase(folder / "export", replayed, durable, False)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(replayed) + suffix).unlink(missing_ok=True)
-        print(f"[{label}] import one by one: {json.dumps(result['import_replay'])}", flush=True)
-    result["search"] = _search_in_child(str(db_path), queries_path, similar)
-    print(f"[{label}] search: {json.dumps(result['search'])}", flush=True)
-    if postgres_url:
-        from bench.postgres_scale import bench_database, run_import_postgres
-
-        url = bench_database(postgres_url, label)
-        result["postgres"] = {"import": run_import_postgres(folder / "export", url)}
-        result["postgres"]["search"] = _search_in_child(url, queries_path, similar)
-        print(f"[{label}] PostgreSQL: {json.dumps(result['postgres'])}", flush=True)
-    if not skip_refs:
-        queries = json.loads(queries_path.read_text())
-        result["refs"] = references(
-            db_path, queries, result["import"]["messages"], folder / "raw_fts5.db"
-        )
-        print(f"[{label}] references: {json.dumps(result['refs'])}", flush=True)
-    for key, capture in (("live", live_capture), ("live_grouped", live_capture_grouped)):
-        copy = folder / "live.db"
-        shutil.copy(db_path, copy)
-        result[key] = capture(copy)
-        copy.unlink()
-        for suffix in ("-wal", "-shm"):
-            Path(str(copy) + suffix).unlink(missing_ok=True)
-        print(f"[{label}] {key} capture: {json.dumps(result[key])}", flush=True)
-    return result
-
-
-def _ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:,.1f}×" if theirs else "-"
-
-
-def _ms(p: dict[str, float]) -> str:
-    return f"{p['median_ms']:.2f} / {p['p99_ms']:.2f}"
-
-
-def print_table(results: list[dict[str, Any]]) -> None:
-    """Wall-clock figures, and CPU figures (what the code costs whatever else runs)."""
-    print()
-    print(
-        "| size | messages | import msg/s (CPU) | DB MB | search p50 / p99 ms | (CPU) "
-        "| similar p50 / p99 ms | (CPU) | live msg/s (CPU) "
-        "| live, group commit msg/s (CPU): all answered; captured "
-        "| search RSS MB |"
-    )
-    print("|" + "---|" * 11)
-    for r in results:
-        i, s, live, grouped = r["import"], r["search"], r["live"], r.get("live_grouped", {})
-        print(
-            f"| {r['size']} | {i['messages']:,} | {i['rate']:,.0f} ({i.get('cpu_rate', 0):,.0f}) "
-            f"| {i['db_mb']:,.0f} | {_ms(s['keyword'])} "
-            f"| {_ms(s.get('keyword_cpu', s['keyword']))} "
-            f"| {_ms(s['similar'])} | {_ms(s.get('similar_cpu', s['similar']))} "
-            f"| {live['rate']:,.0f} ({live.get('cpu_rate', 0):,.0f}) "
-            f"| {grouped.get('rate', 0):,.0f} ({grouped.get('cpu_rate', 0):,.0f}); captured "
-            f"{grouped.get('capture_rate', 0):,.0f} ({grouped.get('capture_cpu_rate', 0):,.0f}) "
-            f"| {s['peak_rss_mb']:.0f} |"
-        )
-    replays = [r for r in results if "import_replay" in r]
-    if replays:
-        print()
-        print(
-            "| size | import set-wise msg/s (CPU) | one by one msg/s (CPU) "
-            "| set-wise ÷ one by one |"
-        )
-        print("|" + "---|" * 4)
-        for r in replays:
-            i, o = r["import"], r["import_replay"]
-            print(
-                f"| {r['size']} | {i['rate']:,.0f} ({i['cpu_rate']:,.0f}) "
-                f"| {o['rate']:,.0f} ({o['cpu_rate']:,.0f}) "
-                f"| {_ratio(i['rate'], o['rate'])} ({_ratio(i['cpu_rate'], o['cpu_rate'])} CPU) |"
-            )
-    if any("postgres" in r for r in results):
-        print()
-        print(
-            "| size | backend | import msg/s | DB MB | search p50 / p99 ms | similar p50 / p99 ms "
-            "| PostgreSQL ÷ SQLite: search p99, similar p99 |"
-        )
-        print("|" + "---|" * 7)
-        for r in results:
-            if "postgres" not in r:
-                continue
-            lite, pg = r["search"], r["postgres"]["search"]
-            for name, i, s in (
-                ("SQLite", r["import"], lite),
-                ("PostgreSQL", r["postgres"]["import"], pg),
-            ):
-                print(
-                    f"| {r['size']} | {name} | {i['rate']:,.0f} | {i['db_mb']:,.0f} "
-                    f"| {_ms(s['keyword'])} | {_ms(s['similar'])} "
-                    f"| {_ratio(s['keyword']['p99_ms'], lite['keyword']['p99_ms'])}, "
-                    f"{_ratio(s['similar']['p99_ms'], lite['similar']['p99_ms'])} |"
-                )
-    if not any("refs" in r for r in results):
+def main(argv: list[str] | None = None) -> None:
+    """``--search-child`` (this module's measurement in a child process), else a whole run."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "--search-child":
+        db, queries, *rest = argv[1:]
+        impl = rest[rest.index("--similar") + 1] if "--similar" in rest else "copbot"
+        print(json.dumps(search_child(db, Path(queries), impl)))
         return
-    print()
-    print(
-        "| size | engine | index msg/s | search p50 / p99 ms (CPU) | similar p50 / p99 ms (CPU) "
-        "| copbot ÷ engine: import, search p99, similar p99 (CPU) |"
-    )
-    print("|" + "---|" * 6)
-    for r in results:
-        s = r["search"]
-        ours_kw = s.get("keyword_cpu", s["keyword"])["p99_ms"]
-        ours_sim = s.get("similar_cpu", s["similar"])["p99_ms"]
-        for name, ref in r.get("refs", {}).items():
-            print(
-                f"| {r['size']} | {name} | {ref['index_rate']:,.0f} | {_ms(ref['keyword'])} "
-                f"| {_ms(ref['similar'])} | "
-                f"{_ratio(ref['index_rate'], r['import'].get('cpu_rate', r['import']['rate']))} "
-                f"slower, {_ratio(ours_kw, ref['keyword']['p99_ms'])}, "
-                f"{_ratio(ours_sim, ref['similar']['p99_ms'])} |"
-            )
+    from bench.scale_run import main as run
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="copbot scale benchmark")
-    parser.add_argument("--sizes", default="10k,100k,1m")
-    parser.add_argument("--data", type=Path, default=ROOT / "synthetic")
-    parser.add_argument(
-        "--durable", action="store_true", help="import with synchronous=NORMAL (default OFF)"
-    )
-    parser.add_argument("--no-refs", action="store_true", help="skip the reference engines")
-    parser.add_argument("--search-child", nargs=2, metavar=("DB", "QUERIES"))
-    parser.add_argument(
-        "--similar",
-        choices=["copbot", "bench"],
-        default="copbot",
-        help="similar-question lookup: knowledge.similar (default) or the bench's own MLT",
-    )
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument(
-        "--db",
-        default="",
-        help="also measure PostgreSQL: a postgresql:// URL whose role may create databases",
-    )
-    parser.add_argument(
-        "--replay-up-to",
-        default="100k",
-        help="also import one by one through the core (the replay the set-wise import must "
-        "equal) at sizes up to this one; 0 for never",
-    )
-    args = parser.parse_args()
-    if args.search_child:
-        db, queries = args.search_child
-        print(json.dumps(search_child(db, Path(queries), args.similar)))
-        return
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    replay_up_to = SIZES.get(args.replay_up_to.strip().lower(), 0)
-    results = [
-        run_size(
-            label.strip().lower(),
-            args.data,
-            args.durable,
-            args.no_refs,
-            args.similar,
-            postgres_url=args.db,
-            replay_up_to=replay_up_to,
-        )
-        for label in args.sizes.split(",")
-    ]
-    print_table(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    run(argv)
 
 
 if __name__ == "__main__":
