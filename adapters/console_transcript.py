@@ -31,13 +31,21 @@ def transcript_file(database: DatabaseTarget) -> Path:
     is on a server (which is the repertoire's, not the terminal's), in a file of its own in
     the repertoire's local folder, named after the server and database.
 
-    Not a file in the current folder: ``copbot forget`` run from another folder must find
-    and clean the same transcript, and two communities on two servers must not share one.
+    Not a file in the current folder: ``copbot forget`` run from any folder, with the
+    URL spelled any way, must find and clean the same transcript, and two communities on
+    two servers must not share one. That folder (the user's cache) and the file are made
+    the user's alone: the transcript holds what was said in private channels.
     """
     if database.sqlite_path is not None:
         return database.sqlite_path
-    server = hashlib.sha256(database.shown.encode("utf-8")).hexdigest()[:16]
-    return database.local_dir / f"{CONSOLE_FILE_PREFIX}{server}.db"
+    folder = database.local_dir
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # it may have been made before, by another part, with wider rights
+    server = hashlib.sha256(database.identity.encode("utf-8")).hexdigest()[:16]
+    path = folder / f"{CONSOLE_FILE_PREFIX}{server}.db"
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)  # SQLite makes its journal files with the database file's rights
+    return path
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,6 @@ class Transcript:
             db.conn.close()
 
     def __init__(self, path: str | Path) -> None:
-        # Its folder may be the user's cache folder, made here: only they may read it,
-        # as it holds what was said in private channels.
-        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.db = Database(path)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS console_messages (message_id TEXT PRIMARY KEY, "

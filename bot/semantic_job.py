@@ -135,7 +135,7 @@ async def start_embedding(core: AsyncCore) -> EmbeddingJob | None:
     suggester = Suggester(core.services)
     if core.services.settings.similar.semantic == "off":
         return None
-    embedder = await asyncio.get_running_loop().run_in_executor(None, lambda: suggester.embedder)
+    embedder = await asyncio.get_running_loop().run_in_executor(None, suggester.load_embedder)
     if embedder is None:
         return None
     job = EmbeddingJob(core, embedder)

@@ -58,8 +58,9 @@ log = logging.getLogger(__name__)
 
 #: Loaded embedding models by setting (``None``: unavailable); a model is big, load it once.
 _EMBEDDERS: dict[str, Embedder | None] = {}
-#: Choices whose model a thread is loading now (guarded by :data:`_LOADING_GUARD`).
-_LOADING: set[str] = set()
+#: Choices whose model a thread is loading now, set when it is done (guarded by
+#: :data:`_LOADING_GUARD`).
+_LOADING: dict[str, threading.Event] = {}
 _LOADING_GUARD = threading.Lock()
 
 ACTIONS = (SOLVED_IT, NOT_RELATED)
@@ -113,22 +114,39 @@ class Suggester:
 
     @property
     def embedder(self) -> Embedder | None:
-        """The semantic stage when configured and installed, loaded once per process.
+        """The semantic stage when configured, installed and loaded; never waits for a load.
 
         While another thread loads the model (the background job starts loading it
         when the bot starts: seconds, and on a first start the int8 model is built),
         this is ``None`` at once: a question captured meanwhile is matched by its words
         rather than holding up capture on the database thread until the model is in.
         """
+        return self._embedder(wait=False)
+
+    def load_embedder(self) -> Embedder | None:
+        """The semantic stage, loaded here or waited for when another thread loads it
+        (what the background job needs before it starts)."""
+        return self._embedder(wait=True)
+
+    def _embedder(self, *, wait: bool) -> Embedder | None:
         choice = self.services.settings.similar.semantic
         if choice == "off":
             return None
         with _LOADING_GUARD:
             if choice in _EMBEDDERS:
                 return _EMBEDDERS[choice]
-            if choice in _LOADING:
+            done = _LOADING.get(choice)
+            if done is None:
+                done = _LOADING[choice] = threading.Event()
+                loads_it = True
+            else:
+                loads_it = False
+        if not loads_it:
+            if not wait:
                 return None
-            _LOADING.add(choice)
+            done.wait()
+            with _LOADING_GUARD:
+                return _EMBEDDERS.get(choice)  # absent when that load failed (it was logged)
         loaded: Embedder | None = None
         try:
             loaded = load_embedder(choice)
@@ -136,11 +154,13 @@ class Suggester:
             log.warning("similar questions stay lexical: %s", exc)
         except BaseException:
             with _LOADING_GUARD:
-                _LOADING.discard(choice)  # not kept: the next caller tries again
+                del _LOADING[choice]  # not kept: the next caller tries again
+            done.set()
             raise
         with _LOADING_GUARD:
-            _LOADING.discard(choice)
             _EMBEDDERS[choice] = loaded
+            del _LOADING[choice]
+        done.set()
         return loaded
 
     @property

@@ -33,6 +33,7 @@ from knowledge.postgres.url import (
     has_password,
     is_postgres_url,
     resolve_database_url,
+    server_identity,
 )
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.sqlite.repertoire import Repertoire
@@ -74,6 +75,14 @@ class DatabaseTarget:
     def sqlite_path(self) -> Path | None:
         """The SQLite file, or ``None`` on PostgreSQL."""
         return None if self.postgres else Path(self.location)
+
+    @property
+    def identity(self) -> str:
+        """The repertoire however its location is spelled: a file's resolved path, or the
+        server and database a URL names (no user, password or options)."""
+        if self.postgres:
+            return server_identity(self.location)
+        return str(Path(self.location).resolve())
 
     @property
     def local_dir(self) -> Path:

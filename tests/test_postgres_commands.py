@@ -183,6 +183,7 @@ def test_the_demo_and_the_terminal_chat_run_on_postgres(
 ) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    (cache / "copbot").mkdir(mode=0o755, parents=True)  # as another part may have made it
     seeded = _demo(server)  # with its web view, read from the server too
     assert "Web view of the public channels: http://" in seeded.output
     assert stats(server) == stats(demo_file)
@@ -197,6 +198,7 @@ def test_the_demo_and_the_terminal_chat_run_on_postgres(
     assert len(transcripts) == 1
     assert not list(tmp_path.glob("*.db"))
     assert (cache / "copbot").stat().st_mode & 0o077 == 0
+    assert transcripts[0].stat().st_mode & 0o077 == 0
 
 
 def test_forget_from_another_folder_cleans_the_terminal_transcript_on_postgres(
@@ -211,7 +213,9 @@ def test_forget_from_another_folder_cleans_the_terminal_transcript_on_postgres(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    forgot = copbot("forget", "Zoe Quill", "--yes", "--db", server)
+    # The URL spelled another way (options added) names the same database.
+    spelled = server + ("&" if "?" in server else "?") + "application_name=copbot-forget"
+    forgot = copbot("forget", "Zoe Quill", "--yes", "--db", spelled)
     assert forgot.exit_code == 0, forgot.output
     assert "Forgot 1 member(s)." in forgot.output
     left = b"".join(p.read_bytes() for p in transcript_path.parent.iterdir()).lower()

@@ -15,6 +15,7 @@ from knowledge.postgres.url import (
     display_url,
     has_password,
     resolve_database_url,
+    server_identity,
 )
 
 WITH_PASSWORD = "postgresql://copbot:hunter22@db.example:5432/copbot"
@@ -34,6 +35,23 @@ def test_display_url_hides_the_password_only() -> None:
     shown = display_url("postgresql://db/c?password=hunter22&sslmode=require")
     assert shown == "postgresql://db/c?password=***&sslmode=require"
     assert display_url(WITHOUT) == WITHOUT
+
+
+def test_one_database_spelled_several_ways_is_one_server_identity() -> None:
+    spellings = [
+        WITH_PASSWORD,
+        WITHOUT,
+        "postgres://other-user@DB.example:5432/copbot?sslmode=require&application_name=x",
+        "postgresql:///copbot?host=db.example&port=5432",
+    ]
+    assert {server_identity(url) for url in spellings} == {"db.example:5432/copbot"}
+    assert server_identity("postgresql://copbot@/?host=/run/pg") == "/run/pg:5432/copbot"
+    others = ["postgresql://copbot@db.example/other", "postgresql://copbot@db.example:6432/copbot"]
+    assert {server_identity(url) for url in others} == {
+        "db.example:5432/other",
+        "db.example:6432/copbot",
+    }
+    assert "hunter22" not in server_identity(WITH_PASSWORD)
 
 
 def test_the_option_wins_then_the_environment_then_the_config() -> None:

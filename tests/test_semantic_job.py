@@ -266,8 +266,16 @@ def test_a_question_while_the_model_loads_is_matched_by_words_without_waiting(
         asker.join(30)
         assert answered == [None]  # at once, while the model is still loading
         assert suggester.threshold == SUGGEST_THRESHOLD  # the threshold of words alone
+        # The background job, started meanwhile, waits for that load instead.
+        job_got: list[object] = []
+        job = threading.Thread(target=lambda: job_got.append(suggester.load_embedder()))
+        job.start()
+        job.join(0.2)
+        assert job.is_alive() and job_got == []
         release.set()
         loader.join(60)
+        job.join(60)
+        assert job_got == [model]
         assert suggester.embedder is model  # loaded once, then shared
     finally:
         release.set()

@@ -26,6 +26,7 @@ __all__ = [
     "has_password",
     "is_postgres_url",
     "resolve_database_url",
+    "server_identity",
 ]
 
 #: The environment variable that may hold a URL with a password.
@@ -78,6 +79,27 @@ def display_url(url: str) -> str:
         safe="/*",
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def server_identity(url: str) -> str:
+    """The server and database ``url`` names, however it is spelled: ``host:port/dbname``.
+
+    Without the user, password and options, and with libpq's defaults filled in
+    (``localhost``, 5432, the user's name for the database): two spellings of one
+    database (a password in the URL or in ``PGPASSWORD``, ``:5432`` or not,
+    ``?sslmode=``) give the same identity, so what copbot keeps beside a server's
+    repertoire (the terminal chat's transcript) is found again by every command.
+    """
+    parts = urlsplit(url.strip())
+    params = {key.lower(): value for key, value in _query(parts.query)}
+    try:
+        port = str(parts.port or "")
+    except ValueError:  # not a number: libpq will refuse it; keep it as spelled
+        port = parts.netloc.rpartition(":")[2]
+    host = params.get("host") or parts.hostname or "localhost"
+    user = params.get("user") or parts.username or ""
+    database = params.get("dbname") or parts.path.lstrip("/") or user
+    return f"{host.lower()}:{params.get('port') or port or '5432'}/{database}"
 
 
 def resolve_database_url(
