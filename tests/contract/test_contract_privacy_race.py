@@ -21,10 +21,17 @@ from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
 from tests.contract.support import PUBLIC, Community, open_backend
 
-#: Where each backend's first step (ranking, before the whole entries are read) lives.
-SIMILAR_RANKING = {
-    "sqlite": ("knowledge.sqlite.similar_candidates", "best_candidates"),
-    "postgres": ("knowledge.postgres.text_search", "similar_ranked"),
+#: Where each backend's two steps meet: the function, and whether the channel turns private
+#: just after it (it ranks) or just before it (it reads the entries whole).
+SIMILAR_STEP = {
+    "sqlite": ("knowledge.sqlite.similar_candidates", "best_candidates", "after"),
+    "postgres": ("knowledge.postgres.text_search", "similar_ranked", "after"),
+}
+SEARCH_STEP = {
+    ("sqlite", "all words"): ("knowledge.sqlite.keyword_search", "read_ranked", "before"),
+    ("sqlite", "any word"): ("knowledge.sqlite.keyword_search", "read_ranked", "before"),
+    ("postgres", "all words"): ("knowledge.postgres.text_search", "rank_all_words", "after"),
+    ("postgres", "any word"): ("knowledge.postgres.text_search", "rank_any_word", "after"),
 }
 QUESTION = "how do I rotate the vault token for the kafka connector"
 
@@ -42,23 +49,31 @@ def other_process(
         other.close()
 
 
-def _turn_private_after(
+def _turn_private_between(
     monkeypatch: pytest.MonkeyPatch,
-    module: str,
-    name: str,
+    step: tuple[str, str, str],
     other: RelationalRepertoire,
 ) -> list[object]:
-    """Wrap ``module.name`` so the public channel turns private just after it returns."""
+    """Wrap the step so the public channel turns private at the seam of the two statements;
+    the step's results are returned as they come (those that found something)."""
+    module, name, when = step
     original: Callable[..., Any] = getattr(__import__(module, fromlist=[name]), name)
     results: list[object] = []
 
-    def ranked_then_turned(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        results.append(result)
+    def turn() -> None:
         other.upsert_channel(PUBLIC.platform, PUBLIC.workspace, PUBLIC.channel, "help", "private")
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if when == "before":
+            results.append(args[1])  # what was ranked: the ids about to be read
+            turn()
+        result = original(*args, **kwargs)
+        if when == "after":
+            results.append(result)
+            turn()
         return result
 
-    monkeypatch.setattr(f"{module}.{name}", ranked_then_turned)
+    monkeypatch.setattr(f"{module}.{name}", wrapped)
     return results
 
 
@@ -74,7 +89,7 @@ def test_similar_questions_drop_an_entry_whose_channel_turned_private_after_rank
     community.answer(asked, "run vault token renew before the connector restarts", ana)
     assert [h.entry.id for h in find_similar(repertoire, QUESTION, None)] == [asked.id]
 
-    ranked = _turn_private_after(monkeypatch, *SIMILAR_RANKING[backend], other_process)
+    ranked = _turn_private_between(monkeypatch, SIMILAR_STEP[backend], other_process)
     hits = find_similar(repertoire, QUESTION, None)
 
     assert ranked and ranked[0], "the ranking step ran and found the entry"
@@ -83,24 +98,21 @@ def test_similar_questions_drop_an_entry_whose_channel_turned_private_after_rank
     assert [h.entry.id for h in find_similar(repertoire, QUESTION, PUBLIC)] == [asked.id]
 
 
-@pytest.mark.parametrize("ranking", ["rank_all_words", "rank_any_word"])
-@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_postgres_search_drops_an_entry_whose_channel_turned_private_after_ranking(
+@pytest.mark.parametrize("words", ["all words", "any word"])
+def test_search_drops_an_entry_whose_channel_turned_private_after_ranking(
+    backend: str,
     repertoire: RelationalRepertoire,
     other_process: RelationalRepertoire,
     monkeypatch: pytest.MonkeyPatch,
-    ranking: str,
+    words: str,
 ) -> None:
-    """PostgreSQL's search ranks, then reads (SQLite's filters and reads in one statement)."""
     community = Community(repertoire)
     ana = community.member("U-ana")
     asked = community.ask(PUBLIC, QUESTION, ana)
-    query = parse_query("vault kafka" if ranking == "rank_all_words" else "vault zookeeper")
+    query = parse_query("vault kafka" if words == "all words" else "vault zookeeper")
     assert [h.entry.id for h in search(repertoire, query, None, SearchOptions())] == [asked.id]
 
-    ranked = _turn_private_after(
-        monkeypatch, "knowledge.postgres.text_search", ranking, other_process
-    )
+    ranked = _turn_private_between(monkeypatch, SEARCH_STEP[(backend, words)], other_process)
     hits = search(repertoire, query, None, SearchOptions())
 
     assert ranked and ranked[-1], "the ranking step ran and found the entry"
