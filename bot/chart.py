@@ -11,6 +11,8 @@ import logging
 from datetime import date
 from pathlib import Path
 
+from knowledge.private_folder import make_private_folder
+
 log = logging.getLogger(__name__)
 
 #: Inches at :data:`DPI`: a 600 x 240 pixel picture, a few tens of kilobytes.
@@ -55,6 +57,6 @@ def render_activity_chart(days: list[tuple[date, int, int]], path: Path, title: 
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # charts name private channels
+    make_private_folder(path.parent)  # charts name private channels: every folder made is 0o700
     figure.savefig(path, format="png")
     return path

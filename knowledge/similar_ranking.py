@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from knowledge.confidence import LEXICAL_MODEL, SEMANTIC_MODEL, ConfidenceModel, QueryTerm, features
 from knowledge.models import ChannelRef, Entry
 from knowledge.relational.repertoire import RelationalRepertoire
+from knowledge.relational.visibility import visible_to
 from knowledge.similar_terms import (
     DEFAULT_CONFIG,
     MltConfig,
@@ -123,11 +124,13 @@ def rank_similar(
     )
     # The candidates of both rankings, each scored by the semantic model, which
     # sees words and embeddings alike: it is the ranking as well as the confidence.
+    # The semantic ranking checked visibility in a statement of its own: an entry read
+    # after it is checked again, as it is now (its channel may have turned private since).
     known = {e.id: e for e in entries[:pool]}
     for entry_id, _ in semantic:
         if entry_id not in known:
             entry = repertoire.get_entry(entry_id)
-            if entry is not None:
+            if entry is not None and visible_to(entry, viewer):
                 known[entry_id] = entry
     ranked_cosines = [c for _, c in semantic]
     cos_crowd = ranked_cosines[CROWD_RANK - 1] if len(ranked_cosines) >= CROWD_RANK else 0.0

@@ -11,9 +11,10 @@ from knowledge.models import ChannelRef
 from knowledge.postgres import termstats
 from knowledge.postgres.documents import reindex
 from knowledge.postgres.params import Params
-from knowledge.postgres.ranking import WeightedPart, gate, rank_any_word
+from knowledge.postgres.ranking import WeightedPart, rank_any_word
 from knowledge.postgres.similar import question_parts, similar_candidates
 from knowledge.postgres.tsquery import MatchPart
+from knowledge.storage.matches import WeightedTerm, gating_terms
 from tests.pg_support import answer, entry
 
 pytestmark = pytest.mark.postgres
@@ -67,9 +68,21 @@ def test_frequencies_are_cached_and_recounted_when_the_corpus_has_grown(
 
 def test_the_gate_takes_the_rarest_parts_within_the_budget() -> None:
     parts = [_part("common", 900), _part("rare", 3), _part("middling", 60), _part("rarer", 1)]
-    assert [p.part.text for p in gate(parts, budget=100)] == ["rarer", "rare", "middling"]
+    assert [p.part.text for p in gating_terms(parts, 100)] == ["rarer", "rare", "middling"]
     # However common, the rarest part always gates.
-    assert [p.part.text for p in gate([_part("common", 900)], budget=10)] == ["common"]
+    assert [p.part.text for p in gating_terms([_part("common", 900)], 10)] == ["common"]
+
+
+def test_parts_gate_as_the_sqlite_finder_s_terms_do() -> None:
+    """One rule for both backends: the same frequencies and weights choose the same words."""
+    rows = [("common", 9000, 2.0), ("rare", 40, 8.0), ("mid", 3000, 3.0), ("twin", 3000, 6.0)]
+    rows += [("alpha", 3000, 3.0)]  # equally rare and heavy as "mid": the text decides
+    terms = [WeightedTerm(word, word, df, weight) for word, df, weight in rows]
+    parts = [_part(word, df, weight) for word, df, weight in rows]
+    for budget in (10, 5_000, 7_000, 12_000, 100_000):
+        expected = [t.word for t in gating_terms(terms, budget)]
+        assert [p.part.text for p in gating_terms(parts, budget)] == expected, budget
+    assert [t.word for t in gating_terms(terms, 7_000)] == ["rare", "twin", "alpha"]
 
 
 def test_candidates_come_from_the_rare_words_and_all_words_score(

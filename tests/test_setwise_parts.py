@@ -118,9 +118,9 @@ def test_memory_holds_only_the_channel_the_import_is_in(
 def test_the_one_write_load_gives_the_same_repertoire(
     cores: Cores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A storage that does not write in parts gets the whole plan at the end (PostgreSQL's way)."""
+    """A storage that does not write in parts gets the whole plan at the end (PostgreSQL's way):
+    on SQLite, the parts' writer with the plan as its one part, in the import's transaction."""
     monkeypatch.setattr(SqliteSetwiseLoader, "parts", lambda loader: None)
-    monkeypatch.setattr(SqliteSetwiseParts, "begin", None)  # fails if called
     generate(1_500, tmp_path / "synth", seed=7)
     export = tmp_path / "synth" / "export"
     slow, _ = assert_same(cores, lambda: SlackExport(export), batch_size=100)

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 
-import knowledge.sqlite.setwise_load as setwise_load
 import knowledge.sqlite.setwise_parts as setwise_parts
 from bot.app import build_core
 from bot.config import Settings
@@ -56,8 +55,8 @@ def imported(
 ) -> Iterator[Core]:
     # A small in-memory segment flushes the 1,500 documents as several segments (a big
     # import); the load's own holds them all at once.
-    for module in (setwise_load, setwise_parts):  # the load in parts, and in one write
-        monkeypatch.setattr(module, "LOAD_HASHSIZE", request.param)
+    # The load in parts (the one write at the end is the same writer).
+    monkeypatch.setattr(setwise_parts, "LOAD_HASHSIZE", request.param)
     core = build_core(Settings(), tmp_path / "imported.db")
     rng = random.Random(7)
     run_import(core, [_question(rng, f"{i}.0", T0 + timedelta(seconds=i)) for i in range(1500)])

@@ -48,6 +48,7 @@ from knowledge.postgres.tsquery import (
 )
 from knowledge.query import ParsedQuery
 from knowledge.relevance import BOOST_ACCEPTED, BOOST_ANSWERED, BOOST_KNOWHOW, FIELD_WEIGHTS
+from knowledge.storage.matches import gating_terms
 
 #: ts_rank normalisation: none (see above).
 NORMALISATION = 0
@@ -72,6 +73,14 @@ class WeightedPart:
     part: MatchPart
     df: int
     weight: float
+
+    @property
+    def gate_weight(self) -> float:
+        return self.weight
+
+    @property
+    def gate_name(self) -> str:
+        return self.part.text
 
 
 def rank_weights(field_weights: Sequence[float] = FIELD_WEIGHTS) -> list[float]:
@@ -128,18 +137,6 @@ def rank_all_words(
     return [Ranked(int(entry_id), float(score)) for entry_id, score in rows]
 
 
-def gate(parts: Sequence[WeightedPart], budget: int = ANY_WORD_BUDGET) -> list[WeightedPart]:
-    """The rarest parts whose frequencies add up to at most ``budget`` (at least the rarest)."""
-    chosen: list[WeightedPart] = []
-    postings = 0
-    for part in sorted(parts, key=lambda p: (p.df, -p.weight, p.part.text)):
-        if chosen and postings + part.df > budget:
-            break
-        chosen.append(part)
-        postings += part.df
-    return chosen
-
-
 def rank_any_word(
     conn: Connection[Any],
     parts: Sequence[WeightedPart],
@@ -155,11 +152,12 @@ def rank_any_word(
 ) -> list[Ranked]:
     """Documents holding any of ``parts``, scored by sum of ``weight * ts_rank`` per part.
 
-    Candidates come from the rarest parts only (:func:`gate`), at most ``cap``
-    of them; ``conditions`` (SQL on alias ``e``, values in ``params``) filter
-    them. Shared by the search fallback and the similar-question finder.
+    Candidates come from the rarest parts only (the rule of both backends:
+    :func:`~knowledge.storage.matches.gating_terms`), at most ``cap`` of them;
+    ``conditions`` (SQL on alias ``e``, values in ``params``) filter them.
+    Shared by the search fallback and the similar-question finder.
     """
-    gating = gate(parts, budget)
+    gating = gating_terms(parts, budget)
     gate_sql = combine([p.part for p in gating], params, "or")
     if gate_sql is None:
         return []

@@ -8,7 +8,7 @@ document frequencies; this module supplies those from PostgreSQL
 (:func:`question_parts`) and the ranking (:func:`similar_candidates`).
 
 The candidates are the documents holding the question's rarest parts (the
-gate of :mod:`knowledge.postgres.ranking`, within the finder's posting
+gate of :func:`knowledge.storage.matches.gating_terms`, within the finder's posting
 budget), and *every* one of them is scored, as SQLite's FTS5 ranks every
 match: one index lookup per gating part, each scoring only the documents that
 hold it (``weight * ts_rank``, the similar finder's field weights), summed per
@@ -37,13 +37,13 @@ from knowledge.postgres.ranking import (
     Ranked,
     WeightedPart,
     boost_sql,
-    gate,
     idf,
     rank_weights,
 )
 from knowledge.postgres.termstats import document_count, document_frequencies
 from knowledge.postgres.tsquery import MatchPart
 from knowledge.relevance import SIMILAR_MAX_POSTINGS
+from knowledge.storage.matches import gating_terms
 
 __all__ = [
     "CANDIDATE_CAP",
@@ -100,7 +100,7 @@ def similar_candidates(
     Only what ``viewer`` may see; only answered questions (and know-how)
     unless ``answered_only`` is off; never the ids in ``exclude_ids``.
     """
-    gating = gate(parts, budget)
+    gating = gating_terms(parts, budget)
     if not gating:
         return []
     params = Params()

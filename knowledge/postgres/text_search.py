@@ -38,6 +38,7 @@ from knowledge.postgres.similar import similar_candidates as similar_ranked
 from knowledge.postgres.tsquery import MatchPart, Mode, compile_tsquery, match_parts
 from knowledge.query import ParsedQuery
 from knowledge.relational.rows import entry_columns, row_to_entry
+from knowledge.relational.visibility import visibility_clause
 from knowledge.relevance import FIELD_WEIGHTS
 from knowledge.storage.matches import ScoredEntry, SimilarLookup
 from knowledge.storage.sql import Sql
@@ -65,17 +66,29 @@ class TextSource(AnswerSource, Protocol):
 
 
 def _scored(
-    source: TextSource, ranked: Sequence[Ranked], text_scores: Mapping[int, float], *, boosts: bool
+    source: TextSource,
+    ranked: Sequence[Ranked],
+    text_scores: Mapping[int, float],
+    viewer: Audience,
+    *,
+    boosts: bool,
 ) -> list[ScoredEntry]:
-    """The entries of ``ranked``, each scored bm25 times its boost, best first (ties: oldest)."""
+    """The entries of ``ranked`` that ``viewer`` may still see, each scored bm25 times its
+    boost, best first (ties: oldest).
+
+    The visibility rule is applied again: the connection is in autocommit, so
+    this read sees the database as it is now, not as the ranking saw it, and a
+    channel another process made private in between must not reach the viewer.
+    """
     ids = [r.entry_id for r in ranked]
     if not ids:
         return []
     boost = boost_sql() if boosts else "1.0"
+    visible_sql, visible_params = visibility_clause(viewer)
     rows = source.sql.rows(
         f"SELECT {_COLUMNS}, e.has_accepted, {boost} FROM entries e "
-        "JOIN members m ON m.id = e.author_id WHERE e.id = ANY(?)",
-        [ids],
+        f"JOIN members m ON m.id = e.author_id WHERE e.id = ANY(?) AND {visible_sql}",
+        [ids, *visible_params],
     )
     scored = [
         ScoredEntry(
@@ -167,7 +180,7 @@ def keyword_matches(
             for p in scoring
         ]
         text_scores = bm25.rescore(conn, [r.entry_id for r in ranked], parts, FIELD_WEIGHTS, avgdl)
-        hits = _scored(source, ranked, text_scores, boosts=True)
+        hits = _scored(source, ranked, text_scores, viewer, boosts=True)
         if isinstance(viewer, Viewer) and viewer.is_public_web:
             hits = _matching_what_is_shown(source, hits, query, mode, viewer)
         if hits:
@@ -200,7 +213,8 @@ def _filtered(
     ).fetchall()
     ids = [int(r[0]) for r in rows]
     by_id = {
-        s.entry.id: s for s in _scored(source, [Ranked(i, 0.0) for i in ids], {}, boosts=False)
+        s.entry.id: s
+        for s in _scored(source, [Ranked(i, 0.0) for i in ids], {}, viewer, boosts=False)
     }
     return [ScoredEntry(by_id[i].entry, 0.0) for i in ids if i in by_id]
 
@@ -246,7 +260,7 @@ def similar_candidates(source: TextSource, lookup: SimilarLookup) -> list[Scored
     avgdl = bm25.average_length(conn, n_docs)
     ids = [r.entry_id for r in ranked]
     text_scores = bm25.rescore(conn, ids, scoring, lookup.field_weights, avgdl)
-    return _scored(source, ranked, text_scores, boosts=lookup.boosts)[: lookup.limit]
+    return _scored(source, ranked, text_scores, lookup.viewer, boosts=lookup.boosts)[: lookup.limit]
 
 
 class PostgresTextSearch:

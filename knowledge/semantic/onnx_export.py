@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from knowledge.private_folder import make_private_folder
 from knowledge.semantic.encoders import SemanticUnavailable
 
 __all__ = ["CACHE_ENV", "INT8_FORMAT", "cache_dir", "int8_model_path", "package_model"]
@@ -57,20 +58,41 @@ def int8_model_path(folder: Path | None = None) -> Path:
 
     Written under a temporary name and renamed into place, so a process that
     stops half-way, or two that start together, never leave a broken file.
+    Any failure to make it (the cache folder not writable, a file in its place,
+    the export or the quantization failing) is :class:`SemanticUnavailable`
+    naming ``$COPBOT_MODEL_CACHE``: the bot then says once that similar
+    questions stay lexical, instead of failing at start or trying the export
+    again at every question. The folder is made (privately: the terminal
+    chat's transcript may share it) before anything else is loaded.
     """
-    source, version = package_model()
     folder = cache_dir() if folder is None else folder
+    try:
+        make_private_folder(folder)
+    except OSError as exc:
+        raise _unavailable(folder, exc) from exc
+    source, version = package_model()
     target = folder / f"all-minilm-l6-v2-{version}-int8-v{INT8_FORMAT}.onnx"
     if target.exists():
         return target
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="copbot-onnx-", dir=folder) as work:
-        fp32 = Path(work) / "fp32.onnx"
-        int8 = Path(work) / "int8.onnx"
-        _export_fp32(source, fp32)
-        _quantize(fp32, int8)
-        os.replace(int8, target)
+    try:
+        with tempfile.TemporaryDirectory(prefix="copbot-onnx-", dir=folder) as work:
+            fp32 = Path(work) / "fp32.onnx"
+            int8 = Path(work) / "int8.onnx"
+            _export_fp32(source, fp32)
+            _quantize(fp32, int8)
+            os.replace(int8, target)
+    except SemanticUnavailable:
+        raise
+    except Exception as exc:  # torch, onnx and the file system: each fails its own way
+        raise _unavailable(folder, exc) from exc
     return target
+
+
+def _unavailable(folder: Path, exc: BaseException) -> SemanticUnavailable:
+    return SemanticUnavailable(
+        f"cannot make the int8 model in {folder} ({type(exc).__name__}: {exc}); "
+        f"set {CACHE_ENV} to a folder this user may write"
+    )
 
 
 def _export_fp32(source: Path, target: Path) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "keyword_matches",
     "matching_ids",
     "rarest_words",
+    "read_ranked",
 ]
 
 #: The entry columns with tags aggregated SQLite's way.
@@ -206,6 +207,25 @@ def rarest_words(source: KeywordSource, query: ParsedQuery) -> ParsedQuery:
     return replace(query, terms=tuple(words[i] for i in sorted(kept)))
 
 
+def read_ranked(
+    db: Database, scores: dict[int, float], conditions: list[str], params: list[Any]
+) -> list[tuple[Any, ...]]:
+    """The entries of ``scores`` read whole, each row ending with its score, best first.
+
+    The filters (visibility first) are applied again: outside a transaction this
+    read sees the database as it is now, and a channel another process made
+    private since the ranking must not reach a viewer who may no longer see it.
+    """
+    rows = db.execute(
+        f"SELECT {SQLITE_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id "
+        f"WHERE e.id IN ({', '.join('?' for _ in scores)}) AND {' AND '.join(conditions)}",
+        [*scores, *params],
+    ).fetchall()
+    ranked = [(*row, scores[int(row[0])]) for row in rows]
+    ranked.sort(key=lambda row: (row[-1], row[0]))
+    return ranked
+
+
 def _fts_rows(
     db: Database,
     expression: str,
@@ -242,15 +262,7 @@ def _fts_rows(
         best = sorted((text_score[int(i)] * float(boost), int(i)) for i, boost in kept)[:limit]
         if not best:
             return []
-        final = {score_id[1]: score_id[0] for score_id in best}
-        rows = db.execute(
-            f"SELECT {SQLITE_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id "
-            f"WHERE e.id IN ({', '.join('?' for _ in final)})",
-            list(final),
-        ).fetchall()
-        ranked = [(*row, final[int(row[0])]) for row in rows]
-        ranked.sort(key=lambda row: (row[-1], row[0]))
-        return ranked
+        return read_ranked(db, {entry_id: score for score, entry_id in best}, conditions, params)
     sql = (
         f"SELECT {SQLITE_ENTRY_COLUMNS}, bm25(search_fts, {weights}) * {boost_sql()} AS score "
         "FROM search_fts JOIN entries e ON e.id = search_fts.rowid "

@@ -1,7 +1,8 @@
 """SQLite's set-wise load in parts: each channel the import has left, written as it goes.
 
-The one-write load (:class:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader`)
-holds every captured row in memory until the end. In parts, the import hands
+Written in one go, the import holds every captured row in memory until the
+end (the one-write load, :meth:`~knowledge.sqlite.setwise_load.SqliteSetwiseLoader.load`,
+which is this same writer with the whole plan as its last part). In parts, the import hands
 over a channel's rows as soon as it has moved on to other channels; they are
 written with their search documents at once and forgotten, so memory holds the
 open channel only (a Slack export is read channel by channel).
@@ -11,9 +12,9 @@ first) before the first part and committed by :meth:`SqliteSetwiseParts.finish`:
 no other connection ever sees half an import, and a failure rolls all of it
 back (:meth:`~SqliteSetwiseParts.abort`). While it is open, the secondary
 indexes and triggers of ``entries``, ``entry_tags`` and ``channels`` are set
-aside and made again at the end, their rules applied set-wise, as in the
-one-write load; the index that finds a question's answers
-(``entries_thread``) stays, since each part's documents are built with it.
+aside and made again at the end, their rules applied set-wise; the index that
+finds a question's answers (``entries_thread``) stays, since each part's
+documents are built with it.
 
 Order: a part's search documents are built from its own rows (a channel's
 answers are in that channel), so rows must never be written for a channel the
@@ -77,8 +78,12 @@ DOCUMENTS_AT_ONCE = 50_000
 class SqliteSetwiseParts:
     """One import's parts, written into one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, own_transaction: bool = True) -> None:
+        """``own_transaction`` off: :meth:`begin` and :meth:`finish` neither begin nor commit,
+        the caller's transaction holds the load (and its rollback undoes it, the set-aside
+        schema included)."""
         self.db = db
+        self.own_transaction = own_transaction
         self._schema = ExitStack()
         self._open = False
         #: Documents whose entries are written and which wait for :meth:`_documents`.
@@ -86,7 +91,8 @@ class SqliteSetwiseParts:
 
     def begin(self) -> None:
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
+        if self.own_transaction:
+            conn.execute("BEGIN IMMEDIATE")
         self._open = True
         try:
             self._schema.enter_context(deferred(self.db, _DEFERRED_TABLES, keep=_KEPT_INDEXES))
@@ -183,11 +189,12 @@ class SqliteSetwiseParts:
         take_channel_visibility(conn, "thanks")
         set_hashsize(conn, DEFAULT_HASHSIZE)
         conn.execute(f"DROP TABLE {PART_IDS}")
-        conn.execute("COMMIT")
+        if self.own_transaction:
+            conn.execute("COMMIT")
         self._open = False
 
     def abort(self) -> None:
-        self._schema.pop_all()  # the rollback brings the schema back
-        if self._open and self.db.conn.in_transaction:
+        self._schema.pop_all()  # the rollback (ours or the caller's) brings the schema back
+        if self._open and self.own_transaction and self.db.conn.in_transaction:
             self.db.conn.execute("ROLLBACK")
         self._open = False

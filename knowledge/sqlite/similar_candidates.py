@@ -33,8 +33,10 @@ __all__ = [
     "CANDIDATE_WINDOW",
     "CandidateMatch",
     "CandidateSource",
+    "best_candidates",
     "candidate_match",
     "mlt_expression",
+    "read_candidates",
     "similar_candidates",
 ]
 
@@ -96,8 +98,14 @@ def similar_candidates(source: CandidateSource, lookup: SimilarLookup) -> list[S
     match = candidate_match(lookup.terms, lookup.max_postings)
     if match is None:
         return []
-    match_sql, match_params = match.where()
-    db, limit = source.db, lookup.limit
+    best = best_candidates(source.db, match, lookup)
+    if not best:
+        return []
+    return read_candidates(source.db, best, lookup)
+
+
+def _conditions(lookup: SimilarLookup) -> tuple[list[str], list[Any]]:
+    """The lookup's filters on an ``entries`` row ``e``: visibility first, and their parameters."""
     visible_sql, params = visibility_clause(lookup.viewer)
     conditions = [visible_sql, "e.kind IN ('question', 'knowhow')"]
     if lookup.answered_only:
@@ -106,6 +114,16 @@ def similar_candidates(source: CandidateSource, lookup: SimilarLookup) -> list[S
     if excluded:
         conditions.append("e.id NOT IN (" + ", ".join("?" for _ in excluded) + ")")
         params = [*params, *excluded]
+    return conditions, params
+
+
+def best_candidates(
+    db: Database, match: CandidateMatch, lookup: SimilarLookup
+) -> list[tuple[Any, ...]]:
+    """The best ``lookup.limit`` matches as ``(id, has_accepted, bm25 score)`` rows, best first."""
+    match_sql, match_params = match.where()
+    limit = lookup.limit
+    conditions, params = _conditions(lookup)
     weight_sql = ", ".join(str(w) for w in lookup.field_weights)
     boost = f" * {boost_sql()}" if lookup.boosts else ""
     # Rank inside FTS5 alone first (no join per match), then filter and boost the
@@ -132,14 +150,28 @@ def similar_candidates(source: CandidateSource, lookup: SimilarLookup) -> list[S
         ).fetchone()[0]
         if total < inner:  # the window held every match: nothing more to find
             break
-    if not best:
-        return []
+    return best
+
+
+def read_candidates(
+    db: Database, best: Sequence[tuple[Any, ...]], lookup: SimilarLookup
+) -> list[ScoredEntry]:
+    """The entries of :func:`best_candidates`' rows, read whole, in their order.
+
+    The read repeats the lookup's filters, visibility first: outside a
+    transaction each statement sees the database as it is then, and a channel
+    another process made private after the ranking must not reach a viewer who
+    may no longer see it. At most ``limit`` rows by primary key: the repeat
+    costs nothing to speak of.
+    """
+    conditions, params = _conditions(lookup)
+    ids = [row[0] for row in best]
     entries = {
         int(row[0]): row_to_entry(row)
         for row in db.execute(
             f"SELECT {SQLITE_ENTRY_COLUMNS} FROM entries e JOIN members m ON m.id = e.author_id "
-            f"WHERE e.id IN ({', '.join('?' for _ in best)})",
-            [row[0] for row in best],
+            f"WHERE e.id IN ({', '.join('?' for _ in ids)}) AND {' AND '.join(conditions)}",
+            [*ids, *params],
         ).fetchall()
     }
     return [

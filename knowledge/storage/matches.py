@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from knowledge.models import ChannelRef, Entry
 from knowledge.relevance import SIMILAR_FIELD_WEIGHTS, SIMILAR_MAX_POSTINGS
 
-__all__ = ["ScoredEntry", "SimilarLookup", "WeightedTerm", "gating_terms"]
+__all__ = ["GateTerm", "ScoredEntry", "SimilarLookup", "WeightedTerm", "gating_terms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,15 @@ class WeightedTerm:
     idf: float
     repeats: int = 1
 
+    @property
+    def gate_weight(self) -> float:
+        """What the term weighs in the score: its idf, as often as it counts."""
+        return self.idf * self.repeats
+
+    @property
+    def gate_name(self) -> str:
+        return self.word
+
 
 @dataclass(frozen=True, slots=True)
 class SimilarLookup:
@@ -73,21 +83,46 @@ class SimilarLookup:
     max_postings: int = SIMILAR_MAX_POSTINGS
 
 
-def gating_terms(terms: Sequence[WeightedTerm], budget: int) -> list[WeightedTerm]:
-    """The terms that choose a similar lookup's candidates: the rarest, while their document
+class GateTerm(Protocol):
+    """What :func:`gating_terms` reads of a term: SQLite's :class:`WeightedTerm`, a part of
+    PostgreSQL's any-word ranking alike."""
+
+    @property
+    def df(self) -> int:
+        """Documents holding the term (its postings)."""
+        ...
+
+    @property
+    def gate_weight(self) -> float:
+        """What the term weighs in the score: the heavier of two equally rare gates first."""
+        ...
+
+    @property
+    def gate_name(self) -> str:
+        """The term's text: the last tie-break, so the choice never depends on input order."""
+        ...
+
+
+Term = TypeVar("Term", bound=GateTerm)
+
+
+def gating_terms(terms: Sequence[Term], budget: int) -> list[Term]:
+    """The terms that choose a lookup's candidates: the rarest, while their document
     frequencies add up to at most ``budget`` (the rarest one always).
 
-    The finder keeps its two best terms whatever their frequency, so a short
-    question of common words would make the index score every document holding
-    one of them (tens of thousands in a million messages: the time goes into
-    scoring each match). A document holding none of the rarer terms can still
-    score well on the common ones alone, but it is rarely the question asked
-    again; the documents that hold a rare term are scored with every term, so
-    the question's own document keeps its full score. Ties: the heavier first.
+    The rule of both backends (SQLite's similar finder; PostgreSQL's similar
+    finder and its any-word search). The finder keeps its two best terms
+    whatever their frequency, so a short question of common words would make
+    the index score every document holding one of them (tens of thousands in a
+    million messages: the time goes into scoring each match). A document
+    holding none of the rarer terms can still score well on the common ones
+    alone, but it is rarely the question asked again; the documents that hold a
+    rare term are scored with every term, so the question's own document keeps
+    its full score. Ties: the heavier first, then by text.
     """
-    chosen: list[WeightedTerm] = []
+    chosen: list[Term] = []
     postings = 0
-    for term in sorted(terms, key=lambda t: (t.df, -t.idf * t.repeats, t.word)):
+    for term in sorted(terms, key=lambda t: (t.df, -t.gate_weight, t.gate_name)):
         if chosen and postings + term.df > budget:
             break
         chosen.append(term)
