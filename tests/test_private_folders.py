@@ -124,3 +124,24 @@ def test_loading_the_int8_stage_with_an_unwritable_cache_is_unavailable_not_a_cr
     monkeypatch.setenv("COPBOT_MODEL_CACHE", str(taken))
     with pytest.raises(SemanticUnavailable, match="COPBOT_MODEL_CACHE"):
         load_embedder("minilm-int8")
+
+
+def test_a_new_repertoire_file_and_its_journal_are_the_owners_alone(tmp_path: Path) -> None:
+    from knowledge.sqlite.database import open_database
+
+    path = tmp_path / "community" / "copbot.db"
+    db = open_database(path)
+    try:
+        db.execute("CREATE TABLE said (text TEXT)")
+        db.execute("INSERT INTO said VALUES ('a private channel message')")
+        wal = path.with_name(path.name + "-wal")
+        assert wal.exists()  # the write went to the write-ahead log
+        assert mode(path) == 0o600 and mode(wal) == 0o600
+    finally:
+        db.conn.close()
+    # A file that exists keeps its rights: the operator may have chosen them.
+    shared = tmp_path / "shared.db"
+    shared.touch()
+    os.chmod(shared, 0o640)
+    open_database(shared).conn.close()
+    assert mode(shared) == 0o640

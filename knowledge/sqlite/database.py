@@ -7,7 +7,9 @@ transactions may be rolled back, but the file is never corrupt.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -29,10 +31,14 @@ def open_database(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -
 
     ``secure_delete`` is on: deleted content is overwritten, not left in free
     space, so a removed message (or a forgotten member) does not linger in the
-    file's bytes.
+    file's bytes. A new file is its owner's alone (``0o600``; SQLite gives its
+    WAL and shared-memory files the database file's rights): it holds what was
+    said in private channels and DMs. An existing file keeps the rights it has.
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     # One connection, used from one thread at a time (the runtime's worker);
     # check_same_thread is off because that thread is not the one that opened it.
     conn = sqlite3.connect(
