@@ -83,6 +83,8 @@ def test_the_environment_must_hold_a_postgres_url() -> None:
 def test_a_connection_talks_utc(pg_dsn: str) -> None:
     with connect(pg_dsn) as conn:
         row = conn.execute("SELECT '2026-06-01 12:00:00+02'::timestamptz").fetchone()
+        # No parallel workers for copbot's small index queries (they cost more than they give).
+        assert conn.execute("SHOW max_parallel_workers_per_gather").fetchone() == ("0",)
     assert row is not None
     assert row[0] == datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
     assert row[0].utcoffset() == timedelta(0)  # UTC itself, not merely the same instant
@@ -93,6 +95,7 @@ def test_a_pool_hands_out_connections_set_up_like_one(pg_dsn: str) -> None:
     with open_pool(pg_dsn, min_size=1, max_size=2) as pool, pool.connection() as conn:
         assert conn.execute("SHOW TimeZone").fetchone() == ("UTC",)
         assert conn.execute("SHOW application_name").fetchone() == ("copbot",)
+        assert conn.execute("SHOW max_parallel_workers_per_gather").fetchone() == ("0",)
 
 
 def test_an_unreachable_server_is_one_clear_error_without_the_password(tmp_path: Path) -> None:

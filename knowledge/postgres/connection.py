@@ -2,7 +2,10 @@
 
 Every connection talks UTC (``TimeZone`` is set when it opens), so the
 ``timestamptz`` values it returns are aware datetimes in UTC, as the SQLite
-backend returns them. A server that cannot be reached gives one
+backend returns them. Its queries run without parallel workers
+(:data:`SESSION_SETTINGS`): copbot's are small index lookups, for which
+starting workers costs more wall time than they save (the similar finder's
+p99 fell with it on a 2-core machine; bench figures in the commit that set it). A server that cannot be reached gives one
 :class:`DatabaseUnreachable` whose message names the server without its
 password and says what went wrong, instead of a pool timing out in silence.
 """
@@ -30,8 +33,13 @@ class DatabaseUnreachable(StorageUnavailable):
     """No connection could be made; the message is safe to show (no password)."""
 
 
+#: Set on every session: UTC, and no parallel workers for a query (see above).
+SESSION_SETTINGS = ("SET TIME ZONE 'UTC'", "SET max_parallel_workers_per_gather = 0")
+
+
 def _configure(conn: Connection[Any]) -> None:
-    conn.execute("SET TIME ZONE 'UTC'")
+    for setting in SESSION_SETTINGS:
+        conn.execute(setting)
     if not conn.autocommit:
         conn.commit()
 
