@@ -55,6 +55,21 @@ def accepts(rules: CaptureSettings, asker_user_id: str | None, voters: set[str])
     return by_asker or len(voters) >= rules.accept_votes
 
 
+def kind_and_title(
+    msg: IncomingMessage, text: str, looks_like_question: bool, explicit_question: bool = False
+) -> tuple[EntryKind, str] | None:
+    """What a kept message becomes: a question with its title (top level, and asked on
+    purpose, a forum post or looking like one), an answer (in a thread), or nothing.
+
+    The one rule for live capture and the set-wise import (``text`` is already cleaned).
+    """
+    if not msg.is_top_level:
+        return EntryKind.ANSWER, ""
+    if not (explicit_question or msg.is_forum_post or looks_like_question):
+        return None
+    return EntryKind.QUESTION, clean_text(msg.title) or title_from(text)
+
+
 def source_key(where: Where, message_id: str) -> SourceKey:
     return SourceKey(where.platform, where.workspace, where.channel, message_id)
 
@@ -143,14 +158,12 @@ class Capture:
         src = source_key(where, msg.message_id)
         if self.repertoire.is_tombstoned(src):
             return None  # deleted before (or while) we heard of it
-        if msg.is_top_level:
-            if not (explicit_question or msg.is_forum_post or self.looks_like_question(text)):
-                return None
-            kind = EntryKind.QUESTION
-            title = clean_text(msg.title) or title_from(text)
-        else:
-            kind = EntryKind.ANSWER
-            title = ""
+        decided = kind_and_title(
+            msg, text, msg.is_top_level and self.looks_like_question(text), explicit_question
+        )
+        if decided is None:
+            return None
+        kind, title = decided
         author_id = self.member_id(msg.author, where.workspace)
         entry_id, created = self.repertoire.save_entry(
             NewEntry(

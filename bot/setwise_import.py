@@ -50,7 +50,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import dm_policy
-from bot.capture import accepts
+from bot.capture import accepts, kind_and_title
 from bot.emoji import canonical
 from bot.events import (
     Actor,
@@ -267,14 +267,10 @@ class SetwiseImport:
         if not text:
             return None
         where = msg.where
-        if msg.is_top_level:
-            if not (msg.is_forum_post or self._looks_like_question(text)):
-                return None
-            kind = EntryKind.QUESTION
-            title = clean_text(msg.title) or title_from(text)
-        else:
-            kind = EntryKind.ANSWER
-            title = ""
+        decided = kind_and_title(msg, text, msg.is_top_level and self._looks_like_question(text))
+        if decided is None:
+            return None
+        kind, title = decided
         author_id = self._member_id(msg.author, where.workspace)
         entry, _created = self.book.save_entry(
             kind,
