@@ -17,8 +17,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def repertoire(
+def _opened(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[RelationalRepertoire]:
     dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
@@ -27,6 +26,21 @@ def repertoire(
         yield rep
     finally:
         rep.close()
+
+
+@pytest.fixture
+def repertoire(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[RelationalRepertoire]:
+    yield from _opened(backend, tmp_path, request)
+
+
+@pytest.fixture
+def other_process(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[RelationalRepertoire]:
+    """A second repertoire on the same database, as another process would open it."""
+    yield from _opened(backend, tmp_path, request)
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ win: the read applies the visibility rule again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from knowledge.query import parse_query
 from knowledge.relational.repertoire import RelationalRepertoire
 from knowledge.search import SearchOptions, search
 from knowledge.similar import find_similar
-from tests.contract.support import PUBLIC, Community, open_backend
+from tests.contract.support import PUBLIC, Community
 
 #: Where each backend's two steps meet: the function, and whether the channel turns private
 #: just after it (it ranks) or just before it (it reads the entries whole).
@@ -34,19 +33,6 @@ SEARCH_STEP = {
     ("postgres", "any word"): ("knowledge.postgres.text_search", "rank_any_word", "after"),
 }
 QUESTION = "how do I rotate the vault token for the kafka connector"
-
-
-@pytest.fixture
-def other_process(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[RelationalRepertoire]:
-    """A second repertoire on the same database, as another process would open it."""
-    dsn = str(request.getfixturevalue("pg_dsn")) if backend == "postgres" else ""
-    other = open_backend(backend, tmp_path, dsn)
-    try:
-        yield other
-    finally:
-        other.close()
 
 
 def _turn_private_between(
